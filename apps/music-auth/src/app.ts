@@ -1,0 +1,23 @@
+import type { Express } from 'express';
+import type { Redis } from 'ioredis';
+import { createHttpApp, type HealthCheck, type Logger } from '@music/platform';
+import type { Models } from '@music/persistence';
+import type { AuthConfig } from './config';
+
+export interface AuthDeps {
+  config: AuthConfig;
+  logger: Logger;
+  models: Models;
+  redis: Redis;
+  healthChecks: HealthCheck[];
+}
+
+/** The music-auth HTTP app, wired to its dependencies (tests build it the same way). */
+export function createAuthApp(deps: AuthDeps): Express {
+  return createHttpApp({
+    logger: deps.logger,
+    bodyLimit: deps.config.HTTP_BODY_LIMIT,
+    healthChecks: deps.healthChecks,
+    routes: () => undefined,
+  });
+}

@@ -1,0 +1,12 @@
+import { z } from 'zod';
+import { baseEnvSchema, parseConfig } from '@music/platform';
+
+export const configConfigSchema = baseEnvSchema.extend({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+});
+export type ConfigConfig = z.infer<typeof configConfigSchema>;
+
+/** Reads this app's settings once, at start-up. */
+export function loadConfigConfig(env: Record<string, string | undefined>): ConfigConfig {
+  return parseConfig(configConfigSchema, env);
+}

@@ -1,0 +1,36 @@
+import request from 'supertest';
+import { openTestRedis, openTestStore, testLogger, type TestStore } from '@music/testing';
+import { mongoHealthCheck, redisHealthCheck } from '@music/platform';
+import type { Redis } from 'ioredis';
+import { loadConfigConfig } from './config';
+import { createConfigApp } from './app';
+
+describe('music-config health', () => {
+  let store: TestStore;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    store = await openTestStore('config');
+    redis = openTestRedis();
+  });
+  afterAll(async () => {
+    await store.close();
+    redis.disconnect();
+  });
+
+  it('reports ready when the real store and Redis answer', async () => {
+    const config = loadConfigConfig({ NODE_ENV: 'test' });
+    const app = createConfigApp({
+      config,
+      logger: testLogger(),
+      models: store.models,
+      redis,
+      healthChecks: [mongoHealthCheck(store.connection), redisHealthCheck(redis)],
+    });
+    const live = await request(app).get('/health/live');
+    expect(live.status).toBe(200);
+    const ready = await request(app).get('/health/ready');
+    expect(ready.body).toEqual({ status: 'ready', checks: { mongo: 'up', redis: 'up' } });
+    expect(ready.status).toBe(200);
+  });
+});

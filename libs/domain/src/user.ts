@@ -1,0 +1,5 @@
+export interface User {
+  id: string;
+  email: string;
+  createdAt: Date;
+}

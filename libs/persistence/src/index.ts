@@ -1,0 +1,3 @@
+export * from './models';
+export * from './mappers';
+export * from './organization.repository';

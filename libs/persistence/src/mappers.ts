@@ -1,0 +1,87 @@
+import type {
+  Delivery,
+  DeliveryAttempt,
+  InventoryItem,
+  Mappings,
+  Organization,
+  PollingEntry,
+  RecordError,
+  SyncRun,
+  SyncRunCounts,
+  Transform,
+  User,
+  Webhook,
+} from '@music/domain';
+import { emptyCounts } from '@music/domain';
+import type { DeliveryDoc, InventoryItemDoc, OrganizationDoc, SyncRunDoc, UserDoc } from './models';
+
+// Lean documents -> plain domain objects. Repositories return only these.
+
+export const toUser = (doc: UserDoc): User => ({ id: doc._id, email: doc.email, createdAt: doc.createdAt });
+
+export const toOrganization = (doc: OrganizationDoc): Organization => ({
+  id: doc._id,
+  ownerId: doc.ownerId,
+  name: doc.name,
+  synchronization: doc.synchronization,
+  webhooks: doc.webhooks as Webhook[],
+  polling: doc.polling as PollingEntry[],
+  mappings: JSON.parse(doc.mappingsJson) as Mappings,
+  transforms: JSON.parse(doc.transformsJson) as Transform[],
+  revision: doc.revision,
+  createdAt: doc.createdAt,
+  updatedAt: doc.updatedAt,
+});
+
+export const toInventoryItem = (doc: InventoryItemDoc): InventoryItem => ({
+  id: doc._id,
+  organizationId: doc.organizationId,
+  externalId: doc.externalId,
+  data: doc.data ?? {},
+  origin: doc.origin,
+  hash: doc.hash,
+  version: doc.version,
+  settledVersion: doc.settledVersion,
+  pendingEvent: doc.pendingEvent ?? null,
+  remoteKnown: doc.remoteKnown,
+  deletedAt: doc.deletedAt ?? null,
+  createdAt: doc.createdAt,
+  updatedAt: doc.updatedAt,
+});
+
+export const toSyncRun = (doc: SyncRunDoc): SyncRun => ({
+  id: doc._id,
+  organizationId: doc.organizationId,
+  pollingId: doc.pollingId,
+  endpoint: doc.endpoint,
+  trigger: doc.trigger,
+  status: doc.status as SyncRun['status'],
+  counts: { ...emptyCounts(), ...(doc.counts as Partial<SyncRunCounts>) },
+  pages: doc.pages ?? 0,
+  errors: doc.errors as RecordError[],
+  message: doc.message ?? null,
+  queuedAt: doc.queuedAt,
+  startedAt: doc.startedAt ?? null,
+  finishedAt: doc.finishedAt ?? null,
+});
+
+export const toDelivery = (doc: DeliveryDoc): Delivery => ({
+  id: doc._id,
+  organizationId: doc.organizationId,
+  itemId: doc.itemId,
+  externalId: doc.externalId,
+  eventId: doc.eventId,
+  webhookId: doc.webhookId,
+  url: doc.url,
+  method: doc.method,
+  op: doc.op,
+  version: doc.version,
+  body: doc.body,
+  status: doc.status,
+  attempts: doc.attempts,
+  lastAttempts: doc.lastAttempts as DeliveryAttempt[],
+  lastError: doc.lastError ?? null,
+  createdAt: doc.createdAt,
+  updatedAt: doc.updatedAt,
+  deliveredAt: doc.deliveredAt ?? null,
+});

@@ -1,0 +1,202 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+
+// Schemas for every collection. `_id` is a string we choose (uuid, or derived for inventory items).
+// Third-party shaped or user-keyed values (mappings, transforms) are stored as JSON text: FerretDB
+// and MongoDB refuse keys with '.' or a leading '$', and user-defined keys can contain anything.
+
+const { Mixed } = Schema.Types;
+
+export interface UserDoc {
+  _id: string;
+  email: string;
+  passwordHash: string;
+  createdAt: Date;
+}
+
+export interface OrganizationDoc {
+  _id: string;
+  ownerId: string;
+  name: string;
+  synchronization: 'one-way' | 'two-way';
+  webhooks: unknown[];
+  polling: unknown[];
+  mappingsJson: string;
+  transformsJson: string;
+  revision: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface InventoryItemDoc {
+  _id: string;
+  organizationId: string;
+  externalId: string;
+  data: Record<string, unknown>;
+  origin: 'local' | 'remote';
+  hash: string;
+  version: number;
+  settledVersion: number;
+  pendingEvent: { id: string; op: 'upsert' | 'delete'; version: number; at: Date } | null;
+  remoteKnown: boolean;
+  deletedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface SyncRunDoc {
+  _id: string;
+  organizationId: string;
+  pollingId: string;
+  endpoint: string;
+  trigger: 'schedule' | 'manual';
+  status: string;
+  counts: Record<string, number>;
+  pages: number;
+  errors: unknown[];
+  message: string | null;
+  queuedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+export interface DeliveryDoc {
+  _id: string;
+  organizationId: string;
+  itemId: string;
+  externalId: string;
+  eventId: string;
+  webhookId: string;
+  url: string;
+  method: 'POST' | 'PUT' | 'DELETE';
+  op: 'upsert' | 'delete';
+  version: number;
+  body: string;
+  status: 'pending' | 'succeeded' | 'failed' | 'superseded';
+  attempts: number;
+  lastAttempts: unknown[];
+  lastError: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  deliveredAt: Date | null;
+}
+
+const options = { versionKey: false, minimize: false, strict: true } as const;
+
+const userSchema = new Schema<UserDoc>(
+  {
+    _id: { type: String, required: true },
+    email: { type: String, required: true, unique: true },
+    passwordHash: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { ...options, collection: 'users' },
+);
+
+const organizationSchema = new Schema<OrganizationDoc>(
+  {
+    _id: { type: String, required: true },
+    ownerId: { type: String, required: true, index: true },
+    name: { type: String, required: true },
+    synchronization: { type: String, required: true, enum: ['one-way', 'two-way'] },
+    webhooks: { type: [Mixed], default: [] },
+    polling: { type: [Mixed], default: [] },
+    mappingsJson: { type: String, required: true },
+    transformsJson: { type: String, required: true },
+    revision: { type: Number, required: true, default: 1 },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { ...options, collection: 'organizations' },
+);
+
+const inventoryItemSchema = new Schema<InventoryItemDoc>(
+  {
+    _id: { type: String, required: true },
+    organizationId: { type: String, required: true },
+    externalId: { type: String, required: true },
+    data: { type: Mixed, default: {} },
+    origin: { type: String, required: true, enum: ['local', 'remote'] },
+    hash: { type: String, required: true },
+    version: { type: Number, required: true, default: 0 },
+    settledVersion: { type: Number, required: true, default: 0 },
+    pendingEvent: { type: Mixed, default: null },
+    remoteKnown: { type: Boolean, required: true, default: false },
+    deletedAt: { type: Date, default: null },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { ...options, collection: 'inventory_items' },
+);
+inventoryItemSchema.index({ organizationId: 1, externalId: 1 }, { unique: true });
+inventoryItemSchema.index({ organizationId: 1, _id: 1 });
+inventoryItemSchema.index({ 'pendingEvent.at': 1 });
+
+const syncRunSchema = new Schema<SyncRunDoc>(
+  {
+    _id: { type: String, required: true },
+    organizationId: { type: String, required: true },
+    pollingId: { type: String, required: true },
+    endpoint: { type: String, required: true },
+    trigger: { type: String, required: true },
+    status: { type: String, required: true },
+    counts: { type: Mixed, default: {} },
+    pages: { type: Number, default: 0 },
+    errors: { type: [Mixed], default: [] },
+    message: { type: String, default: null },
+    queuedAt: { type: Date, required: true },
+    startedAt: { type: Date, default: null },
+    finishedAt: { type: Date, default: null },
+  },
+  { ...options, collection: 'sync_runs', suppressReservedKeysWarning: true },
+);
+syncRunSchema.index({ organizationId: 1, queuedAt: -1 });
+
+const deliverySchema = new Schema<DeliveryDoc>(
+  {
+    _id: { type: String, required: true },
+    organizationId: { type: String, required: true },
+    itemId: { type: String, required: true },
+    externalId: { type: String, required: true },
+    eventId: { type: String, required: true },
+    webhookId: { type: String, required: true },
+    url: { type: String, required: true },
+    method: { type: String, required: true },
+    op: { type: String, required: true },
+    version: { type: Number, required: true },
+    body: { type: String, required: true },
+    status: { type: String, required: true },
+    attempts: { type: Number, default: 0 },
+    lastAttempts: { type: [Mixed], default: [] },
+    lastError: { type: String, default: null },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+    deliveredAt: { type: Date, default: null },
+  },
+  { ...options, collection: 'deliveries' },
+);
+deliverySchema.index({ organizationId: 1, status: 1, createdAt: -1 });
+deliverySchema.index({ itemId: 1, webhookId: 1, version: 1 });
+
+export interface Models {
+  users: Model<UserDoc>;
+  organizations: Model<OrganizationDoc>;
+  inventoryItems: Model<InventoryItemDoc>;
+  syncRuns: Model<SyncRunDoc>;
+  deliveries: Model<DeliveryDoc>;
+}
+
+/** Registers every model on one connection (each app and each test has its own connection). */
+export function createModels(connection: Connection): Models {
+  return {
+    users: connection.model<UserDoc>('User', userSchema),
+    organizations: connection.model<OrganizationDoc>('Organization', organizationSchema),
+    inventoryItems: connection.model<InventoryItemDoc>('InventoryItem', inventoryItemSchema),
+    syncRuns: connection.model<SyncRunDoc>('SyncRun', syncRunSchema),
+    deliveries: connection.model<DeliveryDoc>('Delivery', deliverySchema),
+  };
+}
+
+/** Builds the indexes of every model; apps call it once at start-up. */
+export async function ensureIndexes(models: Models): Promise<void> {
+  await Promise.all(Object.values(models).map((m: Model<unknown>) => m.createIndexes()));
+}

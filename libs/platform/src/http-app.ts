@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Response } from 'express';
+import helmet from 'helmet';
+import type { Result } from '@sapphire/result';
+import { AppError, statusForCode, toEnvelope } from './errors';
+import type { Logger } from './logger';
+import { withContext } from './request-context';
+import { healthRouter, type HealthCheck } from './health';
+import { jsonDepth } from './validation';
+
+declare module 'http' {
+  interface IncomingMessage {
+    /** The exact request body bytes, kept for webhook signature verification. */
+    rawBody?: Buffer;
+    requestId?: string;
+  }
+}
+
+export interface HttpAppOptions {
+  logger: Logger;
+  bodyLimit?: string;
+  maxJsonDepth?: number;
+  healthChecks?: HealthCheck[];
+  /** Origins allowed by CORS; empty (the default) sends no CORS headers at all. */
+  corsOrigins?: string[];
+  /** Mounted before the routes (e.g. metrics). */
+  before?: (app: Express) => void;
+  routes: (app: Express) => void;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The Express app every service starts from: security headers, request ids and logging, a JSON
+ * body parser with size and depth limits, health endpoints, the routes, a JSON 404 and the one
+ * error middleware that writes the error envelope.
+ */
+export function createHttpApp(options: HttpAppOptions): Express {
+  const { logger } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(helmet());
+
+  const requestContext: RequestHandler = (req, res, next) => {
+    const incoming = req.header('x-request-id');
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    req.requestId = requestId;
+    res.setHeader('x-request-id', requestId);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      withContext({ requestId }, () =>
+        logger.http('request', { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }),
+      );
+    });
+    withContext({ requestId }, () => next());
+  };
+  app.use(requestContext);
+
+  const allowed = new Set(options.corsOrigins ?? []);
+  if (allowed.size > 0) {
+    app.use((req, res, next) => {
+      const origin = req.header('origin');
+      if (origin && allowed.has(origin)) {
+        res.setHeader('access-control-allow-origin', origin);
+        res.setHeader('vary', 'origin');
+        res.setHeader('access-control-allow-headers', 'authorization, content-type, x-organization-id, x-request-id');
+        res.setHeader('access-control-allow-methods', 'GET, POST, PUT, PATCH, DELETE');
+      }
+      if (req.method === 'OPTIONS') return void res.status(204).end();
+      next();
+    });
+  }
+
+  app.use(
+    express.json({
+      limit: options.bodyLimit ?? '1mb',
+      type: ['application/json', 'application/*+json'],
+      verify: (req, _res, buf) => {
+        req.rawBody = buf;
+      },
+    }),
+  );
+  const maxDepth = options.maxJsonDepth ?? 32;
+  app.use((req, _res, next) => {
+    if (req.body !== undefined && jsonDepth(req.body, maxDepth) > maxDepth) {
+      return next(new AppError('VALIDATION_FAILED', `JSON nested deeper than ${maxDepth} levels`));
+    }
+    next();
+  });
+
+  options.before?.(app);
+  app.use(healthRouter(options.healthChecks ?? []));
+  options.routes(app);
+
+  app.use((req, _res, next) => next(new AppError('NOT_FOUND', `No route for ${req.method} ${req.path}`)));
+  app.use(errorMiddleware(logger));
+  return app;
+}
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+}
+
+/** Maps any error to the JSON envelope. Unknown errors are logged with an errorId and answered 500. */
+export function errorMiddleware(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    if (res.headersSent) return;
+    const appError = toAppError(error);
+    if (appError) {
+      if (appError.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(appError.retryAfterSeconds));
+      return void res.status(statusForCode(appError.code)).json(toEnvelope(appError));
+    }
+    const errorId = randomUUID();
+    logger.error('unhandled error', { errorId, method: req.method, path: req.path, err: describe(error) });
+    res.status(500).json(toEnvelope(new AppError('INTERNAL', 'Internal server error'), errorId));
+  };
+}
+
+function toAppError(error: unknown): AppError | undefined {
+  if (error instanceof AppError) return error;
+  const parserError = error as BodyParserError;
+  switch (parserError?.type) {
+    case 'entity.too.large':
+      return new AppError('PAYLOAD_TOO_LARGE', 'Request body too large');
+    case 'entity.parse.failed':
+      return new AppError('VALIDATION_FAILED', 'Malformed JSON body');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new AppError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported body encoding');
+    default:
+      return undefined;
+  }
+}
+
+function describe(error: unknown): { message: string; stack?: string } {
+  return error instanceof Error ? { message: error.message, stack: error.stack } : { message: String(error) };
+}
+
+/** Writes a use-case result: the mapped value with `status`, or the error envelope. */
+export function sendResult<T>(res: Response, result: Result<T, AppError>, status = 200, map?: (value: T) => unknown): void {
+  if (result.isErr()) {
+    const error = result.unwrapErr();
+    if (error.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(error.retryAfterSeconds));
+    res.status(statusForCode(error.code)).json(toEnvelope(error));
+    return;
+  }
+  const value = result.unwrap();
+  if (status === 204) return void res.status(204).end();
+  res.status(status).json(map ? map(value) : value);
+}

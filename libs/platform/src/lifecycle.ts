@@ -1,0 +1,63 @@
+import type { Server } from 'node:http';
+import type { Express } from 'express';
+import type { Logger } from './logger';
+
+/** Starts listening; resolves with the server once the port is bound (port 0 picks a free one). */
+export function listen(app: Express, port: number, host = '0.0.0.0', requestTimeoutMs = 30000): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(server)));
+    server.requestTimeout = requestTimeoutMs;
+    server.headersTimeout = Math.min(requestTimeoutMs, 60000);
+    server.on('error', reject);
+  });
+}
+
+/** Stops accepting connections and resolves when in-flight requests have finished. */
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}
+
+/** One step of an orderly shutdown (HTTP server, workers, queues, Redis, mongoose, in that order). */
+export interface ShutdownStep {
+  name: string;
+  close: () => Promise<unknown>;
+}
+
+/**
+ * Runs the steps in order on SIGTERM/SIGINT, then exits. A second signal, or the deadline passing,
+ * exits at once.
+ */
+export function handleShutdown(logger: Logger, steps: ShutdownStep[], deadlineMs = 15000): void {
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info('shutting down', { signal });
+    const timer = setTimeout(() => {
+      logger.error('shutdown deadline passed, exiting');
+      process.exit(1);
+    }, deadlineMs);
+    timer.unref();
+    for (const step of steps) {
+      try {
+        await step.close();
+      } catch (e) {
+        logger.warn('shutdown step failed', { step: step.name, err: (e as Error).message });
+      }
+    }
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** Prints a start-up failure as one line and exits non-zero. */
+export function exitOnStartupError(service: string, error: unknown): never {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`${service}: ${message}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,52 @@
+import type { Server } from 'node:http';
+import type { Express } from 'express';
+import type { Connection } from 'mongoose';
+import type { Redis } from 'ioredis';
+import type { BaseConfig } from './config';
+import { createLogger, type Logger } from './logger';
+import { connectMongo, mongoHealthCheck } from './mongo';
+import { createRedis, redisHealthCheck } from './redis';
+import type { HealthCheck } from './health';
+import { closeServer, handleShutdown, listen, type ShutdownStep } from './lifecycle';
+
+/** What a service holds once started: its config, logger and store connections. */
+export interface ServiceRuntime<C extends BaseConfig = BaseConfig> {
+  service: string;
+  config: C;
+  logger: Logger;
+  mongo: Connection;
+  /** A fail-fast client for request paths (producers). */
+  redis: Redis;
+  healthChecks: HealthCheck[];
+}
+
+export function loggerFor(service: string, config: BaseConfig): Logger {
+  return createLogger({
+    service,
+    level: config.LOG_LEVEL,
+    format: config.LOG_FORMAT ?? (config.NODE_ENV === 'production' ? 'json' : 'pretty'),
+  });
+}
+
+/** Connects to MongoDB and Redis; readiness checks both. */
+export async function openRuntime<C extends BaseConfig>(service: string, config: C, logger = loggerFor(service, config)): Promise<ServiceRuntime<C>> {
+  const mongo = await connectMongo({ url: config.MONGO_URL, dbName: config.MONGO_DB, logger });
+  const redis = createRedis(config.REDIS_URL, 'producer', logger);
+  return { service, config, logger, mongo, redis, healthChecks: [mongoHealthCheck(mongo), redisHealthCheck(redis)] };
+}
+
+/**
+ * Listens on `port` and installs graceful shutdown: the HTTP server first, then `steps` (workers,
+ * queues), then Redis and mongoose.
+ */
+export async function serveRuntime(runtime: ServiceRuntime, app: Express, port: number, steps: ShutdownStep[] = []): Promise<Server> {
+  const server = await listen(app, port, '0.0.0.0', runtime.config.HTTP_REQUEST_TIMEOUT_MS);
+  runtime.logger.info(`${runtime.service} listening`, { port });
+  handleShutdown(runtime.logger, [
+    { name: 'http', close: () => closeServer(server) },
+    ...steps,
+    { name: 'redis', close: () => runtime.redis.quit() },
+    { name: 'mongo', close: () => runtime.mongo.close() },
+  ]);
+  return server;
+}

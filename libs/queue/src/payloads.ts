@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+// Every payload carries `version`; a consumer validates again and refuses versions it does not know.
+
+export const pollJobSchema = z.object({
+  version: z.literal(1),
+  organizationId: z.string().min(1),
+  pollingId: z.string().min(1),
+  trigger: z.enum(['schedule', 'manual']),
+  /** Present for manual runs (the run record exists already); scheduled runs create their own. */
+  runId: z.string().min(1).optional(),
+});
+export type PollJob = z.infer<typeof pollJobSchema>;
+
+export const fanoutJobSchema = z.object({
+  version: z.literal(1),
+  organizationId: z.string().min(1),
+  itemId: z.string().min(1),
+  eventId: z.string().min(1),
+});
+export type FanoutJob = z.infer<typeof fanoutJobSchema>;
+
+export const deliverJobSchema = z.object({
+  version: z.literal(1),
+  organizationId: z.string().min(1),
+  deliveryId: z.string().min(1),
+});
+export type DeliverJob = z.infer<typeof deliverJobSchema>;
+
+export const inboundWebhookJobSchema = z.object({
+  version: z.literal(1),
+  organizationId: z.string().min(1),
+  method: z.enum(['POST', 'PUT', 'DELETE']),
+  /** The raw request body as received (JSON text): one record or an array of records. */
+  body: z.string(),
+  messageId: z.string().min(1),
+  receivedAt: z.string(),
+});
+export type InboundWebhookJob = z.infer<typeof inboundWebhookJobSchema>;
+
+export const orgChangedJobSchema = z.object({
+  version: z.literal(1),
+  organizationId: z.string().min(1),
+  kind: z.enum(['created', 'updated', 'deleted']),
+  revision: z.number().int().nonnegative(),
+});
+export type OrgChangedJob = z.infer<typeof orgChangedJobSchema>;
+
+export const sweepOutboxJobSchema = z.object({ version: z.literal(1) });
+export type SweepOutboxJob = z.infer<typeof sweepOutboxJobSchema>;
