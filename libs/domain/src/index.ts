@@ -5,3 +5,4 @@ export * from './sync-run';
 export * from './delivery';
 export * from './user';
 export * from './ids';
+export * from './content-hash';

@@ -1,3 +1,4 @@
 export * from './models';
 export * from './mappers';
 export * from './organization.repository';
+export * from './sync-run.repository';

@@ -1,0 +1,73 @@
+import type { PollingEntry, RecordError, SyncRun, SyncRunCounts, SyncRunStatus, SyncTrigger } from '@music/domain';
+import { emptyCounts, newId } from '@music/domain';
+import { toSyncRun } from './mappers';
+import type { Models, SyncRunDoc } from './models';
+
+export interface SyncRunFilter {
+  status?: SyncRunStatus;
+  since?: Date;
+  until?: Date;
+  /** Runs queued strictly before this one (pagination cursor: the last run's `queuedAt`). */
+  before?: Date;
+  limit: number;
+}
+
+/** Poll runs: created queued (manual) or running (scheduled), finished with counts and status. */
+export class SyncRunRepository {
+  constructor(private readonly models: Pick<Models, 'syncRuns'>) {}
+
+  async createQueued(organizationId: string, entry: PollingEntry, trigger: SyncTrigger, now = new Date()): Promise<SyncRun> {
+    const doc: SyncRunDoc = {
+      _id: newId(),
+      organizationId,
+      pollingId: entry.id,
+      endpoint: entry.endpoint,
+      trigger,
+      status: 'queued',
+      counts: { ...emptyCounts() },
+      pages: 0,
+      errors: [],
+      message: null,
+      queuedAt: now,
+      startedAt: null,
+      finishedAt: null,
+    };
+    await this.models.syncRuns.create(doc);
+    return toSyncRun(doc);
+  }
+
+  async markRunning(id: string, now = new Date()): Promise<void> {
+    await this.models.syncRuns.updateOne({ _id: id }, { $set: { status: 'running', startedAt: now } });
+  }
+
+  /** Records progress while a long poll runs, so a person watching sees counts move. */
+  async recordProgress(id: string, counts: SyncRunCounts, pages: number): Promise<void> {
+    await this.models.syncRuns.updateOne({ _id: id }, { $set: { counts, pages } });
+  }
+
+  async finish(
+    id: string,
+    outcome: { status: SyncRunStatus; counts: SyncRunCounts; pages: number; errors: RecordError[]; message: string | null },
+    now = new Date(),
+  ): Promise<void> {
+    await this.models.syncRuns.updateOne({ _id: id }, { $set: { ...outcome, finishedAt: now } });
+  }
+
+  async findForOrganization(organizationId: string, id: string): Promise<SyncRun | null> {
+    const doc = await this.models.syncRuns.findOne({ _id: id, organizationId }).lean<SyncRunDoc>();
+    return doc ? toSyncRun(doc) : null;
+  }
+
+  /** Newest first. */
+  async listForOrganization(organizationId: string, filter: SyncRunFilter): Promise<SyncRun[]> {
+    const queuedAt: Record<string, Date> = {};
+    if (filter.since) queuedAt['$gte'] = filter.since;
+    if (filter.until) queuedAt['$lte'] = filter.until;
+    if (filter.before) queuedAt['$lt'] = filter.before;
+    const query: Record<string, unknown> = { organizationId };
+    if (filter.status) query['status'] = filter.status;
+    if (Object.keys(queuedAt).length > 0) query['queuedAt'] = queuedAt;
+    const docs = await this.models.syncRuns.find(query).sort({ queuedAt: -1, _id: -1 }).limit(filter.limit).lean<SyncRunDoc[]>();
+    return docs.map(toSyncRun);
+  }
+}
