@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Every queue of the system. Never rename one without a migration: jobs and job schedulers already
  * in Redis live under these names.
@@ -27,11 +29,21 @@ export const JOB_NAMES = {
   sweepOutbox: 'sweep-outbox',
 } as const;
 
-/** Stable job ids (BullMQ ignores an add whose id already exists, which makes enqueues idempotent). */
+/**
+ * Stable job ids (BullMQ ignores an add whose id already exists, which makes enqueues idempotent).
+ * BullMQ refuses custom job ids containing ':' (it reserves them for scheduler-made ids), so these
+ * use '-'; scheduler ids follow the `poll:<orgId>:<pollingId>` convention.
+ */
 export const jobIds = {
   pollScheduler: (organizationId: string, pollingId: string): string => `poll:${organizationId}:${pollingId}`,
-  manualPoll: (runId: string): string => `poll-run:${runId}`,
-  fanout: (eventId: string): string => `fanout:${eventId}`,
-  deliver: (deliveryId: string): string => `deliver:${deliveryId}`,
-  inbound: (messageId: string): string => `inbound:${messageId}`,
+  manualPoll: (runId: string): string => `poll-run-${runId}`,
+  fanout: (eventId: string): string => `fanout-${eventId}`,
+  deliver: (deliveryId: string): string => `deliver-${deliveryId}`,
+  /** The sender's message id is arbitrary text: hashed with the organization id into a safe key. */
+  inbound: (organizationId: string, messageId: string): string =>
+    `inbound-${createHash('sha256').update(`${organizationId}\u0000${messageId}`).digest('hex').slice(0, 40)}`,
+  orgChanged: (organizationId: string, revision: number, kind: string): string => `org-${organizationId}-${revision}-${kind}`,
 };
+
+/** A delivery's id: one local event sent to one output webhook. Also the `webhook-id` header. */
+export const deliveryIdOf = (eventId: string, webhookId: string): string => `${eventId}_${webhookId}`;
