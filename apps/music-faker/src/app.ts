@@ -1,13 +1,124 @@
+/**
+ * music-faker: a fake third-party music service, in memory. Runs as a process (`npx nx serve
+ * music-faker`, port 5000) or in-process inside other tests as "the third party".
+ *
+ * Stable exports (other apps' e2e tests import them by relative path; keep them stable):
+ * - `createFakerApp({ config, logger, state? })` -> Express app. Pass your own `state` to inspect it.
+ * - `startFakerServer({ seed?, webhookSecret?, logger?, webhookTimeoutMs? })` -> `{ baseUrl, state,
+ *   server, close() }`: the app listening on 127.0.0.1 and a free port.
+ * - `FakerState` (class): items, webhook config, received deliveries, outbound calls, faults;
+ *   `reset()`, `whenIdle()`. Also `fakerStateOf(app)` to get the state of an app built without one.
+ * - Types: `FakerDeps`, `FakerServer`, `StartFakerOptions`, `FakerSong`, `FakerItem`, `FakerStateOptions`,
+ *   `WebhookConfig`, `ReceivedDelivery`, `DeliveryOutcome`, `DeliveryCounts`, `OutboundCall`,
+ *   `FaultPlan`, `FaultTarget`; `loadFakerConfig`/`FakerConfig` come from ./config.
+ *
+ * Example:
+ *   const faker = await startFakerServer({ seed: 42 });
+ *   await request(faker.baseUrl).post('/music/generate').send({ count: 3 });   // or faker.state.generate(3)
+ *   ... point an organization's polling at `${faker.baseUrl}/music` and its output webhook at
+ *   `${faker.baseUrl}/sync/create` ...
+ *   faker.state.received;        // every delivery: webhookId, method, path, body, outcome, status
+ *   faker.state.deliveryCounts;  // { total, applied, duplicates, rejected, unauthorized, faults }
+ *   faker.state.list();          // what the third party holds now
+ *   await faker.close();
+ *
+ * Routes: see apps/music-faker/README.md.
+ */
+import type { Server } from 'node:http';
 import type { Express } from 'express';
-import { createHttpApp, type Logger } from '@music/platform';
-import type { FakerConfig } from './config';
+import { closeServer, createHttpApp, createLogger, listen, type Logger } from '@music/platform';
+import { loadFakerConfig, type FakerConfig } from './config';
+import { FakerState } from './faker-state';
+import { faultRoutes } from './faults.routes';
+import { musicRoutes } from './music.routes';
+import { syncRoutes } from './sync.routes';
+import { WebhookCaller } from './webhook-caller';
+
+export { FakerState } from './faker-state';
+export type {
+  DeliveryCounts,
+  DeliveryOutcome,
+  FakerStateOptions,
+  FaultPlan,
+  FaultTarget,
+  OutboundCall,
+  ReceivedDelivery,
+  WebhookConfig,
+} from './faker-state';
+export type { FakerItem, FakerSong } from './song';
+export { loadFakerConfig, type FakerConfig } from './config';
 
 export interface FakerDeps {
   config: FakerConfig;
   logger: Logger;
+  /** The in-memory state to serve; a new one seeded with `config.FAKER_SEED` when omitted. */
+  state?: FakerState;
 }
+
+const STATE_KEY = 'fakerState';
 
 /** The fake third-party music service (in-memory; no stores of ours). */
 export function createFakerApp(deps: FakerDeps): Express {
-  return createHttpApp({ logger: deps.logger, bodyLimit: deps.config.HTTP_BODY_LIMIT, routes: () => undefined });
+  const { config, logger } = deps;
+  const state = deps.state ?? new FakerState({ seed: config.FAKER_SEED });
+  const webhooks = new WebhookCaller({ state, logger, timeoutMs: config.FAKER_WEBHOOK_TIMEOUT_MS });
+  const app = createHttpApp({
+    logger,
+    bodyLimit: config.HTTP_BODY_LIMIT,
+    routes: (router) => {
+      musicRoutes(router, state, webhooks);
+      syncRoutes(router, { state, webhookSecret: config.FAKER_WEBHOOK_SECRET });
+      faultRoutes(router, state);
+    },
+  });
+  app.locals[STATE_KEY] = state;
+  return app;
+}
+
+/** The state an app made by `createFakerApp` serves. */
+export function fakerStateOf(app: Express): FakerState {
+  const state: unknown = app.locals[STATE_KEY];
+  if (!(state instanceof FakerState)) throw new Error('not a music-faker app');
+  return state;
+}
+
+export interface StartFakerOptions {
+  seed?: number;
+  /** `whsec_...`: deliveries to /sync/* must then be signed. */
+  webhookSecret?: string;
+  webhookTimeoutMs?: number;
+  logger?: Logger;
+  state?: FakerState;
+}
+
+export interface FakerServer {
+  /** `http://127.0.0.1:<port>` */
+  baseUrl: string;
+  state: FakerState;
+  server: Server;
+  /** Waits for webhook calls in flight, then stops the server. */
+  close: () => Promise<void>;
+}
+
+/** Starts a faker on 127.0.0.1 and a free port (for tests that need a real URL). */
+export async function startFakerServer(options: StartFakerOptions = {}): Promise<FakerServer> {
+  const config = loadFakerConfig({
+    NODE_ENV: 'test',
+    FAKER_WEBHOOK_SECRET: options.webhookSecret,
+    FAKER_WEBHOOK_TIMEOUT_MS: options.webhookTimeoutMs?.toString(),
+  });
+  const state = options.state ?? new FakerState({ seed: options.seed });
+  const logger = options.logger ?? createLogger({ service: 'music-faker', silent: true });
+  const server = await listen(createFakerApp({ config, logger, state }), 0, '127.0.0.1');
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    state,
+    server,
+    close: async () => {
+      await state.whenIdle();
+      await closeServer(server);
+    },
+  };
 }

@@ -1,14 +1,22 @@
 import { closeServer, exitOnStartupError, handleShutdown, listen, loggerFor } from '@music/platform';
 import { loadFakerConfig } from './config';
-import { createFakerApp } from './app';
+import { createFakerApp, FakerState } from './app';
 
 async function main(): Promise<void> {
   const config = loadFakerConfig(process.env);
   const logger = loggerFor('music-faker', config);
-  const app = createFakerApp({ config, logger });
+  const state = new FakerState({ seed: config.FAKER_SEED });
+  const app = createFakerApp({ config, logger, state });
   const server = await listen(app, config.PORT);
-  logger.info('music-faker listening', { port: config.PORT });
-  handleShutdown(logger, [{ name: 'http', close: () => closeServer(server) }]);
+  logger.info('music-faker listening', {
+    port: config.PORT,
+    seeded: config.FAKER_SEED !== undefined,
+    signedDeliveries: config.FAKER_WEBHOOK_SECRET !== undefined,
+  });
+  handleShutdown(logger, [
+    { name: 'http', close: () => closeServer(server) },
+    { name: 'webhook calls', close: () => state.whenIdle() },
+  ]);
 }
 
 main().catch((error: unknown) => exitOnStartupError('music-faker', error));

@@ -1,0 +1,73 @@
+import type { Express, Request, RequestHandler, Response } from 'express';
+import { z } from 'zod';
+import { parseInput, sendResult } from '@music/platform';
+import { Result } from '@sapphire/result';
+import type { FakerState, FaultPlan } from './faker-state';
+
+// TEST-ONLY endpoints: they let a test make the fake third party slow or failing on purpose.
+// They exist because this app is a test double; a real service would never expose them.
+
+const faultsSchema = z
+  .object({
+    /** How many matching calls to affect; omitted = every call until DELETE /_faults. */
+    failNext: z.number().int().min(1).max(1_000_000).optional(),
+    status: z.number().int().min(400).max(599).optional(),
+    delayMs: z.number().int().min(0).max(30_000).optional(),
+    retryAfterSeconds: z.number().int().min(0).max(86_400).optional(),
+    target: z.enum(['sync', 'music', 'all']).default('all'),
+  })
+  .refine((f) => f.failNext !== undefined || f.status !== undefined || f.delayMs !== undefined, {
+    message: 'give at least one of failNext, status, delayMs',
+  });
+
+/** Turns the PUT /_faults body into a plan: a delay alone (no status) only slows calls down. */
+export function toFaultPlan(input: z.infer<typeof faultsSchema>): FaultPlan {
+  const delayOnly = input.status === undefined && input.delayMs !== undefined;
+  return {
+    target: input.target,
+    remaining: input.failNext ?? null,
+    status: delayOnly ? null : (input.status ?? 500),
+    delayMs: input.delayMs ?? 0,
+    retryAfterSeconds: input.retryAfterSeconds ?? null,
+  };
+}
+
+/** PUT/GET/DELETE /_faults and POST /_reset. */
+export function faultRoutes(app: Express, state: FakerState): void {
+  app.put('/_faults', (req, res) => {
+    const result = parseInput(faultsSchema, req.body, 'Faults').map(toFaultPlan);
+    result.inspect((plan) => state.setFaults(plan));
+    sendResult(res, result, 200, (plan) => ({ faults: plan }));
+  });
+  app.get('/_faults', (_req, res) => void res.json({ faults: state.faults }));
+  app.delete('/_faults', (_req, res) => {
+    state.clearFaults();
+    sendResult(res, Result.ok(undefined), 204);
+  });
+  app.post('/_reset', async (_req, res) => {
+    // Let calls already in flight finish first so they do not land in the fresh logs.
+    await state.whenIdle();
+    state.reset();
+    res.status(204).end();
+  });
+}
+
+/**
+ * Applies an injected fault to a matching request: waits `delayMs`, then either answers with the
+ * fault's status (calling `onFault` first) or lets the request through.
+ */
+export function faultGate(
+  state: FakerState,
+  kind: 'sync' | 'music',
+  onFault?: (req: Request, status: number) => void,
+): RequestHandler {
+  return async (req: Request, res: Response, next) => {
+    const plan = state.takeFault(kind);
+    if (!plan) return next();
+    if (plan.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, plan.delayMs));
+    if (plan.status === null) return next();
+    onFault?.(req, plan.status);
+    if (plan.retryAfterSeconds !== null) res.setHeader('retry-after', String(plan.retryAfterSeconds));
+    res.status(plan.status).json({ error: { code: 'INJECTED_FAULT', message: `Injected fault (test-only): ${plan.status}` } });
+  };
+}
