@@ -9,3 +9,4 @@ export * from './mongo';
 export * from './redis';
 export * from './lifecycle';
 export * from './runtime';
+export * from './auth-guard';
