@@ -10,14 +10,21 @@ FERRETDB_VERSION=v1.24.2
 MUSIC_CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/music-sync"
 FERRETDB_BIN="${FERRETDB_BIN:-$MUSIC_CACHE_DIR/ferretdb-$FERRETDB_VERSION}"
 STARTED_PIDS=()
+STORE_URL=""          # set by start_store
+STORE_BACKEND_USED="" # set by start_store: mongod, postgresql or sqlite
+REDIS_STARTED=""      # set to 1 by ensure_redis when it had to start Redis
 
 log() { printf '[services] %s\n' "$*" >&2; }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-wait_port() { # port seconds what
+wait_port() { # port seconds what [pid: give up early when this process exits]
   local i
-  for ((i = 0; i < $2 * 10; i++)); do port_open "$1" && return 0; sleep 0.1; done
+  for ((i = 0; i < $2 * 10; i++)); do
+    port_open "$1" && return 0
+    if [ -n "${4:-}" ] && ! kill -0 "$4" 2>/dev/null; then log "$3 exited before listening on port $1"; return 1; fi
+    sleep 0.1
+  done
   log "$3 did not come up on port $1 within $2 s"; return 1
 }
 
@@ -26,6 +33,7 @@ ensure_redis() {
   command -v redis-server >/dev/null || { log "redis-server is not installed; installing it with apt-get"; apt-get install -y redis-server >/dev/null; }
   log "starting redis-server on 127.0.0.1:6379"
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+  REDIS_STARTED=1
   wait_port 6379 10 redis
 }
 
@@ -52,15 +60,20 @@ pg_available() {
   command -v psql >/dev/null && psql -h 127.0.0.1 -U postgres -d postgres -tAc 'select 1' >/dev/null 2>&1
 }
 
-# start_store PORT NAME DATADIR -> prints the MongoDB URL; the store process is in STARTED_PIDS.
+# start_store PORT NAME DATADIR -> prints the MongoDB URL and sets STORE_URL; the store process
+# is in STARTED_PIDS. Call it in this shell, not in $(...): a subshell's STARTED_PIDS is lost and
+# stop_started would leave the store running.
 start_store() {
   local port=$1 name=$2 datadir=$3 backend
+  # Otherwise the new store would fail to bind while wait_port saw the other process answer.
+  if port_open "$port"; then log "port $port is already in use; cannot start a store there"; return 1; fi
   if command -v mongod >/dev/null; then
     mkdir -p "$datadir/mongod"
     mongod --bind_ip 127.0.0.1 --port "$port" --dbpath "$datadir/mongod" --quiet >"$datadir/mongod.log" 2>&1 &
     STARTED_PIDS+=($!)
-    wait_port "$port" 30 mongod || return 1
-    echo "mongodb://127.0.0.1:$port/"; return 0
+    wait_port "$port" 30 mongod $! || return 1
+    STORE_BACKEND_USED=mongod STORE_URL="mongodb://127.0.0.1:$port/"
+    echo "$STORE_URL"; return 0
   fi
   ensure_ferretdb || return 1
   mkdir -p "$datadir"
@@ -78,13 +91,20 @@ start_store() {
   log "starting FerretDB $FERRETDB_VERSION ($backend backend) on 127.0.0.1:$port"
   "$FERRETDB_BIN" "${args[@]}" >"$datadir/ferretdb.log" 2>&1 &
   STARTED_PIDS+=($!)
-  wait_port "$port" 30 FerretDB || { tail -5 "$datadir/ferretdb.log" >&2; return 1; }
-  echo "mongodb://127.0.0.1:$port/"
+  wait_port "$port" 30 FerretDB $! || { tail -5 "$datadir/ferretdb.log" >&2; return 1; }
+  STORE_BACKEND_USED=$backend STORE_URL="mongodb://127.0.0.1:$port/"
+  echo "$STORE_URL"
 }
 
+# Stops what start_store started: SIGTERM, then SIGKILL for whatever is still up after 10 s.
 stop_started() {
-  local pid
+  local pid i
   for pid in "${STARTED_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${STARTED_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for ((i = 0; i < 100; i++)); do
+    for pid in "${STARTED_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && break; pid=""; done
+    [ -z "${pid:-}" ] && break
+    sleep 0.1
+  done
+  for pid in "${STARTED_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   STARTED_PIDS=()
 }

@@ -8,13 +8,15 @@ source scripts/services.sh
 
 export CI="${CI:-}" NX_NO_CLOUD=true
 ensure_redis
+# The readiness outage test runs a private FerretDB of its own, whatever store the suite uses.
+ensure_ferretdb || log "FerretDB is not available: libs/platform/src/readiness.integration.spec.ts will fail"
 if [ -z "${TEST_MONGO_URL:-}" ]; then
   TEST_DATA=$(mktemp -d)
   TEST_DB="music_test_$$"
-  trap 'stop_started; [ "${STORE_BACKEND_USED:-}" = pg ] && psql -h 127.0.0.1 -U postgres -qc "drop database if exists \"$TEST_DB\"" >/dev/null 2>&1; rm -rf "$TEST_DATA"' EXIT
-  TEST_MONGO_URL=$(start_store "${TEST_STORE_PORT:-27018}" "$TEST_DB" "$TEST_DATA")
-  pg_available && STORE_BACKEND_USED=pg
-  export TEST_MONGO_URL
+  trap 'stop_started; [ "$STORE_BACKEND_USED" = postgresql ] && psql -h 127.0.0.1 -U postgres -qc "drop database if exists \"$TEST_DB\"" >/dev/null 2>&1; rm -rf "$TEST_DATA"' EXIT
+  # Not in $(...): the store's pid must stay in this shell's STARTED_PIDS so the trap stops it.
+  start_store "${TEST_STORE_PORT:-27018}" "$TEST_DB" "$TEST_DATA" >/dev/null
+  export TEST_MONGO_URL=$STORE_URL
 fi
 export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 
