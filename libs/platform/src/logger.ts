@@ -11,12 +11,40 @@ export interface LoggerOptions {
   silent?: boolean;
 }
 
-// Keys whose values never reach a log line, wherever they appear in the metadata.
-const SECRET_KEYS = /^(password|passwordHash|secret|token|authorization|jwt|webhookSecret)$/i;
+// Keys whose values never reach a log line, wherever they appear in the metadata (nested objects,
+// arrays and errors included): `password`, `passwordHash`, `clientSecret`, `accessToken`,
+// `Authorization`, `x-api-key`, `cookie`...
+const SECRET_KEY = /password|secret|token|authorization|cookie|jwt|api[-_]?key/i;
+const REDACTED = '[redacted]';
+const MAX_REDACT_DEPTH = 10;
+
+/** A copy of `value` with secret-named keys replaced; the caller's objects are left untouched. */
+function redactValue(value: unknown, depth: number, seen: WeakSet<object>): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (seen.has(value)) return '[circular]';
+  if (depth > MAX_REDACT_DEPTH) return '[too deep]';
+  seen.add(value);
+  try {
+    if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1, seen));
+    const isError = value instanceof Error;
+    const isPlain = Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null;
+    // Dates, Buffers, ObjectIds... serialize themselves and hold no named secrets.
+    if (!isError && !isPlain) return value;
+    const copy: Record<string, unknown> = {};
+    // An Error's message and stack are not enumerable; keep them (server-side detail).
+    if (isError) Object.assign(copy, { name: value.name, message: value.message, stack: value.stack });
+    for (const [key, v] of Object.entries(value)) copy[key] = SECRET_KEY.test(key) ? REDACTED : redactValue(v, depth + 1, seen);
+    return copy;
+  } finally {
+    seen.delete(value);
+  }
+}
 
 const redact = winston.format((info) => {
+  const seen = new WeakSet<object>([info]);
   for (const key of Object.keys(info)) {
-    if (SECRET_KEYS.test(key)) info[key] = '[redacted]';
+    if (key === 'level' || key === 'message') continue;
+    info[key] = SECRET_KEY.test(key) ? REDACTED : redactValue(info[key], 1, seen);
   }
   return info;
 });
