@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { baseEnvSchema, ConfigError, DEVELOPMENT_JWT_SECRET, listSetting, parseConfig } from './config';
+
+const withPort = baseEnvSchema.extend({ PORT: z.coerce.number().int().min(0).max(65535).default(3000) });
+
+function configError(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfig', () => {
+  it('fills every base setting with its default from an empty environment', () => {
+    const config = parseConfig(baseEnvSchema, {});
+    expect(config).toMatchObject({
+      NODE_ENV: 'development',
+      MONGO_URL: 'mongodb://127.0.0.1:27017/',
+      MONGO_DB: 'music',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      OUTBOUND_ALLOW_LIST: '',
+      METRICS_ENABLED: true,
+    });
+    expect(config.LOG_FORMAT).toBeUndefined();
+  });
+
+  it('coerces numbers and booleans from strings', () => {
+    const config = parseConfig(withPort, { PORT: '4100', JWT_EXPIRES_IN_SECONDS: '60', METRICS_ENABLED: 'no' });
+    expect(config.PORT).toBe(4100);
+    expect(config.JWT_EXPIRES_IN_SECONDS).toBe(60);
+    expect(config.METRICS_ENABLED).toBe(false);
+  });
+
+  it('names a bad setting on one line', () => {
+    const error = configError(() => parseConfig(withPort, { PORT: 'eighty' }));
+    expect(error.message).toMatch(/^Invalid configuration: PORT: /);
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('names a missing required setting', () => {
+    const schema = baseEnvSchema.extend({ API_TOKEN_URL: z.string().url() });
+    const error = configError(() => parseConfig(schema, {}));
+    expect(error.message).toContain('API_TOKEN_URL');
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('names every bad setting at once, still on one line', () => {
+    const error = configError(() => parseConfig(withPort, { MONGO_URL: 'http://db', REDIS_URL: 'localhost:6379', LOG_LEVEL: 'loud' }));
+    expect(error.message).toContain('MONGO_URL: must be a mongodb:// URL');
+    expect(error.message).toContain('REDIS_URL: must be a redis:// URL');
+    expect(error.message).toContain('LOG_LEVEL');
+    expect(error.message.split('\n')).toHaveLength(1);
+  });
+
+  it('refuses the development JWT secret in production, whether defaulted or explicit', () => {
+    const defaulted = configError(() => parseConfig(baseEnvSchema, { NODE_ENV: 'production' }));
+    expect(defaulted.message).toContain('JWT_SECRET');
+    const explicit = configError(() => parseConfig(baseEnvSchema, { NODE_ENV: 'production', JWT_SECRET: DEVELOPMENT_JWT_SECRET }));
+    expect(explicit.message).toContain('JWT_SECRET');
+    expect(explicit.message).not.toContain(DEVELOPMENT_JWT_SECRET);
+  });
+
+  it('accepts production with a real secret, and the development secret outside production', () => {
+    expect(parseConfig(baseEnvSchema, { NODE_ENV: 'production', JWT_SECRET: 'a-real-secret-of-32-characters!!' }).JWT_SECRET).toBe(
+      'a-real-secret-of-32-characters!!',
+    );
+    expect(parseConfig(baseEnvSchema, { NODE_ENV: 'development' }).JWT_SECRET).toBe(DEVELOPMENT_JWT_SECRET);
+  });
+
+  it('refuses a JWT secret shorter than 16 characters', () => {
+    expect(configError(() => parseConfig(baseEnvSchema, { JWT_SECRET: 'short' })).message).toMatch(/JWT_SECRET: .*16/);
+  });
+
+  it('treats empty strings as unset, so defaults apply and required settings are reported missing', () => {
+    const config = parseConfig(withPort, { PORT: '', MONGO_DB: '', LOG_FORMAT: '', NODE_ENV: '' });
+    expect(config.PORT).toBe(3000);
+    expect(config.MONGO_DB).toBe('music');
+    expect(config.LOG_FORMAT).toBeUndefined();
+    expect(config.NODE_ENV).toBe('development');
+
+    const schema = baseEnvSchema.extend({ API_TOKEN_URL: z.string() });
+    expect(configError(() => parseConfig(schema, { API_TOKEN_URL: '' })).message).toContain('API_TOKEN_URL');
+  });
+
+  it('ignores variables the schema does not know', () => {
+    const config = parseConfig(baseEnvSchema, { PATH: '/usr/bin', HOME: '/root' }) as Record<string, unknown>;
+    expect(config['PATH']).toBeUndefined();
+  });
+});
+
+describe('listSetting', () => {
+  it('splits on commas, trims, and drops empty entries', () => {
+    expect(listSetting(' 127.0.0.1, localhost ,,::1 ')).toEqual(['127.0.0.1', 'localhost', '::1']);
+    expect(listSetting('')).toEqual([]);
+  });
+});
