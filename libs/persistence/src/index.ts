@@ -2,3 +2,4 @@ export * from './models';
 export * from './mappers';
 export * from './organization.repository';
 export * from './sync-run.repository';
+export * from './inventory.repository';
