@@ -7,7 +7,10 @@ module.exports = {
   testEnvironment: 'node',
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.base.json', isolatedModules: true, diagnostics: false }],
+    // ESM-only dependencies (faker 10, request-filtering-agent 3) are compiled to CommonJS for Jest.
+    '^.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true }, isolatedModules: true, diagnostics: false }],
   },
+  transformIgnorePatterns: ['/node_modules/(?!(@faker-js/faker|request-filtering-agent)/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }),
   rootDir: __dirname,
