@@ -10,3 +10,4 @@ export * from './redis';
 export * from './lifecycle';
 export * from './runtime';
 export * from './auth-guard';
+export * from './rate-limit';
