@@ -1,5 +1,6 @@
 export * from './models';
 export * from './mappers';
 export * from './organization.repository';
+export * from './user.repository';
 export * from './sync-run.repository';
 export * from './inventory.repository';

@@ -1,0 +1,34 @@
+import type { User } from '@music/domain';
+import { newId } from '@music/domain';
+import { toUser } from './mappers';
+import type { Models, UserDoc } from './models';
+
+// MongoDB and FerretDB both report a unique-index violation with this code.
+const DUPLICATE_KEY = 11000;
+
+function isDuplicateKey(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === DUPLICATE_KEY;
+}
+
+/** Users. Emails arrive already normalized; the unique index on `email` makes them one account each. */
+export class UserRepository {
+  constructor(private readonly models: Pick<Models, 'users'>) {}
+
+  /** Creates a user; null when the email is already registered (also under a concurrent sign-up). */
+  async create(email: string, passwordHash: string, now = new Date()): Promise<User | null> {
+    const doc: UserDoc = { _id: newId(), email, passwordHash, createdAt: now };
+    try {
+      await this.models.users.create(doc);
+    } catch (error) {
+      if (isDuplicateKey(error)) return null;
+      throw error;
+    }
+    return toUser(doc);
+  }
+
+  /** For the sign-in use-case only: the user with the stored hash it checks the password against. */
+  async findByEmail(email: string): Promise<{ user: User; passwordHash: string } | null> {
+    const doc = await this.models.users.findOne({ email }).lean<UserDoc>();
+    return doc ? { user: toUser(doc), passwordHash: doc.passwordHash } : null;
+  }
+}
