@@ -1,23 +1,58 @@
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
-import { createHttpApp, type HealthCheck, type Logger } from '@music/platform';
-import type { Models } from '@music/persistence';
+import { createHttpApp, createRateLimiter, listSetting, type HealthCheck, type Logger } from '@music/platform';
+import { UserRepository, type Models } from '@music/persistence';
 import type { AuthConfig } from './config';
+import { authRoutes, type EndpointLimits } from './auth.routes';
+import { SignInUseCase } from './sign-in.use-case';
+import { SignUpUseCase } from './sign-up.use-case';
 
 export interface AuthDeps {
   config: AuthConfig;
   logger: Logger;
   models: Models;
+  /** Holds the rate-limit counters (a fail-fast client: the limiter fails open without Redis). */
   redis: Redis;
   healthChecks: HealthCheck[];
 }
 
 /** The music-auth HTTP app, wired to its dependencies (tests build it the same way). */
 export function createAuthApp(deps: AuthDeps): Express {
+  const { config, logger, redis } = deps;
+  const users = new UserRepository(deps.models);
+  const limitsFor = (endpoint: string): EndpointLimits => ({
+    byIp: createRateLimiter({
+      redis,
+      logger,
+      prefix: `${config.AUTH_RATE_LIMIT_PREFIX}:${endpoint}:ip`,
+      limit: config.AUTH_RATE_LIMIT_PER_MINUTE,
+      windowSeconds: 60,
+    }),
+    byEmail: createRateLimiter({
+      redis,
+      logger,
+      prefix: `${config.AUTH_RATE_LIMIT_PREFIX}:${endpoint}:email`,
+      limit: config.AUTH_EMAIL_RATE_LIMIT_PER_MINUTE,
+      windowSeconds: 60,
+    }),
+  });
+
+  const routes = authRoutes({
+    signUp: new SignUpUseCase(users, config.BCRYPT_COST),
+    signIn: new SignInUseCase(users, {
+      jwtSecret: config.JWT_SECRET,
+      expiresInSeconds: config.JWT_EXPIRES_IN_SECONDS,
+      bcryptCost: config.BCRYPT_COST,
+    }),
+    limits: { signUp: limitsFor('sign-up'), signIn: limitsFor('sign-in') },
+    jwtSecret: config.JWT_SECRET,
+  });
+
   return createHttpApp({
-    logger: deps.logger,
-    bodyLimit: deps.config.HTTP_BODY_LIMIT,
+    logger,
+    bodyLimit: config.HTTP_BODY_LIMIT,
     healthChecks: deps.healthChecks,
-    routes: () => undefined,
+    corsOrigins: listSetting(config.CORS_ORIGINS),
+    routes: (app) => app.use(routes),
   });
 }

@@ -1,0 +1,235 @@
+import type { Express } from 'express';
+import express from 'express';
+import type { Redis } from 'ioredis';
+import jwt from 'jsonwebtoken';
+import request from 'supertest';
+import { authUser, createJwtGuard, errorMiddleware } from '@music/platform';
+import { clearPrefix, openTestRedis, openTestStore, testLogger, uniqueName, type TestStore } from '@music/testing';
+import { createAuthApp } from './app';
+import { loadAuthConfig, type AuthConfig } from './config';
+
+const JWT_SECRET = 'integration-test-secret-0123456789';
+
+describe('music-auth (real store + Redis)', () => {
+  let store: TestStore;
+  let redis: Redis;
+  const prefixes: string[] = [];
+
+  beforeAll(async () => {
+    store = await openTestStore('auth');
+    redis = openTestRedis();
+  });
+  afterAll(async () => {
+    for (const p of prefixes) await clearPrefix(redis, p);
+    await store.close();
+    redis.disconnect();
+  });
+
+  /** A config with a rate-limit prefix of its own (unless one is given, to share counters). */
+  function testConfig(overrides: Record<string, string> = {}): AuthConfig {
+    const prefix = overrides['AUTH_RATE_LIMIT_PREFIX'] ?? uniqueName('authrl');
+    prefixes.push(prefix);
+    return loadAuthConfig({
+      NODE_ENV: 'test',
+      JWT_SECRET,
+      BCRYPT_COST: '4',
+      AUTH_RATE_LIMIT_PER_MINUTE: '1000',
+      AUTH_EMAIL_RATE_LIMIT_PER_MINUTE: '1000',
+      ...overrides,
+      AUTH_RATE_LIMIT_PREFIX: prefix,
+    });
+  }
+
+  function appWith(config: AuthConfig): Express {
+    return createAuthApp({ config, logger: testLogger(), models: store.models, redis, healthChecks: [] });
+  }
+
+  const uniqueEmail = (): string => `${uniqueName('user')}@test.com`;
+
+  describe('POST /auth/sign-up', () => {
+    let app: Express;
+    beforeAll(() => {
+      app = appWith(testConfig());
+    });
+
+    it('creates a user and answers 201 without the password or its hash', async () => {
+      const email = uniqueEmail();
+      const res = await request(app).post('/auth/sign-up').send({ email, password: '12345678' });
+      expect(res.status).toBe(201);
+      expect(Object.keys(res.body).sort()).toEqual(['createdAt', 'email', 'id']);
+      expect(res.body.email).toBe(email);
+      expect(res.text).not.toMatch(/\$2[aby]\$/);
+      expect(res.text).not.toContain('12345678');
+      const stored = await store.models.users.findOne({ email }).lean();
+      expect(stored?.passwordHash).toMatch(/^\$2b\$04\$/);
+      expect(stored?._id).toBe(res.body.id);
+    });
+
+    it('stores the normalized email (lower case, Gmail dots kept, +tag dropped)', async () => {
+      const local = uniqueName('First.Last');
+      const res = await request(app).post('/auth/sign-up').send({ email: `  ${local}+promo@GoogleMail.com `, password: '12345678' });
+      expect(res.status).toBe(201);
+      expect(res.body.email).toBe(`${local.toLowerCase()}@gmail.com`);
+    });
+
+    it.each([
+      ['a bad email', { email: 'not-an-email', password: '12345678' }, ['email']],
+      ['a short password', { email: 'short@test.com', password: '1234567' }, ['password']],
+      ['a long password', { email: 'long@test.com', password: 'x'.repeat(73) }, ['password']],
+      ['a password over 72 bytes', { email: 'bytes@test.com', password: 'é'.repeat(40) }, ['password']],
+      ['missing fields', {}, ['email', 'password']],
+      ['a non-string password', { email: 'num@test.com', password: 12345678 }, ['password']],
+      ['an unknown key', { email: 'extra@test.com', password: '12345678', admin: true }, ['(root)']],
+    ])('answers 400 for %s, naming each offending field', async (_what, body, paths) => {
+      const res = await request(app).post('/auth/sign-up').send(body);
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('VALIDATION_FAILED');
+      expect(res.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(paths);
+    });
+
+    it('answers 400 for a body that is not JSON, and for malformed JSON', async () => {
+      const text = await request(app).post('/auth/sign-up').set('content-type', 'text/plain').send('email=a@b.com&password=12345678');
+      expect(text.status).toBe(400);
+      expect(text.body.error.code).toBe('VALIDATION_FAILED');
+      const broken = await request(app).post('/auth/sign-up').set('content-type', 'application/json').send('{"email": ');
+      expect(broken.status).toBe(400);
+      expect(broken.body).toEqual({ error: { code: 'VALIDATION_FAILED', message: 'Malformed JSON body' } });
+    });
+
+    it('answers 409 CONFLICT for an email already registered, in any spelling', async () => {
+      const email = uniqueEmail();
+      expect((await request(app).post('/auth/sign-up').send({ email, password: '12345678' })).status).toBe(201);
+      const again = await request(app).post('/auth/sign-up').send({ email: email.toUpperCase(), password: 'other-password' });
+      expect(again.status).toBe(409);
+      expect(again.body.error.code).toBe('CONFLICT');
+      expect(await store.models.users.countDocuments({ email })).toBe(1);
+    });
+
+    it('lets exactly one of two concurrent sign-ups with the same email through', async () => {
+      const email = uniqueEmail();
+      const results = await Promise.all([1, 2, 3].map(() => request(app).post('/auth/sign-up').send({ email, password: '12345678' })));
+      expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409]);
+    });
+  });
+
+  describe('POST /auth/sign-in', () => {
+    let app: Express;
+    const email = `signin_${Date.now()}@test.com`;
+    const password = 'correct horse battery';
+
+    beforeAll(async () => {
+      app = appWith(testConfig());
+      expect((await request(app).post('/auth/sign-up').send({ email, password })).status).toBe(201);
+    });
+
+    it('returns a Bearer token that the JWT guard accepts', async () => {
+      const res = await request(app).post('/auth/sign-in').send({ email: email.toUpperCase(), password });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ token: expect.any(String), expiresIn: 3600, tokenType: 'Bearer' });
+      const payload = jwt.verify(res.body.token, JWT_SECRET, { algorithms: ['HS256'] }) as jwt.JwtPayload;
+      expect(payload['email']).toBe(email);
+
+      // The same guard every other service mounts.
+      const guarded = express();
+      guarded.get('/whoami', createJwtGuard({ secret: JWT_SECRET }), (req, r) => void r.json(authUser(req)));
+      guarded.use(errorMiddleware(testLogger()));
+      const me = await request(guarded).get('/whoami').set('authorization', `Bearer ${res.body.token}`);
+      expect(me.status).toBe(200);
+      expect(me.body).toEqual({ id: payload.sub, email });
+
+      const own = await request(app).get('/auth/me').set('authorization', `Bearer ${res.body.token}`);
+      expect(own.body).toEqual({ id: payload.sub, email });
+    });
+
+    it('answers a wrong password and an unknown email with identical 401 bodies', async () => {
+      const wrongPassword = await request(app).post('/auth/sign-in').send({ email, password: 'wrong password' });
+      const unknownEmail = await request(app).post('/auth/sign-in').send({ email: uniqueEmail(), password });
+      const notAnEmail = await request(app).post('/auth/sign-in').send({ email: 'nobody', password });
+      for (const res of [wrongPassword, unknownEmail, notAnEmail]) {
+        expect(res.status).toBe(401);
+        expect(res.body).toEqual({ error: { code: 'UNAUTHORIZED', message: 'Invalid email or password' } });
+      }
+      expect(unknownEmail.text).toBe(wrongPassword.text);
+    });
+
+    it('refuses a password that only shares the first 72 bytes with the real one', async () => {
+      const longEmail = uniqueEmail();
+      const base = 'p'.repeat(72);
+      expect((await request(app).post('/auth/sign-up').send({ email: longEmail, password: base })).status).toBe(201);
+      expect((await request(app).post('/auth/sign-in').send({ email: longEmail, password: base })).status).toBe(200);
+      expect((await request(app).post('/auth/sign-in').send({ email: longEmail, password: `${base}extra` })).status).toBe(401);
+    });
+
+    it('answers 400 for a body without the fields', async () => {
+      const res = await request(app).post('/auth/sign-in').send({ email });
+      expect(res.status).toBe(400);
+      expect(res.body.error.details).toEqual([{ path: 'password', message: expect.any(String) }]);
+    });
+  });
+
+  describe('rate limiting', () => {
+    it('limits sign-in attempts per IP with 429 and retry-after', async () => {
+      const app = appWith(testConfig({ AUTH_RATE_LIMIT_PER_MINUTE: '3' }));
+      for (let i = 0; i < 3; i++) {
+        expect((await request(app).post('/auth/sign-in').send({ email: uniqueEmail(), password: 'whatever1' })).status).toBe(401);
+      }
+      const limited = await request(app).post('/auth/sign-in').send({ email: uniqueEmail(), password: 'whatever1' });
+      expect(limited.status).toBe(429);
+      expect(limited.body.error.code).toBe('RATE_LIMITED');
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
+      // Sign-up has its own per-IP budget.
+      expect((await request(app).post('/auth/sign-up').send({ email: uniqueEmail(), password: '12345678' })).status).toBe(201);
+    });
+
+    it('limits sign-in attempts per email whatever the client IP', async () => {
+      const app = appWith(testConfig({ AUTH_EMAIL_RATE_LIMIT_PER_MINUTE: '2' }));
+      const email = uniqueEmail();
+      // Loopback proxies are trusted, so X-Forwarded-For stands for distinct clients.
+      const attempt = (ip: string, address = email) =>
+        request(app).post('/auth/sign-in').set('x-forwarded-for', ip).send({ email: address, password: 'whatever1' });
+      expect((await attempt('203.0.113.1')).status).toBe(401);
+      expect((await attempt('203.0.113.2', email.toUpperCase())).status).toBe(401);
+      const limited = await attempt('203.0.113.3');
+      expect(limited.status).toBe(429);
+      expect(limited.headers['retry-after']).toBeDefined();
+      expect((await attempt('203.0.113.3', uniqueEmail())).status).toBe(401);
+    });
+
+    it('limits sign-ups per email', async () => {
+      const app = appWith(testConfig({ AUTH_EMAIL_RATE_LIMIT_PER_MINUTE: '2' }));
+      const email = uniqueEmail();
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await request(app).post('/auth/sign-up').send({ email, password: '12345678' })).status);
+      expect(statuses).toEqual([201, 409, 429]);
+    });
+
+    it('shares the counters between two app instances on the same Redis prefix', async () => {
+      const shared = uniqueName('authrl_shared');
+      const first = appWith(testConfig({ AUTH_RATE_LIMIT_PER_MINUTE: '4', AUTH_RATE_LIMIT_PREFIX: shared }));
+      const second = appWith(testConfig({ AUTH_RATE_LIMIT_PER_MINUTE: '4', AUTH_RATE_LIMIT_PREFIX: shared }));
+      const statuses: number[] = [];
+      for (const app of [first, second, first, second, first, second]) {
+        statuses.push((await request(app).post('/auth/sign-in').send({ email: uniqueEmail(), password: 'whatever1' })).status);
+      }
+      expect(statuses).toEqual([401, 401, 401, 401, 429, 429]);
+    });
+  });
+
+  describe('configuration', () => {
+    it('refuses to start in production with the development JWT secret', () => {
+      expect(() => loadAuthConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: the development secret cannot be used in production/);
+      expect(() => loadAuthConfig({ NODE_ENV: 'production', JWT_SECRET: 'dev-only-secret-change-me-please' })).toThrow(/JWT_SECRET/);
+      expect(loadAuthConfig({ NODE_ENV: 'production', JWT_SECRET: 'a-real-production-secret-42' }).NODE_ENV).toBe('production');
+    });
+
+    it('defaults bcrypt cost 10, 20 attempts per IP and 10 per email a minute', () => {
+      const config = loadAuthConfig({});
+      expect(config.BCRYPT_COST).toBe(10);
+      expect(config.AUTH_RATE_LIMIT_PER_MINUTE).toBe(20);
+      expect(config.AUTH_EMAIL_RATE_LIMIT_PER_MINUTE).toBe(10);
+      expect(config.PORT).toBe(3001);
+      expect(() => loadAuthConfig({ BCRYPT_COST: '3' })).toThrow(/BCRYPT_COST/);
+    });
+  });
+});
