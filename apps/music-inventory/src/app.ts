@@ -1,23 +1,33 @@
 import type { Express } from 'express';
-import type { Redis } from 'ioredis';
-import { createHttpApp, type HealthCheck, type Logger } from '@music/platform';
-import type { Models } from '@music/persistence';
+import type { Queue } from 'bullmq';
+import { createHttpApp, listSetting, type HealthCheck, type Logger } from '@music/platform';
+import { InventoryRepository, OrganizationRepository, type Models } from '@music/persistence';
+import type { FanoutJob } from '@music/queue';
 import type { InventoryConfig } from './config';
+import { FanoutPublisher } from './fanout-publisher';
+import { inventoryRouter } from './inventory.routes';
 
 export interface InventoryDeps {
   config: InventoryConfig;
   logger: Logger;
   models: Models;
-  redis: Redis;
+  /** The output queue (QUEUE_NAMES.output) on a fail-fast producer connection. */
+  outputQueue: Queue<FanoutJob>;
   healthChecks: HealthCheck[];
 }
 
 /** The music-inventory HTTP app, wired to its dependencies (tests build it the same way). */
 export function createInventoryApp(deps: InventoryDeps): Express {
+  const organizations = new OrganizationRepository(deps.models);
+  const items = new InventoryRepository(deps.models);
+  const publisher = new FanoutPublisher(deps.outputQueue, deps.logger);
   return createHttpApp({
     logger: deps.logger,
     bodyLimit: deps.config.HTTP_BODY_LIMIT,
     healthChecks: deps.healthChecks,
-    routes: () => undefined,
+    corsOrigins: listSetting(deps.config.CORS_ORIGINS),
+    routes: (app) => {
+      app.use('/inventory', inventoryRouter({ organizations, items, publisher, jwtSecret: deps.config.JWT_SECRET }));
+    },
   });
 }

@@ -1,6 +1,8 @@
 import request from 'supertest';
-import { openTestRedis, openTestStore, testLogger, type TestStore } from '@music/testing';
+import type { Queue } from 'bullmq';
+import { clearPrefix, openTestRedis, openTestStore, testLogger, uniqueName, type TestStore } from '@music/testing';
 import { mongoHealthCheck, redisHealthCheck } from '@music/platform';
+import { openQueue, QUEUE_NAMES, type FanoutJob } from '@music/queue';
 import type { Redis } from 'ioredis';
 import { loadInventoryConfig } from './config';
 import { createInventoryApp } from './app';
@@ -8,23 +10,28 @@ import { createInventoryApp } from './app';
 describe('music-inventory health', () => {
   let store: TestStore;
   let redis: Redis;
+  let outputQueue: Queue<FanoutJob>;
+  const prefix = uniqueName('inv_health');
 
   beforeAll(async () => {
     store = await openTestStore('inventory');
     redis = openTestRedis();
+    outputQueue = openQueue<FanoutJob>(QUEUE_NAMES.output, { connection: redis, prefix });
   });
   afterAll(async () => {
+    await outputQueue.close();
+    await clearPrefix(redis, prefix);
     await store.close();
     redis.disconnect();
   });
 
   it('reports ready when the real store and Redis answer', async () => {
-    const config = loadInventoryConfig({ NODE_ENV: 'test' });
+    const config = loadInventoryConfig({ NODE_ENV: 'test', QUEUE_PREFIX: prefix });
     const app = createInventoryApp({
       config,
       logger: testLogger(),
       models: store.models,
-      redis,
+      outputQueue,
       healthChecks: [mongoHealthCheck(store.connection), redisHealthCheck(redis)],
     });
     const live = await request(app).get('/health/live');

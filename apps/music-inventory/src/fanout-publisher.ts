@@ -1,0 +1,52 @@
+import type { Queue } from 'bullmq';
+import type { InventoryItem } from '@music/domain';
+import type { Logger } from '@music/platform';
+import { JOB_NAMES, jobIds, type FanoutJob } from '@music/queue';
+
+/** How long a request waits for Redis to take the job before answering anyway. */
+const DEFAULT_ENQUEUE_TIMEOUT_MS = 2000;
+
+// A fanout job that failed for good stays in the failed set under its id, and a re-enqueue with the
+// same id is ignored; retrying here keeps a passing store blip from parking an event until the sweeper.
+const FANOUT_JOB_OPTIONS = { attempts: 5, backoff: { type: 'exponential', delay: 1000 } } as const;
+
+/**
+ * Hands a stored outbox event to the integration app's fanout worker. The event is already on the
+ * item, so an enqueue that fails is only a delay: the outbox sweeper re-enqueues events older than
+ * a few seconds, and the job id (`jobIds.fanout(eventId)`) makes both enqueues one job.
+ */
+export class FanoutPublisher {
+  constructor(
+    private readonly queue: Queue<FanoutJob>,
+    private readonly logger: Logger,
+    private readonly timeoutMs = DEFAULT_ENQUEUE_TIMEOUT_MS,
+  ) {}
+
+  /** Enqueues the item's pending event; true when Redis took it. Never throws. */
+  async publish(item: InventoryItem): Promise<boolean> {
+    const event = item.pendingEvent;
+    if (!event) return false;
+    const job: FanoutJob = { version: 1, organizationId: item.organizationId, itemId: item.id, eventId: event.id };
+    const added = this.queue.add(JOB_NAMES.fanout, job, { ...FANOUT_JOB_OPTIONS, jobId: jobIds.fanout(event.id) });
+    // A queue that is still waiting for Redis would hold the request; the late result is dropped.
+    added.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`enqueue timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
+    });
+    try {
+      await Promise.race([added, timeout]);
+      return true;
+    } catch (error) {
+      this.logger.warn('fanout enqueue failed; the outbox sweeper will deliver the event', {
+        orgId: item.organizationId,
+        itemId: item.id,
+        eventId: event.id,
+        err: (error as Error).message,
+      });
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,48 @@
+import { Result } from '@sapphire/result';
+import type { InventoryItem, Organization } from '@music/domain';
+import { notFound, type AppError } from '@music/platform';
+import type { InventoryRepository, OrganizationRepository } from '@music/persistence';
+
+/** What every inventory use-case works with. */
+export interface InventoryUseCaseDeps {
+  organizations: OrganizationRepository;
+  items: InventoryRepository;
+  publisher: { publish: (item: InventoryItem) => Promise<boolean> };
+}
+
+/** A live item the caller may touch, with the organization it belongs to. */
+export interface OwnedItem {
+  item: InventoryItem;
+  organization: Organization;
+}
+
+/**
+ * Resolves an item id for a user: it must be a live item of one of the user's organizations and,
+ * when the client names an organization (`x-organization-id`), of that one. Anything else is
+ * NOT_FOUND, so other tenants' ids are indistinguishable from ids that do not exist.
+ */
+export async function findOwnedItem(
+  deps: Pick<InventoryUseCaseDeps, 'organizations' | 'items'>,
+  userId: string,
+  itemId: string,
+  organizationId: string | undefined,
+): Promise<Result<OwnedItem, AppError>> {
+  if (organizationId !== undefined) {
+    const organization = await deps.organizations.findOwned(userId, organizationId);
+    if (!organization) return Result.err(notFound('Item'));
+    const item = await deps.items.findInOrganizations([organization.id], itemId);
+    return item ? Result.ok({ item, organization }) : Result.err(notFound('Item'));
+  }
+  const owned = await deps.organizations.ownedIds(userId);
+  const item = await deps.items.findInOrganizations(owned, itemId);
+  if (!item) return Result.err(notFound('Item'));
+  // Read after the item: its organization may have been deleted in between.
+  const organization = await deps.organizations.findOwned(userId, item.organizationId);
+  return organization ? Result.ok({ item, organization }) : Result.err(notFound('Item'));
+}
+
+/** Two-way organizations deliver local changes; one-way ones only receive. */
+export const usesOutbox = (organization: Organization): boolean => organization.synchronization === 'two-way';
+
+/** Optimistic-lock attempts before a write gives up with CONFLICT. */
+export const WRITE_ATTEMPTS = 3;
