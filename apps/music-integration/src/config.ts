@@ -1,8 +1,34 @@
 import { z } from 'zod';
 import { baseEnvSchema, parseConfig } from '@music/platform';
 
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
 export const integrationConfigSchema = baseEnvSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(3003),
+  /** Run the queue workers in this process (false: API only; scale workers separately). */
+  RUN_WORKERS: flag.default(true),
+  POLL_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  OUTPUT_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(16),
+  INBOUND_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  /** Attempts per delivery before it is dead-lettered. */
+  DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
+  /** First retry delay; doubles each attempt (with +-20% jitter) up to DELIVERY_BACKOFF_MAX_MS. */
+  DELIVERY_BACKOFF_BASE_MS: z.coerce.number().int().min(1).default(5000),
+  DELIVERY_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(6 * 3600 * 1000),
+  /** Attempts per poll job (transient fetch failures); the next scheduled poll runs anyway. */
+  POLL_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  /** Length of a polling "minute". Test-only: shorten it to see scheduled polls fire quickly. */
+  POLL_MINUTE_MS: z.coerce.number().int().min(10).default(60000),
+  /** How often the sweeper looks for local changes whose fan-out a crash left behind. */
+  SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(10000),
+  /** A pending event older than this with no fan-out done is re-enqueued by the sweeper. */
+  OUTBOX_GRACE_MS: z.coerce.number().int().min(0).default(5000),
+  /** Re-register every organization's polling schedules from the database this often. */
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1000).default(5 * 60 * 1000),
+  /** A complete snapshot that would delete more than this share of the known items deletes nothing. */
+  DELETE_GUARD_RATIO: z.coerce.number().min(0).max(1).default(0.5),
+  /** Records per inbound webhook call. */
+  INBOUND_MAX_RECORDS: z.coerce.number().int().min(1).default(1000),
 });
 export type IntegrationConfig = z.infer<typeof integrationConfigSchema>;
 

@@ -1,34 +1,24 @@
 import request from 'supertest';
-import { openTestRedis, openTestStore, testLogger, type TestStore } from '@music/testing';
 import { mongoHealthCheck, redisHealthCheck } from '@music/platform';
-import type { Redis } from 'ioredis';
-import { loadIntegrationConfig } from './config';
+import { testLogger } from '@music/testing';
 import { createIntegrationApp } from './app';
+import { IntegrationHarness } from './integration.test-harness';
 
 describe('music-integration health', () => {
-  let store: TestStore;
-  let redis: Redis;
-
+  let h: IntegrationHarness;
   beforeAll(async () => {
-    store = await openTestStore('integration');
-    redis = openTestRedis();
+    h = await new IntegrationHarness().start();
   });
-  afterAll(async () => {
-    await store.close();
-    redis.disconnect();
-  });
+  afterAll(async () => h.stop());
 
   it('reports ready when the real store and Redis answer', async () => {
-    const config = loadIntegrationConfig({ NODE_ENV: 'test' });
     const app = createIntegrationApp({
-      config,
+      config: h.config,
       logger: testLogger(),
-      models: store.models,
-      redis,
-      healthChecks: [mongoHealthCheck(store.connection), redisHealthCheck(redis)],
+      engine: h.engine,
+      healthChecks: [mongoHealthCheck(h.store.connection), redisHealthCheck(h.redis)],
     });
-    const live = await request(app).get('/health/live');
-    expect(live.status).toBe(200);
+    expect((await request(app).get('/health/live')).status).toBe(200);
     const ready = await request(app).get('/health/ready');
     expect(ready.body).toEqual({ status: 'ready', checks: { mongo: 'up', redis: 'up' } });
     expect(ready.status).toBe(200);

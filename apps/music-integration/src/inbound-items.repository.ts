@@ -1,0 +1,166 @@
+import type { AnyBulkWriteOperation } from 'mongoose';
+import { hasUndeliveredLocalChange, inventoryItemId } from '@music/domain';
+import type { InventoryItemDoc, Models } from '@music/persistence';
+
+/** One third-party record after mapping. */
+export interface InboundRecord {
+  externalId: string;
+  data: Record<string, unknown>;
+  hash: string;
+}
+
+export interface InboundOutcome {
+  created: number;
+  updated: number;
+  unchanged: number;
+  /** Not applied: a local change not yet delivered wins (design.md, "Conflicts"). */
+  conflicts: number;
+}
+
+export interface InboundDeleteOutcome {
+  deleted: number;
+  absent: number;
+  conflicts: number;
+}
+
+type SyncState = Pick<InventoryItemDoc, '_id' | 'externalId' | 'hash' | 'version' | 'settledVersion' | 'pendingEvent' | 'deletedAt' | 'remoteKnown' | 'updatedAt'>;
+
+const SYNC_STATE = { _id: 1, externalId: 1, hash: 1, version: 1, settledVersion: 1, pendingEvent: 1, deletedAt: 1, remoteKnown: 1, updatedAt: 1 } as const;
+
+const DUPLICATE_KEY = 11000;
+
+/**
+ * Writes what the third party sent (polls and input webhooks). Every write here is origin
+ * `remote` and never produces a delivery. Writes are conditional on the version read, so a local
+ * change that lands in between wins instead of being overwritten.
+ */
+export class InboundItemsRepository {
+  constructor(private readonly models: Pick<Models, 'inventoryItems'>) {}
+
+  /** Upserts a batch: inserts the new, updates the changed, skips the unchanged and conflicting. */
+  async apply(organizationId: string, records: InboundRecord[], now = new Date()): Promise<InboundOutcome> {
+    const outcome: InboundOutcome = { created: 0, updated: 0, unchanged: 0, conflicts: 0 };
+    // The last occurrence of an externalId in a batch wins.
+    const byId = new Map<string, InboundRecord>();
+    for (const r of records) byId.set(inventoryItemId(organizationId, r.externalId), r);
+    if (byId.size === 0) return outcome;
+
+    const existing = await this.models.inventoryItems
+      .find({ _id: { $in: [...byId.keys()] } }, SYNC_STATE)
+      .lean<SyncState[]>();
+    const current = new Map(existing.map((e) => [e._id, e]));
+
+    const inserts: InventoryItemDoc[] = [];
+    const contentUpdates: AnyBulkWriteOperation<InventoryItemDoc>[] = [];
+    const markKnown: AnyBulkWriteOperation<InventoryItemDoc>[] = [];
+    for (const [id, record] of byId) {
+      const item = current.get(id);
+      if (!item) {
+        inserts.push({
+          _id: id,
+          organizationId,
+          externalId: record.externalId,
+          data: record.data,
+          origin: 'remote',
+          hash: record.hash,
+          version: 0,
+          settledVersion: 0,
+          pendingEvent: null,
+          remoteKnown: true,
+          deletedAt: null,
+          createdAt: now,
+          updatedAt: now,
+        });
+      } else if (item.deletedAt !== null || hasUndeliveredLocalChange(item)) {
+        outcome.conflicts++;
+      } else if (item.hash === record.hash) {
+        outcome.unchanged++;
+        // Same content, now known to be held remotely too: remember it (deletion tracking needs it).
+        if (!item.remoteKnown) {
+          markKnown.push({ updateOne: { filter: { _id: id, version: item.version }, update: { $set: { remoteKnown: true } } } });
+        }
+      } else {
+        contentUpdates.push({
+          updateOne: {
+            filter: { _id: id, version: item.version, pendingEvent: null, deletedAt: null },
+            update: { $set: { data: record.data, hash: record.hash, origin: 'remote', remoteKnown: true, updatedAt: now } },
+          },
+        });
+      }
+    }
+
+    if (inserts.length > 0) outcome.created += await this.insertNew(inserts, outcome);
+    if (contentUpdates.length > 0) {
+      const result = await this.models.inventoryItems.bulkWrite(contentUpdates, { ordered: false });
+      outcome.updated += result.matchedCount;
+      // Matched nothing: a local write changed the item after we read it; the local change wins.
+      outcome.conflicts += contentUpdates.length - result.matchedCount;
+    }
+    if (markKnown.length > 0) await this.models.inventoryItems.bulkWrite(markKnown, { ordered: false });
+    return outcome;
+  }
+
+  /** Inserts; an item created locally in the meantime (duplicate key) counts as a conflict. */
+  private async insertNew(docs: InventoryItemDoc[], outcome: InboundOutcome): Promise<number> {
+    try {
+      const inserted = await this.models.inventoryItems.insertMany(docs, { ordered: false, lean: true });
+      return inserted.length;
+    } catch (error) {
+      const e = error as { code?: number; writeErrors?: Array<{ code?: number; err?: { code?: number } }>; insertedDocs?: unknown[]; result?: { insertedCount?: number } };
+      const writeErrors = e.writeErrors ?? [];
+      const onlyDuplicates = writeErrors.length > 0 && writeErrors.every((w) => (w.code ?? w.err?.code) === DUPLICATE_KEY);
+      if (!onlyDuplicates && e.code !== DUPLICATE_KEY) throw error;
+      outcome.conflicts += writeErrors.length || 1;
+      return docs.length - (writeErrors.length || 1);
+    }
+  }
+
+  /** Removes items the third party deleted (input webhook DELETE). */
+  async remove(organizationId: string, externalIds: string[]): Promise<InboundDeleteOutcome> {
+    const outcome: InboundDeleteOutcome = { deleted: 0, absent: 0, conflicts: 0 };
+    const ids = [...new Set(externalIds.map((x) => inventoryItemId(organizationId, x)))];
+    if (ids.length === 0) return outcome;
+    const existing = await this.models.inventoryItems.find({ _id: { $in: ids } }, SYNC_STATE).lean<SyncState[]>();
+    outcome.absent = ids.length - existing.length;
+    const deletions: AnyBulkWriteOperation<InventoryItemDoc>[] = [];
+    for (const item of existing) {
+      if (item.deletedAt !== null || hasUndeliveredLocalChange(item)) outcome.conflicts++;
+      else deletions.push({ deleteOne: { filter: { _id: item._id, version: item.version, pendingEvent: null } } });
+    }
+    if (deletions.length > 0) {
+      const result = await this.models.inventoryItems.bulkWrite(deletions, { ordered: false });
+      outcome.deleted = result.deletedCount;
+      outcome.conflicts += deletions.length - result.deletedCount;
+    }
+    return outcome;
+  }
+
+  /**
+   * After a complete snapshot: the items the third party held before and no longer returns.
+   * Only items untouched since the run started qualify, so a change made during the poll (a
+   * local create delivered meanwhile, say) is never taken for a remote delete.
+   */
+  async findVanished(organizationId: string, seen: ReadonlySet<string>, startedAt: Date): Promise<{ vanished: SyncState[]; known: number }> {
+    const vanished: SyncState[] = [];
+    let known = 0;
+    const cursor = this.models.inventoryItems.find({ organizationId }, SYNC_STATE).lean<SyncState[]>().cursor({ batchSize: 2000 });
+    for await (const doc of cursor) {
+      const item = doc as unknown as SyncState;
+      if (!item.remoteKnown || item.deletedAt !== null) continue;
+      known++;
+      if (seen.has(item.externalId) || hasUndeliveredLocalChange(item) || item.updatedAt >= startedAt) continue;
+      vanished.push(item);
+    }
+    return { vanished, known };
+  }
+
+  /** Deletes vanished items, each only if it is still as it was read. */
+  async deleteVanished(items: SyncState[]): Promise<number> {
+    if (items.length === 0) return 0;
+    const result = await this.models.inventoryItems.bulkWrite(
+      items.map((i) => ({ deleteOne: { filter: { _id: i._id, version: i.version, updatedAt: i.updatedAt, pendingEvent: null } } })),
+      { ordered: false },
+    );
+    return result.deletedCount;
+  }
+}

@@ -1,0 +1,54 @@
+import type { Redis } from 'ioredis';
+import type { ConnectionOptions } from 'bullmq';
+import { QUEUE_NAMES, openQueue } from '@music/queue';
+import type { Logger } from '@music/platform';
+import type { Models } from '@music/persistence';
+import type { IntegrationConfig } from './config';
+import { SyncEngine } from './sync-engine';
+import { scheduleMaintenance, startWorkers, type RunningWorkers } from './workers';
+import type { OutboundClient } from '@music/platform';
+
+export interface IntegrationRuntime {
+  engine: SyncEngine;
+  workers: RunningWorkers | null;
+  /** Closes workers first (they finish active jobs), then the queues. */
+  close: () => Promise<void>;
+}
+
+/**
+ * Opens the queues, builds the engine, and (when RUN_WORKERS) starts the workers, registers the
+ * housekeeping schedulers and reconciles every organization's polling schedules with the database.
+ */
+export async function startIntegration(opts: {
+  config: IntegrationConfig;
+  logger: Logger;
+  models: Models;
+  redis: Redis;
+  /** A connection for BullMQ (workers need `maxRetriesPerRequest: null`). */
+  bullConnection: ConnectionOptions;
+  http?: OutboundClient;
+}): Promise<IntegrationRuntime> {
+  const { config, logger } = opts;
+  const settings = { connection: opts.bullConnection, prefix: config.QUEUE_PREFIX };
+  const queues = {
+    polling: openQueue(QUEUE_NAMES.polling, settings, { attempts: config.POLL_ATTEMPTS, backoff: { type: 'exponential', delay: 2000 } }),
+    output: openQueue(QUEUE_NAMES.output, settings),
+    inbound: openQueue(QUEUE_NAMES.inbound, settings),
+    maintenance: openQueue(QUEUE_NAMES.maintenance, settings),
+  };
+  const engine = new SyncEngine({ config, logger, models: opts.models, redis: opts.redis, queues, ...(opts.http ? { http: opts.http } : {}) });
+  let workers: RunningWorkers | null = null;
+  if (config.RUN_WORKERS) {
+    workers = startWorkers(engine, opts.bullConnection, config, logger);
+    await scheduleMaintenance(queues.maintenance, config);
+    await engine.reconcileAll();
+  }
+  return {
+    engine,
+    workers,
+    close: async () => {
+      if (workers) await workers.close();
+      await Promise.all(Object.values(queues).map((q) => q.close()));
+    },
+  };
+}

@@ -1,0 +1,142 @@
+import type { Redis } from 'ioredis';
+import type { Express } from 'express';
+import type { OrganizationInput } from '@music/domain';
+import { organizationInputSchema } from '@music/domain';
+import { InventoryRepository, OrganizationRepository } from '@music/persistence';
+import { JOB_NAMES, jobIds, type FanoutJob } from '@music/queue';
+import { signAccessToken } from '@music/platform';
+import { clearPrefix, eventually, openTestRedis, openTestStore, testLogger, ThirdPartyStub, uniqueName, type TestStore } from '@music/testing';
+import { loadIntegrationConfig, type IntegrationConfig } from './config';
+import { createIntegrationApp } from './app';
+import { startIntegration, type IntegrationRuntime } from './integration-runtime';
+
+/** The brief's mapping: the third party's id/name/artist/album. */
+export const BRIEF_MAPPINGS = {
+  externalId: { type: 'string', source: 'id', required: true },
+  name: { type: 'string', source: 'name', required: true },
+  artist: { type: 'string', source: 'artist', required: 'true' },
+  album: { type: 'string', source: 'album', required: 'true' },
+};
+
+/**
+ * One integration app (engine + workers + HTTP) on the real store and Redis, with a unique
+ * database and queue prefix, and a stub third party on loopback.
+ */
+export class IntegrationHarness {
+  store!: TestStore;
+  redis!: Redis;
+  prefix = uniqueName('it');
+  config!: IntegrationConfig;
+  runtime!: IntegrationRuntime;
+  app!: Express;
+  thirdParty = new ThirdPartyStub();
+  organizations!: OrganizationRepository;
+  inventory!: InventoryRepository;
+  readonly ownerId = 'user-owner';
+  extraRuntimes: IntegrationRuntime[] = [];
+
+  async start(env: Record<string, string> = {}): Promise<this> {
+    this.store = await openTestStore('integration');
+    this.redis = openTestRedis();
+    await this.thirdParty.start();
+    this.config = loadIntegrationConfig({
+      NODE_ENV: 'test',
+      QUEUE_PREFIX: this.prefix,
+      OUTBOUND_ALLOW_LIST: '127.0.0.1',
+      OUTBOUND_TIMEOUT_MS: '3000',
+      DELIVERY_BACKOFF_BASE_MS: '50',
+      DELIVERY_ATTEMPTS: '5',
+      SWEEP_INTERVAL_MS: '300',
+      OUTBOX_GRACE_MS: '500',
+      POLL_ATTEMPTS: '1',
+      ...env,
+    });
+    this.runtime = await this.startRuntime();
+    this.app = createIntegrationApp({ config: this.config, logger: testLogger(), engine: this.runtime.engine, healthChecks: [] });
+    this.organizations = new OrganizationRepository(this.store.models);
+    this.inventory = new InventoryRepository(this.store.models);
+    return this;
+  }
+
+  /** Another process's worth of engine and workers on the same store and queues. */
+  async startRuntime(): Promise<IntegrationRuntime> {
+    const runtime = await startIntegration({ config: this.config, logger: testLogger(), models: this.store.models, redis: this.redis, bullConnection: this.redis });
+    if (this.runtime) this.extraRuntimes.push(runtime);
+    return runtime;
+  }
+
+  get engine() {
+    return this.runtime.engine;
+  }
+
+  async stop(): Promise<void> {
+    for (const r of [...this.extraRuntimes, this.runtime]) await r?.close();
+    await clearPrefix(this.redis, this.prefix);
+    this.redis.disconnect();
+    await this.thirdParty.close();
+    await this.store.close();
+  }
+
+  token(userId = this.ownerId): string {
+    return signAccessToken({ id: userId, email: `${userId}@test.dev` }, { secret: this.config.JWT_SECRET, expiresInSeconds: 600 }).token;
+  }
+
+  /** An organization polling the stub's /music and delivering to its /sync/create (two-way by default). */
+  async createOrganization(overrides: Partial<Record<string, unknown>> = {}): Promise<ReturnType<OrganizationRepository['create']> extends Promise<infer O> ? O : never> {
+    const input: OrganizationInput = organizationInputSchema.parse({
+      name: 'Test org',
+      synchronization: 'two-way',
+      webhooks: [
+        { type: 'input', url: 'http://localhost:3003/sync', method: 'POST' },
+        { type: 'input', url: 'http://localhost:3003/sync', method: 'DELETE' },
+        { type: 'output', url: `${this.thirdParty.baseUrl}/sync/create`, method: 'POST' },
+        { type: 'output', url: `${this.thirdParty.baseUrl}/sync/create`, method: 'DELETE' },
+      ],
+      polling: [{ endpoint: `${this.thirdParty.baseUrl}/music`, interval: 1, type: 'hour' }],
+      mappings: BRIEF_MAPPINGS,
+      transforms: [],
+      ...overrides,
+    });
+    const org = await this.organizations.create(this.ownerId, input);
+    await this.engine.reconcileOrganization(org.id);
+    return org;
+  }
+
+  /** Runs one poll of the organization's first polling entry now and returns its outcome. */
+  async pollNow(organizationId: string) {
+    const org = await this.organizations.findById(organizationId);
+    const entry = org?.polling[0];
+    if (!entry) throw new Error('organization has no polling entry');
+    return this.engine.pollRun.execute({ version: 1, organizationId, pollingId: entry.id, trigger: 'manual' }, async () => undefined);
+  }
+
+  /** What the inventory API does on a local write: the write (with its outbox event), then the enqueue. */
+  async enqueueFanout(item: { id: string; organizationId: string; pendingEvent: { id: string } | null }): Promise<void> {
+    if (!item.pendingEvent) return;
+    const data: FanoutJob = { version: 1, organizationId: item.organizationId, itemId: item.id, eventId: item.pendingEvent.id };
+    await this.engine.queues.output.add(JOB_NAMES.fanout, data, { jobId: jobIds.fanout(item.pendingEvent.id) });
+  }
+
+  async createLocal(organizationId: string, externalId: string, data: Record<string, unknown>, enqueue = true) {
+    const outcome = await this.inventory.createLocal(organizationId, { externalId, data }, { outbox: true });
+    if (outcome.kind !== 'created' && outcome.kind !== 'revived') throw new Error(`create failed: ${outcome.kind}`);
+    if (enqueue) await this.enqueueFanout(outcome.item);
+    return outcome.item;
+  }
+
+  async items(organizationId: string) {
+    return this.store.models.inventoryItems.find({ organizationId }).sort({ externalId: 1 }).lean();
+  }
+
+  /** Waits until the output queue has nothing waiting, delayed or active. */
+  async drainOutput(timeoutMs = 15000): Promise<void> {
+    await eventually(
+      async () => {
+        const counts = await this.engine.queues.output.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+        return Object.values(counts).every((n) => n === 0);
+      },
+      'the output queue to drain',
+      timeoutMs,
+    );
+  }
+}

@@ -1,0 +1,147 @@
+import { DelayedError, Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import {
+  JOB_NAMES,
+  QUEUE_NAMES,
+  deliverJobSchema,
+  fanoutJobSchema,
+  inboundWebhookJobSchema,
+
+  orgChangedJobSchema,
+  pollJobSchema,
+  type DeliverJob,
+  type FanoutJob,
+} from '@music/queue';
+import { withContext, type Logger } from '@music/platform';
+import type { IntegrationConfig } from './config';
+import type { SyncEngine } from './sync-engine';
+
+/** A transient delivery failure; carries the third party's Retry-After when it gave one. */
+class RetryLater extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Exponential backoff with +-20% jitter, capped; a 429's Retry-After wins when longer. */
+export function deliveryBackoffMs(attemptsMade: number, config: Pick<IntegrationConfig, 'DELIVERY_BACKOFF_BASE_MS' | 'DELIVERY_BACKOFF_MAX_MS'>, retryAfterMs?: number, random = Math.random): number {
+  const exponential = Math.min(config.DELIVERY_BACKOFF_BASE_MS * 2 ** Math.max(0, attemptsMade - 1), config.DELIVERY_BACKOFF_MAX_MS);
+  const jittered = Math.round(exponential * (0.8 + 0.4 * random()));
+  return retryAfterMs !== undefined ? Math.max(jittered, retryAfterMs) : jittered;
+}
+
+export interface RunningWorkers {
+  workers: Worker[];
+  close: () => Promise<void>;
+}
+
+/** Starts one worker per queue, each processor a thin parse -> use-case. */
+export function startWorkers(engine: SyncEngine, connection: ConnectionOptions, config: IntegrationConfig, logger: Logger): RunningWorkers {
+  const prefix = config.QUEUE_PREFIX;
+  const common = { connection, prefix, autorun: true };
+
+  const polling = new Worker(
+    QUEUE_NAMES.polling,
+    async (job: Job) => {
+      const data = pollJobSchema.parse(job.data);
+      return withContext({ orgId: data.organizationId, jobId: job.id }, async () => {
+        const outcome = await engine.pollRun.execute(data, async (runId) => {
+          if (data.runId !== runId) await job.updateData({ ...data, runId });
+        });
+        if (outcome.kind === 'stale') {
+          await engine.schedules.remove(data.organizationId, data.pollingId).catch(() => undefined);
+          return { stale: true };
+        }
+        if (outcome.kind === 'retry') throw new Error(outcome.message);
+        return { runId: outcome.runId, status: outcome.status, counts: outcome.counts };
+      });
+    },
+    { ...common, concurrency: config.POLL_CONCURRENCY },
+  );
+
+  const output = new Worker(
+    QUEUE_NAMES.output,
+    async (job: Job, token?: string) => {
+      if (job.name === JOB_NAMES.fanout) {
+        const data: FanoutJob = fanoutJobSchema.parse(job.data);
+        return withContext({ orgId: data.organizationId, jobId: job.id }, () => engine.fanout(data));
+      }
+      const data: DeliverJob = deliverJobSchema.parse(job.data);
+      return withContext({ orgId: data.organizationId, jobId: job.id, deliveryId: data.deliveryId }, async () => {
+        const attemptNumber = job.attemptsMade + 1;
+        const outcome = await engine.deliver(data.deliveryId, attemptNumber);
+        switch (outcome.kind) {
+          case 'done':
+            return outcome.status;
+          case 'wait':
+            // Not an attempt: another send of the same item to the same webhook is in flight.
+            await job.moveToDelayed(Date.now() + 50 + Math.floor(Math.random() * 150), token);
+            throw new DelayedError();
+          case 'failed':
+            throw new UnrecoverableError(outcome.message);
+          case 'retry':
+            if (attemptNumber >= (job.opts.attempts ?? 1)) {
+              await engine.deadLetter(data.deliveryId);
+              throw new UnrecoverableError(`gave up after ${attemptNumber} attempts: ${outcome.message}`);
+            }
+            throw new RetryLater(outcome.message, outcome.retryAfterMs);
+          default: {
+            const unreachable: never = outcome;
+            throw new Error(`unknown outcome ${JSON.stringify(unreachable)}`);
+          }
+        }
+      });
+    },
+    {
+      ...common,
+      concurrency: config.OUTPUT_CONCURRENCY,
+      settings: {
+        backoffStrategy: (attemptsMade: number, _type?: string, error?: Error) =>
+          deliveryBackoffMs(attemptsMade, config, error instanceof RetryLater ? error.retryAfterMs : undefined),
+      },
+    },
+  );
+
+  const inbound = new Worker(
+    QUEUE_NAMES.inbound,
+    async (job: Job) => {
+      const data = inboundWebhookJobSchema.parse(job.data);
+      return withContext({ orgId: data.organizationId, jobId: job.id }, () => engine.applyInbound(data));
+    },
+    { ...common, concurrency: config.INBOUND_CONCURRENCY },
+  );
+
+  const orgEvents = new Worker(
+    QUEUE_NAMES.orgEvents,
+    async (job: Job) => {
+      const data = orgChangedJobSchema.parse(job.data);
+      return withContext({ orgId: data.organizationId, jobId: job.id }, () => engine.reconcileOrganization(data.organizationId));
+    },
+    { ...common, concurrency: 1 },
+  );
+
+  const maintenance = new Worker(
+    QUEUE_NAMES.maintenance,
+    async (job: Job) => (job.name === JOB_NAMES.sweepOutbox ? engine.sweep() : engine.reconcileAll()),
+    { ...common, concurrency: 1 },
+  );
+
+  const workers = [polling, output, inbound, orgEvents, maintenance];
+  for (const worker of workers) {
+    worker.on('failed', (job, error) => {
+      if (error instanceof DelayedError) return;
+      logger.warn('job failed', { queue: worker.name, jobId: job?.id, attemptsMade: job?.attemptsMade, err: error.message });
+    });
+    worker.on('error', (error) => logger.error('worker error', { queue: worker.name, err: error.message }));
+  }
+  return { workers, close: async () => void (await Promise.all(workers.map((w) => w.close()))) };
+}
+
+/** Registers the housekeeping schedulers (idempotent; every process may call it). */
+export async function scheduleMaintenance(queue: Queue, config: IntegrationConfig): Promise<void> {
+  await queue.upsertJobScheduler('sweep-outbox', { every: config.SWEEP_INTERVAL_MS }, { name: JOB_NAMES.sweepOutbox, data: { version: 1 } });
+  await queue.upsertJobScheduler('reconcile-schedules', { every: config.RECONCILE_INTERVAL_MS }, { name: 'reconcile-schedules', data: { version: 1 } });
+}
+
