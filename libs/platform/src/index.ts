@@ -11,3 +11,5 @@ export * from './lifecycle';
 export * from './runtime';
 export * from './auth-guard';
 export * from './rate-limit';
+export * from './outbound-http';
+export * from './webhook-signing';
