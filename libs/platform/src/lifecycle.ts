@@ -2,14 +2,29 @@ import type { Server } from 'node:http';
 import type { Express } from 'express';
 import type { Logger } from './logger';
 
-/** Starts listening; resolves with the server once the port is bound (port 0 picks a free one). */
-export function listen(app: Express, port: number, host = '0.0.0.0', requestTimeoutMs = 30000): Promise<Server> {
+function bind(app: Express, port: number, host: string, requestTimeoutMs: number): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(server)));
     server.requestTimeout = requestTimeoutMs;
     server.headersTimeout = Math.min(requestTimeoutMs, 60000);
     server.on('error', reject);
   });
+}
+
+/**
+ * Starts listening; resolves with the server once the port is bound (port 0 picks a free one).
+ * By default on `::` (IPv4 and IPv6), since `localhost` resolves to ::1 first on many machines,
+ * falling back to 0.0.0.0 where IPv6 is unavailable.
+ */
+export async function listen(app: Express, port: number, host?: string, requestTimeoutMs = 30000): Promise<Server> {
+  if (host) return bind(app, port, host, requestTimeoutMs);
+  try {
+    return await bind(app, port, '::', requestTimeoutMs);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL') throw error;
+    return bind(app, port, '0.0.0.0', requestTimeoutMs);
+  }
 }
 
 /** Stops accepting connections and resolves when in-flight requests have finished. */

@@ -40,7 +40,7 @@ export async function openRuntime<C extends BaseConfig>(service: string, config:
  * queues), then Redis and mongoose.
  */
 export async function serveRuntime(runtime: ServiceRuntime, app: Express, port: number, steps: ShutdownStep[] = []): Promise<Server> {
-  const server = await listen(app, port, '0.0.0.0', runtime.config.HTTP_REQUEST_TIMEOUT_MS);
+  const server = await listen(app, port, undefined, runtime.config.HTTP_REQUEST_TIMEOUT_MS);
   runtime.logger.info(`${runtime.service} listening`, { port });
   handleShutdown(runtime.logger, [
     { name: 'http', close: () => closeServer(server) },
