@@ -56,10 +56,18 @@ export const fieldMappingSchema: z.ZodType<FieldMapping, unknown> = z.lazy(() =>
     }),
 );
 
+/** Names the inventory API uses for its own fields; a mapping may not take them. */
+export const RESERVED_FIELD_NAMES = ['id', 'organizationId', 'sync', 'createdAt', 'updatedAt'] as const;
+
 /** An organization's mappings: our field name -> how to read it. `externalId` is mandatory. */
 export const mappingsSchema = z
   .record(fieldNameKey, fieldMappingSchema)
   .superRefine((mappings, ctx) => {
+    for (const name of RESERVED_FIELD_NAMES) {
+      if (Object.prototype.hasOwnProperty.call(mappings, name)) {
+        ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is reserved by the inventory API; map it to another name` });
+      }
+    }
     const externalId = mappings['externalId'];
     if (!externalId) {
       ctx.addIssue({ code: 'custom', path: ['externalId'], message: 'a mapping for externalId is required' });
