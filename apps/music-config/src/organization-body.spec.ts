@@ -1,0 +1,99 @@
+import { webhookId } from '@music/domain';
+import { keepStoredSecrets, mergePatch, parseOrganizationBody, prepareBody } from './organization-body';
+import { toApi } from './organization.api';
+import { BRIEF_ORGANIZATION_PAYLOAD, OUTPUT_SECRET, storedOrganization } from './organization.test-helper';
+
+const paths = (result: { unwrapErr: () => { details?: Array<{ path: string }> } }) => result.unwrapErr().details?.map((d) => d.path);
+
+describe('prepareBody', () => {
+  it('renames the webhook alias, drops read-only fields and records "secret": null', () => {
+    const { body, clearedSecrets } = prepareBody({
+      id: 'x',
+      revision: 2,
+      createdAt: 'then',
+      updatedAt: 'now',
+      webhook: [
+        { id: 'w1', type: 'output', url: 'https://a.example/x', method: 'POST', hasSecret: true, secretHint: 'whsec_…abcd' },
+        { type: 'output', url: 'https://b.example/x', method: 'POST', secret: null },
+      ],
+      polling: [{ id: 'p1', endpoint: 'https://a.example/music', interval: 1, type: 'hour' }],
+    });
+    expect(body).toEqual({
+      webhooks: [
+        { type: 'output', url: 'https://a.example/x', method: 'POST' },
+        { type: 'output', url: 'https://b.example/x', method: 'POST' },
+      ],
+      polling: [{ endpoint: 'https://a.example/music', interval: 1, type: 'hour' }],
+    });
+    expect([...clearedSecrets]).toEqual([1]);
+  });
+
+  it('leaves non-objects for the schema to refuse', () => {
+    expect(prepareBody('text').body).toBe('text');
+    expect(prepareBody([1]).body).toEqual([1]);
+  });
+});
+
+describe('parseOrganizationBody', () => {
+  it('accepts what GET returned (read-only fields included)', () => {
+    const api = JSON.parse(JSON.stringify(toApi(storedOrganization())));
+    const parsed = parseOrganizationBody(api);
+    expect(parsed.isOk()).toBe(true);
+    expect(parsed.unwrap().input.webhooks.every((w) => w.secret === undefined)).toBe(true);
+  });
+
+  it('still refuses unknown keys', () => {
+    expect(paths(parseOrganizationBody({ ...BRIEF_ORGANIZATION_PAYLOAD, owner: 'me' }))).toEqual(['(root)']);
+  });
+});
+
+describe('mergePatch', () => {
+  it('replaces top-level keys and keeps the rest of the stored organization', () => {
+    const org = storedOrganization();
+    const merged = mergePatch(org, { name: 'Renamed', synchronization: 'one-way' }).unwrap();
+    expect(merged.input.name).toBe('Renamed');
+    expect(merged.input.synchronization).toBe('one-way');
+    expect(merged.input.polling).toEqual(org.polling.map(({ id: _id, ...p }) => p));
+    expect(merged.input.webhooks.find((w) => w.type === 'output')?.secret).toBe(OUTPUT_SECRET);
+  });
+
+  it('validates the merged result as a whole, naming the paths', () => {
+    const org = storedOrganization();
+    const mappings = { ...org.mappings, album: { type: 'text', source: 'album' } };
+    expect(paths(mergePatch(org, { mappings }))).toEqual(['mappings.album.type']);
+    expect(paths(mergePatch(org, { mappings: { name: { type: 'string', source: 'name' } } }))).toEqual(['mappings.externalId']);
+    expect(paths(mergePatch(org, 'nope'))).toEqual(['(root)']);
+  });
+});
+
+describe('keepStoredSecrets', () => {
+  const org = storedOrganization();
+  const output = org.webhooks.find((w) => w.type === 'output');
+
+  it('keeps the stored secret of a webhook sent back without one', () => {
+    const update = parseOrganizationBody(BRIEF_ORGANIZATION_PAYLOAD).unwrap();
+    const kept = keepStoredSecrets(update, org);
+    expect(kept.webhooks.find((w) => webhookId(w) === output?.id)?.secret).toBe(OUTPUT_SECRET);
+    expect(kept.webhooks.find((w) => w.type === 'input')?.secret).toBeUndefined();
+  });
+
+  it('does not carry a secret over to a different webhook (other url), and honours a new or cleared secret', () => {
+    const moved = parseOrganizationBody({
+      ...BRIEF_ORGANIZATION_PAYLOAD,
+      webhook: [{ type: 'output', url: 'http://localhost:3004/elsewhere', method: 'POST' }],
+    }).unwrap();
+    expect(keepStoredSecrets(moved, org).webhooks[0]?.secret).toBeUndefined();
+
+    const replaced = parseOrganizationBody({
+      ...BRIEF_ORGANIZATION_PAYLOAD,
+      webhook: [{ type: 'output', url: 'http://localhost:3004/sync/create', method: 'POST', secret: 'whsec_bmV3LXNlY3JldC1uZXctc2VjcmV0' }],
+    }).unwrap();
+    expect(keepStoredSecrets(replaced, org).webhooks[0]?.secret).toBe('whsec_bmV3LXNlY3JldC1uZXctc2VjcmV0');
+
+    const cleared = parseOrganizationBody({
+      ...BRIEF_ORGANIZATION_PAYLOAD,
+      webhook: [{ type: 'output', url: 'http://localhost:3004/sync/create', method: 'POST', secret: null }],
+    }).unwrap();
+    expect(keepStoredSecrets(cleared, org).webhooks[0]?.secret).toBeUndefined();
+  });
+});
