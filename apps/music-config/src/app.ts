@@ -1,8 +1,19 @@
+import type { Queue } from 'bullmq';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
-import { createHttpApp, type HealthCheck, type Logger } from '@music/platform';
-import type { Models } from '@music/persistence';
+import { createHttpApp, createJwtGuard, listSetting, type HealthCheck, type Logger } from '@music/platform';
+import { OrganizationRepository, SyncRunRepository, type Models } from '@music/persistence';
+import type { OrgChangedJob, PollJob } from '@music/queue';
 import type { ConfigConfig } from './config';
+import { CreateOrganizationUseCase } from './create-organization.use-case';
+import { DeleteOrganizationUseCase } from './delete-organization.use-case';
+import { GetOrganizationUseCase } from './get-organization.use-case';
+import { ListOrganizationsUseCase } from './list-organizations.use-case';
+import { OrgEventsPublisher } from './org-events.publisher';
+import { organizationRoutes } from './organization.routes';
+import { PatchOrganizationUseCase } from './patch-organization.use-case';
+import { ReplaceOrganizationUseCase } from './replace-organization.use-case';
+import { TriggerSyncUseCase } from './trigger-sync.use-case';
 
 export interface ConfigDeps {
   config: ConfigConfig;
@@ -10,14 +21,32 @@ export interface ConfigDeps {
   models: Models;
   redis: Redis;
   healthChecks: HealthCheck[];
+  /** Producers only (the integration app consumes): org-changed events and manual polls. */
+  queues: { orgEvents: Queue<OrgChangedJob>; polling: Queue<PollJob> };
 }
 
 /** The music-config HTTP app, wired to its dependencies (tests build it the same way). */
 export function createConfigApp(deps: ConfigDeps): Express {
+  const { config, logger, queues } = deps;
+  const organizations = new OrganizationRepository(deps.models);
+  const syncRuns = new SyncRunRepository(deps.models);
+  const events = new OrgEventsPublisher(queues.orgEvents, logger, config.QUEUE_ENQUEUE_TIMEOUT_MS);
+
+  const routes = organizationRoutes({
+    create: new CreateOrganizationUseCase(organizations, events),
+    list: new ListOrganizationsUseCase(organizations),
+    get: new GetOrganizationUseCase(organizations),
+    replace: new ReplaceOrganizationUseCase(organizations, events),
+    patch: new PatchOrganizationUseCase(organizations, events),
+    remove: new DeleteOrganizationUseCase(organizations, events),
+    triggerSync: new TriggerSyncUseCase(organizations, syncRuns, queues.polling, logger, config.QUEUE_ENQUEUE_TIMEOUT_MS),
+  });
+
   return createHttpApp({
-    logger: deps.logger,
-    bodyLimit: deps.config.HTTP_BODY_LIMIT,
+    logger,
+    bodyLimit: config.HTTP_BODY_LIMIT,
     healthChecks: deps.healthChecks,
-    routes: () => undefined,
+    corsOrigins: listSetting(config.CORS_ORIGINS),
+    routes: (app) => app.use('/organization', createJwtGuard({ secret: config.JWT_SECRET }), routes),
   });
 }

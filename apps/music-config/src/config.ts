@@ -3,6 +3,11 @@ import { baseEnvSchema, parseConfig } from '@music/platform';
 
 export const configConfigSchema = baseEnvSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /**
+   * How long a request waits for BullMQ to accept a job. Past it, org-changed events are given up
+   * (the integration app reconciles from the database) and a manual sync answers 503.
+   */
+  QUEUE_ENQUEUE_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
 });
 export type ConfigConfig = z.infer<typeof configConfigSchema>;
 

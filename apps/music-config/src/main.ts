@@ -1,6 +1,7 @@
 import 'reflect-metadata';
-import { exitOnStartupError, openRuntime, serveRuntime } from '@music/platform';
+import { createRedis, exitOnStartupError, openRuntime, serveRuntime } from '@music/platform';
 import { createModels, ensureIndexes } from '@music/persistence';
+import { openQueue, QUEUE_NAMES, type OrgChangedJob, type PollJob } from '@music/queue';
 import { loadConfigConfig } from './config';
 import { createConfigApp } from './app';
 
@@ -9,8 +10,23 @@ async function main(): Promise<void> {
   const runtime = await openRuntime('music-config', config);
   const models = createModels(runtime.mongo);
   await ensureIndexes(models);
-  const app = createConfigApp({ config, logger: runtime.logger, models, redis: runtime.redis, healthChecks: runtime.healthChecks });
-  await serveRuntime(runtime, app, config.PORT);
+
+  // A dedicated fail-fast connection for the producers: with Redis down, an enqueue fails (and is
+  // bounded by QUEUE_ENQUEUE_TIMEOUT_MS) instead of piling commands up in memory.
+  const queueRedis = createRedis(config.REDIS_URL, 'producer', runtime.logger);
+  const settings = { connection: queueRedis, prefix: config.QUEUE_PREFIX };
+  const queues = {
+    orgEvents: openQueue<OrgChangedJob>(QUEUE_NAMES.orgEvents, settings),
+    polling: openQueue<PollJob>(QUEUE_NAMES.polling, settings),
+  };
+  // Connection errors are already logged once by createRedis; an unheard 'error' would crash the process.
+  for (const queue of Object.values(queues)) queue.on('error', () => undefined);
+
+  const app = createConfigApp({ config, logger: runtime.logger, models, redis: runtime.redis, healthChecks: runtime.healthChecks, queues });
+  await serveRuntime(runtime, app, config.PORT, [
+    { name: 'queues', close: () => Promise.all(Object.values(queues).map((q) => q.close())) },
+    { name: 'queue-redis', close: () => queueRedis.quit() },
+  ]);
 }
 
 main().catch((error: unknown) => exitOnStartupError('music-config', error));

@@ -1,0 +1,76 @@
+import { Router, type Request } from 'express';
+import type { SyncRun } from '@music/domain';
+import { addToContext, authUser, sendResult } from '@music/platform';
+import { parseOrganizationBody } from './organization-body';
+import { toApi } from './organization.api';
+import type { CreateOrganizationUseCase } from './create-organization.use-case';
+import type { DeleteOrganizationUseCase } from './delete-organization.use-case';
+import type { GetOrganizationUseCase } from './get-organization.use-case';
+import type { ListOrganizationsUseCase } from './list-organizations.use-case';
+import type { PatchOrganizationUseCase } from './patch-organization.use-case';
+import type { ReplaceOrganizationUseCase } from './replace-organization.use-case';
+import type { TriggerSyncUseCase } from './trigger-sync.use-case';
+
+export interface OrganizationRouteDeps {
+  create: CreateOrganizationUseCase;
+  list: ListOrganizationsUseCase;
+  get: GetOrganizationUseCase;
+  replace: ReplaceOrganizationUseCase;
+  patch: PatchOrganizationUseCase;
+  remove: DeleteOrganizationUseCase;
+  triggerSync: TriggerSyncUseCase;
+}
+
+const toRunApi = (runs: SyncRun[]) => ({
+  runs: runs.map((r) => ({ id: r.id, pollingId: r.pollingId, endpoint: r.endpoint, status: r.status })),
+});
+
+/** The organization id of the path, also stamped on the request's log lines. */
+function orgIdOf(req: Request): string {
+  const id = String(req.params['id']);
+  addToContext({ orgId: id });
+  return id;
+}
+
+/** `/organization` routes; mount them behind the JWT guard. */
+export function organizationRoutes(deps: OrganizationRouteDeps): Router {
+  const router = Router();
+
+  router.post('/', async (req, res) => {
+    const body = parseOrganizationBody(req.body);
+    if (body.isErr()) return sendResult(res, body);
+    const result = await deps.create.execute(authUser(req).id, body.unwrap());
+    result.inspect((org) => void res.location(`${req.baseUrl}/${org.id}`));
+    sendResult(res, result, 201, toApi);
+  });
+
+  router.get('/', async (req, res) => {
+    sendResult(res, await deps.list.execute(authUser(req).id), 200, (orgs) => ({ organizations: orgs.map(toApi) }));
+  });
+
+  router.get('/:id', async (req, res) => {
+    sendResult(res, await deps.get.execute(authUser(req).id, orgIdOf(req)), 200, toApi);
+  });
+
+  router.put('/:id', async (req, res) => {
+    const id = orgIdOf(req);
+    const body = parseOrganizationBody(req.body);
+    if (body.isErr()) return sendResult(res, body);
+    sendResult(res, await deps.replace.execute(authUser(req).id, id, body.unwrap()), 200, toApi);
+  });
+
+  // The body is validated after the merge with the stored organization (in the use-case).
+  router.patch('/:id', async (req, res) => {
+    sendResult(res, await deps.patch.execute(authUser(req).id, orgIdOf(req), req.body), 200, toApi);
+  });
+
+  router.delete('/:id', async (req, res) => {
+    sendResult(res, await deps.remove.execute(authUser(req).id, orgIdOf(req)), 204);
+  });
+
+  router.post('/:id/sync', async (req, res) => {
+    sendResult(res, await deps.triggerSync.execute(authUser(req).id, orgIdOf(req)), 202, toRunApi);
+  });
+
+  return router;
+}

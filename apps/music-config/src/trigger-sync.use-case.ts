@@ -1,0 +1,48 @@
+import type { Queue } from 'bullmq';
+import { Result } from '@sapphire/result';
+import { emptyCounts, type SyncRun } from '@music/domain';
+import { AppError, conflict, notFound, type Logger } from '@music/platform';
+import type { OrganizationRepository, SyncRunRepository } from '@music/persistence';
+import { JOB_NAMES, jobIds, type PollJob } from '@music/queue';
+import { withinDeadline } from './enqueue';
+
+/**
+ * `POST /organization/:id/sync`: one queued run and one poll job per polling entry, now. The
+ * jobs go in with one `addBulk` (a single MULTI): either every run is queued or none is, and then
+ * every run is marked failed and the caller gets 503.
+ */
+export class TriggerSyncUseCase {
+  constructor(
+    private readonly organizations: OrganizationRepository,
+    private readonly syncRuns: SyncRunRepository,
+    private readonly pollingQueue: Queue<PollJob>,
+    private readonly logger: Logger,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async execute(ownerId: string, id: string): Promise<Result<SyncRun[], AppError>> {
+    const org = await this.organizations.findOwned(ownerId, id);
+    if (!org) return Result.err(notFound('Organization'));
+    if (org.polling.length === 0) return Result.err(conflict('organization has no polling entries'));
+
+    const runs: SyncRun[] = [];
+    for (const entry of org.polling) runs.push(await this.syncRuns.createQueued(org.id, entry, 'manual'));
+
+    const jobs = runs.map((run) => ({
+      name: JOB_NAMES.poll,
+      data: { version: 1, organizationId: org.id, pollingId: run.pollingId, trigger: 'manual', runId: run.id } satisfies PollJob,
+      opts: { jobId: jobIds.manualPoll(run.id) },
+    }));
+    try {
+      await withinDeadline(this.pollingQueue.addBulk(jobs), this.timeoutMs, 'manual poll');
+    } catch (error) {
+      const message = `could not enqueue the poll: ${(error as Error).message}`;
+      this.logger.warn('manual sync not enqueued', { orgId: org.id, err: (error as Error).message });
+      for (const run of runs) {
+        await this.syncRuns.finish(run.id, { status: 'failed', counts: emptyCounts(), pages: 0, errors: [], message });
+      }
+      return Result.err(new AppError('SERVICE_UNAVAILABLE', 'The job queue is unavailable; try again shortly'));
+    }
+    return Result.ok(runs);
+  }
+}
