@@ -1,0 +1,4 @@
+// The mapping engine: third-party records <-> our inventory items, per an organization's mappings
+// and transforms. Pure (no I/O); see README.md for the rules.
+export { compileMapping, type CompiledMapping, type FieldError, type MapOutcome } from './compile-mapping';
+export { checkTransforms } from './check-transforms';
