@@ -16,6 +16,7 @@ module.exports = {
       testMatch: ['<rootDir>/{apps,libs}/**/*.integration.spec.ts', '<rootDir>/e2e/**/*.e2e.spec.ts'],
       testTimeout: 60000,
       setupFiles: ['<rootDir>/libs/testing/src/jest-setup.ts'],
+      setupFilesAfterEnv: ['<rootDir>/libs/testing/src/jest-timeout.ts'],
     },
   ],
 };
