@@ -80,7 +80,7 @@ if [ ${#taken[@]} -gt 0 ]; then
 fi
 
 # --- stopping ------------------------------------------------------------------------------
-STOPPING="" FIRST_SIGNAL_US=0 FORCE=""
+STOPPING="" CLEANED="" FIRST_SIGNAL_US=0 FORCE=""
 
 now_us() { echo "${EPOCHREALTIME/./}"; }
 
@@ -109,11 +109,9 @@ stop_apps() {
 
 cleanup() {
   local status=$?
-  [ -n "$STOPPING" ] && return
-  STOPPING=1
+  [ -n "$CLEANED" ] && return
+  CLEANED=1 STOPPING=1
   set +e
-  # npm forwards the terminal's Ctrl-C as a second SIGINT: only a signal a second later means "hurry".
-  trap '[ $(( $(now_us) - FIRST_SIGNAL_US )) -gt 1000000 ] && FORCE=1' INT TERM
   [ "$FIRST_SIGNAL_US" -eq 0 ] && FIRST_SIGNAL_US=$(now_us)
   if [ ${#APP_PIDS[@]} -gt 0 ]; then say "stopping the apps"; stop_apps; fi
   if [ ${#STARTED_PIDS[@]} -gt 0 ]; then say "stopping the store"; stop_started; fi
@@ -126,8 +124,15 @@ cleanup() {
   exit "$status"
 }
 
-on_signal() {
-  FIRST_SIGNAL_US=$(now_us)
+# The first INT/TERM starts the shutdown. Under `npm start` a Ctrl-C arrives twice (from the
+# terminal, and forwarded by npm): a repeat within a second is the same request; a later one
+# means "hurry" and SIGKILLs what is left.
+on_signal() { # name exit-status
+  if [ -n "$STOPPING" ]; then
+    [ $(( $(now_us) - FIRST_SIGNAL_US )) -gt 1000000 ] && FORCE=1
+    return 0
+  fi
+  STOPPING=1 FIRST_SIGNAL_US=$(now_us)
   echo >&2
   say "$1: stopping everything this script started"
   exit "$2"
