@@ -5,7 +5,9 @@ FROM node:20-bookworm-slim
 
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --no-audit --no-fund && npm cache clean --force
+# No install scripts, as on the development machines (npm 11 skips them there): bcrypt, msgpackr
+# and esbuild load their bundled prebuilt binaries, and nothing needs a compiler.
+RUN npm ci --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 COPY tsconfig.base.json tsconfig.json nx.json ./
 COPY libs ./libs
