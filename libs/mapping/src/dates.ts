@@ -10,28 +10,45 @@ function fromEpoch(ms: number): string | null {
   return Number.isFinite(ms) && Math.abs(ms) <= MAX_EPOCH_MS ? new Date(ms).toISOString() : null;
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysIn(year: number, month: number): number {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] as number);
+}
+
+const num = (group: string | undefined): number => (group === undefined ? 0 : Number(group));
+
 function fromIso(text: string): string | null {
   const m = ISO_DATE.exec(text);
   if (!m) return null;
-  const part = (i: number): number => (m[i] === undefined ? 0 : Number(m[i]));
-  const [year, month, day, hour, minute, second] = [part(1), part(2), part(3), part(4), part(5), part(6)];
-  const ms = Number((m[7] ?? '').padEnd(3, '0').slice(0, 3));
+  const year = num(m[1]);
+  const month = num(m[2]);
+  const day = num(m[3]);
+  const hour = num(m[4]);
+  const minute = num(m[5]);
+  const second = num(m[6]);
+  const ms = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0').slice(0, 3));
+  // Refuse what is not on the calendar (2024-02-30) instead of rolling it over as Date does.
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return null;
   if (hour > 23 || minute > 59 || second > 59) return null;
-  const date = new Date(0);
-  date.setUTCFullYear(year, month - 1, day);
-  date.setUTCHours(hour, minute, second, ms);
-  // setUTCFullYear rolls 2024-02-30 over to March: refuse dates that are not on the calendar.
-  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return null;
   let offsetMinutes = 0;
   const zone = m[8];
-  if (zone && zone.toUpperCase() !== 'Z') {
+  if (zone !== undefined && zone !== 'Z' && zone !== 'z') {
     const digits = zone.replace(':', '');
     const hours = Number(digits.slice(1, 3));
     const minutes = Number(digits.slice(3, 5));
     if (hours > 23 || minutes > 59) return null;
     offsetMinutes = (digits[0] === '-' ? -1 : 1) * (hours * 60 + minutes);
   }
-  return fromEpoch(date.getTime() - offsetMinutes * 60_000);
+  let time = Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  if (year < 100) {
+    // Date.UTC reads years 0-99 as 1900-1999.
+    const date = new Date(time);
+    date.setUTCFullYear(year);
+    time = date.getTime();
+  }
+  return fromEpoch(time - offsetMinutes * 60_000);
 }
 
 /**
