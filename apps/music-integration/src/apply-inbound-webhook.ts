@@ -46,6 +46,7 @@ export async function applyInboundWebhook(job: InboundWebhookJob, deps: InboundW
     const removed = await deps.items.remove(org.id, ids);
     summary.deleted = removed.deleted;
     summary.conflicts = removed.conflicts;
+    if (removed.deferred > 0) throw new Error(`${removed.deferred} delete(s) deferred by concurrent writes; retrying`);
   } else {
     const batch: InboundRecord[] = [];
     for (const record of records) {
@@ -55,6 +56,8 @@ export async function applyInboundWebhook(job: InboundWebhookJob, deps: InboundW
     }
     const applied = await deps.items.apply(org.id, batch);
     Object.assign(summary, { created: applied.created, updated: applied.updated, unchanged: applied.unchanged, conflicts: applied.conflicts });
+    // Records whose item stayed locked by another writer: retry the job (the rest are now unchanged).
+    if (applied.deferred > 0) throw new Error(`${applied.deferred} record(s) deferred by concurrent writes; retrying`);
   }
   deps.logger.info('inbound webhook applied', { messageId: job.messageId, method: job.method, ...summary });
   return summary;

@@ -1,16 +1,15 @@
 import type { Delivery, DeliveryAttempt } from '@music/domain';
 import type { OrganizationRepository } from '@music/persistence';
-import { signedHeaders, type Logger, type OutboundClient } from '@music/platform';
+import { signedHeaders, type Logger, type OutboundClient, type RedisLocks } from '@music/platform';
 import type { DeliveryRepository } from './delivery.repository';
 import type { OutboxRepository } from './outbox.repository';
-import type { RedisLock } from './redis-lock';
 
 export interface DeliverDeps {
   organizations: OrganizationRepository;
   deliveries: DeliveryRepository;
   outbox: OutboxRepository;
   http: OutboundClient;
-  locks: RedisLock;
+  locks: RedisLocks;
   logger: Logger;
   lockTtlMs: number;
 }
@@ -26,15 +25,17 @@ export type DeliverOutcome =
   | { kind: 'failed'; message: string };
 
 /**
- * Sends one delivery. Sends for the same item and webhook are serialized with a lock, and a
- * delivery for which a newer version exists is superseded instead of sent, so the third party
- * never ends with an older state than ours whatever the order in which jobs run.
+ * Sends one delivery. Sends for the same item are serialized with a lock, and a delivery for
+ * which a newer version exists is superseded instead of sent, so the third party never ends with
+ * an older state than ours whatever the order in which jobs run.
  */
 export async function deliverChange(deliveryId: string, attemptNumber: number, deps: DeliverDeps): Promise<DeliverOutcome> {
   const delivery = await deps.deliveries.findById(deliveryId);
   if (!delivery || delivery.status !== 'pending') return { kind: 'done', status: 'skipped' };
 
-  const lockName = `deliver:${delivery.webhookId}:${delivery.itemId}`;
+  // One send per item at a time across all the organization's output webhooks: they reach the
+  // same third party, and an older POST must not land after a newer DELETE.
+  const lockName = `deliver:${delivery.itemId}`;
   if (!(await deps.locks.acquire(lockName, delivery.id, deps.lockTtlMs))) return { kind: 'wait' };
   try {
     if (await deps.deliveries.hasNewer(delivery)) {

@@ -39,11 +39,14 @@ export class DeliveryRepository {
     return doc ? toDelivery(doc) : null;
   }
 
-  /** Whether a newer change of the same item is queued for the same webhook (this one is then moot). */
-  async hasNewer(delivery: Pick<Delivery, 'itemId' | 'webhookId' | 'version'>): Promise<boolean> {
-    const newer = await this.models.deliveries
-      .findOne({ itemId: delivery.itemId, webhookId: delivery.webhookId, version: { $gt: delivery.version } }, { _id: 1 })
-      .lean();
+  /**
+   * Whether a delivery of a newer version of the same item exists (this one is then moot). All
+   * output webhooks of an organization lead to the same third party (the brief splits them by
+   * method: a POST webhook for upserts, a DELETE webhook for deletes), so a newer DELETE
+   * supersedes an older POST and the other way round.
+   */
+  async hasNewer(delivery: Pick<Delivery, 'itemId' | 'version'>): Promise<boolean> {
+    const newer = await this.models.deliveries.findOne({ itemId: delivery.itemId, version: { $gt: delivery.version } }, { _id: 1 }).lean();
     return newer !== null;
   }
 

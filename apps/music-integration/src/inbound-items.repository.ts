@@ -1,6 +1,7 @@
 import type { AnyBulkWriteOperation } from 'mongoose';
 import { hasUndeliveredLocalChange, inventoryItemId } from '@music/domain';
 import type { InventoryItemDoc, Models } from '@music/persistence';
+import { itemLockName, type RedisLocks } from '@music/platform';
 
 /** One third-party record after mapping. */
 export interface InboundRecord {
@@ -15,12 +16,15 @@ export interface InboundOutcome {
   unchanged: number;
   /** Not applied: a local change not yet delivered wins (design.md, "Conflicts"). */
   conflicts: number;
+  /** Not applied yet: another writer held the item's lock too long (the next poll or a retry applies them). */
+  deferred: number;
 }
 
 export interface InboundDeleteOutcome {
   deleted: number;
   absent: number;
   conflicts: number;
+  deferred: number;
 }
 
 type SyncState = Pick<InventoryItemDoc, '_id' | 'externalId' | 'hash' | 'version' | 'settledVersion' | 'pendingEvent' | 'deletedAt' | 'remoteKnown' | 'updatedAt'>;
@@ -31,19 +35,35 @@ const DUPLICATE_KEY = 11000;
 
 /**
  * Writes what the third party sent (polls and input webhooks). Every write here is origin
- * `remote` and never produces a delivery. Writes are conditional on the version read, so a local
- * change that lands in between wins instead of being overwritten.
+ * `remote` and never produces a delivery. Each batch holds its items' locks (every writer of an
+ * item does), and writes are conditional on the version read, so a local change wins instead of
+ * being overwritten.
  */
 export class InboundItemsRepository {
-  constructor(private readonly models: Pick<Models, 'inventoryItems'>) {}
+  constructor(
+    private readonly models: Pick<Models, 'inventoryItems'>,
+    private readonly locks: RedisLocks,
+  ) {}
 
   /** Upserts a batch: inserts the new, updates the changed, skips the unchanged and conflicting. */
   async apply(organizationId: string, records: InboundRecord[], now = new Date()): Promise<InboundOutcome> {
-    const outcome: InboundOutcome = { created: 0, updated: 0, unchanged: 0, conflicts: 0 };
     // The last occurrence of an externalId in a batch wins.
     const byId = new Map<string, InboundRecord>();
     for (const r of records) byId.set(inventoryItemId(organizationId, r.externalId), r);
-    if (byId.size === 0) return outcome;
+    const ids = [...byId.keys()];
+    return this.locks.withLocks(ids.map(itemLockName), async (held) => {
+      const outcome: InboundOutcome = { created: 0, updated: 0, unchanged: 0, conflicts: 0, deferred: 0 };
+      const mine = new Map<string, InboundRecord>();
+      for (const id of ids) {
+        if (held.has(itemLockName(id))) mine.set(id, byId.get(id) as InboundRecord);
+        else outcome.deferred++;
+      }
+      if (mine.size > 0) await this.applyLocked(organizationId, mine, now, outcome);
+      return outcome;
+    });
+  }
+
+  private async applyLocked(organizationId: string, byId: Map<string, InboundRecord>, now: Date, outcome: InboundOutcome): Promise<void> {
 
     const existing = await this.models.inventoryItems
       .find({ _id: { $in: [...byId.keys()] } }, SYNC_STATE)
@@ -97,7 +117,6 @@ export class InboundItemsRepository {
       outcome.conflicts += contentUpdates.length - result.matchedCount;
     }
     if (markKnown.length > 0) await this.models.inventoryItems.bulkWrite(markKnown, { ordered: false });
-    return outcome;
   }
 
   /** Inserts; an item created locally in the meantime (duplicate key) counts as a conflict. */
@@ -117,9 +136,16 @@ export class InboundItemsRepository {
 
   /** Removes items the third party deleted (input webhook DELETE). */
   async remove(organizationId: string, externalIds: string[]): Promise<InboundDeleteOutcome> {
-    const outcome: InboundDeleteOutcome = { deleted: 0, absent: 0, conflicts: 0 };
-    const ids = [...new Set(externalIds.map((x) => inventoryItemId(organizationId, x)))];
-    if (ids.length === 0) return outcome;
+    const all = [...new Set(externalIds.map((x) => inventoryItemId(organizationId, x)))];
+    return this.locks.withLocks(all.map(itemLockName), async (held) => {
+      const ids = all.filter((id) => held.has(itemLockName(id)));
+      const outcome: InboundDeleteOutcome = { deleted: 0, absent: 0, conflicts: 0, deferred: all.length - ids.length };
+      if (ids.length > 0) await this.removeLocked(ids, outcome);
+      return outcome;
+    });
+  }
+
+  private async removeLocked(ids: string[], outcome: InboundDeleteOutcome): Promise<void> {
     const existing = await this.models.inventoryItems.find({ _id: { $in: ids } }, SYNC_STATE).lean<SyncState[]>();
     outcome.absent = ids.length - existing.length;
     const deletions: AnyBulkWriteOperation<InventoryItemDoc>[] = [];
@@ -132,7 +158,6 @@ export class InboundItemsRepository {
       outcome.deleted = result.deletedCount;
       outcome.conflicts += deletions.length - result.deletedCount;
     }
-    return outcome;
   }
 
   /**
@@ -154,13 +179,17 @@ export class InboundItemsRepository {
     return { vanished, known };
   }
 
-  /** Deletes vanished items, each only if it is still as it was read. */
+  /** Deletes vanished items, each only if it is still as it was read (and not locked by a writer now). */
   async deleteVanished(items: SyncState[]): Promise<number> {
     if (items.length === 0) return 0;
-    const result = await this.models.inventoryItems.bulkWrite(
-      items.map((i) => ({ deleteOne: { filter: { _id: i._id, version: i.version, updatedAt: i.updatedAt, pendingEvent: null } } })),
-      { ordered: false },
-    );
-    return result.deletedCount;
+    return this.locks.withLocks(items.map((i) => itemLockName(i._id)), async (held) => {
+      const mine = items.filter((i) => held.has(itemLockName(i._id)));
+      if (mine.length === 0) return 0;
+      const result = await this.models.inventoryItems.bulkWrite(
+        mine.map((i) => ({ deleteOne: { filter: { _id: i._id, version: i.version, updatedAt: i.updatedAt, pendingEvent: null } } })),
+        { ordered: false },
+      );
+      return result.deletedCount;
+    });
   }
 }

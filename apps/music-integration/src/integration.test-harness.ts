@@ -4,7 +4,7 @@ import type { OrganizationInput } from '@music/domain';
 import { organizationInputSchema } from '@music/domain';
 import { InventoryRepository, OrganizationRepository } from '@music/persistence';
 import { JOB_NAMES, jobIds, type FanoutJob } from '@music/queue';
-import { signAccessToken } from '@music/platform';
+import { RedisLocks, signAccessToken } from '@music/platform';
 import { clearPrefix, eventually, openTestRedis, openTestStore, testLogger, ThirdPartyStub, uniqueName, type TestStore } from '@music/testing';
 import { loadIntegrationConfig, type IntegrationConfig } from './config';
 import { createIntegrationApp } from './app';
@@ -54,7 +54,7 @@ export class IntegrationHarness {
     this.runtime = await this.startRuntime();
     this.app = createIntegrationApp({ config: this.config, logger: testLogger(), engine: this.runtime.engine, healthChecks: [] });
     this.organizations = new OrganizationRepository(this.store.models);
-    this.inventory = new InventoryRepository(this.store.models);
+    this.inventory = new InventoryRepository(this.store.models, new RedisLocks(this.redis, { prefix: this.prefix }));
     return this;
   }
 
@@ -81,8 +81,12 @@ export class IntegrationHarness {
     return signAccessToken({ id: userId, email: `${userId}@test.dev` }, { secret: this.config.JWT_SECRET, expiresInSeconds: 600 }).token;
   }
 
-  /** An organization polling the stub's /music and delivering to its /sync/create (two-way by default). */
-  async createOrganization(overrides: Partial<Record<string, unknown>> = {}): Promise<ReturnType<OrganizationRepository['create']> extends Promise<infer O> ? O : never> {
+  /**
+   * An organization polling the stub's /music and delivering to its /sync/create (two-way by
+   * default). Its polling schedules are registered only with `schedule: true`: a scheduler fires
+   * its first poll at once, which would race the polls a test runs itself.
+   */
+  async createOrganization(overrides: Partial<Record<string, unknown>> = {}, options: { schedule?: boolean } = {}): Promise<ReturnType<OrganizationRepository['create']> extends Promise<infer O> ? O : never> {
     const input: OrganizationInput = organizationInputSchema.parse({
       name: 'Test org',
       synchronization: 'two-way',
@@ -98,7 +102,7 @@ export class IntegrationHarness {
       ...overrides,
     });
     const org = await this.organizations.create(this.ownerId, input);
-    await this.engine.reconcileOrganization(org.id);
+    if (options.schedule) await this.engine.reconcileOrganization(org.id);
     return org;
   }
 

@@ -1,12 +1,17 @@
 import type { InventoryItem } from '@music/domain';
 import { toInventoryItem, type InventoryItemDoc, type Models } from '@music/persistence';
+import { itemLockName, type RedisLocks } from '@music/platform';
 
 /**
  * The integration side of the outbox kept on each item (`pendingEvent`): fan-out clears it,
- * deliveries settle the item's version, and the sweeper finds events a crash left behind.
+ * deliveries settle the item's version, and the sweeper finds events a crash left behind. Every
+ * write holds the item's lock, like every other writer of items.
  */
 export class OutboxRepository {
-  constructor(private readonly models: Pick<Models, 'inventoryItems'>) {}
+  constructor(
+    private readonly models: Pick<Models, 'inventoryItems'>,
+    private readonly locks: RedisLocks,
+  ) {}
 
   async findItem(itemId: string): Promise<InventoryItem | null> {
     const doc = await this.models.inventoryItems.findOne({ _id: itemId }).lean<InventoryItemDoc>();
@@ -15,18 +20,22 @@ export class OutboxRepository {
 
   /** Clears the event once its deliveries exist; a newer event written meanwhile is left alone. */
   async clearEvent(itemId: string, eventId: string): Promise<void> {
-    await this.models.inventoryItems.updateOne({ _id: itemId, 'pendingEvent.id': eventId }, { $set: { pendingEvent: null } });
+    await this.locks.withLock(itemLockName(itemId), () =>
+      this.models.inventoryItems.updateOne({ _id: itemId, 'pendingEvent.id': eventId }, { $set: { pendingEvent: null } }),
+    );
   }
 
   /** An event with nothing to deliver settles at once (a delete then removes the tombstone). */
   async settleWithoutDelivery(item: InventoryItem, eventId: string): Promise<void> {
     const event = item.pendingEvent;
     if (!event || event.id !== eventId) return;
-    if (event.op === 'delete') {
-      await this.models.inventoryItems.deleteOne({ _id: item.id, 'pendingEvent.id': eventId, deletedAt: { $ne: null } });
-    } else {
-      await this.models.inventoryItems.updateOne({ _id: item.id, 'pendingEvent.id': eventId }, { $set: { pendingEvent: null, settledVersion: event.version } });
-    }
+    await this.locks.withLock(itemLockName(item.id), async () => {
+      if (event.op === 'delete') {
+        await this.models.inventoryItems.deleteOne({ _id: item.id, 'pendingEvent.id': eventId, deletedAt: { $ne: null } });
+      } else {
+        await this.models.inventoryItems.updateOne({ _id: item.id, 'pendingEvent.id': eventId }, { $set: { pendingEvent: null, settledVersion: event.version } });
+      }
+    });
   }
 
   /**
@@ -35,14 +44,16 @@ export class OutboxRepository {
    * changed again since.
    */
   async settle(itemId: string, op: 'upsert' | 'delete', version: number, delivered: boolean): Promise<void> {
-    if (op === 'delete') {
-      await this.models.inventoryItems.deleteOne({ _id: itemId, version, deletedAt: { $ne: null } });
-      return;
-    }
-    await this.models.inventoryItems.updateOne(
-      { _id: itemId, settledVersion: { $lt: version } },
-      { $set: { settledVersion: version, ...(delivered ? { remoteKnown: true } : {}) } },
-    );
+    await this.locks.withLock(itemLockName(itemId), async () => {
+      if (op === 'delete') {
+        await this.models.inventoryItems.deleteOne({ _id: itemId, version, deletedAt: { $ne: null } });
+        return;
+      }
+      await this.models.inventoryItems.updateOne(
+        { _id: itemId, settledVersion: { $lt: version } },
+        { $set: { settledVersion: version, ...(delivered ? { remoteKnown: true } : {}) } },
+      );
+    });
   }
 
   /** Items whose event has waited longer than the grace period (their fan-out job may be lost). */

@@ -1,11 +1,10 @@
 import { contentHash, emptyCounts, type Organization, type PollingEntry, type RecordError, type SyncRunCounts, type SyncRunStatus } from '@music/domain';
-import type { OutboundClient, Logger } from '@music/platform';
+import type { OutboundClient, Logger, RedisLocks } from '@music/platform';
 import type { OrganizationRepository, SyncRunRepository } from '@music/persistence';
 import type { PollJob } from '@music/queue';
 import type { InboundItemsRepository, InboundRecord } from './inbound-items.repository';
 import type { MappingCache } from './mapping-cache';
 import { fetchPages, PollFetchError } from './poll-pages';
-import type { RedisLock } from './redis-lock';
 
 const ERROR_SAMPLE = 20;
 const LOCK_TTL_MS = 120_000;
@@ -17,7 +16,7 @@ export interface PollRunDeps {
   items: InboundItemsRepository;
   http: OutboundClient;
   mappings: MappingCache;
-  locks: RedisLock;
+  locks: RedisLocks;
   logger: Logger;
   deleteGuardRatio: number;
 }
@@ -44,6 +43,12 @@ export class PollRun {
     if (!org || !entry) {
       if (job.runId) await runs.finish(job.runId, { status: 'skipped', counts: emptyCounts(), pages: 0, errors: [], message: 'organization or polling entry no longer exists' });
       return { kind: 'stale' };
+    }
+    if (job.runId) {
+      // music-config marks a manual run failed when its enqueue timed out; BullMQ may still have
+      // added the job once Redis answered. That run was reported failed: don't run it.
+      const run = await runs.findForOrganization(org.id, job.runId);
+      if (!run || (run.status === 'failed' && run.startedAt === null)) return { kind: 'done', runId: job.runId, status: 'skipped', counts: emptyCounts() };
     }
     const runId = job.runId ?? (await runs.createQueued(org.id, entry, job.trigger)).id;
     await ensureRunId(runId);
@@ -101,7 +106,7 @@ export class PollRun {
         counts.created += applied.created;
         counts.updated += applied.updated;
         counts.unchanged += applied.unchanged;
-        counts.conflicts += applied.conflicts;
+        counts.conflicts += applied.conflicts + applied.deferred;
         if (Date.now() - lastProgress > PROGRESS_EVERY_MS) {
           lastProgress = Date.now();
           await runs.recordProgress(runId, counts, pages);

@@ -120,7 +120,7 @@ describe('polling (real store, real Redis, stub third party)', () => {
   });
 
   it('registers a job scheduler per polling entry, follows changes and deletion, and reconciles after Redis lost them', async () => {
-    const org = await h.createOrganization();
+    const org = await h.createOrganization({}, { schedule: true });
     const schedulerId = `poll:${org.id}:${org.polling[0]?.id}`;
     expect(await h.engine.schedules.allSchedulerIds()).toEqual([schedulerId]);
 
@@ -147,7 +147,7 @@ describe('polling (real store, real Redis, stub third party)', () => {
     await h.stop();
     h = await new IntegrationHarness().start({ POLL_MINUTE_MS: '300' });
     h.thirdParty.put(song('1'));
-    const org = await h.createOrganization({ polling: [{ endpoint: `${h.thirdParty.baseUrl}/music`, interval: 1, type: 'minute' }] });
+    const org = await h.createOrganization({ polling: [{ endpoint: `${h.thirdParty.baseUrl}/music`, interval: 1, type: 'minute' }] }, { schedule: true });
     await eventually(async () => (await h.items(org.id)).length === 1, 'the first scheduled poll');
     h.thirdParty.put(song('2'));
     await eventually(async () => (await h.items(org.id)).length === 2, 'a later scheduled poll to pick up new data');

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Models } from '@music/persistence';
 import { OrganizationRepository, SyncRunRepository } from '@music/persistence';
 import { JOB_NAMES, jobIds, type DeliverJob, type FanoutJob, type InboundWebhookJob } from '@music/queue';
-import { createOutboundClient, listSetting, type Logger, type OutboundClient } from '@music/platform';
+import { createOutboundClient, listSetting, RedisLocks, type Logger, type OutboundClient } from '@music/platform';
 import type { IntegrationConfig } from './config';
 import { applyInboundWebhook, type InboundWebhookSummary } from './apply-inbound-webhook';
 import { deadLetter, deliverChange, type DeliverOutcome } from './deliver-change';
@@ -14,7 +14,6 @@ import { MappingCache } from './mapping-cache';
 import { OutboxRepository } from './outbox.repository';
 import { PollingSchedules } from './polling-schedules';
 import { PollRun } from './poll-run';
-import { RedisLock } from './redis-lock';
 
 export interface SyncEngineDeps {
   config: IntegrationConfig;
@@ -39,7 +38,7 @@ export class SyncEngine {
   private readonly items: InboundItemsRepository;
   private readonly outbox: OutboxRepository;
   private readonly mappings = new MappingCache();
-  private readonly locks: RedisLock;
+  private readonly locks: RedisLocks;
   private readonly http: OutboundClient;
 
   readonly queues: SyncEngineDeps['queues'];
@@ -50,9 +49,12 @@ export class SyncEngine {
     this.organizations = new OrganizationRepository(models);
     this.runs = new SyncRunRepository(models);
     this.deliveries = new DeliveryRepository(models);
-    this.items = new InboundItemsRepository(models);
-    this.outbox = new OutboxRepository(models);
-    this.locks = new RedisLock(deps.redis, config.QUEUE_PREFIX);
+    this.locks = new RedisLocks(deps.redis, {
+      prefix: config.QUEUE_PREFIX,
+      onUnavailable: (e) => deps.logger.warn('redis unavailable for locks; writing unlocked', { err: e.message }),
+    });
+    this.items = new InboundItemsRepository(models, this.locks);
+    this.outbox = new OutboxRepository(models, this.locks);
     this.http =
       deps.http ??
       createOutboundClient({ allowList: listSetting(config.OUTBOUND_ALLOW_LIST), timeoutMs: config.OUTBOUND_TIMEOUT_MS, maxBytes: config.OUTBOUND_MAX_BYTES });

@@ -142,6 +142,11 @@ export function startWorkers(engine: SyncEngine, connection: ConnectionOptions, 
 /** Registers the housekeeping schedulers (idempotent; every process may call it). */
 export async function scheduleMaintenance(queue: Queue, config: IntegrationConfig): Promise<void> {
   await queue.upsertJobScheduler('sweep-outbox', { every: config.SWEEP_INTERVAL_MS }, { name: JOB_NAMES.sweepOutbox, data: { version: 1 } });
-  await queue.upsertJobScheduler('reconcile-schedules', { every: config.RECONCILE_INTERVAL_MS }, { name: 'reconcile-schedules', data: { version: 1 } });
+  // Start-up reconciles directly; the periodic one first fires an interval later.
+  await queue.upsertJobScheduler(
+    'reconcile-schedules',
+    { every: config.RECONCILE_INTERVAL_MS, startDate: Date.now() + config.RECONCILE_INTERVAL_MS },
+    { name: 'reconcile-schedules', data: { version: 1 } },
+  );
 }
 

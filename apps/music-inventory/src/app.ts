@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import type { Queue } from 'bullmq';
-import { createHttpApp, listSetting, type HealthCheck, type Logger } from '@music/platform';
+import type { Redis } from 'ioredis';
+import { createHttpApp, listSetting, RedisLocks, type HealthCheck, type Logger } from '@music/platform';
 import { InventoryRepository, OrganizationRepository, type Models } from '@music/persistence';
 import type { FanoutJob } from '@music/queue';
 import type { InventoryConfig } from './config';
@@ -11,6 +12,8 @@ export interface InventoryDeps {
   config: InventoryConfig;
   logger: Logger;
   models: Models;
+  /** Holds the item write locks (shared with the integration app through QUEUE_PREFIX). */
+  redis: Redis;
   /** The output queue (QUEUE_NAMES.output) on a fail-fast producer connection. */
   outputQueue: Queue<FanoutJob>;
   healthChecks: HealthCheck[];
@@ -19,7 +22,11 @@ export interface InventoryDeps {
 /** The music-inventory HTTP app, wired to its dependencies (tests build it the same way). */
 export function createInventoryApp(deps: InventoryDeps): Express {
   const organizations = new OrganizationRepository(deps.models);
-  const items = new InventoryRepository(deps.models);
+  const locks = new RedisLocks(deps.redis, {
+    prefix: deps.config.QUEUE_PREFIX,
+    onUnavailable: (e) => deps.logger.warn('redis unavailable for item locks; writing unlocked', { err: e.message }),
+  });
+  const items = new InventoryRepository(deps.models, locks);
   const publisher = new FanoutPublisher(deps.outputQueue, deps.logger);
   return createHttpApp({
     logger: deps.logger,

@@ -31,6 +31,7 @@ describe('music-inventory health', () => {
       config,
       logger: testLogger(),
       models: store.models,
+      redis,
       outputQueue,
       healthChecks: [mongoHealthCheck(store.connection), redisHealthCheck(redis)],
     });

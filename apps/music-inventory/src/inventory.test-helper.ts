@@ -51,7 +51,7 @@ export async function openInventoryTestEnv(name: string): Promise<InventoryTestE
   const config = loadInventoryConfig({ NODE_ENV: 'test', QUEUE_PREFIX: prefix });
   const outputQueue = openQueue<FanoutJob>(QUEUE_NAMES.output, { connection: redis, prefix: config.QUEUE_PREFIX });
   const appWithQueue = (queue: Queue<FanoutJob>): Express =>
-    createInventoryApp({ config, logger: testLogger('music-inventory'), models: store.models, outputQueue: queue, healthChecks: [] });
+    createInventoryApp({ config, logger: testLogger('music-inventory'), models: store.models, redis, outputQueue: queue, healthChecks: [] });
   const organizations = new OrganizationRepository(store.models);
 
   return {

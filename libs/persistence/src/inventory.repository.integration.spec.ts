@@ -1,19 +1,23 @@
 import { contentHash, inventoryItemId } from '@music/domain';
-import { openTestStore, type TestStore } from '@music/testing';
+import { RedisLocks } from '@music/platform';
+import { openTestRedis, openTestStore, uniqueName, type TestStore } from '@music/testing';
 import { InventoryRepository } from './inventory.repository';
 
 describe('InventoryRepository (real store)', () => {
   let store: TestStore;
+  let redis: ReturnType<typeof openTestRedis>;
   let repo: InventoryRepository;
   const orgA = 'org-a';
   const orgB = 'org-b';
 
   beforeAll(async () => {
     store = await openTestStore('inventory_repo');
-    repo = new InventoryRepository(store.models);
+    redis = openTestRedis();
+    repo = new InventoryRepository(store.models, new RedisLocks(redis, { prefix: uniqueName('inventory_repo') }));
   });
   afterAll(async () => {
     await store.close();
+    redis.disconnect();
   });
 
   it('creates a two-way item with its outbox event in the same document', async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { InventoryItem, PendingEvent } from '@music/domain';
 import { contentHash, inventoryItemId } from '@music/domain';
+import { itemLockName, type RedisLocks } from '@music/platform';
 import { toInventoryItem } from './mappers';
 import type { InventoryItemDoc, Models } from './models';
 
@@ -61,7 +62,16 @@ function newEvent(op: PendingEvent['op'], version: number, at: Date): PendingEve
  * read-modify-write is a conditional update on the state that was read (optimistic locking).
  */
 export class InventoryRepository {
-  constructor(private readonly models: Pick<Models, 'inventoryItems'>) {}
+  /**
+   * `locks`: every write holds the item's lock, as every other writer of items does (the
+   * integration app's inbound and outbox writes). Conditions alone are not enough on a store that
+   * applies updates as read-modify-write of the whole document (FerretDB 1.x loses concurrent
+   * updates of one document, conditional ones included).
+   */
+  constructor(
+    private readonly models: Pick<Models, 'inventoryItems'>,
+    private readonly locks: RedisLocks,
+  ) {}
 
   /**
    * Inserts a local item with `_id = inventoryItemId(organizationId, externalId)`. When that id is
@@ -73,8 +83,17 @@ export class InventoryRepository {
     input: { externalId: string; data: Record<string, unknown> },
     options: LocalWriteOptions,
   ): Promise<CreateLocalOutcome> {
-    const now = options.now ?? new Date();
     const id = inventoryItemId(organizationId, input.externalId);
+    return this.locks.withLock(itemLockName(id), () => this.createLocked(id, organizationId, input, options));
+  }
+
+  private async createLocked(
+    id: string,
+    organizationId: string,
+    input: { externalId: string; data: Record<string, unknown> },
+    options: LocalWriteOptions,
+  ): Promise<CreateLocalOutcome> {
+    const now = options.now ?? new Date();
     const hash = contentHash(input.externalId, input.data);
     for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
       const version = options.outbox ? 1 : 0;
@@ -168,13 +187,15 @@ export class InventoryRepository {
     } else {
       set['pendingEvent'] = null;
     }
-    const doc = await this.models.inventoryItems
-      .findOneAndUpdate(
-        { _id: id, organizationId, externalId: expected.externalId, version: expected.version, hash: expected.hash, deletedAt: null },
-        { $set: set },
-        { returnDocument: 'after' },
-      )
-      .lean<InventoryItemDoc>();
+    const doc = await this.locks.withLock(itemLockName(id), () =>
+      this.models.inventoryItems
+        .findOneAndUpdate(
+          { _id: id, organizationId, externalId: expected.externalId, version: expected.version, hash: expected.hash, deletedAt: null },
+          { $set: set },
+          { returnDocument: 'after' },
+        )
+        .lean<InventoryItemDoc>(),
+    );
     return doc ? toInventoryItem(doc) : null;
   }
 
@@ -185,13 +206,15 @@ export class InventoryRepository {
    */
   async tombstone(organizationId: string, id: string, expectedVersion: number, now = new Date()): Promise<InventoryItem | null> {
     const version = expectedVersion + 1;
-    const doc = await this.models.inventoryItems
-      .findOneAndUpdate(
-        { _id: id, organizationId, version: expectedVersion, deletedAt: null },
-        { $set: { deletedAt: now, origin: 'local', version, pendingEvent: newEvent('delete', version, now), updatedAt: now } },
-        { returnDocument: 'after' },
-      )
-      .lean<InventoryItemDoc>();
+    const doc = await this.locks.withLock(itemLockName(id), () =>
+      this.models.inventoryItems
+        .findOneAndUpdate(
+          { _id: id, organizationId, version: expectedVersion, deletedAt: null },
+          { $set: { deletedAt: now, origin: 'local', version, pendingEvent: newEvent('delete', version, now), updatedAt: now } },
+          { returnDocument: 'after' },
+        )
+        .lean<InventoryItemDoc>(),
+    );
     return doc ? toInventoryItem(doc) : null;
   }
 
@@ -202,7 +225,7 @@ export class InventoryRepository {
   async hardDelete(organizationId: string, id: string, expected?: { version: number }): Promise<boolean> {
     const filter: Record<string, unknown> = { _id: id, organizationId };
     if (expected) filter['version'] = expected.version;
-    const result = await this.models.inventoryItems.deleteOne(filter);
+    const result = await this.locks.withLock(itemLockName(id), () => this.models.inventoryItems.deleteOne(filter));
     return result.deletedCount === 1;
   }
 

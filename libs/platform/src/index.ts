@@ -13,3 +13,4 @@ export * from './auth-guard';
 export * from './rate-limit';
 export * from './outbound-http';
 export * from './webhook-signing';
+export * from './redis-lock';

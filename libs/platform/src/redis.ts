@@ -13,6 +13,8 @@ export function createRedis(url: string, role: RedisRole, logger: Logger): Redis
   const options: RedisOptions = {
     maxRetriesPerRequest: role === 'worker' ? null : 1,
     enableOfflineQueue: role === 'worker',
+    // A Redis that is up but not answering must not hang a request either.
+    ...(role === 'producer' ? { commandTimeout: 2000 } : {}),
     connectTimeout: 5000,
     lazyConnect: false,
     retryStrategy: (times) => Math.min(times * 200, 2000),
