@@ -124,10 +124,9 @@ describe('the brief walkthrough, all apps as processes', () => {
     const after = await list();
     expect(after).toHaveLength(5);
     expect(new Set(after.map((i) => i['externalId'])).size).toBe(5);
-    const received = (await call('GET', `${faker}/sync/received`)).body as unknown as Json;
-    const deliveries = (Array.isArray(received) ? received : (received['items'] ?? received['received'])) as Array<{ webhookId?: string; outcome?: string }>;
-    const applied = deliveries.filter((d) => d.outcome === 'applied');
-    expect(applied).toHaveLength(1);
+    const received = (await call('GET', `${faker}/sync/received`)).body as unknown as { total: number; duplicates: number; deliveries: Array<{ webhookId: string | null; outcome: string }> };
+    expect(received).toMatchObject({ total: 1, duplicates: 0 });
+    expect(received.deliveries.map((d) => d.outcome)).toEqual(['applied']);
 
     // The scheduled path: new faker data arrives with no manual trigger (polling minute = 2 s here).
     await call('POST', `${faker}/music/generate`, { count: 2 });
