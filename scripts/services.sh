@@ -83,7 +83,9 @@ start_store() {
   if [ "$backend" = postgresql ]; then
     psql -h 127.0.0.1 -U postgres -d postgres -tAc "select 1 from pg_database where datname='$name'" | grep -q 1 ||
       psql -h 127.0.0.1 -U postgres -d postgres -qc "create database \"$name\"" >/dev/null
-    args+=(--handler=postgresql --postgresql-url="postgres://postgres@127.0.0.1:5432/$name")
+    # FerretDB pools up to 50 PostgreSQL connections per instance by default; with the dev store,
+    # test stores and benchmarks sharing one PostgreSQL (max_connections 100) that ran out.
+    args+=(--handler=postgresql --postgresql-url="postgres://postgres@127.0.0.1:5432/$name?pool_max_conns=${STORE_PG_MAX_CONNS:-20}")
   else
     mkdir -p "$datadir/sqlite"
     args+=(--handler=sqlite --sqlite-url="file:$datadir/sqlite/")
