@@ -1,5 +1,5 @@
 import type { Mappings, Transform } from '@music/domain';
-import type { FieldError } from './compile-mapping';
+import type { FieldError } from './outcome';
 import { resolvePath, topLevelFields, type FieldSpec } from './field-spec';
 
 const TEMPLATE_TOKEN = /\{\{\s*([^{}]*?)\s*\}\}/g;

@@ -283,6 +283,12 @@ describe('compileMapping: hostile input', () => {
     expect(mapping.toItem(record)).toEqual({ ok: false, errors: [{ path: '', message: expect.stringContaining('expected an object record') }] });
   });
 
+  it('reads a cyclic record: only mapped paths are followed', () => {
+    const record: Record<string, unknown> = { id: '1', constructor: 'c' };
+    record['self'] = record;
+    expect(mapping.toItem(record)).toEqual({ ok: true, externalId: '1', data: { name: 'c' } });
+  });
+
   it('does not throw on a throwing getter', () => {
     const record = { id: '1' };
     Object.defineProperty(record, 'constructor', { enumerable: true, get: () => { throw new Error('boom'); } });
