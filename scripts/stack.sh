@@ -10,7 +10,6 @@
 #     STOP_TIMEOUT_S), the store, and Redis unless it was already running.
 # Settings: the shell's environment, then `.env` (see .env.example), then the defaults below.
 set -euo pipefail
-cd "$(dirname "$0")/.."
 
 # Started in the background by a non-interactive shell (CI, `cmd &` in a script), this script
 # inherits SIGINT ignored, and bash cannot trap a signal ignored on entry: restart once with the
@@ -19,6 +18,8 @@ sigint_ignored() { [ $(( 0x$(awk '/^SigIgn:/ { print $2 }' /proc/$$/status 2>/de
 if [ -z "${STACK_SIGNALS_RESET:-}" ] && sigint_ignored && env --default-signal=INT true 2>/dev/null; then
   STACK_SIGNALS_RESET=1 exec env --default-signal=INT bash "$0" "$@"
 fi
+
+cd "$(dirname "$0")/.."
 
 STOP_TIMEOUT_S=${STOP_TIMEOUT_S:-10}
 START_TIMEOUT_S=${START_TIMEOUT_S:-120}
