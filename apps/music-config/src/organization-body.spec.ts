@@ -45,6 +45,16 @@ describe('parseOrganizationBody', () => {
   it('still refuses unknown keys', () => {
     expect(paths(parseOrganizationBody({ ...BRIEF_ORGANIZATION_PAYLOAD, owner: 'me' }))).toEqual(['(root)']);
   });
+
+  it('refuses transforms on fields the mappings do not have, and templates naming them', () => {
+    const transforms = [
+      { field: 'name', op: 'trim' },
+      { field: 'genre', op: 'lowercase' },
+      { field: 'name', op: 'template', template: '{{artist}} - {{title}}' },
+    ];
+    expect(paths(parseOrganizationBody({ ...BRIEF_ORGANIZATION_PAYLOAD, transforms }))).toEqual(['transforms.1.field', 'transforms.2.template']);
+    expect(parseOrganizationBody({ ...BRIEF_ORGANIZATION_PAYLOAD, transforms: [transforms[0]] }).isOk()).toBe(true);
+  });
 });
 
 describe('mergePatch', () => {

@@ -1,5 +1,6 @@
 import { Result } from '@sapphire/result';
 import { organizationInputSchema, webhookId, type Organization, type OrganizationInput } from '@music/domain';
+import { checkTransforms } from '@music/mapping';
 import { AppError, parseInput } from '@music/platform';
 
 /**
@@ -57,10 +58,18 @@ export function prepareBody(body: unknown): { body: unknown; clearedSecrets: Set
   return { body: prepared, clearedSecrets };
 }
 
+/** The schema, then what the schema cannot see: transforms must name mapped fields. */
+function parseOrganization(candidate: unknown): Result<OrganizationInput, AppError> {
+  return parseInput(organizationInputSchema, candidate, 'Organization').andThen((input) => {
+    const problems = checkTransforms(input.mappings, input.transforms);
+    return problems.length === 0 ? Result.ok(input) : Result.err(new AppError('VALIDATION_FAILED', 'Organization validation failed', problems));
+  });
+}
+
 /** Validates a full organization body (POST, PUT). */
 export function parseOrganizationBody(body: unknown): Result<OrganizationUpdate, AppError> {
   const prepared = prepareBody(body);
-  return parseInput(organizationInputSchema, prepared.body, 'Organization').map((input) => ({
+  return parseOrganization(prepared.body).map((input) => ({
     input,
     clearedSecrets: prepared.clearedSecrets,
   }));
@@ -88,7 +97,7 @@ export function mergePatch(org: Organization, patch: unknown): Result<Organizati
   }
   const prepared = prepareBody(patch);
   const merged = { ...storedAsInput(org), ...(prepared.body as Json) };
-  return parseInput(organizationInputSchema, merged, 'Organization').map((input) => ({
+  return parseOrganization(merged).map((input) => ({
     input,
     clearedSecrets: prepared.clearedSecrets,
   }));

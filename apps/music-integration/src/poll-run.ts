@@ -26,7 +26,9 @@ export type PollRunOutcome =
   /** The organization or its polling entry is gone: the scheduler should be removed. */
   | { kind: 'stale' }
   /** A transient failure: the job should be retried (the run is marked failed meanwhile). */
-  | { kind: 'retry'; runId: string; message: string };
+  | { kind: 'retry'; runId: string; message: string }
+  /** A manual run found another run of the entry in progress: try again shortly. */
+  | { kind: 'busy'; runId: string };
 
 /**
  * One poll of one polling entry: fetch every page, map each record, write what changed, then -
@@ -55,6 +57,7 @@ export class PollRun {
 
     const lockName = `poll:${org.id}:${entry.id}`;
     if (!(await this.deps.locks.acquire(lockName, runId, LOCK_TTL_MS))) {
+      if (job.trigger === 'manual') return { kind: 'busy', runId };
       await runs.finish(runId, { status: 'skipped', counts: emptyCounts(), pages: 0, errors: [], message: 'another run of this polling entry is in progress' });
       return { kind: 'done', runId, status: 'skipped', counts: emptyCounts() };
     }

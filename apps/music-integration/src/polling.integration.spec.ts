@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { JOB_NAMES, jobIds } from '@music/queue';
 import { eventually } from '@music/testing';
 import { IntegrationHarness } from './integration.test-harness';
 
@@ -153,6 +154,26 @@ describe('polling (real store, real Redis, stub third party)', () => {
     await eventually(async () => (await h.items(org.id)).length === 2, 'a later scheduled poll to pick up new data');
     const runs = await h.engine.runs.listForOrganization(org.id, { limit: 10 });
     expect(runs.every((r) => r.trigger === 'schedule')).toBe(true);
+  });
+
+  it('a manual sync requested while a poll runs waits for it and then runs, rather than being skipped', async () => {
+    const org = await h.createOrganization();
+    const entry = org.polling[0];
+    if (!entry) throw new Error('no polling entry');
+    h.thirdParty.put(song('1'));
+    h.thirdParty.musicDelayMs = 800;
+    const first = await h.engine.runs.createQueued(org.id, entry, 'manual');
+    const second = await h.engine.runs.createQueued(org.id, entry, 'manual');
+    // What music-config's POST /organization/:id/sync enqueues, twice in a row.
+    for (const run of [first, second]) {
+      await h.engine.queues.polling.add(JOB_NAMES.poll, { version: 1, organizationId: org.id, pollingId: entry.id, trigger: 'manual', runId: run.id }, { jobId: jobIds.manualPoll(run.id) });
+    }
+    for (const run of [first, second]) {
+      await eventually(async () => (await h.engine.runs.findForOrganization(org.id, run.id))?.status === 'succeeded', `manual run ${run.id} to succeed`, 20000);
+    }
+    const [a, b] = await Promise.all([first, second].map((r) => h.engine.runs.findForOrganization(org.id, r.id)));
+    // They ran one after the other, not at once.
+    expect((b?.startedAt?.getTime() ?? 0) >= (a?.finishedAt?.getTime() ?? Infinity) || (a?.startedAt?.getTime() ?? 0) >= (b?.finishedAt?.getTime() ?? Infinity)).toBe(true);
   });
 
   it('lists sync runs to the owner only, newest first, filtered by status', async () => {

@@ -117,7 +117,13 @@ export class SyncEngine {
     return this.schedules.reconcile(organizationId, org);
   }
 
+  private get reconcileKey(): string {
+    return `${this.deps.config.QUEUE_PREFIX}:reconcile-done`;
+  }
+
+  /** Reconciles every organization's schedules and defers the next periodic reconciliation an interval. */
   async reconcileAll(): Promise<{ upserted: number; removed: number }> {
+    await this.deps.redis.set(this.reconcileKey, String(Date.now()), 'PX', this.deps.config.RECONCILE_INTERVAL_MS);
     const result = await this.schedules.reconcileAll(await this.organizations.listWithPolling());
     this.deps.logger.info('polling schedules reconciled', result);
     return result;
@@ -143,6 +149,9 @@ export class SyncEngine {
       if (await this.ensureJob(jobIds.deliver(d.id), JOB_NAMES.deliver, data, opts)) deliveries++;
     }
     if (events + deliveries > 0) this.deps.logger.warn('sweeper re-enqueued lost work', { events, deliveries });
+    // At most one schedule reconciliation per interval across all processes.
+    const due = await this.deps.redis.set(this.reconcileKey, String(now.getTime()), 'PX', this.deps.config.RECONCILE_INTERVAL_MS, 'NX');
+    if (due === 'OK') await this.reconcileAll();
     return { events, deliveries };
   }
 

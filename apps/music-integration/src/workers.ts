@@ -44,7 +44,7 @@ export function startWorkers(engine: SyncEngine, connection: ConnectionOptions, 
 
   const polling = new Worker(
     QUEUE_NAMES.polling,
-    async (job: Job) => {
+    async (job: Job, token?: string) => {
       const data = pollJobSchema.parse(job.data);
       return withContext({ orgId: data.organizationId, jobId: job.id }, async () => {
         const outcome = await engine.pollRun.execute(data, async (runId) => {
@@ -55,6 +55,12 @@ export function startWorkers(engine: SyncEngine, connection: ConnectionOptions, 
           return { stale: true };
         }
         if (outcome.kind === 'retry') throw new Error(outcome.message);
+        if (outcome.kind === 'busy') {
+          // A manual run waits for the run in progress rather than being skipped: a person asked
+          // for a poll that starts after their request. Not an attempt.
+          await job.moveToDelayed(Date.now() + 1000, token);
+          throw new DelayedError();
+        }
         return { runId: outcome.runId, status: outcome.status, counts: outcome.counts };
       });
     },
@@ -124,7 +130,7 @@ export function startWorkers(engine: SyncEngine, connection: ConnectionOptions, 
 
   const maintenance = new Worker(
     QUEUE_NAMES.maintenance,
-    async (job: Job) => (job.name === JOB_NAMES.sweepOutbox ? engine.sweep() : engine.reconcileAll()),
+    async () => engine.sweep(),
     { ...common, concurrency: 1 },
   );
 
@@ -142,11 +148,9 @@ export function startWorkers(engine: SyncEngine, connection: ConnectionOptions, 
 /** Registers the housekeeping schedulers (idempotent; every process may call it). */
 export async function scheduleMaintenance(queue: Queue, config: IntegrationConfig): Promise<void> {
   await queue.upsertJobScheduler('sweep-outbox', { every: config.SWEEP_INTERVAL_MS }, { name: JOB_NAMES.sweepOutbox, data: { version: 1 } });
-  // Start-up reconciles directly; the periodic one first fires an interval later.
-  await queue.upsertJobScheduler(
-    'reconcile-schedules',
-    { every: config.RECONCILE_INTERVAL_MS, startDate: Date.now() + config.RECONCILE_INTERVAL_MS },
-    { name: 'reconcile-schedules', data: { version: 1 } },
-  );
+  // The periodic schedule reconciliation rides on the sweep (see SyncEngine.sweep): an `every`
+  // scheduler always fires at once, which would repeat the start-up reconciliation. Earlier
+  // versions registered one; remove it.
+  await queue.removeJobScheduler('reconcile-schedules');
 }
 

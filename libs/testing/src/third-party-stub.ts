@@ -25,6 +25,8 @@ export class ThirdPartyStub {
   failures = { sync: { count: 0, status: 500 }, music: { count: 0, status: 500 } };
   /** Delay before answering deliveries (ms). */
   syncDelayMs = 0;
+  /** Delay before answering GET /music (ms). */
+  musicDelayMs = 0;
   private server: Server | null = null;
   baseUrl = '';
 
@@ -59,6 +61,7 @@ export class ThirdPartyStub {
       res.end(body === undefined ? '' : JSON.stringify(body));
     };
     if (url.pathname === '/music' && req.method === 'GET') {
+      if (this.musicDelayMs > 0) await new Promise((r) => setTimeout(r, this.musicDelayMs));
       if (this.failures.music.count > 0) {
         this.failures.music.count--;
         return send(this.failures.music.status, { error: 'injected' });
