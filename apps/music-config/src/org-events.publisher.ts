@@ -1,8 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Organization } from '@music/domain';
-import type { Logger } from '@music/platform';
+import { withinDeadline, type Logger } from '@music/platform';
 import { JOB_NAMES, jobIds, type OrgChangedJob } from '@music/queue';
-import { withinDeadline } from './enqueue';
 
 export type OrgChangeKind = OrgChangedJob['kind'];
 

@@ -1,10 +1,9 @@
 import type { Queue } from 'bullmq';
 import { Result } from '@sapphire/result';
 import { emptyCounts, type SyncRun } from '@music/domain';
-import { AppError, conflict, notFound, type Logger } from '@music/platform';
+import { AppError, conflict, notFound, withinDeadline, type Logger } from '@music/platform';
 import type { OrganizationRepository, SyncRunRepository } from '@music/persistence';
 import { JOB_NAMES, jobIds, type PollJob } from '@music/queue';
-import { withinDeadline } from './enqueue';
 
 /**
  * `POST /organization/:id/sync`: one queued run and one poll job per polling entry, now. The

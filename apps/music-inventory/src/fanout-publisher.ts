@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { InventoryItem } from '@music/domain';
-import type { Logger } from '@music/platform';
+import { withinDeadline, type Logger } from '@music/platform';
 import { JOB_NAMES, jobIds, type FanoutJob } from '@music/queue';
 
 /** How long a request waits for Redis to take the job before answering anyway. */
@@ -30,12 +30,8 @@ export class FanoutPublisher {
     const added = this.queue.add(JOB_NAMES.fanout, job, { ...FANOUT_JOB_OPTIONS, jobId: jobIds.fanout(event.id) });
     // A queue that is still waiting for Redis would hold the request; the late result is dropped.
     added.catch(() => undefined);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`enqueue timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
-    });
     try {
-      await Promise.race([added, timeout]);
+      await withinDeadline(added, this.timeoutMs, 'fanout enqueue');
       return true;
     } catch (error) {
       this.logger.warn('fanout enqueue failed; the outbox sweeper will deliver the event', {
@@ -45,8 +41,6 @@ export class FanoutPublisher {
         err: (error as Error).message,
       });
       return false;
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

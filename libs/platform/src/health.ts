@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { withinDeadline } from './deadline';
 
 /** A dependency readiness depends on; `check` resolves when it is reachable and rejects otherwise. */
 export interface HealthCheck {
@@ -8,28 +9,13 @@ export interface HealthCheck {
 
 const CHECK_TIMEOUT_MS = 1500;
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
-}
 
 /** Runs every check in parallel, each bounded by a timeout. */
 export async function runHealthChecks(checks: HealthCheck[]): Promise<{ ok: boolean; checks: Record<string, string> }> {
   const results = await Promise.all(
     checks.map(async (c) => {
       try {
-        await withTimeout(c.check(), CHECK_TIMEOUT_MS);
+        await withinDeadline(c.check(), CHECK_TIMEOUT_MS, c.name);
         return [c.name, 'up'] as const;
       } catch (e) {
         return [c.name, `down: ${(e as Error).message}`] as const;

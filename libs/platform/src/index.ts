@@ -14,3 +14,4 @@ export * from './rate-limit';
 export * from './outbound-http';
 export * from './webhook-signing';
 export * from './redis-lock';
+export * from './deadline';

@@ -1,10 +1,7 @@
-/**
- * Bounds a queue call. BullMQ waits for its connection to become ready before sending anything,
- * so while Redis is down an `add` would otherwise hang the request indefinitely.
- */
+/** Rejects when `promise` has not settled within `ms` (the promise itself is not cancelled). */
 export function withinDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what}: no answer from the queue within ${ms} ms`)), ms);
+    const timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
     promise.then(
       (value) => {
         clearTimeout(timer);
