@@ -1,0 +1,422 @@
+import fc from 'fast-check';
+import type { Fields, SyncModel, WebhookMessage } from './model';
+import { Divergence, KEYS, expectPoll, expectStatus, verifyStep } from './checks';
+import { until, type CrashPoint, type Sequence } from './system';
+
+// The commands of a sequence. Each one changes the model (what must happen), drives the real
+// system the same way, waits until the system is quiet, and compares both. `toString()` is the
+// line printed in a counterexample, so it reads as a script.
+
+export type WebhookMode = 'now' | 'later' | 'twice' | 'drop';
+
+/** A local write through the inventory API. */
+export type LocalOp = { kind: 'create'; fields: Fields } | { kind: 'put'; fields: Fields } | { kind: 'patch'; change: Partial<Fields> } | { kind: 'delete' };
+
+/** Counters for the run's statistics. */
+export const commandStats = { run: 0, byKind: {} as Record<string, number> };
+
+const showFields = (f: Partial<Fields>): string =>
+  Object.entries(f)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+
+function showOp(key: string, op: LocalOp): string {
+  switch (op.kind) {
+    case 'create':
+      return `local create ${key} {${showFields(op.fields)}}`;
+    case 'put':
+      return `local put ${key} {${showFields(op.fields)}}`;
+    case 'patch':
+      return `local patch ${key} {${showFields(op.change)}}`;
+    case 'delete':
+      return `local delete ${key}`;
+  }
+}
+
+/** The model's side of a local write: the status the API must answer. */
+function modelLocal(m: SyncModel, key: string, op: LocalOp): number {
+  switch (op.kind) {
+    case 'create':
+      return m.localCreate(key, op.fields);
+    case 'put':
+      return m.localUpdate(key, op.fields);
+    case 'patch':
+      return m.localUpdate(key, op.change);
+    case 'delete':
+      return m.localDelete(key);
+  }
+}
+
+function realLocal(r: Sequence, key: string, op: LocalOp): Promise<number> {
+  switch (op.kind) {
+    case 'create':
+      return r.localCreate(key, op.fields);
+    case 'put':
+      return r.localUpdate(key, op.fields, 'put');
+    case 'patch':
+      return r.localUpdate(key, op.change, 'patch');
+    case 'delete':
+      return r.localDelete(key);
+  }
+}
+
+/** Applies a local write on both sides and compares the API's answer. Returns whether it emitted a change. */
+async function localWrite(m: SyncModel, r: Sequence, key: string, op: LocalOp): Promise<boolean> {
+  const before = m.events.length;
+  const expected = modelLocal(m, key, op);
+  expectStatus(showOp(key, op), await realLocal(r, key, op), expected);
+  return m.events.length > before;
+}
+
+/** Everything is delivered (unless the third party is down), then the model follows. */
+async function settle(m: SyncModel, r: Sequence): Promise<void> {
+  await r.settled(KEYS);
+  m.deliverPending();
+}
+
+async function deliverWebhook(m: SyncModel, r: Sequence, message: WebhookMessage): Promise<void> {
+  const expected = m.receiveWebhook(message);
+  const res = await r.sendWebhook(message.method, message.body, message.messageId);
+  if (res.status !== 202) throw new Divergence(`input webhook ${message.messageId}: answered ${res.status}, expected 202`);
+  if (res.duplicate !== expected.duplicate) throw new Divergence(`input webhook ${message.messageId}: duplicate=${res.duplicate}, model: ${expected.duplicate}`);
+  await r.inboundSettled();
+}
+
+async function sendByMode(m: SyncModel, r: Sequence, message: WebhookMessage, mode: WebhookMode): Promise<void> {
+  switch (mode) {
+    case 'now':
+      return deliverWebhook(m, r, message);
+    case 'later':
+      m.delayedWebhooks.push(message);
+      return;
+    case 'twice':
+      await deliverWebhook(m, r, message);
+      // The sender retries the same message later (same webhook-id): it must be taken once.
+      m.delayedWebhooks.push(message);
+      return;
+    case 'drop':
+      return;
+  }
+}
+
+/** The base of every command: outage bookkeeping, then the command, then the step check. */
+abstract class Step implements fc.AsyncCommand<SyncModel, Sequence> {
+  abstract readonly kind: string;
+
+  check(m: Readonly<SyncModel>): boolean {
+    if (m.mustComeBack) return this instanceof ThirdPartyUp;
+    return this.allowed(m);
+  }
+
+  protected allowed(_m: Readonly<SyncModel>): boolean {
+    return true;
+  }
+
+  async run(m: SyncModel, r: Sequence): Promise<void> {
+    m.tick();
+    commandStats.run++;
+    commandStats.byKind[this.kind] = (commandStats.byKind[this.kind] ?? 0) + 1;
+    await this.apply(m, r);
+    await verifyStep(m, r);
+  }
+
+  protected abstract apply(m: SyncModel, r: Sequence): Promise<void>;
+  abstract toString(): string;
+}
+
+/** A local create/update/delete through the API; `flaky` deliveries fail that many times (503) before the third party answers. */
+export class LocalWrite extends Step {
+  readonly kind = 'local';
+  constructor(
+    readonly key: string,
+    readonly op: LocalOp,
+    readonly flaky = 0,
+  ) {
+    super();
+  }
+
+  protected override allowed(m: Readonly<SyncModel>): boolean {
+    return this.flaky === 0 || !m.down;
+  }
+
+  protected async apply(m: SyncModel, r: Sequence): Promise<void> {
+    if (this.flaky > 0) r.flakyDeliveries(this.flaky, 503);
+    await localWrite(m, r, this.key, this.op);
+    await settle(m, r);
+    if (this.flaky > 0) r.faker.state.clearFaults();
+  }
+
+  toString(): string {
+    return `${showOp(this.key, this.op)}${this.flaky ? ` (deliveries fail ${this.flaky}x first)` : ''}`;
+  }
+}
+
+/** Several local writes of one item back to back, without waiting for deliveries in between. */
+export class LocalBurst extends Step {
+  readonly kind = 'burst';
+  constructor(
+    readonly key: string,
+    readonly ops: LocalOp[],
+  ) {
+    super();
+  }
+
+  protected async apply(m: SyncModel, r: Sequence): Promise<void> {
+    for (const op of this.ops) await localWrite(m, r, this.key, op);
+    await settle(m, r);
+  }
+
+  toString(): string {
+    return `burst [${this.ops.map((op) => showOp(this.key, op)).join('; ')}]`;
+  }
+}
+
+/** The third party creates or changes an item itself, then calls (or not) our input webhook. */
+export class RemoteUpsert extends Step {
+  readonly kind = 'remote-upsert';
+  constructor(
+    readonly key: string,
+    readonly fields: Fields,
+    readonly webhook: WebhookMode,
+  ) {
+    super();
+  }
+
+  protected async apply(m: SyncModel, r: Sequence): Promise<void> {
+    const record = r.remoteUpsert(this.key, this.fields);
+    await sendByMode(m, r, m.remoteUpsert(this.key, this.fields, record), this.webhook);
+  }
+
+  toString(): string {
+    return `remote upsert ${this.key} {${showFields(this.fields)}} webhook=${this.webhook}`;
+  }
+}
+
+/** The third party deletes an item it holds, then calls (or not) our input webhook. */
+export class RemoteDelete extends Step {
+  readonly kind = 'remote-delete';
+  constructor(
+    readonly key: string,
+    readonly webhook: WebhookMode,
+  ) {
+    super();
+  }
+
+  protected override allowed(m: Readonly<SyncModel>): boolean {
+    return m.remote.has(this.key);
+  }
+
+  protected async apply(m: SyncModel, r: Sequence): Promise<void> {
+    const record = r.remoteDelete(this.key);
+    if (!record) throw new Divergence(`remote delete ${this.key}: the third party does not hold it, the model says it does`);
+    await sendByMode(m, r, m.remoteDelete(this.key, record), this.webhook);
+  }
+
+  toString(): string {
+    return `remote delete ${this.key} webhook=${this.webhook}`;
+  }
+}
+
+/** A delayed webhook arrives now (the `pick`-th waiting one, so they arrive in any order). */
+export class DeliverDelayedWebhook extends Step {
+  readonly kind = 'delayed-webhook';
+  constructor(readonly pick: number) {
+    super();
+  }
+
+  protected override allowed(m: Readonly<SyncModel>): boolean {
+    return m.delayedWebhooks.length > 0;
+  }
+
+  protected async apply(m: SyncModel, r: Sequence): Promise<void> {
+    const [message] = m.delayedWebhooks.splice(this.pick % m.delayedWebhooks.length, 1);
+    if (message) await deliverWebhook(m, r, message);
+  }
+
+  toString(): string {
+    return `deliver delayed webhook #${this.pick}`;
+  }
+}
+
+export class Poll extends Step {
+  readonly kind = 'poll';
+
+  protected async apply(m: SyncModel, r: Sequence): Promise<void> {
+    const expected = m.poll();
+    expectPoll(await r.poll(), expected);
+    // A poll writes remote items only: nothing may be delivered because of it.
+    await settle(m, r);
+  }
+
+  toString(): string {
+    return 'poll';
+  }
+}
+
+/** A poll whose fetch fails (503): nothing changes, nothing is deleted. */
+export class FailedPoll extends Step {
+  readonly kind = 'failed-poll';
+
+  protected override allowed(m: Readonly<SyncModel>): boolean {
+    return !m.down;
+  }
+
+  protected async apply(_m: SyncModel, r: Sequence): Promise<void> {
+    r.failNextPoll();
+    const outcome = await r.poll();
+    r.faker.state.clearFaults();
+    if (outcome.kind !== 'retry') throw new Divergence(`a poll whose fetch failed ended ${outcome.kind}, expected a retry`);
+  }
+
+  toString(): string {
+    return 'poll (fetch fails with 503)';
+  }
+}
+
+/** The third party's delivery endpoints start failing (503) until ThirdPartyUp. */
+export class ThirdPartyDown extends Step {
+  readonly kind = 'down';
+
+  protected override allowed(m: Readonly<SyncModel>): boolean {
+    return !m.down;
+  }
+
+  protected async apply(m: SyncModel, r: Sequence): Promise<void> {
+    m.goDown();
+    r.goDown();
+  }
+
+  toString(): string {
+    return 'third party down (deliveries answer 503)';
+  }
+}
+
+export class ThirdPartyUp extends Step {
+  readonly kind = 'up';
+
+  protected override allowed(m: Readonly<SyncModel>): boolean {
+    return m.down;
+  }
+
+  protected async apply(m: SyncModel, r: Sequence): Promise<void> {
+    r.comeBack();
+    m.comeBack();
+    await r.settled(KEYS);
+  }
+
+  toString(): string {
+    return 'third party up again';
+  }
+}
+
+export type RestartKind = 'graceful' | CrashPoint;
+
+/**
+ * A local write, and the integration process restarts while its change is on the way: gracefully
+ * (workers finish their active jobs), or by crashing in the middle of the delivery's HTTP call,
+ * before the request left or after the third party applied it (the response lost).
+ */
+export class Restart extends Step {
+  readonly kind = 'restart';
+  constructor(
+    readonly restart: RestartKind,
+    readonly key: string,
+    readonly op: LocalOp,
+  ) {
+    super();
+  }
+
+  protected override allowed(m: Readonly<SyncModel>): boolean {
+    return !m.down;
+  }
+
+  protected async apply(m: SyncModel, r: Sequence): Promise<void> {
+    const world = r.world;
+    // Only a write that emits a change has a delivery to crash in.
+    const emits = wouldEmit(m, this.key, this.op);
+    if (this.restart !== 'graceful' && emits) world.http.arm(this.restart);
+    await localWrite(m, r, this.key, this.op);
+    if (this.restart !== 'graceful' && emits) {
+      await until(async () => world.http.hung > 0, () => 'the delivery to be in flight');
+      await world.crashAndRecover();
+    } else {
+      await world.restartGracefully();
+    }
+    await settle(m, r);
+  }
+
+  toString(): string {
+    const how = this.restart === 'graceful' ? 'graceful restart' : `crash ${this.restart} and restart`;
+    return `${showOp(this.key, this.op)} then ${how} of the integration workers`;
+  }
+}
+
+/** Whether a local write would emit a change (without changing the model). */
+function wouldEmit(m: SyncModel, key: string, op: LocalOp): boolean {
+  const item = m.local.get(key);
+  const live = item !== undefined && !item.tombstone;
+  switch (op.kind) {
+    case 'create':
+      return !live;
+    case 'delete':
+      return live;
+    case 'put':
+    case 'patch': {
+      if (!live) return false;
+      const next = { ...item.fields, ...(op.kind === 'put' ? op.fields : op.change) };
+      return next.name !== item.fields.name || next.artist !== item.fields.artist || next.album !== item.fields.album;
+    }
+  }
+}
+
+// ---- arbitraries ----------------------------------------------------------------------------------
+
+// Few values per field, so that updates to the same content (no-ops) and equal records happen.
+const keyArb = fc.constantFrom(...KEYS);
+const fieldsArb: fc.Arbitrary<Fields> = fc.record({
+  name: fc.constantFrom('n1', 'n2', 'n3'),
+  artist: fc.constantFrom('r1', 'r2'),
+  album: fc.constantFrom('x1', 'x2'),
+});
+const patchArb: fc.Arbitrary<Partial<Fields>> = fc.oneof(
+  fc.record({ name: fc.constantFrom('n1', 'n2', 'n3') }),
+  fc.record({ artist: fc.constantFrom('r1', 'r2') }),
+  fc.record({ album: fc.constantFrom('x1', 'x2') }),
+);
+const opArb: fc.Arbitrary<LocalOp> = fc.oneof(
+  { weight: 3, arbitrary: fieldsArb.map((fields) => ({ kind: 'create' as const, fields })) },
+  { weight: 2, arbitrary: fieldsArb.map((fields) => ({ kind: 'put' as const, fields })) },
+  { weight: 2, arbitrary: patchArb.map((change) => ({ kind: 'patch' as const, change })) },
+  { weight: 2, arbitrary: fc.constant({ kind: 'delete' as const }) },
+);
+const webhookArb: fc.Arbitrary<WebhookMode> = fc.constantFrom('now', 'now', 'now', 'later', 'later', 'twice', 'drop');
+const flakyArb = fc.constantFrom(0, 0, 0, 1, 2);
+
+/** The command mix: weights by repetition (fc.commands picks among the arbitraries uniformly). */
+export function commandArbitraries(): Array<fc.Arbitrary<Step>> {
+  const local = fc.tuple(keyArb, opArb, flakyArb).map(([k, op, flaky]) => new LocalWrite(k, op, flaky));
+  const remoteUpsert = fc.tuple(keyArb, fieldsArb, webhookArb).map(([k, f, w]) => new RemoteUpsert(k, f, w));
+  const remoteDelete = fc.tuple(keyArb, webhookArb).map(([k, w]) => new RemoteDelete(k, w));
+  return [
+    local,
+    local,
+    local,
+    local,
+    fc.tuple(keyArb, fc.array(opArb, { minLength: 2, maxLength: 3 })).map(([k, ops]) => new LocalBurst(k, ops)),
+    remoteUpsert,
+    remoteUpsert,
+    remoteUpsert,
+    remoteDelete,
+    remoteDelete,
+    remoteDelete,
+    fc.nat(7).map((n) => new DeliverDelayedWebhook(n)),
+    fc.nat(7).map((n) => new DeliverDelayedWebhook(n)),
+    fc.constant(new Poll()),
+    fc.constant(new Poll()),
+    fc.constant(new FailedPoll()),
+    fc.constant(new ThirdPartyDown()),
+    fc.constant(new ThirdPartyUp()),
+    fc.constant(new ThirdPartyUp()),
+    fc.tuple(fc.constantFrom<RestartKind>('graceful', 'before-send', 'after-send'), keyArb, opArb).map(([kind, k, op]) => new Restart(kind, k, op)),
+  ];
+}
