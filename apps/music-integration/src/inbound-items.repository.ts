@@ -1,6 +1,6 @@
 import type { AnyBulkWriteOperation } from 'mongoose';
 import { hasUndeliveredLocalChange, inventoryItemId } from '@music/domain';
-import type { InventoryItemDoc, Models } from '@music/persistence';
+import { versionFloors, type InventoryItemDoc, type Models } from '@music/persistence';
 import { itemLockName, type RedisLocks } from '@music/platform';
 
 /** One third-party record after mapping. */
@@ -41,7 +41,7 @@ const DUPLICATE_KEY = 11000;
  */
 export class InboundItemsRepository {
   constructor(
-    private readonly models: Pick<Models, 'inventoryItems'>,
+    private readonly models: Pick<Models, 'inventoryItems' | 'deliveries'>,
     private readonly locks: RedisLocks,
   ) {}
 
@@ -69,6 +69,8 @@ export class InboundItemsRepository {
       .find({ _id: { $in: [...byId.keys()] } }, SYNC_STATE)
       .lean<SyncState[]>();
     const current = new Map(existing.map((e) => [e._id, e]));
+    // An externalId seen before continues its versions (versionFloors says why).
+    const floors = await versionFloors(this.models, [...byId.keys()].filter((id) => !current.has(id)));
 
     const inserts: InventoryItemDoc[] = [];
     const contentUpdates: AnyBulkWriteOperation<InventoryItemDoc>[] = [];
@@ -83,8 +85,8 @@ export class InboundItemsRepository {
           data: record.data,
           origin: 'remote',
           hash: record.hash,
-          version: 0,
-          settledVersion: 0,
+          version: floors.get(id) ?? 0,
+          settledVersion: floors.get(id) ?? 0,
           pendingEvent: null,
           remoteKnown: true,
           deletedAt: null,

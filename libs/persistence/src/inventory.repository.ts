@@ -54,6 +54,21 @@ function newEvent(op: PendingEvent['op'], version: number, at: Date): PendingEve
 }
 
 /**
+ * The highest version any delivery of each of these items carries (absent: none). A document
+ * created again for an externalId (after its delivered DELETE removed the tombstone, or an inbound
+ * delete removed it) starts from there instead of from 0: the deliveries of its earlier life stay,
+ * and a delivery for which a higher version of the item exists is superseded, never sent, so a
+ * version that restarted at 1 was never delivered. Every writer that inserts an item uses this.
+ */
+export async function versionFloors(models: Pick<Models, 'deliveries'>, itemIds: readonly string[]): Promise<Map<string, number>> {
+  const floors = new Map<string, number>();
+  if (itemIds.length === 0) return floors;
+  const docs = await models.deliveries.find({ itemId: { $in: [...itemIds] } }, { _id: 0, itemId: 1, version: 1 }).lean<Array<{ itemId: string; version: number }>>();
+  for (const d of docs) floors.set(d.itemId, Math.max(floors.get(d.itemId) ?? 0, d.version));
+  return floors;
+}
+
+/**
  * Inventory items as written through the inventory API (local writes). Every query takes the
  * organization id(s) the caller may touch, so a query without a tenant does not compile.
  *
@@ -69,7 +84,7 @@ export class InventoryRepository {
    * updates of one document, conditional ones included).
    */
   constructor(
-    private readonly models: Pick<Models, 'inventoryItems'>,
+    private readonly models: Pick<Models, 'inventoryItems' | 'deliveries'>,
     private readonly locks: RedisLocks,
   ) {}
 
@@ -95,8 +110,10 @@ export class InventoryRepository {
   ): Promise<CreateLocalOutcome> {
     const now = options.now ?? new Date();
     const hash = contentHash(input.externalId, input.data);
+    // A new document continues the versions of the externalId's earlier life (see versionFloors).
+    const floor = (await versionFloors(this.models, [id])).get(id) ?? 0;
     for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
-      const version = options.outbox ? 1 : 0;
+      const version = options.outbox ? floor + 1 : floor;
       const doc: InventoryItemDoc = {
         _id: id,
         organizationId,
@@ -105,7 +122,7 @@ export class InventoryRepository {
         origin: 'local',
         hash,
         version,
-        settledVersion: 0,
+        settledVersion: floor,
         pendingEvent: options.outbox ? newEvent('upsert', version, now) : null,
         remoteKnown: false,
         deletedAt: null,
