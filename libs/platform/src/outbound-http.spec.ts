@@ -1,0 +1,282 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { LookupFunction } from 'node:net';
+import { gzipSync } from 'node:zlib';
+import { baseEnvSchema, listSetting, parseConfig } from './config';
+import { createOutboundClient, type OutboundPolicy, type OutboundResult } from './outbound-http';
+
+// The guard on every request to an organization-configured URL (polling endpoints, output
+// webhooks). Only loopback servers are ever reached: every refused destination below is refused
+// before a socket connects, which is what these tests check.
+
+interface Hit {
+  path: string;
+  host: string | undefined;
+}
+
+/** A loopback server (dual stack, so 127.0.0.x, ::1 and IPv4-mapped forms all reach it) recording every request. */
+class LocalServer {
+  readonly hits: Hit[] = [];
+  private server: Server | null = null;
+  port = 0;
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => this.handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      this.server?.once('error', reject);
+      this.server?.listen(0, '::', () => resolve());
+    });
+    this.port = (this.server.address() as { port: number }).port;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+
+  hitsOn(path: string): number {
+    return this.hits.filter((h) => h.path === path).length;
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://local');
+    this.hits.push({ path: url.pathname, host: req.headers.host });
+    switch (url.pathname) {
+      case '/ok':
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      case '/redirect':
+        return void res.writeHead(Number(url.searchParams.get('status') ?? 302), { location: url.searchParams.get('to') ?? '/' }).end();
+      case '/trickle': {
+        // One byte every 100 ms for 3 s: never idle long enough for a socket idle timeout.
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        let sent = 0;
+        const timer = setInterval(() => {
+          if (res.destroyed || ++sent > 30) {
+            clearInterval(timer);
+            return void res.end();
+          }
+          res.write('x');
+        }, 100);
+        return;
+      }
+      case '/never':
+        return; // headers never come
+      case '/big':
+        return void res.writeHead(200, { 'content-length': 2 * 1024 * 1024 }).end(Buffer.alloc(2 * 1024 * 1024, 0x61));
+      case '/chunked': {
+        res.writeHead(200);
+        for (let i = 0; i < 40; i++) res.write(Buffer.alloc(64 * 1024, 0x62));
+        return void res.end();
+      }
+      case '/bomb': {
+        // 8 MB of 'a' gzipped to a few KB: the cap must apply to what it inflates to.
+        const body = gzipSync(Buffer.alloc(8 * 1024 * 1024, 0x61));
+        return void res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': body.length }).end(body);
+      }
+      default:
+        res.writeHead(404).end();
+    }
+  }
+}
+
+/** A resolver answering every name with `address` (what a rebinding DNS server would answer), counting calls. */
+function resolvingTo(address: string): LookupFunction & { calls: string[] } {
+  const calls: string[] = [];
+  const family = address.includes(':') ? 6 : 4;
+  const lookup = ((hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
+    calls.push(hostname);
+    if (options.all) callback(null, [{ address, family }]);
+    else callback(null, address, family);
+  }) as unknown as LookupFunction & { calls: string[] };
+  lookup.calls = calls;
+  return lookup;
+}
+
+const policy = (overrides: Partial<OutboundPolicy> = {}): OutboundPolicy => ({ allowList: [], timeoutMs: 1000, maxBytes: 1024 * 1024, ...overrides });
+
+function expectBlocked(result: OutboundResult): void {
+  expect(result).toMatchObject({ ok: false, kind: 'blocked', message: expect.stringMatching(/^refused by outbound policy: /) });
+}
+
+describe('createOutboundClient: the SSRF guard', () => {
+  const local = new LocalServer();
+  beforeAll(async () => void (await local.start()));
+  afterAll(async () => local.close());
+  beforeEach(() => void local.hits.splice(0));
+
+  describe('without an allow list (production)', () => {
+    const client = createOutboundClient(policy());
+
+    it.each([
+      ['loopback 127.0.0.1', (p: number) => `http://127.0.0.1:${p}/ok`],
+      ['loopback 127.1.2.3', (p: number) => `http://127.1.2.3:${p}/ok`],
+      ['loopback by name (localhost)', (p: number) => `http://localhost:${p}/ok`],
+      ['loopback IPv6 ::1', (p: number) => `http://[::1]:${p}/ok`],
+      ['IPv4-mapped loopback ::ffff:127.0.0.1', (p: number) => `http://[::ffff:127.0.0.1]:${p}/ok`],
+      ['loopback written in decimal (2130706433)', (p: number) => `http://2130706433:${p}/ok`],
+      ['loopback written in hex (0x7f.1)', (p: number) => `http://0x7f.1:${p}/ok`],
+      ['the unspecified address 0.0.0.0 (reaches local services on Linux)', (p: number) => `http://0.0.0.0:${p}/ok`],
+      ['the unspecified address ::', (p: number) => `http://[::]:${p}/ok`],
+    ])('refuses %s before connecting', async (_what, url) => {
+      expectBlocked(await client.send({ method: 'GET', url: url(local.port) }));
+      expect(local.hits).toHaveLength(0);
+    });
+
+    it.each([
+      ['the cloud metadata address 169.254.169.254', 'http://169.254.169.254/latest/meta-data/'],
+      ['link-local IPv4 169.254.1.1', 'http://169.254.1.1/'],
+      ['link-local IPv6 fe80::1', 'http://[fe80::1]/'],
+      ['unique-local IPv6 fc00::1', 'http://[fc00::1]/'],
+      ['unique-local IPv6 fd12:3456::1', 'http://[fd12:3456::1]/'],
+      ['private 10.0.0.1', 'http://10.0.0.1/'],
+      ['private 172.16.0.1', 'http://172.16.0.1/'],
+      ['private 192.168.1.1', 'https://192.168.1.1/'],
+      ['shared address space 100.64.0.1', 'http://100.64.0.1/'],
+      ['IPv4-mapped metadata ::ffff:169.254.169.254', 'http://[::ffff:169.254.169.254]/'],
+    ])('refuses %s', async (_what, url) => {
+      expectBlocked(await client.send({ method: 'POST', url, body: '{}' }));
+    });
+
+    it('is what production gets: OUTBOUND_ALLOW_LIST defaults to empty', async () => {
+      const config = parseConfig(baseEnvSchema, { NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-some-length' });
+      expect(config.OUTBOUND_ALLOW_LIST).toBe('');
+      const production = createOutboundClient(policy({ allowList: listSetting(config.OUTBOUND_ALLOW_LIST) }));
+      expectBlocked(await production.send({ method: 'GET', url: `http://localhost:${local.port}/ok` }));
+      expect(local.hits).toHaveLength(0);
+    });
+  });
+
+  describe('checks the address it connects to, after DNS (DNS rebinding)', () => {
+    it('refuses a public-looking name that resolves to loopback, using the answer of the lookup it connects with', async () => {
+      const lookup = resolvingTo('127.0.0.1');
+      const client = createOutboundClient(policy({ lookup }));
+      expectBlocked(await client.send({ method: 'GET', url: `http://music.example.com:${local.port}/ok` }));
+      expect(lookup.calls).toContain('music.example.com');
+      expect(local.hits).toHaveLength(0);
+    });
+
+    it('connects to the very address it checked: with 127.0.0.1 allow-listed the same name reaches the local server', async () => {
+      const lookup = resolvingTo('127.0.0.1');
+      const client = createOutboundClient(policy({ lookup, allowList: ['127.0.0.1'] }));
+      const result = await client.send({ method: 'GET', url: `http://music.example.com:${local.port}/ok` });
+      expect(result).toMatchObject({ ok: true, status: 200 });
+      expect(local.hits).toEqual([{ path: '/ok', host: `music.example.com:${local.port}` }]);
+    });
+
+    it.each(['169.254.169.254', '::ffff:169.254.169.254', 'fc00::1', 'fe80::1', '10.1.2.3', '0.0.0.0', '::1'])('refuses a name resolving to %s', async (address) => {
+      const client = createOutboundClient(policy({ lookup: resolvingTo(address) }));
+      expectBlocked(await client.send({ method: 'GET', url: 'http://third-party.example.com/music' }));
+    });
+  });
+
+  describe('the allow list (local stack and tests)', () => {
+    it('an address entry lets exactly that address through', async () => {
+      const client = createOutboundClient(policy({ allowList: ['127.0.0.1'] }));
+      expect(await client.send({ method: 'GET', url: `http://127.0.0.1:${local.port}/ok` })).toMatchObject({ ok: true, status: 200, text: '{"ok":true}' });
+      expectBlocked(await client.send({ method: 'GET', url: `http://127.0.0.2:${local.port}/ok` }));
+      expectBlocked(await client.send({ method: 'GET', url: `http://[::1]:${local.port}/ok` }));
+      expect(local.hits).toHaveLength(1);
+    });
+
+    it('a CIDR entry lets the range through', async () => {
+      const client = createOutboundClient(policy({ allowList: ['127.0.0.0/8'] }));
+      expect(await client.send({ method: 'GET', url: `http://127.0.0.2:${local.port}/ok` })).toMatchObject({ ok: true, status: 200 });
+    });
+
+    it('a host-name entry lets that name through, not the address it resolves to', async () => {
+      const client = createOutboundClient(policy({ allowList: ['localhost'] }));
+      expect(await client.send({ method: 'GET', url: `http://localhost:${local.port}/ok` })).toMatchObject({ ok: true, status: 200 });
+      expectBlocked(await client.send({ method: 'GET', url: `http://127.0.0.1:${local.port}/ok` }));
+      expect(local.hits).toHaveLength(1);
+    });
+
+    it.each(['169.254.169.254', '::ffff:169.254.169.254', 'fe80::1', '0.0.0.0'])(
+      'an allow-listed host name resolving to %s (metadata, link-local, unspecified) is still refused',
+      async (address) => {
+        const client = createOutboundClient(policy({ allowList: ['music-faker'], lookup: resolvingTo(address) }));
+        expectBlocked(await client.send({ method: 'GET', url: 'http://music-faker:5000/music' }));
+      },
+    );
+
+    it('an allow-listed host name resolving to a private address (a compose network) is let through', async () => {
+      const client = createOutboundClient(policy({ allowList: ['music-faker'], lookup: resolvingTo('127.0.0.1') }));
+      expect(await client.send({ method: 'GET', url: `http://music-faker:${local.port}/ok` })).toMatchObject({ ok: true, status: 200 });
+    });
+  });
+
+  describe('redirects are never followed', () => {
+    const client = createOutboundClient(policy({ allowList: ['127.0.0.1'] }));
+
+    it.each([301, 302, 303, 307, 308])('returns a %i as is, without requesting its target (even an allowed one)', async (status) => {
+      const to = `http://127.0.0.1:${local.port}/ok`;
+      const result = await client.send({ method: 'GET', url: `http://127.0.0.1:${local.port}/redirect?status=${status}&to=${encodeURIComponent(to)}` });
+      expect(result).toMatchObject({ ok: true, status, headers: { location: to } });
+      expect(local.hitsOn('/ok')).toBe(0);
+    });
+
+    it('does not follow a redirect to the metadata address', async () => {
+      const to = 'http://169.254.169.254/latest/meta-data/iam/security-credentials/';
+      const result = await client.send({ method: 'POST', url: `http://127.0.0.1:${local.port}/redirect?to=${encodeURIComponent(to)}`, body: '{}' });
+      expect(result).toMatchObject({ ok: true, status: 302, headers: { location: to } });
+    });
+  });
+
+  describe('time and size caps', () => {
+    const client = createOutboundClient(policy({ allowList: ['127.0.0.1'], timeoutMs: 1000, maxBytes: 1024 * 1024 }));
+
+    it('bounds the whole exchange: a response trickled a byte at a time times out', async () => {
+      const result = await client.send({ method: 'GET', url: `http://127.0.0.1:${local.port}/trickle` });
+      expect(result).toMatchObject({ ok: false, kind: 'timeout' });
+    });
+
+    it('times out a server that never answers', async () => {
+      expect(await client.send({ method: 'GET', url: `http://127.0.0.1:${local.port}/never` })).toMatchObject({ ok: false, kind: 'timeout' });
+    });
+
+    it.each(['/big', '/chunked', '/bomb'])('refuses a response over the size cap (%s)', async (path) => {
+      expect(await client.send({ method: 'GET', url: `http://127.0.0.1:${local.port}${path}` })).toMatchObject({ ok: false, kind: 'too-large' });
+    });
+
+    it('reports a refused connection as a network failure', async () => {
+      const closed = await new LocalServer().start();
+      const port = closed.port;
+      await closed.close();
+      expect(await client.send({ method: 'GET', url: `http://127.0.0.1:${port}/ok` })).toMatchObject({ ok: false, kind: 'network' });
+    });
+  });
+
+  describe('only http(s) URLs', () => {
+    const client = createOutboundClient(policy({ allowList: ['127.0.0.1', 'localhost'] }));
+    it.each(['file:///etc/passwd', 'ftp://127.0.0.1/x', 'gopher://127.0.0.1:70/_x', 'data:text/plain,hi', 'javascript:alert(1)', 'not a url', '//127.0.0.1/ok'])(
+      'refuses %s',
+      async (url) => {
+        expect(await client.send({ method: 'GET', url })).toMatchObject({ ok: false, kind: 'invalid-url' });
+      },
+    );
+  });
+
+  describe('proxies from the environment', () => {
+    let saved: Record<string, string | undefined>;
+    const proxy = new LocalServer();
+    beforeAll(async () => {
+      await proxy.start();
+      saved = { HTTP_PROXY: process.env['HTTP_PROXY'], http_proxy: process.env['http_proxy'] };
+      process.env['HTTP_PROXY'] = `http://127.0.0.1:${proxy.port}`;
+      process.env['http_proxy'] = `http://127.0.0.1:${proxy.port}`;
+    });
+    afterAll(async () => {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      await proxy.close();
+    });
+
+    it('are ignored: a proxy would connect on our behalf, past the address check', async () => {
+      const client = createOutboundClient(policy({ allowList: ['127.0.0.1'] }));
+      expect(await client.send({ method: 'GET', url: `http://127.0.0.1:${local.port}/ok` })).toMatchObject({ ok: true, status: 200 });
+      expect(proxy.hits).toHaveLength(0);
+      expect(local.hits).toHaveLength(1);
+    });
+  });
+});
