@@ -4,7 +4,9 @@ import helmet from 'helmet';
 import type { Result } from '@sapphire/result';
 import { AppError, statusForCode, toEnvelope } from './errors';
 import type { Logger } from './logger';
-import { withContext } from './request-context';
+import { currentContext, withContext } from './request-context';
+import { httpMetricsMiddleware, metricsHandler, type Metrics } from './metrics';
+import { apiDocsRouter, type OpenApiDocument } from './openapi';
 import { healthRouter, type HealthCheck } from './health';
 import { jsonDepth } from './validation';
 
@@ -23,8 +25,12 @@ export interface HttpAppOptions {
   healthChecks?: HealthCheck[];
   /** Origins allowed by CORS; empty (the default) sends no CORS headers at all. */
   corsOrigins?: string[];
-  /** Mounted before the routes (e.g. metrics). */
+  /** Mounted before the routes. */
   before?: (app: Express) => void;
+  /** Times every request by route pattern and status, and serves `GET /metrics`. */
+  metrics?: Metrics;
+  /** Served as `GET /openapi.json` and rendered by Swagger UI at `/docs`. */
+  apiDocs?: OpenApiDocument;
   routes: (app: Express) => void;
 }
 
@@ -48,15 +54,21 @@ export function createHttpApp(options: HttpAppOptions): Express {
     req.requestId = requestId;
     res.setHeader('x-request-id', requestId);
     const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      withContext({ requestId }, () =>
-        logger.http('request', { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }),
-      );
+    withContext({ requestId }, () => {
+      // The request's own context object: what routes add to it later (the org id) is on the
+      // request line too, which is written outside the request's async context.
+      const context = currentContext();
+      res.on('finish', () => {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        // originalUrl: routers strip their mount path from req.path while they handle a request.
+        const path = req.originalUrl.split('?', 1)[0];
+        withContext(context, () => logger.http('request', { method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }));
+      });
+      next();
     });
-    withContext({ requestId }, () => next());
   };
   app.use(requestContext);
+  if (options.metrics) app.use(httpMetricsMiddleware(options.metrics, app));
 
   const allowed = new Set(options.corsOrigins ?? []);
   if (allowed.size > 0) {
@@ -91,6 +103,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
   });
 
   options.before?.(app);
+  if (options.metrics) app.get('/metrics', metricsHandler(options.metrics));
+  if (options.apiDocs) app.use(apiDocsRouter(options.apiDocs));
   app.use(healthRouter(options.healthChecks ?? []));
   options.routes(app);
 

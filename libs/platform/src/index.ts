@@ -15,3 +15,6 @@ export * from './outbound-http';
 export * from './webhook-signing';
 export * from './redis-lock';
 export * from './deadline';
+export * from './metrics';
+export * from './route-table';
+export * from './openapi';
