@@ -1,7 +1,8 @@
 import fc from 'fast-check';
-import type { Fields, SyncModel, WebhookMessage } from './model';
+import { sameFields, type Fields, type SyncModel, type WebhookMessage } from './model';
 import { Divergence, KEYS, expectPoll, expectStatus, verifyStep } from './checks';
 import { until, type CrashPoint, type Sequence } from './system';
+import type { PollRunOutcome } from '../../apps/music-integration/src/poll-run';
 
 // The commands of a sequence. Each one changes the model (what must happen), drives the real
 // system the same way, waits until the system is quiet, and compares both. `toString()` is the
@@ -309,6 +310,144 @@ export class ThirdPartyUp extends Step {
   }
 }
 
+/**
+ * A local write whose enqueue is lost (the inventory process died after its database write, or
+ * its Redis was unreachable): the change was accepted, and only the outbox sweeper can bring it out.
+ */
+export class LocalWriteLostEnqueue extends Step {
+  readonly kind = 'lost-enqueue';
+  constructor(
+    readonly key: string,
+    readonly op: LocalOp,
+  ) {
+    super();
+  }
+
+  protected async apply(m: SyncModel, r: Sequence): Promise<void> {
+    r.loseEnqueues = true;
+    try {
+      await localWrite(m, r, this.key, this.op);
+    } finally {
+      r.loseEnqueues = false;
+    }
+    await settle(m, r);
+  }
+
+  toString(): string {
+    return `${showOp(this.key, this.op)} (its enqueue lost: only the sweeper can deliver it)`;
+  }
+}
+
+/**
+ * A local edit and an inbound change of the same item at the same moment (not waiting for one
+ * before the other). Whatever the order, the documented rule gives one outcome: if the local edit
+ * lands first it is undelivered when the inbound change arrives and wins; if the inbound change
+ * lands first the local edit overwrites it. Either way both sides end with the local edit. Only
+ * generated when that holds: the item is live, settled and held by the third party, and the edit
+ * differs from both its current and the incoming content.
+ */
+export class RaceLocalWithInbound extends Step {
+  readonly kind = 'race';
+  constructor(
+    readonly key: string,
+    readonly local: Fields,
+    readonly incoming: Fields,
+    readonly via: 'webhook' | 'poll',
+  ) {
+    super();
+  }
+
+  protected override allowed(m: Readonly<SyncModel>): boolean {
+    const item = m.local.get(this.key);
+    if (m.down || !item || item.tombstone || item.pending || !m.remote.has(this.key)) return false;
+    return !sameFields(this.local, item.fields) && !sameFields(this.local, this.incoming);
+  }
+
+  protected async apply(m: SyncModel, r: Sequence): Promise<void> {
+    const record = r.remoteUpsert(this.key, this.incoming);
+    const message = m.remoteUpsert(this.key, this.incoming, record);
+    // The model takes the local edit first (the other order ends the same, see above).
+    expectStatus('racing local put', 200, m.localUpdate(this.key, this.local));
+    if (this.via === 'webhook') {
+      m.receiveWebhook(message);
+      const [status, res] = await Promise.all([r.localUpdate(this.key, this.local, 'put'), r.sendWebhook('POST', record, message.messageId)]);
+      expectStatus(`racing local put ${this.key}`, status, 200);
+      if (res.status !== 202) throw new Divergence(`racing input webhook answered ${res.status}`);
+      await r.inboundSettled();
+    } else {
+      // Which of the two the poll saw first changes its counts for this item only: check the rest.
+      const expected = m.poll();
+      const [status, outcome] = await Promise.all([r.localUpdate(this.key, this.local, 'put'), r.poll()]);
+      expectStatus(`racing local put ${this.key}`, status, 200);
+      if (outcome.kind !== 'done' || outcome.status !== expected.status || outcome.counts.deleted !== expected.deleted || outcome.counts.fetched !== expected.fetched) {
+        throw new Divergence(`racing poll: ${JSON.stringify(outcome)}, model expects status ${expected.status}, fetched ${expected.fetched}, deleted ${expected.deleted}`);
+      }
+    }
+    await settle(m, r);
+    // One order leaves a transient difference: our edit delivered, then the older inbound content
+    // applied after it (the latest inbound write wins). The next poll repairs it; it is run here so
+    // that every order ends in the same state.
+    const expected = m.poll();
+    const outcome = await r.poll();
+    if (outcome.kind !== 'done' || outcome.status !== expected.status || outcome.counts.deleted !== expected.deleted) {
+      throw new Divergence(`poll after the race: ${JSON.stringify(outcome)}, model expects status ${expected.status}, deleted ${expected.deleted}`);
+    }
+    await settle(m, r);
+  }
+
+  toString(): string {
+    return `race: local put ${this.key} {${showFields(this.local)}} with remote upsert {${showFields(this.incoming)}} via ${this.via}`;
+  }
+}
+
+/**
+ * A poll that overlaps a delivery: a local write whose delivery is slow; a poll starts and the third
+ * party answers it before the delivery lands, but the answer reaches the engine only after the
+ * delivery landed and settled. The poll thus applies a snapshot older than our delivered change.
+ * The documented rule: its records still win ("the latest inbound write wins"), but an item
+ * changed since the run started is never taken for a remote delete.
+ */
+export class PollOverlappingDelivery extends Step {
+  readonly kind = 'overlapping-poll';
+  constructor(
+    readonly key: string,
+    readonly op: LocalOp,
+  ) {
+    super();
+  }
+
+  protected override allowed(m: Readonly<SyncModel>): boolean {
+    return !m.down;
+  }
+
+  protected async apply(m: SyncModel, r: Sequence): Promise<void> {
+    const http = r.world.http;
+    http.holdDeliveries();
+    let polling: Promise<PollRunOutcome> | undefined;
+    try {
+      const emitted = await localWrite(m, r, this.key, this.op);
+      const snapshot = new Map(m.remote);
+      http.holdNextPollResponse();
+      polling = r.poll();
+      await until(async () => http.heldPolls > 0, () => 'the poll to fetch');
+      http.releaseDeliveries();
+      await r.settled(KEYS);
+      m.deliverPending();
+      http.releasePollResponse();
+      expectPoll(await polling, m.poll(snapshot, new Set(emitted ? [this.key] : [])));
+    } finally {
+      http.releaseDeliveries();
+      http.releasePollResponse();
+      await polling?.catch(() => undefined);
+    }
+    await settle(m, r);
+  }
+
+  toString(): string {
+    return `${showOp(this.key, this.op)} with a poll overlapping its delivery (snapshot taken before it landed; applied after)`;
+  }
+}
+
 export type RestartKind = 'graceful' | CrashPoint;
 
 /**
@@ -418,5 +557,9 @@ export function commandArbitraries(): Array<fc.Arbitrary<Step>> {
     fc.constant(new ThirdPartyUp()),
     fc.constant(new ThirdPartyUp()),
     fc.tuple(fc.constantFrom<RestartKind>('graceful', 'before-send', 'after-send'), keyArb, opArb).map(([kind, k, op]) => new Restart(kind, k, op)),
+    fc.tuple(keyArb, opArb).map(([k, op]) => new LocalWriteLostEnqueue(k, op)),
+    fc.tuple(keyArb, opArb).map(([k, op]) => new PollOverlappingDelivery(k, op)),
+    fc.tuple(keyArb, fieldsArb, fieldsArb, fc.constantFrom<'webhook' | 'poll'>('webhook', 'poll')).map(([k, l, i, via]) => new RaceLocalWithInbound(k, l, i, via)),
+    fc.tuple(keyArb, fieldsArb, fieldsArb, fc.constantFrom<'webhook' | 'poll'>('webhook', 'poll')).map(([k, l, i, via]) => new RaceLocalWithInbound(k, l, i, via)),
   ];
 }

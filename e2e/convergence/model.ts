@@ -217,20 +217,23 @@ export class SyncModel {
    * A complete poll: every record upserted by the rule above, then the items the third party held
    * before and no longer returns are deleted, unless the snapshot is empty or they are more than
    * the guard ratio of the known items (then nothing is deleted and the run needs attention).
+   * `snapshot` is what the third party answered (by default what it holds now); items changed
+   * since the run started (`changedDuringRun`: a local change delivered meanwhile) are never taken
+   * for remote deletes (sync-model.md, poll step 5).
    */
-  poll(): PollPrediction {
+  poll(snapshot: ReadonlyMap<string, Fields> = this.remote, changedDuringRun: ReadonlySet<string> = new Set()): PollPrediction {
     const p: PollPrediction = { status: 'succeeded', fetched: 0, created: 0, updated: 0, unchanged: 0, deleted: 0, conflicts: 0 };
-    for (const [externalId, fields] of this.remote) {
+    for (const [externalId, fields] of [...snapshot]) {
       p.fetched++;
       const effect = this.inboundUpsert(externalId, fields);
       if (effect === 'conflict') p.conflicts++;
       else p[effect]++;
     }
     const live = [...this.local].filter(([, item]) => !item.tombstone && item.remoteKnown);
-    const vanished = live.filter(([id, item]) => !this.remote.has(id) && !item.pending).map(([id]) => id);
+    const vanished = live.filter(([id, item]) => !snapshot.has(id) && !item.pending && !changedDuringRun.has(id)).map(([id]) => id);
     this.guardHeld = [];
     if (vanished.length > 0) {
-      if (this.remote.size === 0 || vanished.length > live.length * this.options.deleteGuardRatio) {
+      if (snapshot.size === 0 || vanished.length > live.length * this.options.deleteGuardRatio) {
         p.status = 'attention';
         this.guardHeld = vanished;
       } else {

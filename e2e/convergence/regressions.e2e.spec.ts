@@ -1,6 +1,6 @@
 import { World } from './system';
 import { runSequence } from './runner';
-import { LocalBurst, LocalWrite, Poll, RemoteUpsert } from './commands';
+import { LocalBurst, LocalWrite, Poll, PollOverlappingDelivery, RemoteUpsert } from './commands';
 import type { Fields } from './model';
 
 // Fixed sequences: every divergence the convergence run found, as it printed it after shrinking,
@@ -50,6 +50,25 @@ describe('convergence regressions (fixed sequences)', () => {
         new RemoteUpsert('a', f('n3'), 'now'),
         new LocalWrite('a', { kind: 'patch', change: { artist: 'r2' } }),
         new Poll(),
+      ]);
+    });
+  });
+
+  describe('bug 2: a poll whose snapshot predates a delivery took the delivered item for a remote delete', () => {
+    // The poll started after the local create and fetched before its delivery landed; the
+    // delivery settled (the item became known remotely) before the deletion pass, which then saw
+    // a known item missing from the snapshot. "Changed since the run started" only looked at
+    // updatedAt, which a delivery does not touch.
+
+    it('as found (seed 9009, shrunk): the lone item makes the snapshot look emptied (attention)', async () => {
+      await runSequence(world, [new PollOverlappingDelivery('a', { kind: 'create', fields: f('n1') })]);
+    });
+
+    it('with other items, the guard does not hold: the item was deleted while the third party has it', async () => {
+      await runSequence(world, [
+        new RemoteUpsert('b', f('n1'), 'now'),
+        new RemoteUpsert('c', f('n2'), 'now'),
+        new PollOverlappingDelivery('a', { kind: 'create', fields: f('n3') }),
       ]);
     });
   });

@@ -1,6 +1,6 @@
 import type { Express } from 'express';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import request from 'supertest';
 import { inventoryItemId, organizationInputSchema, type Organization } from '@music/domain';
 import { OrganizationRepository, type DeliveryDoc, type InventoryItemDoc } from '@music/persistence';
@@ -29,8 +29,8 @@ export const ENGINE_ENV: Record<string, string> = {
   DELIVERY_ATTEMPTS: '50',
   DELIVERY_BACKOFF_BASE_MS: '20',
   DELIVERY_BACKOFF_MAX_MS: '150',
-  SWEEP_INTERVAL_MS: '500',
-  OUTBOX_GRACE_MS: '1000',
+  SWEEP_INTERVAL_MS: '200',
+  OUTBOX_GRACE_MS: '300',
   POLL_ATTEMPTS: '1',
   RECONCILE_INTERVAL_MS: '3600000',
   DELETE_GUARD_RATIO: '0.5',
@@ -58,15 +58,42 @@ export async function until(check: () => Promise<boolean>, what: () => string | 
 
 export type CrashPoint = 'before-send' | 'after-send';
 
+/** A promise to wait on and the function that releases it. */
+class Gate {
+  private release: (() => void) | null = null;
+  private promise: Promise<void> = Promise.resolve();
+
+  close(): void {
+    if (this.release) return;
+    this.promise = new Promise<void>((resolve) => (this.release = resolve));
+  }
+
+  open(): void {
+    this.release?.();
+    this.release = null;
+  }
+
+  wait(): Promise<void> {
+    return this.promise;
+  }
+}
+
 /**
- * The engine's outbound client, with a way to simulate a process dying in the middle of a delivery:
- * armed, the next non-GET request never returns (before or after it reached the third party), as
- * if the process had died right there. Nothing after that point runs: no attempt recorded, no
- * settle, the Redis lease kept.
+ * The engine's outbound client with the controls the commands need:
+ * - a crash in the middle of a delivery: armed, the next non-GET request never returns (before or
+ *   after it reached the third party), as if the process had died right there: no attempt
+ *   recorded, no settle, the Redis lease kept;
+ * - held deliveries: non-GET requests wait before they are sent (the third party is slow);
+ * - a held poll response: the next GET is answered by the third party at once (its snapshot is
+ *   taken) but the answer reaches the poll only when released (a slow network).
  */
-export class CrashableHttp implements OutboundClient {
+export class ControlledHttp implements OutboundClient {
   private armed: CrashPoint | null = null;
+  private readonly deliveries = new Gate();
+  private readonly pollResponse = new Gate();
+  private holdNextPoll = false;
   hung = 0;
+  heldPolls = 0;
 
   constructor(private readonly inner: OutboundClient) {}
 
@@ -79,8 +106,35 @@ export class CrashableHttp implements OutboundClient {
     this.armed = null;
   }
 
+  holdDeliveries(): void {
+    this.deliveries.close();
+  }
+
+  releaseDeliveries(): void {
+    this.deliveries.open();
+  }
+
+  holdNextPollResponse(): void {
+    this.holdNextPoll = true;
+    this.heldPolls = 0;
+    this.pollResponse.close();
+  }
+
+  releasePollResponse(): void {
+    this.pollResponse.open();
+  }
+
   async send(req: OutboundRequest): Promise<OutboundResult> {
-    const point = req.method === 'GET' ? null : this.armed;
+    if (req.method === 'GET') {
+      if (!this.holdNextPoll) return this.inner.send(req);
+      this.holdNextPoll = false;
+      const result = await this.inner.send(req);
+      this.heldPolls++;
+      await this.pollResponse.wait();
+      return result;
+    }
+    await this.deliveries.wait();
+    const point = this.armed;
     if (!point) return this.inner.send(req);
     this.armed = null;
     if (point === 'after-send') await this.inner.send(req);
@@ -94,6 +148,8 @@ export class World {
   readonly ownerId = 'convergence-owner';
   readonly organizations: OrganizationRepository;
   readonly inventoryApp: Express;
+  /** The same inventory API, its enqueue failing (Redis unreachable from it): only the outbox sweeper can deliver its changes. */
+  readonly inventoryAppLosingEnqueues: Express;
   readonly auth: string;
   integrationApp: Express;
   restarts = 0;
@@ -104,13 +160,15 @@ export class World {
     readonly prefix: string,
     readonly config: IntegrationConfig,
     readonly logger: Logger,
-    readonly http: CrashableHttp,
+    readonly http: ControlledHttp,
     private readonly outputQueue: Queue<FanoutJob>,
+    private readonly deadQueue: Queue<FanoutJob>,
     public runtime: IntegrationRuntime,
   ) {
     this.organizations = new OrganizationRepository(store.models);
     const inventoryConfig = loadInventoryConfig({ NODE_ENV: 'test', QUEUE_PREFIX: prefix, JWT_SECRET: config.JWT_SECRET });
     this.inventoryApp = createInventoryApp({ config: inventoryConfig, logger, models: store.models, redis, outputQueue, healthChecks: [] });
+    this.inventoryAppLosingEnqueues = createInventoryApp({ config: inventoryConfig, logger, models: store.models, redis, outputQueue: deadQueue, healthChecks: [] });
     this.integrationApp = this.buildIntegrationApp();
     const { token } = signAccessToken({ id: this.ownerId, email: 'owner@convergence.test' }, { secret: config.JWT_SECRET, expiresInSeconds: 7 * 24 * 3600 });
     this.auth = `Bearer ${token}`;
@@ -122,10 +180,16 @@ export class World {
     const prefix = uniqueName('conv');
     const config = loadIntegrationConfig({ ...ENGINE_ENV, QUEUE_PREFIX: prefix, ...env });
     const logger = testLogger('convergence');
-    const http = new CrashableHttp(createOutboundClient({ allowList: ['127.0.0.1'], timeoutMs: config.OUTBOUND_TIMEOUT_MS, maxBytes: config.OUTBOUND_MAX_BYTES }));
+    const http = new ControlledHttp(createOutboundClient({ allowList: ['127.0.0.1'], timeoutMs: config.OUTBOUND_TIMEOUT_MS, maxBytes: config.OUTBOUND_MAX_BYTES }));
     const outputQueue = openQueue<FanoutJob>(QUEUE_NAMES.output, { connection: redis, prefix });
+    // A producer connection like main.ts makes (fail fast), disconnected: every enqueue fails at once.
+    const producer = new Redis(redis.options.port ?? 6379, redis.options.host ?? '127.0.0.1', { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    const deadQueue = openQueue<FanoutJob>(QUEUE_NAMES.output, { connection: producer, prefix });
+    deadQueue.on('error', () => undefined);
+    await deadQueue.waitUntilReady();
+    producer.disconnect();
     const runtime = await World.startRuntime(store, redis, config, logger, http);
-    return new World(store, redis, prefix, config, logger, http, outputQueue, runtime);
+    return new World(store, redis, prefix, config, logger, http, outputQueue, deadQueue, runtime);
   }
 
   private static startRuntime(store: TestStore, redis: Redis, config: IntegrationConfig, logger: Logger, http: OutboundClient): Promise<IntegrationRuntime> {
@@ -147,7 +211,7 @@ export class World {
   }
 
   /**
-   * A crash while a delivery is in flight (the CrashableHttp hung it), then a new process. The old
+   * A crash while a delivery is in flight (the ControlledHttp hung it), then a new process. The old
    * workers are closed without waiting for their jobs; the time that would pass before the job's
    * BullMQ lock and the delivery lease expire is skipped by deleting them (nothing else holds a lock
    * now), and the new workers' stalled-job check then hands the job to them: BullMQ's own recovery.
@@ -219,6 +283,7 @@ export class World {
   async close(): Promise<void> {
     await this.runtime.close();
     await this.outputQueue.close();
+    await this.deadQueue.close().catch(() => undefined);
     await clearPrefix(this.redis, this.prefix);
     this.redis.disconnect();
     await this.store.close();
@@ -292,8 +357,15 @@ export class Sequence {
 
   // ---- local writes through the inventory API -------------------------------------------------
 
+  /** Local writes go through this app: the normal one, or (losing the enqueue) the one whose Redis is gone. */
+  loseEnqueues = false;
+
+  private get inventory(): Express {
+    return this.loseEnqueues ? this.world.inventoryAppLosingEnqueues : this.world.inventoryApp;
+  }
+
   async localCreate(externalId: string, fields: Fields): Promise<number> {
-    const res = await request(this.world.inventoryApp)
+    const res = await request(this.inventory)
       .post('/inventory')
       .set('authorization', this.world.auth)
       .set('x-organization-id', this.org.id)
@@ -302,13 +374,13 @@ export class Sequence {
   }
 
   async localUpdate(externalId: string, change: Partial<Fields>, mode: 'put' | 'patch'): Promise<number> {
-    const req = mode === 'put' ? request(this.world.inventoryApp).put(`/inventory/${this.itemId(externalId)}`) : request(this.world.inventoryApp).patch(`/inventory/${this.itemId(externalId)}`);
+    const req = mode === 'put' ? request(this.inventory).put(`/inventory/${this.itemId(externalId)}`) : request(this.inventory).patch(`/inventory/${this.itemId(externalId)}`);
     const res = await req.set('authorization', this.world.auth).set('x-organization-id', this.org.id).send(change);
     return res.status;
   }
 
   async localDelete(externalId: string): Promise<number> {
-    const res = await request(this.world.inventoryApp)
+    const res = await request(this.inventory)
       .delete(`/inventory/${this.itemId(externalId)}`)
       .set('authorization', this.world.auth)
       .set('x-organization-id', this.org.id);
