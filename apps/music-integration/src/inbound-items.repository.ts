@@ -178,7 +178,15 @@ export class InboundItemsRepository {
       if (seen.has(item.externalId) || hasUndeliveredLocalChange(item) || item.updatedAt >= startedAt) continue;
       vanished.push(item);
     }
-    return { vanished, known };
+    if (vanished.length === 0) return { vanished, known };
+    // A delivery landing since the run started is a change too, though it does not touch
+    // updatedAt: a local create delivered between the fetch and now is missing from the snapshot
+    // and has just become known remotely; it is not a remote delete.
+    const delivered = await this.models.deliveries
+      .find({ itemId: { $in: vanished.map((v) => v._id) }, deliveredAt: { $gte: startedAt } }, { _id: 0, itemId: 1 })
+      .lean<Array<{ itemId: string }>>();
+    const recent = new Set(delivered.map((d) => d.itemId));
+    return { vanished: vanished.filter((v) => !recent.has(v._id)), known };
   }
 
   /** Deletes vanished items, each only if it is still as it was read (and not locked by a writer now). */
