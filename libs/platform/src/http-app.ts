@@ -8,7 +8,7 @@ import { currentContext, withContext } from './request-context';
 import { httpMetricsMiddleware, metricsHandler, type Metrics } from './metrics';
 import { apiDocsRouter, type OpenApiDocument } from './openapi';
 import { healthRouter, type HealthCheck } from './health';
-import { jsonDepth } from './validation';
+import { jsonDepth, nulCharacterPath } from './validation';
 
 declare module 'http' {
   interface IncomingMessage {
@@ -98,6 +98,15 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.use((req, _res, next) => {
     if (req.body !== undefined && jsonDepth(req.body, maxDepth) > maxDepth) {
       return next(new AppError('VALIDATION_FAILED', `JSON nested deeper than ${maxDepth} levels`));
+    }
+    // U+0000 reaches no store of ours: FerretDB on PostgreSQL fails on it even in a lookup filter
+    // (a 500 for GET /organization/%00), MongoDB in keys. No legitimate request carries it.
+    if (/%00/.test(req.originalUrl)) {
+      return next(new AppError('VALIDATION_FAILED', 'The URL contains a NUL character (%00)', [{ path: '(url)', message: 'must not contain %00' }]));
+    }
+    const nulPath = req.body !== undefined ? nulCharacterPath(req.body) : undefined;
+    if (nulPath !== undefined) {
+      return next(new AppError('VALIDATION_FAILED', 'Text must not contain the NUL character (U+0000)', [{ path: nulPath, message: 'must not contain U+0000' }]));
     }
     next();
   });

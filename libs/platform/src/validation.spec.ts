@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { detailsFromZod, jsonDepth, parseInput } from './validation';
+import { detailsFromZod, jsonDepth, nulCharacterPath, parseInput } from './validation';
 
 describe('jsonDepth', () => {
   it('counts scalars as depth 0 and each object or array level as one', () => {
@@ -49,5 +49,19 @@ describe('parseInput', () => {
     const nested = z.object({ mappings: z.record(z.string(), z.object({ type: z.enum(['string', 'number']) })) });
     const error = parseInput(nested, { mappings: { album: { type: 'date' } } }).unwrapErr();
     expect(error.details).toEqual([{ path: 'mappings.album.type', message: expect.any(String) }]);
+  });
+});
+
+describe('nulCharacterPath', () => {
+  it('finds U+0000 in a string or a key at any depth and names its path', () => {
+    expect(nulCharacterPath('a\u0000b')).toBe('(root)');
+    expect(nulCharacterPath({ name: 'ok', label: { title: 'x\u0000' } })).toBe('label.title');
+    expect(nulCharacterPath({ tags: ['a', 'b\u0000'] })).toBe('tags.1');
+    expect(nulCharacterPath({ data: { 'k\u0000': 1 } })).toBe('data.k\u0000');
+  });
+
+  it('passes text without it, including other control characters and lone surrogates', () => {
+    expect(nulCharacterPath({ a: '\u0001\u001f', b: '\ud800', c: [1, null, true, { d: '%00' }] })).toBeUndefined();
+    expect(nulCharacterPath(null)).toBeUndefined();
   });
 });

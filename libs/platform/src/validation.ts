@@ -30,3 +30,26 @@ export function jsonDepth(value: unknown, limit: number): number {
   }
   return max;
 }
+
+/**
+ * The path (`a.b.0`) of the first string or key in a parsed JSON value that contains U+0000, or
+ * undefined. MongoDB-compatible stores refuse NUL in keys, and FerretDB on PostgreSQL refuses it in
+ * any string, even in a query filter, so such input is refused at the boundary.
+ */
+export function nulCharacterPath(value: unknown): string | undefined {
+  const stack: Array<[unknown, string]> = [[value, '']];
+  while (stack.length > 0) {
+    const [node, path] = stack.pop() as [unknown, string];
+    if (typeof node === 'string') {
+      if (node.includes('\u0000')) return path || '(root)';
+      continue;
+    }
+    if (node === null || typeof node !== 'object') continue;
+    for (const [key, child] of Object.entries(node as Record<string, unknown>)) {
+      const childPath = path ? `${path}.${key}` : key;
+      if (key.includes('\u0000')) return childPath;
+      stack.push([child, childPath]);
+    }
+  }
+  return undefined;
+}
