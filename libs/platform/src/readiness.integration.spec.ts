@@ -18,16 +18,24 @@ import { createRedis, redisHealthCheck } from './redis';
 const FERRETDB_BIN =
   process.env['FERRETDB_BIN'] || join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'music-sync', 'ferretdb-v1.24.2');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+// Ports below the kernel's ephemeral range (32768+ here): an outgoing connection can never take
+// ours between killing FerretDB and restarting it on the same port.
+const PORT_RANGE = { from: 20000, to: 32000 };
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = PORT_RANGE.from + Math.floor(Math.random() * (PORT_RANGE.to - PORT_RANGE.from));
+    if (await portIsFree(port)) return port;
+  }
+  throw new Error(`no free port between ${PORT_RANGE.from} and ${PORT_RANGE.to}`);
 }
 
 function answers(port: number): Promise<boolean> {
@@ -54,14 +62,21 @@ async function startFerretDb(port: number, dataDir: string): Promise<ChildProces
       '--debug-addr=-',
       '--log-level=error',
     ],
-    { stdio: 'ignore' },
+    { stdio: ['ignore', 'ignore', 'pipe'] },
   );
-  let exited = false;
-  child.once('exit', () => (exited = true));
-  await eventually(async () => {
-    if (exited) throw new Error(`FerretDB exited at start (code ${String(child.exitCode)})`);
-    return answers(port);
-  }, `FerretDB listening on ${port}`, 20000, 100);
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+  const deadline = Date.now() + 20000;
+  while (!(await answers(port))) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`FerretDB exited at start on port ${port} (${String(child.exitCode ?? child.signalCode)}): ${stderr.trim()}`);
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`FerretDB did not listen on ${port} within 20 s: ${stderr.trim()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
   return child;
 }
 
@@ -86,8 +101,14 @@ describe('readiness through a store outage', () => {
       throw new Error(`FerretDB binary not found at ${FERRETDB_BIN}: run scripts/test.sh once (it builds it) or set FERRETDB_BIN`);
     }
     dataDir = mkdtempSync(join(tmpdir(), 'readiness-'));
-    port = await freePort();
-    ferret = await startFerretDb(port, dataDir);
+    // Another process may bind the port between our check and FerretDB's: try another one.
+    for (let attempt = 1; !ferret; attempt++) {
+      port = await freePort();
+      ferret = await startFerretDb(port, dataDir).catch((e: unknown) => {
+        if (attempt >= 3) throw e;
+        return undefined;
+      });
+    }
     const logger = testLogger('readiness');
     mongo = await connectMongo({ url: `mongodb://127.0.0.1:${port}/`, dbName: uniqueName('readiness'), logger });
     redis = createRedis(testUrls().redisUrl, 'producer', logger);
