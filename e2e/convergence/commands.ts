@@ -14,7 +14,7 @@ export type WebhookMode = 'now' | 'later' | 'twice' | 'drop';
 export type LocalOp = { kind: 'create'; fields: Fields } | { kind: 'put'; fields: Fields } | { kind: 'patch'; change: Partial<Fields> } | { kind: 'delete' };
 
 /** Counters for the run's statistics. */
-export const commandStats = { run: 0, byKind: {} as Record<string, number> };
+export const commandStats = { run: 0, byKind: {} as Record<string, number>, msByKind: {} as Record<string, number> };
 
 const showFields = (f: Partial<Fields>): string =>
   Object.entries(f)
@@ -117,38 +117,48 @@ abstract class Step implements fc.AsyncCommand<SyncModel, Sequence> {
     m.tick();
     commandStats.run++;
     commandStats.byKind[this.kind] = (commandStats.byKind[this.kind] ?? 0) + 1;
-    await this.apply(m, r);
-    await verifyStep(m, r);
+    const started = Date.now();
+    try {
+      await this.apply(m, r);
+      await verifyStep(m, r);
+    } finally {
+      commandStats.msByKind[this.kind] = (commandStats.msByKind[this.kind] ?? 0) + Date.now() - started;
+    }
   }
 
   protected abstract apply(m: SyncModel, r: Sequence): Promise<void>;
   abstract toString(): string;
 }
 
-/** A local create/update/delete through the API; `flaky` deliveries fail that many times (503) before the third party answers. */
+/** How the third party first answers the delivery of a local write (then normally). */
+export type Flaky = 'ok' | '503' | '503x2' | 'timeout';
+
+/** A local create/update/delete through the API, its delivery failing first as `flaky` says. */
 export class LocalWrite extends Step {
   readonly kind = 'local';
   constructor(
     readonly key: string,
     readonly op: LocalOp,
-    readonly flaky = 0,
+    readonly flaky: Flaky = 'ok',
   ) {
     super();
   }
 
   protected override allowed(m: Readonly<SyncModel>): boolean {
-    return this.flaky === 0 || !m.down;
+    return this.flaky === 'ok' || !m.down;
   }
 
   protected async apply(m: SyncModel, r: Sequence): Promise<void> {
-    if (this.flaky > 0) r.flakyDeliveries(this.flaky, 503);
+    if (this.flaky === '503' || this.flaky === '503x2') r.flakyDeliveries(this.flaky === '503' ? 1 : 2, 503);
+    if (this.flaky === 'timeout') r.slowDelivery();
     await localWrite(m, r, this.key, this.op);
     await settle(m, r);
-    if (this.flaky > 0) r.faker.state.clearFaults();
+    if (this.flaky !== 'ok') r.faker.state.clearFaults();
   }
 
   toString(): string {
-    return `${showOp(this.key, this.op)}${this.flaky ? ` (deliveries fail ${this.flaky}x first)` : ''}`;
+    const first = { ok: '', '503': ' (its delivery answered 503 once first)', '503x2': ' (its delivery answered 503 twice first)', timeout: ' (its delivery timed out once first)' }[this.flaky];
+    return `${showOp(this.key, this.op)}${first}`;
   }
 }
 
@@ -529,7 +539,7 @@ const opArb: fc.Arbitrary<LocalOp> = fc.oneof(
   { weight: 2, arbitrary: fc.constant({ kind: 'delete' as const }) },
 );
 const webhookArb: fc.Arbitrary<WebhookMode> = fc.constantFrom('now', 'now', 'now', 'later', 'later', 'twice', 'drop');
-const flakyArb = fc.constantFrom(0, 0, 0, 1, 2);
+const flakyArb = fc.constantFrom<Flaky>('ok', 'ok', 'ok', 'ok', 'ok', '503', '503x2', 'timeout');
 
 /** The command mix: weights by repetition (fc.commands picks among the arbitraries uniformly). */
 export function commandArbitraries(): Array<fc.Arbitrary<Step>> {

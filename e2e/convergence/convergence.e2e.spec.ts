@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { World } from './system';
 import { runConvergence, type RunStats } from './runner';
+import { commandStats } from './commands';
 
 // Model-based randomized testing of the two-way sync (issue 9): random sequences of local and
 // remote changes, webhooks delivered late, twice or never, polls, outages and worker crashes,
@@ -10,7 +11,7 @@ import { runConvergence, type RunStats } from './runner';
 // (scripts/convergence.sh), or replay a counterexample with the seed and path it prints.
 
 const env = process.env;
-const RUNS = Number(env['CONVERGENCE_RUNS'] ?? 120);
+const RUNS = Number(env['CONVERGENCE_RUNS'] ?? 250);
 const SEED = Number(env['CONVERGENCE_SEED'] ?? 9009);
 const MAX_COMMANDS = Number(env['CONVERGENCE_MAX_COMMANDS'] ?? 30);
 const PATH = env['CONVERGENCE_PATH'] || undefined;
@@ -53,6 +54,7 @@ describe('convergence of the two-way sync (model-based, real store, Redis, worke
     });
     const line = `[convergence] seed ${SEED}: ${summary(result.stats)}; ${result.failed ? 'DIVERGED' : '0 divergences'}\n`;
     process.stderr.write(line);
+    if (env['CONVERGENCE_TIMINGS']) process.stderr.write(`[convergence] ms by command: ${JSON.stringify(commandStats.msByKind)}\n`);
     if (REPORT_FILE) writeFileSync(REPORT_FILE, JSON.stringify({ seed: SEED, runs: RUNS, maxCommands: MAX_COMMANDS, failed: result.failed, stats: result.stats, report: result.report }, null, 2));
     if (result.report) throw new Error(result.report);
     expect(result.stats.sequences).toBeGreaterThanOrEqual(RUNS);

@@ -25,12 +25,12 @@ import type { Fields } from './model';
 export const ENGINE_ENV: Record<string, string> = {
   NODE_ENV: 'test',
   OUTBOUND_ALLOW_LIST: '127.0.0.1',
-  OUTBOUND_TIMEOUT_MS: '3000',
+  OUTBOUND_TIMEOUT_MS: '400',
   DELIVERY_ATTEMPTS: '50',
   DELIVERY_BACKOFF_BASE_MS: '20',
   DELIVERY_BACKOFF_MAX_MS: '150',
-  SWEEP_INTERVAL_MS: '200',
-  OUTBOX_GRACE_MS: '300',
+  SWEEP_INTERVAL_MS: '100',
+  OUTBOX_GRACE_MS: '100',
   POLL_ATTEMPTS: '1',
   RECONCILE_INTERVAL_MS: '3600000',
   DELETE_GUARD_RATIO: '0.5',
@@ -438,6 +438,11 @@ export class Sequence {
   /** The next `count` deliveries fail with `status` (then the third party answers normally). */
   flakyDeliveries(count: number, status: number): void {
     this.faker.state.setFaults({ target: 'sync', remaining: count, status, delayMs: 0, retryAfterSeconds: null });
+  }
+
+  /** The next delivery times out (the third party answers a 504, too late, without applying it). */
+  slowDelivery(): void {
+    this.faker.state.setFaults({ target: 'sync', remaining: 1, status: 504, delayMs: this.world.config.OUTBOUND_TIMEOUT_MS + 150, retryAfterSeconds: null });
   }
 
   failNextPoll(): void {
