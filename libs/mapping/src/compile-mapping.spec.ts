@@ -299,6 +299,16 @@ describe('compileMapping: hostile input', () => {
     const many = compileMapping(withId({ n: { type: 'array', items: { type: 'number' } } }));
     expect(errorsOf(many.toItem({ id: '1', n: Array.from({ length: 1000 }, () => 'x') }))).toHaveLength(20);
   });
+
+  it('refuses U+0000 in any string, the externalId included (the store cannot hold it)', () => {
+    const nul = 'must not contain the NUL character (U+0000)';
+    const withTags = compileMapping(withId({ name: { type: 'string', source: 'name' }, tags: { type: 'array', items: { type: 'string' } }, m: { type: 'object', properties: { t: { type: 'string' } } } }));
+    expect(errorsOf(withTags.toItem({ id: '1', name: 'a\u0000b' }))).toEqual([{ path: 'name', message: nul }]);
+    expect(errorsOf(withTags.toItem({ id: '1', tags: ['ok', 'x\u0000'] }))).toEqual([{ path: 'tags.1', message: nul }]);
+    expect(errorsOf(withTags.toItem({ id: '1', m: { t: '\u0000' } }))).toEqual([{ path: 'm.t', message: nul }]);
+    expect(errorsOf(withTags.toItem({ id: 'a\u0000' }))).toEqual([{ path: 'externalId', message: nul }]);
+    expect(withTags.toItem({ id: '1', name: 'a\u0001b\ud800' })).toMatchObject({ ok: true });
+  });
 });
 
 describe('compileMapping: configuration', () => {

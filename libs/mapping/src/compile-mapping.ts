@@ -105,6 +105,7 @@ export function compileMapping(mappings: Mappings, transforms: Transform[] = [])
     if (id === INVALID) errors.add(EXTERNAL_ID, `expected ${idIsNumber ? 'a number' : 'a string'}, got ${describe(raw)}`);
     else if (id.length === 0) errors.add(EXTERNAL_ID, 'must not be empty');
     else if (id.length > MAX_EXTERNAL_ID) errors.add(EXTERNAL_ID, `must be at most ${MAX_EXTERNAL_ID} characters`);
+    else if (id.includes('\u0000')) errors.add(EXTERNAL_ID, 'must not contain the NUL character (U+0000)');
     else return id;
     return undefined;
   };

@@ -18,6 +18,16 @@ function scalarCheck(coerce: (v: unknown) => unknown, expected: string): Check {
   };
 }
 
+const stringCheck = scalarCheck(asString, 'a string');
+// FerretDB on PostgreSQL cannot hold U+0000 in any string: one such value failed the write of a
+// whole polled page. Refused here, like a value of the wrong type, so only that record is invalid.
+const storableStringCheck: Check = (raw, parent, key, errors) => {
+  const value = stringCheck(raw, parent, key, errors);
+  if (typeof value !== 'string' || !value.includes('\u0000')) return value;
+  errors.add(pathOf(parent, key), 'must not contain the NUL character (U+0000)');
+  return undefined;
+};
+
 /** Builds our object from a container (a record, an object value, an array element). */
 export type Build = (container: Record<string, unknown>, path: string, errors: Errors) => Record<string, unknown>;
 
@@ -49,7 +59,7 @@ export function buildFields(fields: readonly FieldSpec[], fromDraft: boolean): B
 function compileCheck(shape: Shape, fromDraft: boolean): Check {
   switch (shape.kind) {
     case 'scalar':
-      if (shape.type === 'string') return scalarCheck(asString, 'a string');
+      if (shape.type === 'string') return storableStringCheck;
       if (shape.type === 'number') return scalarCheck(asNumber, 'a number');
       return scalarCheck(asBoolean, 'a boolean');
     case 'object': {
