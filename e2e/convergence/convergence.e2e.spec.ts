@@ -49,7 +49,9 @@ describe('convergence of the two-way sync (model-based, real store, Redis, worke
       ...(PATH ? { path: PATH } : {}),
       ...(REPLAY_PATH ? { replayPath: REPLAY_PATH } : {}),
       onSequence: (stats) => {
-        if (PROGRESS_EVERY > 0 && stats.sequences % PROGRESS_EVERY === 0) process.stderr.write(`[convergence] ${summary(stats)}\n`);
+        if (PROGRESS_EVERY > 0 && stats.sequences % PROGRESS_EVERY === 0) {
+          process.stderr.write(`[convergence] ${new Date().toISOString()} ${summary(stats)}; rss ${Math.round(process.memoryUsage().rss / 1e6)} MB\n`);
+        }
       },
     });
     const line = `[convergence] seed ${SEED}: ${summary(result.stats)}; ${result.failed ? 'DIVERGED' : '0 divergences'}\n`;

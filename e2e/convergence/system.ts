@@ -25,10 +25,10 @@ import type { Fields } from './model';
 export const ENGINE_ENV: Record<string, string> = {
   NODE_ENV: 'test',
   OUTBOUND_ALLOW_LIST: '127.0.0.1',
-  OUTBOUND_TIMEOUT_MS: '400',
+  OUTBOUND_TIMEOUT_MS: '1000',
   DELIVERY_ATTEMPTS: '50',
   DELIVERY_BACKOFF_BASE_MS: '20',
-  DELIVERY_BACKOFF_MAX_MS: '150',
+  DELIVERY_BACKOFF_MAX_MS: '250',
   SWEEP_INTERVAL_MS: '100',
   OUTBOX_GRACE_MS: '100',
   POLL_ATTEMPTS: '1',
@@ -442,7 +442,7 @@ export class Sequence {
 
   /** The next delivery times out (the third party answers a 504, too late, without applying it). */
   slowDelivery(): void {
-    this.faker.state.setFaults({ target: 'sync', remaining: 1, status: 504, delayMs: this.world.config.OUTBOUND_TIMEOUT_MS + 150, retryAfterSeconds: null });
+    this.faker.state.setFaults({ target: 'sync', remaining: 1, status: 504, delayMs: this.world.config.OUTBOUND_TIMEOUT_MS + 200, retryAfterSeconds: null });
   }
 
   failNextPoll(): void {
