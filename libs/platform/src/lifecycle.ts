@@ -1,13 +1,22 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
 import type { Logger } from './logger';
 
 function bind(app: Express, port: number, host: string, requestTimeoutMs: number): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(server)));
-    server.requestTimeout = requestTimeoutMs;
-    server.headersTimeout = Math.min(requestTimeoutMs, 60000);
+    const server = createServer(
+      {
+        requestTimeout: requestTimeoutMs,
+        headersTimeout: Math.min(requestTimeoutMs, 60000),
+        // Node enforces both timeouts only when it checks its connections, by default every 30 s:
+        // a client trickling its request a byte at a time then held a socket 30 s past a 1 s
+        // limit. Checking a few times per timeout keeps the limit close to what it says.
+        connectionsCheckingInterval: Math.max(100, Math.min(5000, Math.floor(requestTimeoutMs / 4))),
+      },
+      app,
+    );
     server.on('error', reject);
+    server.listen(port, host, () => resolve(server));
   });
 }
 
