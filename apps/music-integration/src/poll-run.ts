@@ -56,7 +56,11 @@ export class PollRun {
     await ensureRunId(runId);
 
     const lockName = `poll:${org.id}:${entry.id}`;
-    if (!(await this.deps.locks.acquire(lockName, runId, LOCK_TTL_MS))) {
+    // The lease's token is the run id. A job BullMQ runs again after its process died (stalled-job
+    // recovery) carries the same run id, and takes its own lease back rather than wait up to
+    // LOCK_TTL_MS for the dead process's lease to expire (its run would be skipped meanwhile).
+    const leased = (await this.deps.locks.acquire(lockName, runId, LOCK_TTL_MS)) || (await this.deps.locks.extend(lockName, runId, LOCK_TTL_MS));
+    if (!leased) {
       if (job.trigger === 'manual') return { kind: 'busy', runId };
       await runs.finish(runId, { status: 'skipped', counts: emptyCounts(), pages: 0, errors: [], message: 'another run of this polling entry is in progress' });
       return { kind: 'done', runId, status: 'skipped', counts: emptyCounts() };
