@@ -10,6 +10,13 @@ export const integrationConfigSchema = baseEnvSchema.extend({
   POLL_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   OUTPUT_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(16),
   INBOUND_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  /**
+   * A worker holds a lock on each job it runs, renewed every half of this; when its process dies
+   * the lock expires, and the next stalled-job check (every WORKER_STALLED_INTERVAL_MS, by any
+   * worker) runs the job again. BullMQ's defaults (30 s each); tests shorten them.
+   */
+  WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1000).default(30000),
+  WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).default(30000),
   /** Attempts per delivery before it is dead-lettered. */
   DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
   /** First retry delay; doubles each attempt (with +-20% jitter) up to DELIVERY_BACKOFF_MAX_MS. */

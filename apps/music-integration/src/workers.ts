@@ -40,7 +40,8 @@ export interface RunningWorkers {
 /** Starts one worker per queue, each processor a thin parse -> use-case. */
 export function startWorkers(engine: SyncEngine, connection: ConnectionOptions, config: IntegrationConfig, logger: Logger): RunningWorkers {
   const prefix = config.QUEUE_PREFIX;
-  const common = { connection, prefix, autorun: true };
+  // A killed process's jobs are run again once their lock expires (BullMQ stalled-job recovery).
+  const common = { connection, prefix, autorun: true, lockDuration: config.WORKER_LOCK_DURATION_MS, stalledInterval: config.WORKER_STALLED_INTERVAL_MS };
 
   const polling = new Worker(
     QUEUE_NAMES.polling,
