@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import express, { Router } from 'express';
 import request from 'supertest';
 import { createHttpApp } from './http-app';
 import { createLogger } from './logger';
@@ -57,6 +57,19 @@ describe('HTTP metrics', () => {
     const text = (await request(app).get('/metrics')).text;
     expect(countOf(text, { route: UNMATCHED_ROUTE, status: '404' })).toBe(3);
     expect(text).not.toMatch(/wp-admin/);
+  });
+
+  it('labels requests to a mounted sub-app by its mount path, whatever lies below it', async () => {
+    const metrics = createMetrics({ service: 'spec' });
+    const sub = express();
+    sub.get('/api/queues', (_req, res) => void res.json([]));
+    const app = createHttpApp({ logger: silent, metrics, routes: (a) => a.use('/admin/queues', sub) });
+    await request(app).get('/admin/queues/api/queues');
+    await request(app).get('/admin/queues/static/js/main.1234.js');
+    const text = (await request(app).get('/metrics')).text;
+    expect(countOf(text, { route: '/admin/queues/*', status: '200' })).toBe(1);
+    expect(countOf(text, { route: '/admin/queues/*', status: '404' })).toBe(1);
+    expect(text).not.toMatch(/main\.1234/);
   });
 
   it('stamps the service label and serves the Prometheus text format', async () => {
@@ -119,7 +132,9 @@ describe('route table', () => {
     expect(patternOf('HEAD', '/organization/123/')).toBe('/organization/:id');
     expect(patternOf('POST', '/organization/1/sync')).toBe('/organization/:id/sync');
     expect(patternOf('DELETE', '/organization/1/sync')).toBe('/organization/:id/sync');
-    expect(patternOf('GET', '/organization/1/2/3')).toBeNull();
+    // Below the guard's mount but no route: the mount, not the URL.
+    expect(patternOf('GET', '/organization/1/2/3')).toBe('/organization/*');
+    expect(patternOf('GET', '/nope/1')).toBeNull();
   });
 
   it('writes Express paths in OpenAPI syntax', () => {

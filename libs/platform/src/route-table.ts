@@ -21,7 +21,7 @@ const joinPath = (prefix: string, path: string): string => {
   return joined === '' ? '/' : joined;
 };
 
-function walk(stack: LayerLike[], prefix: string, out: RouteEntry[]): void {
+function walk(stack: LayerLike[], prefix: string, out: RouteEntry[], mounts: string[] = []): void {
   for (const layer of stack) {
     if (layer.route) {
       const paths = Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path];
@@ -33,7 +33,10 @@ function walk(stack: LayerLike[], prefix: string, out: RouteEntry[]): void {
       // A mounted Router; its mount path is a plain string in our apps (no params, no regexps).
       const raw = Array.isArray(layer.rawPath) ? layer.rawPath[0] : layer.rawPath;
       const mount = typeof raw === 'string' && raw !== '/' ? raw.replace(/\/$/, '') : '';
-      walk(layer.handle.stack, `${prefix}${mount}`, out);
+      walk(layer.handle.stack, `${prefix}${mount}`, out, mounts);
+    } else if (typeof layer.rawPath === 'string' && layer.rawPath !== '/') {
+      // Middleware or a sub-app mounted under a path (a guard, Swagger UI, Bull Board).
+      mounts.push(`${prefix}${layer.rawPath.replace(/\/$/, '')}`);
     }
   }
 }
@@ -56,21 +59,37 @@ export function toOpenApiPath(path: string): string {
 
 /**
  * A function naming the route pattern a request path belongs to (the first route of the app that
- * matches, as Express would pick it), or null. Built once from the app's routes on first use, so
+ * matches, as Express would pick it; else `<mount>/*` for a path under a mounted sub-app or
+ * guard), or null. Built once from the app's routes on first use, so
  * routes added after the matcher is created are seen. Used for metric labels: a pattern, never
  * the raw URL, so ids do not multiply the series.
  */
 export function routePatternMatcher(app: Express): (method: string, path: string) => string | null {
-  let table: Array<{ method: string; path: string; matches: (path: string) => boolean }> | null = null;
+  type Matcher = { method: string; path: string; matches: (path: string) => boolean };
+  let table: { routes: Matcher[]; mounts: Matcher[] } | null = null;
+  const build = (): { routes: Matcher[]; mounts: Matcher[] } => {
+    const routes: RouteEntry[] = [];
+    const mounts: string[] = [];
+    walk((app.router as unknown as { stack: LayerLike[] }).stack, '', routes, mounts);
+    return {
+      routes: routes.map((r) => {
+        const fn = match(r.path, { decode: false });
+        return { ...r, matches: (p: string) => fn(p) !== false };
+      }),
+      mounts: [...new Set(mounts)].map((m) => {
+        const fn = match(m, { decode: false, end: false });
+        return { method: '*', path: `${m}/*`, matches: (p: string) => fn(p) !== false };
+      }),
+    };
+  };
   return (method, path) => {
-    table ??= listRoutes(app).map((r) => {
-      const fn = match(r.path, { decode: false });
-      return { ...r, matches: (p: string) => fn(p) !== false };
-    });
+    table ??= build();
     const wanted = method === 'HEAD' ? 'GET' : method;
-    for (const route of table) if (route.method === wanted && route.matches(path)) return route.path;
-    // Another method on a known path (answered 404 or 405 by the app): still a known route.
-    for (const route of table) if (route.matches(path)) return route.path;
+    for (const route of table.routes) if (route.method === wanted && route.matches(path)) return route.path;
+    // Another method on a known path (answered 404 by the app): still a known route.
+    for (const route of table.routes) if (route.matches(path)) return route.path;
+    // Under a mounted sub-app or guard: one series per mount, whatever lies below it.
+    for (const mount of table.mounts) if (mount.matches(path)) return mount.path;
     return null;
   };
 }

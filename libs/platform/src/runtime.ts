@@ -4,6 +4,7 @@ import type { Connection } from 'mongoose';
 import type { Redis } from 'ioredis';
 import type { BaseConfig } from './config';
 import { createLogger, type Logger } from './logger';
+import { createMetrics, type Metrics } from './metrics';
 import { connectMongo, mongoHealthCheck } from './mongo';
 import { createRedis, redisHealthCheck } from './redis';
 import type { HealthCheck } from './health';
@@ -18,6 +19,8 @@ export interface ServiceRuntime<C extends BaseConfig = BaseConfig> {
   /** A fail-fast client for request paths (producers). */
   redis: Redis;
   healthChecks: HealthCheck[];
+  /** The app's Prometheus registry (with process metrics); undefined when METRICS_ENABLED is false. */
+  metrics: Metrics | undefined;
 }
 
 export function loggerFor(service: string, config: BaseConfig): Logger {
@@ -32,7 +35,8 @@ export function loggerFor(service: string, config: BaseConfig): Logger {
 export async function openRuntime<C extends BaseConfig>(service: string, config: C, logger = loggerFor(service, config)): Promise<ServiceRuntime<C>> {
   const mongo = await connectMongo({ url: config.MONGO_URL, dbName: config.MONGO_DB, logger });
   const redis = createRedis(config.REDIS_URL, 'producer', logger);
-  return { service, config, logger, mongo, redis, healthChecks: [mongoHealthCheck(mongo), redisHealthCheck(redis)] };
+  const metrics = config.METRICS_ENABLED ? createMetrics({ service, processMetrics: true }) : undefined;
+  return { service, config, logger, mongo, redis, healthChecks: [mongoHealthCheck(mongo), redisHealthCheck(redis)], metrics };
 }
 
 /**
