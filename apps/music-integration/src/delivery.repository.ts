@@ -6,9 +6,13 @@ const KEEP_ATTEMPTS = 10;
 
 export interface DeliveryFilter {
   status?: DeliveryStatus;
+  /** The deliveries of one item (by the externalId both sides know it by). */
+  externalId?: string;
   since?: Date;
   until?: Date;
   before?: Date;
+  /** Deliveries after this one in the listing order (pagination: the last one of the previous page). */
+  after?: { at: Date; id: string };
   limit: number;
 }
 
@@ -83,7 +87,11 @@ export class DeliveryRepository {
     if (filter.before) createdAt['$lt'] = filter.before;
     const query: Record<string, unknown> = { organizationId };
     if (filter.status) query['status'] = filter.status;
+    if (filter.externalId !== undefined) query['externalId'] = filter.externalId;
     if (Object.keys(createdAt).length > 0) query['createdAt'] = createdAt;
+    // A fan-out creates its deliveries in the same millisecond: ties are ordered by id, so a page
+    // boundary between them loses none.
+    if (filter.after) query['$or'] = [{ createdAt: { $lt: filter.after.at } }, { createdAt: filter.after.at, _id: { $lt: filter.after.id } }];
     const docs = await this.models.deliveries.find(query).sort({ createdAt: -1, _id: -1 }).limit(filter.limit).lean<DeliveryDoc[]>();
     return docs.map(toDelivery);
   }

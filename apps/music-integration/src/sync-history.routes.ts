@@ -5,19 +5,39 @@ import { z } from 'zod';
 import type { Delivery, SyncRun } from '@music/domain';
 import type { OrganizationRepository, SyncRunRepository } from '@music/persistence';
 import { JOB_NAMES, jobIds, type DeliverJob } from '@music/queue';
-import { AppError, authUser, parseInput, sendResult } from '@music/platform';
+import { addToContext, AppError, authUser, parseInput, sendResult } from '@music/platform';
 import type { DeliveryRepository } from './delivery.repository';
+
+/** `nextCursor`: the sort key (time and id) of a page's last entry, opaque to clients. */
+const cursorParam = z
+  .string()
+  .max(200)
+  .transform((value, ctx) => {
+    const decoded = decodeCursor(value);
+    if (!decoded) {
+      ctx.addIssue({ code: 'custom', message: 'unknown cursor (pass the nextCursor of the previous page)' });
+      return z.NEVER;
+    }
+    return decoded;
+  });
 
 const listQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(200).default(50),
+    /** The previous page's `nextCursor`. */
+    cursor: cursorParam.optional(),
     before: z.coerce.date().optional(),
     since: z.coerce.date().optional(),
     until: z.coerce.date().optional(),
   })
   .strict();
-const runQuery = listQuery.extend({ status: z.enum(['queued', 'running', 'succeeded', 'partial', 'failed', 'attention', 'skipped']).optional() });
-const deliveryQuery = listQuery.extend({ status: z.enum(['pending', 'succeeded', 'failed', 'superseded']).optional() });
+/** `GET /organization/:id/sync-runs` query: newest first, filtered by status and time. */
+export const syncRunListQuerySchema = listQuery.extend({ status: z.enum(['queued', 'running', 'succeeded', 'partial', 'failed', 'attention', 'skipped']).optional() });
+/** `GET /organization/:id/deliveries` query: newest first, filtered by status, item and time. */
+export const deliveryListQuerySchema = listQuery.extend({
+  status: z.enum(['pending', 'succeeded', 'failed', 'superseded']).optional(),
+  externalId: z.string().min(1).max(256).optional(),
+});
 
 export interface SyncHistoryDeps {
   organizations: OrganizationRepository;
@@ -39,10 +59,11 @@ export function syncHistoryRoutes(deps: SyncHistoryDeps): Router {
   router.get('/organization/:id/sync-runs', async (req, res) => {
     const result = await owned(req, deps).then(async (org) => {
       if (org.isErr()) return Result.err(org.unwrapErr());
-      const q = parseInput(runQuery, req.query, 'Query');
+      const q = parseInput(syncRunListQuerySchema, req.query, 'Query');
       if (q.isErr()) return Result.err(q.unwrapErr());
-      const runs = await deps.runs.listForOrganization(org.unwrap(), q.unwrap());
-      return Result.ok<Page<SyncRun>>({ items: runs, nextCursor: cursorOf(runs, q.unwrap().limit, (r) => r.queuedAt) });
+      const { cursor, ...filter } = q.unwrap();
+      const runs = await deps.runs.listForOrganization(org.unwrap(), { ...filter, ...(cursor ? { after: cursor } : {}) });
+      return Result.ok<Page<SyncRun>>({ items: runs, nextCursor: cursorOf(runs, filter.limit, (r) => r.queuedAt) });
     });
     sendResult(res, result);
   });
@@ -57,10 +78,11 @@ export function syncHistoryRoutes(deps: SyncHistoryDeps): Router {
   router.get('/organization/:id/deliveries', async (req, res) => {
     const org = await owned(req, deps);
     if (org.isErr()) return sendResult(res, org);
-    const q = parseInput(deliveryQuery, req.query, 'Query');
+    const q = parseInput(deliveryListQuerySchema, req.query, 'Query');
     if (q.isErr()) return sendResult(res, q);
-    const items = await deps.deliveries.listForOrganization(org.unwrap(), q.unwrap());
-    sendResult(res, Result.ok<Page<Delivery>>({ items, nextCursor: cursorOf(items, q.unwrap().limit, (d) => d.createdAt) }));
+    const { cursor, ...filter } = q.unwrap();
+    const items = await deps.deliveries.listForOrganization(org.unwrap(), { ...filter, ...(cursor ? { after: cursor } : {}) });
+    sendResult(res, Result.ok<Page<Delivery>>({ items, nextCursor: cursorOf(items, filter.limit, (d) => d.createdAt) }));
   });
 
   router.get('/organization/:id/deliveries/:deliveryId', async (req, res) => {
@@ -81,6 +103,8 @@ export function syncHistoryRoutes(deps: SyncHistoryDeps): Router {
 
 async function owned(req: Request, deps: SyncHistoryDeps): Promise<Result<string, AppError>> {
   const org = await deps.organizations.findOwned(authUser(req).id, String(req.params['id']));
+  // The request's log lines name the organization from here on.
+  if (org) addToContext({ orgId: org.id });
   return org ? Result.ok(org.id) : Result.err(new AppError('NOT_FOUND', 'Organization not found'));
 }
 
@@ -104,7 +128,18 @@ async function replay(organizationId: string, deliveryId: string, deps: SyncHist
   return Result.ok({ ...delivery, status: 'pending' });
 }
 
-function cursorOf<T>(items: T[], limit: number, key: (item: T) => Date): string | null {
+function cursorOf<T extends { id: string }>(items: T[], limit: number, key: (item: T) => Date): string | null {
   const last = items[items.length - 1];
-  return items.length === limit && last ? key(last).toISOString() : null;
+  return items.length === limit && last ? Buffer.from(JSON.stringify([key(last).toISOString(), last.id])).toString('base64url') : null;
+}
+
+function decodeCursor(cursor: string): { at: Date; id: string } | null {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (!Array.isArray(value) || typeof value[0] !== 'string' || typeof value[1] !== 'string') return null;
+    const at = new Date(value[0]);
+    return Number.isNaN(at.getTime()) ? null : { at, id: value[1] };
+  } catch {
+    return null;
+  }
 }

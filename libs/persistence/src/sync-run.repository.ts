@@ -7,8 +7,10 @@ export interface SyncRunFilter {
   status?: SyncRunStatus;
   since?: Date;
   until?: Date;
-  /** Runs queued strictly before this one (pagination cursor: the last run's `queuedAt`). */
+  /** Runs queued strictly before this time. */
   before?: Date;
+  /** Runs after this one in the listing order (pagination: the last run of the previous page). */
+  after?: { at: Date; id: string };
   limit: number;
 }
 
@@ -67,6 +69,8 @@ export class SyncRunRepository {
     const query: Record<string, unknown> = { organizationId };
     if (filter.status) query['status'] = filter.status;
     if (Object.keys(queuedAt).length > 0) query['queuedAt'] = queuedAt;
+    // Runs queued in the same millisecond are ordered by id, so a page boundary between them loses none.
+    if (filter.after) query['$or'] = [{ queuedAt: { $lt: filter.after.at } }, { queuedAt: filter.after.at, _id: { $lt: filter.after.id } }];
     const docs = await this.models.syncRuns.find(query).sort({ queuedAt: -1, _id: -1 }).limit(filter.limit).lean<SyncRunDoc[]>();
     return docs.map(toSyncRun);
   }
