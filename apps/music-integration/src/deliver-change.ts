@@ -16,7 +16,7 @@ export interface DeliverDeps {
 
 /** What the queue processor does next with the job. */
 export type DeliverOutcome =
-  | { kind: 'done'; status: 'succeeded' | 'superseded' | 'skipped' }
+  | { kind: 'done'; status: 'succeeded' | 'superseded' | 'skipped'; /** Succeeded: from the delivery's creation to now. */ latencyMs?: number }
   /** Another send for the same item and webhook is in flight: try again shortly, without using an attempt. */
   | { kind: 'wait' }
   /** A transient failure (408, 429, 5xx, network, timeout): retry with backoff; 429 may say when. */
@@ -59,7 +59,7 @@ export async function deliverChange(deliveryId: string, attemptNumber: number, d
       await deps.deliveries.recordAttempt(delivery.id, attempt, 'succeeded', attemptNumber, delivery.lastAttempts);
       await deps.outbox.settle(delivery.itemId, delivery.op, delivery.version, true);
       deps.logger.info('delivered', { deliveryId: delivery.id, status: response.status, ms: response.ms });
-      return { kind: 'done', status: 'succeeded' };
+      return { kind: 'done', status: 'succeeded', latencyMs: Date.now() - delivery.createdAt.getTime() };
     }
     const transient = response.ok
       ? response.status === 408 || response.status === 429 || response.status >= 500

@@ -6,7 +6,7 @@ import type { Models } from '@music/persistence';
 import type { IntegrationConfig } from './config';
 import { SyncEngine } from './sync-engine';
 import { scheduleMaintenance, startWorkers, type RunningWorkers } from './workers';
-import type { OutboundClient } from '@music/platform';
+import type { Metrics, OutboundClient } from '@music/platform';
 
 export interface IntegrationRuntime {
   engine: SyncEngine;
@@ -27,6 +27,8 @@ export async function startIntegration(opts: {
   /** A connection for BullMQ (workers need `maxRetriesPerRequest: null`). */
   bullConnection: ConnectionOptions;
   http?: OutboundClient;
+  /** The app's registry; the engine counts runs, records, deliveries and queue depths on it. */
+  metrics?: Metrics;
 }): Promise<IntegrationRuntime> {
   const { config, logger } = opts;
   const settings = { connection: opts.bullConnection, prefix: config.QUEUE_PREFIX };
@@ -36,7 +38,7 @@ export async function startIntegration(opts: {
     inbound: openQueue(QUEUE_NAMES.inbound, settings),
     maintenance: openQueue(QUEUE_NAMES.maintenance, settings),
   };
-  const engine = new SyncEngine({ config, logger, models: opts.models, redis: opts.redis, queues, ...(opts.http ? { http: opts.http } : {}) });
+  const engine = new SyncEngine({ config, logger, models: opts.models, redis: opts.redis, queues, ...(opts.http ? { http: opts.http } : {}), ...(opts.metrics ? { metrics: opts.metrics } : {}) });
   let workers: RunningWorkers | null = null;
   if (config.RUN_WORKERS) {
     workers = startWorkers(engine, opts.bullConnection, config, logger);

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Models } from '@music/persistence';
 import { OrganizationRepository, SyncRunRepository } from '@music/persistence';
 import { JOB_NAMES, jobIds, type DeliverJob, type FanoutJob, type InboundWebhookJob } from '@music/queue';
-import { createOutboundClient, listSetting, RedisLocks, type Logger, type OutboundClient } from '@music/platform';
+import { createOutboundClient, listSetting, RedisLocks, type Logger, type Metrics, type OutboundClient } from '@music/platform';
 import type { IntegrationConfig } from './config';
 import { applyInboundWebhook, type InboundWebhookSummary } from './apply-inbound-webhook';
 import { deadLetter, deliverChange, type DeliverOutcome } from './deliver-change';
@@ -14,6 +14,7 @@ import { MappingCache } from './mapping-cache';
 import { OutboxRepository } from './outbox.repository';
 import { PollingSchedules } from './polling-schedules';
 import { PollRun } from './poll-run';
+import { MeteredSyncRunRepository, SyncMetrics } from './sync-metrics';
 
 export interface SyncEngineDeps {
   config: IntegrationConfig;
@@ -24,6 +25,8 @@ export interface SyncEngineDeps {
   queues: { polling: Queue; output: Queue; inbound: Queue; maintenance: Queue };
   /** Replaceable for tests; defaults to the guarded client built from the config. */
   http?: OutboundClient;
+  /** The app's registry: runs, records, deliveries and queue depths are counted on it. */
+  metrics?: Metrics;
 }
 
 const SWEEP_BATCH = 500;
@@ -40,6 +43,7 @@ export class SyncEngine {
   private readonly mappings = new MappingCache();
   private readonly locks: RedisLocks;
   private readonly http: OutboundClient;
+  private readonly metrics: SyncMetrics | undefined;
 
   readonly queues: SyncEngineDeps['queues'];
 
@@ -47,7 +51,8 @@ export class SyncEngine {
     this.queues = deps.queues;
     const { models, config } = deps;
     this.organizations = new OrganizationRepository(models);
-    this.runs = new SyncRunRepository(models);
+    this.metrics = deps.metrics ? new SyncMetrics(deps.metrics.registry, deps.queues) : undefined;
+    this.runs = this.metrics ? new MeteredSyncRunRepository(models, this.metrics) : new SyncRunRepository(models);
     this.deliveries = new DeliveryRepository(models);
     this.locks = new RedisLocks(deps.redis, {
       prefix: config.QUEUE_PREFIX,
@@ -82,8 +87,8 @@ export class SyncEngine {
     });
   }
 
-  deliver(deliveryId: string, attemptNumber: number): Promise<DeliverOutcome> {
-    return deliverChange(deliveryId, attemptNumber, {
+  async deliver(deliveryId: string, attemptNumber: number): Promise<DeliverOutcome> {
+    const outcome = await deliverChange(deliveryId, attemptNumber, {
       organizations: this.organizations,
       deliveries: this.deliveries,
       outbox: this.outbox,
@@ -92,14 +97,19 @@ export class SyncEngine {
       logger: this.deps.logger,
       lockTtlMs: this.deps.config.OUTBOUND_TIMEOUT_MS + 5000,
     });
+    this.metrics?.deliveryOutcome(outcome);
+    return outcome;
   }
 
-  deadLetter(deliveryId: string): Promise<void> {
-    return deadLetter(deliveryId, { deliveries: this.deliveries, outbox: this.outbox, logger: this.deps.logger });
+  async deadLetter(deliveryId: string): Promise<void> {
+    await deadLetter(deliveryId, { deliveries: this.deliveries, outbox: this.outbox, logger: this.deps.logger });
+    this.metrics?.deadLettered();
   }
 
-  applyInbound(job: InboundWebhookJob): Promise<InboundWebhookSummary> {
-    return applyInboundWebhook(job, { organizations: this.organizations, items: this.items, mappings: this.mappings, logger: this.deps.logger });
+  async applyInbound(job: InboundWebhookJob): Promise<InboundWebhookSummary> {
+    const summary = await applyInboundWebhook(job, { organizations: this.organizations, items: this.items, mappings: this.mappings, logger: this.deps.logger });
+    this.metrics?.inboundApplied(summary);
+    return summary;
   }
 
   async enqueueDeliveries(organizationId: string, deliveryIds: string[]): Promise<void> {

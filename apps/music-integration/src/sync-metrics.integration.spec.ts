@@ -1,0 +1,170 @@
+import { Writable } from 'node:stream';
+import request from 'supertest';
+import winston from 'winston';
+import { createLogger, createMetrics, type Metrics } from '@music/platform';
+import { JOB_NAMES, jobIds } from '@music/queue';
+import { eventually } from '@music/testing';
+import { createIntegrationApp } from './app';
+import { startIntegration, type IntegrationRuntime } from './integration-runtime';
+import { IntegrationHarness } from './integration.test-harness';
+
+/** The harness with the engine and the app sharing one metrics registry, and a logger whose lines are kept. */
+class MeteredHarness extends IntegrationHarness {
+  metrics: Metrics = createMetrics({ service: 'music-integration' });
+  lines: Array<Record<string, unknown>> = [];
+  logger = createLogger({ service: 'music-integration', level: 'debug', format: 'json' });
+
+  constructor() {
+    super();
+    this.logger.clear();
+    const lines = this.lines;
+    this.logger.add(
+      new winston.transports.Stream({
+        stream: new Writable({
+          write(chunk: Buffer, _encoding, done) {
+            lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+            done();
+          },
+        }),
+      }),
+    );
+  }
+
+  override async startRuntime(): Promise<IntegrationRuntime> {
+    const runtime = await startIntegration({ config: this.config, logger: this.logger, models: this.store.models, redis: this.redis, bullConnection: this.redis, metrics: this.metrics });
+    if (this.runtime) this.extraRuntimes.push(runtime);
+    return runtime;
+  }
+
+  async meteredStart(): Promise<this> {
+    await this.start();
+    this.app = createIntegrationApp({ config: this.config, logger: this.logger, engine: this.engine, healthChecks: [], metrics: this.metrics });
+    return this;
+  }
+}
+
+/** One sample's value in the exposition text (labels in any order), or 0 when the series is absent. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number {
+  const line = text
+    .split('\n')
+    .find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+  return line === undefined ? 0 : Number(line.split(' ').pop());
+}
+
+const song = (id: string) => ({ id, name: `Song ${id}`, artist: 'Artist', album: 'Album' });
+
+describe('integration metrics and job log context (real store, real Redis, stub third party)', () => {
+  let h: MeteredHarness;
+  beforeEach(async () => {
+    h = await new MeteredHarness().meteredStart();
+  });
+  afterEach(async () => h.stop());
+
+  const scrape = async (): Promise<string> => {
+    const res = await request(h.app).get('/metrics');
+    expect(res.status).toBe(200);
+    return res.text;
+  };
+
+  it('counts poll runs by status and their records by outcome', async () => {
+    const org = await h.createOrganization();
+    h.thirdParty.put(song('1'), song('2'), song('3'), { id: '4', name: 'No artist or album' });
+    await h.pollNow(org.id);
+    h.thirdParty.put({ ...song('1'), name: 'Renamed' });
+    await h.pollNow(org.id);
+
+    const text = await scrape();
+    expect(sample(text, 'music_sync_runs_total', { status: 'succeeded' })).toBe(2);
+    expect(sample(text, 'music_sync_records_total', { source: 'poll', outcome: 'created' })).toBe(3);
+    expect(sample(text, 'music_sync_records_total', { source: 'poll', outcome: 'invalid' })).toBe(2);
+    expect(sample(text, 'music_sync_records_total', { source: 'poll', outcome: 'updated' })).toBe(1);
+    expect(sample(text, 'music_sync_records_total', { source: 'poll', outcome: 'unchanged' })).toBe(2);
+  });
+
+  it('counts a failed fetch as a failed run', async () => {
+    const org = await h.createOrganization();
+    h.thirdParty.failures.music = { count: 1, status: 404 };
+    await h.pollNow(org.id);
+    expect(sample(await scrape(), 'music_sync_runs_total', { status: 'failed' })).toBe(1);
+  });
+
+  it('counts records an input webhook applied', async () => {
+    const org = await h.createOrganization();
+    const res = await request(h.app).post(`/sync?orgId=${org.id}`).send([song('w1'), song('w2')]);
+    expect(res.status).toBe(202);
+    await eventually(async () => sample(await scrape(), 'music_sync_records_total', { source: 'webhook', outcome: 'created' }) === 2, 'the webhook records to be counted');
+  });
+
+  it('counts delivery attempts by result and observes the delivery latency', async () => {
+    const org = await h.createOrganization({ webhooks: [{ type: 'output', url: `${h.thirdParty.baseUrl}/sync/create`, method: 'POST' }] });
+    h.thirdParty.failures.sync = { count: 2, status: 503 };
+    await h.createLocal(org.id, 'local-1', { name: 'Mine', artist: 'A', album: 'B' });
+    await eventually(async () => h.thirdParty.deliveries.some((d) => d.status === 200), 'the delivery to get through');
+    await h.drainOutput();
+
+    const text = await scrape();
+    expect(sample(text, 'music_delivery_attempts_total', { result: 'retry' })).toBe(2);
+    expect(sample(text, 'music_delivery_attempts_total', { result: 'succeeded' })).toBe(1);
+    expect(sample(text, 'music_delivery_latency_seconds_count')).toBe(1);
+    // Two retries with a 50 ms base backoff: the latency includes them.
+    expect(sample(text, 'music_delivery_latency_seconds_sum')).toBeGreaterThan(0.05);
+  });
+
+  it('counts a permanent failure, and dead letters when attempts run out', async () => {
+    const org = await h.createOrganization({ webhooks: [{ type: 'output', url: `${h.thirdParty.baseUrl}/sync/create`, method: 'POST' }] });
+    h.thirdParty.failures.sync = { count: 1, status: 400 };
+    await h.createLocal(org.id, 'refused', { name: 'x', artist: 'y', album: 'z' });
+    await eventually(async () => sample(await scrape(), 'music_delivery_attempts_total', { result: 'failed' }) === 1, 'the permanent failure');
+
+    h.thirdParty.failures.sync = { count: 100, status: 500 };
+    await h.createLocal(org.id, 'never', { name: 'x', artist: 'y', album: 'z' });
+    await eventually(async () => sample(await scrape(), 'music_delivery_attempts_total', { result: 'dead_lettered' }) === 1, 'the dead letter', 20000);
+    // DELIVERY_ATTEMPTS is 5 in the harness.
+    expect(sample(await scrape(), 'music_delivery_attempts_total', { result: 'retry' })).toBe(5);
+  });
+
+  it('reports the depth of every queue by state, read from Redis when scraped', async () => {
+    const org = await h.createOrganization();
+    await h.engine.queues.polling.add(JOB_NAMES.poll, { version: 1, organizationId: org.id, pollingId: 'nope', trigger: 'schedule' }, { jobId: 'held', delay: 60_000 });
+    const text = await scrape();
+    for (const queue of ['polling', 'output', 'inbound', 'maintenance']) {
+      expect(text).toMatch(new RegExp(`^music_queue_jobs\\{[^}]*queue="${queue}"[^}]*state="waiting"[^}]*\\} \\d+$`, 'm'));
+    }
+    expect(sample(text, 'music_queue_jobs', { queue: 'polling', state: 'delayed' })).toBe(1);
+  });
+
+  it('times the HTTP routes by pattern and status', async () => {
+    const org = await h.createOrganization();
+    await request(h.app).get(`/organization/${org.id}/sync-runs`).set('authorization', `Bearer ${h.token()}`);
+    await request(h.app).get(`/organization/${org.id}/sync-runs`);
+    const text = await scrape();
+    expect(sample(text, 'http_request_duration_seconds_count', { route: '/organization/:id/sync-runs', status: '200' })).toBe(1);
+    expect(sample(text, 'http_request_duration_seconds_count', { route: '/organization/:id/sync-runs', status: '401' })).toBe(1);
+    expect(text).not.toContain(org.id);
+  });
+
+  it('stamps every log line of a poll job and a delivery job with the org id and job id (and the delivery id)', async () => {
+    const org = await h.createOrganization({ webhooks: [{ type: 'output', url: `${h.thirdParty.baseUrl}/sync/create`, method: 'POST' }] });
+    const entry = org.polling[0];
+    if (!entry) throw new Error('no polling entry');
+    h.thirdParty.put(song('1'));
+    const run = await h.engine.runs.createQueued(org.id, entry, 'manual');
+    await h.engine.queues.polling.add(JOB_NAMES.poll, { version: 1, organizationId: org.id, pollingId: entry.id, trigger: 'manual', runId: run.id }, { jobId: jobIds.manualPoll(run.id) });
+    await eventually(async () => h.lines.some((l) => l['message'] === 'poll finished'), 'the poll job');
+
+    h.thirdParty.failures.sync = { count: 1, status: 503 };
+    const item = await h.createLocal(org.id, 'local-1', { name: 'Mine', artist: 'A', album: 'B' });
+    await eventually(async () => h.lines.some((l) => l['message'] === 'delivered'), 'the delivery job');
+    await h.drainOutput();
+
+    const poll = h.lines.find((l) => l['message'] === 'poll finished');
+    expect(poll).toMatchObject({ orgId: org.id, jobId: jobIds.manualPoll(run.id), runId: run.id });
+    const deliveryId = `${item.pendingEvent?.id}_${org.webhooks[0]?.id}`;
+    const deliveryLines = h.lines.filter((l) => l['message'] === 'delivery attempt failed' || l['message'] === 'delivered');
+    expect(deliveryLines).toHaveLength(2);
+    for (const line of deliveryLines) expect(line).toMatchObject({ orgId: org.id, jobId: jobIds.deliver(deliveryId), deliveryId });
+    // One search by org id finds the poll and both delivery attempts.
+    const byOrg = h.lines.filter((l) => l['orgId'] === org.id).map((l) => l['message']);
+    expect(byOrg).toEqual(expect.arrayContaining(['poll finished', 'delivery attempt failed', 'delivered']));
+  });
+});

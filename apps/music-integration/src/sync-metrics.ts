@@ -1,0 +1,131 @@
+import type { Queue } from 'bullmq';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { RecordError, SyncRunCounts, SyncRunStatus } from '@music/domain';
+import { SyncRunRepository, type Models } from '@music/persistence';
+import { withinDeadline } from '@music/platform';
+import type { DeliverOutcome } from './deliver-change';
+import type { InboundWebhookSummary } from './apply-inbound-webhook';
+
+/** Results a delivery attempt is counted under. */
+export type DeliveryResult = 'succeeded' | 'retry' | 'failed' | 'superseded' | 'dead_lettered';
+
+const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed'] as const;
+// A scrape must answer even while Redis does not: the depths are left out rather than waited for.
+const QUEUE_COUNT_TIMEOUT_MS = 1000;
+
+/**
+ * The sync engine's Prometheus metrics, on the app's registry: runs by status, records by outcome,
+ * delivery attempts by result, delivery latency, and queue depths (read from Redis at scrape time).
+ */
+export class SyncMetrics {
+  private readonly runs: Counter<'status'>;
+  private readonly records: Counter<'source' | 'outcome'>;
+  private readonly attempts: Counter<'result'>;
+  private readonly latency: Histogram;
+
+  constructor(registry: Registry, queues: Record<string, Queue>) {
+    this.runs = new Counter({
+      name: 'music_sync_runs_total',
+      help: 'Finished poll runs by status (succeeded, partial, failed, attention, skipped)',
+      labelNames: ['status'] as const,
+      registers: [registry],
+    });
+    this.records = new Counter({
+      name: 'music_sync_records_total',
+      help: 'Inbound records by source (poll, webhook) and outcome (created, updated, unchanged, deleted, invalid, conflict)',
+      labelNames: ['source', 'outcome'] as const,
+      registers: [registry],
+    });
+    this.attempts = new Counter({
+      name: 'music_delivery_attempts_total',
+      help: 'Outbound delivery attempts by result (succeeded, retry, failed, superseded, dead_lettered)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    });
+    this.latency = new Histogram({
+      name: 'music_delivery_latency_seconds',
+      help: 'From a delivery being created (the local change fanned out) to its successful send, retries included',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 6 * 3600, 24 * 3600],
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'music_queue_jobs',
+      help: 'Jobs in each BullMQ queue by state, read when scraped',
+      labelNames: ['queue', 'state'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        await Promise.all(
+          Object.values(queues).map(async (queue) => {
+            try {
+              const counts = await withinDeadline(queue.getJobCounts(...QUEUE_STATES), QUEUE_COUNT_TIMEOUT_MS, 'queue depth');
+              for (const state of QUEUE_STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
+            } catch {
+              // Redis unavailable: no depth for this queue in this scrape (health/ready reports the outage).
+            }
+          }),
+        );
+      },
+    });
+  }
+
+  /** A poll run finished (or an attempt of it, when the job retries). */
+  runFinished(status: SyncRunStatus, counts: SyncRunCounts): void {
+    this.runs.inc({ status });
+    this.recordsApplied('poll', counts);
+  }
+
+  /** An input webhook call was applied. */
+  inboundApplied(summary: InboundWebhookSummary): void {
+    this.recordsApplied('webhook', summary);
+  }
+
+  /** What one run of the deliver processor did; `wait` and `skipped` are not attempts. */
+  deliveryOutcome(outcome: DeliverOutcome): void {
+    switch (outcome.kind) {
+      case 'done':
+        if (outcome.status === 'skipped') return;
+        this.attempts.inc({ result: outcome.status });
+        if (outcome.status === 'succeeded' && outcome.latencyMs !== undefined) this.latency.observe(outcome.latencyMs / 1000);
+        return;
+      case 'retry':
+      case 'failed':
+        this.attempts.inc({ result: outcome.kind });
+        return;
+      case 'wait':
+        return;
+      default: {
+        const unreachable: never = outcome;
+        throw new Error(`unknown outcome ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  deadLettered(): void {
+    this.attempts.inc({ result: 'dead_lettered' });
+  }
+
+  private recordsApplied(source: 'poll' | 'webhook', counts: Omit<SyncRunCounts, 'fetched'>): void {
+    const outcomes = { created: counts.created, updated: counts.updated, unchanged: counts.unchanged, deleted: counts.deleted, invalid: counts.invalid, conflict: counts.conflicts };
+    for (const [outcome, n] of Object.entries(outcomes)) if (n > 0) this.records.inc({ source, outcome }, n);
+  }
+}
+
+/** The sync-run repository, counting every run that finishes into the metrics. */
+export class MeteredSyncRunRepository extends SyncRunRepository {
+  constructor(
+    models: Pick<Models, 'syncRuns'>,
+    private readonly metrics: SyncMetrics,
+  ) {
+    super(models);
+  }
+
+  override async finish(
+    id: string,
+    outcome: { status: SyncRunStatus; counts: SyncRunCounts; pages: number; errors: RecordError[]; message: string | null },
+    now?: Date,
+  ): Promise<void> {
+    await super.finish(id, outcome, now);
+    this.metrics.runFinished(outcome.status, outcome.counts);
+  }
+}
