@@ -36,6 +36,12 @@ export const integrationConfigSchema = baseEnvSchema.extend({
   DELETE_GUARD_RATIO: z.coerce.number().min(0).max(1).default(0.5),
   /** Records per inbound webhook call. */
   INBOUND_MAX_RECORDS: z.coerce.number().int().min(1).default(1000),
+  /**
+   * HTTP Basic login of the queue dashboard (/admin/queues). Unset in production: no dashboard.
+   * Unset in development/test: admin / admin, with a warning at start-up.
+   */
+  ADMIN_USER: z.string().min(1).max(128).optional(),
+  ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').max(256).optional(),
 });
 export type IntegrationConfig = z.infer<typeof integrationConfigSchema>;
 
