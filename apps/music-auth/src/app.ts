@@ -1,8 +1,9 @@
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
-import { createHttpApp, createRateLimiter, listSetting, type HealthCheck, type Logger } from '@music/platform';
+import { createHttpApp, createMetrics, createRateLimiter, listSetting, type HealthCheck, type Logger, type Metrics } from '@music/platform';
 import { UserRepository, type Models } from '@music/persistence';
 import type { AuthConfig } from './config';
+import { authApiDocument } from './auth.openapi';
 import { authRoutes, type EndpointLimits } from './auth.routes';
 import { SignInUseCase } from './sign-in.use-case';
 import { SignUpUseCase } from './sign-up.use-case';
@@ -14,6 +15,8 @@ export interface AuthDeps {
   /** Holds the rate-limit counters (a fail-fast client: the limiter fails open without Redis). */
   redis: Redis;
   healthChecks: HealthCheck[];
+  /** The process's registry (main.ts); a fresh one when omitted. Unused when METRICS_ENABLED is false. */
+  metrics?: Metrics;
 }
 
 /** The music-auth HTTP app, wired to its dependencies (tests build it the same way). */
@@ -53,6 +56,8 @@ export function createAuthApp(deps: AuthDeps): Express {
     bodyLimit: config.HTTP_BODY_LIMIT,
     healthChecks: deps.healthChecks,
     corsOrigins: listSetting(config.CORS_ORIGINS),
+    ...(config.METRICS_ENABLED ? { metrics: deps.metrics ?? createMetrics({ service: 'music-auth' }) } : {}),
+    apiDocs: authApiDocument({ metrics: config.METRICS_ENABLED }),
     routes: (app) => app.use(routes),
   });
 }

@@ -9,7 +9,7 @@ async function main(): Promise<void> {
   const runtime = await openRuntime('music-auth', config);
   const models = createModels(runtime.mongo);
   await ensureIndexes(models);
-  const app = createAuthApp({ config, logger: runtime.logger, models, redis: runtime.redis, healthChecks: runtime.healthChecks });
+  const app = createAuthApp({ config, logger: runtime.logger, models, redis: runtime.redis, healthChecks: runtime.healthChecks, metrics: runtime.metrics });
   await serveRuntime(runtime, app, config.PORT);
 }
 

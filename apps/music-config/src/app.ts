@@ -1,10 +1,11 @@
 import type { Queue } from 'bullmq';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
-import { createHttpApp, createJwtGuard, listSetting, type HealthCheck, type Logger } from '@music/platform';
+import { createHttpApp, createJwtGuard, createMetrics, listSetting, type HealthCheck, type Logger, type Metrics } from '@music/platform';
 import { OrganizationRepository, SyncRunRepository, type Models } from '@music/persistence';
 import type { OrgChangedJob, PollJob } from '@music/queue';
 import type { ConfigConfig } from './config';
+import { configApiDocument } from './config.openapi';
 import { CreateOrganizationUseCase } from './create-organization.use-case';
 import { DeleteOrganizationUseCase } from './delete-organization.use-case';
 import { GetOrganizationUseCase } from './get-organization.use-case';
@@ -23,6 +24,8 @@ export interface ConfigDeps {
   healthChecks: HealthCheck[];
   /** Producers only (the integration app consumes): org-changed events and manual polls. */
   queues: { orgEvents: Queue<OrgChangedJob>; polling: Queue<PollJob> };
+  /** The process's registry (main.ts); a fresh one when omitted. Unused when METRICS_ENABLED is false. */
+  metrics?: Metrics;
 }
 
 /** The music-config HTTP app, wired to its dependencies (tests build it the same way). */
@@ -47,6 +50,8 @@ export function createConfigApp(deps: ConfigDeps): Express {
     bodyLimit: config.HTTP_BODY_LIMIT,
     healthChecks: deps.healthChecks,
     corsOrigins: listSetting(config.CORS_ORIGINS),
+    ...(config.METRICS_ENABLED ? { metrics: deps.metrics ?? createMetrics({ service: 'music-config' }) } : {}),
+    apiDocs: configApiDocument({ metrics: config.METRICS_ENABLED }),
     routes: (app) => app.use('/organization', createJwtGuard({ secret: config.JWT_SECRET }), routes),
   });
 }

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   // Connection errors are already logged once by createRedis; an unheard 'error' would crash the process.
   for (const queue of Object.values(queues)) queue.on('error', () => undefined);
 
-  const app = createConfigApp({ config, logger: runtime.logger, models, redis: runtime.redis, healthChecks: runtime.healthChecks, queues });
+  const app = createConfigApp({ config, logger: runtime.logger, models, redis: runtime.redis, healthChecks: runtime.healthChecks, queues, metrics: runtime.metrics });
   await serveRuntime(runtime, app, config.PORT, [
     { name: 'queues', close: () => Promise.all(Object.values(queues).map((q) => q.close())) },
     { name: 'queue-redis', close: () => queueRedis.quit() },

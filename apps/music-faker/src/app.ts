@@ -26,9 +26,10 @@
  */
 import type { Server } from 'node:http';
 import type { Express } from 'express';
-import { closeServer, createHttpApp, createLogger, listen, type Logger } from '@music/platform';
+import { closeServer, createHttpApp, createLogger, createMetrics, listen, type Logger, type Metrics } from '@music/platform';
 import { loadFakerConfig, type FakerConfig } from './config';
 import { FakerState } from './faker-state';
+import { fakerApiDocument } from './faker.openapi';
 import { faultRoutes } from './faults.routes';
 import { musicRoutes } from './music.routes';
 import { syncRoutes } from './sync.routes';
@@ -53,6 +54,8 @@ export interface FakerDeps {
   logger: Logger;
   /** The in-memory state to serve; a new one seeded with `config.FAKER_SEED` when omitted. */
   state?: FakerState;
+  /** The process's registry (main.ts); a fresh one when omitted. Unused when METRICS_ENABLED is false. */
+  metrics?: Metrics;
 }
 
 const STATE_KEY = 'fakerState';
@@ -65,6 +68,8 @@ export function createFakerApp(deps: FakerDeps): Express {
   const app = createHttpApp({
     logger,
     bodyLimit: config.HTTP_BODY_LIMIT,
+    ...(config.METRICS_ENABLED ? { metrics: deps.metrics ?? createMetrics({ service: 'music-faker' }) } : {}),
+    apiDocs: fakerApiDocument({ metrics: config.METRICS_ENABLED }),
     routes: (router) => {
       musicRoutes(router, state, webhooks);
       syncRoutes(router, { state, webhookSecret: config.FAKER_WEBHOOK_SECRET });

@@ -7,7 +7,7 @@ import type { FakerState, FaultPlan } from './faker-state';
 // TEST-ONLY endpoints: they let a test make the fake third party slow or failing on purpose.
 // They exist because this app is a test double; a real service would never expose them.
 
-const faultsSchema = z
+export const faultsSchema = z
   .object({
     /** How many matching calls to affect; omitted = every call until DELETE /_faults. */
     failNext: z.number().int().min(1).max(1_000_000).optional(),

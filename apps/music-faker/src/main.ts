@@ -1,4 +1,4 @@
-import { closeServer, exitOnStartupError, handleShutdown, listen, loggerFor } from '@music/platform';
+import { closeServer, createMetrics, exitOnStartupError, handleShutdown, listen, loggerFor } from '@music/platform';
 import { loadFakerConfig } from './config';
 import { createFakerApp, FakerState } from './app';
 
@@ -6,7 +6,8 @@ async function main(): Promise<void> {
   const config = loadFakerConfig(process.env);
   const logger = loggerFor('music-faker', config);
   const state = new FakerState({ seed: config.FAKER_SEED });
-  const app = createFakerApp({ config, logger, state });
+  const metrics = config.METRICS_ENABLED ? createMetrics({ service: 'music-faker', processMetrics: true }) : undefined;
+  const app = createFakerApp({ config, logger, state, ...(metrics ? { metrics } : {}) });
   const server = await listen(app, config.PORT);
   logger.info('music-faker listening', {
     port: config.PORT,

@@ -7,10 +7,10 @@ import { faultGate } from './faults.routes';
 import { encodeCursor, parseMusicPage } from './pagination';
 import type { WebhookCaller } from './webhook-caller';
 
-const generateSchema = z.object({ count: z.number().int().min(1).max(100) });
+export const generateSchema = z.object({ count: z.number().int().min(1).max(100) });
 
 const webhookUrl = z.url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' }).max(2048);
-const webhookConfigSchema = z.object({
+export const webhookConfigSchema = z.object({
   create: z.array(webhookUrl).max(20).default([]),
   remove: z.array(webhookUrl).max(20).default([]),
 });

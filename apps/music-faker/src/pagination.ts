@@ -13,7 +13,7 @@ export const MAX_PAGE_LIMIT = 1000;
 
 const intParam = (min: number) => z.coerce.number().int().min(min);
 
-const querySchema = z.object({
+export const musicPageQuerySchema = z.object({
   page: intParam(1).optional(),
   offset: intParam(0).optional(),
   limit: intParam(1).max(MAX_PAGE_LIMIT).optional(),
@@ -37,7 +37,7 @@ const invalid = (path: string, message: string): AppError =>
 
 /** Reads `page`, `offset`, `limit` and `cursor` from a query string (repeated params are refused). */
 export function parseMusicPage(query: unknown): Result<MusicPage, AppError> {
-  const parsed = parseInput(querySchema, query, 'Query');
+  const parsed = parseInput(musicPageQuerySchema, query, 'Query');
   if (parsed.isErr()) return parsed as Result<never, AppError>;
   const { page, offset, limit, cursor } = parsed.unwrap();
   if (cursor !== undefined) {

@@ -13,7 +13,7 @@ import type { FakerItem } from './song';
 
 const MAX_ITEMS_PER_DELIVERY = 1000;
 const itemRef = z.looseObject({ id: z.string().min(1).max(256) });
-const oneOrMany = z.union([itemRef, z.array(itemRef).min(1).max(MAX_ITEMS_PER_DELIVERY)]);
+export const deliveryBodySchema = z.union([itemRef, z.array(itemRef).min(1).max(MAX_ITEMS_PER_DELIVERY)]);
 
 export interface SyncRoutesOptions {
   state: FakerState;
@@ -23,7 +23,7 @@ export interface SyncRoutesOptions {
 
 /** The delivery's items as sent (one or an array), own keys only. */
 function itemsOf(body: unknown): Result<FakerItem[], AppError> {
-  return parseInput(oneOrMany, body, 'Delivery').map(() => {
+  return parseInput(deliveryBodySchema, body, 'Delivery').map(() => {
     const raw = (Array.isArray(body) ? body : [body]) as Array<Record<string, unknown>>;
     // Copy from the parsed JSON, not from zod's output, keeping every field but `__proto__`.
     return raw.map((r) => Object.fromEntries(Object.entries(r).filter(([key]) => key !== '__proto__')) as FakerItem);

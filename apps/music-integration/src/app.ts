@@ -1,6 +1,8 @@
 import type { Express } from 'express';
-import { createHttpApp, createJwtGuard, type HealthCheck, type Logger } from '@music/platform';
+import { createHttpApp, createJwtGuard, createMetrics, type HealthCheck, type Logger, type Metrics } from '@music/platform';
+import { adminCredentials, adminDashboardRouter } from './admin-dashboard';
 import type { IntegrationConfig } from './config';
+import { integrationApiDocument } from './integration.openapi';
 import { inboundWebhookRoutes } from './inbound-webhook.routes';
 import { syncHistoryRoutes } from './sync-history.routes';
 import type { SyncEngine } from './sync-engine';
@@ -10,17 +12,23 @@ export interface IntegrationDeps {
   logger: Logger;
   engine: SyncEngine;
   healthChecks: HealthCheck[];
+  /** The registry the engine counts on too (main.ts); a fresh one when omitted. Unused when METRICS_ENABLED is false. */
+  metrics?: Metrics;
 }
 
 /** The music-integration HTTP app: inbound webhooks, sync runs, deliveries (tests build it the same way). */
 export function createIntegrationApp(deps: IntegrationDeps): Express {
   const { engine, config } = deps;
   const guard = createJwtGuard({ secret: config.JWT_SECRET });
+  const admin = adminCredentials(config, deps.logger);
   return createHttpApp({
     logger: deps.logger,
     bodyLimit: config.HTTP_BODY_LIMIT,
     healthChecks: deps.healthChecks,
+    ...(config.METRICS_ENABLED ? { metrics: deps.metrics ?? createMetrics({ service: 'music-integration' }) } : {}),
+    apiDocs: integrationApiDocument({ metrics: config.METRICS_ENABLED }),
     routes: (app) => {
+      if (admin) app.use(adminDashboardRouter(Object.values(engine.queues), admin));
       app.use(
         inboundWebhookRoutes({
           organizations: engine.organizations,

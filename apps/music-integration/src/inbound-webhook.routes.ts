@@ -6,9 +6,9 @@ import { z } from 'zod';
 import type { Organization, Webhook } from '@music/domain';
 import type { OrganizationRepository } from '@music/persistence';
 import { JOB_NAMES, jobIds, type InboundWebhookJob } from '@music/queue';
-import { AppError, parseInput, sendResult, webhookSigner, type Logger } from '@music/platform';
+import { addToContext, AppError, parseInput, sendResult, webhookSigner, type Logger } from '@music/platform';
 
-const querySchema = z.object({ orgId: z.string().trim().min(1, 'orgId is required').max(128) });
+export const inboundWebhookQuerySchema = z.object({ orgId: z.string().trim().min(1, 'orgId is required').max(128) });
 
 export interface InboundWebhookRouteDeps {
   organizations: OrganizationRepository;
@@ -37,13 +37,14 @@ export function inboundWebhookRoutes(deps: InboundWebhookRouteDeps): Router {
 }
 
 async function accept(req: Request, deps: InboundWebhookRouteDeps): Promise<Result<Accepted, AppError>> {
-  const query = parseInput(querySchema, req.query, 'Query');
+  const query = parseInput(inboundWebhookQuerySchema, req.query, 'Query');
   if (query.isErr()) return Result.err(query.unwrapErr());
   const method = req.method as InboundWebhookJob['method'];
   const org = await deps.organizations.findById(query.unwrap().orgId);
   const hooks = org ? inputWebhooks(org, method) : [];
   // An unknown organization and one without this input webhook look the same from outside.
   if (!org || hooks.length === 0) return Result.err(new AppError('NOT_FOUND', `No ${method} input webhook for this organization`));
+  addToContext({ orgId: org.id });
 
   const raw = req.rawBody;
   if (!raw || raw.length === 0 || req.body === undefined) {

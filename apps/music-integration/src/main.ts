@@ -12,8 +12,8 @@ async function main(): Promise<void> {
   await ensureIndexes(models);
   // BullMQ workers block on Redis and must wait for it through outages.
   const bullConnection = createRedis(config.REDIS_URL, 'worker', runtime.logger);
-  const integration = await startIntegration({ config, logger: runtime.logger, models, redis: bullConnection, bullConnection });
-  const app = createIntegrationApp({ config, logger: runtime.logger, engine: integration.engine, healthChecks: runtime.healthChecks });
+  const integration = await startIntegration({ config, logger: runtime.logger, models, redis: bullConnection, bullConnection, metrics: runtime.metrics });
+  const app = createIntegrationApp({ config, logger: runtime.logger, engine: integration.engine, healthChecks: runtime.healthChecks, metrics: runtime.metrics });
   await serveRuntime(runtime, app, config.PORT, [
     { name: 'workers and queues', close: () => integration.close() },
     { name: 'bullmq redis', close: () => bullConnection.quit() },

@@ -1,12 +1,13 @@
 import type { Express } from 'express';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createHttpApp, listSetting, RedisLocks, type HealthCheck, type Logger } from '@music/platform';
+import { createHttpApp, createMetrics, listSetting, RedisLocks, type HealthCheck, type Logger, type Metrics } from '@music/platform';
 import { InventoryRepository, OrganizationRepository, type Models } from '@music/persistence';
 import type { FanoutJob } from '@music/queue';
 import type { InventoryConfig } from './config';
 import { FanoutPublisher } from './fanout-publisher';
 import { inventoryRouter } from './inventory.routes';
+import { inventoryApiDocument } from './inventory.openapi';
 
 export interface InventoryDeps {
   config: InventoryConfig;
@@ -17,6 +18,8 @@ export interface InventoryDeps {
   /** The output queue (QUEUE_NAMES.output) on a fail-fast producer connection. */
   outputQueue: Queue<FanoutJob>;
   healthChecks: HealthCheck[];
+  /** The process's registry (main.ts); a fresh one when omitted. Unused when METRICS_ENABLED is false. */
+  metrics?: Metrics;
 }
 
 /** The music-inventory HTTP app, wired to its dependencies (tests build it the same way). */
@@ -33,6 +36,8 @@ export function createInventoryApp(deps: InventoryDeps): Express {
     bodyLimit: deps.config.HTTP_BODY_LIMIT,
     healthChecks: deps.healthChecks,
     corsOrigins: listSetting(deps.config.CORS_ORIGINS),
+    ...(deps.config.METRICS_ENABLED ? { metrics: deps.metrics ?? createMetrics({ service: 'music-inventory' }) } : {}),
+    apiDocs: inventoryApiDocument({ metrics: deps.config.METRICS_ENABLED }),
     routes: (app) => {
       app.use('/inventory', inventoryRouter({ organizations, items, publisher, jwtSecret: deps.config.JWT_SECRET }));
     },

@@ -8,13 +8,13 @@ import { UpdateItemUseCase } from './use-cases/update-item.use-case';
 import { DeleteItemUseCase } from './use-cases/delete-item.use-case';
 import { GetItemUseCase, ListItemsUseCase } from './use-cases/read-items.use-case';
 
-const ORGANIZATION_HEADER = 'x-organization-id';
+export const ORGANIZATION_HEADER = 'x-organization-id';
 
-const organizationHeaderSchema = z.object({
+export const organizationHeaderSchema = z.object({
   [ORGANIZATION_HEADER]: z.string({ error: (issue) => (issue.input === undefined ? 'Required' : undefined) }).min(1, 'Required').max(128),
 });
 
-const pageQuerySchema = z.object({
+export const pageQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   /** Opaque to clients: the id of the last item of the previous page. */
   cursor: z.string().min(1).max(128).optional(),

@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const outputQueue = openQueue<FanoutJob>(QUEUE_NAMES.output, { connection: queueRedis, prefix: config.QUEUE_PREFIX });
   outputQueue.on('error', (error: Error) => runtime.logger.warn('output queue error', { err: error.message }));
 
-  const app = createInventoryApp({ config, logger: runtime.logger, models, redis: runtime.redis, outputQueue, healthChecks: runtime.healthChecks });
+  const app = createInventoryApp({ config, logger: runtime.logger, models, redis: runtime.redis, outputQueue, healthChecks: runtime.healthChecks, metrics: runtime.metrics });
   await serveRuntime(runtime, app, config.PORT, [
     { name: 'output-queue', close: () => outputQueue.close() },
     { name: 'queue-redis', close: () => queueRedis.quit() },

@@ -1,6 +1,6 @@
 import { Result } from '@sapphire/result';
 import type { InventoryItem, Organization } from '@music/domain';
-import { notFound, type AppError } from '@music/platform';
+import { addToContext, notFound, type AppError } from '@music/platform';
 import type { InventoryRepository, OrganizationRepository } from '@music/persistence';
 
 /** What every inventory use-case works with. */
@@ -30,6 +30,7 @@ export async function findOwnedItem(
   if (organizationId !== undefined) {
     const organization = await deps.organizations.findOwned(userId, organizationId);
     if (!organization) return Result.err(notFound('Item'));
+    addToContext({ orgId: organization.id });
     const item = await deps.items.findInOrganizations([organization.id], itemId);
     return item ? Result.ok({ item, organization }) : Result.err(notFound('Item'));
   }
@@ -38,6 +39,8 @@ export async function findOwnedItem(
   if (!item) return Result.err(notFound('Item'));
   // Read after the item: its organization may have been deleted in between.
   const organization = await deps.organizations.findOwned(userId, item.organizationId);
+  // The request's log lines name the organization from here on.
+  if (organization) addToContext({ orgId: organization.id });
   return organization ? Result.ok({ item, organization }) : Result.err(notFound('Item'));
 }
 

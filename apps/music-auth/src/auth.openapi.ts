@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { BEARER_AUTH, createApiDocument, errorResponses, type OpenApiDocument } from '@music/platform';
+import { signInSchema, signUpSchema } from './auth.schemas';
+
+// Response shapes, for the document only (responses are not validated at run time; the API docs
+// test checks real responses against them).
+const userSchema = z.object({ id: z.string(), email: z.string(), createdAt: z.string().meta({ format: 'date-time' }) });
+const tokenSchema = z.object({ token: z.string(), expiresIn: z.number().int().meta({ description: 'Seconds' }), tokenType: z.literal('Bearer') });
+
+/** music-auth's OpenAPI 3.1 document, built from the zod schemas its routes validate with. */
+export function authApiDocument(options: { metrics: boolean }): OpenApiDocument {
+  return createApiDocument({
+    title: 'music-auth',
+    description: 'Users, sign-up and sign-in. The token from sign-in goes in `Authorization: Bearer <token>` on the other apps.',
+    metrics: options.metrics,
+    paths: {
+      '/auth/sign-up': {
+        post: {
+          tags: ['auth'],
+          summary: 'Create a user',
+          description: 'Rate limited per client IP and per email address.',
+          requestBody: { content: { 'application/json': { schema: signUpSchema, example: { email: 'user@test.com', password: '12345678' } } } },
+          responses: { '201': { description: 'Created', content: { 'application/json': { schema: userSchema } } }, ...errorResponses(400, 409, 429) },
+        },
+      },
+      '/auth/sign-in': {
+        post: {
+          tags: ['auth'],
+          summary: 'Sign in: an access token (JWT)',
+          requestBody: { content: { 'application/json': { schema: signInSchema, example: { email: 'user@test.com', password: '12345678' } } } },
+          responses: { '200': { description: 'Signed in', content: { 'application/json': { schema: tokenSchema } } }, ...errorResponses(400, 401, 429) },
+        },
+      },
+      '/auth/me': {
+        get: {
+          tags: ['auth'],
+          summary: 'The user the token belongs to',
+          security: BEARER_AUTH,
+          responses: { '200': { description: 'The caller', content: { 'application/json': { schema: z.object({ id: z.string(), email: z.string() }) } } }, ...errorResponses(401) },
+        },
+      },
+    },
+  });
+}

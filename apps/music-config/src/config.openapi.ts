@@ -1,0 +1,168 @@
+import { z } from 'zod';
+import { organizationInputSchema, pollingInputSchema, SYNC_MODES, transformsSchema, webhookInputSchema } from '@music/domain';
+import { BEARER_AUTH, createApiDocument, errorResponses, type OpenApiDocument } from '@music/platform';
+
+type JsonSchema = Record<string, unknown>;
+
+// zod shares the JSON object of a sub-schema used twice (webhook entries of POST and PATCH): widen each once.
+const widened = new WeakSet<object>();
+
+/**
+ * The request body the routes accept: `organizationInputSchema` (what they validate with), widened
+ * by what `prepareBody` does first: the brief's `webhook` alias of `webhooks`, read-only fields of
+ * a GET response ignored (so a GET can be PUT back), and `"secret": null` clearing a stored secret.
+ */
+function organizationBody(id: string, base: z.ZodType) {
+  return base.meta({
+    id,
+    override: ({ jsonSchema }) => {
+      const schema = jsonSchema as JsonSchema & { properties?: Record<string, JsonSchema> };
+      const properties = schema.properties;
+      if (!properties || widened.has(properties)) return;
+      widened.add(properties);
+      const webhooks = properties['webhooks'];
+      const webhookItem = webhooks?.['items'] as (JsonSchema & { properties?: Record<string, JsonSchema> }) | undefined;
+      if (webhookItem?.properties && !widened.has(webhookItem)) {
+        widened.add(webhookItem);
+        const secret = webhookItem.properties['secret'];
+        if (secret) webhookItem.properties['secret'] = { anyOf: [secret, { type: 'null' }], description: 'Standard Webhooks secret (`whsec_<base64>` or 16+ characters); null clears the stored one, omitted keeps it' };
+        for (const key of ['id', 'hasSecret', 'secretHint']) webhookItem.properties[key] = { readOnly: true, description: 'Read-only: accepted and ignored' };
+      }
+      if (webhooks) properties['webhook'] = { ...webhooks, description: 'The brief’s spelling of `webhooks` (accepted; `webhooks` wins when both are sent)' };
+      const pollingItem = properties['polling']?.['items'] as (JsonSchema & { properties?: Record<string, JsonSchema> }) | undefined;
+      if (pollingItem?.properties) pollingItem.properties['id'] = { readOnly: true, description: 'Read-only: accepted and ignored' };
+      for (const key of ['id', 'revision', 'createdAt', 'updatedAt']) properties[key] = { readOnly: true, description: 'Read-only: accepted and ignored' };
+    },
+  });
+}
+
+// `organizationInputSchema` is a preprocess (the alias) in front of the strict object; PATCH sends
+// any subset of that object's top-level keys, merged into the stored organization, then validated whole.
+const organizationObject = organizationInputSchema.out;
+const createBody = organizationBody('OrganizationInput', organizationInputSchema);
+const patchBody = organizationBody('OrganizationPatch', organizationObject.partial());
+
+const dateTime = z.string().meta({ format: 'date-time' });
+const organizationApi = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    synchronization: z.enum(SYNC_MODES),
+    webhooks: z.array(
+      z.object({
+        id: z.string(),
+        type: webhookInputSchema.shape.type,
+        url: z.string(),
+        method: webhookInputSchema.shape.method,
+        hasSecret: z.boolean(),
+        secretHint: z.string().nullable().meta({ description: 'The last characters of the secret; the secret itself is never returned' }),
+      }),
+    ),
+    polling: z.array(pollingInputSchema.extend({ id: z.string() })),
+    mappings: z.record(z.string(), z.record(z.string(), z.unknown())).meta({ description: 'As sent, with `required` stored as a boolean' }),
+    transforms: transformsSchema,
+    revision: z.number().int(),
+    createdAt: dateTime,
+    updatedAt: dateTime,
+  })
+  .meta({ id: 'Organization' });
+
+const idParams = z.object({ id: z.string().meta({ description: 'Organization id' }) });
+
+/** The brief's create-organization example, as the brief writes it (`webhook`, `"required": "true"`). */
+export const BRIEF_ORGANIZATION_EXAMPLE = {
+  synchronization: 'two-way',
+  webhook: [
+    { type: 'input', url: 'http://localhost:3000/sync?orgId=', method: 'DELETE' },
+    { type: 'output', url: 'http://localhost:3004/sync/create', method: 'POST' },
+  ],
+  polling: [{ endpoint: 'http://localhost:3004/music', interval: 1, type: 'minute' }],
+  mappings: {
+    externalId: { type: 'string', source: 'id', required: true },
+    name: { type: 'string', source: 'name', required: true },
+    artist: { type: 'string', source: 'artist', required: 'true' },
+    album: { type: 'string', source: 'album', required: 'true' },
+  },
+  transforms: [],
+};
+
+/** music-config's OpenAPI 3.1 document, built from the zod schemas its routes validate with. */
+export function configApiDocument(options: { metrics: boolean }): OpenApiDocument {
+  const org = { 'application/json': { schema: organizationApi } };
+  return createApiDocument({
+    title: 'music-config',
+    description:
+      'Organizations: sync mode, webhooks, polling entries, mappings and transforms. Every route needs the bearer token from music-auth and sees only the caller’s organizations (any other id answers 404).',
+    metrics: options.metrics,
+    paths: {
+      '/organization': {
+        post: {
+          tags: ['organizations'],
+          summary: 'Create an organization (registers its polling schedules)',
+          security: BEARER_AUTH,
+          requestBody: { content: { 'application/json': { schema: createBody, example: BRIEF_ORGANIZATION_EXAMPLE } } },
+          responses: { '201': { description: 'Created; `Location` names it', content: org }, ...errorResponses(400, 401) },
+        },
+        get: {
+          tags: ['organizations'],
+          summary: 'The caller’s organizations',
+          security: BEARER_AUTH,
+          responses: { '200': { description: 'Organizations', content: { 'application/json': { schema: z.object({ organizations: z.array(organizationApi) }) } } }, ...errorResponses(401) },
+        },
+      },
+      '/organization/{id}': {
+        get: {
+          tags: ['organizations'],
+          summary: 'One organization (webhook secrets are never returned)',
+          security: BEARER_AUTH,
+          requestParams: { path: idParams },
+          responses: { '200': { description: 'The organization', content: org }, ...errorResponses(401, 404) },
+        },
+        put: {
+          tags: ['organizations'],
+          summary: 'Replace an organization (a GET response can be sent back as is)',
+          security: BEARER_AUTH,
+          requestParams: { path: idParams },
+          requestBody: { content: { 'application/json': { schema: createBody } } },
+          responses: { '200': { description: 'Replaced', content: org }, ...errorResponses(400, 401, 404) },
+        },
+        patch: {
+          tags: ['organizations'],
+          summary: 'Replace some top-level fields; the result is validated as a whole',
+          security: BEARER_AUTH,
+          requestParams: { path: idParams },
+          requestBody: { content: { 'application/json': { schema: patchBody, example: { name: 'Renamed' } } } },
+          responses: { '200': { description: 'Updated', content: org }, ...errorResponses(400, 401, 404) },
+        },
+        delete: {
+          tags: ['organizations'],
+          summary: 'Delete an organization (its polling schedules are removed)',
+          security: BEARER_AUTH,
+          requestParams: { path: idParams },
+          responses: { '204': { description: 'Deleted' }, ...errorResponses(401, 404) },
+        },
+      },
+      '/organization/{id}/sync': {
+        post: {
+          tags: ['sync'],
+          summary: 'Poll now: one queued run per polling entry',
+          description:
+            'Answers at once with the queued runs. Watch one with `GET /organization/{id}/sync-runs/{runId}` on music-integration: its `status` goes queued -> running -> succeeded/partial/failed/attention/skipped, and its `counts` and `pages` move while it runs.',
+          security: BEARER_AUTH,
+          requestParams: { path: idParams },
+          responses: {
+            '202': {
+              description: 'Queued',
+              content: {
+                'application/json': {
+                  schema: z.object({ runs: z.array(z.object({ id: z.string(), pollingId: z.string(), endpoint: z.string(), status: z.literal('queued') })) }),
+                },
+              },
+            },
+            ...errorResponses(401, 404, 409, 503),
+          },
+        },
+      },
+    },
+  });
+}
