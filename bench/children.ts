@@ -1,0 +1,147 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ChildRole, FromChild, ToChild } from './protocol';
+
+const ROOT = path.resolve(__dirname, '..');
+
+/** Settings every child gets: where the store and Redis are, and this run's names. */
+export interface ChildSettings {
+  mongoUrl: string;
+  dbName: string;
+  redisUrl: string;
+  prefix: string;
+  jwtSecret: string;
+  /** Extra app settings (e.g. OUTPUT_CONCURRENCY). */
+  appEnv?: Record<string, string>;
+  extraEnv?: Record<string, string>;
+  /** Write a V8 CPU profile of the child into this directory. */
+  cpuProfDir?: string;
+}
+
+/** A child process of the benchmark, spoken to over IPC. */
+export class Child {
+  private readonly inbox: FromChild[] = [];
+  private readonly waiting: Array<{ type: FromChild['type']; resolve: (m: FromChild) => void; reject: (e: Error) => void }> = [];
+  private exited: Error | null = null;
+  readonly output: string[] = [];
+
+  private constructor(
+    readonly role: ChildRole,
+    readonly process: ChildProcess,
+  ) {
+    process.on('message', (m: FromChild) => this.deliver(m));
+    process.on('exit', (code, signal) => {
+      this.exited = new Error(`${role} child exited (${code ?? signal}); last output:\n${this.output.slice(-20).join('')}`);
+      for (const w of this.waiting.splice(0)) w.reject(this.exited);
+    });
+  }
+
+  get pid(): number {
+    return this.process.pid ?? -1;
+  }
+
+  static async start(role: ChildRole, settings: ChildSettings, timeoutMs = 60_000): Promise<{ child: Child; ready: Extract<FromChild, { type: 'ready' }> }> {
+    const args = ['--enable-source-maps', '--import', 'tsx'];
+    if (settings.cpuProfDir) args.push('--cpu-prof', `--cpu-prof-dir=${settings.cpuProfDir}`, `--cpu-prof-name=${role}-${Date.now()}.cpuprofile`);
+    const proc = spawn(process.execPath, [...args, path.join(__dirname, 'worker-process.ts'), role], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        BENCH_MONGO_URL: settings.mongoUrl,
+        BENCH_DB: settings.dbName,
+        BENCH_REDIS_URL: settings.redisUrl,
+        BENCH_PREFIX: settings.prefix,
+        BENCH_JWT_SECRET: settings.jwtSecret,
+        BENCH_APP_ENV: JSON.stringify(settings.appEnv ?? {}),
+        ...settings.extraEnv,
+      },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    const child = new Child(role, proc);
+    const keep = (chunk: Buffer): void => {
+      const text = chunk.toString('utf8');
+      if (process.env['BENCH_LOG']) process.stderr.write(`[${role}] ${text}`);
+      // The apps log a line per delivery at info: keep a short tail only.
+      child.output.push(text.length > 2000 ? text.slice(-2000) : text);
+      if (child.output.length > 50) child.output.splice(0, child.output.length - 50);
+    };
+    proc.stdout?.on('data', keep);
+    proc.stderr?.on('data', keep);
+    const ready = (await child.next('ready', timeoutMs)) as Extract<FromChild, { type: 'ready' }>;
+    return { child, ready };
+  }
+
+  private deliver(message: FromChild): void {
+    if (message.type === 'error') {
+      const error = new Error(`${this.role} child failed: ${message.message}`);
+      for (const w of this.waiting.splice(0)) w.reject(error);
+      return;
+    }
+    const index = this.waiting.findIndex((w) => w.type === message.type);
+    if (index >= 0) {
+      const [w] = this.waiting.splice(index, 1);
+      w?.resolve(message);
+    } else {
+      this.inbox.push(message);
+    }
+  }
+
+  /** The next message of this type (one already received, or the coming one). */
+  next<T extends FromChild['type']>(type: T, timeoutMs: number): Promise<Extract<FromChild, { type: T }>> {
+    const index = this.inbox.findIndex((m) => m.type === type);
+    if (index >= 0) return Promise.resolve(this.inbox.splice(index, 1)[0] as Extract<FromChild, { type: T }>);
+    if (this.exited) return Promise.reject(this.exited);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const i = this.waiting.findIndex((w) => w.resolve === done);
+        if (i >= 0) this.waiting.splice(i, 1);
+        reject(new Error(`${this.role} child: no "${type}" within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const done = (m: FromChild): void => {
+        clearTimeout(timer);
+        resolve(m as Extract<FromChild, { type: T }>);
+      };
+      this.waiting.push({
+        type,
+        resolve: done,
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+    });
+  }
+
+  send(message: ToChild): void {
+    this.process.send(message);
+  }
+
+  /** Asks the child to close its workers and connections and exit; kills it if it does not. */
+  async stop(timeoutMs = 30_000): Promise<Extract<FromChild, { type: 'stopped' }> | null> {
+    if (this.exited) return null;
+    const exited = new Promise<void>((resolve) => this.process.once('exit', () => resolve()));
+    let stopped: Extract<FromChild, { type: 'stopped' }> | null = null;
+    try {
+      this.send({ type: 'stop' });
+      stopped = await this.next('stopped', timeoutMs);
+    } catch {
+      this.process.kill('SIGKILL');
+    }
+    const timer = setTimeout(() => this.process.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+    return stopped;
+  }
+}
+
+/** Resident set size now and at its peak (VmHWM), in MB, from /proc (Linux). */
+export function rssOf(pid: number): { rssMb: number; peakMb: number } | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,103 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { organizationInputSchema, type Organization } from '@music/domain';
+import { OrganizationRepository } from '@music/persistence';
+import type { ChildSettings } from './children';
+import type { FakeThirdParty } from './fake-third-party';
+import type { BenchOptions } from './options';
+import { BENCH_MAPPINGS, BENCH_TRANSFORMS } from './records';
+import { openBenchStore, type BenchStore } from './store';
+
+/** What every part shares: where the store and Redis are, the third party, the options. */
+export interface BenchContext {
+  options: BenchOptions;
+  mongoUrl: string;
+  redisUrl: string;
+  /** Short id of this invocation; every database and queue prefix starts with `bench_<runId>`. */
+  runId: string;
+  thirdParty: FakeThirdParty;
+  jwtSecret: string;
+  cpuProfDir: string | undefined;
+  log: (message: string) => void;
+}
+
+/** One part's own database and queue prefix, dropped and cleared by `close`. */
+export interface Scope {
+  dbName: string;
+  prefix: string;
+  store: BenchStore;
+  redis: Redis;
+  organizations: OrganizationRepository;
+  childSettings: (extra?: Partial<ChildSettings>) => ChildSettings;
+  close: () => Promise<void>;
+}
+
+export function newRunId(): string {
+  return `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+}
+
+/** Deletes every key under a BullMQ prefix. */
+async function clearPrefix(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}
+
+export async function openScope(ctx: BenchContext, part: string): Promise<Scope> {
+  const name = `bench_${ctx.runId}_${part}`;
+  const store = await openBenchStore(ctx.mongoUrl, name);
+  const redis = new Redis(ctx.redisUrl, { maxRetriesPerRequest: null });
+  return {
+    dbName: name,
+    prefix: name,
+    store,
+    redis,
+    organizations: new OrganizationRepository(store.models),
+    childSettings: (extra = {}) => ({
+      mongoUrl: ctx.mongoUrl,
+      dbName: name,
+      redisUrl: ctx.redisUrl,
+      prefix: name,
+      jwtSecret: ctx.jwtSecret,
+      ...(ctx.cpuProfDir ? { cpuProfDir: ctx.cpuProfDir } : {}),
+      ...extra,
+    }),
+    close: async () => {
+      await clearPrefix(redis, name).catch(() => undefined);
+      redis.disconnect();
+      await store.drop();
+      await store.close();
+    },
+  };
+}
+
+/** An organization with the benchmark mappings, polling a data set or delivering to a receiver. */
+export async function benchOrganization(
+  scope: Scope,
+  ownerId: string,
+  opts: { pollEndpoint?: string; pageSize?: number; deliverTo?: string; secret?: string },
+): Promise<Organization> {
+  const input = organizationInputSchema.parse({
+    name: 'Benchmark org',
+    synchronization: opts.deliverTo ? 'two-way' : 'one-way',
+    webhooks: opts.deliverTo ? [{ type: 'output', url: opts.deliverTo, method: 'POST', ...(opts.secret ? { secret: opts.secret } : {}) }] : [],
+    polling: opts.pollEndpoint
+      ? [{ endpoint: opts.pollEndpoint, interval: 1, type: 'day', pagination: { type: 'page', limit: opts.pageSize ?? 1000, maxPages: 100_000 } }]
+      : [],
+    mappings: BENCH_MAPPINGS,
+    transforms: BENCH_TRANSFORMS,
+  });
+  return scope.organizations.create(ownerId, input);
+}
+
+/** The p-th percentile (0..100) of sorted values, nearest rank. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] as number;
+}
+
+export const round = (n: number, digits = 1): number => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : n);

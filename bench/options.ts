@@ -1,0 +1,77 @@
+// Command line of `npm run bench`: sizes for the full and the quick run, and which parts to run.
+
+export const PARTS = ['ingest', 'delivery', 'latency', 'memory', 'scaleOut'] as const;
+export type PartName = (typeof PARTS)[number];
+
+export interface BenchOptions {
+  mode: 'full' | 'quick';
+  parts: PartName[];
+  /** Records of the ingest poll (and its unchanged re-poll). */
+  ingestRecords: number;
+  /** Records per page the third party serves (the polling entry's limit). */
+  pageSize: number;
+  /** Local changes delivered by the delivery and scale-out parts. */
+  deliveries: number;
+  /** Steady rate (changes/s) and duration (s) of the latency part. */
+  latencyRate: number;
+  latencySeconds: number;
+  /** Records of the memory part's poll. */
+  memoryRecords: number;
+  /** OUTPUT_CONCURRENCY of the integration workers, and of the raw BullMQ worker. */
+  outputConcurrency: number;
+  /** Where the figures go. */
+  out: string;
+  /** Write V8 CPU profiles of the child processes to bench/profiles/. */
+  cpuProf: boolean;
+}
+
+const FULL = { ingestRecords: 100_000, pageSize: 1000, deliveries: 10_000, latencyRate: 200, latencySeconds: 30, memoryRecords: 1_000_000 };
+const QUICK = { ingestRecords: 10_000, pageSize: 1000, deliveries: 1000, latencyRate: 200, latencySeconds: 5, memoryRecords: 20_000 };
+
+const USAGE = `usage: npm run bench -- [--quick] [--only ${PARTS.join(',')}|repoll] [--records N] [--page-size N]
+       [--deliveries N] [--latency-rate N] [--latency-seconds N] [--memory-records N] [--concurrency N]
+       [--out FILE] [--cpu-prof]`;
+
+/** Parses the arguments after `npm run bench --`; throws with the usage on a mistake. */
+export function parseOptions(argv: string[]): BenchOptions {
+  const quick = argv.includes('--quick');
+  const sizes = quick ? QUICK : FULL;
+  const options: BenchOptions = { mode: quick ? 'quick' : 'full', parts: [...PARTS], ...sizes, outputConcurrency: 16, out: 'bench/results.json', cpuProf: false };
+  const numbers: Record<string, keyof BenchOptions> = {
+    '--records': 'ingestRecords',
+    '--page-size': 'pageSize',
+    '--deliveries': 'deliveries',
+    '--latency-rate': 'latencyRate',
+    '--latency-seconds': 'latencySeconds',
+    '--memory-records': 'memoryRecords',
+    '--concurrency': 'outputConcurrency',
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const [flag, inline] = arg.includes('=') ? (arg.split('=', 2) as [string, string]) : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
+      return v;
+    };
+    if (flag === '--quick') continue;
+    if (flag === '--cpu-prof') options.cpuProf = true;
+    else if (flag === '--out') options.out = value();
+    else if (flag === '--only') {
+      const parts = value()
+        .split(',')
+        .map((p) => (p === 'repoll' ? 'ingest' : p === 'scale-out' || p === 'scaleout' ? 'scaleOut' : p));
+      for (const p of parts) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown part "${p}"\n${USAGE}`);
+      options.parts = [...new Set(parts)] as PartName[];
+    } else if (flag !== undefined && numbers[flag]) {
+      const n = Number(value());
+      if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer\n${USAGE}`);
+      (options as unknown as Record<string, number>)[numbers[flag] as string] = n;
+    } else if (flag === '--help' || flag === '-h') {
+      throw new Error(USAGE);
+    } else {
+      throw new Error(`unknown argument "${arg}"\n${USAGE}`);
+    }
+  }
+  return options;
+}

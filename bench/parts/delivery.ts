@@ -1,0 +1,159 @@
+import { Queue } from 'bullmq';
+import { compileMapping } from '@music/mapping';
+import { InventoryRepository } from '@music/persistence';
+import { createLogger, RedisLocks } from '@music/platform';
+import { DEFAULT_JOB_OPTIONS, openQueue, QUEUE_NAMES, type FanoutJob } from '@music/queue';
+import { FanoutPublisher } from '../../apps/music-inventory/src/fanout-publisher';
+import { Child } from '../children';
+import { benchOrganization, openScope, round, type BenchContext } from '../context';
+import { nowMs } from '../fake-third-party';
+import { BENCH_MAPPINGS, BENCH_TRANSFORMS, localItemData } from '../records';
+import { RAW_DELIVER_QUEUE } from '../protocol';
+import { pollBreakdown } from './ingest';
+
+const SECRET = 'whsec_YmVuY2htYXJrLXNlY3JldC1rZXktMzItYnl0ZXMhIQ==';
+
+/** Runs `count` async tasks, `concurrency` at a time. */
+async function pool(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
+}
+
+export interface EngineDelivery {
+  perSec: number;
+  seconds: number;
+  localWritesPerSec: number;
+  duplicates: number;
+  details: Record<string, unknown>;
+}
+
+/** How long to wait for a backlog of `m` deliveries at a pessimistic rate before calling it stuck. */
+const drainTimeoutMs = (m: number): number => 120_000 + m * 200;
+
+/**
+ * M local changes through the real path: InventoryRepository.createLocal with the outbox (two-way)
+ * and the fanout enqueue, exactly as the inventory API does, with the output queue paused; then
+ * `workers` integration worker processes drain it (fanout, then deliver) into the receiver. The
+ * clock runs from the queue's resume to the M-th delivery received.
+ */
+export async function measureEngineDelivery(ctx: BenchContext, workers: number, m: number, part: string): Promise<EngineDelivery> {
+  const scope = await openScope(ctx, part);
+  const tag = `${part}-${ctx.runId}`;
+  const children: Child[] = [];
+  const queue = openQueue<FanoutJob>(QUEUE_NAMES.output, { connection: scope.redis, prefix: scope.prefix });
+  try {
+    const org = await benchOrganization(scope, 'bench-owner', { deliverTo: ctx.thirdParty.deliveryUrl(tag), secret: SECRET });
+    await queue.pause();
+    const inventory = new InventoryRepository(scope.store.models, new RedisLocks(scope.redis, { prefix: scope.prefix }));
+    const publisher = new FanoutPublisher(queue, createLogger({ service: 'bench', level: 'warn', format: 'json' }));
+    ctx.log(`${part}: ${m} local creates with their fanout jobs (queue paused)`);
+    const writesStarted = performance.now();
+    await pool(m, 16, async (i) => {
+      const outcome = await inventory.createLocal(org.id, { externalId: `local-${i}`, data: localItemData(i) }, { outbox: true });
+      if (outcome.kind !== 'created') throw new Error(`createLocal: ${outcome.kind}`);
+      if (!(await publisher.publish(outcome.item))) throw new Error('fanout enqueue failed');
+    });
+    const localWritesPerSec = m / ((performance.now() - writesStarted) / 1000);
+
+    const started = await Promise.all(
+      Array.from({ length: workers }, () => Child.start('engine', scope.childSettings({ appEnv: { OUTPUT_CONCURRENCY: String(ctx.options.outputConcurrency) } }))),
+    );
+    children.push(...started.map((s) => s.child));
+    for (const c of children) c.send({ type: 'profile-reset' });
+    await Promise.all(children.map((c) => c.next('profile', 10_000)));
+
+    ctx.log(`${part}: draining with ${workers} integration worker process(es), OUTPUT_CONCURRENCY ${ctx.options.outputConcurrency}`);
+    const t0 = nowMs();
+    await queue.resume();
+    const last = await ctx.thirdParty.waitFor(tag, m, drainTimeoutMs(m));
+    const seconds = (last - t0) / 1000;
+    const profiles = [];
+    for (const c of children.splice(0)) {
+      const stopped = await c.stop();
+      if (stopped) profiles.push(pollBreakdown(stopped.profile));
+    }
+    const delivered = await scope.store.models.deliveries.countDocuments({ organizationId: org.id, status: 'succeeded' });
+    const received = ctx.thirdParty.received(tag);
+    ctx.thirdParty.forget(tag);
+    ctx.log(`${part}: ${round(m / seconds, 0)} deliveries/s (${round(seconds, 1)} s)`);
+    return {
+      perSec: round(m / seconds, 1),
+      seconds: round(seconds, 2),
+      localWritesPerSec: round(localWritesPerSec, 0),
+      duplicates: received.duplicates,
+      details: { workers, deliveriesSucceeded: delivered, received, localWritesPerSec: round(localWritesPerSec, 0), processes: profiles },
+    };
+  } finally {
+    for (const c of children) await c.stop().catch(() => undefined);
+    await queue.close();
+    await scope.close();
+  }
+}
+
+/** The raw limit: a bare BullMQ worker, same concurrency, POSTing the same bodies (signed alike). */
+export async function measureRawDelivery(ctx: BenchContext, m: number): Promise<{ perSec: number; seconds: number }> {
+  const scope = await openScope(ctx, 'deliveryraw');
+  const tag = `raw-${ctx.runId}`;
+  const queue = new Queue(RAW_DELIVER_QUEUE, { connection: scope.redis, prefix: scope.prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+  let child: Child | undefined;
+  try {
+    const mapping = compileMapping(BENCH_MAPPINGS as never, BENCH_TRANSFORMS as never);
+    await queue.pause();
+    const url = ctx.thirdParty.deliveryUrl(tag);
+    for (let from = 0; from < m; from += 1000) {
+      const jobs = [];
+      for (let i = from; i < Math.min(m, from + 1000); i++) {
+        const body = JSON.stringify(mapping.toRecord({ externalId: `local-${i}`, data: localItemData(i) }));
+        jobs.push({ name: 'deliver', data: { url, id: `raw-${i}`, body, secret: SECRET } });
+      }
+      await queue.addBulk(jobs);
+    }
+    ({ child } = await Child.start('raw-deliver', scope.childSettings({ extraEnv: { BENCH_CONCURRENCY: String(ctx.options.outputConcurrency) } })));
+    ctx.log(`delivery: raw limit, a bare BullMQ worker (concurrency ${ctx.options.outputConcurrency}) posting ${m} bodies`);
+    const t0 = nowMs();
+    await queue.resume();
+    const last = await ctx.thirdParty.waitFor(tag, m, drainTimeoutMs(m));
+    const seconds = (last - t0) / 1000;
+    ctx.thirdParty.forget(tag);
+    ctx.log(`delivery: raw ${round(m / seconds, 0)} deliveries/s`);
+    return { perSec: round(m / seconds, 1), seconds: round(seconds, 2) };
+  } finally {
+    await child?.stop().catch(() => undefined);
+    await queue.close();
+    await scope.close();
+  }
+}
+
+/** Part 3: deliveries/s through one integration worker process against the raw limit. */
+export async function runDelivery(ctx: BenchContext): Promise<{ delivery: Record<string, number>; details: Record<string, unknown> }> {
+  const m = ctx.options.deliveries;
+  const raw = await measureRawDelivery(ctx, m);
+  const engine = await measureEngineDelivery(ctx, 1, m, 'delivery');
+  return {
+    delivery: {
+      perSec: engine.perSec,
+      rawPerSec: raw.perSec,
+      ratio: round(engine.perSec / raw.perSec, 3),
+      deliveries: m,
+      seconds: engine.seconds,
+      rawSeconds: raw.seconds,
+      duplicates: engine.duplicates,
+    },
+    details: engine.details,
+  };
+}
+
+/** Part 6: the delivery figure with two integration worker processes against one. */
+export async function runScaleOut(ctx: BenchContext): Promise<{ scaleOut: Record<string, number>; details: Record<string, unknown> }> {
+  const m = ctx.options.deliveries;
+  const one = await measureEngineDelivery(ctx, 1, m, 'scaleone');
+  const two = await measureEngineDelivery(ctx, 2, m, 'scaletwo');
+  return {
+    scaleOut: { ratio: round(two.perSec / one.perSec, 3), onePerSec: one.perSec, twoPerSec: two.perSec, deliveries: m },
+    details: { one: one.details, two: two.details },
+  };
+}

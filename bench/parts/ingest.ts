@@ -1,0 +1,121 @@
+import { contentHash, inventoryItemId } from '@music/domain';
+import { compileMapping } from '@music/mapping';
+import { Child } from '../children';
+import { benchOrganization, openScope, round, type BenchContext } from '../context';
+import type { ProcessProfile } from '../protocol';
+import { BENCH_MAPPINGS, BENCH_TRANSFORMS, recordsPage } from '../records';
+import { writesIn } from '../store';
+
+export interface IngestResult {
+  ingest: { recordsPerSec: number; rawRecordsPerSec: number; ratio: number; records: number; seconds: number; rawSeconds: number };
+  repoll: { speedup: number; writes: number; seconds: number; recordsPerSec: number };
+  details: Record<string, unknown>;
+}
+
+/** Where a poll's time went, from the child's own measurements (store commands, HTTP, CPU). */
+export function pollBreakdown(profile: ProcessProfile): Record<string, unknown> {
+  const commands = Object.fromEntries(
+    Object.entries(profile.commands)
+      .sort((a, b) => b[1].ms - a[1].ms)
+      .map(([key, v]) => [key, { count: v.count, statements: v.statements, ms: Math.round(v.ms) }]),
+  );
+  const storeMs = Object.values(profile.commands).reduce((sum, v) => sum + v.ms, 0);
+  return {
+    wallMs: Math.round(profile.wallMs),
+    httpMs: Math.round(profile.http.ms),
+    httpRequests: profile.http.count,
+    httpMb: round(profile.http.bytes / 1e6, 1),
+    storeMs: Math.round(storeMs),
+    processCpuMs: Math.round(profile.cpuMs),
+    eventLoopUtilization: round(profile.eventLoopUtilization, 2),
+    commands,
+  };
+}
+
+/** CPU per record of the pure steps of a poll, measured here on the same records (µs/record). */
+export function cpuPerRecord(records: number, pageSize: number): Record<string, number> {
+  const mapping = compileMapping(BENCH_MAPPINGS as never, BENCH_TRANSFORMS as never);
+  const pages = Math.max(1, Math.floor(Math.min(records, 20_000) / pageSize));
+  const texts = Array.from({ length: pages }, (_, p) => JSON.stringify(recordsPage(pages * pageSize, p + 1, pageSize)));
+  const n = pages * pageSize;
+  let t = performance.now();
+  const parsed = texts.map((text) => JSON.parse(text) as unknown[]);
+  const parseUs = ((performance.now() - t) * 1000) / n;
+  t = performance.now();
+  const mapped = parsed.flat().map((r) => mapping.toItem(r));
+  const mapUs = ((performance.now() - t) * 1000) / n;
+  t = performance.now();
+  for (const m of mapped) if (m.ok) contentHash(m.externalId, m.data);
+  const hashUs = ((performance.now() - t) * 1000) / n;
+  t = performance.now();
+  for (const m of mapped) if (m.ok) inventoryItemId('org', m.externalId);
+  const idUs = ((performance.now() - t) * 1000) / n;
+  return { parseUs: round(parseUs, 2), mapUs: round(mapUs, 2), hashUs: round(hashUs, 2), itemIdUs: round(idUs, 2), records: n };
+}
+
+/**
+ * Part 1 and 2: a poll of N records through the engine (PollRun in an integration worker process),
+ * the raw limit (the same documents written with the driver's bulkWrite, same batch size, into an
+ * identical empty collection), then the unchanged re-poll with its writes counted.
+ */
+export async function runIngest(ctx: BenchContext): Promise<IngestResult> {
+  const { ingestRecords: n, pageSize } = ctx.options;
+  const scope = await openScope(ctx, 'ingest');
+  const rawScope = await openScope(ctx, 'ingestraw');
+  const children: Child[] = [];
+  try {
+    const org = await benchOrganization(scope, 'bench-owner', { pollEndpoint: ctx.thirdParty.endpoint(n), pageSize });
+    const pollingId = org.polling[0]?.id as string;
+
+    ctx.log(`ingest: poll of ${n} records (pages of ${pageSize}) through the engine`);
+    const { child: poller } = await Child.start('poll', scope.childSettings());
+    children.push(poller);
+    const servedBefore = ctx.thirdParty.pageMs;
+    poller.send({ type: 'poll', organizationId: org.id, pollingId });
+    const first = await poller.next('polled', 4 * 3600_000);
+    const serveMs = ctx.thirdParty.pageMs - servedBefore;
+    if (first.counts.created !== n) throw new Error(`the ingest poll created ${first.counts.created} of ${n} items (${first.status})`);
+    const seconds = first.profile.wallMs / 1000;
+    ctx.log(`ingest: ${round(n / seconds, 0)} records/s (${round(seconds, 1)} s)`);
+
+    ctx.log('ingest: raw limit (driver bulkWrite of the same documents)');
+    const { child: raw } = await Child.start('raw-ingest', rawScope.childSettings());
+    children.push(raw);
+    raw.send({ type: 'raw-ingest', organizationId: org.id, total: n, batch: pageSize });
+    const rawDone = await raw.next('raw-ingested', 4 * 3600_000);
+    await raw.stop();
+    const rawSeconds = rawDone.writeMs / 1000;
+    ctx.log(`ingest: raw ${round(n / rawSeconds, 0)} records/s (${round(rawSeconds, 1)} s of bulkWrite)`);
+
+    ctx.log('repoll: the same records again (nothing changed)');
+    poller.send({ type: 'poll', organizationId: org.id, pollingId });
+    const second = await poller.next('polled', 4 * 3600_000);
+    await poller.stop();
+    if (second.counts.unchanged !== n) throw new Error(`the re-poll found ${second.counts.unchanged} of ${n} items unchanged (${second.status})`);
+    const repollSeconds = second.profile.wallMs / 1000;
+    const writes = writesIn(second.profile.commands, 'inventory_items');
+    ctx.log(`repoll: ${round(repollSeconds, 1)} s, ${writes} writes to inventory_items`);
+
+    return {
+      ingest: {
+        recordsPerSec: round(n / seconds, 0),
+        rawRecordsPerSec: round(n / rawSeconds, 0),
+        ratio: round(rawSeconds / seconds, 3),
+        records: n,
+        seconds: round(seconds, 2),
+        rawSeconds: round(rawSeconds, 2),
+      },
+      repoll: { speedup: round(seconds / repollSeconds, 2), writes, seconds: round(repollSeconds, 2), recordsPerSec: round(n / repollSeconds, 0) },
+      details: {
+        ingestPoll: { status: first.status, counts: first.counts, thirdPartyServeMs: Math.round(serveMs), ...pollBreakdown(first.profile) },
+        repollPoll: { status: second.status, counts: second.counts, otherWrites: writesIn(second.profile.commands, 'sync_runs'), ...pollBreakdown(second.profile) },
+        raw: { writeMs: Math.round(rawDone.writeMs), wallMs: Math.round(rawDone.wallMs), documents: rawDone.documents },
+        cpuPerRecord: cpuPerRecord(n, pageSize),
+      },
+    };
+  } finally {
+    for (const c of children) await c.stop().catch(() => undefined);
+    await scope.close();
+    await rawScope.close();
+  }
+}

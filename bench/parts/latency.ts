@@ -1,0 +1,130 @@
+import { Agent, request } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { signAccessToken } from '@music/platform';
+import { Child } from '../children';
+import { benchOrganization, openScope, percentile, round, type BenchContext } from '../context';
+import { nowMs } from '../fake-third-party';
+import { localItemData } from '../records';
+import { pollBreakdown } from './ingest';
+
+const SECRET = 'whsec_YmVuY2htYXJrLXNlY3JldC1rZXktMzItYnl0ZXMhIQ==';
+
+function post(agent: Agent, url: string, headers: Record<string, string>, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+/**
+ * Part 4: the inventory API (its own process) takes `rate` creates/s for `seconds` s, open loop
+ * (each request leaves on schedule whatever the previous ones do); one integration worker process
+ * delivers them. Latency: from the API's 201 reaching the client to the receiver getting the
+ * delivery, per item.
+ */
+export async function runLatency(ctx: BenchContext): Promise<{ latency: Record<string, number>; details: Record<string, unknown> }> {
+  const { latencyRate: rate, latencySeconds: seconds } = ctx.options;
+  const scope = await openScope(ctx, 'latency');
+  const tag = `latency-${ctx.runId}`;
+  const children: Child[] = [];
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  try {
+    const userId = 'bench-user';
+    await scope.store.models.users.create({ _id: userId, email: 'bench@bench.invalid', passwordHash: 'unused', createdAt: new Date() });
+    const token = signAccessToken({ id: userId, email: 'bench@bench.invalid' }, { secret: ctx.jwtSecret, expiresInSeconds: 3600 }).token;
+    const org = await benchOrganization(scope, userId, { deliverTo: ctx.thirdParty.deliveryUrl(tag), secret: SECRET });
+
+    const [inventory, engine] = await Promise.all([Child.start('inventory', scope.childSettings()), Child.start('engine', scope.childSettings({ appEnv: { OUTPUT_CONCURRENCY: String(ctx.options.outputConcurrency) } }))]);
+    children.push(inventory.child, engine.child);
+    const url = `http://127.0.0.1:${inventory.ready.port}/inventory`;
+    const headers = { authorization: `Bearer ${token}`, 'x-organization-id': org.id };
+
+    const created = new Map<string, number>();
+    const apiMs: number[] = [];
+    let failures = 0;
+    const fire = async (externalId: string, i: number): Promise<void> => {
+      const sent = nowMs();
+      try {
+        const status = await post(agent, url, headers, JSON.stringify({ externalId, ...localItemData(i) }));
+        const at = nowMs();
+        if (status === 201) {
+          created.set(externalId, at);
+          apiMs.push(at - sent);
+        } else failures++;
+      } catch {
+        failures++;
+      }
+    };
+
+    // Warm-up (not measured): connections, JIT, the first documents of each collection.
+    ctx.log('latency: warm-up');
+    for (let i = 0; i < 50; i++) await fire(`warm-${i}`, i);
+    await ctx.thirdParty.waitFor(tag, 50, 60_000);
+    created.clear();
+    apiMs.length = 0;
+
+    const total = rate * seconds;
+    ctx.log(`latency: ${rate} creates/s for ${seconds} s through the inventory API`);
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
+    const inflight: Array<Promise<void>> = [];
+    const t0 = nowMs();
+    for (let i = 0; i < total; i++) {
+      await sleep(t0 + (i * 1000) / rate - nowMs());
+      inflight.push(fire(`lat-${i}`, i));
+    }
+    const sendSeconds = (nowMs() - t0) / 1000;
+    await Promise.all(inflight);
+    loop.disable();
+    const expected = 50 + created.size;
+    let lost = 0;
+    try {
+      await ctx.thirdParty.waitFor(tag, expected, 60_000 + total * 50);
+    } catch {
+      lost = expected - ctx.thirdParty.received(tag).distinct;
+    }
+    const profile = await engine.child.stop();
+    children.splice(children.indexOf(engine.child), 1);
+
+    const arrivals = ctx.thirdParty.arrivalTimes(tag);
+    const latencies: number[] = [];
+    for (const [externalId, at201] of created) {
+      const arrived = arrivals.get(externalId);
+      if (arrived !== undefined) latencies.push(arrived - at201);
+    }
+    latencies.sort((a, b) => a - b);
+    apiMs.sort((a, b) => a - b);
+    ctx.thirdParty.forget(tag);
+    const result = {
+      p50Ms: round(percentile(latencies, 50), 1),
+      p95Ms: round(percentile(latencies, 95), 1),
+      p99Ms: round(percentile(latencies, 99), 1),
+      maxMs: round(latencies[latencies.length - 1] ?? NaN, 1),
+      changes: created.size,
+      ratePerSec: round(total / sendSeconds, 1),
+    };
+    ctx.log(`latency: p50 ${result.p50Ms} ms, p95 ${result.p95Ms} ms, p99 ${result.p99Ms} ms`);
+    return {
+      latency: result,
+      details: {
+        requested: total,
+        apiFailures: failures,
+        lostOrLate: lost,
+        api201Ms: { p50: round(percentile(apiMs, 50), 1), p99: round(percentile(apiMs, 99), 1) },
+        // Lateness of this (measuring) process's own event loop: an upper bound on measurement error.
+        benchEventLoopDelayMs: { p50: round(loop.percentile(50) / 1e6, 1), p99: round(loop.percentile(99) / 1e6, 1), max: round(loop.max / 1e6, 1) },
+        ...(profile ? { worker: pollBreakdown(profile.profile) } : {}),
+      },
+    };
+  } finally {
+    agent.destroy();
+    for (const c of children) await c.stop().catch(() => undefined);
+    await scope.close();
+  }
+}

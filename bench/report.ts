@@ -1,0 +1,59 @@
+// The results file (bench/results.json) and the table printed at the end of a run.
+
+export type Results = Record<string, unknown> & { meta?: Record<string, unknown> };
+
+type Row = [part: string, figure: string, limit: string, ratio: string, target: string, verdict: string];
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : NaN);
+const fmt = (v: unknown, digits = 0): string => (Number.isFinite(num(v)) ? num(v).toLocaleString('en-US', { maximumFractionDigits: digits }) : '-');
+const verdict = (ok: boolean | null): string => (ok === null ? 'n/a' : ok ? 'met' : 'MISSED');
+
+/** Whether each target is met (null where a part did not run or has no target). */
+export function verdicts(results: Results): Record<string, boolean | null> {
+  const part = (name: string): Record<string, unknown> | undefined => {
+    const p = results[name];
+    return p && typeof p === 'object' && !('error' in p) ? (p as Record<string, unknown>) : undefined;
+  };
+  const ingest = part('ingest');
+  const repoll = part('repoll');
+  const delivery = part('delivery');
+  const latency = part('latency');
+  const memory = part('memory');
+  return {
+    ingest: ingest ? num(ingest['ratio']) >= 0.7 : null,
+    repoll: repoll ? num(repoll['speedup']) >= 5 && repoll['writes'] === 0 : null,
+    delivery: delivery ? num(delivery['ratio']) >= 0.7 : null,
+    latency: latency ? num(latency['p99Ms']) < 100 : null,
+    memory: memory ? num(memory['peakRssMb']) < 300 : null,
+    scaleOut: null,
+  };
+}
+
+export function table(results: Results): string {
+  const r = (name: string): Record<string, unknown> => (results[name] ?? {}) as Record<string, unknown>;
+  const v = verdicts(results);
+  const error = (name: string): string | null => (typeof r(name)['error'] === 'string' ? `failed: ${String(r(name)['error']).split('\n')[0]}` : null);
+  const rows: Row[] = [['part', 'figure', 'raw limit', 'ratio', 'target', '']];
+  const add = (name: string, row: Row): void => {
+    if (!(name in results)) return;
+    const failed = error(name);
+    rows.push(failed ? [row[0], failed, '', '', row[4], 'ERROR'] : row);
+  };
+  const ingestNote = r('ingest')['records'] ? ` (${fmt(r('ingest')['records'])})` : '';
+  add('ingest', [`1 ingest${ingestNote}`, `${fmt(r('ingest')['recordsPerSec'])} rec/s`, `${fmt(r('ingest')['rawRecordsPerSec'])} rec/s`, fmt(r('ingest')['ratio'], 3), '>= 0.7', verdict(v['ingest'] ?? null)]);
+  add('repoll', ['2 unchanged re-poll', `${fmt(r('repoll')['speedup'], 2)}x faster, ${fmt(r('repoll')['writes'])} writes`, '', '', '>= 5x, 0 writes', verdict(v['repoll'] ?? null)]);
+  add('delivery', [`3 delivery (${fmt(r('delivery')['deliveries'])})`, `${fmt(r('delivery')['perSec'], 1)} /s`, `${fmt(r('delivery')['rawPerSec'], 1)} /s`, fmt(r('delivery')['ratio'], 3), '>= 0.7', verdict(v['delivery'] ?? null)]);
+  add('latency', [
+    `4 latency (${fmt(r('latency')['ratePerSec'])}/s)`,
+    `p50 ${fmt(r('latency')['p50Ms'], 1)} / p95 ${fmt(r('latency')['p95Ms'], 1)} / p99 ${fmt(r('latency')['p99Ms'], 1)} ms`,
+    '',
+    '',
+    'p99 < 100 ms',
+    verdict(v['latency'] ?? null),
+  ]);
+  add('memory', [`5 memory (${fmt(r('memory')['records'])} rec)`, `peak RSS ${fmt(r('memory')['peakRssMb'])} MB`, `idle ${fmt(r('memory')['baselineRssMb'])} MB`, '', '< 300 MB', verdict(v['memory'] ?? null)]);
+  add('scaleOut', ['6 scale-out (2 vs 1)', `${fmt(r('scaleOut')['twoPerSec'], 1)} vs ${fmt(r('scaleOut')['onePerSec'], 1)} /s`, '', fmt(r('scaleOut')['ratio'], 3), 'report', '']);
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => row[i]?.length ?? 0))) ?? [];
+  const line = (row: Row): string => `| ${row.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  return [line(rows[0] as Row), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+}

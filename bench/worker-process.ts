@@ -1,0 +1,221 @@
+import 'reflect-metadata';
+import { Agent, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Worker } from 'bullmq';
+import { contentHash, inventoryItemId } from '@music/domain';
+import { compileMapping } from '@music/mapping';
+import type { InventoryItemDoc } from '@music/persistence';
+import { createLogger, createOutboundClient, createRedis, listen, listSetting, signedHeaders, type OutboundClient } from '@music/platform';
+import { openQueue, QUEUE_NAMES, type FanoutJob } from '@music/queue';
+import { loadIntegrationConfig } from '../apps/music-integration/src/config';
+import { startIntegration } from '../apps/music-integration/src/integration-runtime';
+import { loadInventoryConfig } from '../apps/music-inventory/src/config';
+import { createInventoryApp } from '../apps/music-inventory/src/app';
+import { RAW_DELIVER_QUEUE, type ChildRole, type FromChild, type ProcessProfile, type ToChild } from './protocol';
+import { BENCH_MAPPINGS, BENCH_TRANSFORMS, recordsPage } from './records';
+import { openBenchStore } from './store';
+
+// One child process of the benchmark: an integration worker (the engine with its queue workers, or
+// just the engine for a poll), the inventory API, or a raw baseline. Wired like the apps' main.ts,
+// plus command monitoring and a timed HTTP client so the parent can say where the time went.
+
+const role = process.argv[2] as ChildRole;
+const env = (name: string): string => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+};
+
+function send(message: FromChild): void {
+  process.send?.(message);
+}
+
+/** The app settings for this run: production mode, JSON logs at info (as deployed), loopback allowed. */
+function appEnv(): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    LOG_LEVEL: process.env['BENCH_LOG_LEVEL'] ?? 'info',
+    LOG_FORMAT: 'json',
+    MONGO_URL: env('BENCH_MONGO_URL'),
+    MONGO_DB: env('BENCH_DB'),
+    REDIS_URL: env('BENCH_REDIS_URL'),
+    QUEUE_PREFIX: env('BENCH_PREFIX'),
+    JWT_SECRET: env('BENCH_JWT_SECRET'),
+    OUTBOUND_ALLOW_LIST: '127.0.0.1',
+    METRICS_ENABLED: 'false',
+    ...(JSON.parse(process.env['BENCH_APP_ENV'] ?? '{}') as Record<string, string>),
+  };
+}
+
+/** The guarded outbound client the engine would build, timed. */
+function timedClient(client: OutboundClient, stats: ProcessProfile['http']): OutboundClient {
+  return {
+    async send(req) {
+      const started = performance.now();
+      const result = await client.send(req);
+      stats.count++;
+      stats.ms += performance.now() - started;
+      if (result.ok) stats.bytes += result.text.length;
+      return result;
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const store = await openBenchStore(env('BENCH_MONGO_URL'), env('BENCH_DB'), true);
+  const http = { count: 0, ms: 0, bytes: 0 };
+  let since = { wall: performance.now(), cpu: process.cpuUsage(), elu: performance.eventLoopUtilization() };
+  const profile = (): ProcessProfile => ({
+    wallMs: performance.now() - since.wall,
+    cpuMs: (() => {
+      const d = process.cpuUsage(since.cpu);
+      return (d.user + d.system) / 1000;
+    })(),
+    eventLoopUtilization: performance.eventLoopUtilization(since.elu).utilization,
+    http: { ...http },
+    commands: structuredClone(store.profile()),
+  });
+  const resetProfile = (): void => {
+    since = { wall: performance.now(), cpu: process.cpuUsage(), elu: performance.eventLoopUtilization() };
+    Object.assign(http, { count: 0, ms: 0, bytes: 0 });
+    store.resetProfile();
+  };
+  const closers: Array<() => Promise<unknown>> = [];
+  const handlers: Partial<Record<ToChild['type'], (m: ToChild) => Promise<void>>> = {};
+
+  if (role === 'engine' || role === 'poll') {
+    const config = loadIntegrationConfig({ ...appEnv(), RUN_WORKERS: role === 'engine' ? 'true' : 'false' });
+    const logger = createLogger({ service: 'music-integration', level: config.LOG_LEVEL, format: 'json' });
+    const bull = createRedis(config.REDIS_URL, 'worker', logger);
+    const client = createOutboundClient({ allowList: listSetting(config.OUTBOUND_ALLOW_LIST), timeoutMs: config.OUTBOUND_TIMEOUT_MS, maxBytes: config.OUTBOUND_MAX_BYTES });
+    const runtime = await startIntegration({ config, logger, models: store.models, redis: bull, bullConnection: bull, http: timedClient(client, http) });
+    closers.push(() => runtime.close(), () => bull.quit());
+    handlers.poll = async (m) => {
+      if (m.type !== 'poll') return;
+      resetProfile();
+      const outcome = await runtime.engine.pollRun.execute({ version: 1, organizationId: m.organizationId, pollingId: m.pollingId, trigger: 'manual' }, async () => undefined);
+      if (outcome.kind !== 'done') throw new Error(`poll ended ${outcome.kind}: ${JSON.stringify(outcome)}`);
+      send({ type: 'polled', status: outcome.status, counts: outcome.counts, profile: profile() });
+    };
+  }
+
+  if (role === 'raw-ingest') {
+    // The raw limit of ingest: the documents a poll stores, written with the driver's bulkWrite by _id.
+    const mapping = compileMapping(BENCH_MAPPINGS as never, BENCH_TRANSFORMS as never);
+    const collection = store.models.inventoryItems.collection;
+    handlers['raw-ingest'] = async (m) => {
+      if (m.type !== 'raw-ingest') return;
+      const wallStarted = performance.now();
+      let writeMs = 0;
+      let documents = 0;
+      for (let page = 1; (page - 1) * m.batch < m.total; page++) {
+        const now = new Date();
+        const docs: InventoryItemDoc[] = [];
+        for (const record of recordsPage(m.total, page, m.batch)) {
+          const mapped = mapping.toItem(record);
+          if (!mapped.ok) throw new Error('a bench record failed mapping');
+          docs.push({
+            _id: inventoryItemId(m.organizationId, mapped.externalId),
+            organizationId: m.organizationId,
+            externalId: mapped.externalId,
+            data: mapped.data,
+            origin: 'remote',
+            hash: contentHash(mapped.externalId, mapped.data),
+            version: 0,
+            settledVersion: 0,
+            pendingEvent: null,
+            remoteKnown: true,
+            deletedAt: null,
+            createdAt: now,
+            updatedAt: now,
+          });
+        }
+        const started = performance.now();
+        // The driver's own types want ObjectId _ids; ours are strings, as on every item.
+        await collection.bulkWrite(docs.map((document) => ({ insertOne: { document } })) as unknown as Parameters<typeof collection.bulkWrite>[0], { ordered: false });
+        writeMs += performance.now() - started;
+        documents += docs.length;
+      }
+      send({ type: 'raw-ingested', writeMs, wallMs: performance.now() - wallStarted, documents });
+    };
+  }
+
+  if (role === 'raw-deliver') {
+    // The raw limit of delivery: a bare BullMQ worker POSTing each job's body, nothing else.
+    const concurrency = Number(env('BENCH_CONCURRENCY'));
+    const logger = createLogger({ service: 'raw-deliver', level: 'warn', format: 'json' });
+    const bull = createRedis(env('BENCH_REDIS_URL'), 'worker', logger);
+    const agent = new Agent({ keepAlive: true });
+    const post = (url: string, headers: Record<string, string>, body: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    const worker = new Worker<{ url: string; id: string; body: string; secret: string }>(
+      RAW_DELIVER_QUEUE,
+      async (job) => {
+        const { url, id, body, secret } = job.data;
+        const status = await post(url, { 'content-type': 'application/json', ...signedHeaders(secret, id, body) }, body);
+        if (status < 200 || status >= 300) throw new Error(`HTTP ${status}`);
+      },
+      { connection: bull, prefix: env('BENCH_PREFIX'), concurrency },
+    );
+    closers.push(() => worker.close(), () => bull.quit());
+  }
+
+  if (role === 'inventory') {
+    const config = loadInventoryConfig(appEnv());
+    const logger = createLogger({ service: 'music-inventory', level: config.LOG_LEVEL, format: 'json' });
+    const producer = createRedis(config.REDIS_URL, 'producer', logger);
+    // As main.ts: a fail-fast client for the item locks, and another for the queue.
+    const locksRedis = createRedis(config.REDIS_URL, 'producer', logger);
+    const outputQueue = openQueue<FanoutJob>(QUEUE_NAMES.output, { connection: producer, prefix: config.QUEUE_PREFIX });
+    const app = createInventoryApp({ config, logger, models: store.models, redis: locksRedis, outputQueue, healthChecks: [] });
+    const server = await listen(app, 0, '127.0.0.1', config.HTTP_REQUEST_TIMEOUT_MS);
+    server.keepAliveTimeout = 60_000;
+    closers.push(
+      () => new Promise((resolve) => server.close(resolve)),
+      () => outputQueue.close(),
+      () => producer.quit(),
+      () => locksRedis.quit(),
+    );
+    send({ type: 'ready', port: (server.address() as AddressInfo).port });
+  } else {
+    send({ type: 'ready' });
+  }
+
+  process.on('message', (message: ToChild) => {
+    void (async () => {
+      try {
+        if (message.type === 'stop') {
+          const final = profile();
+          for (const close of closers) await close().catch(() => undefined);
+          await store.close().catch(() => undefined);
+          send({ type: 'stopped', profile: final });
+          process.disconnect?.();
+          setTimeout(() => process.exit(0), 100).unref();
+          return;
+        }
+        if (message.type === 'profile-reset') {
+          resetProfile();
+          send({ type: 'profile', profile: profile() });
+          return;
+        }
+        const handler = handlers[message.type];
+        if (!handler) throw new Error(`role ${role} does not handle ${message.type}`);
+        await handler(message);
+      } catch (error) {
+        send({ type: 'error', message: (error as Error).stack ?? String(error) });
+      }
+    })();
+  });
+}
+
+main().catch((error: unknown) => {
+  send({ type: 'error', message: (error as Error).stack ?? String(error) });
+  setTimeout(() => process.exit(1), 100);
+});
