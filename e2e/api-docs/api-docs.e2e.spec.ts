@@ -7,7 +7,7 @@ import request from 'supertest';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { compareRoutesWithDocument, type OpenApiDocument } from '@music/platform';
-import { openQueue, QUEUE_NAMES } from '@music/queue';
+import { openQueue, QUEUE_NAMES, type FanoutJob, type OrgChangedJob, type PollJob } from '@music/queue';
 import { clearPrefix, openTestRedis, openTestStore, testLogger, uniqueName, type TestStore } from '@music/testing';
 import { createAuthApp } from '../../apps/music-auth/src/app';
 import { authApiDocument } from '../../apps/music-auth/src/auth.openapi';
@@ -125,7 +125,7 @@ describe('API docs: one OpenAPI 3.1 document per app, from the zod schemas the r
   let store: TestStore;
   let redis: Redis;
   let prefix: string;
-  let queues: Queue[];
+  let queues: Array<Queue<OrgChangedJob> | Queue<PollJob> | Queue<FanoutJob>>;
   let integration: IntegrationRuntime;
   let apps: Record<'auth' | 'config' | 'inventory' | 'integration' | 'faker', { app: Express; document: OpenApiDocument }>;
 
@@ -135,9 +135,9 @@ describe('API docs: one OpenAPI 3.1 document per app, from the zod schemas the r
     prefix = uniqueName('apidocs');
     const env = { NODE_ENV: 'test', QUEUE_PREFIX: prefix };
     const logger = testLogger();
-    const orgEvents = openQueue(QUEUE_NAMES.orgEvents, { connection: redis, prefix });
-    const polling = openQueue(QUEUE_NAMES.polling, { connection: redis, prefix });
-    const output = openQueue(QUEUE_NAMES.output, { connection: redis, prefix });
+    const orgEvents = openQueue<OrgChangedJob>(QUEUE_NAMES.orgEvents, { connection: redis, prefix });
+    const polling = openQueue<PollJob>(QUEUE_NAMES.polling, { connection: redis, prefix });
+    const output = openQueue<FanoutJob>(QUEUE_NAMES.output, { connection: redis, prefix });
     queues = [orgEvents, polling, output];
     const integrationConfig = loadIntegrationConfig({ ...env, RUN_WORKERS: 'false' });
     integration = await startIntegration({ config: integrationConfig, logger, models: store.models, redis, bullConnection: redis });
