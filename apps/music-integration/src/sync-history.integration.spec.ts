@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { JOB_NAMES, jobIds } from '@music/queue';
 import { IntegrationHarness } from './integration.test-harness';
 
 type Page = { items: Array<Record<string, unknown> & { id: string }>; nextCursor: string | null };
@@ -93,6 +94,34 @@ describe('sync history: GET /organization/:id/sync-runs and /deliveries (real st
     expect(failed).toEqual([expect.objectContaining({ status: 'failed', message: expect.stringContaining('404') })]);
     expect(((await get(path, { until: between.toISOString() })).body as Page).items.map((r) => r['status'])).toEqual(['succeeded', 'succeeded']);
     expect(((await get(path, { since: between.toISOString(), status: 'failed' })).body as Page).items).toHaveLength(1);
+  });
+
+  it('shows a long manual sync progressing: GET .../sync-runs/:runId reports running with counts that move before the final ones', async () => {
+    const org = await h.createOrganization({
+      polling: [{ endpoint: `${h.thirdParty.baseUrl}/music`, interval: 1, type: 'hour', pagination: { type: 'page', limit: 1 } }],
+    });
+    const entry = org.polling[0];
+    if (!entry) throw new Error('no polling entry');
+    for (let i = 1; i <= 8; i++) h.thirdParty.put({ id: String(i), name: `n${i}`, artist: 'a', album: 'b' });
+    // A slow endpoint: one record per page, each page takes a while.
+    h.thirdParty.musicDelayMs = 400;
+    // What music-config's POST /organization/:id/sync does: a queued run and its poll job.
+    const run = await h.engine.runs.createQueued(org.id, entry, 'manual');
+    await h.engine.queues.polling.add(JOB_NAMES.poll, { version: 1, organizationId: org.id, pollingId: entry.id, trigger: 'manual', runId: run.id }, { jobId: jobIds.manualPoll(run.id) });
+
+    const seen: Array<{ status: string; fetched: number; pages: number }> = [];
+    for (;;) {
+      const res = await get(`/organization/${org.id}/sync-runs/${run.id}`);
+      const body = res.body as { status: string; counts: { fetched: number }; pages: number };
+      seen.push({ status: body.status, fetched: body.counts.fetched, pages: body.pages });
+      if (!['queued', 'running'].includes(body.status)) break;
+      if (seen.length > 400) throw new Error('the run did not finish');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(seen.at(-1)).toMatchObject({ status: 'succeeded', fetched: 8 });
+    const partway = seen.filter((s) => s.status === 'running' && s.fetched > 0 && s.fetched < 8);
+    expect(partway.length).toBeGreaterThan(0);
+    expect(partway.every((s) => s.pages > 0)).toBe(true);
   });
 
   it('refuses a malformed cursor or filter with 400 naming the parameter, and hides other tenants’ history', async () => {
