@@ -34,6 +34,14 @@ const SYNC_STATE = { _id: 1, externalId: 1, hash: 1, version: 1, settledVersion:
 const DUPLICATE_KEY = 11000;
 
 /**
+ * Update statements per command. FerretDB 1.x (PostgreSQL backend) holds a pool connection for
+ * each statement of an update command until the command ends, so one command with as many
+ * statements as its pool (50 by default) waits forever for a connection, and the whole store with
+ * it. Small commands sent one after another cost the same (the store runs statements one by one).
+ */
+const UPDATE_CHUNK = 8;
+
+/**
  * Writes what the third party sent (polls and input webhooks). Every write here is origin
  * `remote` and never produces a delivery. Each batch holds its items' locks (every writer of an
  * item does), and writes are conditional on the version read, so a local change wins instead of
@@ -113,12 +121,22 @@ export class InboundItemsRepository {
 
     if (inserts.length > 0) outcome.created += await this.insertNew(inserts, outcome);
     if (contentUpdates.length > 0) {
-      const result = await this.models.inventoryItems.bulkWrite(contentUpdates, { ordered: false });
-      outcome.updated += result.matchedCount;
+      const matched = await this.updateInChunks(contentUpdates);
+      outcome.updated += matched;
       // Matched nothing: a local write changed the item after we read it; the local change wins.
-      outcome.conflicts += contentUpdates.length - result.matchedCount;
+      outcome.conflicts += contentUpdates.length - matched;
     }
-    if (markKnown.length > 0) await this.models.inventoryItems.bulkWrite(markKnown, { ordered: false });
+    if (markKnown.length > 0) await this.updateInChunks(markKnown);
+  }
+
+  /** Sends updates UPDATE_CHUNK statements per command, one command at a time; returns the matched count. */
+  private async updateInChunks(updates: AnyBulkWriteOperation<InventoryItemDoc>[]): Promise<number> {
+    let matched = 0;
+    for (let i = 0; i < updates.length; i += UPDATE_CHUNK) {
+      const result = await this.models.inventoryItems.bulkWrite(updates.slice(i, i + UPDATE_CHUNK), { ordered: false });
+      matched += result.matchedCount;
+    }
+    return matched;
   }
 
   /** Inserts; an item created locally in the meantime (duplicate key) counts as a conflict. */
