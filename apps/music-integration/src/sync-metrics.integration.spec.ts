@@ -163,6 +163,10 @@ describe('integration metrics and job log context (real store, real Redis, stub 
     const deliveryLines = h.lines.filter((l) => l['message'] === 'delivery attempt failed' || l['message'] === 'delivered');
     expect(deliveryLines).toHaveLength(2);
     for (const line of deliveryLines) expect(line).toMatchObject({ orgId: org.id, jobId: jobIds.deliver(deliveryId), deliveryId });
+    // The worker's own line about the failed attempt (written outside the job) names them too.
+    expect(h.lines.filter((l) => l['message'] === 'job failed')).toEqual([
+      expect.objectContaining({ queue: 'output', orgId: org.id, jobId: jobIds.deliver(deliveryId), deliveryId }),
+    ]);
     // One search by org id finds the poll and both delivery attempts.
     const byOrg = h.lines.filter((l) => l['orgId'] === org.id).map((l) => l['message']);
     expect(byOrg).toEqual(expect.arrayContaining(['poll finished', 'delivery attempt failed', 'delivered']));

@@ -139,7 +139,14 @@ export function startWorkers(engine: SyncEngine, connection: ConnectionOptions, 
   for (const worker of workers) {
     worker.on('failed', (job, error) => {
       if (error instanceof DelayedError) return;
-      logger.warn('job failed', { queue: worker.name, jobId: job?.id, attemptsMade: job?.attemptsMade, err: error.message });
+      // Outside the job's context: name its organization and delivery, so a search by either finds it.
+      const data = (job?.data ?? {}) as { organizationId?: unknown; deliveryId?: unknown };
+      const ids = {
+        ...(job?.id ? { jobId: job.id } : {}),
+        ...(typeof data.organizationId === 'string' ? { orgId: data.organizationId } : {}),
+        ...(typeof data.deliveryId === 'string' ? { deliveryId: data.deliveryId } : {}),
+      };
+      withContext(ids, () => logger.warn('job failed', { queue: worker.name, attemptsMade: job?.attemptsMade, err: error.message }));
     });
     worker.on('error', (error) => logger.error('worker error', { queue: worker.name, err: error.message }));
   }
