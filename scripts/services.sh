@@ -110,3 +110,13 @@ stop_started() {
   for pid in "${STARTED_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   STARTED_PIDS=()
 }
+
+# The browser test (e2e/browser) drives Debian's Chromium with playwright-core (no browser
+# download). Installed with apt-get when missing (root); if that fails the test fails, never skips.
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return 0
+  command -v apt-get >/dev/null && [ "$(id -u)" = 0 ] || { log "chromium is missing (install Debian's chromium package): e2e/browser will fail"; return 1; }
+  log "installing chromium with apt-get (once)"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } ||
+    { log "could not install chromium: e2e/browser will fail"; return 1; }
+}

@@ -8,6 +8,7 @@ source scripts/services.sh
 
 export CI="${CI:-}" NX_NO_CLOUD=true
 ensure_redis
+ensure_chromium || true
 # The readiness outage test runs a private FerretDB of its own, whatever store the suite uses.
 ensure_ferretdb || log "FerretDB is not available: libs/platform/src/readiness.integration.spec.ts will fail"
 if [ -z "${TEST_MONGO_URL:-}" ]; then
