@@ -1,8 +1,42 @@
+import { contentHash } from '@music/domain';
+import { OrganizationRepository, SyncRunRepository, type Models } from '@music/persistence';
+import { createOutboundClient, RedisLocks } from '@music/platform';
+import { testLogger } from '@music/testing';
+import { InboundItemsRepository, type InboundRecord } from './inbound-items.repository';
 import { IntegrationHarness } from './integration.test-harness';
+import { MappingCache } from './mapping-cache';
+import { PollRun } from './poll-run';
 
 const song = (id: number, name = `Song ${id}`) => ({ id: String(id), name, artist: `Artist ${id}`, album: `Album ${id}` });
 
-describe('inbound items: large batches (real store)', () => {
+const record = (externalId: string, name: string): InboundRecord => {
+  const data = { name, artist: 'A', album: 'B' };
+  return { externalId, data, hash: contentHash(externalId, data) };
+};
+
+/** The real models, with every inventory_items find filter written down (the reads still run). */
+function watchingReads(models: Models): { models: Models; finds: Array<Record<string, unknown>> } {
+  const finds: Array<Record<string, unknown>> = [];
+  const items = models.inventoryItems;
+  const watched = new Proxy(items, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (prop === 'find') {
+        return (filter: Record<string, unknown>, ...rest: unknown[]) => {
+          finds.push(filter);
+          return (target.find as (...a: unknown[]) => unknown)(filter, ...rest);
+        };
+      }
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { models: { ...models, inventoryItems: watched }, finds };
+}
+
+const readIds = (finds: Array<Record<string, unknown>>): string[] =>
+  finds.flatMap((f) => ((f['_id'] as { $in?: string[] } | undefined)?.$in ?? []));
+
+describe('inbound items (real store)', () => {
   let h: IntegrationHarness;
   beforeEach(async () => {
     h = await new IntegrationHarness().start();
@@ -22,5 +56,67 @@ describe('inbound items: large batches (real store)', () => {
     expect(await h.pollNow(org.id)).toMatchObject({ status: 'succeeded', counts: { updated: 120, unchanged: 0, conflicts: 0 } });
     const names = (await h.items(org.id)).map((i) => i.data['name']);
     expect(names.sort()).toEqual(ids.map((i) => `Renamed ${i}`).sort());
+  });
+
+  it('insertFirst gives the same outcome and items as read-then-write, whatever the batch holds', async () => {
+    const watch = watchingReads(h.store.models);
+    const repository = new InboundItemsRepository(watch.models, new RedisLocks(h.redis, { prefix: h.prefix }));
+    // Two organizations in the same state: unchanged, changed and undelivered-local items, then a
+    // batch of those plus new records applied to one with insertFirst and to the other without.
+    const stateOf = async (orgId: string) =>
+      (await h.items(orgId)).map((i) => [i.externalId, i.data['name'], i.origin, i.version, i.pendingEvent === null, i.remoteKnown]);
+    const outcomes = [];
+    const read: number[] = [];
+    for (const insertFirst of [false, true]) {
+      const org = await h.createOrganization({ polling: [] });
+      await repository.apply(org.id, [record('same', 'Same'), record('changed', 'Old')]);
+      await h.createLocal(org.id, 'local', { name: 'Ours', artist: 'A', album: 'B' }, false);
+      const batch = [record('same', 'Same'), record('changed', 'New'), record('local', 'Theirs'), record('new1', 'N1'), record('new2', 'N2')];
+      watch.finds.length = 0;
+      outcomes.push({ outcome: await repository.apply(org.id, batch, { insertFirst }), items: await stateOf(org.id) });
+      read.push(readIds(watch.finds).length);
+    }
+    expect(outcomes[0]?.outcome).toEqual({ created: 2, updated: 1, unchanged: 1, conflicts: 1, deferred: 0 });
+    expect(outcomes[1]).toEqual(outcomes[0]);
+    // Read-then-write reads the whole batch; insertFirst reads back only the 3 that existed.
+    expect(read).toEqual([5, 3]);
+    expect(outcomes[1]?.items).toEqual([
+      ['changed', 'New', 'remote', 0, true, true],
+      ['local', 'Ours', 'local', 1, false, false],
+      ['new1', 'N1', 'remote', 0, true, true],
+      ['new2', 'N2', 'remote', 0, true, true],
+      ['same', 'Same', 'remote', 0, true, true],
+    ]);
+  });
+
+  it('a first poll of an empty organization reads no items back; the next poll reads and deletes what vanished', async () => {
+    const watch = watchingReads(h.store.models);
+    const locks = new RedisLocks(h.redis, { prefix: h.prefix });
+    const poll = new PollRun({
+      organizations: new OrganizationRepository(h.store.models),
+      runs: new SyncRunRepository(h.store.models),
+      items: new InboundItemsRepository(watch.models, locks),
+      http: createOutboundClient({ allowList: ['127.0.0.1'], timeoutMs: 3000, maxBytes: 1 << 20 }),
+      mappings: new MappingCache(),
+      locks,
+      logger: testLogger(),
+      deleteGuardRatio: 0.5,
+    });
+    const org = await h.createOrganization({
+      polling: [{ endpoint: `${h.thirdParty.baseUrl}/music`, interval: 1, type: 'hour', pagination: { type: 'page', limit: 10 } }],
+    });
+    const run = () => poll.execute({ version: 1, organizationId: org.id, pollingId: org.polling[0]?.id as string, trigger: 'manual' }, async () => undefined);
+    const ids = Array.from({ length: 35 }, (_, i) => i + 1);
+    h.thirdParty.put(...ids.map((i) => song(i)));
+
+    expect(await run()).toMatchObject({ status: 'succeeded', counts: { fetched: 35, created: 35, deleted: 0 } });
+    expect(await h.items(org.id)).toHaveLength(35);
+    // Neither the pages (inserted first) nor a deletion pass (nothing can have vanished) read items.
+    expect(watch.finds).toEqual([]);
+
+    h.thirdParty.records.delete('7');
+    expect(await run()).toMatchObject({ status: 'succeeded', counts: { unchanged: 34, deleted: 1 } });
+    expect((await h.items(org.id)).map((i) => i.externalId)).not.toContain('7');
+    expect(watch.finds.filter((f) => f['organizationId'] === org.id)).toHaveLength(1);
   });
 });

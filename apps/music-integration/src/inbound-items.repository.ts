@@ -41,6 +41,35 @@ const DUPLICATE_KEY = 11000;
  */
 const UPDATE_CHUNK = 8;
 
+export interface ApplyOptions {
+  now?: Date;
+  /**
+   * The batch is expected to be new (a first poll, a run of new pages): insert it straight away and
+   * read only the records whose item turned out to exist. Same outcome as the default
+   * read-then-write, cheaper when the records are new and dearer when they are not.
+   */
+  insertFirst?: boolean;
+}
+
+/** A new item as an inbound write creates it (origin remote, known to be held remotely). */
+function newItem(id: string, organizationId: string, record: InboundRecord, versionFloor: number, now: Date): InventoryItemDoc {
+  return {
+    _id: id,
+    organizationId,
+    externalId: record.externalId,
+    data: record.data,
+    origin: 'remote',
+    hash: record.hash,
+    version: versionFloor,
+    settledVersion: versionFloor,
+    pendingEvent: null,
+    remoteKnown: true,
+    deletedAt: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
 /**
  * Writes what the third party sent (polls and input webhooks). Every write here is origin
  * `remote` and never produces a delivery. Each batch holds its items' locks (every writer of an
@@ -53,8 +82,12 @@ export class InboundItemsRepository {
     private readonly locks: RedisLocks,
   ) {}
 
-  /** Upserts a batch: inserts the new, updates the changed, skips the unchanged and conflicting. */
-  async apply(organizationId: string, records: InboundRecord[], now = new Date()): Promise<InboundOutcome> {
+  /**
+   * Upserts a batch: inserts the new, updates the changed, skips the unchanged and conflicting.
+   * `insertFirst`: the batch is expected to be new (see ApplyOptions).
+   */
+  async apply(organizationId: string, records: InboundRecord[], options: ApplyOptions = {}): Promise<InboundOutcome> {
+    const now = options.now ?? new Date();
     // The last occurrence of an externalId in a batch wins.
     const byId = new Map<string, InboundRecord>();
     for (const r of records) byId.set(inventoryItemId(organizationId, r.externalId), r);
@@ -66,13 +99,27 @@ export class InboundItemsRepository {
         if (held.has(itemLockName(id))) mine.set(id, byId.get(id) as InboundRecord);
         else outcome.deferred++;
       }
-      if (mine.size > 0) await this.applyLocked(organizationId, mine, now, outcome);
+      if (mine.size > 0) await this.applyLocked(organizationId, options.insertFirst ? await this.insertFirst(organizationId, mine, now, outcome) : mine, now, outcome);
       return outcome;
     });
   }
 
-  private async applyLocked(organizationId: string, byId: Map<string, InboundRecord>, now: Date, outcome: InboundOutcome): Promise<void> {
+  /**
+   * Inserts the whole batch as new items; returns the records refused because their item exists,
+   * for the read-and-compare path. The store checks uniqueness through its _id index, whereas a
+   * read by _id ($in) scans the whole collection on FerretDB 1.x: for a batch of new items this
+   * skips a read that grows with the collection.
+   */
+  private async insertFirst(organizationId: string, byId: Map<string, InboundRecord>, now: Date, outcome: InboundOutcome): Promise<Map<string, InboundRecord>> {
+    const floors = await versionFloors(this.models, [...byId.keys()]);
+    const docs = [...byId].map(([id, record]) => newItem(id, organizationId, record, floors.get(id) ?? 0, now));
+    const refused = await this.insertAll(docs);
+    outcome.created += docs.length - refused.size;
+    return new Map([...byId].filter(([id]) => refused.has(id)));
+  }
 
+  private async applyLocked(organizationId: string, byId: Map<string, InboundRecord>, now: Date, outcome: InboundOutcome): Promise<void> {
+    if (byId.size === 0) return;
     const existing = await this.models.inventoryItems
       .find({ _id: { $in: [...byId.keys()] } }, SYNC_STATE)
       .lean<SyncState[]>();
@@ -86,21 +133,7 @@ export class InboundItemsRepository {
     for (const [id, record] of byId) {
       const item = current.get(id);
       if (!item) {
-        inserts.push({
-          _id: id,
-          organizationId,
-          externalId: record.externalId,
-          data: record.data,
-          origin: 'remote',
-          hash: record.hash,
-          version: floors.get(id) ?? 0,
-          settledVersion: floors.get(id) ?? 0,
-          pendingEvent: null,
-          remoteKnown: true,
-          deletedAt: null,
-          createdAt: now,
-          updatedAt: now,
-        });
+        inserts.push(newItem(id, organizationId, record, floors.get(id) ?? 0, now));
       } else if (item.deletedAt !== null || hasUndeliveredLocalChange(item)) {
         outcome.conflicts++;
       } else if (item.hash === record.hash) {
@@ -141,16 +174,28 @@ export class InboundItemsRepository {
 
   /** Inserts; an item created locally in the meantime (duplicate key) counts as a conflict. */
   private async insertNew(docs: InventoryItemDoc[], outcome: InboundOutcome): Promise<number> {
+    const refused = await this.insertAll(docs);
+    outcome.conflicts += refused.size;
+    return docs.length - refused.size;
+  }
+
+  /** Inserts every document it can; returns the ids refused as duplicates. Other errors throw. */
+  private async insertAll(docs: InventoryItemDoc[]): Promise<Set<string>> {
     try {
-      const inserted = await this.models.inventoryItems.insertMany(docs, { ordered: false, lean: true });
-      return inserted.length;
+      await this.models.inventoryItems.insertMany(docs, { ordered: false, lean: true });
+      return new Set();
     } catch (error) {
-      const e = error as { code?: number; writeErrors?: Array<{ code?: number; err?: { code?: number } }>; insertedDocs?: unknown[]; result?: { insertedCount?: number } };
+      const e = error as { code?: number; writeErrors?: Array<{ code?: number; index?: number; err?: { code?: number; index?: number } }> };
       const writeErrors = e.writeErrors ?? [];
       const onlyDuplicates = writeErrors.length > 0 && writeErrors.every((w) => (w.code ?? w.err?.code) === DUPLICATE_KEY);
       if (!onlyDuplicates && e.code !== DUPLICATE_KEY) throw error;
-      outcome.conflicts += writeErrors.length || 1;
-      return docs.length - (writeErrors.length || 1);
+      const refused = new Set<string>();
+      for (const w of writeErrors) {
+        const doc = docs[w.index ?? w.err?.index ?? -1];
+        if (doc) refused.add(doc._id);
+      }
+      // A duplicate reported without its index: the whole batch goes the read-and-compare way.
+      return refused.size > 0 ? refused : new Set(docs.map((d) => d._id));
     }
   }
 
@@ -178,6 +223,11 @@ export class InboundItemsRepository {
       outcome.deleted = result.deletedCount;
       outcome.conflicts += deletions.length - result.deletedCount;
     }
+  }
+
+  /** Whether the organization holds any item at all (tombstones included). */
+  async hasAny(organizationId: string): Promise<boolean> {
+    return (await this.models.inventoryItems.exists({ organizationId })) !== null;
   }
 
   /**

@@ -80,6 +80,11 @@ export class PollRun {
     const startedAt = new Date();
     await runs.markRunning(runId, startedAt);
     const mapping = this.deps.mappings.for(org);
+    // An organization holding no item when the run starts: every item in it afterwards was written
+    // during the run, so nothing can have vanished and every record is new (see insertFirst below).
+    const startedEmpty = !(await items.hasAny(org.id));
+    // Insert a page first, reading back only what already existed, while pages come all new.
+    let insertFirst = startedEmpty;
     const counts = emptyCounts();
     const errors: RecordError[] = [];
     const seen = new Set<string>();
@@ -109,7 +114,8 @@ export class PollRun {
             if (errors.length < ERROR_SAMPLE) errors.push({ index: counts.fetched - 1, ...(externalId ? { externalId } : {}), path: e.path, message: e.message });
           }
         });
-        const applied = await items.apply(org.id, batch);
+        const applied = await items.apply(org.id, batch, { insertFirst });
+        insertFirst = batch.length > 0 && applied.created === batch.length;
         counts.created += applied.created;
         counts.updated += applied.updated;
         counts.unchanged += applied.unchanged;
@@ -137,7 +143,7 @@ export class PollRun {
       message = `stopped at maxPages (${pages}); deletions skipped`;
     } else if (unidentified > 0) {
       message = `${unidentified} record(s) without a readable externalId; deletions skipped`;
-    } else if (entry.trackDeletes) {
+    } else if (entry.trackDeletes && !startedEmpty) {
       const verdict = await this.trackDeletes(org.id, seen, startedAt, counts);
       status = verdict.status;
       message = verdict.message;
