@@ -150,12 +150,50 @@ export function startWorkers(engine: SyncEngine, connection: ConnectionOptions, 
     });
     worker.on('error', (error) => logger.error('worker error', { queue: worker.name, err: error.message }));
   }
-  return { workers, close: async () => void (await Promise.all(workers.map((w) => w.close()))) };
+
+  // Redis may come back without its data (restarted without persistence, or flushed): the
+  // housekeeping scheduler would be gone, and with it the outbox sweep and the periodic polling
+  // reconciliation, until this process restarts. Every process checks for it each sweep interval.
+  let checking = false;
+  const housekeeping = setInterval(() => {
+    if (checking) return;
+    checking = true;
+    void restoreHousekeeping(engine, config, logger).finally(() => (checking = false));
+  }, config.SWEEP_INTERVAL_MS);
+  housekeeping.unref();
+
+  return {
+    workers,
+    close: async () => {
+      clearInterval(housekeeping);
+      await Promise.all(workers.map((w) => w.close()));
+    },
+  };
 }
+
+/**
+ * Registers the housekeeping schedulers again, and reconciles every organization's polling
+ * schedules, when Redis lost them. Answers whether it had to. Never throws: with Redis down the
+ * next check tries again.
+ */
+export async function restoreHousekeeping(engine: SyncEngine, config: IntegrationConfig, logger: Logger): Promise<boolean> {
+  try {
+    if (await engine.queues.maintenance.getJobScheduler(SWEEP_SCHEDULER)) return false;
+    logger.warn('housekeeping scheduler missing (Redis lost its data?); registering it and reconciling polling schedules');
+    await scheduleMaintenance(engine.queues.maintenance, config);
+    await engine.reconcileAll();
+    return true;
+  } catch (error) {
+    logger.warn('could not check the housekeeping scheduler', { err: (error as Error).message });
+    return false;
+  }
+}
+
+const SWEEP_SCHEDULER = 'sweep-outbox';
 
 /** Registers the housekeeping schedulers (idempotent; every process may call it). */
 export async function scheduleMaintenance(queue: Queue, config: IntegrationConfig): Promise<void> {
-  await queue.upsertJobScheduler('sweep-outbox', { every: config.SWEEP_INTERVAL_MS }, { name: JOB_NAMES.sweepOutbox, data: { version: 1 } });
+  await queue.upsertJobScheduler(SWEEP_SCHEDULER, { every: config.SWEEP_INTERVAL_MS }, { name: JOB_NAMES.sweepOutbox, data: { version: 1 } });
   // The periodic schedule reconciliation rides on the sweep (see SyncEngine.sweep): an `every`
   // scheduler always fires at once, which would repeat the start-up reconciliation. Earlier
   // versions registered one; remove it.
