@@ -143,14 +143,24 @@ export class StackWorld {
     const faker = await this.fakerItems();
     const ours = songsOf(items, 'externalId');
     const theirs = songsOf(faker, 'id');
-    if (ours.size !== items.length || theirs.size !== faker.length || ours.size !== theirs.size) return undefined;
-    if (items.some((i) => (i['sync'] as { pending: boolean }).pending)) return undefined;
-    for (const [id, song] of ours) if (JSON.stringify(theirs.get(id)) !== JSON.stringify(song)) return undefined;
-    return ours;
+    const pending = items.filter((i) => (i['sync'] as { pending: boolean }).pending).map((i) => String(i['externalId']));
+    const onlyOurs = [...ours.keys()].filter((id) => !theirs.has(id));
+    const onlyTheirs = [...theirs.keys()].filter((id) => !ours.has(id));
+    const differ = [...ours].filter(([id, song]) => theirs.has(id) && JSON.stringify(theirs.get(id)) !== JSON.stringify(song)).map(([id]) => id);
+    const twice = items.length - ours.size + (faker.length - theirs.size);
+    this.disagreement = `${pending.length} pending [${pending.slice(0, 5).join(', ')}], ${onlyOurs.length} only here [${onlyOurs.slice(0, 5).join(', ')}], ${onlyTheirs.length} only at the third party [${onlyTheirs.slice(0, 5).join(', ')}], ${differ.length} differ, ${twice} twice`;
+    return pending.length + onlyOurs.length + onlyTheirs.length + differ.length + twice === 0 ? ours : undefined;
   }
 
+  /** What `agreed()` last found different. */
+  disagreement = '';
+
   async waitAgreed(what: string, timeoutMs = 45_000): Promise<Map<string, Song>> {
-    return eventually(() => this.agreed(), what, timeoutMs, 250);
+    try {
+      return await eventually(() => this.agreed(), what, timeoutMs, 250);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; last difference: ${this.disagreement}`);
+    }
   }
 
   async close(): Promise<void> {
