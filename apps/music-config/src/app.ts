@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
-import { createHttpApp, createJwtGuard, createMetrics, listSetting, type HealthCheck, type Logger, type Metrics } from '@music/platform';
+import { createHttpApp, createJwtGuard, createMetrics, createRateLimiter, listSetting, type HealthCheck, type Logger, type Metrics } from '@music/platform';
 import { OrganizationRepository, SyncRunRepository, type Models } from '@music/persistence';
 import type { OrgChangedJob, PollJob } from '@music/queue';
 import type { ConfigConfig } from './config';
@@ -42,7 +42,15 @@ export function createConfigApp(deps: ConfigDeps): Express {
     replace: new ReplaceOrganizationUseCase(organizations, events),
     patch: new PatchOrganizationUseCase(organizations, events),
     remove: new DeleteOrganizationUseCase(organizations, events),
-    triggerSync: new TriggerSyncUseCase(organizations, syncRuns, queues.polling, logger, config.QUEUE_ENQUEUE_TIMEOUT_MS),
+    triggerSync: new TriggerSyncUseCase(
+      organizations,
+      syncRuns,
+      queues.polling,
+      logger,
+      config.QUEUE_ENQUEUE_TIMEOUT_MS,
+      // Shared by every music-config process through Redis; fails open while Redis is down.
+      createRateLimiter({ redis: deps.redis, logger, prefix: `${config.QUEUE_PREFIX}:rate-limit:manual-sync`, limit: config.MANUAL_SYNC_RATE_LIMIT_PER_MINUTE, windowSeconds: 60 }),
+    ),
   });
 
   return createHttpApp({

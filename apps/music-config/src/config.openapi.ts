@@ -147,7 +147,7 @@ export function configApiDocument(options: { metrics: boolean }): OpenApiDocumen
           tags: ['sync'],
           summary: 'Poll now: one queued run per polling entry',
           description:
-            'Answers at once with the queued runs. Watch one with `GET /organization/{id}/sync-runs/{runId}` on music-integration: its `status` goes queued -> running -> succeeded/partial/failed/attention/skipped, and its `counts` and `pages` move while it runs.',
+            'Answers at once with the queued runs. Watch one with `GET /organization/{id}/sync-runs/{runId}` on music-integration: its `status` goes queued -> running -> succeeded/partial/failed/attention/skipped, and its `counts` and `pages` move while it runs. At most MANUAL_SYNC_RATE_LIMIT_PER_MINUTE (10) per organization per minute; more answer 429 with Retry-After.',
           security: BEARER_AUTH,
           requestParams: { path: idParams },
           responses: {
@@ -159,7 +159,7 @@ export function configApiDocument(options: { metrics: boolean }): OpenApiDocumen
                 },
               },
             },
-            ...errorResponses(401, 404, 409, 503),
+            ...errorResponses(401, 404, 409, 429, 503),
           },
         },
       },

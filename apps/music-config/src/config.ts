@@ -8,6 +8,8 @@ export const configConfigSchema = baseEnvSchema.extend({
    * (the integration app reconciles from the database) and a manual sync answers 503.
    */
   QUEUE_ENQUEUE_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
+  /** Manual syncs (POST /organization/:id/sync) per organization per minute; more answer 429. */
+  MANUAL_SYNC_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(10),
 });
 export type ConfigConfig = z.infer<typeof configConfigSchema>;
 

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import { Result } from '@sapphire/result';
 import { emptyCounts, type SyncRun } from '@music/domain';
-import { AppError, conflict, notFound, withinDeadline, type Logger } from '@music/platform';
+import { AppError, conflict, notFound, withinDeadline, type Logger, type RateLimiter } from '@music/platform';
 import type { OrganizationRepository, SyncRunRepository } from '@music/persistence';
 import { JOB_NAMES, jobIds, type PollJob } from '@music/queue';
 
@@ -17,12 +17,18 @@ export class TriggerSyncUseCase {
     private readonly pollingQueue: Queue<PollJob>,
     private readonly logger: Logger,
     private readonly timeoutMs: number,
+    /** Manual syncs per organization per window: each one polls the organization's endpoints now. */
+    private readonly limiter?: RateLimiter,
   ) {}
 
   async execute(ownerId: string, id: string): Promise<Result<SyncRun[], AppError>> {
     const org = await this.organizations.findOwned(ownerId, id);
     if (!org) return Result.err(notFound('Organization'));
     if (org.polling.length === 0) return Result.err(conflict('organization has no polling entries'));
+    // Counted per organization, and only for its owner (a stranger's 404 spends nothing): without
+    // it, one client could make us poll any endpoint it configured as fast as it can ask.
+    const allowed = this.limiter ? await this.limiter.consume(org.id) : Result.ok(undefined);
+    if (allowed.isErr()) return Result.err(allowed.unwrapErr());
 
     const runs: SyncRun[] = [];
     for (const entry of org.polling) runs.push(await this.syncRuns.createQueued(org.id, entry, 'manual'));
