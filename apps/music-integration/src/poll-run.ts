@@ -85,6 +85,8 @@ export class PollRun {
     const startedEmpty = !(await items.hasAny(org.id));
     // Insert a page first, reading back only what already existed, while pages come all new.
     let insertFirst = startedEmpty;
+    // Only the deletion pass needs the externalIds seen (a million of them take tens of MB).
+    const tracking = entry.trackDeletes && !startedEmpty;
     const counts = emptyCounts();
     const errors: RecordError[] = [];
     const seen = new Set<string>();
@@ -101,15 +103,15 @@ export class PollRun {
           counts.fetched++;
           const outcome = mapping.toItem(record);
           if (outcome.ok) {
-            seen.add(outcome.externalId);
+            if (tracking) seen.add(outcome.externalId);
             batch.push({ externalId: outcome.externalId, data: outcome.data, hash: contentHash(outcome.externalId, outcome.data) });
             return;
           }
           counts.invalid++;
           // An invalid record still proves its item exists remotely, when its id can be read.
           const externalId = outcome.externalId ?? mapping.externalIdOf(record);
-          if (externalId !== undefined) seen.add(externalId);
-          else unidentified++;
+          if (externalId === undefined) unidentified++;
+          else if (tracking) seen.add(externalId);
           for (const e of outcome.errors) {
             if (errors.length < ERROR_SAMPLE) errors.push({ index: counts.fetched - 1, ...(externalId ? { externalId } : {}), path: e.path, message: e.message });
           }
@@ -143,7 +145,7 @@ export class PollRun {
       message = `stopped at maxPages (${pages}); deletions skipped`;
     } else if (unidentified > 0) {
       message = `${unidentified} record(s) without a readable externalId; deletions skipped`;
-    } else if (entry.trackDeletes && !startedEmpty) {
+    } else if (tracking) {
       const verdict = await this.trackDeletes(org.id, seen, startedAt, counts);
       status = verdict.status;
       message = verdict.message;
