@@ -117,6 +117,14 @@ export class Child {
     this.process.send(message);
   }
 
+  /** Kills the child at once (a poll cannot be cancelled otherwise). */
+  async kill(): Promise<void> {
+    if (this.exited) return;
+    const exited = new Promise<void>((resolve) => this.process.once('exit', () => resolve()));
+    this.process.kill('SIGKILL');
+    await exited;
+  }
+
   /** Asks the child to close its workers and connections and exit; kills it if it does not. */
   async stop(timeoutMs = 30_000): Promise<Extract<FromChild, { type: 'stopped' }> | null> {
     if (this.exited) return null;

@@ -8,6 +8,8 @@ export interface BenchOptions {
   parts: PartName[];
   /** Records of the ingest poll (and its unchanged re-poll). */
   ingestRecords: number;
+  /** The re-poll is stopped after this long (s) and reported as a bound: on some stores it grows as N x M. */
+  repollBudgetSec: number;
   /** Records per page the third party serves (the polling entry's limit). */
   pageSize: number;
   /** Local changes delivered by the delivery and scale-out parts. */
@@ -25,10 +27,10 @@ export interface BenchOptions {
   cpuProf: boolean;
 }
 
-const FULL = { ingestRecords: 100_000, pageSize: 1000, deliveries: 10_000, latencyRate: 200, latencySeconds: 30, memoryRecords: 1_000_000 };
-const QUICK = { ingestRecords: 10_000, pageSize: 1000, deliveries: 1000, latencyRate: 200, latencySeconds: 5, memoryRecords: 20_000 };
+const FULL = { ingestRecords: 100_000, repollBudgetSec: 600, pageSize: 1000, deliveries: 10_000, latencyRate: 200, latencySeconds: 30, memoryRecords: 1_000_000 };
+const QUICK = { ingestRecords: 10_000, repollBudgetSec: 60, pageSize: 1000, deliveries: 1000, latencyRate: 200, latencySeconds: 5, memoryRecords: 20_000 };
 
-const USAGE = `usage: npm run bench -- [--quick] [--only ${PARTS.join(',')}|repoll] [--records N] [--page-size N]
+const USAGE = `usage: npm run bench -- [--quick] [--only ${PARTS.join(',')}|repoll] [--records N] [--repoll-budget S] [--page-size N]
        [--deliveries N] [--latency-rate N] [--latency-seconds N] [--memory-records N] [--concurrency N]
        [--out FILE] [--cpu-prof]`;
 
@@ -39,6 +41,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   const options: BenchOptions = { mode: quick ? 'quick' : 'full', parts: [...PARTS], ...sizes, outputConcurrency: 16, out: 'bench/results.json', cpuProf: false };
   const numbers: Record<string, keyof BenchOptions> = {
     '--records': 'ingestRecords',
+    '--repoll-budget': 'repollBudgetSec',
     '--page-size': 'pageSize',
     '--deliveries': 'deliveries',
     '--latency-rate': 'latencyRate',

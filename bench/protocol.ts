@@ -22,6 +22,8 @@ export type ToChild =
   | { type: 'poll'; organizationId: string; pollingId: string }
   | { type: 'raw-ingest'; organizationId: string; total: number; batch: number }
   | { type: 'profile-reset' }
+  /** The profile so far, without resetting it (answered while a poll runs). */
+  | { type: 'profile' }
   | { type: 'stop' };
 
 export type FromChild =

@@ -200,6 +200,10 @@ async function main(): Promise<void> {
           setTimeout(() => process.exit(0), 100).unref();
           return;
         }
+        if (message.type === 'profile') {
+          send({ type: 'profile', profile: profile() });
+          return;
+        }
         if (message.type === 'profile-reset') {
           resetProfile();
           send({ type: 'profile', profile: profile() });
