@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import mongoose from 'mongoose';
 import request from 'supertest';
 import winston from 'winston';
 import { Result } from '@sapphire/result';
@@ -194,5 +195,25 @@ describe('sendResult', () => {
     const res = await request(app).get('/created');
     expect(res.status).toBe(201);
     expect(res.body).toEqual({ id: 'x1' });
+  });
+});
+
+describe('errorMiddleware: the store unreachable', () => {
+  it('answers 503 SERVICE_UNAVAILABLE with Retry-After and one warning, not a 500 with an errorId', async () => {
+    const { logger, lines } = capturingLogger();
+    const app = createHttpApp({
+      logger,
+      routes: (a) => {
+        a.get('/down', async () => {
+          throw new mongoose.mongo.MongoNetworkError('connect ECONNREFUSED 127.0.0.1:27017');
+        });
+      },
+    });
+    const res = await request(app).get('/down');
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBe('5');
+    expect(res.body).toEqual({ error: { code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; retry shortly' } });
+    expect(lines.find((l) => l['message'] === 'store unavailable')).toMatchObject({ level: 'warn', path: '/down' });
+    expect(lines.find((l) => l['message'] === 'unhandled error')).toBeUndefined();
   });
 });

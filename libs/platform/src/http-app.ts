@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
+import mongoose from 'mongoose';
 import type { Result } from '@sapphire/result';
 import { AppError, statusForCode, toEnvelope } from './errors';
 import type { Logger } from './logger';
@@ -131,6 +132,12 @@ interface BodyParserError {
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     if (res.headersSent) return;
+    if (isStoreUnavailable(error)) {
+      // A passing outage, not a bug: the client should retry, and one warning says why.
+      logger.warn('store unavailable', { method: req.method, path: req.path, err: (error as Error).message });
+      res.setHeader('retry-after', String(STORE_RETRY_AFTER_SECONDS));
+      return void res.status(503).json(toEnvelope(new AppError('SERVICE_UNAVAILABLE', 'The database is unavailable; retry shortly')));
+    }
     const appError = toAppError(error);
     if (appError) {
       if (appError.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(appError.retryAfterSeconds));
@@ -140,6 +147,24 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
     logger.error('unhandled error', { errorId, method: req.method, path: req.path, err: describe(error) });
     res.status(500).json(toEnvelope(new AppError('INTERNAL', 'Internal server error'), errorId));
   };
+}
+
+const STORE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The store could not be reached (down, restarting, no server to select): the driver's network and
+ * server-selection errors, and mongoose's. Without this a store outage answered 500 "Internal
+ * server error" with an error-level log line per request, as if it were a bug.
+ */
+function isStoreUnavailable(error: unknown): boolean {
+  const { mongo } = mongoose;
+  return (
+    error instanceof mongo.MongoNetworkError ||
+    error instanceof mongo.MongoServerSelectionError ||
+    error instanceof mongo.MongoNotConnectedError ||
+    error instanceof mongo.MongoTopologyClosedError ||
+    error instanceof mongoose.Error.MongooseServerSelectionError
+  );
 }
 
 function toAppError(error: unknown): AppError | undefined {
