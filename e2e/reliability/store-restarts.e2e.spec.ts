@@ -19,6 +19,8 @@ const READY_APPS: AppName[] = ['music-config', 'music-auth', 'music-inventory', 
 class Traffic {
   readonly accepted: string[] = [];
   refused = 0;
+  /** How refused writes were answered (0: no answer before the client's timeout). */
+  readonly refusedStatuses: number[] = [];
   generated = 0;
   private running = false;
   private loop: Promise<void> = Promise.resolve();
@@ -29,9 +31,12 @@ class Traffic {
     this.loop = (async () => {
       for (let n = 0; this.running; n++) {
         const id = `traffic-${n}`;
-        const res = await call('POST', `${this.world.url('music-inventory')}/inventory`, { externalId: id, name: `Song ${n}`, artist: 'Traffic', album: 'Load' }, { ...this.world.auth, 'x-organization-id': this.world.orgId }, 3000);
+        const res = await call('POST', `${this.world.url('music-inventory')}/inventory`, { externalId: id, name: `Song ${n}`, artist: 'Traffic', album: 'Load' }, { ...this.world.auth, 'x-organization-id': this.world.orgId }, 8000);
         if (res.status === 201) this.accepted.push(id);
-        else this.refused++;
+        else {
+          this.refused++;
+          this.refusedStatuses.push(res.status);
+        }
         if (n % 10 === 0) {
           const generated = await call('POST', `${this.world.url('music-faker')}/music/generate`, { count: 2 });
           if (generated.status === 201) this.generated += 2;
@@ -131,6 +136,8 @@ describe('Redis and the store restarted during traffic', () => {
       // Down long enough that writes fail (answered 5xx, or not before the client's 3 s timeout).
       const refusedBefore = traffic.refused;
       await eventually(async () => traffic.refused > refusedBefore, 'a write refused while the store is down', 20_000);
+      // Refused as an outage (503, retry later), not as a bug (500).
+      expect(traffic.refusedStatuses.filter((s) => s !== 503 && s !== 0)).toEqual([]);
       await store.start();
       await waitReadiness(world, 200);
       const afterStore = traffic.accepted.length;
@@ -140,7 +147,7 @@ describe('Redis and the store restarted during traffic', () => {
     }
 
     const songs = await world.waitAgreed('every accepted change at the third party and every new song polled in', 60_000);
-    process.stderr.write(`[restarts] ${traffic.accepted.length} changes accepted (${duringRedisOutage} while Redis was down), ${traffic.refused} refused or timed out, ${traffic.generated} songs generated at the third party; lost: 0\n`);
+    process.stderr.write(`[restarts] ${traffic.accepted.length} changes accepted (${duringRedisOutage} while Redis was down), ${traffic.refused} refused or timed out (statuses ${traffic.refusedStatuses.join(',')}), ${traffic.generated} songs generated at the third party; lost: 0\n`);
     // Nothing accepted was lost, and the third party's new songs all arrived.
     for (const id of traffic.accepted) expect(songs.has(id)).toBe(true);
     const fromFaker = [...songs.keys()].filter((id) => !id.startsWith('traffic-'));
