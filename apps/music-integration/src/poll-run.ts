@@ -95,27 +95,42 @@ export class PollRun {
     let lastProgress = Date.now();
     const walk = { complete: false };
 
+    const mapPage = (records: unknown[]): InboundRecord[] => {
+      const batch: InboundRecord[] = [];
+      records.forEach((record) => {
+        counts.fetched++;
+        const outcome = mapping.toItem(record);
+        if (outcome.ok) {
+          if (tracking) seen.add(outcome.externalId);
+          batch.push({ externalId: outcome.externalId, data: outcome.data, hash: contentHash(outcome.externalId, outcome.data) });
+          return;
+        }
+        counts.invalid++;
+        // An invalid record still proves its item exists remotely, when its id can be read.
+        const externalId = outcome.externalId ?? mapping.externalIdOf(record);
+        if (externalId === undefined) unidentified++;
+        else if (tracking) seen.add(externalId);
+        for (const e of outcome.errors) {
+          if (errors.length < ERROR_SAMPLE) errors.push({ index: counts.fetched - 1, ...(externalId ? { externalId } : {}), path: e.path, message: e.message });
+        }
+      });
+      return batch;
+    };
+
     try {
-      for await (const page of fetchPages(this.deps.http, entry, walk)) {
+      const source = fetchPages(this.deps.http, entry, walk);
+      // The next page is fetched and mapped while this one is written, so the third party, this
+      // process and the store work at the same time (two pages are held at most).
+      const ahead = (): Promise<InboundRecord[] | null> => {
+        const next = source.next().then((r) => (r.done ? null : mapPage(r.value.records)));
+        // Awaited below, after the page being written: a failed fetch surfaces there, in page order.
+        next.catch(() => undefined);
+        return next;
+      };
+      let next = ahead();
+      for (let batch = await next; batch !== null; batch = await next) {
         pages++;
-        const batch: InboundRecord[] = [];
-        page.records.forEach((record) => {
-          counts.fetched++;
-          const outcome = mapping.toItem(record);
-          if (outcome.ok) {
-            if (tracking) seen.add(outcome.externalId);
-            batch.push({ externalId: outcome.externalId, data: outcome.data, hash: contentHash(outcome.externalId, outcome.data) });
-            return;
-          }
-          counts.invalid++;
-          // An invalid record still proves its item exists remotely, when its id can be read.
-          const externalId = outcome.externalId ?? mapping.externalIdOf(record);
-          if (externalId === undefined) unidentified++;
-          else if (tracking) seen.add(externalId);
-          for (const e of outcome.errors) {
-            if (errors.length < ERROR_SAMPLE) errors.push({ index: counts.fetched - 1, ...(externalId ? { externalId } : {}), path: e.path, message: e.message });
-          }
-        });
+        next = ahead();
         const applied = await items.apply(org.id, batch, { insertFirst });
         insertFirst = batch.length > 0 && applied.created === batch.length;
         counts.created += applied.created;
