@@ -166,6 +166,7 @@ describe('fuzzing every JSON endpoint of every app (fast-check, fixed seeds)', (
         failures.push(`${key}: ${got.trim()} ${seed.trim()}`);
       });
     }
+    process.stderr.write(`[fuzz] ${routes.length} routes of ${APP_NAMES.length} apps, ${requests} random requests (seed ${SEED}), ${failures.length} failing\n`);
     expect(failures).toEqual([]);
     expect(requests).toBeGreaterThanOrEqual(routes.length * RUNS);
   });
@@ -197,6 +198,7 @@ describe('fuzzing every JSON endpoint of every app (fast-check, fixed seeds)', (
         }
       }
     }
+    process.stderr.write(`[fuzz] systematic: ${requests} requests, ${failures.length} failing\n`);
     expect(failures).toEqual([]);
     expect(requests).toBeGreaterThan(500);
   });
