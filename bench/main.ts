@@ -7,11 +7,12 @@ import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import { newRunId, round, type BenchContext } from './context';
 import { FakeThirdParty } from './fake-third-party';
-import { parseOptions, type PartName } from './options';
+import { parseOptions, PARTS, type PartName } from './options';
 import { runDelivery, runScaleOut } from './parts/delivery';
 import { runIngest } from './parts/ingest';
 import { runLatency } from './parts/latency';
 import { runMemory } from './parts/memory';
+import { runStore } from './parts/store';
 import { table, verdicts, type Results } from './report';
 
 // `npm run bench` (bench/run.sh starts Redis and a store, then runs this). Runs the parts asked for,
@@ -83,6 +84,9 @@ async function main(): Promise<void> {
       results['memory'] = r.memory;
       details['memory'] = r.details;
     },
+    store: async () => {
+      results['store'] = (await runStore(ctx)).store;
+    },
     scaleOut: async () => {
       const r = await runScaleOut(ctx);
       results['scaleOut'] = r.scaleOut;
@@ -117,6 +121,8 @@ async function main(): Promise<void> {
       deliveries: options.deliveries,
       latencyRate: options.latencyRate,
       latencySeconds: options.latencySeconds,
+      latencyLowRate: options.latencyLowRate,
+      repollBudgetSec: options.repollBudgetSec,
       memoryRecords: options.memoryRecords,
       outputConcurrency: options.outputConcurrency,
       ...(options.mode === 'quick' ? { note: 'quick mode: reduced sizes; the memory figure is for memoryRecords, not 1,000,000' } : {}),
@@ -145,7 +151,7 @@ async function main(): Promise<void> {
   // Parts not run this time keep their previous figures (their own date is in meta.partDates).
   const outFile = path.resolve(ROOT, options.out);
   let previous: Results = {};
-  if (existsSync(outFile) && options.parts.length < 5) {
+  if (existsSync(outFile) && !PARTS.every((p) => options.parts.includes(p))) {
     try {
       previous = JSON.parse(readFileSync(outFile, 'utf8')) as Results;
     } catch {

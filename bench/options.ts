@@ -1,7 +1,9 @@
 // Command line of `npm run bench`: sizes for the full and the quick run, and which parts to run.
 
 export const PARTS = ['ingest', 'delivery', 'latency', 'memory', 'scaleOut'] as const;
-export type PartName = (typeof PARTS)[number];
+/** Run only when asked for (`--only store`): the store's primitive costs, for the analysis. */
+export const EXTRA_PARTS = ['store'] as const;
+export type PartName = (typeof PARTS)[number] | (typeof EXTRA_PARTS)[number];
 
 export interface BenchOptions {
   mode: 'full' | 'quick';
@@ -17,6 +19,8 @@ export interface BenchOptions {
   /** Steady rate (changes/s) and duration (s) of the latency part. */
   latencyRate: number;
   latencySeconds: number;
+  /** A second latency stage at this rate (0: none), for the latency without queueing. */
+  latencyLowRate: number;
   /** Records of the memory part's poll. */
   memoryRecords: number;
   /** OUTPUT_CONCURRENCY of the integration workers, and of the raw BullMQ worker. */
@@ -27,11 +31,11 @@ export interface BenchOptions {
   cpuProf: boolean;
 }
 
-const FULL = { ingestRecords: 100_000, repollBudgetSec: 600, pageSize: 1000, deliveries: 10_000, latencyRate: 200, latencySeconds: 30, memoryRecords: 1_000_000 };
-const QUICK = { ingestRecords: 10_000, repollBudgetSec: 60, pageSize: 1000, deliveries: 1000, latencyRate: 200, latencySeconds: 5, memoryRecords: 20_000 };
+const FULL = { ingestRecords: 100_000, repollBudgetSec: 600, pageSize: 1000, deliveries: 10_000, latencyRate: 200, latencySeconds: 30, latencyLowRate: 20, memoryRecords: 1_000_000 };
+const QUICK = { ingestRecords: 10_000, repollBudgetSec: 60, pageSize: 1000, deliveries: 1000, latencyRate: 200, latencySeconds: 5, latencyLowRate: 20, memoryRecords: 20_000 };
 
-const USAGE = `usage: npm run bench -- [--quick] [--only ${PARTS.join(',')}|repoll] [--records N] [--repoll-budget S] [--page-size N]
-       [--deliveries N] [--latency-rate N] [--latency-seconds N] [--memory-records N] [--concurrency N]
+const USAGE = `usage: npm run bench -- [--quick] [--only ${[...PARTS, ...EXTRA_PARTS].join(',')}|repoll] [--records N] [--repoll-budget S] [--page-size N]
+       [--deliveries N] [--latency-rate N] [--latency-seconds N] [--latency-low-rate N] [--memory-records N] [--concurrency N]
        [--out FILE] [--cpu-prof]`;
 
 /** Parses the arguments after `npm run bench --`; throws with the usage on a mistake. */
@@ -46,6 +50,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     '--deliveries': 'deliveries',
     '--latency-rate': 'latencyRate',
     '--latency-seconds': 'latencySeconds',
+    '--latency-low-rate': 'latencyLowRate',
     '--memory-records': 'memoryRecords',
     '--concurrency': 'outputConcurrency',
   };
@@ -64,11 +69,11 @@ export function parseOptions(argv: string[]): BenchOptions {
       const parts = value()
         .split(',')
         .map((p) => (p === 'repoll' ? 'ingest' : p === 'scale-out' || p === 'scaleout' ? 'scaleOut' : p));
-      for (const p of parts) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown part "${p}"\n${USAGE}`);
+      for (const p of parts) if (![...PARTS, ...EXTRA_PARTS].includes(p as PartName)) throw new Error(`unknown part "${p}"\n${USAGE}`);
       options.parts = [...new Set(parts)] as PartName[];
     } else if (flag !== undefined && numbers[flag]) {
       const n = Number(value());
-      if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer\n${USAGE}`);
+      if (!Number.isInteger(n) || n < (flag === '--latency-low-rate' ? 0 : 1)) throw new Error(`${flag} must be a positive integer\n${USAGE}`);
       (options as unknown as Record<string, number>)[numbers[flag] as string] = n;
     } else if (flag === '--help' || flag === '-h') {
       throw new Error(USAGE);

@@ -53,8 +53,23 @@ export function table(results: Results): string {
     'p99 < 100 ms',
     verdict(v['latency'] ?? null),
   ]);
+  const low = r('latency')['lowRate'] as Record<string, unknown> | undefined;
+  if (low && !error('latency')) {
+    rows.push([`  latency at ${fmt(low['ratePerSec'])}/s`, `p50 ${fmt(low['p50Ms'], 1)} / p95 ${fmt(low['p95Ms'], 1)} / p99 ${fmt(low['p99Ms'], 1)} ms`, '', '', '(no queueing)', '']);
+  }
   add('memory', [`5 memory (${fmt(r('memory')['records'])} rec)`, `peak RSS ${fmt(r('memory')['peakRssMb'])} MB`, `idle ${fmt(r('memory')['baselineRssMb'])} MB`, '', '< 300 MB', verdict(v['memory'] ?? null)]);
   add('scaleOut', ['6 scale-out (2 vs 1)', `${fmt(r('scaleOut')['twoPerSec'], 1)} vs ${fmt(r('scaleOut')['onePerSec'], 1)} /s`, '', fmt(r('scaleOut')['ratio'], 3), 'report', '']);
+  const store = r('store');
+  if ('store' in results && !error('store')) {
+    rows.push([
+      `store primitives (${fmt(store['items'])} items)`,
+      `insert ${fmt(store['insertUsPerDoc'], 0)} us/doc; find by _id ${fmt(store['findOneByIdMs'], 1)} ms; $in of 1000 ${fmt(store['findIn1000IdsMs'])} ms; scan ${fmt(store['scanUsPerDoc'], 0)} us/doc; update ${fmt(store['updateOneByIdMs'], 1)} ms`,
+      '',
+      '',
+      '(analysis)',
+      '',
+    ]);
+  }
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => row[i]?.length ?? 0))) ?? [];
   const line = (row: Row): string => `| ${row.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
   return [line(rows[0] as Row), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');

@@ -28,7 +28,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Ma
  * delivers them. Latency: from the API's 201 reaching the client to the receiver getting the
  * delivery, per item.
  */
-export async function runLatency(ctx: BenchContext): Promise<{ latency: Record<string, number>; details: Record<string, unknown> }> {
+export async function runLatency(ctx: BenchContext): Promise<{ latency: Record<string, unknown>; details: Record<string, unknown> }> {
   const { latencyRate: rate, latencySeconds: seconds } = ctx.options;
   const scope = await openScope(ctx, 'latency');
   const tag = `latency-${ctx.runId}`;
@@ -48,6 +48,7 @@ export async function runLatency(ctx: BenchContext): Promise<{ latency: Record<s
     const created = new Map<string, number>();
     const apiMs: number[] = [];
     let failures = 0;
+    let warmups = 0;
     const fire = async (externalId: string, i: number): Promise<void> => {
       const sent = nowMs();
       try {
@@ -65,60 +66,76 @@ export async function runLatency(ctx: BenchContext): Promise<{ latency: Record<s
     // Warm-up (not measured): connections, JIT, the first documents of each collection.
     ctx.log('latency: warm-up');
     for (let i = 0; i < 50; i++) await fire(`warm-${i}`, i);
-    await ctx.thirdParty.waitFor(tag, 50, 60_000);
-    created.clear();
-    apiMs.length = 0;
+    warmups = created.size;
+    await ctx.thirdParty.waitFor(tag, warmups, 60_000);
 
-    const total = rate * seconds;
-    ctx.log(`latency: ${rate} creates/s for ${seconds} s through the inventory API`);
-    const loop = monitorEventLoopDelay({ resolution: 10 });
-    loop.enable();
-    const inflight: Array<Promise<void>> = [];
-    const t0 = nowMs();
-    for (let i = 0; i < total; i++) {
-      await sleep(t0 + (i * 1000) / rate - nowMs());
-      inflight.push(fire(`lat-${i}`, i));
-    }
-    const sendSeconds = (nowMs() - t0) / 1000;
-    await Promise.all(inflight);
-    loop.disable();
-    const expected = 50 + created.size;
-    let lost = 0;
-    try {
-      await ctx.thirdParty.waitFor(tag, expected, 60_000 + total * 50);
-    } catch {
-      lost = expected - ctx.thirdParty.received(tag).distinct;
-    }
+    /** One open-loop stage: `rate` creates/s for `secs` s, then waits for their deliveries. */
+    const stage = async (name: string, stageRate: number, secs: number) => {
+      created.clear();
+      apiMs.length = 0;
+      failures = 0;
+      const total = Math.max(1, Math.round(stageRate * secs));
+      const before = ctx.thirdParty.received(tag).distinct;
+      ctx.log(`latency: ${stageRate} creates/s for ${secs} s through the inventory API (${name})`);
+      const loop = monitorEventLoopDelay({ resolution: 10 });
+      loop.enable();
+      const inflight: Array<Promise<void>> = [];
+      const t0 = nowMs();
+      for (let i = 0; i < total; i++) {
+        await sleep(t0 + (i * 1000) / stageRate - nowMs());
+        inflight.push(fire(`${name}-${i}`, i));
+      }
+      const sendSeconds = (nowMs() - t0) / 1000;
+      await Promise.all(inflight);
+      loop.disable();
+      let lost = 0;
+      try {
+        await ctx.thirdParty.waitFor(tag, before + created.size, 60_000 + total * 50);
+      } catch {
+        lost = before + created.size - ctx.thirdParty.received(tag).distinct;
+      }
+      const arrivals = ctx.thirdParty.arrivalTimes(tag);
+      const latencies: number[] = [];
+      for (const [externalId, at201] of created) {
+        const arrived = arrivals.get(externalId);
+        if (arrived !== undefined) latencies.push(arrived - at201);
+      }
+      latencies.sort((a, b) => a - b);
+      apiMs.sort((a, b) => a - b);
+      const figures = {
+        p50Ms: round(percentile(latencies, 50), 1),
+        p95Ms: round(percentile(latencies, 95), 1),
+        p99Ms: round(percentile(latencies, 99), 1),
+        maxMs: round(latencies[latencies.length - 1] ?? NaN, 1),
+        changes: created.size,
+        ratePerSec: round(total / sendSeconds, 1),
+      };
+      ctx.log(`latency (${name}): p50 ${figures.p50Ms} ms, p95 ${figures.p95Ms} ms, p99 ${figures.p99Ms} ms`);
+      return {
+        figures,
+        details: {
+          requested: total,
+          apiFailures: failures,
+          lostOrLate: lost,
+          api201Ms: { p50: round(percentile(apiMs, 50), 1), p99: round(percentile(apiMs, 99), 1) },
+          // Lateness of this (measuring) process's own event loop: a bound on measurement error.
+          benchEventLoopDelayMs: { p50: round(loop.percentile(50) / 1e6, 1), p99: round(loop.percentile(99) / 1e6, 1), max: round(loop.max / 1e6, 1) },
+        },
+      };
+    };
+
+    const main = await stage('steady', rate, seconds);
+    // The same path at a rate this machine sustains with room to spare: latency without queueing.
+    const low = ctx.options.latencyLowRate > 0 ? await stage('low', ctx.options.latencyLowRate, Math.min(seconds, 10)) : null;
     const profile = await engine.child.stop();
     children.splice(children.indexOf(engine.child), 1);
-
-    const arrivals = ctx.thirdParty.arrivalTimes(tag);
-    const latencies: number[] = [];
-    for (const [externalId, at201] of created) {
-      const arrived = arrivals.get(externalId);
-      if (arrived !== undefined) latencies.push(arrived - at201);
-    }
-    latencies.sort((a, b) => a - b);
-    apiMs.sort((a, b) => a - b);
     ctx.thirdParty.forget(tag);
-    const result = {
-      p50Ms: round(percentile(latencies, 50), 1),
-      p95Ms: round(percentile(latencies, 95), 1),
-      p99Ms: round(percentile(latencies, 99), 1),
-      maxMs: round(latencies[latencies.length - 1] ?? NaN, 1),
-      changes: created.size,
-      ratePerSec: round(total / sendSeconds, 1),
-    };
-    ctx.log(`latency: p50 ${result.p50Ms} ms, p95 ${result.p95Ms} ms, p99 ${result.p99Ms} ms`);
+    const result = { ...main.figures, ...(low ? { lowRate: { ratePerSec: low.figures.ratePerSec, p50Ms: low.figures.p50Ms, p95Ms: low.figures.p95Ms, p99Ms: low.figures.p99Ms } } : {}) };
     return {
       latency: result,
       details: {
-        requested: total,
-        apiFailures: failures,
-        lostOrLate: lost,
-        api201Ms: { p50: round(percentile(apiMs, 50), 1), p99: round(percentile(apiMs, 99), 1) },
-        // Lateness of this (measuring) process's own event loop: an upper bound on measurement error.
-        benchEventLoopDelayMs: { p50: round(loop.percentile(50) / 1e6, 1), p99: round(loop.percentile(99) / 1e6, 1), max: round(loop.max / 1e6, 1) },
+        ...main.details,
+        ...(low ? { lowRate: { maxMs: low.figures.maxMs, ...low.details } } : {}),
         ...(profile ? { worker: pollBreakdown(profile.profile) } : {}),
       },
     };
