@@ -31,7 +31,14 @@ export type DeliverOutcome =
  */
 export async function deliverChange(deliveryId: string, attemptNumber: number, deps: DeliverDeps): Promise<DeliverOutcome> {
   const delivery = await deps.deliveries.findById(deliveryId);
-  if (!delivery || delivery.status !== 'pending') return { kind: 'done', status: 'skipped' };
+  if (!delivery) return { kind: 'done', status: 'skipped' };
+  if (delivery.status !== 'pending') {
+    // Finished, yet its job runs again: the run that finished it may have died (or lost the store)
+    // between recording the outcome and settling the item. Settling is idempotent; without this
+    // the item read as not yet delivered forever, and so won (dropped) every later inbound change.
+    await deps.outbox.settle(delivery.itemId, delivery.op, delivery.version, delivery.status === 'succeeded');
+    return { kind: 'done', status: 'skipped' };
+  }
 
   // One send per item at a time across all the organization's output webhooks: they reach the
   // same third party, and an older POST must not land after a newer DELETE.
