@@ -32,7 +32,7 @@ export interface BenchOptions {
 }
 
 const FULL = { ingestRecords: 100_000, repollBudgetSec: 600, pageSize: 1000, deliveries: 10_000, latencyRate: 200, latencySeconds: 30, latencyLowRate: 20, memoryRecords: 1_000_000 };
-const QUICK = { ingestRecords: 10_000, repollBudgetSec: 60, pageSize: 1000, deliveries: 1000, latencyRate: 200, latencySeconds: 5, latencyLowRate: 20, memoryRecords: 20_000 };
+const QUICK = { ingestRecords: 10_000, repollBudgetSec: 30, pageSize: 1000, deliveries: 500, latencyRate: 200, latencySeconds: 3, latencyLowRate: 20, memoryRecords: 20_000 };
 
 const USAGE = `usage: npm run bench -- [--quick] [--only ${[...PARTS, ...EXTRA_PARTS].join(',')}|repoll] [--records N] [--repoll-budget S] [--page-size N]
        [--deliveries N] [--latency-rate N] [--latency-seconds N] [--latency-low-rate N] [--memory-records N] [--concurrency N]

@@ -124,11 +124,15 @@ export async function runLatency(ctx: BenchContext): Promise<{ latency: Record<s
       };
     };
 
+    // The processes' profiles cover the measured stages only.
+    for (const c of [inventory.child, engine.child]) c.send({ type: 'profile-reset' });
+    await Promise.all([inventory.child.next('profile', 10_000), engine.child.next('profile', 10_000)]);
     const main = await stage('steady', rate, seconds);
     // The same path at a rate this machine sustains with room to spare: latency without queueing.
     const low = ctx.options.latencyLowRate > 0 ? await stage('low', ctx.options.latencyLowRate, Math.min(seconds, 10)) : null;
     const profile = await engine.child.stop();
-    children.splice(children.indexOf(engine.child), 1);
+    const apiProfile = await inventory.child.stop();
+    children.length = 0;
     ctx.thirdParty.forget(tag);
     const result = { ...main.figures, ...(low ? { lowRate: { ratePerSec: low.figures.ratePerSec, p50Ms: low.figures.p50Ms, p95Ms: low.figures.p95Ms, p99Ms: low.figures.p99Ms } } : {}) };
     return {
@@ -137,6 +141,7 @@ export async function runLatency(ctx: BenchContext): Promise<{ latency: Record<s
         ...main.details,
         ...(low ? { lowRate: { maxMs: low.figures.maxMs, ...low.details } } : {}),
         ...(profile ? { worker: pollBreakdown(profile.profile) } : {}),
+        ...(apiProfile ? { inventoryApi: pollBreakdown(apiProfile.profile) } : {}),
       },
     };
   } finally {
