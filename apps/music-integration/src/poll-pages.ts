@@ -63,7 +63,8 @@ async function getJson(http: OutboundClient, url: string, params: Record<string,
 /**
  * Walks the endpoint page by page (none, page, offset or cursor pagination), yielding each page's
  * records so a poll never holds more than one page. `complete` tells whether the walk ended by
- * itself (a short/empty page or no next cursor) rather than at maxPages.
+ * itself (a short/empty page, or a next cursor null/empty, or absent after a short page) rather
+ * than at maxPages or on a full page with no cursor at all.
  */
 export async function* fetchPages(http: OutboundClient, entry: PollingEntry, state: { complete: boolean }): AsyncGenerator<FetchedPage> {
   state.complete = false;
@@ -79,16 +80,22 @@ export async function* fetchPages(http: OutboundClient, entry: PollingEntry, sta
     const params: Record<string, string | number> = { [pagination.limitParam]: pagination.limit };
     if (pagination.type === 'page') params[pagination.pageParam] = pagination.firstPage + index;
     if (pagination.type === 'offset') params[pagination.offsetParam] = offset;
-    if (pagination.type === 'cursor' && cursor !== undefined) params[pagination.cursorParam] = cursor;
+    // The first request names the cursor too (empty): an API that enters its cursor mode only when
+    // asked would otherwise answer a plain slice.
+    if (pagination.type === 'cursor') params[pagination.cursorParam] = cursor ?? '';
     const body = await getJson(http, entry.endpoint, params);
     const records = recordsOf(body, entry.itemsPath);
     yield { index, records };
     if (pagination.type === 'cursor') {
       const next = readPath(body, pagination.nextCursorPath);
-      if (next === undefined || next === null || next === '') {
+      if (next === null || next === '' || (next === undefined && records.length < pagination.limit)) {
         state.complete = true;
         return;
       }
+      // A full page without any next-cursor field: the API did not paginate the way it was
+      // configured, so whether more records exist is unknown. Stop with the walk incomplete: the
+      // records are stored, nothing is deleted (taking one page for the snapshot would delete the rest).
+      if (next === undefined) return;
       cursor = String(next);
     } else {
       offset += records.length;

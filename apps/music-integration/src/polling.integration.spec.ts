@@ -108,6 +108,29 @@ describe('polling (real store, real Redis, stub third party)', () => {
     expect((await h.engine.runs.findForOrganization(org.id, run.runId))?.pages).toBe(3);
   });
 
+  it('walks cursor pagination to the end', async () => {
+    const org = await h.createOrganization({
+      polling: [{ endpoint: `${h.thirdParty.baseUrl}/music`, interval: 1, type: 'hour', pagination: { type: 'cursor', limit: 2 } }],
+    });
+    h.thirdParty.put(...['1', '2', '3', '4', '5'].map((id) => song(id)));
+    const run = await h.pollNow(org.id);
+    expect(run).toMatchObject({ status: 'succeeded', counts: { fetched: 5, created: 5 } });
+  });
+
+  it('takes a full page without a next cursor for an unfinished walk: stores it, deletes nothing', async () => {
+    const org = await h.createOrganization({
+      polling: [{ endpoint: `${h.thirdParty.baseUrl}/music`, interval: 1, type: 'hour', pagination: { type: 'cursor', limit: 3 } }],
+    });
+    h.thirdParty.put(...['1', '2', '3', '4', '5', '6', '7', '8'].map((id) => song(id)));
+    await h.pollNow(org.id);
+    expect(await h.items(org.id)).toHaveLength(8);
+    // The API stops paginating as configured: a plain slice of the first 3, no cursor anywhere.
+    h.thirdParty.ignoreCursor = true;
+    const run = await h.pollNow(org.id);
+    expect(run).toMatchObject({ status: 'partial', counts: { fetched: 3, deleted: 0 } });
+    expect(await h.items(org.id)).toHaveLength(8);
+  });
+
   it('refuses a polling endpoint on a private address unless allow-listed, and says why on the run', async () => {
     await h.stop();
     h = await new IntegrationHarness().start({ OUTBOUND_ALLOW_LIST: '' });

@@ -27,6 +27,8 @@ export class ThirdPartyStub {
   syncDelayMs = 0;
   /** Delay before answering GET /music (ms). */
   musicDelayMs = 0;
+  /** GET /music ignores `cursor` and answers a plain slice (an API not paginating as configured). */
+  ignoreCursor = false;
   private server: Server | null = null;
   baseUrl = '';
 
@@ -69,6 +71,13 @@ export class ThirdPartyStub {
       const all = [...this.records.values()];
       const page = Number(url.searchParams.get('page'));
       const limit = Number(url.searchParams.get('limit'));
+      const cursor = url.searchParams.get('cursor');
+      if (limit > 0 && (this.ignoreCursor || (cursor === null && !(page > 0)))) return send(200, all.slice(0, limit));
+      if (cursor !== null && limit > 0) {
+        const start = cursor === '' ? 0 : Number(cursor);
+        const end = start + limit;
+        return send(200, { items: all.slice(start, end), nextCursor: end < all.length ? String(end) : null });
+      }
       if (page > 0 && limit > 0) return send(200, all.slice((page - 1) * limit, page * limit));
       return send(200, all);
     }
