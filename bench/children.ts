@@ -19,6 +19,13 @@ export interface ChildSettings {
   cpuProfDir?: string;
 }
 
+const live = new Set<ChildProcess>();
+
+/** Kills every child still running (on Ctrl-C, or a part that failed half-way). */
+export function killAllChildren(): void {
+  for (const proc of live) proc.kill('SIGKILL');
+}
+
 /** A child process of the benchmark, spoken to over IPC. */
 export class Child {
   private readonly inbox: FromChild[] = [];
@@ -30,8 +37,10 @@ export class Child {
     readonly role: ChildRole,
     readonly process: ChildProcess,
   ) {
+    live.add(process);
     process.on('message', (m: FromChild) => this.deliver(m));
     process.on('exit', (code, signal) => {
+      live.delete(process);
       this.exited = new Error(`${role} child exited (${code ?? signal}); last output:\n${this.output.slice(-20).join('')}`);
       for (const w of this.waiting.splice(0)) w.reject(this.exited);
     });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import mongoose from 'mongoose';
 import { organizationInputSchema, type Organization } from '@music/domain';
 import { OrganizationRepository } from '@music/persistence';
 import type { ChildSettings } from './children';
@@ -36,14 +37,32 @@ export function newRunId(): string {
   return `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 }
 
-/** Deletes every key under a BullMQ prefix. */
+/** Deletes every key that starts with `prefix` (a BullMQ prefix's keys are `<prefix>:...`). */
 async function clearPrefix(redis: Redis, prefix: string): Promise<void> {
   let cursor = '0';
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
     cursor = next;
     if (keys.length > 0) await redis.del(...keys);
   } while (cursor !== '0');
+}
+
+/** Drops every database and queue key of a run (`bench_<runId>_*`): what a crash or Ctrl-C left. */
+export async function cleanupRun(ctx: Pick<BenchContext, 'mongoUrl' | 'redisUrl' | 'runId'>): Promise<void> {
+  const prefix = `bench_${ctx.runId}_`;
+  const connection = await mongoose.createConnection(ctx.mongoUrl, { serverSelectionTimeoutMS: 5000, retryWrites: false }).asPromise();
+  try {
+    const { databases } = await (connection.db as NonNullable<typeof connection.db>).admin().listDatabases({ nameOnly: true });
+    for (const { name } of databases) if (name.startsWith(prefix)) await connection.useDb(name).dropDatabase();
+  } finally {
+    await connection.close();
+  }
+  const redis = new Redis(ctx.redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    await clearPrefix(redis, prefix);
+  } finally {
+    redis.disconnect();
+  }
 }
 
 export async function openScope(ctx: BenchContext, part: string): Promise<Scope> {
@@ -66,7 +85,7 @@ export async function openScope(ctx: BenchContext, part: string): Promise<Scope>
       ...extra,
     }),
     close: async () => {
-      await clearPrefix(redis, name).catch(() => undefined);
+      await clearPrefix(redis, `${name}:`).catch(() => undefined);
       redis.disconnect();
       await store.drop();
       await store.close();

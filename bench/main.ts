@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
-import { newRunId, round, type BenchContext } from './context';
+import { killAllChildren } from './children';
+import { cleanupRun, newRunId, round, type BenchContext } from './context';
 import { FakeThirdParty } from './fake-third-party';
 import { parseOptions, PARTS, type PartName } from './options';
 import { runDelivery, runScaleOut } from './parts/delivery';
@@ -58,6 +59,16 @@ async function main(): Promise<void> {
   const thirdParty = await new FakeThirdParty().start();
   const ctx: BenchContext = { options, mongoUrl, redisUrl, runId: newRunId(), thirdParty, jwtSecret: randomBytes(24).toString('hex'), cpuProfDir, log };
   log(`${options.mode} run ${ctx.runId}: ${options.parts.join(', ')} (store ${mongoUrl}, redis ${redisUrl})`);
+  // Ctrl-C: stop the child processes and drop what this run created, then leave.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping the child processes and cleaning up`);
+      killAllChildren();
+      void cleanupRun(ctx)
+        .catch(() => undefined)
+        .finally(() => process.exit(130));
+    });
+  }
 
   const results: Results = {};
   const details: Record<string, unknown> = {};
@@ -107,7 +118,10 @@ async function main(): Promise<void> {
       timings[part] = round((Date.now() - t) / 1000, 1);
     }
   } finally {
+    killAllChildren();
     await thirdParty.close();
+    // Each part drops its own database and queue keys; this catches what a failed part left.
+    await cleanupRun(ctx).catch((e: Error) => log(`cleanup: ${e.message}`));
   }
 
   const meta = {
@@ -119,9 +133,11 @@ async function main(): Promise<void> {
       ingestRecords: options.ingestRecords,
       pageSize: options.pageSize,
       deliveries: options.deliveries,
+      scaleOutDeliveries: options.scaleOutDeliveries,
       latencyRate: options.latencyRate,
       latencySeconds: options.latencySeconds,
       latencyLowRate: options.latencyLowRate,
+      latencyDrainSec: options.latencyDrainSec,
       repollBudgetSec: options.repollBudgetSec,
       memoryRecords: options.memoryRecords,
       outputConcurrency: options.outputConcurrency,

@@ -14,12 +14,20 @@ export interface BenchOptions {
   repollBudgetSec: number;
   /** Records per page the third party serves (the polling entry's limit). */
   pageSize: number;
-  /** Local changes delivered by the delivery and scale-out parts. */
+  /** Local changes delivered by the delivery part. */
   deliveries: number;
+  /**
+   * Local changes per run of the scale-out part (one run with one worker process, one with two,
+   * each on an empty store). Smaller than `deliveries`: on a store whose lookups scan the collection
+   * a run's time grows with the square of its size, and the part makes two.
+   */
+  scaleOutDeliveries: number;
   /** Steady rate (changes/s) and duration (s) of the latency part. */
   latencyRate: number;
   latencySeconds: number;
-  /** A second latency stage at this rate (0: none), for the latency without queueing. */
+  /** How long after its last request a latency stage waits for the 201s and deliveries (s). */
+  latencyDrainSec: number;
+  /** A first latency stage at this rate (0: none), for the latency without queueing. */
   latencyLowRate: number;
   /** Records of the memory part's poll. */
   memoryRecords: number;
@@ -31,11 +39,11 @@ export interface BenchOptions {
   cpuProf: boolean;
 }
 
-const FULL = { ingestRecords: 100_000, repollBudgetSec: 600, pageSize: 1000, deliveries: 10_000, latencyRate: 200, latencySeconds: 30, latencyLowRate: 20, memoryRecords: 1_000_000 };
-const QUICK = { ingestRecords: 10_000, repollBudgetSec: 30, pageSize: 1000, deliveries: 500, latencyRate: 200, latencySeconds: 3, latencyLowRate: 20, memoryRecords: 20_000 };
+const FULL = { ingestRecords: 100_000, repollBudgetSec: 600, pageSize: 1000, deliveries: 10_000, scaleOutDeliveries: 2000, latencyRate: 200, latencySeconds: 30, latencyDrainSec: 120, latencyLowRate: 20, memoryRecords: 1_000_000 };
+const QUICK = { ingestRecords: 10_000, repollBudgetSec: 30, pageSize: 1000, deliveries: 500, scaleOutDeliveries: 500, latencyRate: 200, latencySeconds: 3, latencyDrainSec: 30, latencyLowRate: 20, memoryRecords: 20_000 };
 
 const USAGE = `usage: npm run bench -- [--quick] [--only ${[...PARTS, ...EXTRA_PARTS].join(',')}|repoll] [--records N] [--repoll-budget S] [--page-size N]
-       [--deliveries N] [--latency-rate N] [--latency-seconds N] [--latency-low-rate N] [--memory-records N] [--concurrency N]
+       [--deliveries N] [--scale-out-deliveries N] [--latency-rate N] [--latency-seconds N] [--latency-low-rate N] [--latency-drain S] [--memory-records N] [--concurrency N]
        [--out FILE] [--cpu-prof]`;
 
 /** Parses the arguments after `npm run bench --`; throws with the usage on a mistake. */
@@ -48,9 +56,11 @@ export function parseOptions(argv: string[]): BenchOptions {
     '--repoll-budget': 'repollBudgetSec',
     '--page-size': 'pageSize',
     '--deliveries': 'deliveries',
+    '--scale-out-deliveries': 'scaleOutDeliveries',
     '--latency-rate': 'latencyRate',
     '--latency-seconds': 'latencySeconds',
     '--latency-low-rate': 'latencyLowRate',
+    '--latency-drain': 'latencyDrainSec',
     '--memory-records': 'memoryRecords',
     '--concurrency': 'outputConcurrency',
   };

@@ -45,9 +45,15 @@ export function table(results: Results): string {
   const bound = repoll['finished'] === false ? `< ${fmt(repoll['speedup'], 3)}x (stopped at ${fmt(repoll['recordsDone'])} records)` : `${fmt(repoll['speedup'], 2)}x faster`;
   add('repoll', ['2 unchanged re-poll', `${bound}, ${fmt(repoll['writes'])} writes`, '', '', '>= 5x, 0 writes', verdict(v['repoll'] ?? null)]);
   add('delivery', [`3 delivery (${fmt(r('delivery')['deliveries'])})`, `${fmt(r('delivery')['perSec'], 1)} /s`, `${fmt(r('delivery')['rawPerSec'], 1)} /s`, fmt(r('delivery')['ratio'], 3), '>= 0.7', verdict(v['delivery'] ?? null)]);
+  const pct = (figures: Record<string, unknown>, key: string): string => {
+    const bound = Array.isArray(figures['lowerBounds']) && (figures['lowerBounds'] as unknown[]).includes(key);
+    return `${bound ? '>= ' : ''}${fmt(figures[key], 1)}`;
+  };
+  const latencyText = (f: Record<string, unknown>): string =>
+    `p50 ${pct(f, 'p50Ms')} / p95 ${pct(f, 'p95Ms')} / p99 ${pct(f, 'p99Ms')} ms${num(f['incomplete']) > 0 ? ` (${fmt(f['incomplete'])} of ${fmt(f['changes'])} late)` : ''}`;
   add('latency', [
     `4 latency (${fmt(r('latency')['ratePerSec'])}/s)`,
-    `p50 ${fmt(r('latency')['p50Ms'], 1)} / p95 ${fmt(r('latency')['p95Ms'], 1)} / p99 ${fmt(r('latency')['p99Ms'], 1)} ms`,
+    latencyText(r('latency')),
     '',
     '',
     'p99 < 100 ms',
@@ -55,10 +61,10 @@ export function table(results: Results): string {
   ]);
   const low = r('latency')['lowRate'] as Record<string, unknown> | undefined;
   if (low && !error('latency')) {
-    rows.push([`  latency at ${fmt(low['ratePerSec'])}/s`, `p50 ${fmt(low['p50Ms'], 1)} / p95 ${fmt(low['p95Ms'], 1)} / p99 ${fmt(low['p99Ms'], 1)} ms`, '', '', '(no queueing)', '']);
+    rows.push([`  latency at ${fmt(low['ratePerSec'])}/s`, latencyText(low), '', '', '(no queueing)', '']);
   }
   add('memory', [`5 memory (${fmt(r('memory')['records'])} rec)`, `peak RSS ${fmt(r('memory')['peakRssMb'])} MB`, `idle ${fmt(r('memory')['baselineRssMb'])} MB`, '', '< 300 MB', verdict(v['memory'] ?? null)]);
-  add('scaleOut', ['6 scale-out (2 vs 1)', `${fmt(r('scaleOut')['twoPerSec'], 1)} vs ${fmt(r('scaleOut')['onePerSec'], 1)} /s`, '', fmt(r('scaleOut')['ratio'], 3), 'report', '']);
+  add('scaleOut', [`6 scale-out (2 vs 1, ${fmt(r('scaleOut')['deliveries'])})`, `${fmt(r('scaleOut')['twoPerSec'], 1)} vs ${fmt(r('scaleOut')['onePerSec'], 1)} /s`, '', fmt(r('scaleOut')['ratio'], 3), 'report', '']);
   const store = r('store');
   if ('store' in results && !error('store')) {
     rows.push([

@@ -188,10 +188,16 @@ async function main(): Promise<void> {
     send({ type: 'ready' });
   }
 
+  // The parent is gone (killed, crashed): nobody will ever stop this process.
+  let stopping = false;
+  process.on('disconnect', () => {
+    if (!stopping) process.exit(1);
+  });
   process.on('message', (message: ToChild) => {
     void (async () => {
       try {
         if (message.type === 'stop') {
+          stopping = true;
           const final = profile();
           for (const close of closers) await close().catch(() => undefined);
           await store.close().catch(() => undefined);

@@ -149,7 +149,7 @@ export async function runDelivery(ctx: BenchContext): Promise<{ delivery: Record
 
 /** Part 6: the delivery figure with two integration worker processes against one. */
 export async function runScaleOut(ctx: BenchContext): Promise<{ scaleOut: Record<string, number>; details: Record<string, unknown> }> {
-  const m = ctx.options.deliveries;
+  const m = ctx.options.scaleOutDeliveries;
   const one = await measureEngineDelivery(ctx, 1, m, 'scaleone');
   const two = await measureEngineDelivery(ctx, 2, m, 'scaletwo');
   return {
