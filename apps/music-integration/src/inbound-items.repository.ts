@@ -36,10 +36,11 @@ const DUPLICATE_KEY = 11000;
 /**
  * Update statements per command. FerretDB 1.x (PostgreSQL backend) holds a pool connection for
  * each statement of an update command until the command ends, so one command with as many
- * statements as its pool (50 by default) waits forever for a connection, and the whole store with
- * it. Small commands sent one after another cost the same (the store runs statements one by one).
+ * statements as its pool (FerretDB's default 50; 20 as scripts/services.sh starts it) waits
+ * forever for a connection, and the whole store with it; concurrent commands add up. Small
+ * commands sent one after another cost the same (the store runs statements one by one).
  */
-const UPDATE_CHUNK = 8;
+const UPDATE_CHUNK = 4;
 
 export interface ApplyOptions {
   now?: Date;
