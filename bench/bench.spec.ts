@@ -1,0 +1,103 @@
+// The benchmark's own arithmetic: what it counts as a write, a percentile, a met target, and its
+// command line. A wrong figure here would make docs/performance.md say the wrong thing.
+import { percentile } from './context';
+import { parseOptions, PARTS } from './options';
+import { table, verdicts } from './report';
+import { writesIn } from './store';
+
+describe('writesIn (the re-poll\'s "zero writes")', () => {
+  const profile = {
+    'insert inventory_items': { count: 2, ms: 5, statements: 2000 },
+    'update inventory_items': { count: 3, ms: 5, statements: 12 },
+    'delete inventory_items': { count: 1, ms: 1, statements: 4 },
+    'find inventory_items {_id}': { count: 10, ms: 50, statements: 0 },
+    'update sync_runs': { count: 8, ms: 2, statements: 8 },
+  };
+
+  it('counts the write statements of one collection, not its reads nor other collections', () => {
+    expect(writesIn(profile, 'inventory_items')).toBe(2016);
+    expect(writesIn(profile, 'sync_runs')).toBe(8);
+    expect(writesIn(profile, 'deliveries')).toBe(0);
+  });
+});
+
+describe('percentile (nearest rank)', () => {
+  const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
+
+  it('takes the nearest rank', () => {
+    expect(percentile(sorted, 50)).toBe(50);
+    expect(percentile(sorted, 95)).toBe(95);
+    expect(percentile(sorted, 99)).toBe(99);
+    expect(percentile(sorted, 100)).toBe(100);
+    expect(percentile([7], 99)).toBe(7);
+  });
+
+  it('is NaN without values', () => {
+    expect(percentile([], 50)).toBeNaN();
+  });
+});
+
+describe('verdicts', () => {
+  const met = {
+    ingest: { ratio: 0.7 },
+    repoll: { speedup: 5, writes: 0 },
+    delivery: { ratio: 0.71 },
+    latency: { p50Ms: 10, p95Ms: 40, p99Ms: 99.9 },
+    memory: { peakRssMb: 299 },
+    scaleOut: { ratio: 1.6 },
+  };
+
+  it('meets each target at its bound', () => {
+    expect(verdicts(met)).toEqual({ ingest: true, repoll: true, delivery: true, latency: true, memory: true, scaleOut: null });
+  });
+
+  it('misses each target just past its bound', () => {
+    const missed = {
+      ingest: { ratio: 0.699 },
+      repoll: { speedup: 12, writes: 1 },
+      delivery: { ratio: 0.2 },
+      latency: { p50Ms: 10, p95Ms: 40, p99Ms: 100 },
+      memory: { peakRssMb: 300 },
+    };
+    expect(verdicts(missed)).toEqual({ ingest: false, repoll: false, delivery: false, latency: false, memory: false, scaleOut: null });
+  });
+
+  it('has no verdict for a part that failed or did not run', () => {
+    expect(verdicts({ ingest: { error: 'boom' } })).toMatchObject({ ingest: null, delivery: null });
+  });
+
+  it('marks censored percentiles as lower bounds in the table', () => {
+    const text = table({ latency: { p50Ms: 12, p95Ms: 15000, p99Ms: 15000, lowerBounds: ['p95Ms', 'p99Ms'], changes: 600, incomplete: 40, ratePerSec: 200 } });
+    expect(text).toContain('p50 12 / p95 >= 15,000 / p99 >= 15,000 ms (40 of 600 late)');
+    expect(text).toContain('MISSED');
+  });
+});
+
+describe('parseOptions', () => {
+  it('runs every part at the full sizes by default', () => {
+    const o = parseOptions([]);
+    expect(o.mode).toBe('full');
+    expect(o.parts).toEqual([...PARTS]);
+    expect([o.ingestRecords, o.deliveries, o.latencyRate, o.latencySeconds, o.memoryRecords]).toEqual([100_000, 10_000, 200, 30, 1_000_000]);
+  });
+
+  it('--quick reduces the sizes', () => {
+    const o = parseOptions(['--quick']);
+    expect(o.mode).toBe('quick');
+    expect(o.ingestRecords).toBeLessThan(100_000);
+    expect(o.memoryRecords).toBeLessThan(1_000_000);
+  });
+
+  it('--only picks parts, and sizes can be set in either form', () => {
+    const o = parseOptions(['--only', 'delivery,latency', '--deliveries=42', '--records', '7']);
+    expect(o.parts).toEqual(['delivery', 'latency']);
+    expect(o.deliveries).toBe(42);
+    expect(o.ingestRecords).toBe(7);
+  });
+
+  it('refuses an unknown part or flag with the usage', () => {
+    expect(() => parseOptions(['--only', 'everything'])).toThrow(/usage/);
+    expect(() => parseOptions(['--fast'])).toThrow(/usage/);
+    expect(() => parseOptions(['--records'])).toThrow(/needs a value/);
+  });
+});
