@@ -10,7 +10,7 @@ ensure_redis
 if [ -z "${BENCH_MONGO_URL:-}" ]; then
   BENCH_DATA=$(mktemp -d)
   BENCH_DB="music_bench_$$"
-  trap 'stop_started; [ "$STORE_BACKEND_USED" = postgresql ] && psql -h 127.0.0.1 -U postgres -qc "drop database if exists \"$BENCH_DB\"" >/dev/null 2>&1; rm -rf "$BENCH_DATA"' EXIT
+  trap 'stop_started; [ "$STORE_BACKEND_USED" = postgresql ] && psql -h 127.0.0.1 -U postgres -qc "drop database if exists \"$BENCH_DB\" with (force)" >/dev/null 2>&1; rm -rf "$BENCH_DATA"' EXIT
   port=${BENCH_STORE_PORT:-27019}
   # A store of its own on the first free port from 27019, so other stores on this machine are left alone.
   while port_open "$port"; do port=$((port + 1)); done

@@ -14,7 +14,7 @@ ensure_ferretdb || log "FerretDB is not available: libs/platform/src/readiness.i
 if [ -z "${TEST_MONGO_URL:-}" ]; then
   TEST_DATA=$(mktemp -d)
   TEST_DB="music_test_$$"
-  trap 'stop_started; [ "$STORE_BACKEND_USED" = postgresql ] && psql -h 127.0.0.1 -U postgres -qc "drop database if exists \"$TEST_DB\"" >/dev/null 2>&1; rm -rf "$TEST_DATA"' EXIT
+  trap 'stop_started; [ "$STORE_BACKEND_USED" = postgresql ] && psql -h 127.0.0.1 -U postgres -qc "drop database if exists \"$TEST_DB\" with (force)" >/dev/null 2>&1; rm -rf "$TEST_DATA"' EXIT
   # Not in $(...): the store's pid must stay in this shell's STARTED_PIDS so the trap stops it.
   start_store "${TEST_STORE_PORT:-27018}" "$TEST_DB" "$TEST_DATA" >/dev/null
   export TEST_MONGO_URL=$STORE_URL
