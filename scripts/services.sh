@@ -53,7 +53,11 @@ ensure_ferretdb() {
   echo "$FERRETDB_VERSION" > "$src/build/version/version.txt"
   (cd "$src" && go build -trimpath -o "$FERRETDB_BIN.tmp" ./cmd/ferretdb) && mv "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"
   rm -rf "$src"
-  "$FERRETDB_BIN" --version | head -1 >&2
+  # Read whole, then cut: `--version | head -1` under pipefail fails at random (the binary writes its
+  # version in several writes, and head's early exit kills it with SIGPIPE).
+  local version
+  version=$("$FERRETDB_BIN" --version 2>&1) || { log "the FerretDB binary does not run"; return 1; }
+  log "built ${version%%$'\n'*}"
 }
 
 pg_available() {
