@@ -2,6 +2,8 @@
 // printing the equivalent curl command and what happened. Loopback only; URLs can be overridden:
 // CONFIG_URL, AUTH_URL, INVENTORY_URL, INTEGRATION_URL, FAKER_URL.
 
+import { exampleOrganization } from '@music/domain';
+
 const env = (name: string, fallback: string): string => process.env[name] ?? fallback;
 const CONFIG = env('CONFIG_URL', 'http://localhost:3000');
 const AUTH = env('AUTH_URL', 'http://localhost:3001');
@@ -69,22 +71,7 @@ async function main(): Promise<void> {
   const { body: org } = await call<{ id: string }>(
     'POST',
     `${CONFIG}/organization`,
-    {
-      name: 'Demo organization',
-      synchronization: 'two-way',
-      webhooks: [
-        { type: 'input', url: `${INTEGRATION}/sync?orgId=`, method: 'DELETE' },
-        { type: 'output', url: `${FAKER}/sync/create`, method: 'POST' },
-      ],
-      polling: [{ endpoint: `${FAKER}/music`, interval: 1, type: 'minute' }],
-      mappings: {
-        externalId: { type: 'string', source: 'id', required: true },
-        name: { type: 'string', source: 'name', required: true },
-        artist: { type: 'string', source: 'artist', required: true },
-        album: { type: 'string', source: 'album', required: true },
-      },
-      transforms: [],
-    },
+    { ...exampleOrganization({ thirdParty: FAKER, integration: INTEGRATION }), name: 'Demo organization' },
     auth,
   );
   console.log(`   organization id: ${org.id}`);

@@ -6,9 +6,10 @@ import type { Queue } from 'bullmq';
 import request from 'supertest';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import { exampleOrganization } from '@music/domain';
 import { compareRoutesWithDocument, type OpenApiDocument } from '@music/platform';
 import { openQueue, QUEUE_NAMES, type FanoutJob, type OrgChangedJob, type PollJob } from '@music/queue';
-import { clearPrefix, openTestRedis, openTestStore, testLogger, uniqueName, type TestStore } from '@music/testing';
+import { BRIEF_ORGANIZATION_BODY, clearPrefix, openTestRedis, openTestStore, testLogger, uniqueName, type TestStore } from '@music/testing';
 import { createAuthApp } from '../../apps/music-auth/src/app';
 import { authApiDocument } from '../../apps/music-auth/src/auth.openapi';
 import { loadAuthConfig } from '../../apps/music-auth/src/config';
@@ -30,21 +31,7 @@ import { loadInventoryConfig } from '../../apps/music-inventory/src/config';
 // spelling, `"required": "true"` as strings, the `{{ orgId }}` placeholder filled in).
 const BRIEF = {
   signUp: { email: 'user@test.com', password: '12345678' },
-  organization: {
-    synchronization: 'two-way',
-    webhook: [
-      { type: 'input', url: 'http://localhost:3000/sync?orgId=', method: 'DELETE' },
-      { type: 'output', url: 'http://localhost:3004/sync/create', method: 'POST' },
-    ],
-    polling: [{ endpoint: 'http://localhost:3004/music', interval: 1, type: 'minute' }],
-    mappings: {
-      externalId: { type: 'string', source: 'id', required: true },
-      name: { type: 'string', source: 'name', required: true },
-      artist: { type: 'string', source: 'artist', required: 'true' },
-      album: { type: 'string', source: 'album', required: 'true' },
-    },
-    transforms: [],
-  },
+  organization: BRIEF_ORGANIZATION_BODY,
   fakerConfig: (orgId: string) => ({ create: [], remove: [`http://localhost:3003/sync?orgId=${orgId}`] }),
   generate: { count: 5 },
   inventory: { externalId: 'brief-1', name: 'Song', artist: 'Artist', album: 'Album' },
@@ -199,6 +186,23 @@ describe('API docs: one OpenAPI 3.1 document per app, from the zod schemas the r
     const examples = schemas.examples();
     for (const { where, example, validate } of examples) expectValid(validate, example, `the example of ${where}`);
     if (name !== 'integration') expect(examples.length).toBeGreaterThan(0);
+  });
+
+  it("Swagger's example for POST /organization is the canonical example organization, and the app accepts it", async () => {
+    const post = (apps.config.document.paths?.['/organization'] as { post: { requestBody: { content: Record<string, { example?: unknown }> } } }).post;
+    const example = post.requestBody.content['application/json']?.example as ReturnType<typeof exampleOrganization>;
+    // The shared fixture, in its canonical spelling, pointing at the local stack's faker and integration app.
+    expect(example).toEqual(exampleOrganization());
+    expect(example).not.toHaveProperty('webhook');
+    expect(Object.values(example.mappings).map((m) => m.required)).toEqual([true, true, true, true]);
+    expect(example.polling[0]?.endpoint).toBe('http://localhost:5000/music');
+    expect(example.webhooks.map((w) => w.url)).toEqual(['http://localhost:3003/sync?orgId=', 'http://localhost:5000/sync/create']);
+    const signUp = { email: `example-${uniqueName('u')}@test.com`, password: '12345678' };
+    await request(apps.auth.app).post('/auth/sign-up').send(signUp).expect(201);
+    const token = ((await request(apps.auth.app).post('/auth/sign-in').send(signUp)).body as { token: string }).token;
+    const created = await request(apps.config.app).post('/organization').set('authorization', `Bearer ${token}`).send(example);
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: 'Example organization', synchronization: 'two-way', polling: [{ endpoint: 'http://localhost:5000/music' }] });
   });
 
   it("the brief's walkthrough bodies validate against the documents, the apps accept them, and their answers match the documented responses", async () => {

@@ -1,6 +1,6 @@
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
-import { createHttpApp, createMetrics, createRateLimiter, listSetting, type HealthCheck, type Logger, type Metrics } from '@music/platform';
+import { createHttpApp, standardServiceLinks, createMetrics, createRateLimiter, listSetting, type HealthCheck, type Logger, type Metrics } from '@music/platform';
 import { UserRepository, type Models } from '@music/persistence';
 import type { AuthConfig } from './config';
 import { authApiDocument } from './auth.openapi';
@@ -58,6 +58,11 @@ export function createAuthApp(deps: AuthDeps): Express {
     corsOrigins: listSetting(config.CORS_ORIGINS),
     ...(config.METRICS_ENABLED ? { metrics: deps.metrics ?? createMetrics({ service: 'music-auth' }) } : {}),
     apiDocs: authApiDocument({ metrics: config.METRICS_ENABLED }),
+    index: {
+      service: 'music-auth',
+      description: 'Users of music-sync: sign-up, sign-in and the access tokens every other API asks for (POST /auth/sign-up, POST /auth/sign-in).',
+      links: standardServiceLinks({ metrics: config.METRICS_ENABLED }),
+    },
     routes: (app) => app.use(routes),
   });
 }

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
-import { createHttpApp, createJwtGuard, createMetrics, createRateLimiter, listSetting, type HealthCheck, type Logger, type Metrics } from '@music/platform';
+import { createHttpApp, standardServiceLinks, createJwtGuard, createMetrics, createRateLimiter, listSetting, type HealthCheck, type Logger, type Metrics } from '@music/platform';
 import { OrganizationRepository, SyncRunRepository, type Models } from '@music/persistence';
 import type { OrgChangedJob, PollJob } from '@music/queue';
 import type { ConfigConfig } from './config';
@@ -60,6 +60,11 @@ export function createConfigApp(deps: ConfigDeps): Express {
     corsOrigins: listSetting(config.CORS_ORIGINS),
     ...(config.METRICS_ENABLED ? { metrics: deps.metrics ?? createMetrics({ service: 'music-config' }) } : {}),
     apiDocs: configApiDocument({ metrics: config.METRICS_ENABLED }),
+    index: {
+      service: 'music-config',
+      description: 'Organizations: how each one syncs with its third party (mode, webhooks, polling, mappings, transforms), manual syncs and the mapping preview, under /organization.',
+      links: standardServiceLinks({ metrics: config.METRICS_ENABLED }),
+    },
     routes: (app) => app.use('/organization', createJwtGuard({ secret: config.JWT_SECRET }), routes),
   });
 }

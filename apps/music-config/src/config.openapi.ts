@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { organizationInputSchema, pollingInputSchema, SYNC_MODES, transformsSchema, webhookInputSchema } from '@music/domain';
+import { exampleOrganization, organizationInputSchema, pollingInputSchema, SYNC_MODES, transformsSchema, webhookInputSchema } from '@music/domain';
 import { BEARER_AUTH, createApiDocument, errorResponses, type OpenApiDocument } from '@music/platform';
 
 type JsonSchema = Record<string, unknown>;
@@ -69,23 +69,6 @@ const organizationApi = z
 
 const idParams = z.object({ id: z.string().meta({ description: 'Organization id' }) });
 
-/** The brief's create-organization example, as the brief writes it (`webhook`, `"required": "true"`). */
-export const BRIEF_ORGANIZATION_EXAMPLE = {
-  synchronization: 'two-way',
-  webhook: [
-    { type: 'input', url: 'http://localhost:3000/sync?orgId=', method: 'DELETE' },
-    { type: 'output', url: 'http://localhost:3004/sync/create', method: 'POST' },
-  ],
-  polling: [{ endpoint: 'http://localhost:3004/music', interval: 1, type: 'minute' }],
-  mappings: {
-    externalId: { type: 'string', source: 'id', required: true },
-    name: { type: 'string', source: 'name', required: true },
-    artist: { type: 'string', source: 'artist', required: 'true' },
-    album: { type: 'string', source: 'album', required: 'true' },
-  },
-  transforms: [],
-};
-
 /** music-config's OpenAPI 3.1 document, built from the zod schemas its routes validate with. */
 export function configApiDocument(options: { metrics: boolean }): OpenApiDocument {
   const org = { 'application/json': { schema: organizationApi } };
@@ -100,7 +83,8 @@ export function configApiDocument(options: { metrics: boolean }): OpenApiDocumen
           tags: ['organizations'],
           summary: 'Create an organization (registers its polling schedules)',
           security: BEARER_AUTH,
-          requestBody: { content: { 'application/json': { schema: createBody, example: BRIEF_ORGANIZATION_EXAMPLE } } },
+          // The canonical example (the local stack's faker on 5000): "Try it out" creates an organization that syncs.
+          requestBody: { content: { 'application/json': { schema: createBody, example: exampleOrganization() } } },
           responses: { '201': { description: 'Created; `Location` names it', content: org }, ...errorResponses(400, 401) },
         },
         get: {

@@ -1,21 +1,8 @@
+import { BRIEF_ORGANIZATION_BODY } from '@music/testing';
 import { organizationInputSchema, pollingEntryId, webhookId, type Organization } from '@music/domain';
 
-/** Step 2 of the brief's walkthrough, exactly as pasted there (`webhook`, `"required": "true"`). */
-export const BRIEF_ORGANIZATION_PAYLOAD = {
-  synchronization: 'two-way',
-  webhook: [
-    { type: 'input', url: 'http://localhost:3000/sync?orgId=', method: 'DELETE' },
-    { type: 'output', url: 'http://localhost:3004/sync/create', method: 'POST' },
-  ],
-  polling: [{ endpoint: 'http://localhost:3004/music', interval: 1, type: 'minute' }],
-  mappings: {
-    externalId: { type: 'string', source: 'id', required: true },
-    name: { type: 'string', source: 'name', required: true },
-    artist: { type: 'string', source: 'artist', required: 'true' },
-    album: { type: 'string', source: 'album', required: 'true' },
-  },
-  transforms: [],
-};
+/** Step 2 of the original walkthrough, exactly as written there (`webhook`, `"required": "true"`). */
+export const BRIEF_ORGANIZATION_PAYLOAD = BRIEF_ORGANIZATION_BODY;
 
 export const OUTPUT_SECRET = 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtMTIzNA==';
 

@@ -41,7 +41,8 @@ export class TriggerSyncUseCase {
     try {
       await withinDeadline(this.pollingQueue.addBulk(jobs), this.timeoutMs, 'manual poll');
     } catch (error) {
-      const message = `could not enqueue the poll: ${(error as Error).message}`;
+      // The run's message is read by users: say what is down, not ioredis' words about its queue.
+      const message = 'the job queue (Redis) did not accept the poll in time; nothing was polled: check Redis (REDIS_URL) and sync again';
       this.logger.warn('manual sync not enqueued', { orgId: org.id, err: (error as Error).message });
       for (const run of runs) {
         await this.syncRuns.finish(run.id, { status: 'failed', counts: emptyCounts(), pages: 0, errors: [], message });

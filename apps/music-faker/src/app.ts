@@ -26,7 +26,7 @@
  */
 import type { Server } from 'node:http';
 import type { Express } from 'express';
-import { closeServer, createHttpApp, createLogger, createMetrics, listen, type Logger, type Metrics } from '@music/platform';
+import { closeServer, createHttpApp, standardServiceLinks, createLogger, createMetrics, listen, type Logger, type Metrics } from '@music/platform';
 import { loadFakerConfig, type FakerConfig } from './config';
 import { FakerState } from './faker-state';
 import { fakerApiDocument } from './faker.openapi';
@@ -70,6 +70,11 @@ export function createFakerApp(deps: FakerDeps): Express {
     bodyLimit: config.HTTP_BODY_LIMIT,
     ...(config.METRICS_ENABLED ? { metrics: deps.metrics ?? createMetrics({ service: 'music-faker' }) } : {}),
     apiDocs: fakerApiDocument({ metrics: config.METRICS_ENABLED }),
+    index: {
+      service: 'music-faker',
+      description: 'A fake third-party music service for demos and tests: songs at /music, and /sync/* receiving what music-sync delivers.',
+      links: standardServiceLinks({ metrics: config.METRICS_ENABLED }),
+    },
     routes: (router) => {
       musicRoutes(router, state, webhooks);
       syncRoutes(router, { state, webhookSecret: config.FAKER_WEBHOOK_SECRET });

@@ -1,6 +1,6 @@
 import type { Express } from 'express';
-import { createHttpApp, createJwtGuard, createMetrics, type HealthCheck, type Logger, type Metrics } from '@music/platform';
-import { adminCredentials, adminDashboardRouter } from './admin-dashboard';
+import { createHttpApp, standardServiceLinks, createJwtGuard, createMetrics, type HealthCheck, type Logger, type Metrics } from '@music/platform';
+import { ADMIN_DASHBOARD_PATH, adminCredentials, adminDashboardRouter } from './admin-dashboard';
 import type { IntegrationConfig } from './config';
 import { integrationApiDocument } from './integration.openapi';
 import { inboundWebhookRoutes } from './inbound-webhook.routes';
@@ -27,6 +27,14 @@ export function createIntegrationApp(deps: IntegrationDeps): Express {
     healthChecks: deps.healthChecks,
     ...(config.METRICS_ENABLED ? { metrics: deps.metrics ?? createMetrics({ service: 'music-integration' }) } : {}),
     apiDocs: integrationApiDocument({ metrics: config.METRICS_ENABLED }),
+    index: {
+      service: 'music-integration',
+      description: 'The sync itself: inbound webhooks (/sync), the queue workers that poll and deliver, and each organization’s sync runs and deliveries.',
+      links: [
+        ...standardServiceLinks({ metrics: config.METRICS_ENABLED }),
+        ...(admin ? [{ href: ADMIN_DASHBOARD_PATH, label: 'Queue dashboard (Bull Board; operator login)' }] : []),
+      ],
+    },
     routes: (app) => {
       if (admin) app.use(adminDashboardRouter(Object.values(engine.queues), admin));
       app.use(

@@ -1,7 +1,7 @@
 import type { Express } from 'express';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createHttpApp, createMetrics, listSetting, RedisLocks, type HealthCheck, type Logger, type Metrics } from '@music/platform';
+import { createHttpApp, standardServiceLinks, createMetrics, listSetting, RedisLocks, type HealthCheck, type Logger, type Metrics } from '@music/platform';
 import { InventoryRepository, OrganizationRepository, type Models } from '@music/persistence';
 import type { FanoutJob } from '@music/queue';
 import type { InventoryConfig } from './config';
@@ -38,6 +38,11 @@ export function createInventoryApp(deps: InventoryDeps): Express {
     corsOrigins: listSetting(deps.config.CORS_ORIGINS),
     ...(deps.config.METRICS_ENABLED ? { metrics: deps.metrics ?? createMetrics({ service: 'music-inventory' }) } : {}),
     apiDocs: inventoryApiDocument({ metrics: deps.config.METRICS_ENABLED }),
+    index: {
+      service: 'music-inventory',
+      description: 'An organization’s inventory, our side of the sync, under /inventory: local changes are delivered to the third party of two-way organizations.',
+      links: standardServiceLinks({ metrics: deps.config.METRICS_ENABLED }),
+    },
     routes: (app) => {
       app.use('/inventory', inventoryRouter({ organizations, items, publisher, jwtSecret: deps.config.JWT_SECRET }));
     },

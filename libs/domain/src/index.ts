@@ -6,3 +6,4 @@ export * from './delivery';
 export * from './user';
 export * from './ids';
 export * from './content-hash';
+export * from './example-organization';

@@ -31,6 +31,8 @@ function appWith(overrides: Partial<HttpAppOptions> = {}) {
     logger,
     routes: (a) => {
       a.post('/echo', (req, res) => void res.json({ body: req.body as unknown }));
+      a.post('/no-body', (req, res) => void res.json({ body: req.body ?? null }));
+      a.get('/things/:id', (req, res) => void res.json({ id: req.params['id'] }));
       a.get('/boom', () => {
         throw new Error('database password is hunter2 at /srv/app.ts:12');
       });
@@ -178,6 +180,57 @@ describe('createHttpApp', () => {
     const res = await request(app).get('/health/ready');
     expect(res.status).toBe(503);
     expect(res.body).toEqual({ status: 'unavailable', checks: { mongo: 'down: connection refused', redis: 'up' } });
+  });
+});
+
+describe('createHttpApp: first-hour mistakes get clear answers', () => {
+  it.each(['/things/%ZZ', '/things/abc%', '/things/%E0%A4%A'])('answers a malformed percent-escape (%s) with 400 naming it, logged as a warning, not an error', async (path) => {
+    const { app, lines } = appWith();
+    const res = await request(app).get(path);
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: { code: 'VALIDATION_FAILED', message: expect.stringMatching(/malformed percent-escape/), details: [{ path: '(url)', message: 'malformed percent-escape' }] },
+    });
+    expect(lines.find((l) => l['message'] === 'malformed URL')).toMatchObject({ level: 'warn' });
+    expect(lines.filter((l) => l['level'] === 'error')).toEqual([]);
+    // A well-formed escape still decodes.
+    expect((await request(app).get('/things/a%20b')).body).toEqual({ id: 'a b' });
+  });
+
+  it('answers a JSON body sent without content-type with 415 naming the header', async () => {
+    const { app } = appWith();
+    const res = await request(app).post('/echo').set('content-type', '').send(Buffer.from('{"name":"Song"}'));
+    expect(res.status).toBe(415);
+    expect(res.body.error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', details: [{ path: '(header) content-type', message: 'must be application/json' }] });
+    expect(res.body.error.message).toMatch(/no content-type header.*content-type: application\/json/);
+  });
+
+  it('answers a body of another type with 415 naming the type it got', async () => {
+    const { app } = appWith();
+    const res = await request(app).post('/echo').set('content-type', 'text/plain').send('{"name":"Song"}');
+    expect(res.status).toBe(415);
+    expect(res.body.error.message).toMatch(/Unsupported content-type "text\/plain"/);
+  });
+
+  it('lets a request without a body through, whatever its headers', async () => {
+    const { app } = appWith();
+    expect((await request(app).post('/no-body')).body).toEqual({ body: null });
+    expect((await request(app).post('/no-body').set('content-type', 'text/plain').set('content-length', '0')).status).toBe(200);
+  });
+
+  it('serves the service index at GET /: HTML to a browser, JSON to anything else', async () => {
+    const index = { service: 'music-test', description: 'A <test> service', links: [{ href: '/docs', label: 'API docs' }] };
+    const { app } = appWith({ index });
+    const json = await request(app).get('/');
+    expect(json.status).toBe(200);
+    expect(json.body).toEqual(index);
+    const html = await request(app).get('/').set('accept', 'text/html,application/xhtml+xml,*/*;q=0.8');
+    expect(html.headers['content-type']).toMatch(/text\/html/);
+    expect(html.text).toContain('<h1>music-test</h1>');
+    expect(html.text).toContain('A &lt;test&gt; service');
+    expect(html.text).toContain('<a href="/docs">API docs</a>');
+    // Without an index, / is an ordinary 404.
+    expect((await request(appWith().app).get('/')).status).toBe(404);
   });
 });
 

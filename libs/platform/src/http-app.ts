@@ -9,6 +9,7 @@ import { currentContext, withContext } from './request-context';
 import { httpMetricsMiddleware, metricsHandler, type Metrics } from './metrics';
 import { apiDocsRouter, type OpenApiDocument } from './openapi';
 import { healthRouter, type HealthCheck } from './health';
+import { serviceIndexHandler, type ServiceIndex } from './service-index';
 import { jsonDepth, nulCharacterPath } from './validation';
 
 declare module 'http' {
@@ -26,8 +27,12 @@ export interface HttpAppOptions {
   healthChecks?: HealthCheck[];
   /** Origins allowed by CORS; empty (the default) sends no CORS headers at all. */
   corsOrigins?: string[];
+  /** Mounted before the body parser: what must see the request body as it arrived (a reverse proxy streams it on untouched). */
+  beforeBody?: (app: Express) => void;
   /** Mounted before the routes. */
   before?: (app: Express) => void;
+  /** Served as `GET /` (HTML for browsers, JSON otherwise): what the service is, links to its docs and health. */
+  index?: ServiceIndex;
   /** Times every request by route pattern and status, and serves `GET /metrics`. */
   metrics?: Metrics;
   /** Served as `GET /openapi.json` and rendered by Swagger UI at `/docs`. */
@@ -86,6 +91,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
     });
   }
 
+  options.beforeBody?.(app);
   app.use(
     express.json({
       limit: options.bodyLimit ?? '1mb',
@@ -96,6 +102,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
     }),
   );
   const maxDepth = options.maxJsonDepth ?? 32;
+  app.use(requireJsonBody);
   app.use((req, _res, next) => {
     if (req.body !== undefined && jsonDepth(req.body, maxDepth) > maxDepth) {
       return next(new AppError('VALIDATION_FAILED', `JSON nested deeper than ${maxDepth} levels`));
@@ -116,6 +123,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   if (options.metrics) app.get('/metrics', metricsHandler(options.metrics));
   if (options.apiDocs) app.use(apiDocsRouter(options.apiDocs));
   app.use(healthRouter(options.healthChecks ?? []));
+  if (options.index) app.get('/', serviceIndexHandler(options.index));
   options.routes(app);
 
   app.use((req, _res, next) => next(new AppError('NOT_FOUND', `No route for ${req.method} ${req.path}`)));
@@ -140,6 +148,8 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
     }
     const appError = toAppError(error);
     if (appError) {
+      // A client's mistake, not ours: one warning (the request line says the rest), no error log.
+      if (error instanceof URIError) logger.warn('malformed URL', { method: req.method, path: req.originalUrl.split('?', 1)[0] });
       if (appError.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(appError.retryAfterSeconds));
       return void res.status(statusForCode(appError.code)).json(toEnvelope(appError));
     }
@@ -167,8 +177,32 @@ function isStoreUnavailable(error: unknown): boolean {
   );
 }
 
+/**
+ * A request with a body the JSON parser did not read (no `content-type`, or another type) would
+ * reach the routes with no body at all, and their validation would say "expected object, received
+ * undefined". Refuse it here, naming the header. Bodies of other types are nowhere accepted.
+ */
+const requireJsonBody: RequestHandler = (req, _res, next) => {
+  if (req.body !== undefined || !hasBody(req)) return next();
+  const type = req.header('content-type');
+  const message = type
+    ? `Unsupported content-type "${type.split(';', 1)[0]}": send the body as JSON with the header content-type: application/json`
+    : 'The request has a body but no content-type header: send it as JSON with the header content-type: application/json';
+  next(new AppError('UNSUPPORTED_MEDIA_TYPE', message, [{ path: '(header) content-type', message: 'must be application/json' }]));
+};
+
+function hasBody(req: Parameters<RequestHandler>[0]): boolean {
+  const length = req.header('content-length');
+  if (length !== undefined) return Number(length) > 0;
+  return req.header('transfer-encoding') !== undefined;
+}
+
 function toAppError(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
+  // Express decodes path parameters with decodeURIComponent, which throws on a malformed escape.
+  if (error instanceof URIError) {
+    return new AppError('VALIDATION_FAILED', 'The URL contains a malformed percent-escape (such as %ZZ): encode "%" as %25', [{ path: '(url)', message: 'malformed percent-escape' }]);
+  }
   const parserError = error as BodyParserError;
   switch (parserError?.type) {
     case 'entity.too.large':

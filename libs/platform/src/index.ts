@@ -18,3 +18,4 @@ export * from './deadline';
 export * from './metrics';
 export * from './route-table';
 export * from './openapi';
+export * from './service-index';

@@ -15,7 +15,15 @@ function bind(app: Express, port: number, host: string, requestTimeoutMs: number
       },
       app,
     );
-    server.on('error', reject);
+    server.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        // Said as the start-up error: which port, and the setting that moves it.
+        const taken = new Error(`port ${port} is already in use (another process listens there): stop it, or set PORT to a free port`) as NodeJS.ErrnoException;
+        taken.code = error.code;
+        return reject(taken);
+      }
+      reject(error);
+    });
     server.listen(port, host, () => resolve(server));
   });
 }

@@ -67,7 +67,15 @@ export const BEARER_AUTH = [{ bearerAuth: [] }];
 /** Paths every app built by createHttpApp serves besides its own routes. */
 function platformPaths(options: { metrics: boolean }): ZodOpenApiPathsObject {
   const readiness = z.object({ status: z.enum(['ready', 'unavailable']), checks: z.record(z.string(), z.string()) });
+  const index = z.object({ service: z.string(), description: z.string(), links: z.array(z.object({ href: z.string(), label: z.string() })) });
   const paths: ZodOpenApiPathsObject = {
+    '/': {
+      get: {
+        tags: ['operations'],
+        summary: 'What this service is, with links to its docs, health and metrics (HTML for a browser, JSON otherwise)',
+        responses: { '200': { description: 'The service index', content: { 'application/json': { schema: index }, 'text/html': { schema: z.string() } } } },
+      },
+    },
     '/health/live': {
       get: {
         tags: ['operations'],

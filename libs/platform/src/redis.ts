@@ -35,7 +35,11 @@ export function createRedis(url: string, role: RedisRole, logger: Logger): Redis
 export function redisHealthCheck(client: Redis): HealthCheck {
   return {
     name: 'redis',
-    // A fail-fast client rejects at once while disconnected; a worker client waits (bounded by the check timeout).
-    check: () => client.ping(),
+    // A fail-fast client rejects at once while disconnected, with ioredis' words about its offline
+    // queue; say what is wrong instead. A worker client waits (bounded by the check timeout).
+    check: async () => {
+      if (client.status !== 'ready' && client.options.enableOfflineQueue === false) throw new Error(`not connected (${client.status})`);
+      await client.ping();
+    },
   };
 }

@@ -33,10 +33,18 @@ export function loggerFor(service: string, config: BaseConfig): Logger {
 
 /** Connects to MongoDB and Redis; readiness checks both. */
 export async function openRuntime<C extends BaseConfig>(service: string, config: C, logger = loggerFor(service, config)): Promise<ServiceRuntime<C>> {
-  const mongo = await connectMongo({ url: config.MONGO_URL, dbName: config.MONGO_DB, logger });
+  const mongo = await connectMongo({ url: config.MONGO_URL, dbName: config.MONGO_DB, logger }).catch((error: unknown) => {
+    // The start-up error is one line: name the setting to fix, not only the driver's words.
+    throw new Error(`cannot reach the store at MONGO_URL=${redactUrl(config.MONGO_URL)} (${(error as Error).message}): start MongoDB there, or set MONGO_URL`);
+  });
   const redis = createRedis(config.REDIS_URL, 'producer', logger);
   const metrics = config.METRICS_ENABLED ? createMetrics({ service, processMetrics: true }) : undefined;
   return { service, config, logger, mongo, redis, healthChecks: [mongoHealthCheck(mongo), redisHealthCheck(redis)], metrics };
+}
+
+/** A URL with any password replaced, fit for a log line or an error message. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z+]+:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
 }
 
 /**

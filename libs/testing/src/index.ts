@@ -1,2 +1,3 @@
 export * from './test-env';
 export * from './third-party-stub';
+export * from './brief-bodies';

@@ -1,0 +1,20 @@
+/**
+ * Step 2 of the original walkthrough, exactly as its text writes it (`webhook`, `"required":
+ * "true"` as strings, the third party on port 3004). Tests use it to prove those spellings are
+ * accepted; everything users are shown uses the canonical `exampleOrganization()` of @music/domain.
+ */
+export const BRIEF_ORGANIZATION_BODY = {
+  synchronization: 'two-way',
+  webhook: [
+    { type: 'input', url: 'http://localhost:3000/sync?orgId=', method: 'DELETE' },
+    { type: 'output', url: 'http://localhost:3004/sync/create', method: 'POST' },
+  ],
+  polling: [{ endpoint: 'http://localhost:3004/music', interval: 1, type: 'minute' }],
+  mappings: {
+    externalId: { type: 'string', source: 'id', required: true },
+    name: { type: 'string', source: 'name', required: true },
+    artist: { type: 'string', source: 'artist', required: 'true' },
+    album: { type: 'string', source: 'album', required: 'true' },
+  },
+  transforms: [],
+};
