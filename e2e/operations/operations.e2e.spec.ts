@@ -44,6 +44,21 @@ describe('operating the system: metrics, docs, dashboard and log lines of the ru
     expect(await docs.text()).toContain(`<title>${name}</title>`);
   });
 
+  it.each(APPS)('%s answers GET / with its index: what it is, and links to its docs and health (and the dashboard)', async (name) => {
+    const url = stack.url(name);
+    const index = (await (await fetch(`${url}/`)).json()) as { service: string; description: string; links: Array<{ href: string }> };
+    expect(index.service).toBe(name);
+    expect(index.description.length).toBeGreaterThan(20);
+    const hrefs = index.links.map((l) => l.href);
+    expect(hrefs).toEqual(expect.arrayContaining(['/docs', '/health/ready', '/health/live', '/metrics']));
+    if (name === 'music-integration') expect(hrefs).toContain('/admin/queues');
+    else expect(hrefs).not.toContain('/admin/queues');
+    // Every link works (the dashboard asks for its login).
+    for (const href of hrefs) expect((await fetch(`${url}${href}`, { headers: { authorization: basic } })).status).toBe(200);
+    const page = await fetch(`${url}/`, { headers: { accept: 'text/html' } });
+    expect(await page.text()).toContain(`<h1>${name}</h1>`);
+  });
+
   it('music-integration counts the engine on the same registry and serves the dashboard behind its login', async () => {
     const url = stack.url('music-integration');
     const text = await (await fetch(`${url}/metrics`)).text();

@@ -1,6 +1,6 @@
 import { outputWebhooksFor } from '@music/domain';
 import type { DeliveryDoc, OrganizationRepository } from '@music/persistence';
-import { deliveryIdOf, type FanoutJob } from '@music/queue';
+import { deliveryIdOf, type DeliveryTrace, type FanoutJob } from '@music/queue';
 import type { Logger } from '@music/platform';
 import type { DeliveryRepository } from './delivery.repository';
 import type { MappingCache } from './mapping-cache';
@@ -12,7 +12,7 @@ export interface FanoutDeps {
   deliveries: DeliveryRepository;
   mappings: MappingCache;
   /** Adds one deliver job per delivery id (idempotent by job id). */
-  enqueueDeliveries: (organizationId: string, deliveryIds: string[]) => Promise<void>;
+  enqueueDeliveries: (organizationId: string, deliveryIds: string[], trace: DeliveryTrace) => Promise<void>;
   logger: Logger;
 }
 
@@ -57,8 +57,9 @@ export async function fanOutChange(job: FanoutJob, deps: FanoutDeps): Promise<'f
     deliveredAt: null,
   }));
   await deps.deliveries.insertMissing(docs);
-  await deps.enqueueDeliveries(org.id, docs.map((d) => d._id));
+  await deps.enqueueDeliveries(org.id, docs.map((d) => d._id), { externalId: item.externalId, ...(event.requestId ? { requestId: event.requestId } : {}) });
   await deps.outbox.clearEvent(item.id, event.id);
-  deps.logger.debug('change fanned out', { itemId: item.id, eventId: event.id, deliveries: docs.length });
+  // Info, like each delivery's outcome: a search by externalId or requestId finds the change's path.
+  deps.logger.info('change fanned out', { itemId: item.id, eventId: event.id, op: event.op, version: event.version, deliveries: docs.length });
   return 'fanned-out';
 }

@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Models } from '@music/persistence';
 import { OrganizationRepository, SyncRunRepository } from '@music/persistence';
-import { JOB_NAMES, jobIds, type DeliverJob, type FanoutJob, type InboundWebhookJob } from '@music/queue';
+import { JOB_NAMES, jobIds, type DeliverJob, type DeliveryTrace, type FanoutJob, type InboundWebhookJob } from '@music/queue';
 import { createOutboundClient, listSetting, RedisLocks, type Logger, type Metrics, type OutboundClient } from '@music/platform';
 import type { IntegrationConfig } from './config';
 import { applyInboundWebhook, type InboundWebhookSummary } from './apply-inbound-webhook';
@@ -82,7 +82,7 @@ export class SyncEngine {
       outbox: this.outbox,
       deliveries: this.deliveries,
       mappings: this.mappings,
-      enqueueDeliveries: (organizationId, ids) => this.enqueueDeliveries(organizationId, ids),
+      enqueueDeliveries: (organizationId, ids, trace) => this.enqueueDeliveries(organizationId, ids, trace),
       logger: this.deps.logger,
     });
   }
@@ -112,11 +112,11 @@ export class SyncEngine {
     return summary;
   }
 
-  async enqueueDeliveries(organizationId: string, deliveryIds: string[]): Promise<void> {
+  async enqueueDeliveries(organizationId: string, deliveryIds: string[], trace: DeliveryTrace = {}): Promise<void> {
     await this.deps.queues.output.addBulk(
       deliveryIds.map((deliveryId) => ({
         name: JOB_NAMES.deliver,
-        data: { version: 1, organizationId, deliveryId } satisfies DeliverJob,
+        data: { version: 1, organizationId, deliveryId, ...trace } satisfies DeliverJob,
         opts: { jobId: jobIds.deliver(deliveryId), attempts: this.deps.config.DELIVERY_ATTEMPTS, backoff: { type: 'delivery' } },
       })),
     );
@@ -149,12 +149,12 @@ export class SyncEngine {
     for (const item of await this.outbox.listStaleEvents(olderThan, SWEEP_BATCH)) {
       const event = item.pendingEvent;
       if (!event) continue;
-      const data: FanoutJob = { version: 1, organizationId: item.organizationId, itemId: item.id, eventId: event.id };
+      const data: FanoutJob = { version: 1, organizationId: item.organizationId, itemId: item.id, eventId: event.id, externalId: item.externalId, ...(event.requestId ? { requestId: event.requestId } : {}) };
       if (await this.ensureJob(jobIds.fanout(event.id), JOB_NAMES.fanout, data, {})) events++;
     }
     let deliveries = 0;
     for (const d of await this.deliveries.listStalePending(olderThan, SWEEP_BATCH)) {
-      const data: DeliverJob = { version: 1, organizationId: d.organizationId, deliveryId: d.id };
+      const data: DeliverJob = { version: 1, organizationId: d.organizationId, deliveryId: d.id, externalId: d.externalId };
       const opts = { attempts: this.deps.config.DELIVERY_ATTEMPTS, backoff: { type: 'delivery' } };
       if (await this.ensureJob(jobIds.deliver(d.id), JOB_NAMES.deliver, data, opts)) deliveries++;
     }

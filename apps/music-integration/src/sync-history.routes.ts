@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Delivery, SyncRun } from '@music/domain';
 import type { OrganizationRepository, SyncRunRepository } from '@music/persistence';
 import { JOB_NAMES, jobIds, type DeliverJob } from '@music/queue';
-import { addToContext, AppError, authUser, parseInput, sendResult } from '@music/platform';
+import { addToContext, AppError, authUser, currentContext, parseInput, sendResult } from '@music/platform';
 import type { DeliveryRepository } from './delivery.repository';
 
 /** `nextCursor`: the sort key (time and id) of a page's last entry, opaque to clients. */
@@ -123,7 +123,9 @@ async function replay(organizationId: string, deliveryId: string, deps: SyncHist
   const jobId = jobIds.deliver(delivery.id);
   const existing = await deps.outputQueue.getJob(jobId);
   if (existing) await existing.remove().catch(() => undefined);
-  const data: DeliverJob = { version: 1, organizationId, deliveryId: delivery.id };
+  // A replay is caused by this request: its delivery lines carry this request's id.
+  const { requestId } = currentContext();
+  const data: DeliverJob = { version: 1, organizationId, deliveryId: delivery.id, externalId: delivery.externalId, ...(requestId ? { requestId } : {}) };
   await deps.outputQueue.add(JOB_NAMES.deliver, data, { jobId, attempts: deps.deliveryAttempts, backoff: { type: 'delivery' } });
   return Result.ok({ ...delivery, status: 'pending' });
 }

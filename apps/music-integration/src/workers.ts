@@ -32,6 +32,11 @@ export function deliveryBackoffMs(attemptsMade: number, config: Pick<Integration
   return retryAfterMs !== undefined ? Math.max(jittered, retryAfterMs) : jittered;
 }
 
+/** The record and request a fan-out or deliver job carries, as log context (absent fields left out). */
+function traceOf(data: { externalId?: string | undefined; requestId?: string | undefined }): { externalId?: string; requestId?: string } {
+  return { ...(data.externalId ? { externalId: data.externalId } : {}), ...(data.requestId ? { requestId: data.requestId } : {}) };
+}
+
 export interface RunningWorkers {
   workers: Worker[];
   close: () => Promise<void>;
@@ -73,10 +78,10 @@ export function startWorkers(engine: SyncEngine, connection: ConnectionOptions, 
     async (job: Job, token?: string) => {
       if (job.name === JOB_NAMES.fanout) {
         const data: FanoutJob = fanoutJobSchema.parse(job.data);
-        return withContext({ orgId: data.organizationId, jobId: job.id }, () => engine.fanout(data));
+        return withContext({ orgId: data.organizationId, jobId: job.id, ...traceOf(data) }, () => engine.fanout(data));
       }
       const data: DeliverJob = deliverJobSchema.parse(job.data);
-      return withContext({ orgId: data.organizationId, jobId: job.id, deliveryId: data.deliveryId }, async () => {
+      return withContext({ orgId: data.organizationId, jobId: job.id, deliveryId: data.deliveryId, ...traceOf(data) }, async () => {
         const attemptNumber = job.attemptsMade + 1;
         const outcome = await engine.deliver(data.deliveryId, attemptNumber);
         switch (outcome.kind) {
@@ -140,11 +145,13 @@ export function startWorkers(engine: SyncEngine, connection: ConnectionOptions, 
     worker.on('failed', (job, error) => {
       if (error instanceof DelayedError) return;
       // Outside the job's context: name its organization and delivery, so a search by either finds it.
-      const data = (job?.data ?? {}) as { organizationId?: unknown; deliveryId?: unknown };
+      const data = (job?.data ?? {}) as { organizationId?: unknown; deliveryId?: unknown; externalId?: unknown; requestId?: unknown };
       const ids = {
         ...(job?.id ? { jobId: job.id } : {}),
         ...(typeof data.organizationId === 'string' ? { orgId: data.organizationId } : {}),
         ...(typeof data.deliveryId === 'string' ? { deliveryId: data.deliveryId } : {}),
+        ...(typeof data.externalId === 'string' ? { externalId: data.externalId } : {}),
+        ...(typeof data.requestId === 'string' ? { requestId: data.requestId } : {}),
       };
       withContext(ids, () => logger.warn('job failed', { queue: worker.name, attemptsMade: job?.attemptsMade, err: error.message }));
     });

@@ -26,7 +26,14 @@ export class FanoutPublisher {
   async publish(item: InventoryItem): Promise<boolean> {
     const event = item.pendingEvent;
     if (!event) return false;
-    const job: FanoutJob = { version: 1, organizationId: item.organizationId, itemId: item.id, eventId: event.id };
+    const job: FanoutJob = {
+      version: 1,
+      organizationId: item.organizationId,
+      itemId: item.id,
+      eventId: event.id,
+      externalId: item.externalId,
+      ...(event.requestId ? { requestId: event.requestId } : {}),
+    };
     const added = this.queue.add(JOB_NAMES.fanout, job, { ...FANOUT_JOB_OPTIONS, jobId: jobIds.fanout(event.id) });
     // A queue that is still waiting for Redis would hold the request; the late result is dropped.
     added.catch(() => undefined);

@@ -30,14 +30,16 @@ describe('music-inventory outbox: local writes store their event and enqueue a f
     expect(res.status).toBe(201);
     const doc = await stored(res.body.id);
     expect(doc).toMatchObject({ origin: 'local', version: 1, settledVersion: 0, remoteKnown: false, deletedAt: null });
-    expect(doc?.pendingEvent).toEqual({ id: expect.any(String), op: 'upsert', version: 1, at: expect.any(Date) });
+    // The request's id rides on the event (and the job) for the log lines of its fan-out and deliveries.
+    const requestId = res.headers['x-request-id'];
+    expect(doc?.pendingEvent).toEqual({ id: expect.any(String), op: 'upsert', version: 1, at: expect.any(Date), requestId });
 
     const jobs = await env.fanoutJobs(res.body.id);
     expect(jobs).toHaveLength(1);
     const [job] = jobs;
     expect(job?.name).toBe(JOB_NAMES.fanout);
     expect(job?.id).toBe(jobIds.fanout(doc?.pendingEvent?.id ?? ''));
-    expect(job?.data).toEqual({ version: 1, organizationId: twoWay.id, itemId: res.body.id, eventId: doc?.pendingEvent?.id });
+    expect(job?.data).toEqual({ version: 1, organizationId: twoWay.id, itemId: res.body.id, eventId: doc?.pendingEvent?.id, externalId: 'o-create', requestId });
   });
 
   it('an update that changes nothing writes nothing and enqueues nothing', async () => {

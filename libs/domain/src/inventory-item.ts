@@ -8,6 +8,8 @@ export interface PendingEvent {
   op: 'upsert' | 'delete';
   version: number;
   at: Date;
+  /** The request that made the change: the log lines of its fan-out and deliveries carry it. */
+  requestId?: string;
 }
 
 /** Our side of the sync: one song of one organization. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { InventoryItem, PendingEvent } from '@music/domain';
 import { contentHash, inventoryItemId } from '@music/domain';
-import { itemLockName, type RedisLocks } from '@music/platform';
+import { currentContext, itemLockName, type RedisLocks } from '@music/platform';
 import { toInventoryItem } from './mappers';
 import type { InventoryItemDoc, Models } from './models';
 
@@ -50,7 +50,10 @@ function isDuplicateKey(error: unknown): boolean {
 }
 
 function newEvent(op: PendingEvent['op'], version: number, at: Date): PendingEvent {
-  return { id: randomUUID(), op, version, at };
+  // Local writes happen while serving a request: its id rides on the event, so the log lines of
+  // the fan-out and deliveries it causes carry it too.
+  const { requestId } = currentContext();
+  return { id: randomUUID(), op, version, at, ...(requestId ? { requestId } : {}) };
 }
 
 /**

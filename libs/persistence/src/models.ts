@@ -36,7 +36,7 @@ export interface InventoryItemDoc {
   hash: string;
   version: number;
   settledVersion: number;
-  pendingEvent: { id: string; op: 'upsert' | 'delete'; version: number; at: Date } | null;
+  pendingEvent: { id: string; op: 'upsert' | 'delete'; version: number; at: Date; requestId?: string } | null;
   remoteKnown: boolean;
   deletedAt: Date | null;
   createdAt: Date;

@@ -7,6 +7,8 @@ export interface RequestContext {
   jobId?: string;
   runId?: string;
   deliveryId?: string;
+  /** The item's id on the third party's side: a search by it follows one record through the sync. */
+  externalId?: string;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

@@ -17,6 +17,9 @@ export const fanoutJobSchema = z.object({
   organizationId: z.string().min(1),
   itemId: z.string().min(1),
   eventId: z.string().min(1),
+  /** Log fields only: the item's externalId and the request that made the change. */
+  externalId: z.string().optional(),
+  requestId: z.string().optional(),
 });
 export type FanoutJob = z.infer<typeof fanoutJobSchema>;
 
@@ -24,8 +27,14 @@ export const deliverJobSchema = z.object({
   version: z.literal(1),
   organizationId: z.string().min(1),
   deliveryId: z.string().min(1),
+  /** Log fields only: the item's externalId and the request that caused the delivery (its change, or a replay). */
+  externalId: z.string().optional(),
+  requestId: z.string().optional(),
 });
 export type DeliverJob = z.infer<typeof deliverJobSchema>;
+
+/** What a deliver job carries for its log lines: the record and the request behind it. */
+export type DeliveryTrace = Pick<DeliverJob, 'externalId' | 'requestId'>;
 
 export const inboundWebhookJobSchema = z.object({
   version: z.literal(1),

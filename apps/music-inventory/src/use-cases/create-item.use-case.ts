@@ -1,6 +1,6 @@
 import { Result } from '@sapphire/result';
 import type { InventoryItem } from '@music/domain';
-import { conflict, notFound, type AppError } from '@music/platform';
+import { addToContext, conflict, notFound, type AppError } from '@music/platform';
 import { parseItemBody } from '../item-schema';
 import { usesOutbox, type InventoryUseCaseDeps } from './item-access';
 
@@ -26,6 +26,7 @@ export class CreateItemUseCase {
     if (parsed.isErr()) return Result.err(parsed.unwrapErr());
     const { externalId, data } = parsed.unwrap();
     if (externalId === undefined) throw new Error('create schema returned no externalId');
+    addToContext({ externalId });
 
     const outcome = await this.deps.items.createLocal(organization.id, { externalId, data }, { outbox: usesOutbox(organization) });
     switch (outcome.kind) {

@@ -32,6 +32,7 @@ export async function findOwnedItem(
     if (!organization) return Result.err(notFound('Item'));
     addToContext({ orgId: organization.id });
     const item = await deps.items.findInOrganizations([organization.id], itemId);
+    if (item) addToContext({ externalId: item.externalId });
     return item ? Result.ok({ item, organization }) : Result.err(notFound('Item'));
   }
   const owned = await deps.organizations.ownedIds(userId);
@@ -39,8 +40,8 @@ export async function findOwnedItem(
   if (!item) return Result.err(notFound('Item'));
   // Read after the item: its organization may have been deleted in between.
   const organization = await deps.organizations.findOwned(userId, item.organizationId);
-  // The request's log lines name the organization from here on.
-  if (organization) addToContext({ orgId: organization.id });
+  // The request's log lines name the organization and the record from here on.
+  if (organization) addToContext({ orgId: organization.id, externalId: item.externalId });
   return organization ? Result.ok({ item, organization }) : Result.err(notFound('Item'));
 }
 
