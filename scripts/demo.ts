@@ -59,6 +59,8 @@ async function main(): Promise<void> {
   }
 
   const email = `demo-${Date.now()}@test.com`;
+  // The faker's namespace of this run: its songs and webhook targets mix with no other run's.
+  const THIRD_PARTY = `${FAKER}/ns/demo-${Date.now().toString(36)}`;
   const password = '12345678';
   step('Create a user');
   await call('POST', `${AUTH}/auth/sign-up`, { email, password });
@@ -67,20 +69,20 @@ async function main(): Promise<void> {
   const auth = { authorization: `Bearer ${session.token}` };
   console.log(`   token: ${session.token.slice(0, 24)}...`);
 
-  step('Create an organization with the brief\'s mapping (polling the faker, delivering to it)');
+  step('Create an organization with the example mapping (polling the faker, delivering to it)');
   const { body: org } = await call<{ id: string }>(
     'POST',
     `${CONFIG}/organization`,
-    { ...exampleOrganization({ thirdParty: FAKER, integration: INTEGRATION }), name: 'Demo organization' },
+    { ...exampleOrganization({ thirdParty: THIRD_PARTY, integration: INTEGRATION }), name: 'Demo organization' },
     auth,
   );
   console.log(`   organization id: ${org.id}`);
 
   step('Tell the faker to call our input webhook when it deletes a song');
-  await call('PUT', `${FAKER}/config`, { create: [], remove: [`${INTEGRATION}/sync?orgId=${org.id}`] });
+  await call('POST', `${THIRD_PARTY}/config/targets`, { event: 'remove', url: `${INTEGRATION}/sync?orgId=${org.id}` });
 
   step('Generate 5 fake songs at the third party');
-  const { body: songs } = await call<Array<{ id: string; name: string; artist: string }>>('POST', `${FAKER}/music/generate`, { count: 5 });
+  const { body: songs } = await call<Array<{ id: string; name: string; artist: string }>>('POST', `${THIRD_PARTY}/music/generate`, { count: 5 });
   for (const s of songs) console.log(`   - ${s.name} by ${s.artist} (${s.id})`);
 
   step('Sync now (instead of waiting for the one-minute schedule) and watch the run');
@@ -105,14 +107,14 @@ async function main(): Promise<void> {
   const victim = songs[0];
   if (!victim) throw new Error('the faker generated nothing');
   step(`Delete "${victim.name}" at the third party: its webhook removes it from our inventory`);
-  await call('DELETE', `${FAKER}/music/${victim.id}`);
+  await call('DELETE', `${THIRD_PARTY}/music/${victim.id}`);
   await waitFor('the inbound delete', async () => ((await list()).some((i) => i['externalId'] === victim.id) ? undefined : true), 10000);
   console.log(`   inventory now has ${(await list()).length} songs`);
 
   step('Create a song in our inventory: it is delivered to the third party');
   await call('POST', `${INVENTORY}/inventory`, { externalId: `demo-${Date.now()}`, name: 'Made Here', artist: 'The Demo', album: 'Local' }, { ...auth, 'x-organization-id': org.id });
   const delivered = await waitFor('the delivery', async () => {
-    const all = (await (await fetch(`${FAKER}/music`)).json()) as Array<{ name: string }>;
+    const all = (await (await fetch(`${THIRD_PARTY}/music`)).json()) as Array<{ name: string }>;
     return all.find((s) => s.name === 'Made Here');
   }, 10000);
   console.log(`   the faker now has "${delivered.name}"`);

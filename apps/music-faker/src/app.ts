@@ -5,9 +5,11 @@
  * Stable exports (other apps' e2e tests import them by relative path; keep them stable):
  * - `createFakerApp({ config, logger, state? })` -> Express app. Pass your own `state` to inspect it.
  * - `startFakerServer({ seed?, webhookSecret?, logger?, webhookTimeoutMs? })` -> `{ baseUrl, state,
- *   server, close() }`: the app listening on 127.0.0.1 and a free port.
+ *   namespaces, server, close() }`: the app listening on 127.0.0.1 and a free port. `state` is the
+ *   default namespace (the unprefixed routes); `namespaces.get(name)` the one under /ns/<name>.
  * - `FakerState` (class): items, webhook config, received deliveries, outbound calls, faults;
- *   `reset()`, `whenIdle()`. Also `fakerStateOf(app)` to get the state of an app built without one.
+ *   `reset()`, `whenIdle()`. Also `fakerStateOf(app)` to get the state of an app built without one,
+ *   and `fakerNamespacesOf(app)` for its named namespaces.
  * - Types: `FakerDeps`, `FakerServer`, `StartFakerOptions`, `FakerSong`, `FakerItem`, `FakerStateOptions`,
  *   `WebhookConfig`, `ReceivedDelivery`, `DeliveryOutcome`, `DeliveryCounts`, `OutboundCall`,
  *   `FaultPlan`, `FaultTarget`; `loadFakerConfig`/`FakerConfig` come from ./config.
@@ -25,13 +27,15 @@
  * Routes: see apps/music-faker/README.md.
  */
 import type { Server } from 'node:http';
-import type { Express } from 'express';
+import { Router, type Express } from 'express';
 import { closeServer, createHttpApp, standardServiceLinks, createLogger, createMetrics, listen, type Logger, type Metrics } from '@music/platform';
 import { loadFakerConfig, type FakerConfig } from './config';
+import { FakerNamespaces } from './faker-namespaces';
 import { FakerState } from './faker-state';
 import { fakerApiDocument } from './faker.openapi';
 import { faultRoutes } from './faults.routes';
 import { musicRoutes } from './music.routes';
+import { selectNamespace } from './namespace-state';
 import { syncRoutes } from './sync.routes';
 import { WebhookCaller } from './webhook-caller';
 
@@ -45,7 +49,11 @@ export type {
   OutboundCall,
   ReceivedDelivery,
   WebhookConfig,
+  WebhookEvent,
+  WebhookTarget,
+  WebhookTargetInput,
 } from './faker-state';
+export { FakerNamespaces } from './faker-namespaces';
 export type { FakerItem, FakerSong } from './song';
 export { loadFakerConfig, type FakerConfig } from './config';
 
@@ -59,33 +67,52 @@ export interface FakerDeps {
 }
 
 const STATE_KEY = 'fakerState';
+const NAMESPACES_KEY = 'fakerNamespaces';
 
 /** The fake third-party music service (in-memory; no stores of ours). */
 export function createFakerApp(deps: FakerDeps): Express {
   const { config, logger } = deps;
   const state = deps.state ?? new FakerState({ seed: config.FAKER_SEED });
-  const webhooks = new WebhookCaller({ state, logger, timeoutMs: config.FAKER_WEBHOOK_TIMEOUT_MS });
+  const namespaces = new FakerNamespaces(state);
+  const webhooks = new WebhookCaller({ logger, timeoutMs: config.FAKER_WEBHOOK_TIMEOUT_MS });
+  const control = config.FAKER_CONTROL_ENDPOINTS;
+  // One set of routes, served for the default namespace at / and for each named one at /ns/<name>.
+  const namespaceRoutes = (): Router => {
+    const router = Router({ mergeParams: true });
+    router.use(selectNamespace(namespaces));
+    musicRoutes(router, { webhooks, control });
+    syncRoutes(router, { webhookSecret: config.FAKER_WEBHOOK_SECRET, control });
+    if (control) faultRoutes(router, namespaces);
+    return router;
+  };
   const app = createHttpApp({
     logger,
     bodyLimit: config.HTTP_BODY_LIMIT,
     ...(config.METRICS_ENABLED ? { metrics: deps.metrics ?? createMetrics({ service: 'music-faker' }) } : {}),
-    apiDocs: fakerApiDocument({ metrics: config.METRICS_ENABLED }),
+    apiDocs: fakerApiDocument({ metrics: config.METRICS_ENABLED, controlEndpoints: control }),
     index: {
       service: 'music-faker',
       description: 'A fake third-party music service for demos and tests: songs at /music, and /sync/* receiving what music-sync delivers.',
       links: standardServiceLinks({ metrics: config.METRICS_ENABLED }),
     },
-    routes: (router) => {
-      musicRoutes(router, state, webhooks);
-      syncRoutes(router, { state, webhookSecret: config.FAKER_WEBHOOK_SECRET });
-      faultRoutes(router, state);
+    routes: (app) => {
+      app.use('/ns/:namespace', namespaceRoutes());
+      app.use(namespaceRoutes());
     },
   });
   app.locals[STATE_KEY] = state;
+  app.locals[NAMESPACES_KEY] = namespaces;
   return app;
 }
 
-/** The state an app made by `createFakerApp` serves. */
+/** Every namespace of an app made by `createFakerApp` (its default one is `fakerStateOf(app)`). */
+export function fakerNamespacesOf(app: Express): FakerNamespaces {
+  const namespaces: unknown = app.locals[NAMESPACES_KEY];
+  if (!(namespaces instanceof FakerNamespaces)) throw new Error('not a music-faker app');
+  return namespaces;
+}
+
+/** The state an app made by `createFakerApp` serves (its default namespace). */
 export function fakerStateOf(app: Express): FakerState {
   const state: unknown = app.locals[STATE_KEY];
   if (!(state instanceof FakerState)) throw new Error('not a music-faker app');
@@ -104,7 +131,10 @@ export interface StartFakerOptions {
 export interface FakerServer {
   /** `http://127.0.0.1:<port>` */
   baseUrl: string;
+  /** The default namespace. */
   state: FakerState;
+  /** Every namespace (`/ns/<name>/...`). */
+  namespaces: FakerNamespaces;
   server: Server;
   /** Waits for webhook calls in flight, then stops the server. */
   close: () => Promise<void>;
@@ -119,15 +149,18 @@ export async function startFakerServer(options: StartFakerOptions = {}): Promise
   });
   const state = options.state ?? new FakerState({ seed: options.seed });
   const logger = options.logger ?? createLogger({ service: 'music-faker', silent: true });
-  const server = await listen(createFakerApp({ config, logger, state }), 0, '127.0.0.1');
+  const app = createFakerApp({ config, logger, state });
+  const namespaces = fakerNamespacesOf(app);
+  const server = await listen(app, 0, '127.0.0.1');
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     state,
+    namespaces,
     server,
     close: async () => {
-      await state.whenIdle();
+      await namespaces.whenIdle();
       await closeServer(server);
     },
   };

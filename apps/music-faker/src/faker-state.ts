@@ -6,6 +6,25 @@ export interface WebhookConfig {
   remove: string[];
 }
 
+/** What a webhook target is called for: songs generated (`create`) or a song deleted (`remove`). */
+export type WebhookEvent = 'create' | 'remove';
+
+/** One URL the faker calls on an event; with a secret, its calls are signed (Standard Webhooks). */
+export interface WebhookTargetInput {
+  event: WebhookEvent;
+  url: string;
+  /** `whsec_<base64>` (or any string of 16+ characters, used as raw key bytes). */
+  secret?: string;
+}
+
+export interface WebhookTarget extends WebhookTargetInput {
+  /** Stable while the target exists: `DELETE /config/targets/:id` removes it. */
+  id: string;
+}
+
+/** At most this many targets per event in one namespace. */
+export const MAX_TARGETS_PER_EVENT = 20;
+
 /** Which requests an injected fault hits: deliveries to /sync/*, the `GET /music` list, or both. */
 export type FaultTarget = 'sync' | 'music' | 'all';
 
@@ -53,7 +72,12 @@ export interface DeliveryCounts {
 
 /** One call the faker made to a configured create/remove webhook URL. */
 export interface OutboundCall {
-  event: 'create' | 'remove';
+  event: WebhookEvent;
+  /** The target called, and the `webhook-id` header it was sent (every call has one). */
+  targetId: string;
+  webhookId: string;
+  /** Whether the call carried a `webhook-signature` (the target has a secret). */
+  signed: boolean;
   method: 'POST' | 'DELETE';
   url: string;
   /** The JSON body sent. */
@@ -97,7 +121,8 @@ export class FakerState {
 
   private items = new Map<string, Stored>();
   private nextSeq = 1;
-  private webhooks: WebhookConfig = { create: [], remove: [] };
+  private targets: WebhookTarget[] = [];
+  private nextTargetId = 1;
   private receivedLog: ReceivedDelivery[] = [];
   private receivedSeq = 0;
   private counts = emptyCounts();
@@ -106,7 +131,7 @@ export class FakerState {
   private readonly pending = new Set<Promise<unknown>>();
   private fault: FaultPlan | null = null;
 
-  constructor(options: FakerStateOptions = {}) {
+  constructor(private readonly options: FakerStateOptions = {}) {
     this.seed = options.seed;
     this.now = options.now ?? (() => new Date());
     this.logLimit = options.logLimit ?? 1000;
@@ -181,14 +206,63 @@ export class FakerState {
     return { items, lastSeq: null };
   }
 
-  // ---- webhook config ----------------------------------------------------------------------
-
-  get webhookConfig(): WebhookConfig {
-    return { create: [...this.webhooks.create], remove: [...this.webhooks.remove] };
+  /**
+   * A state of its own for another namespace: same clock and log limit; with a seed, a seed derived
+   * from this one and the name (deterministic, and different songs than this namespace's).
+   */
+  sibling(name: string): FakerState {
+    const seed = this.seed === undefined ? undefined : (this.seed + hashName(name)) | 0;
+    return new FakerState({ ...this.options, ...(seed === undefined ? {} : { seed }) });
   }
 
-  setWebhookConfig(config: WebhookConfig): void {
-    this.webhooks = { create: [...config.create], remove: [...config.remove] };
+  // ---- webhook targets ---------------------------------------------------------------------
+
+  /** The URLs called per event (the brief's `{ create, remove }` view of the targets). */
+  get webhookConfig(): WebhookConfig {
+    return { create: this.urlsFor('create'), remove: this.urlsFor('remove') };
+  }
+
+  /**
+   * Replaces every target with these lists (the brief's `PUT /config`). An entry is a URL or
+   * `{ url, secret }`.
+   */
+  setWebhookConfig(config: { create: Array<string | Omit<WebhookTargetInput, 'event'>>; remove: Array<string | Omit<WebhookTargetInput, 'event'>> }): void {
+    this.targets = [];
+    for (const event of ['create', 'remove'] as const) {
+      for (const entry of config[event]) this.targets.push(this.newTarget(typeof entry === 'string' ? { event, url: entry } : { ...entry, event }));
+    }
+  }
+
+  /** Every target, secrets included (in-process use; the HTTP API never shows a secret). */
+  get webhookTargets(): WebhookTarget[] {
+    return this.targets.map((t) => ({ ...t }));
+  }
+
+  targetsFor(event: WebhookEvent): WebhookTarget[] {
+    return this.targets.filter((t) => t.event === event).map((t) => ({ ...t }));
+  }
+
+  /** Adds one target beside the others; undefined when the event has MAX_TARGETS_PER_EVENT already. */
+  addTarget(input: WebhookTargetInput): WebhookTarget | undefined {
+    if (this.targets.filter((t) => t.event === input.event).length >= MAX_TARGETS_PER_EVENT) return undefined;
+    const target = this.newTarget(input);
+    this.targets.push(target);
+    return { ...target };
+  }
+
+  /** Removes a target; false when there was none with that id. */
+  removeTarget(id: string): boolean {
+    const before = this.targets.length;
+    this.targets = this.targets.filter((t) => t.id !== id);
+    return this.targets.length < before;
+  }
+
+  private urlsFor(event: WebhookEvent): string[] {
+    return this.targets.filter((t) => t.event === event).map((t) => t.url);
+  }
+
+  private newTarget(input: WebhookTargetInput): WebhookTarget {
+    return { id: `wh_${this.nextTargetId++}`, event: input.event, url: input.url, ...(input.secret ? { secret: input.secret } : {}) };
   }
 
   // ---- deliveries received from us ---------------------------------------------------------
@@ -295,11 +369,12 @@ export class FakerState {
 
   // ---- lifecycle ---------------------------------------------------------------------------
 
-  /** Back to empty: items, webhook config, received log and counts, outbound log, faults; the seed sequence restarts. */
+  /** Back to empty: items, webhook targets, received log and counts, outbound log, faults; the seed sequence restarts. */
   reset(): void {
     this.items = new Map();
     this.nextSeq = 1;
-    this.webhooks = { create: [], remove: [] };
+    this.targets = [];
+    this.nextTargetId = 1;
     this.receivedLog = [];
     this.receivedSeq = 0;
     this.counts = emptyCounts();
@@ -308,4 +383,14 @@ export class FakerState {
     this.fault = null;
     this.generator.restart();
   }
+}
+
+/** A small stable hash of a namespace name (FNV-1a), to derive its seed. */
+function hashName(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    h ^= name.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
 }

@@ -1,8 +1,10 @@
-import type { Express, Request, RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
 import { parseInput, sendResult } from '@music/platform';
 import { Result } from '@sapphire/result';
-import type { FakerState, FaultPlan } from './faker-state';
+import type { FakerNamespaces } from './faker-namespaces';
+import type { FaultPlan } from './faker-state';
+import { isNamedNamespace, stateOf } from './namespace-state';
 
 // TEST-ONLY endpoints: they let a test make the fake third party slow or failing on purpose.
 // They exist because this app is a test double; a real service would never expose them.
@@ -32,41 +34,47 @@ export function toFaultPlan(input: z.infer<typeof faultsSchema>): FaultPlan {
   };
 }
 
-/** PUT/GET/DELETE /_faults and POST /_reset. */
-export function faultRoutes(app: Express, state: FakerState): void {
-  app.put('/_faults', (req, res) => {
+/**
+ * PUT/GET/DELETE /_faults (the namespace's faults) and POST /_reset: unprefixed, it empties the
+ * default namespace and forgets every named one; under /ns/<name>, it empties that namespace.
+ */
+export function faultRoutes(router: Router, namespaces: FakerNamespaces): void {
+  router.put('/_faults', (req, res) => {
+    const state = stateOf(res);
     const result = parseInput(faultsSchema, req.body, 'Faults').map(toFaultPlan);
     result.inspect((plan) => state.setFaults(plan));
     sendResult(res, result, 200, (plan) => ({ faults: plan }));
   });
-  app.get('/_faults', (_req, res) => void res.json({ faults: state.faults }));
-  app.delete('/_faults', (_req, res) => {
-    state.clearFaults();
+  router.get('/_faults', (_req, res) => void res.json({ faults: stateOf(res).faults }));
+  router.delete('/_faults', (_req, res) => {
+    stateOf(res).clearFaults();
     sendResult(res, Result.ok(undefined), 204);
   });
-  app.post('/_reset', async (_req, res) => {
+  router.post('/_reset', async (_req, res) => {
+    const state = stateOf(res);
     // Let calls already in flight finish first so they do not land in the fresh logs.
-    await state.whenIdle();
-    state.reset();
+    if (!isNamedNamespace(res)) {
+      await namespaces.whenIdle();
+      namespaces.reset();
+    } else {
+      await state.whenIdle();
+      state.reset();
+    }
     res.status(204).end();
   });
 }
 
 /**
- * Applies an injected fault to a matching request: waits `delayMs`, then either answers with the
- * fault's status (calling `onFault` first) or lets the request through.
+ * Applies an injected fault of the request's namespace to a matching request: waits `delayMs`,
+ * then either answers with the fault's status (calling `onFault` first) or lets the request through.
  */
-export function faultGate(
-  state: FakerState,
-  kind: 'sync' | 'music',
-  onFault?: (req: Request, status: number) => void,
-): RequestHandler {
+export function faultGate(kind: 'sync' | 'music', onFault?: (req: Request, res: Response, status: number) => void): RequestHandler {
   return async (req: Request, res: Response, next) => {
-    const plan = state.takeFault(kind);
+    const plan = stateOf(res).takeFault(kind);
     if (!plan) return next();
     if (plan.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, plan.delayMs));
     if (plan.status === null) return next();
-    onFault?.(req, plan.status);
+    onFault?.(req, res, plan.status);
     if (plan.retryAfterSeconds !== null) res.setHeader('retry-after', String(plan.retryAfterSeconds));
     res.status(plan.status).json({ error: { code: 'INJECTED_FAULT', message: `Injected fault (test-only): ${plan.status}` } });
   };

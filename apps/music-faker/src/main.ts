@@ -1,6 +1,6 @@
 import { closeServer, createMetrics, exitOnStartupError, handleShutdown, listen, loggerFor } from '@music/platform';
 import { loadFakerConfig } from './config';
-import { createFakerApp, FakerState } from './app';
+import { createFakerApp, fakerNamespacesOf, FakerState } from './app';
 
 async function main(): Promise<void> {
   const config = loadFakerConfig(process.env);
@@ -13,10 +13,11 @@ async function main(): Promise<void> {
     port: config.PORT,
     seeded: config.FAKER_SEED !== undefined,
     signedDeliveries: config.FAKER_WEBHOOK_SECRET !== undefined,
+    controlEndpoints: config.FAKER_CONTROL_ENDPOINTS,
   });
   handleShutdown(logger, [
     { name: 'http', close: () => closeServer(server) },
-    { name: 'webhook calls', close: () => state.whenIdle() },
+    { name: 'webhook calls', close: () => fakerNamespacesOf(app).whenIdle() },
   ]);
 }
 

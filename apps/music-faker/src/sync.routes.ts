@@ -1,10 +1,11 @@
-import type { Express, Request, RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response, Router } from 'express';
 import { Result } from '@sapphire/result';
 import { Webhook } from 'standardwebhooks';
 import { z } from 'zod';
 import { AppError, parseInput, sendResult } from '@music/platform';
-import type { DeliveryOutcome, FakerState } from './faker-state';
+import type { DeliveryOutcome } from './faker-state';
 import { faultGate } from './faults.routes';
+import { stateOf } from './namespace-state';
 import type { FakerItem } from './song';
 
 // The receiving side of our output webhooks: the sync system pushes items here in the faker's own
@@ -16,9 +17,10 @@ const itemRef = z.looseObject({ id: z.string().min(1).max(256) });
 export const deliveryBodySchema = z.union([itemRef, z.array(itemRef).min(1).max(MAX_ITEMS_PER_DELIVERY)]);
 
 export interface SyncRoutesOptions {
-  state: FakerState;
   /** Standard Webhooks secret; when set, every delivery must be signed with it. */
   webhookSecret?: string;
+  /** Serve `GET /sync/received` (FAKER_CONTROL_ENDPOINTS). */
+  control: boolean;
 }
 
 /** The delivery's items as sent (one or an array), own keys only. */
@@ -36,12 +38,11 @@ function webhookIdOf(req: Request): string | null {
 }
 
 /** POST|PUT /sync/create, DELETE /sync/delete (canonical) | /sync/create | /sync/:id, GET /sync/received. */
-export function syncRoutes(app: Express, options: SyncRoutesOptions): void {
-  const { state } = options;
+export function syncRoutes(app: Router, options: SyncRoutesOptions): void {
   const verifier = options.webhookSecret ? new Webhook(options.webhookSecret) : undefined;
 
-  const record = (req: Request, outcome: DeliveryOutcome, status: number): void => {
-    state.recordDelivery({ webhookId: webhookIdOf(req), method: req.method, path: req.path, body: req.body, outcome, status });
+  const record = (req: Request, res: Response, outcome: DeliveryOutcome, status: number): void => {
+    stateOf(res).recordDelivery({ webhookId: webhookIdOf(req), method: req.method, path: req.path, body: req.body, outcome, status });
   };
 
   const signature: RequestHandler = (req, res, next) => {
@@ -54,42 +55,43 @@ export function syncRoutes(app: Express, options: SyncRoutesOptions): void {
       });
       next();
     } catch {
-      record(req, 'unauthorized', 401);
+      record(req, res, 'unauthorized', 401);
       sendResult(res, Result.err(new AppError('UNAUTHORIZED', 'Missing or invalid webhook signature')));
     }
   };
 
-  const gate = [faultGate(state, 'sync', (req, status) => record(req, 'fault', status)), signature];
+  const gate = [faultGate('sync', (req, res, status) => record(req, res, 'fault', status)), signature];
 
   /** Validates, de-duplicates by `webhook-id`, applies once, records, answers. */
   const deliver =
-    (ids: (req: Request) => Result<FakerItem[], AppError>, apply: (items: FakerItem[]) => Record<string, number>) =>
+    (ids: (req: Request) => Result<FakerItem[], AppError>, apply: (state: ReturnType<typeof stateOf>, items: FakerItem[]) => Record<string, number>) =>
     (req: Request, res: Response): void => {
+      const state = stateOf(res);
       const parsed = ids(req);
       if (parsed.isErr()) {
-        record(req, 'rejected', 400);
+        record(req, res, 'rejected', 400);
         return sendResult(res, parsed);
       }
       const items = parsed.unwrap();
       const webhookId = webhookIdOf(req);
       if (webhookId !== null && state.wasApplied(webhookId)) {
-        record(req, 'duplicate', 200);
+        record(req, res, 'duplicate', 200);
         return void res.json({ received: items.length, duplicate: true });
       }
-      const counts = apply(items);
-      record(req, 'applied', 200);
+      const counts = apply(state, items);
+      record(req, res, 'applied', 200);
       res.json({ received: items.length, ...counts, duplicate: false });
     };
 
   const upsert = deliver(
     (req) => itemsOf(req.body),
-    (items) => {
+    (state, items) => {
       let created = 0;
       for (const item of items) if (state.upsert(item) === 'created') created++;
       return { created, updated: items.length - created };
     },
   );
-  const remove = (items: FakerItem[]): Record<string, number> => ({
+  const remove = (state: ReturnType<typeof stateOf>, items: FakerItem[]): Record<string, number> => ({
     removed: items.filter((item) => state.remove(item.id) !== undefined).length,
   });
   const removeByBody = deliver((req) => itemsOf(req.body), remove);
@@ -98,7 +100,12 @@ export function syncRoutes(app: Express, options: SyncRoutesOptions): void {
     remove,
   );
 
-  app.get('/sync/received', (_req, res) => void res.json({ ...state.deliveryCounts, deliveries: state.received }));
+  if (options.control) {
+    app.get('/sync/received', (_req, res) => {
+      const state = stateOf(res);
+      res.json({ ...state.deliveryCounts, deliveries: state.received });
+    });
+  }
   app.post('/sync/create', ...gate, upsert);
   app.put('/sync/create', ...gate, upsert);
   app.delete('/sync/delete', ...gate, removeByBody);

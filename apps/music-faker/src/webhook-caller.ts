@@ -1,45 +1,54 @@
+import { randomUUID } from 'node:crypto';
 import axios from 'axios';
-import type { Logger } from '@music/platform';
-import type { FakerState, OutboundCall } from './faker-state';
+import { signedHeaders, type Logger } from '@music/platform';
+import type { FakerState, OutboundCall, WebhookTarget } from './faker-state';
 
 export interface WebhookCallerOptions {
-  state: FakerState;
   logger: Logger;
   timeoutMs: number;
 }
 
 /**
- * Calls the faker's configured create/remove webhooks, fire-and-forget: the request that caused
- * the event is answered without waiting, each call has a timeout and leaves one log line.
+ * Calls a namespace's webhook targets, fire-and-forget: the request that caused the event is
+ * answered without waiting, each call has a timeout and leaves one log line. Every call carries a
+ * fresh `webhook-id` and a `webhook-timestamp`; a target with a secret also gets a Standard
+ * Webhooks `webhook-signature` over the exact body bytes sent, as a real third party would sign.
  *
  * No SSRF guard on purpose: this is a test double, and the only URLs it calls are the ones its
- * user configured with PUT /config (loopback in the local stack and tests). Real outbound calls of
- * the product go through the platform's filtered agent instead.
+ * user configured (loopback in the local stack and tests); those control endpoints are off in
+ * production (FAKER_CONTROL_ENDPOINTS). Real outbound calls of the product go through the
+ * platform's filtered client instead.
  */
 export class WebhookCaller {
   constructor(private readonly options: WebhookCallerOptions) {}
 
-  /** POSTs the new songs (one JSON array) to every `create` URL. */
-  created(items: unknown[]): void {
-    for (const url of this.options.state.webhookConfig.create) this.send('create', 'POST', url, items);
+  /** POSTs the new songs (one JSON array) to every `create` target of the namespace. */
+  created(state: FakerState, items: unknown[]): void {
+    for (const target of state.targetsFor('create')) this.send(state, target, 'POST', items);
   }
 
-  /** DELETEs every `remove` URL with the removed item as the JSON body. */
-  removed(item: unknown): void {
-    for (const url of this.options.state.webhookConfig.remove) this.send('remove', 'DELETE', url, item);
+  /** DELETEs every `remove` target of the namespace with the removed item as the JSON body. */
+  removed(state: FakerState, item: unknown): void {
+    for (const target of state.targetsFor('remove')) this.send(state, target, 'DELETE', item);
   }
 
-  private send(event: OutboundCall['event'], method: OutboundCall['method'], url: string, body: unknown): void {
-    const { state, logger, timeoutMs } = this.options;
+  private send(state: FakerState, target: WebhookTarget, method: OutboundCall['method'], body: unknown): void {
+    const { logger, timeoutMs } = this.options;
     const started = Date.now();
+    // Serialized once: the signature covers exactly these bytes.
+    const payload = JSON.stringify(body);
+    const webhookId = `msg_${randomUUID()}`;
+    const signed = target.secret !== undefined;
     const call = axios
       .request({
         method,
-        url,
-        data: body,
+        url: target.url,
+        data: payload,
+        // Sent as is (axios would otherwise serialize again).
+        transformRequest: [(data: unknown) => data],
         timeout: timeoutMs,
         maxRedirects: 0,
-        headers: { 'content-type': 'application/json', 'user-agent': 'music-faker' },
+        headers: { 'content-type': 'application/json', 'user-agent': 'music-faker', ...signedHeaders(target.secret, webhookId, payload) },
         // Any answer is a result to log, not an exception.
         validateStatus: () => true,
       })
@@ -49,9 +58,10 @@ export class WebhookCaller {
       )
       .then(({ status, error }) => {
         const ms = Date.now() - started;
-        state.recordOutbound({ event, method, url, body, status, error, ms });
-        if (error === null) logger.info('webhook call', { event, method, url, status, ms });
-        else logger.warn('webhook call failed', { event, method, url, error, ms });
+        state.recordOutbound({ event: target.event, targetId: target.id, webhookId, signed, method, url: target.url, body, status, error, ms });
+        const fields = { event: target.event, target: target.id, webhookId, signed, method, url: target.url, ms };
+        if (error === null) logger.info('webhook call', { ...fields, status });
+        else logger.warn('webhook call failed', { ...fields, error });
       });
     state.track(call);
   }
