@@ -87,10 +87,11 @@ describe('music-auth (real store + Redis)', () => {
       expect(res.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(paths);
     });
 
-    it('answers 400 for a body that is not JSON, and for malformed JSON', async () => {
+    it('answers 415 for a body that is not JSON (naming the content-type header), and 400 for malformed JSON', async () => {
       const text = await request(app).post('/auth/sign-up').set('content-type', 'text/plain').send('email=a@b.com&password=12345678');
-      expect(text.status).toBe(400);
-      expect(text.body.error.code).toBe('VALIDATION_FAILED');
+      expect(text.status).toBe(415);
+      expect(text.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+      expect(text.body.error.message).toContain('content-type: application/json');
       const broken = await request(app).post('/auth/sign-up').set('content-type', 'application/json').send('{"email": ');
       expect(broken.status).toBe(400);
       expect(broken.body).toEqual({ error: { code: 'VALIDATION_FAILED', message: 'Malformed JSON body' } });

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
-import { createHttpApp, standardServiceLinks, createJwtGuard, createMetrics, createRateLimiter, listSetting, type HealthCheck, type Logger, type Metrics } from '@music/platform';
+import { createHttpApp, createJwtGuard, createMetrics, createOutboundClient, createRateLimiter, listSetting, standardServiceLinks, type HealthCheck, type Logger, type Metrics, type OutboundClient } from '@music/platform';
 import { OrganizationRepository, SyncRunRepository, type Models } from '@music/persistence';
 import type { OrgChangedJob, PollJob } from '@music/queue';
 import type { ConfigConfig } from './config';
@@ -10,6 +10,7 @@ import { CreateOrganizationUseCase } from './create-organization.use-case';
 import { DeleteOrganizationUseCase } from './delete-organization.use-case';
 import { GetOrganizationUseCase } from './get-organization.use-case';
 import { ListOrganizationsUseCase } from './list-organizations.use-case';
+import { MappingPreviewUseCase } from './mapping-preview.use-case';
 import { OrgEventsPublisher } from './org-events.publisher';
 import { organizationRoutes } from './organization.routes';
 import { PatchOrganizationUseCase } from './patch-organization.use-case';
@@ -26,6 +27,8 @@ export interface ConfigDeps {
   queues: { orgEvents: Queue<OrgChangedJob>; polling: Queue<PollJob> };
   /** The process's registry (main.ts); a fresh one when omitted. Unused when METRICS_ENABLED is false. */
   metrics?: Metrics;
+  /** The guarded client the mapping preview reads endpoints with; built from the config when omitted. */
+  http?: OutboundClient;
 }
 
 /** The music-config HTTP app, wired to its dependencies (tests build it the same way). */
@@ -34,6 +37,9 @@ export function createConfigApp(deps: ConfigDeps): Express {
   const organizations = new OrganizationRepository(deps.models);
   const syncRuns = new SyncRunRepository(deps.models);
   const events = new OrgEventsPublisher(queues.orgEvents, logger, config.QUEUE_ENQUEUE_TIMEOUT_MS);
+
+  const previewMaxBytes = Math.min(config.OUTBOUND_MAX_BYTES, config.MAPPING_PREVIEW_MAX_BYTES);
+  const http = deps.http ?? createOutboundClient({ allowList: listSetting(config.OUTBOUND_ALLOW_LIST), timeoutMs: config.OUTBOUND_TIMEOUT_MS, maxBytes: previewMaxBytes });
 
   const routes = organizationRoutes({
     create: new CreateOrganizationUseCase(organizations, events),
@@ -51,6 +57,13 @@ export function createConfigApp(deps: ConfigDeps): Express {
       // Shared by every music-config process through Redis; fails open while Redis is down.
       createRateLimiter({ redis: deps.redis, logger, prefix: `${config.QUEUE_PREFIX}:rate-limit:manual-sync`, limit: config.MANUAL_SYNC_RATE_LIMIT_PER_MINUTE, windowSeconds: 60 }),
     ),
+    previewMapping: new MappingPreviewUseCase({
+      organizations,
+      http,
+      limiter: createRateLimiter({ redis: deps.redis, logger, prefix: `${config.QUEUE_PREFIX}:rate-limit:mapping-preview`, limit: config.MAPPING_PREVIEW_RATE_LIMIT_PER_MINUTE, windowSeconds: 60 }),
+      maxBytes: previewMaxBytes,
+      timeoutMs: config.OUTBOUND_TIMEOUT_MS,
+    }),
   });
 
   return createHttpApp({

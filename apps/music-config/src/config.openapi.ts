@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { exampleOrganization, organizationInputSchema, pollingInputSchema, SYNC_MODES, transformsSchema, webhookInputSchema } from '@music/domain';
 import { BEARER_AUTH, createApiDocument, errorResponses, type OpenApiDocument } from '@music/platform';
+import { mappingPreviewBodySchema } from './mapping-preview.use-case';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -69,6 +70,26 @@ const organizationApi = z
 
 const idParams = z.object({ id: z.string().meta({ description: 'Organization id' }) });
 
+const fieldErrors = z.array(z.object({ path: z.string(), message: z.string() }));
+const mappingPreviewApi = z
+  .object({
+    source: z.union([
+      z.object({ kind: z.literal('sample') }),
+      z.object({ kind: z.literal('polling'), pollingId: z.string(), endpoint: z.string(), ok: z.literal(true), httpStatus: z.number().int(), ms: z.number() }),
+      z.object({ kind: z.literal('polling'), pollingId: z.string(), endpoint: z.string(), ok: z.literal(false), error: z.string() }),
+    ]),
+    mapping: z.enum(['saved', 'draft']),
+    reversible: z.boolean().meta({ description: 'Items mapped back to the third party’s shape read the same again (what two-way needs)' }),
+    counts: z.object({ records: z.number().int(), valid: z.number().int(), invalid: z.number().int() }),
+    results: z.array(
+      z.union([
+        z.object({ index: z.number().int(), record: z.unknown(), ok: z.literal(true), item: z.object({ externalId: z.string(), data: z.record(z.string(), z.unknown()) }) }),
+        z.object({ index: z.number().int(), record: z.unknown(), ok: z.literal(false), externalId: z.string().optional(), errors: fieldErrors }),
+      ]),
+    ).meta({ description: 'The first 50 records, each with its mapped item or its errors' }),
+  })
+  .meta({ id: 'MappingPreview' });
+
 /** music-config's OpenAPI 3.1 document, built from the zod schemas its routes validate with. */
 export function configApiDocument(options: { metrics: boolean }): OpenApiDocument {
   const org = { 'application/json': { schema: organizationApi } };
@@ -124,6 +145,18 @@ export function configApiDocument(options: { metrics: boolean }): OpenApiDocumen
           security: BEARER_AUTH,
           requestParams: { path: idParams },
           responses: { '204': { description: 'Deleted' }, ...errorResponses(401, 404) },
+        },
+      },
+      '/organization/{id}/mapping-preview': {
+        post: {
+          tags: ['sync'],
+          summary: 'Dry run of the mapping: the first page of a polling endpoint (or a pasted sample), each record with its mapped item or its errors; writes nothing',
+          description:
+            'Reads at most one page (the first, with the parameters a poll sends) through the same guarded client as polls: refused addresses answer `blocked by the outbound policy`, and the read is bounded by OUTBOUND_TIMEOUT_MS and MAPPING_PREVIEW_MAX_BYTES. `records` maps a pasted sample instead (no request is made). `mappings` / `transforms` try a draft instead of the saved ones. A failed read is reported in `source.error` (200). Reads of an endpoint count against MAPPING_PREVIEW_RATE_LIMIT_PER_MINUTE (30) per organization.',
+          security: BEARER_AUTH,
+          requestParams: { path: idParams },
+          requestBody: { content: { 'application/json': { schema: mappingPreviewBodySchema, example: { records: [{ id: 'song-1', name: 'A Song', artist: 'An Artist', album: 'An Album' }, { id: 'song-2', name: 'No album' }] } } } },
+          responses: { '200': { description: 'The preview', content: { 'application/json': { schema: mappingPreviewApi } } }, ...errorResponses(400, 401, 404, 409, 429) },
         },
       },
       '/organization/{id}/sync': {

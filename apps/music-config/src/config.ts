@@ -10,6 +10,10 @@ export const configConfigSchema = baseEnvSchema.extend({
   QUEUE_ENQUEUE_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
   /** Manual syncs (POST /organization/:id/sync) per organization per minute; more answer 429. */
   MANUAL_SYNC_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(10),
+  /** Mapping previews that read a polling endpoint, per organization per minute; more answer 429. */
+  MAPPING_PREVIEW_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(30),
+  /** The largest first page a mapping preview reads (also bounded by OUTBOUND_MAX_BYTES). */
+  MAPPING_PREVIEW_MAX_BYTES: z.coerce.number().int().positive().default(5 * 1024 * 1024),
 });
 export type ConfigConfig = z.infer<typeof configConfigSchema>;
 

@@ -263,9 +263,10 @@ describe('music-config /organization (real store + Redis)', () => {
       expect((await request(app).get(`/organization/${created.id}`).set('authorization', asAlice())).body).toEqual(created);
     });
 
-    it('answers 400 for a body that is not JSON', async () => {
+    it('answers 415 for a body that is not JSON, naming the content-type header', async () => {
       const res = await request(app).post('/organization').set('authorization', asAlice()).set('content-type', 'text/plain').send('hello');
-      expect(res.status).toBe(400);
+      expect(res.status).toBe(415);
+      expect(res.body.error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', message: expect.stringContaining('content-type: application/json') });
     });
   });
 
@@ -420,7 +421,7 @@ describe('music-config /organization (real store + Redis)', () => {
       const runs = await store.models.syncRuns.find({ organizationId: created.id }).lean();
       expect(runs).toHaveLength(2);
       expect(runs.map((r) => r.status)).toEqual(['failed', 'failed']);
-      expect(runs.every((r) => r.finishedAt instanceof Date && /could not enqueue/.test(r.message ?? ''))).toBe(true);
+      expect(runs.every((r) => r.finishedAt instanceof Date && /the job queue \(Redis\) did not accept the poll/.test(r.message ?? ''))).toBe(true);
     });
   });
 });

@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import type { SyncRun } from '@music/domain';
-import { addToContext, authUser, sendResult } from '@music/platform';
+import { addToContext, authUser, parseInput, sendResult } from '@music/platform';
 import { parseOrganizationBody } from './organization-body';
 import { toApi } from './organization.api';
 import type { CreateOrganizationUseCase } from './create-organization.use-case';
@@ -10,6 +10,7 @@ import type { ListOrganizationsUseCase } from './list-organizations.use-case';
 import type { PatchOrganizationUseCase } from './patch-organization.use-case';
 import type { ReplaceOrganizationUseCase } from './replace-organization.use-case';
 import type { TriggerSyncUseCase } from './trigger-sync.use-case';
+import { mappingPreviewBodySchema, type MappingPreviewUseCase } from './mapping-preview.use-case';
 
 export interface OrganizationRouteDeps {
   create: CreateOrganizationUseCase;
@@ -19,6 +20,7 @@ export interface OrganizationRouteDeps {
   patch: PatchOrganizationUseCase;
   remove: DeleteOrganizationUseCase;
   triggerSync: TriggerSyncUseCase;
+  previewMapping: MappingPreviewUseCase;
 }
 
 const toRunApi = (runs: SyncRun[]) => ({
@@ -70,6 +72,14 @@ export function organizationRoutes(deps: OrganizationRouteDeps): Router {
 
   router.post('/:id/sync', async (req, res) => {
     sendResult(res, await deps.triggerSync.execute(authUser(req).id, orgIdOf(req)), 202, toRunApi);
+  });
+
+  // A dry run: maps the first page of a polling endpoint (or a pasted sample), writes nothing.
+  router.post('/:id/mapping-preview', async (req, res) => {
+    const id = orgIdOf(req);
+    const body = parseInput(mappingPreviewBodySchema, req.body ?? {}, 'Mapping preview');
+    if (body.isErr()) return sendResult(res, body);
+    sendResult(res, await deps.previewMapping.execute(authUser(req).id, id, body.unwrap()));
   });
 
   return router;

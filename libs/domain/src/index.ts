@@ -7,3 +7,4 @@ export * from './user';
 export * from './ids';
 export * from './content-hash';
 export * from './example-organization';
+export * from './polling-request';

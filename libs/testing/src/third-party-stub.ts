@@ -21,6 +21,10 @@ export interface StubDelivery {
 export class ThirdPartyStub {
   readonly records = new Map<string, StubRecord>();
   readonly deliveries: StubDelivery[] = [];
+  /** The query string of every GET /music it answered, in order (`''` for none). */
+  readonly musicRequests: string[] = [];
+  /** Answer GET /music with this raw text instead of the records (a third party answering garbage). */
+  musicRawBody: string | null = null;
   /** Answer this status to the next `count` calls of the given kind. */
   failures = { sync: { count: 0, status: 500 }, music: { count: 0, status: 500 } };
   /** Delay before answering deliveries (ms). */
@@ -63,6 +67,11 @@ export class ThirdPartyStub {
       res.end(body === undefined ? '' : JSON.stringify(body));
     };
     if (url.pathname === '/music' && req.method === 'GET') {
+      this.musicRequests.push(url.search.replace(/^\?/, ''));
+      if (this.musicRawBody !== null) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return void res.end(this.musicRawBody);
+      }
       if (this.musicDelayMs > 0) await new Promise((r) => setTimeout(r, this.musicDelayMs));
       if (this.failures.music.count > 0) {
         this.failures.music.count--;
