@@ -4,8 +4,9 @@
 #   - starts Redis when nothing answers on 127.0.0.1:6379, and a persistent store on 27017 when
 #     MONGO_URL is not set (data in .data/store, or the PostgreSQL database music_dev);
 #     something already answering on 27017 is reused;
-#   - runs the five apps as separate processes with prefixed logs, waits until each answers
-#     /health/live and prints their URLs;
+#   - runs the five apps and the web console as separate processes with prefixed logs, waits
+#     until each answers /health/live and prints where to go: the console, the API docs, the
+#     queue dashboard, the demo;
 #   - on Ctrl-C or SIGTERM stops what it started: the apps (SIGTERM, then SIGKILL after
 #     STOP_TIMEOUT_S), the store, and Redis unless it was already running.
 # Settings: the shell's environment, then `.env` (see .env.example), then the defaults below.
@@ -24,9 +25,9 @@ cd "$(dirname "$0")/.."
 STOP_TIMEOUT_S=${STOP_TIMEOUT_S:-10}
 START_TIMEOUT_S=${START_TIMEOUT_S:-120}
 STORE_PORT=27017
-APPS=(music-config music-auth music-inventory music-integration music-faker)
-declare -A PORTS=([music-config]=3000 [music-auth]=3001 [music-inventory]=3002 [music-integration]=3003 [music-faker]=5000)
-declare -A COLORS=([music-config]=36 [music-auth]=35 [music-inventory]=32 [music-integration]=33 [music-faker]=34)
+APPS=(music-config music-auth music-inventory music-integration music-faker music-console)
+declare -A PORTS=([music-config]=3000 [music-auth]=3001 [music-inventory]=3002 [music-integration]=3003 [music-faker]=5000 [music-console]=8080)
+declare -A COLORS=([music-config]=36 [music-auth]=35 [music-inventory]=32 [music-integration]=33 [music-faker]=34 [music-console]=96)
 declare -A APP_PIDS=()
 
 say() { printf '[stack] %s\n' "$*" >&2; }
@@ -209,13 +210,20 @@ for app in "${APPS[@]}"; do
   done
 done
 
+dashboard_login="admin / admin, the development login"
+[ -n "${ADMIN_USER:-}" ] && dashboard_login="the ADMIN_USER / ADMIN_PASSWORD login"
 {
   echo
   printf '  %-19s %-24s %s\n' app url ready
   for app in "${APPS[@]}"; do
     printf '  %-19s %-24s %s\n' "$app" "http://localhost:${PORTS[$app]}" "$([ "${READY[$app]}" = 200 ] && echo yes || echo "no (${READY[$app]}: see /health/ready)")"
   done
-  printf '\n  store %s  redis %s\n  Ctrl-C stops everything this script started.\n\n' "$MONGO_URL" "$REDIS_URL"
+  echo
+  printf '  %-10s %s\n' console "http://localhost:${PORTS[music-console]}  (sign up, create an organization, sync it, read its runs)"
+  printf '  %-10s %s\n' "API docs" "http://localhost:3000/docs  :3001/docs  :3002/docs  :3003/docs  :5000/docs"
+  printf '  %-10s %s\n' dashboard "http://localhost:3003/admin/queues  (queues; $dashboard_login)"
+  printf '  %-10s %s\n' demo "npm run demo  (in another terminal: the walkthrough, step by step)"
+  printf '\n  store %s  redis %s\n  ready. Ctrl-C stops everything this script started.\n\n' "$MONGO_URL" "$REDIS_URL"
 } >&2
 
 # One app dying takes the stack down: a half-running system is harder to reason about than none.

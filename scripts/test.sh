@@ -24,6 +24,7 @@ export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 if [ "${SKIP_TYPECHECK:-}" != 1 ]; then
   echo "[test] typecheck"
   npx tsc -p tsconfig.json --noEmit
+  npx tsc -p apps/music-console/tsconfig.client.json
 fi
 
 echo "[test] jest (store: $TEST_MONGO_URL)"
