@@ -43,7 +43,7 @@ ensure_redis() {
 ensure_ferretdb() {
   if [ -x "$FERRETDB_BIN" ] && "$FERRETDB_BIN" --version >/dev/null 2>&1; then return 0; fi
   command -v go >/dev/null || { log "Go is needed to build FerretDB (or set MONGO_URL)"; return 1; }
-  log "building FerretDB $FERRETDB_VERSION (once; takes about a minute)"
+  log "building FerretDB $FERRETDB_VERSION (once: a minute with a warm Go cache, several on a fresh machine)"
   mkdir -p "$MUSIC_CACHE_DIR"
   local src dir
   dir=$(GOFLAGS=-mod=mod go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
