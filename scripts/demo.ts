@@ -1,6 +1,9 @@
-// `npm run demo`: the brief's walkthrough against a running stack (`npm start`), step by step,
-// printing the equivalent curl command and what happened. Loopback only; URLs can be overridden:
-// CONFIG_URL, AUTH_URL, INVENTORY_URL, INTEGRATION_URL, FAKER_URL.
+// `npm run demo`: the walkthrough against a running stack (`npm start`), step by step, printing
+// the equivalent curl command and what happened. It ends with one delivery the third party
+// refused, for you to fix and replay in the console. Loopback only; URLs can be overridden:
+// CONFIG_URL, AUTH_URL, INVENTORY_URL, INTEGRATION_URL, FAKER_URL, CONSOLE_URL.
+// DEMO_EMAIL / DEMO_PASSWORD: run it as your own account (the one you signed up with in the
+// console), so its organization is in your list; by default a new user is made.
 
 import { exampleOrganization } from '@music/domain';
 
@@ -10,6 +13,7 @@ const AUTH = env('AUTH_URL', 'http://localhost:3001');
 const INVENTORY = env('INVENTORY_URL', 'http://localhost:3002');
 const INTEGRATION = env('INTEGRATION_URL', 'http://localhost:3003');
 const FAKER = env('FAKER_URL', 'http://localhost:5000');
+const CONSOLE = env('CONSOLE_URL', 'http://localhost:8080');
 
 type Json = Record<string, unknown>;
 
@@ -26,7 +30,7 @@ function curlOf(method: string, url: string, body: unknown, headers: Record<stri
   return parts.join(' \\\n    ');
 }
 
-async function call<T = Json>(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+async function call<T = Json>(method: string, url: string, body?: unknown, headers: Record<string, string> = {}, accept: number[] = []): Promise<{ status: number; body: T }> {
   const shown = { ...headers };
   if (shown['authorization']) shown['authorization'] = 'Bearer $TOKEN';
   process.stdout.write(`   \x1b[2m$ ${curlOf(method, url, body, shown)}\x1b[0m\n`);
@@ -38,7 +42,7 @@ async function call<T = Json>(method: string, url: string, body?: unknown, heade
   const text = await res.text();
   const parsed = (text ? JSON.parse(text) : {}) as T;
   process.stdout.write(`   -> ${res.status}\n`);
-  if (res.status >= 400) throw new Error(`${method} ${url} answered ${res.status}: ${text}`);
+  if (res.status >= 400 && !accept.includes(res.status)) throw new Error(`${method} ${url} answered ${res.status}: ${text}`);
   return { status: res.status, body: parsed };
 }
 
@@ -58,12 +62,12 @@ async function main(): Promise<void> {
     if (!ok) throw new Error(`${name} is not answering at ${url}: start the stack first with \`npm start\``);
   }
 
-  const email = `demo-${Date.now()}@test.com`;
+  const email = process.env['DEMO_EMAIL'] || `demo-${Date.now()}@test.com`;
   // The faker's namespace of this run: its songs and webhook targets mix with no other run's.
   const THIRD_PARTY = `${FAKER}/ns/demo-${Date.now().toString(36)}`;
-  const password = '12345678';
-  step('Create a user');
-  await call('POST', `${AUTH}/auth/sign-up`, { email, password });
+  const password = process.env['DEMO_PASSWORD'] || '12345678';
+  step(process.env['DEMO_EMAIL'] ? `Create the user ${email} (409: it exists already, fine)` : 'Create a user');
+  await call('POST', `${AUTH}/auth/sign-up`, { email, password }, {}, process.env['DEMO_EMAIL'] ? [409] : []);
   step('Sign in');
   const { body: session } = await call<{ token: string }>('POST', `${AUTH}/auth/sign-in`, { email, password });
   const auth = { authorization: `Bearer ${session.token}` };
@@ -123,7 +127,26 @@ async function main(): Promise<void> {
   const { body: deliveries } = await call<{ items: Array<{ id: string; status: string; attempts: number }> }>('GET', `${INTEGRATION}/organization/${org.id}/deliveries`, undefined, auth);
   for (const d of deliveries.items) console.log(`   - ${d.id}: ${d.status} after ${d.attempts} attempt(s)`);
 
-  console.log('\nDone. The organization keeps polling every minute; `GET /organization/:id/sync-runs` on the integration app shows each run.');
+  step('The third party starts refusing deliveries (HTTP 400): the next change is dead-lettered');
+  await call('PUT', `${THIRD_PARTY}/_faults`, { status: 400, target: 'sync' });
+  const refusedId = `demo-refused-${Date.now()}`;
+  await call('POST', `${INVENTORY}/inventory`, { externalId: refusedId, name: 'Refused Once', artist: 'The Demo', album: 'Local' }, { ...auth, 'x-organization-id': org.id });
+  const deadLetter = await waitFor('the dead letter', async () => {
+    const res = await fetch(`${INTEGRATION}/organization/${org.id}/deliveries?status=failed&externalId=${refusedId}`, { headers: auth });
+    return ((await res.json()) as { items: Array<{ id: string; lastError: string | null }> }).items[0];
+  }, 15000);
+  console.log(`   ${deadLetter.id}: failed (${deadLetter.lastError ?? 'refused'})`);
+
+  console.log(`
+Done. The organization keeps polling every minute.
+
+Now in the console, ${CONSOLE}, signed in as ${email}${process.env['DEMO_PASSWORD'] ? '' : ` (password ${password})`}:
+  - "Demo organization" > Runs: each sync as a bar (created, updated, deleted, failed records); "Sync now" adds one.
+  - Deliveries, status "failed": the third party answered HTTP 400 to "Refused Once".
+    Fix the cause (here: the third party stops refusing):
+      curl -s -X DELETE ${THIRD_PARTY}/_faults
+    then press "Replay": the delivery is sent again, with the same webhook-id, and succeeds.
+  - Mapping preview: the third party's records beside the items they become.`);
 }
 
 main().catch((error: unknown) => {

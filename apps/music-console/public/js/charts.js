@@ -3,7 +3,7 @@
 // inventory (created, updated, deleted) and the records that failed mapping; a run that failed, or
 // held back a suspicious delete, is marked under its bar. Inline SVG, no library.
 import { h, s, uid } from './dom.js';
-import { fullTime, hhmm } from './format.js';
+import { fullTime, hhmm, hhmmss } from './format.js';
 
 /** The series, in stacking order; each colour keeps 3:1 or more against white. */
 export const SERIES = [
@@ -74,6 +74,9 @@ export function runsChart(runs) {
     );
   });
 
+  // Minutes, unless several runs share one: then seconds too, so no two labels read the same.
+  const minutes = new Set(ordered.map((r) => hhmm(r.startedAt ?? r.queuedAt)));
+  const label = minutes.size < ordered.length ? hhmmss : hhmm;
   const ticks = [0, Math.round(max / 2), max].filter((v, i, all) => all.indexOf(v) === i);
   const labelEvery = Math.ceil(ordered.length / 8);
   const svg = s(
@@ -87,7 +90,7 @@ export function runsChart(runs) {
     bars,
     ordered.map((run, i) =>
       i % labelEvery === 0 || i === ordered.length - 1
-        ? s('text', { x: PAD.left + i * slot + slot / 2, y: HEIGHT - 8, 'text-anchor': 'middle', class: 'tick' }, hhmm(run.startedAt ?? run.queuedAt))
+        ? s('text', { x: PAD.left + i * slot + slot / 2, y: HEIGHT - 8, 'text-anchor': 'middle', class: 'tick' }, label(run.startedAt ?? run.queuedAt))
         : null,
     ),
   );

@@ -24,6 +24,11 @@ export function hhmm(iso) {
   return shortTime.format(new Date(iso));
 }
 
+/** @param {string} iso */
+export function hhmmss(iso) {
+  return time.format(new Date(iso));
+}
+
 /**
  * From one moment to another, as "850 ms", "12.3 s" or "4 min 5 s".
  * @param {string | null | undefined} from
