@@ -61,6 +61,12 @@ describe('an app that cannot start says why in one line and exits non-zero', () 
     expect(exit.stderr.trim()).toMatch(/^music-faker: Invalid configuration: PORT: /);
   });
 
+  it('the console with a malformed API address: the line names the setting', async () => {
+    const exit = await runApp('music-console', { PORT: '0', CONFIG_API_URL: 'localhost:3000' });
+    expect(exit.code).toBe(1);
+    expect(exit.stderr.trim()).toMatch(/^music-console: Invalid configuration: CONFIG_API_URL: must be an http\(s\) origin/);
+  });
+
   it('the port taken: the line names the port and PORT', async () => {
     const port = await freePort();
     const holder = await occupy(port);

@@ -137,6 +137,7 @@ describe('tenant isolation across every endpoint of every app', () => {
       { app: 'music-config', method: 'patch', route: '/organization/:id', path: `/organization/${aliceOrg}`, body: { name: 'Hijacked' } },
       { app: 'music-config', method: 'delete', route: '/organization/:id', path: `/organization/${aliceOrg}` },
       { app: 'music-config', method: 'post', route: '/organization/:id/sync', path: `/organization/${aliceOrg}/sync` },
+      { app: 'music-config', method: 'post', route: '/organization/:id/mapping-preview', path: `/organization/${aliceOrg}/mapping-preview`, body: {} },
       { app: 'music-inventory', method: 'post', route: '/inventory', path: '/inventory', headers: { 'x-organization-id': aliceOrg }, body: { externalId: 'planted', ...item } },
       { app: 'music-inventory', method: 'get', route: '/inventory', path: '/inventory' },
       { app: 'music-inventory', method: 'get', route: '/inventory/organization/:orgId', path: `/inventory/organization/${aliceOrg}` },
@@ -202,7 +203,7 @@ describe('tenant isolation across every endpoint of every app', () => {
     const covered = new Set(probes().map((p) => `${p.app} ${p.method.toUpperCase()} ${p.route}`));
     // Public by design: sign-up/sign-in, the /sync receiver (checked below), health, and the faker (a test double holding no tenant data).
     const publicRoute = (app: AppName, path: string) =>
-      app === 'music-faker' || ['/health/live', '/health/ready', '/metrics', '/openapi.json', '/auth/sign-up', '/auth/sign-in', '/sync'].includes(path);
+      app === 'music-faker' || ['/', '/health/live', '/health/ready', '/metrics', '/openapi.json', '/auth/sign-up', '/auth/sign-in', '/sync'].includes(path);
     const missing: string[] = [];
     for (const app of ['music-auth', 'music-config', 'music-inventory', 'music-integration'] as const) {
       const routes = listRoutes(system.apps[app]);
