@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { builtAppsDir } from './built-apps';
 
 export const APPS = ['music-config', 'music-auth', 'music-inventory', 'music-integration', 'music-faker'] as const;
 export type AppName = (typeof APPS)[number];
@@ -37,50 +38,97 @@ export interface Stack {
 }
 
 /**
- * Starts the five apps as separate processes, the way users run them (`node --import tsx
- * apps/<app>/src/main.ts`), each on a free port, against the given store and Redis, and waits
- * until each answers /health/ready (the faker: /health/live).
+ * How the apps are started: `source` runs the TypeScript through tsx, as `npm start` does; `built`
+ * runs the JavaScript of the production build (`npm run build`, as the image does), built for this
+ * test process (e2e/built-apps.ts). `E2E_APPS=built` makes `built` the default for every e2e test.
  */
-export async function startStack(env: Record<string, string>, perApp: Partial<Record<AppName, Record<string, string>>> = {}): Promise<Stack> {
+export type AppRuntime = 'source' | 'built';
+
+export interface StackOptions {
+  runtime?: AppRuntime;
+}
+
+/** The runtime a test gets when it does not choose one. */
+export function defaultRuntime(): AppRuntime {
+  return process.env['E2E_APPS'] === 'built' ? 'built' : 'source';
+}
+
+async function commandFor(name: AppName, runtime: AppRuntime): Promise<string[]> {
+  if (runtime === 'built') return ['--enable-source-maps', path.join(await builtAppsDir(), 'apps', name, 'main.js')];
+  return ['--enable-source-maps', '--import', 'tsx', `apps/${name}/src/main.ts`];
+}
+
+export interface LaunchOptions {
+  name: AppName;
+  port: number;
+  env: Record<string, string | undefined>;
+  runtime?: AppRuntime;
+}
+
+/** Starts one app process on `port` and waits until it is ready (the faker: live). */
+export async function launchApp(options: LaunchOptions): Promise<RunningApp> {
+  const { name, port } = options;
+  const output: string[] = [];
+  const child = spawn(process.execPath, await commandFor(name, options.runtime ?? defaultRuntime()), {
+    cwd: ROOT,
+    env: { ...process.env, ...options.env, PORT: String(port), LOG_FORMAT: 'json' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const keep = (chunk: Buffer): void => {
+    output.push(chunk.toString('utf8'));
+    if (output.length > 400) output.splice(0, output.length - 400);
+    if (process.env['E2E_LOG']) process.stderr.write(`[${name}:${port}] ${chunk.toString('utf8')}`);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const running: RunningApp = { name, port, url: `http://127.0.0.1:${port}`, child, output };
+  try {
+    await waitReady(running);
+  } catch (error) {
+    await stopApp(running, 'SIGKILL');
+    throw error;
+  }
+  return running;
+}
+
+/** Stops one app process (SIGKILL after 10 s) and waits for it to exit. */
+export async function stopApp(app: RunningApp | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!app || app.child.exitCode !== null || app.child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => app.child.once('exit', () => resolve()));
+  app.child.kill(signal);
+  const timer = setTimeout(() => app.child.kill('SIGKILL'), 10000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * Starts the five apps as separate processes, the way users run them (from source, as `npm start`
+ * does, or the production build: see AppRuntime), each on a free port, against the given store and
+ * Redis, and waits until each answers /health/ready (the faker: /health/live).
+ */
+export async function startStack(
+  env: Record<string, string>,
+  perApp: Partial<Record<AppName, Record<string, string>>> = {},
+  options: StackOptions = {},
+): Promise<Stack> {
   const ports = {} as Record<AppName, number>;
   for (const app of APPS) ports[app] = await freePort();
   const apps = {} as Record<AppName, RunningApp>;
 
   const start = async (name: AppName, extraEnv: Record<string, string> = {}): Promise<RunningApp> => {
-    const output: string[] = [];
-    const child = spawn(process.execPath, ['--enable-source-maps', '--import', 'tsx', `apps/${name}/src/main.ts`], {
-      cwd: ROOT,
-      env: { ...process.env, ...env, ...perApp[name], ...extraEnv, PORT: String(ports[name]), LOG_FORMAT: 'json' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const keep = (chunk: Buffer): void => {
-      output.push(chunk.toString('utf8'));
-      if (output.length > 400) output.splice(0, output.length - 400);
-      if (process.env['E2E_LOG']) process.stderr.write(`[${name}] ${chunk.toString('utf8')}`);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    const running: RunningApp = { name, port: ports[name], url: `http://127.0.0.1:${ports[name]}`, child, output };
+    const running = await launchApp({ name, port: ports[name], env: { ...env, ...perApp[name], ...extraEnv }, ...(options.runtime ? { runtime: options.runtime } : {}) });
     apps[name] = running;
-    await waitReady(running);
     return running;
   };
 
-  const kill = async (name: AppName, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
-    const app = apps[name];
-    if (!app || app.child.exitCode !== null || app.child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => app.child.once('exit', () => resolve()));
-    app.child.kill(signal);
-    const timer = setTimeout(() => app.child.kill('SIGKILL'), 10000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const kill = (name: AppName, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => stopApp(apps[name], signal);
 
-  try {
-    await Promise.all(APPS.map((name) => start(name)));
-  } catch (error) {
+  // Every start settles before a failure is reported, so no app is left running behind it.
+  const started = await Promise.allSettled(APPS.map((name) => start(name)));
+  const failure = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failure) {
     await Promise.all(APPS.map((name) => kill(name, 'SIGKILL')));
-    throw error;
+    throw failure.reason;
   }
   return {
     apps,

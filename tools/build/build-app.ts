@@ -1,0 +1,117 @@
+// Compiles one app to the JavaScript that production runs: `dist/apps/<app>/main.js` with its
+// source map. The app and every lib it imports (through the `@music/*` aliases of
+// tsconfig.base.json) are bundled into that one file; packages stay external and are loaded from
+// node_modules at run time, so the image ships `npm ci --omit=dev` and this file. Run through Nx:
+// `npx nx build music-auth`, `npm run build` (every app). Direct use:
+//   node --import tsx tools/build/build-app.ts apps/music-auth [outDir]
+import { existsSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import path from 'node:path';
+import { build, type BuildOptions, type Metafile } from 'esbuild';
+
+const WORKSPACE = path.resolve(__dirname, '..', '..');
+
+/**
+ * The oldest Node line we support (package.json `engines`): syntax newer than it is lowered.
+ * Kept in step with `engines` by tools/deploy/engines.spec.ts.
+ */
+export const BUILD_TARGET = 'node20.19';
+
+export interface AppBuild {
+  /** The app's folder, relative to the workspace: `apps/music-auth`. */
+  appRoot: string;
+  /** Where main.js goes; default `dist/<appRoot>`. */
+  outDir?: string;
+  /** Workspace root (tests build fixtures from elsewhere). */
+  workspace?: string;
+}
+
+/**
+ * esbuild settings shared by every app. TypeScript's legacy decorators are compiled
+ * (`experimentalDecorators` in tsconfig.base.json), but esbuild never emits decorator metadata
+ * (`design:paramtypes`): code injected by tsyringe must name each constructor parameter's token with
+ * `@inject(token)` or be registered with a factory. tools/build/build-app.spec.ts holds both cases.
+ */
+export function appBuildOptions(entry: string, outfile: string, workspace = WORKSPACE): BuildOptions {
+  return {
+    entryPoints: [entry],
+    outfile,
+    absWorkingDir: workspace,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: BUILD_TARGET,
+    // node_modules are installed in the image, not bundled: native addons (bcrypt, msgpackr) and
+    // packages that read their own files (swagger-ui-dist) need their real folders anyway.
+    packages: 'external',
+    tsconfig: path.join(workspace, 'tsconfig.base.json'),
+    sourcemap: 'linked',
+    sourcesContent: false,
+    // Error names and class names appear in logs and error envelopes: keep them.
+    keepNames: true,
+    metafile: true,
+    logLevel: 'warning',
+    legalComments: 'none',
+  };
+}
+
+/** Package name of a bare import specifier (`@scope/name/sub` -> `@scope/name`). */
+export function packageOf(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] as string);
+}
+
+/**
+ * The external imports of a build that the image would not have: packages that are not production
+ * dependencies (a devDependency, or nothing at all). Node's own modules are fine.
+ */
+export function missingAtRuntime(metafile: Metafile, dependencies: Record<string, string>): string[] {
+  const builtins = new Set(builtinModules);
+  const missing = new Set<string>();
+  for (const input of Object.values(metafile.inputs)) {
+    for (const imported of input.imports) {
+      if (!imported.external) continue;
+      const specifier = imported.path;
+      // esbuild's own helpers (`<runtime>`) are not packages.
+      if (specifier.startsWith('<')) continue;
+      if (specifier.startsWith('node:') || builtins.has(specifier) || builtins.has(packageOf(specifier))) continue;
+      if (!(packageOf(specifier) in dependencies)) missing.add(packageOf(specifier));
+    }
+  }
+  return [...missing].sort();
+}
+
+/** Builds one app; throws when the build fails or imports a package production will not have. */
+export async function buildApp(options: AppBuild): Promise<{ outfile: string; bytes: number }> {
+  const workspace = options.workspace ?? WORKSPACE;
+  const entry = path.join(workspace, options.appRoot, 'src', 'main.ts');
+  if (!existsSync(entry)) throw new Error(`${options.appRoot}: no src/main.ts to build`);
+  const outDir = path.resolve(workspace, options.outDir ?? path.join('dist', options.appRoot));
+  const outfile = path.join(outDir, 'main.js');
+  const result = await build(appBuildOptions(entry, outfile, workspace));
+  const pkg = JSON.parse(readFileSync(path.join(workspace, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  const missing = missingAtRuntime(result.metafile as Metafile, pkg.dependencies ?? {});
+  if (missing.length > 0) {
+    throw new Error(
+      `${options.appRoot} imports ${missing.join(', ')}, not in package.json "dependencies": ` +
+        'the production image installs dependencies only (move it there, or stop importing it from app code)',
+    );
+  }
+  const bytes = Object.values((result.metafile as Metafile).outputs).reduce((sum, o) => sum + o.bytes, 0);
+  return { outfile, bytes };
+}
+
+if (require.main === module) {
+  const [appRoot, outDir] = process.argv.slice(2);
+  if (!appRoot) {
+    console.error('usage: node --import tsx tools/build/build-app.ts apps/<app> [outDir]');
+    process.exit(2);
+  }
+  buildApp({ appRoot, ...(outDir ? { outDir } : {}) }).then(
+    ({ outfile, bytes }) => console.log(`built ${path.relative(WORKSPACE, outfile)} (${Math.round(bytes / 1024)} kB with its map)`),
+    (error: unknown) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exit(1);
+    },
+  );
+}
