@@ -1,6 +1,5 @@
 import type { Express } from 'express';
-import type { Redis } from 'ioredis';
-import { createHttpApp, standardServiceLinks, createMetrics, createRateLimiter, listSetting, type HealthCheck, type Logger, type Metrics } from '@music/platform';
+import { createHttpApp, standardServiceLinks, createMetrics, createRateLimiter, listSetting, type HealthCheck, type Logger, type Metrics, type RedisClient } from '@music/platform';
 import { UserRepository, type Models } from '@music/persistence';
 import type { AuthConfig } from './config';
 import { authApiDocument } from './auth.openapi';
@@ -13,7 +12,7 @@ export interface AuthDeps {
   logger: Logger;
   models: Models;
   /** Holds the rate-limit counters (a fail-fast client: the limiter fails open without Redis). */
-  redis: Redis;
+  redis: RedisClient;
   healthChecks: HealthCheck[];
   /** The process's registry (main.ts); a fresh one when omitted. Unused when METRICS_ENABLED is false. */
   metrics?: Metrics;

@@ -1,7 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Express } from 'express';
-import type { Redis } from 'ioredis';
-import { createHttpApp, createJwtGuard, createMetrics, createOutboundClient, createRateLimiter, listSetting, standardServiceLinks, type HealthCheck, type Logger, type Metrics, type OutboundClient } from '@music/platform';
+import { createHttpApp, createJwtGuard, createMetrics, createOutboundClient, createRateLimiter, listSetting, standardServiceLinks, type HealthCheck, type Logger, type Metrics, type OutboundClient, type RedisClient } from '@music/platform';
 import { OrganizationRepository, SyncRunRepository, type Models } from '@music/persistence';
 import type { OrgChangedJob, PollJob } from '@music/queue';
 import type { ConfigConfig } from './config';
@@ -21,7 +20,7 @@ export interface ConfigDeps {
   config: ConfigConfig;
   logger: Logger;
   models: Models;
-  redis: Redis;
+  redis: RedisClient;
   healthChecks: HealthCheck[];
   /** Producers only (the integration app consumes): org-changed events and manual polls. */
   queues: { orgEvents: Queue<OrgChangedJob>; polling: Queue<PollJob> };

@@ -13,7 +13,7 @@ async function main(): Promise<void> {
 
   // A dedicated fail-fast connection for the producers: with Redis down, an enqueue fails (and is
   // bounded by QUEUE_ENQUEUE_TIMEOUT_MS) instead of piling commands up in memory.
-  const queueRedis = createRedis(config.REDIS_URL, 'producer', runtime.logger);
+  const queueRedis = createRedis(config, 'producer', runtime.logger);
   const settings = { connection: queueRedis, prefix: config.QUEUE_PREFIX };
   const queues = {
     orgEvents: openQueue<OrgChangedJob>(QUEUE_NAMES.orgEvents, settings),

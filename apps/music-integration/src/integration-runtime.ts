@@ -1,7 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { ConnectionOptions } from 'bullmq';
 import { QUEUE_NAMES, openQueue } from '@music/queue';
-import type { Logger } from '@music/platform';
+import type { Logger, RedisClient } from '@music/platform';
 import type { Models } from '@music/persistence';
 import type { IntegrationConfig } from './config';
 import { SyncEngine } from './sync-engine';
@@ -23,7 +22,7 @@ export async function startIntegration(opts: {
   config: IntegrationConfig;
   logger: Logger;
   models: Models;
-  redis: Redis;
+  redis: RedisClient;
   /** A connection for BullMQ (workers need `maxRetriesPerRequest: null`). */
   bullConnection: ConnectionOptions;
   http?: OutboundClient;

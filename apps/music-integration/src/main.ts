@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   const models = createModels(runtime.mongo);
   await ensureIndexes(models);
   // BullMQ workers block on Redis and must wait for it through outages.
-  const bullConnection = createRedis(config.REDIS_URL, 'worker', runtime.logger);
+  const bullConnection = createRedis(config, 'worker', runtime.logger);
   const integration = await startIntegration({ config, logger: runtime.logger, models, redis: bullConnection, bullConnection, metrics: runtime.metrics });
   const app = createIntegrationApp({ config, logger: runtime.logger, engine: integration.engine, healthChecks: runtime.healthChecks, metrics: runtime.metrics });
   await serveRuntime(runtime, app, config.PORT, [

@@ -1,9 +1,8 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Models } from '@music/persistence';
 import { OrganizationRepository, SyncRunRepository } from '@music/persistence';
 import { JOB_NAMES, jobIds, type DeliverJob, type DeliveryTrace, type FanoutJob, type InboundWebhookJob } from '@music/queue';
-import { createOutboundClient, listSetting, RedisLocks, type Logger, type Metrics, type OutboundClient } from '@music/platform';
+import { createOutboundClient, listSetting, RedisLocks, type Logger, type Metrics, type OutboundClient, type RedisClient } from '@music/platform';
 import type { IntegrationConfig } from './config';
 import { applyInboundWebhook, type InboundWebhookSummary } from './apply-inbound-webhook';
 import { deadLetter, deliverChange, type DeliverOutcome } from './deliver-change';
@@ -21,7 +20,7 @@ export interface SyncEngineDeps {
   logger: Logger;
   models: Models;
   /** Any Redis client (locks); workers and queues get their own connections. */
-  redis: Redis;
+  redis: RedisClient;
   queues: { polling: Queue; output: Queue; inbound: Queue; maintenance: Queue };
   /** Replaceable for tests; defaults to the guarded client built from the config. */
   http?: OutboundClient;

@@ -1,7 +1,6 @@
 import type { Express } from 'express';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { createHttpApp, standardServiceLinks, createMetrics, listSetting, RedisLocks, type HealthCheck, type Logger, type Metrics } from '@music/platform';
+import { createHttpApp, standardServiceLinks, createMetrics, listSetting, RedisLocks, type HealthCheck, type Logger, type Metrics, type RedisClient } from '@music/platform';
 import { InventoryRepository, OrganizationRepository, type Models } from '@music/persistence';
 import type { FanoutJob } from '@music/queue';
 import type { InventoryConfig } from './config';
@@ -14,7 +13,7 @@ export interface InventoryDeps {
   logger: Logger;
   models: Models;
   /** Holds the item write locks (shared with the integration app through QUEUE_PREFIX). */
-  redis: Redis;
+  redis: RedisClient;
   /** The output queue (QUEUE_NAMES.output) on a fail-fast producer connection. */
   outputQueue: Queue<FanoutJob>;
   healthChecks: HealthCheck[];

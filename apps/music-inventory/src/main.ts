@@ -13,7 +13,7 @@ async function main(): Promise<void> {
 
   // Its own fail-fast connection (maxRetriesPerRequest 1, no offline queue): while Redis is down an
   // enqueue fails at once, the request still succeeds and the outbox sweeper delivers the event later.
-  const queueRedis = createRedis(config.REDIS_URL, 'producer', runtime.logger);
+  const queueRedis = createRedis(config, 'producer', runtime.logger);
   const outputQueue = openQueue<FanoutJob>(QUEUE_NAMES.output, { connection: queueRedis, prefix: config.QUEUE_PREFIX });
   outputQueue.on('error', (error: Error) => runtime.logger.warn('output queue error', { err: error.message }));
 

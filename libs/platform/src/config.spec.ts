@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseEnvSchema, ConfigError, DEVELOPMENT_JWT_SECRET, listSetting, parseConfig } from './config';
+import { baseEnvSchema, ConfigError, DEVELOPMENT_JWT_SECRET, hasHashTag, listSetting, parseConfig } from './config';
 
 const withPort = baseEnvSchema.extend({ PORT: z.coerce.number().int().min(0).max(65535).default(3000) });
 
@@ -95,5 +95,43 @@ describe('listSetting', () => {
   it('splits on commas, trims, and drops empty entries', () => {
     expect(listSetting(' 127.0.0.1, localhost ,,::1 ')).toEqual(['127.0.0.1', 'localhost', '::1']);
     expect(listSetting('')).toEqual([]);
+  });
+});
+
+describe('Redis Cluster settings', () => {
+  it('connects to one server by default', () => {
+    expect(parseConfig(baseEnvSchema, {}).REDIS_CLUSTER).toBe(false);
+  });
+
+  it('refuses a queue prefix without a hash tag on a Cluster, and says which one would do', () => {
+    const error = configError(() => parseConfig(baseEnvSchema, { REDIS_CLUSTER: 'true', QUEUE_PREFIX: 'music' }));
+    expect(error.message).toBe('Invalid configuration: QUEUE_PREFIX: must hold a hash tag such as {music} when REDIS_CLUSTER is true');
+    // The default prefix has no hash tag either: a Cluster needs the prefix set.
+    expect(() => parseConfig(baseEnvSchema, { REDIS_CLUSTER: 'true' })).toThrow(/QUEUE_PREFIX/);
+  });
+
+  it('accepts a hash-tagged prefix and several seed nodes on a Cluster', () => {
+    const config = parseConfig(baseEnvSchema, {
+      REDIS_CLUSTER: 'true',
+      QUEUE_PREFIX: '{music}',
+      REDIS_URL: 'redis://10.0.0.1:6379,redis://10.0.0.2:6379',
+    });
+    expect(config).toMatchObject({ REDIS_CLUSTER: true, QUEUE_PREFIX: '{music}' });
+  });
+
+  it('accepts several URLs only for a Cluster', () => {
+    expect(configError(() => parseConfig(baseEnvSchema, { REDIS_URL: 'redis://a:6379,redis://b:6379' })).message).toMatch(/^Invalid configuration: REDIS_URL: /);
+  });
+});
+
+describe('hasHashTag', () => {
+  it("follows Redis' rule: the text between the first { and the next }, when not empty", () => {
+    expect(hasHashTag('{music}')).toBe(true);
+    expect(hasHashTag('prod:{music}')).toBe(true);
+    expect(hasHashTag('{a}{b}')).toBe(true);
+    expect(hasHashTag('music')).toBe(false);
+    expect(hasHashTag('{}music')).toBe(false);
+    expect(hasHashTag('music}{')).toBe(false);
+    expect(hasHashTag('{music')).toBe(false);
   });
 });

@@ -16,7 +16,10 @@ export const baseEnvSchema = z.object({
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL').default('mongodb://127.0.0.1:27017/'),
   MONGO_DB: z.string().min(1).default('music'),
+  /** One redis:// (or rediss:// for TLS) URL; with REDIS_CLUSTER, one or more comma-separated seed nodes. */
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
+  /** Connect to a Redis Cluster (QUEUE_PREFIX must then hold a hash tag such as {music}). */
+  REDIS_CLUSTER: booleanFromEnv.default(false),
   QUEUE_PREFIX: z.string().min(1).default('music'),
   JWT_SECRET: z.string().min(16, 'must be at least 16 characters').default('dev-only-secret-change-me-please'),
   JWT_EXPIRES_IN_SECONDS: z.coerce.number().int().positive().default(3600),
@@ -52,7 +55,26 @@ export function parseConfig<S extends z.ZodType>(schema: S, env: Record<string, 
   if (base.NODE_ENV === 'production' && base.JWT_SECRET === DEVELOPMENT_JWT_SECRET) {
     throw new ConfigError('Invalid configuration: JWT_SECRET: the development secret cannot be used in production');
   }
+  if (base.REDIS_CLUSTER && base.QUEUE_PREFIX !== undefined && !hasHashTag(base.QUEUE_PREFIX)) {
+    // BullMQ's scripts touch several keys of a queue at once, and the item locks take several
+    // keys in one script: on a Cluster every such key must hash to one slot.
+    throw new ConfigError(`Invalid configuration: QUEUE_PREFIX: must hold a hash tag such as {${base.QUEUE_PREFIX}} when REDIS_CLUSTER is true`);
+  }
+  if (!base.REDIS_CLUSTER && base.REDIS_URL?.includes(',')) {
+    throw new ConfigError('Invalid configuration: REDIS_URL: several URLs are only accepted with REDIS_CLUSTER=true');
+  }
   return config;
+}
+
+/**
+ * Whether Redis Cluster would hash every key under `prefix` by a tag inside it: the text between
+ * the first `{` and the next `}`, when not empty (Redis' hash tag rule).
+ */
+export function hasHashTag(prefix: string): boolean {
+  const open = prefix.indexOf('{');
+  if (open < 0) return false;
+  const close = prefix.indexOf('}', open + 1);
+  return close > open + 1;
 }
 
 /** Splits a comma-separated setting into trimmed, non-empty entries. */

@@ -1,10 +1,10 @@
 import { Result } from '@sapphire/result';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis';
 import { AppError } from './errors';
 import type { Logger } from './logger';
 
 export interface RateLimiterOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** Key prefix in Redis, e.g. `music:rate-limit:auth:sign-in:ip`. */
   prefix: string;
   /** Attempts allowed per window and key. */

@@ -6,11 +6,10 @@ import { join } from 'node:path';
 import request from 'supertest';
 import type { Express } from 'express';
 import type { Connection } from 'mongoose';
-import type { Redis } from 'ioredis';
 import { eventually, testLogger, testUrls, uniqueName } from '@music/testing';
 import { createHttpApp } from './http-app';
 import { connectMongo, mongoHealthCheck } from './mongo';
-import { createRedis, redisHealthCheck } from './redis';
+import { createRedis, redisHealthCheck, type RedisClient } from './redis';
 
 // Readiness must follow the store through an outage and back, without rebuilding the app: this
 // test runs a FerretDB of its own (the shared test store must not be killed), found the way
@@ -93,7 +92,7 @@ describe('readiness through a store outage', () => {
   let port: number;
   let ferret: ChildProcess | undefined;
   let mongo: Connection | undefined;
-  let redis: Redis | undefined;
+  let redis: RedisClient | undefined;
   let app: Express;
 
   beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis';
 
 // Deletes/extends a key only if it still holds our token, so a lease that expired and was taken
 // over by another process is never released or extended by the first one.
@@ -48,7 +48,7 @@ export class RedisLocks {
   private readonly waitMs: number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: RedisLockOptions,
   ) {
     this.ttlMs = options.ttlMs ?? 10_000;

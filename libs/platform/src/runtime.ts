@@ -1,12 +1,11 @@
 import type { Server } from 'node:http';
 import type { Express } from 'express';
 import type { Connection } from 'mongoose';
-import type { Redis } from 'ioredis';
 import type { BaseConfig } from './config';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { connectMongo, mongoHealthCheck } from './mongo';
-import { createRedis, redisHealthCheck } from './redis';
+import { createRedis, redisHealthCheck, type RedisClient } from './redis';
 import type { HealthCheck } from './health';
 import { closeServer, handleShutdown, listen, type ShutdownStep } from './lifecycle';
 
@@ -17,7 +16,7 @@ export interface ServiceRuntime<C extends BaseConfig = BaseConfig> {
   logger: Logger;
   mongo: Connection;
   /** A fail-fast client for request paths (producers). */
-  redis: Redis;
+  redis: RedisClient;
   healthChecks: HealthCheck[];
   /** The app's Prometheus registry (with process metrics); undefined when METRICS_ENABLED is false. */
   metrics: Metrics | undefined;
@@ -37,7 +36,7 @@ export async function openRuntime<C extends BaseConfig>(service: string, config:
     // The start-up error is one line: name the setting to fix, not only the driver's words.
     throw new Error(`cannot reach the store at MONGO_URL=${redactUrl(config.MONGO_URL)} (${(error as Error).message}): start MongoDB there, or set MONGO_URL`);
   });
-  const redis = createRedis(config.REDIS_URL, 'producer', logger);
+  const redis = createRedis(config, 'producer', logger);
   const metrics = config.METRICS_ENABLED ? createMetrics({ service, processMetrics: true }) : undefined;
   return { service, config, logger, mongo, redis, healthChecks: [mongoHealthCheck(mongo), redisHealthCheck(redis)], metrics };
 }

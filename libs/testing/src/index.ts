@@ -1,3 +1,4 @@
 export * from './test-env';
 export * from './third-party-stub';
 export * from './brief-bodies';
+export * from './redis-cluster';
