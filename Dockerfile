@@ -1,19 +1,53 @@
-# One image for the five apps; docker-compose.yml picks the app with the command
-# `node --import tsx apps/<app>/src/main.ts`. The apps run from TypeScript source through tsx
-# (as `npm start` does), so the image keeps the dev dependencies.
-FROM node:20-bookworm-slim
+# One image for the five apps; the command names the app (docs/deployment.md):
+#   docker build -t music-sync .
+#   docker run --rm -e MONGO_URL=... -e REDIS_URL=... -e JWT_SECRET=... -p 3001:3000 music-sync music-auth
+# Every app listens on $PORT (3000 unless set) and answers GET /health/ready, which the
+# HEALTHCHECK below probes. tools/deploy/dockerfile.spec.ts checks the rules this file keeps.
+#
+# Base: Node.js 26, the Active LTS line on 2026-11-29 (maintenance from 2027-10-20, end of life
+# 2029-04-30), on Debian 13 "trixie" slim. Pinned by exact version and by the digest of the
+# multi-platform index that docker-library published for it (repo-info, 2026-09-22). To move to a
+# newer 26.x, change both (`docker buildx imagetools inspect node:<version>-trixie-slim` prints the
+# digest) and NODE_VERSION in .ci/run, which runs the test suite on that same version.
+ARG NODE_IMAGE=node:26.10.0-trixie-slim@sha256:ec7758ee051e457b468b32bde57b0879010b325bb9862718e9615225ce4aaae1
 
+# --- every dependency, for the build ---------------------------------------------------------
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-# No install scripts, as on the development machines (npm 11 skips them there): bcrypt, msgpackr
-# and esbuild load their bundled prebuilt binaries, and nothing needs a compiler.
-RUN npm ci --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# No install scripts: bcrypt, msgpackr and esbuild load the prebuilt binaries their packages ship,
+# and nx works without its postinstall (as on the development machines).
+RUN npm ci --ignore-scripts --no-audit --no-fund
 
+# --- typecheck, then compile every app to dist/apps/<app>/main.js (and the demo) ---------------
+FROM deps AS build
+ENV CI=true NX_DAEMON=false NX_NO_CLOUD=true
 COPY tsconfig.base.json tsconfig.json nx.json ./
+COPY tools ./tools
 COPY libs ./libs
 COPY apps ./apps
+COPY scripts/demo.ts ./scripts/demo.ts
+RUN npx tsc -p tsconfig.json --noEmit && npm run build
 
-ENV NODE_ENV=production LOG_FORMAT=json
+# --- production dependencies only ------------------------------------------------------------
+FROM ${NODE_IMAGE} AS prod-deps
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+
+# --- the runtime: built JavaScript, production node_modules, a non-root user -------------------
+FROM ${NODE_IMAGE} AS runtime
+# npm is not needed to run the apps: one tool less to patch in production.
+RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/bin/npm /usr/local/bin/npx
+WORKDIR /app
+ENV NODE_ENV=production LOG_FORMAT=json PORT=3000
+# Owned by root, read-only for the user the apps run as.
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY docker/run-app.sh ./docker/run-app.sh
 USER node
-EXPOSE 3000 3001 3002 3003 5000
-CMD ["node", "--enable-source-maps", "--import", "tsx", "apps/music-config/src/main.ts"]
+EXPOSE 3000
+HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.PORT + '/health/ready', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+ENTRYPOINT ["/app/docker/run-app.sh"]

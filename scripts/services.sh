@@ -147,3 +147,27 @@ ensure_chromium() {
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } ||
     { log "could not install chromium: e2e/browser will fail"; return 1; }
 }
+
+# ensure_node_release VERSION -> prints the bin folder of that official Node.js release, fetched
+# once from the npm registry (the node-linux-<arch> package holds the release's bin/node; npm checks
+# the package's integrity hash) and cached in $MUSIC_CACHE_DIR/node-v<VERSION>. CI runs the tests a
+# second time on the image's Node with it.
+ensure_node_release() {
+  local version=$1 arch dir tmp
+  case "$(uname -m)" in
+    x86_64) arch=x64 ;;
+    aarch64) arch=arm64 ;;
+    *) log "no node-linux package for $(uname -m)"; return 1 ;;
+  esac
+  dir="$MUSIC_CACHE_DIR/node-v$version"
+  if [ "$("$dir/bin/node" --version 2>/dev/null)" != "v$version" ]; then
+    log "fetching Node.js $version (node-linux-$arch from the npm registry, once)"
+    mkdir -p "$MUSIC_CACHE_DIR"
+    tmp=$(mktemp -d)
+    (cd "$tmp" && npm pack "node-linux-$arch@$version" --silent >/dev/null && tar -xzf "node-linux-$arch-$version.tgz") || { rm -rf "$tmp"; log "could not fetch node-linux-$arch@$version"; return 1; }
+    rm -rf "$dir" && mkdir -p "$dir/bin" && mv "$tmp/package/bin/node" "$dir/bin/node"
+    rm -rf "$tmp"
+    [ "$("$dir/bin/node" --version 2>/dev/null)" = "v$version" ] || { log "the fetched node does not report v$version"; return 1; }
+  fi
+  echo "$dir/bin"
+}

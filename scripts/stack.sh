@@ -56,9 +56,10 @@ load_env_file() {
 }
 
 # --- prerequisites -------------------------------------------------------------------------
-command -v node >/dev/null || die "Node.js 20.19 or newer is needed (https://nodejs.org)"
-node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' ||
-  die "Node.js 20.19 or newer is needed; this is $(node --version)"
+# The lines package.json's engines accept: ^20.19.0 || ^22.13.0 || >=24 (26 is what the image runs).
+command -v node >/dev/null || die "Node.js 26 (or 24, 22.13+, 20.19+) is needed (https://nodejs.org)"
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a >= 24 || (a === 22 && b >= 13) || (a === 20 && b >= 19) ? 0 : 1)' ||
+  die "Node.js 26 (or 24, 22.13+, 20.19+) is needed; this is $(node --version)"
 if [ ! -d node_modules ]; then
   say "node_modules is missing: npm ci"
   npm ci --no-audit --no-fund
@@ -152,7 +153,9 @@ fi
 if [ -z "${MONGO_URL:-}" ]; then
   if port_open "$STORE_PORT"; then
     say "something already answers on 127.0.0.1:$STORE_PORT: using it as the store"
-    MONGO_URL="mongodb://127.0.0.1:$STORE_PORT/"
+    # directConnection: when that is the replica set of docker-compose.dev.yml, its member is named
+    # mongo:27017, a name only the compose network resolves; talk to this address as given.
+    MONGO_URL="mongodb://127.0.0.1:$STORE_PORT/?directConnection=true"
   else
     mkdir -p .data/store
     start_store "$STORE_PORT" music_dev "$PWD/.data/store" >/dev/null || die "the store did not start (see .data/store/*.log)"

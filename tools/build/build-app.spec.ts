@@ -4,6 +4,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { buildApp, missingAtRuntime, packageOf } from './build-app';
 
+// Builds and child processes: more than unit tests' default 5 s on a busy machine.
+jest.setTimeout(60_000);
+
 const WORKSPACE = path.resolve(__dirname, '..', '..');
 // Inside the workspace, so the built files load packages from its node_modules as the image does.
 const OUT = path.join(WORKSPACE, 'dist', `build-spec-${process.pid}`);

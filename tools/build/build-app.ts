@@ -1,9 +1,10 @@
 // Compiles one app to the JavaScript that production runs: `dist/apps/<app>/main.js` with its
-// source map. The app and every lib it imports (through the `@music/*` aliases of
+// source map (and the demo script to dist/scripts/demo.js). The app and every lib it imports (through the `@music/*` aliases of
 // tsconfig.base.json) are bundled into that one file; packages stay external and are loaded from
 // node_modules at run time, so the image ships `npm ci --omit=dev` and this file. Run through Nx:
-// `npx nx build music-auth`, `npm run build` (every app). Direct use:
+// `npx nx build music-auth`, `npm run build` (every app, then the demo). Direct use:
 //   node --import tsx tools/build/build-app.ts apps/music-auth [outDir]
+//   node --import tsx tools/build/build-app.ts scripts/demo.ts [outDir]
 import { existsSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
@@ -81,19 +82,14 @@ export function missingAtRuntime(metafile: Metafile, dependencies: Record<string
   return [...missing].sort();
 }
 
-/** Builds one app; throws when the build fails or imports a package production will not have. */
-export async function buildApp(options: AppBuild): Promise<{ outfile: string; bytes: number }> {
-  const workspace = options.workspace ?? WORKSPACE;
-  const entry = path.join(workspace, options.appRoot, 'src', 'main.ts');
-  if (!existsSync(entry)) throw new Error(`${options.appRoot}: no src/main.ts to build`);
-  const outDir = path.resolve(workspace, options.outDir ?? path.join('dist', options.appRoot));
-  const outfile = path.join(outDir, 'main.js');
+/** Bundles `entry` to `outfile`; throws when the build fails or imports a package production will not have. */
+async function buildEntry(entry: string, outfile: string, label: string, workspace: string): Promise<{ outfile: string; bytes: number }> {
   const result = await build(appBuildOptions(entry, outfile, workspace));
   const pkg = JSON.parse(readFileSync(path.join(workspace, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
   const missing = missingAtRuntime(result.metafile as Metafile, pkg.dependencies ?? {});
   if (missing.length > 0) {
     throw new Error(
-      `${options.appRoot} imports ${missing.join(', ')}, not in package.json "dependencies": ` +
+      `${label} imports ${missing.join(', ')}, not in package.json "dependencies": ` +
         'the production image installs dependencies only (move it there, or stop importing it from app code)',
     );
   }
@@ -101,13 +97,34 @@ export async function buildApp(options: AppBuild): Promise<{ outfile: string; by
   return { outfile, bytes };
 }
 
+/** Builds one app (`<appRoot>/src/main.ts`) to `<outDir>/main.js`, default `dist/<appRoot>/main.js`. */
+export async function buildApp(options: AppBuild): Promise<{ outfile: string; bytes: number }> {
+  const workspace = options.workspace ?? WORKSPACE;
+  const entry = path.join(workspace, options.appRoot, 'src', 'main.ts');
+  if (!existsSync(entry)) throw new Error(`${options.appRoot}: no src/main.ts to build`);
+  const outDir = path.resolve(workspace, options.outDir ?? path.join('dist', options.appRoot));
+  return buildEntry(entry, path.join(outDir, 'main.js'), options.appRoot, workspace);
+}
+
+/**
+ * Builds a standalone script the image also ships (`scripts/demo.ts`, which the compose `demo`
+ * profile runs) to `dist/scripts/<name>.js`.
+ */
+export async function buildScript(script: string, outDir = path.join('dist', 'scripts'), workspace = WORKSPACE): Promise<{ outfile: string; bytes: number }> {
+  const entry = path.join(workspace, script);
+  if (!existsSync(entry)) throw new Error(`${script}: no such script`);
+  const outfile = path.join(path.resolve(workspace, outDir), `${path.basename(script, '.ts')}.js`);
+  return buildEntry(entry, outfile, script, workspace);
+}
+
 if (require.main === module) {
-  const [appRoot, outDir] = process.argv.slice(2);
-  if (!appRoot) {
-    console.error('usage: node --import tsx tools/build/build-app.ts apps/<app> [outDir]');
+  const [target, outDir] = process.argv.slice(2);
+  if (!target) {
+    console.error('usage: node --import tsx tools/build/build-app.ts apps/<app> [outDir] | scripts/<script>.ts [outDir]');
     process.exit(2);
   }
-  buildApp({ appRoot, ...(outDir ? { outDir } : {}) }).then(
+  const built = target.endsWith('.ts') ? buildScript(target, outDir) : buildApp({ appRoot: target, ...(outDir ? { outDir } : {}) });
+  built.then(
     ({ outfile, bytes }) => console.log(`built ${path.relative(WORKSPACE, outfile)} (${Math.round(bytes / 1024)} kB with its map)`),
     (error: unknown) => {
       console.error(error instanceof Error ? error.message : error);

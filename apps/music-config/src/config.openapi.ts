@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { exampleOrganization, organizationInputSchema, pollingInputSchema, SYNC_MODES, transformsSchema, webhookInputSchema } from '@music/domain';
-import { BEARER_AUTH, createApiDocument, errorResponses, type OpenApiDocument } from '@music/platform';
+import { BEARER_AUTH, createApiDocument, errorResponses, type OpenApiDocument, type SchemaOverrideContext } from '@music/platform';
 import { mappingPreviewBodySchema } from './mapping-preview.use-case';
 
 type JsonSchema = Record<string, unknown>;
@@ -16,7 +16,7 @@ const widened = new WeakSet<object>();
 function organizationBody(id: string, base: z.ZodType) {
   return base.meta({
     id,
-    override: ({ jsonSchema }) => {
+    override: ({ jsonSchema }: SchemaOverrideContext) => {
       const schema = jsonSchema as JsonSchema & { properties?: Record<string, JsonSchema> };
       const properties = schema.properties;
       if (!properties || widened.has(properties)) return;

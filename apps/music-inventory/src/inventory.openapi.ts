@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Mappings } from '@music/domain';
-import { BEARER_AUTH, createApiDocument, errorResponses, type OpenApiDocument } from '@music/platform';
+import { BEARER_AUTH, createApiDocument, errorResponses, type OpenApiDocument, type SchemaOverrideContext } from '@music/platform';
 import { ORGANIZATION_HEADER, organizationHeaderSchema, pageQuerySchema } from './inventory.routes';
 import { itemSchemaFor, type ItemBodyMode } from './item-schema';
 
@@ -14,7 +14,7 @@ function itemBody(id: string, mode: ItemBodyMode, description: string) {
   return itemSchemaFor(ONLY_EXTERNAL_ID, mode).meta({
     id,
     description,
-    override: ({ jsonSchema }) => {
+    override: ({ jsonSchema }: SchemaOverrideContext) => {
       (jsonSchema as Record<string, unknown>)['additionalProperties'] = { description: 'A field of the organization’s mappings, of the mapped type' };
     },
   });

@@ -1,12 +1,15 @@
 import { Router, type Express, type RequestHandler } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { z } from 'zod';
-import { createDocument, type ZodOpenApiPathsObject, type ZodOpenApiResponsesObject, type ZodOpenApiSchemaObject } from 'zod-openapi';
+import { createDocument, type ZodOpenApiOverrideMetaContext, type ZodOpenApiPathsObject, type ZodOpenApiResponsesObject, type ZodOpenApiSchemaObject } from 'zod-openapi';
 import type { ErrorCode } from './errors';
 import { listRoutes, toOpenApiPath } from './route-table';
 
 /** An OpenAPI 3.1 document (as zod-openapi builds it). */
 export type OpenApiDocument = ReturnType<typeof createDocument>;
+
+/** What a schema's `.meta({ override })` function receives: the JSON schema generated for it, to adjust in place. */
+export type SchemaOverrideContext = ZodOpenApiOverrideMetaContext;
 
 const ERROR_CODES = [
   'VALIDATION_FAILED',
