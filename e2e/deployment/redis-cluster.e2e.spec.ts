@@ -58,7 +58,21 @@ describe('the apps on a Redis Cluster, queue prefix in a hash tag', () => {
     }
   });
 
+  /** The apps' last lines, for a failure to say what they were doing. */
+  const appLogs = (): string =>
+    Object.values(stack.apps)
+      .map((app) => `--- ${app.name}\n${app.output.join('').split('\n').slice(-15).join('\n')}`)
+      .join('\n');
+
   it('syncs both ways, polls on schedule, applies webhooks, with every queue key in one slot', async () => {
+    try {
+      await syncAcrossTheCluster();
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n${appLogs()}`);
+    }
+  });
+
+  async function syncAcrossTheCluster(): Promise<void> {
     const auth = stack.url('music-auth');
     const config = stack.url('music-config');
     const inventory = stack.url('music-inventory');
@@ -93,21 +107,21 @@ describe('the apps on a Redis Cluster, queue prefix in a hash tag', () => {
     // A manual poll brings the third party's songs in.
     const songs = (await call('POST', `${faker}/music/generate`, { count: 5 })).body as Array<{ id: string }>;
     expect((await call('POST', `${config}/organization/${orgId}/sync`, {}, headers)).status).toBe(202);
-    await eventually(async () => (await list()).length === 5, 'five songs polled', 30_000, 250);
+    await eventually(async () => (await list()).length === 5, 'five songs polled', 60_000, 250);
 
     // An input webhook (the faker's delete) removes one.
     expect((await call('PUT', `${faker}/config`, { create: [], remove: [`${integration}/sync?orgId=${orgId}`] })).status).toBe(200);
     expect((await call('DELETE', `${faker}/music/${songs[0]!.id}`)).status).toBe(200);
-    await eventually(async () => !(await list()).some((i) => i['externalId'] === songs[0]!.id), 'the inbound delete applied', 30_000, 250);
+    await eventually(async () => !(await list()).some((i) => i['externalId'] === songs[0]!.id), 'the inbound delete applied', 60_000, 250);
 
     // A local create is delivered once.
     const mine = await call('POST', `${inventory}/inventory`, { externalId: 'cluster-1', name: 'Sharded', artist: 'Us', album: 'Slots' }, { ...headers, 'x-organization-id': orgId });
     expect(mine.status).toBe(201);
-    await eventually(async () => (await call('GET', `${faker}/music/cluster-1`)).status === 200, 'the delivery at the faker', 30_000, 250);
+    await eventually(async () => (await call('GET', `${faker}/music/cluster-1`)).status === 200, 'the delivery at the faker', 60_000, 250);
 
     // The job scheduler fires on its own (a "minute" is 2 s here).
     await call('POST', `${faker}/music/generate`, { count: 2 });
-    await eventually(async () => (await list()).length === 7, 'a scheduled poll', 30_000, 250);
+    await eventually(async () => (await list()).length === 7, 'a scheduled poll', 60_000, 250);
 
     const received = (await call('GET', `${faker}/sync/received`)).body as { total: number; duplicates: number };
     expect(received).toMatchObject({ total: 1, duplicates: 0 });
@@ -125,5 +139,5 @@ describe('the apps on a Redis Cluster, queue prefix in a hash tag', () => {
     );
     expect(perNode.filter((n) => n > 0)).toHaveLength(1);
     expect(perNode.reduce((a, b) => a + b, 0)).toBeGreaterThan(10);
-  });
+  }
 });
