@@ -30,6 +30,8 @@ wait_port() { # port seconds what [pid: give up early when this process exits]
 
 ensure_redis() {
   if redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then return 0; fi
+  # Without redis-cli (Redis in Docker, docker-compose.dev.yml), whatever listens on 6379 is taken as Redis.
+  if ! command -v redis-cli >/dev/null && port_open 6379; then return 0; fi
   command -v redis-server >/dev/null || { log "redis-server is not installed; installing it with apt-get"; apt-get install -y redis-server >/dev/null; }
   log "starting redis-server on 127.0.0.1:6379"
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
