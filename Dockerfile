@@ -19,7 +19,7 @@ COPY package.json package-lock.json .npmrc ./
 # and nx works without its postinstall (as on the development machines).
 RUN npm ci --ignore-scripts --no-audit --no-fund
 
-# --- typecheck, then compile every app to dist/apps/<app>/main.js (and the demo) ---------------
+# --- typecheck, then compile every app to dist/apps/<app>/src/main.js (and the demo) -----------
 FROM deps AS build
 ENV CI=true NX_DAEMON=false NX_NO_CLOUD=true
 COPY tsconfig.base.json tsconfig.json nx.json ./
@@ -27,7 +27,7 @@ COPY tools ./tools
 COPY libs ./libs
 COPY apps ./apps
 COPY scripts/demo.ts ./scripts/demo.ts
-RUN npx tsc -p tsconfig.json --noEmit && npm run build
+RUN npm run typecheck && npm run build
 
 # --- production dependencies only ------------------------------------------------------------
 FROM ${NODE_IMAGE} AS prod-deps

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The image's entrypoint: runs one app of the build, chosen by the first argument.
 #   docker run <image> music-auth        # music-config, music-auth, music-inventory,
-#                                        # music-integration, music-faker
+#                                        # music-integration, music-console, music-faker
 # exec: the app becomes the container's main process and receives its SIGTERM (graceful shutdown).
 # Anything else runs as given (`docker run -it <image> sh`).
 set -eu
@@ -13,10 +13,10 @@ usage() {
 }
 
 [ $# -gt 0 ] || usage
-if [ -f "$apps_dir/$1/main.js" ]; then
+if [ -f "$apps_dir/$1/src/main.js" ]; then
   app=$1
   shift
-  exec node --enable-source-maps "$apps_dir/$app/main.js" "$@"
+  exec node --enable-source-maps "$apps_dir/$app/src/main.js" "$@"
 fi
 case $1 in
   music-*) echo "no app named $1 in this image" >&2; usage ;;

@@ -42,7 +42,7 @@ function removeLeftovers(): void {
 /**
  * Builds every app with the production build (tools/build/build-app.ts, what `npm run build` runs
  * for each app) into a folder of this test process, once, and returns that folder:
- * `<dir>/apps/<app>/main.js`. A private folder, not dist/apps: it always matches the source under
+ * `<dir>/apps/<app>/src/main.js`. A private folder, not dist/apps: it always matches the source under
  * test, and test processes running at once never read each other's half-written files. It sits
  * inside the workspace so the built files load packages from its node_modules, as in the image.
  */

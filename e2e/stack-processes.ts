@@ -54,7 +54,7 @@ export function defaultRuntime(): AppRuntime {
 }
 
 async function commandFor(name: AppName, runtime: AppRuntime): Promise<string[]> {
-  if (runtime === 'built') return ['--enable-source-maps', path.join(await builtAppsDir(), 'apps', name, 'main.js')];
+  if (runtime === 'built') return ['--enable-source-maps', path.join(await builtAppsDir(), 'apps', name, 'src', 'main.js')];
   return ['--enable-source-maps', '--import', 'tsx', `apps/${name}/src/main.ts`];
 }
 

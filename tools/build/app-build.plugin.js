@@ -1,5 +1,5 @@
 // Nx plugin (listed in nx.json): every app with an `src/main.ts` under apps/ gets a `build` target
-// that compiles it to dist/apps/<app>/main.js (tools/build/build-app.ts), so a new app is built,
+// that compiles it to dist/apps/<app>/src/main.js (tools/build/build-app.ts), so a new app is built,
 // cached and put in the image without any per-app setting. JavaScript rather than TypeScript: Nx
 // loads plugins before any TypeScript loader is available on Node 20.
 // @ts-check
@@ -23,7 +23,7 @@ const createNodes = [
                   cache: true,
                   inputs: ['production', '^production', '{workspaceRoot}/tools/build/**/*', { externalDependencies: ['esbuild'] }],
                   outputs: [`{workspaceRoot}/dist/${appRoot}`],
-                  metadata: { description: `Compile ${appRoot} and the libs it imports to dist/${appRoot}/main.js` },
+                  metadata: { description: `Compile ${appRoot} and the libs it imports to dist/${appRoot}/src/main.js` },
                 },
               },
             },

@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +15,17 @@ const run = promisify(execFile);
 
 afterAll(() => rmSync(OUT, { recursive: true, force: true }));
 
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 async function buildAndRun(fixture: string): Promise<{ stdout: string; stderr: string; code: number }> {
   const { outfile } = await buildApp({ appRoot: `tools/build/fixtures/${fixture}`, outDir: path.join(OUT, fixture) });
   try {
@@ -26,11 +38,32 @@ async function buildAndRun(fixture: string): Promise<{ stdout: string; stderr: s
 }
 
 describe('the production build (tools/build/build-app.ts)', () => {
-  it('builds each app to one main.js with its source map', async () => {
+  it('builds each app to one src/main.js with its source map', async () => {
     const { outfile, bytes } = await buildApp({ appRoot: 'apps/music-faker', outDir: path.join(OUT, 'music-faker') });
     expect(existsSync(outfile)).toBe(true);
     expect(existsSync(`${outfile}.map`)).toBe(true);
     expect(bytes).toBeGreaterThan(10_000);
+  });
+
+  it("keeps an app's assets where its code looks for them: the built console serves its pages", async () => {
+    const { outfile } = await buildApp({ appRoot: 'apps/music-console', outDir: path.join(OUT, 'music-console') });
+    expect(outfile).toBe(path.join(OUT, 'music-console', 'src', 'main.js'));
+    expect(existsSync(path.join(OUT, 'music-console', 'public', 'index.html'))).toBe(true);
+    const port = await freePort();
+    const child = spawn(process.execPath, [outfile], { cwd: WORKSPACE, env: { ...process.env, PORT: String(port), LOG_LEVEL: 'error' }, stdio: 'ignore' });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    try {
+      let page: Response | undefined;
+      for (let tries = 0; tries < 200 && !page; tries++) {
+        page = await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined);
+        if (!page) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(page?.status).toBe(200);
+      expect(await page?.text()).toMatch(/<html/i);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
   });
 
   it('runs tsyringe injection by explicit tokens (@inject) without decorator metadata', async () => {

@@ -1,11 +1,13 @@
-// Compiles one app to the JavaScript that production runs: `dist/apps/<app>/main.js` with its
-// source map (and the demo script to dist/scripts/demo.js). The app and every lib it imports (through the `@music/*` aliases of
+// Compiles one app to the JavaScript that production runs: `dist/apps/<app>/src/main.js` with its
+// source map, beside copies of the app's other folders (`public/`...), so files an app finds
+// relative to its source (`path.resolve(__dirname, '..', 'public')`) are where it looks for them
+// when built; and the demo script to dist/scripts/demo.js. The app and every lib it imports (through the `@music/*` aliases of
 // tsconfig.base.json) are bundled into that one file; packages stay external and are loaded from
 // node_modules at run time, so the image ships `npm ci --omit=dev` and this file. Run through Nx:
 // `npx nx build music-auth`, `npm run build` (every app, then the demo). Direct use:
 //   node --import tsx tools/build/build-app.ts apps/music-auth [outDir]
 //   node --import tsx tools/build/build-app.ts scripts/demo.ts [outDir]
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
@@ -21,7 +23,7 @@ export const BUILD_TARGET = 'node20.19';
 export interface AppBuild {
   /** The app's folder, relative to the workspace: `apps/music-auth`. */
   appRoot: string;
-  /** Where main.js goes; default `dist/<appRoot>`. */
+  /** The built app's folder (main.js goes to its src/); default `dist/<appRoot>`. */
   outDir?: string;
   /** Workspace root (tests build fixtures from elsewhere). */
   workspace?: string;
@@ -97,13 +99,22 @@ async function buildEntry(entry: string, outfile: string, label: string, workspa
   return { outfile, bytes };
 }
 
-/** Builds one app (`<appRoot>/src/main.ts`) to `<outDir>/main.js`, default `dist/<appRoot>/main.js`. */
+/**
+ * Builds one app (`<appRoot>/src/main.ts`) to `<outDir>/src/main.js`, default
+ * `dist/<appRoot>/src/main.js`, and copies the app's other folders (assets such as `public/`) to
+ * `<outDir>/`, keeping the app's layout.
+ */
 export async function buildApp(options: AppBuild): Promise<{ outfile: string; bytes: number }> {
   const workspace = options.workspace ?? WORKSPACE;
-  const entry = path.join(workspace, options.appRoot, 'src', 'main.ts');
+  const appDir = path.join(workspace, options.appRoot);
+  const entry = path.join(appDir, 'src', 'main.ts');
   if (!existsSync(entry)) throw new Error(`${options.appRoot}: no src/main.ts to build`);
   const outDir = path.resolve(workspace, options.outDir ?? path.join('dist', options.appRoot));
-  return buildEntry(entry, path.join(outDir, 'main.js'), options.appRoot, workspace);
+  rmSync(outDir, { recursive: true, force: true });
+  for (const child of readdirSync(appDir, { withFileTypes: true })) {
+    if (child.isDirectory() && child.name !== 'src') cpSync(path.join(appDir, child.name), path.join(outDir, child.name), { recursive: true });
+  }
+  return buildEntry(entry, path.join(outDir, 'src', 'main.js'), options.appRoot, workspace);
 }
 
 /**

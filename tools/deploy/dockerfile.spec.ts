@@ -56,12 +56,12 @@ describe('Dockerfile', () => {
   it('runs the built JavaScript, never TypeScript through tsx', () => {
     const build = inStage('build');
     expect(build.some((i) => i.keyword === 'RUN' && /npm run build/.test(i.args))).toBe(true);
-    expect(build.some((i) => i.keyword === 'RUN' && /tsc -p tsconfig\.json --noEmit/.test(i.args))).toBe(true);
+    expect(build.some((i) => i.keyword === 'RUN' && /npm run typecheck/.test(i.args))).toBe(true);
     expect(runtime.some((i) => i.keyword === 'COPY' && /--from=build \/app\/dist \.\/dist/.test(i.args))).toBe(true);
     expect(runtime.every((i) => !/\btsx\b|\.ts\b/.test(i.args))).toBe(true);
     const entrypoint = runtime.find((i) => i.keyword === 'ENTRYPOINT');
     expect(entrypoint?.args).toBe('["/app/docker/run-app.sh"]');
-    expect(read('docker/run-app.sh')).toMatch(/exec node --enable-source-maps "\$apps_dir\/\$app\/main\.js"/);
+    expect(read('docker/run-app.sh')).toMatch(/exec node --enable-source-maps "\$apps_dir\/\$app\/src\/main\.js"/);
   });
 
   it('runs as a non-root user, with production settings', () => {
@@ -104,7 +104,7 @@ function freePort(): Promise<number> {
 }
 
 describe('docker/run-app.sh (the image entrypoint)', () => {
-  // The image's layout: <root>/docker/run-app.sh and <root>/dist/apps/<app>/main.js, inside the
+  // The image's layout: <root>/docker/run-app.sh and <root>/dist/apps/<app>/src/main.js, inside the
   // workspace so the built app loads packages from its node_modules.
   const root = path.join(WORKSPACE, 'dist', `image-spec-${process.pid}`);
   const script = path.join(root, 'docker', 'run-app.sh');
