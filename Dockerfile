@@ -1,4 +1,4 @@
-# One image for the five apps; the command names the app (docs/deployment.md):
+# One image for every app; the command names the app (docs/deployment.md):
 #   docker build -t music-sync .
 #   docker run --rm -e MONGO_URL=... -e REDIS_URL=... -e JWT_SECRET=... -p 3001:3000 music-sync music-auth
 # Every app listens on $PORT (3000 unless set) and answers GET /health/ready, which the
@@ -8,7 +8,7 @@
 # 2029-04-30), on Debian 13 "trixie" slim. Pinned by exact version and by the digest of the
 # multi-platform index that docker-library published for it (repo-info, 2026-09-22). To move to a
 # newer 26.x, change both (`docker buildx imagetools inspect node:<version>-trixie-slim` prints the
-# digest) and NODE_VERSION in .ci/run, which runs the test suite on that same version.
+# digest); CI (.ci/run) reads the version from this line and runs the tests on that same release.
 ARG NODE_IMAGE=node:26.10.0-trixie-slim@sha256:ec7758ee051e457b468b32bde57b0879010b325bb9862718e9615225ce4aaae1
 
 # --- every dependency, for the build ---------------------------------------------------------
