@@ -42,8 +42,12 @@ export const inboundWebhookJobSchema = z.object({
   method: z.enum(['POST', 'PUT', 'DELETE']),
   /** The raw request body as received (JSON text): one record or an array of records. */
   body: z.string(),
+  /** The sender's `webhook-id` (or one we made up). */
   messageId: z.string().min(1),
-  receivedAt: z.string(),
+  /** The stored message (`inbound_messages._id`), marked applied once the job is done. */
+  storedId: z.string().min(1),
+  /** When it was accepted, on the store clock (ISO): the freshness of its changes. */
+  acceptedAt: z.string(),
 });
 export type InboundWebhookJob = z.infer<typeof inboundWebhookJobSchema>;
 
@@ -57,3 +61,11 @@ export type OrgChangedJob = z.infer<typeof orgChangedJobSchema>;
 
 export const sweepOutboxJobSchema = z.object({ version: z.literal(1) });
 export type SweepOutboxJob = z.infer<typeof sweepOutboxJobSchema>;
+
+export const purgeOrganizationJobSchema = z.object({
+  version: z.literal(1),
+  organizationId: z.string().min(1),
+  /** The purge repeats until a pass after the first finds nothing left (writes in flight land meanwhile). */
+  pass: z.number().int().min(1),
+});
+export type PurgeOrganizationJob = z.infer<typeof purgeOrganizationJobSchema>;

@@ -1,4 +1,4 @@
-import { Queue, type ConnectionOptions, type DefaultJobOptions } from 'bullmq';
+import { Queue, type ConnectionOptions } from 'bullmq';
 import type { QueueName } from './queue-names';
 
 export interface QueueSettings {
@@ -7,17 +7,11 @@ export interface QueueSettings {
   prefix: string;
 }
 
-/** Completed jobs are kept an hour (enough for idempotent re-adds by id); failed ones a week. */
-export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
-  removeOnComplete: { age: 3600, count: 10000 },
-  removeOnFail: { age: 7 * 24 * 3600 },
-};
-
-/** The one way a queue is opened, so producers and consumers agree on prefix and defaults. */
-export function openQueue<T = unknown>(name: QueueName, settings: QueueSettings, defaults: DefaultJobOptions = {}): Queue<T> {
-  return new Queue<T>(name, {
-    connection: settings.connection,
-    prefix: settings.prefix,
-    defaultJobOptions: { ...DEFAULT_JOB_OPTIONS, ...defaults },
-  });
+/**
+ * The one way a queue is opened, so producers and consumers agree on prefix. Job options come from
+ * each job's definition (`JOBS`, added with `addJob`), never from queue defaults: a producer that
+ * opened the queue elsewhere gets the same retries.
+ */
+export function openQueue<T = unknown>(name: QueueName, settings: QueueSettings): Queue<T> {
+  return new Queue<T>(name, { connection: settings.connection, prefix: settings.prefix });
 }

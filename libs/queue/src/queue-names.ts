@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 /**
  * Every queue of the system. Never rename one without a migration: jobs and job schedulers already
  * in Redis live under these names.
@@ -13,7 +11,7 @@ export const QUEUE_NAMES = {
   inbound: 'inbound',
   /** Organization created/updated/deleted: the integration app re-registers polling schedules. */
   orgEvents: 'org-events',
-  /** Periodic housekeeping: re-enqueue outbox events a crash left behind. */
+  /** Housekeeping: the sweep (lost work re-queued, tombstones and old messages expired) and organization purges. */
   maintenance: 'maintenance',
 } as const;
 
@@ -27,6 +25,7 @@ export const JOB_NAMES = {
   inboundWebhook: 'inbound-webhook',
   orgChanged: 'org-changed',
   sweepOutbox: 'sweep-outbox',
+  purgeOrganization: 'purge-organization',
 } as const;
 
 /**
@@ -39,11 +38,9 @@ export const jobIds = {
   manualPoll: (runId: string): string => `poll-run-${runId}`,
   fanout: (eventId: string): string => `fanout-${eventId}`,
   deliver: (deliveryId: string): string => `deliver-${deliveryId}`,
-  /** The sender's message id is arbitrary text: hashed with the organization id into a safe key. */
-  inbound: (organizationId: string, messageId: string): string =>
-    `inbound-${createHash('sha256').update(`${organizationId}\u0000${messageId}`).digest('hex').slice(0, 40)}`,
+  /** One stored input-webhook call (`inbound_messages._id`, derived from the organization and the sender's id). */
+  inbound: (storedId: string): string => `inbound-${storedId}`,
   orgChanged: (organizationId: string, revision: number, kind: string): string => `org-${organizationId}-${revision}-${kind}`,
+  /** One per organization: its passes are the same job, delayed between them. */
+  purgeOrganization: (organizationId: string): string => `purge-${organizationId}`,
 };
-
-/** A delivery's id: one local event sent to one output webhook. Also the `webhook-id` header. */
-export const deliveryIdOf = (eventId: string, webhookId: string): string => `${eventId}_${webhookId}`;
