@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import { organizationInputSchema, type Organization } from '@music/domain';
-import { OrganizationRepository } from '@music/persistence';
+import { OrganizationRepository, withEntryIds } from '@music/persistence';
 import type { ChildSettings } from './children';
 import type { FakeThirdParty } from './fake-third-party';
 import type { BenchOptions } from './options';
@@ -109,7 +109,7 @@ export async function benchOrganization(
     mappings: BENCH_MAPPINGS,
     transforms: BENCH_TRANSFORMS,
   });
-  return scope.organizations.create(ownerId, input);
+  return scope.organizations.create(ownerId, withEntryIds(input));
 }
 
 /** The p-th percentile (0..100) of sorted values, nearest rank. */

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { compileMapping } from '@music/mapping';
-import { InventoryRepository } from '@music/persistence';
 import { createLogger, RedisLocks } from '@music/platform';
+import { createSyncState } from '@music/sync-state';
 import { DEFAULT_JOB_OPTIONS, openQueue, QUEUE_NAMES, type FanoutJob } from '@music/queue';
 import { FanoutPublisher } from '../../apps/music-inventory/src/fanout-publisher';
 import { Child } from '../children';
@@ -35,7 +35,7 @@ export interface EngineDelivery {
 const drainTimeoutMs = (m: number): number => 120_000 + m * 200;
 
 /**
- * M local changes through the real path: InventoryRepository.createLocal with the outbox (two-way)
+ * M local changes through the real path: the one writer's local create with the outbox (two-way)
  * and the fanout enqueue, exactly as the inventory API does, with the output queue paused; then
  * `workers` integration worker processes drain it (fanout, then deliver) into the receiver. The
  * clock runs from the queue's resume to the M-th delivery received.
@@ -48,12 +48,12 @@ export async function measureEngineDelivery(ctx: BenchContext, workers: number, 
   try {
     const org = await benchOrganization(scope, 'bench-owner', { deliverTo: ctx.thirdParty.deliveryUrl(tag), secret: SECRET });
     await queue.pause();
-    const inventory = new InventoryRepository(scope.store.models, new RedisLocks(scope.redis, { prefix: scope.prefix }));
+    const local = createSyncState({ models: scope.store.models, locks: new RedisLocks(scope.redis, { prefix: scope.prefix }) }).local;
     const publisher = new FanoutPublisher(queue, createLogger({ service: 'bench', level: 'warn', format: 'json' }));
     ctx.log(`${part}: ${m} local creates with their fanout jobs (queue paused)`);
     const writesStarted = performance.now();
     await pool(m, 16, async (i) => {
-      const outcome = await inventory.createLocal(org.id, { externalId: `local-${i}`, data: localItemData(i) }, { outbox: true });
+      const outcome = await local.create(org, { externalId: `local-${i}`, data: localItemData(i) });
       if (outcome.kind !== 'created') throw new Error(`createLocal: ${outcome.kind}`);
       if (!(await publisher.publish(outcome.item))) throw new Error('fanout enqueue failed');
     });

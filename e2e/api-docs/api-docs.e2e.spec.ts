@@ -8,7 +8,7 @@ import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { exampleOrganization } from '@music/domain';
 import { compareRoutesWithDocument, type OpenApiDocument } from '@music/platform';
-import { openQueue, QUEUE_NAMES, type FanoutJob, type OrgChangedJob, type PollJob } from '@music/queue';
+import { openQueue, QUEUE_NAMES, type FanoutJob, type OrgChangedJob, type PollJob, type PurgeOrganizationJob } from '@music/queue';
 import { BRIEF_ORGANIZATION_BODY, clearPrefix, openTestRedis, openTestStore, testLogger, uniqueName, type TestStore } from '@music/testing';
 import { createAuthApp } from '../../apps/music-auth/src/app';
 import { authApiDocument } from '../../apps/music-auth/src/auth.openapi';
@@ -112,7 +112,7 @@ describe('API docs: one OpenAPI 3.1 document per app, from the zod schemas the r
   let store: TestStore;
   let redis: Redis;
   let prefix: string;
-  let queues: Array<Queue<OrgChangedJob> | Queue<PollJob> | Queue<FanoutJob>>;
+  let queues: Array<Queue<OrgChangedJob> | Queue<PollJob> | Queue<FanoutJob> | Queue<PurgeOrganizationJob>>;
   let integration: IntegrationRuntime;
   let apps: Record<'auth' | 'config' | 'inventory' | 'integration' | 'faker', { app: Express; document: OpenApiDocument }>;
 
@@ -125,7 +125,8 @@ describe('API docs: one OpenAPI 3.1 document per app, from the zod schemas the r
     const orgEvents = openQueue<OrgChangedJob>(QUEUE_NAMES.orgEvents, { connection: redis, prefix });
     const polling = openQueue<PollJob>(QUEUE_NAMES.polling, { connection: redis, prefix });
     const output = openQueue<FanoutJob>(QUEUE_NAMES.output, { connection: redis, prefix });
-    queues = [orgEvents, polling, output];
+    const maintenance = openQueue<PurgeOrganizationJob>(QUEUE_NAMES.maintenance, { connection: redis, prefix });
+    queues = [orgEvents, polling, output, maintenance];
     const integrationConfig = loadIntegrationConfig({ ...env, RUN_WORKERS: 'false' });
     integration = await startIntegration({ config: integrationConfig, logger, models: store.models, redis, bullConnection: redis });
     apps = {
@@ -134,7 +135,7 @@ describe('API docs: one OpenAPI 3.1 document per app, from the zod schemas the r
         document: authApiDocument({ metrics: true }),
       },
       config: {
-        app: createConfigApp({ config: loadConfigConfig(env), logger, models: store.models, redis, healthChecks: [], queues: { orgEvents, polling } }),
+        app: createConfigApp({ config: loadConfigConfig(env), logger, models: store.models, redis, healthChecks: [], queues: { orgEvents, polling, maintenance } }),
         document: configApiDocument({ metrics: true }),
       },
       inventory: {

@@ -28,7 +28,7 @@ export async function verifyStep(m: SyncModel, r: Sequence): Promise<void> {
     const doc = docs.find((d) => d.externalId === key);
     const item = m.local.get(key);
     if (!item) {
-      if (doc) problems.push(`local ${key}: stored (${show(fieldsOf(doc.data))}${doc.deletedAt ? ', tombstone' : ''}), model: absent`);
+      if (doc) problems.push(`local ${key}: stored (${show(fieldsOf(doc.data))}${doc.deleted ? ', tombstone' : ''}), model: absent`);
       continue;
     }
     if (!doc) {
@@ -37,8 +37,8 @@ export async function verifyStep(m: SyncModel, r: Sequence): Promise<void> {
     }
     const actual = {
       fields: fieldsOf(doc.data),
-      tombstone: doc.deletedAt !== null && doc.deletedAt !== undefined,
-      pending: doc.pendingEvent !== null || doc.version > doc.settledVersion,
+      tombstone: doc.deleted,
+      pending: doc.pendingEvent !== null || doc.state !== 'synced',
       remoteKnown: doc.remoteKnown,
       version: doc.version,
     };
@@ -98,7 +98,8 @@ export async function verifyEnd(m: SyncModel, r: Sequence): Promise<SequenceEnd>
     const e = expectedLocal.get(key);
     if (!a || !e || !sameFields(a, e)) problems.push(`inventory API ${key}: ${show(a)}, model: ${show(e)}`);
   }
-  const leftovers = (await r.allItemDocs()).filter((d) => d.deletedAt || d.pendingEvent || d.version > d.settledVersion);
+  // A settled tombstone (kept for fencing until it expires) is not a leftover.
+  const leftovers = (await r.allItemDocs()).filter((d) => d.pendingEvent || d.state !== 'synced');
   for (const d of leftovers) problems.push(`item ${d.externalId} still has an undelivered change after the drain`);
 
   // The third party: no duplicate id.

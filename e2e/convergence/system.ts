@@ -3,7 +3,7 @@ import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { inventoryItemId, organizationInputSchema, type Organization } from '@music/domain';
-import { OrganizationRepository, type DeliveryDoc, type InventoryItemDoc } from '@music/persistence';
+import { OrganizationRepository, withEntryIds, type DeliveryDoc, type InventoryItemDoc } from '@music/persistence';
 import { createOutboundClient, signAccessToken, type Logger, type OutboundClient, type OutboundRequest, type OutboundResult } from '@music/platform';
 import { openQueue, QUEUE_NAMES, type FanoutJob } from '@music/queue';
 import { clearPrefix, openTestRedis, openTestStore, testLogger, uniqueName, type TestStore } from '@music/testing';
@@ -328,7 +328,7 @@ export class Sequence {
       mappings: MAPPINGS,
       transforms: [],
     });
-    const org = await world.organizations.create(world.ownerId, input);
+    const org = await world.organizations.create(world.ownerId, withEntryIds(input));
     await world.engine.reconcileOrganization(org.id);
     await until(
       async () => (await world.engine.runs.listForOrganization(org.id, { limit: 1 })).some((r) => r.finishedAt !== null),
@@ -347,6 +347,7 @@ export class Sequence {
     await models.inventoryItems.deleteMany({ organizationId: org.id });
     await models.deliveries.deleteMany({ organizationId: org.id });
     await models.syncRuns.deleteMany({ organizationId: org.id });
+    await models.inboundMessages.deleteMany({ organizationId: org.id });
     this.faker.state.clearFaults();
     await this.faker.close();
   }
@@ -471,14 +472,18 @@ export class Sequence {
   async settled(keys: readonly string[]): Promise<void> {
     if (this.down) return this.inboundSettled();
     await until(
-      async () => (await this.world.queuesIdle()) && (await this.itemDocs(keys)).every((d) => d.pendingEvent === null && d.version <= d.settledVersion),
-      async () => `the queues to drain and items to settle (${await this.world.queueSummary()}; items ${JSON.stringify((await this.itemDocs(keys)).map((d) => ({ externalId: d.externalId, version: d.version, settledVersion: d.settledVersion, pendingEvent: d.pendingEvent?.op ?? null })))})`,
+      async () => (await this.world.queuesIdle()) && (await this.itemDocs(keys)).every((d) => d.pendingEvent === null && d.state === 'synced'),
+      async () => `the queues to drain and items to settle (${await this.world.queueSummary()}; items ${JSON.stringify((await this.itemDocs(keys)).map((d) => ({ externalId: d.externalId, version: d.version, state: d.state, pendingEvent: d.pendingEvent?.op ?? null })))})`,
     );
   }
 
-  /** The stored documents (live items and tombstones) of these externalIds: reads by _id only. */
+  /**
+   * The stored documents (live items and unsettled tombstones) of these externalIds: reads by _id
+   * only. A settled tombstone (kept for fencing until TOMBSTONE_RETENTION_MS) is no item: left out.
+   */
   async itemDocs(keys: readonly string[]): Promise<InventoryItemDoc[]> {
-    return this.world.store.models.inventoryItems.find({ _id: { $in: keys.map((k) => this.itemId(k)) } }).lean<InventoryItemDoc[]>();
+    const docs = await this.world.store.models.inventoryItems.find({ _id: { $in: keys.map((k) => this.itemId(k)) } }).lean<InventoryItemDoc[]>();
+    return docs.filter((d) => !(d.deleted && d.state === 'synced'));
   }
 
   async allItemDocs(): Promise<InventoryItemDoc[]> {

@@ -1,10 +1,11 @@
 import { IntegrationHarness } from '../../apps/music-integration/src/integration.test-harness';
 
-// A delivery is finished in two writes: its outcome on the delivery, then the item settled. A
-// process killed, or a store lost, between the two leaves the delivery finished and the item "not
-// yet delivered"; its job runs again (BullMQ retry or stalled-job recovery) and must finish the
-// settle. Otherwise the item reads as pending forever, and since a local change not yet delivered
-// wins every conflict, every later change the third party makes to it is dropped.
+// A delivery is finished in two writes: its outcome on the delivery, then the item told (it settles
+// once every awaited webhook answered). A process killed, or a store lost, between the two leaves
+// the delivery finished and the item still awaiting it; its job runs again (BullMQ retry or
+// stalled-job recovery) and must tell the item. Otherwise the item reads as pending forever, and
+// since a local change not yet settled wins every conflict, every later change the third party
+// makes to it is held back.
 // (Found by e2e/reliability/store-restarts: one item stayed pending after the store restart.)
 
 const fields = { name: 'Song', artist: 'Artist', album: 'Album' };
@@ -24,10 +25,15 @@ describe('a delivery interrupted between recording its outcome and settling its 
     await h.engine.fanout({ version: 1, organizationId: org.id, itemId: item.id, eventId: event.id });
     const [delivery] = await h.engine.deliveries.listForOrganization(org.id, { limit: 5 });
     if (!delivery) throw new Error('no delivery');
-    // The first write of the run that was interrupted: the outcome, and nothing after it.
-    await h.engine.deliveries.recordAttempt(delivery.id, { at: new Date(), statusCode: status === 'succeeded' ? 200 : 422, error: null, ms: 5 }, status, 1, []);
+    // The first write of the run that was interrupted: the outcome, and nothing after it (written
+    // here as the writer writes it, since the point is to stop between its two writes).
+    const at = new Date();
+    await h.store.models.deliveries.updateOne(
+      { _id: delivery.id },
+      { $set: { status, attempts: 1, lastAttempts: [{ at, statusCode: status === 'succeeded' ? 200 : 422, error: null, ms: 5 }], updatedAt: at, ...(status === 'succeeded' ? { deliveredAt: at } : {}) } },
+    );
     const [before] = await h.items(org.id);
-    expect(before).toMatchObject({ version: 1, settledVersion: 0 });
+    expect(before).toMatchObject({ version: 1, state: 'pending', awaiting: [delivery.webhookId] });
     return { org, delivery };
   }
 
@@ -36,15 +42,15 @@ describe('a delivery interrupted between recording its outcome and settling its 
     const outcome = await h.engine.deliver(delivery.id, 2);
     expect(outcome).toMatchObject({ kind: 'done' });
     const [after] = await h.items(org.id);
-    expect(after).toMatchObject({ settledVersion: 1, remoteKnown: true, pendingEvent: null });
+    expect(after).toMatchObject({ state: 'synced', awaiting: [], remoteKnown: true, pendingEvent: null });
     expect(h.thirdParty.deliveries).toHaveLength(0);
   });
 
-  it('a failed delivery: the job run again settles the item as not delivered', async () => {
+  it('a failed delivery: the job run again makes the item diverged (the webhook gave up)', async () => {
     const { org, delivery } = await interruptedAfter('failed');
     await h.engine.deliver(delivery.id, 2);
     const [after] = await h.items(org.id);
-    expect(after).toMatchObject({ settledVersion: 1, remoteKnown: false });
+    expect(after).toMatchObject({ state: 'diverged', awaiting: [], gaveUp: [delivery.webhookId], remoteKnown: false });
     expect(h.thirdParty.deliveries).toHaveLength(0);
   });
 });

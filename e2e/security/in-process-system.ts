@@ -3,7 +3,7 @@ import type { Express } from 'express';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { openQueue, QUEUE_NAMES, type FanoutJob, type OrgChangedJob, type PollJob } from '@music/queue';
+import { openQueue, QUEUE_NAMES, type FanoutJob, type OrgChangedJob, type PollJob, type PurgeOrganizationJob } from '@music/queue';
 import { clearPrefix, eventually, openTestRedis, openTestStore, testLogger, uniqueName, type TestStore } from '@music/testing';
 import { createAuthApp } from '../../apps/music-auth/src/app';
 import { loadAuthConfig } from '../../apps/music-auth/src/config';
@@ -53,7 +53,7 @@ export class InProcessSystem {
   redis!: Redis;
   faker!: FakerServer;
   integration!: IntegrationRuntime;
-  queues!: { orgEvents: Queue<OrgChangedJob>; polling: Queue<PollJob>; output: Queue<FanoutJob> };
+  queues!: { orgEvents: Queue<OrgChangedJob>; polling: Queue<PollJob>; output: Queue<FanoutJob>; maintenance: Queue<PurgeOrganizationJob> };
 
   static async open(options: SystemOptions = {}): Promise<InProcessSystem> {
     const system = new InProcessSystem();
@@ -88,6 +88,7 @@ export class InProcessSystem {
       orgEvents: openQueue<OrgChangedJob>(QUEUE_NAMES.orgEvents, settings),
       polling: openQueue<PollJob>(QUEUE_NAMES.polling, settings),
       output: openQueue<FanoutJob>(QUEUE_NAMES.output, settings),
+      maintenance: openQueue<PurgeOrganizationJob>(QUEUE_NAMES.maintenance, settings),
     };
     this.apps['music-auth'] = createAuthApp({ config: loadAuthConfig(env), logger, models, redis: this.redis, healthChecks: [] });
     this.apps['music-config'] = createConfigApp({ config: loadConfigConfig(env), logger, models, redis: this.redis, healthChecks: [], queues: this.queues });

@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Express } from 'express';
 import { createHttpApp, createJwtGuard, createMetrics, createOutboundClient, createRateLimiter, listSetting, standardServiceLinks, type HealthCheck, type Logger, type Metrics, type OutboundClient, type RedisClient } from '@music/platform';
 import { OrganizationRepository, SyncRunRepository, type Models } from '@music/persistence';
-import type { OrgChangedJob, PollJob } from '@music/queue';
+import { jobSettingsFrom, type OrgChangedJob, type PollJob, type PurgeOrganizationJob } from '@music/queue';
 import type { ConfigConfig } from './config';
 import { configApiDocument } from './config.openapi';
 import { CreateOrganizationUseCase } from './create-organization.use-case';
@@ -22,8 +22,8 @@ export interface ConfigDeps {
   models: Models;
   redis: RedisClient;
   healthChecks: HealthCheck[];
-  /** Producers only (the integration app consumes): org-changed events and manual polls. */
-  queues: { orgEvents: Queue<OrgChangedJob>; polling: Queue<PollJob> };
+  /** Producers only (the integration app consumes): org-changed events, manual polls, purges of deleted organizations. */
+  queues: { orgEvents: Queue<OrgChangedJob>; polling: Queue<PollJob>; maintenance: Queue<PurgeOrganizationJob> };
   /** The process's registry (main.ts); a fresh one when omitted. Unused when METRICS_ENABLED is false. */
   metrics?: Metrics;
   /** The guarded client the mapping preview reads endpoints with; built from the config when omitted. */
@@ -35,7 +35,8 @@ export function createConfigApp(deps: ConfigDeps): Express {
   const { config, logger, queues } = deps;
   const organizations = new OrganizationRepository(deps.models);
   const syncRuns = new SyncRunRepository(deps.models);
-  const events = new OrgEventsPublisher(queues.orgEvents, logger, config.QUEUE_ENQUEUE_TIMEOUT_MS);
+  const jobSettings = jobSettingsFrom(config);
+  const events = new OrgEventsPublisher(queues, logger, config.QUEUE_ENQUEUE_TIMEOUT_MS, jobSettings);
 
   const previewMaxBytes = Math.min(config.OUTBOUND_MAX_BYTES, config.MAPPING_PREVIEW_MAX_BYTES);
   const http = deps.http ?? createOutboundClient({ allowList: listSetting(config.OUTBOUND_ALLOW_LIST), timeoutMs: config.OUTBOUND_TIMEOUT_MS, maxBytes: previewMaxBytes });
@@ -51,6 +52,7 @@ export function createConfigApp(deps: ConfigDeps): Express {
       organizations,
       syncRuns,
       queues.polling,
+      jobSettings,
       logger,
       config.QUEUE_ENQUEUE_TIMEOUT_MS,
       // Shared by every music-config process through Redis; fails open while Redis is down.

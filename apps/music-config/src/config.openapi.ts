@@ -27,11 +27,12 @@ function organizationBody(id: string, base: z.ZodType) {
         widened.add(webhookItem);
         const secret = webhookItem.properties['secret'];
         if (secret) webhookItem.properties['secret'] = { anyOf: [secret, { type: 'null' }], description: 'Standard Webhooks secret (`whsec_<base64>` or 16+ characters); null clears the stored one, omitted keeps it' };
-        for (const key of ['id', 'hasSecret', 'secretHint']) webhookItem.properties[key] = { readOnly: true, description: 'Read-only: accepted and ignored' };
+        for (const key of ['hasSecret', 'secretHint']) webhookItem.properties[key] = { readOnly: true, description: 'Read-only: accepted and ignored' };
+        webhookItem.properties['id'] = { type: 'string', description: 'The webhook being edited (its id is kept, and its pending deliveries follow it); omitted: the stored webhook with the same type, method and URL, else a new one' };
       }
       if (webhooks) properties['webhook'] = { ...webhooks, description: 'The brief’s spelling of `webhooks` (accepted; `webhooks` wins when both are sent)' };
       const pollingItem = properties['polling']?.['items'] as (JsonSchema & { properties?: Record<string, JsonSchema> }) | undefined;
-      if (pollingItem?.properties) pollingItem.properties['id'] = { readOnly: true, description: 'Read-only: accepted and ignored' };
+      if (pollingItem?.properties) pollingItem.properties['id'] = { type: 'string', description: 'The polling entry being edited (its id, schedule and listed items are kept); omitted: the stored entry with the same endpoint, else a new one' };
       for (const key of ['id', 'revision', 'createdAt', 'updatedAt']) properties[key] = { readOnly: true, description: 'Read-only: accepted and ignored' };
     },
   });
@@ -141,10 +142,16 @@ export function configApiDocument(options: { metrics: boolean }): OpenApiDocumen
         },
         delete: {
           tags: ['organizations'],
-          summary: 'Delete an organization (its polling schedules are removed)',
+          summary: 'Delete an organization: gone from every API at once; its schedules, pending work, items, deliveries, runs and inbound messages are removed by a durable job',
           security: BEARER_AUTH,
           requestParams: { path: idParams },
-          responses: { '204': { description: 'Deleted' }, ...errorResponses(401, 404) },
+          responses: {
+            '202': {
+              description: 'Deleted; the cleanup is scheduled',
+              content: { 'application/json': { schema: z.object({ id: z.string(), deleted: z.literal(true), cleanup: z.literal('scheduled') }) } },
+            },
+            ...errorResponses(401, 404),
+          },
         },
       },
       '/organization/{id}/mapping-preview': {

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { baseEnvSchema, parseConfig } from '@music/platform';
+import { jobSettingsEnvSchema } from '@music/queue';
 
 export const configConfigSchema = baseEnvSchema.extend({
+  // Manual syncs are poll jobs: the same attempts as the scheduled ones.
+  ...jobSettingsEnvSchema.shape,
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /**
    * How long a request waits for BullMQ to accept a job. Past it, org-changed events are given up

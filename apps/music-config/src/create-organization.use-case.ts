@@ -2,7 +2,7 @@ import { Result } from '@sapphire/result';
 import type { Organization } from '@music/domain';
 import type { AppError } from '@music/platform';
 import type { OrganizationRepository } from '@music/persistence';
-import type { OrganizationUpdate } from './organization-body';
+import { keepStoredSecrets, type OrganizationUpdate } from './organization-body';
 import type { OrgEventsPublisher } from './org-events.publisher';
 
 /** Creates an organization owned by the caller and announces it. */
@@ -13,7 +13,7 @@ export class CreateOrganizationUseCase {
   ) {}
 
   async execute(ownerId: string, update: OrganizationUpdate): Promise<Result<Organization, AppError>> {
-    const org = await this.organizations.create(ownerId, update.input);
+    const org = await this.organizations.create(ownerId, keepStoredSecrets(update, null));
     await this.events.publish(org, 'created', org.revision);
     return Result.ok(org);
   }

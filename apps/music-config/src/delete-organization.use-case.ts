@@ -1,22 +1,34 @@
 import { Result } from '@sapphire/result';
-import type { Organization } from '@music/domain';
 import { notFound, type AppError } from '@music/platform';
 import type { OrganizationRepository } from '@music/persistence';
 import type { OrgEventsPublisher } from './org-events.publisher';
 
-/** Deletes one of the caller's organizations and announces it. */
+/** What `DELETE /organization/:id` answers: the organization is gone from every API; its data goes by a durable job. */
+export interface OrganizationDeleted {
+  id: string;
+  deleted: true;
+  cleanup: 'scheduled';
+}
+
+/**
+ * Deletes one of the caller's organizations: hidden from every API at once, then its schedules,
+ * pending work, items, deliveries, runs and inbound messages are removed by a purge job. The job is
+ * durable: the organization stays marked deleted until its purge finishes, and the integration
+ * app's sweeper queues the purge again if the job was lost (Redis down now, or restarted later).
+ */
 export class DeleteOrganizationUseCase {
   constructor(
     private readonly organizations: OrganizationRepository,
     private readonly events: OrgEventsPublisher,
   ) {}
 
-  async execute(ownerId: string, id: string): Promise<Result<Organization, AppError>> {
-    const org = await this.organizations.deleteOwned(ownerId, id);
+  async execute(ownerId: string, id: string): Promise<Result<OrganizationDeleted, AppError>> {
+    const org = await this.organizations.markDeleted(ownerId, id);
     if (!org) return Result.err(notFound('Organization'));
-    // A deletion is one more change: its revision is above every earlier event's, so a consumer
-    // that skips revisions it has already seen never skips the delete.
-    await this.events.publish(org, 'deleted', org.revision + 1);
-    return Result.ok(org);
+    // A deletion is one more change (markDeleted bumped the revision): a consumer that skips
+    // revisions it has already seen never skips the delete.
+    await this.events.publish(org, 'deleted', org.revision);
+    await this.events.schedulePurge(org);
+    return Result.ok({ id: org.id, deleted: true, cleanup: 'scheduled' });
   }
 }

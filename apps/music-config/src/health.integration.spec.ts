@@ -2,7 +2,7 @@ import request from 'supertest';
 import type { Queue } from 'bullmq';
 import { clearPrefix, openTestRedis, openTestStore, testLogger, uniqueName, type TestStore } from '@music/testing';
 import { mongoHealthCheck, redisHealthCheck } from '@music/platform';
-import { openQueue, QUEUE_NAMES, type OrgChangedJob, type PollJob } from '@music/queue';
+import { openQueue, QUEUE_NAMES, type OrgChangedJob, type PollJob, type PurgeOrganizationJob } from '@music/queue';
 import type { Redis } from 'ioredis';
 import { loadConfigConfig } from './config';
 import { createConfigApp } from './app';
@@ -11,7 +11,7 @@ describe('music-config health', () => {
   let store: TestStore;
   let redis: Redis;
   let prefix: string;
-  let queues: { orgEvents: Queue<OrgChangedJob>; polling: Queue<PollJob> };
+  let queues: { orgEvents: Queue<OrgChangedJob>; polling: Queue<PollJob>; maintenance: Queue<PurgeOrganizationJob> };
 
   beforeAll(async () => {
     store = await openTestStore('config');
@@ -20,6 +20,7 @@ describe('music-config health', () => {
     queues = {
       orgEvents: openQueue<OrgChangedJob>(QUEUE_NAMES.orgEvents, { connection: redis, prefix }),
       polling: openQueue<PollJob>(QUEUE_NAMES.polling, { connection: redis, prefix }),
+      maintenance: openQueue<PurgeOrganizationJob>(QUEUE_NAMES.maintenance, { connection: redis, prefix }),
     };
   });
   afterAll(async () => {

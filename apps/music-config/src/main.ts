@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { createRedis, exitOnStartupError, openRuntime, serveRuntime } from '@music/platform';
 import { createModels, ensureIndexes } from '@music/persistence';
-import { openQueue, QUEUE_NAMES, type OrgChangedJob, type PollJob } from '@music/queue';
+import { openQueue, QUEUE_NAMES, type OrgChangedJob, type PollJob, type PurgeOrganizationJob } from '@music/queue';
 import { loadConfigConfig } from './config';
 import { createConfigApp } from './app';
 
@@ -18,6 +18,7 @@ async function main(): Promise<void> {
   const queues = {
     orgEvents: openQueue<OrgChangedJob>(QUEUE_NAMES.orgEvents, settings),
     polling: openQueue<PollJob>(QUEUE_NAMES.polling, settings),
+    maintenance: openQueue<PurgeOrganizationJob>(QUEUE_NAMES.maintenance, settings),
   };
   // Connection errors are already logged once by createRedis; an unheard 'error' would crash the process.
   for (const queue of Object.values(queues)) queue.on('error', () => undefined);

@@ -1,34 +1,41 @@
 import type { Queue } from 'bullmq';
 import type { Organization } from '@music/domain';
 import { withinDeadline, type Logger } from '@music/platform';
-import { JOB_NAMES, jobIds, type OrgChangedJob } from '@music/queue';
+import { addJob, JOBS, type JobSettings, type OrgChangedJob, type PurgeOrganizationJob } from '@music/queue';
 
 export type OrgChangeKind = OrgChangedJob['kind'];
 
 /**
- * Tells the integration app an organization changed (it re-registers the polling schedules).
- * Best effort: a failure is logged and swallowed, because the database already holds the change
- * and the integration app reconciles schedules from it at start-up and periodically.
+ * Tells the integration app an organization changed (its schedules and pending work follow the new
+ * configuration), and queues the purge of a deleted one. Best effort: a failure is logged and
+ * swallowed, because the database already holds the change and the integration app reconciles
+ * from it periodically (and queues unfinished purges from the organizations marked deleted).
  */
 export class OrgEventsPublisher {
   constructor(
-    private readonly queue: Queue<OrgChangedJob>,
+    private readonly queues: { orgEvents: Queue<OrgChangedJob>; maintenance: Queue<PurgeOrganizationJob> },
     private readonly logger: Logger,
     private readonly timeoutMs: number,
+    private readonly jobSettings: JobSettings,
   ) {}
 
   async publish(org: Pick<Organization, 'id'>, kind: OrgChangeKind, revision: number): Promise<void> {
-    const job: OrgChangedJob = { version: 1, organizationId: org.id, kind, revision };
-    const jobId = jobIds.orgChanged(org.id, revision, kind);
+    await this.add('org-changed', { orgId: org.id, kind, revision }, () =>
+      addJob(this.queues.orgEvents as Queue, JOBS.orgChanged, { version: 1, organizationId: org.id, kind, revision }, this.jobSettings),
+    );
+  }
+
+  async schedulePurge(org: Pick<Organization, 'id'>): Promise<void> {
+    await this.add('purge', { orgId: org.id }, () => addJob(this.queues.maintenance as Queue, JOBS.purgeOrganization, { version: 1, organizationId: org.id, pass: 1 }, this.jobSettings));
+  }
+
+  private async add(what: string, context: Record<string, unknown>, add: () => Promise<void>): Promise<void> {
+    const added = add();
+    added.catch(() => undefined);
     try {
-      await withinDeadline(this.queue.add(JOB_NAMES.orgChanged, job, { jobId }), this.timeoutMs, 'org-changed');
+      await withinDeadline(added, this.timeoutMs, what);
     } catch (error) {
-      this.logger.warn('org-changed event not enqueued; schedules catch up at the next reconciliation', {
-        orgId: org.id,
-        kind,
-        revision,
-        err: (error as Error).message,
-      });
+      this.logger.warn(`${what} job not enqueued; the integration app catches up from the database`, { ...context, err: (error as Error).message });
     }
   }
 }

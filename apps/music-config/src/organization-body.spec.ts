@@ -1,4 +1,3 @@
-import { webhookId } from '@music/domain';
 import { keepStoredSecrets, mergePatch, parseOrganizationBody, prepareBody } from './organization-body';
 import { toApi } from './organization.api';
 import { BRIEF_ORGANIZATION_PAYLOAD, OUTPUT_SECRET, storedOrganization } from './organization.test-helper';
@@ -6,7 +5,7 @@ import { BRIEF_ORGANIZATION_PAYLOAD, OUTPUT_SECRET, storedOrganization } from '.
 const paths = (result: { unwrapErr: () => { details?: Array<{ path: string }> } }) => result.unwrapErr().details?.map((d) => d.path);
 
 describe('prepareBody', () => {
-  it('renames the webhook alias, drops read-only fields and records "secret": null', () => {
+  it('renames the webhook alias, drops read-only fields, keeps entry ids and records "secret": null', () => {
     const { body, clearedSecrets } = prepareBody({
       id: 'x',
       revision: 2,
@@ -18,12 +17,13 @@ describe('prepareBody', () => {
       ],
       polling: [{ id: 'p1', endpoint: 'https://a.example/music', interval: 1, type: 'hour' }],
     });
+    // An entry's id names the webhook or polling entry being edited (its pending work follows it).
     expect(body).toEqual({
       webhooks: [
-        { type: 'output', url: 'https://a.example/x', method: 'POST' },
+        { id: 'w1', type: 'output', url: 'https://a.example/x', method: 'POST' },
         { type: 'output', url: 'https://b.example/x', method: 'POST' },
       ],
-      polling: [{ endpoint: 'https://a.example/music', interval: 1, type: 'hour' }],
+      polling: [{ id: 'p1', endpoint: 'https://a.example/music', interval: 1, type: 'hour' }],
     });
     expect([...clearedSecrets]).toEqual([1]);
   });
@@ -63,7 +63,8 @@ describe('mergePatch', () => {
     const merged = mergePatch(org, { name: 'Renamed', synchronization: 'one-way' }).unwrap();
     expect(merged.input.name).toBe('Renamed');
     expect(merged.input.synchronization).toBe('one-way');
-    expect(merged.input.polling).toEqual(org.polling.map(({ id: _id, ...p }) => p));
+    // The stored entries keep their ids through a PATCH that does not send them.
+    expect(merged.input.polling).toEqual(org.polling);
     expect(merged.input.webhooks.find((w) => w.type === 'output')?.secret).toBe(OUTPUT_SECRET);
   });
 
@@ -76,6 +77,32 @@ describe('mergePatch', () => {
   });
 });
 
+describe('keepStoredSecrets (entry ids and secrets)', () => {
+  it('keeps a webhook\'s id (and secret) when it is sent back with its id, whatever else changed', () => {
+    const org = storedOrganization();
+    const output = org.webhooks.find((w) => w.type === 'output');
+    const edited = parseOrganizationBody({ ...BRIEF_ORGANIZATION_PAYLOAD, webhook: [{ id: output?.id, type: 'output', url: 'https://moved.example/hook', method: 'PUT' }] }).unwrap();
+    expect(keepStoredSecrets(edited, org).webhooks).toEqual([{ id: output?.id, type: 'output', url: 'https://moved.example/hook', method: 'PUT', secret: OUTPUT_SECRET }]);
+  });
+
+  it('without an id: the stored webhook with the same type, method and URL (or the entry with the same endpoint); else a new id', () => {
+    const org = storedOrganization();
+    const kept = keepStoredSecrets(parseOrganizationBody(BRIEF_ORGANIZATION_PAYLOAD).unwrap(), org);
+    expect(kept.webhooks.map((w) => w.id)).toEqual(org.webhooks.map((w) => w.id));
+    expect(kept.polling.map((p) => p.id)).toEqual(org.polling.map((p) => p.id));
+    const renamed = keepStoredSecrets(
+      parseOrganizationBody({ ...BRIEF_ORGANIZATION_PAYLOAD, polling: [{ endpoint: 'http://localhost:3004/music', interval: 5, type: 'hour' }] }).unwrap(),
+      org,
+    );
+    expect(renamed.polling[0]?.id).toBe(org.polling[0]?.id);
+    const other = keepStoredSecrets(parseOrganizationBody({ ...BRIEF_ORGANIZATION_PAYLOAD, polling: [{ endpoint: 'http://localhost:3004/other', interval: 1, type: 'minute' }] }).unwrap(), org);
+    expect(other.polling[0]?.id).not.toBe(org.polling[0]?.id);
+    // An id the organization does not have is not taken over: a new one is given.
+    const unknown = keepStoredSecrets(parseOrganizationBody({ ...BRIEF_ORGANIZATION_PAYLOAD, polling: [{ id: 'someone-elses', endpoint: 'http://localhost:3004/music', interval: 1, type: 'minute' }] }).unwrap(), org);
+    expect(unknown.polling[0]?.id).not.toBe('someone-elses');
+  });
+});
+
 describe('keepStoredSecrets', () => {
   const org = storedOrganization();
   const output = org.webhooks.find((w) => w.type === 'output');
@@ -83,7 +110,7 @@ describe('keepStoredSecrets', () => {
   it('keeps the stored secret of a webhook sent back without one', () => {
     const update = parseOrganizationBody(BRIEF_ORGANIZATION_PAYLOAD).unwrap();
     const kept = keepStoredSecrets(update, org);
-    expect(kept.webhooks.find((w) => webhookId(w) === output?.id)?.secret).toBe(OUTPUT_SECRET);
+    expect(kept.webhooks.find((w) => w.id === output?.id)?.secret).toBe(OUTPUT_SECRET);
     expect(kept.webhooks.find((w) => w.type === 'input')?.secret).toBeUndefined();
   });
 

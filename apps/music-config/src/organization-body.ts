@@ -1,5 +1,5 @@
 import { Result } from '@sapphire/result';
-import { organizationInputSchema, webhookId, type Organization, type OrganizationInput } from '@music/domain';
+import { assignEntryIds, newEntryId, organizationInputSchema, type Organization, type OrganizationInput, type OrganizationSettings } from '@music/domain';
 import { checkTransforms } from '@music/mapping';
 import { AppError, parseInput } from '@music/platform';
 
@@ -14,10 +14,11 @@ export interface OrganizationUpdate {
 }
 
 // Fields the API returns but never accepts as input: dropped so a GET response can be sent back
-// as a PUT body as is. Any other unknown key is still refused by the strict schema.
+// as a PUT body as is. Any other unknown key is still refused by the strict schema. The `id` of a
+// webhook or polling entry is kept: it names the entry being edited (docs/sync-model.md, rule 8).
 const READ_ONLY_TOP = ['id', 'revision', 'createdAt', 'updatedAt'];
-const READ_ONLY_WEBHOOK = ['id', 'hasSecret', 'secretHint'];
-const READ_ONLY_POLLING = ['id'];
+const READ_ONLY_WEBHOOK = ['hasSecret', 'secretHint'];
+const READ_ONLY_POLLING: string[] = [];
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -75,13 +76,13 @@ export function parseOrganizationBody(body: unknown): Result<OrganizationUpdate,
   }));
 }
 
-/** The stored organization in input form (secrets included), the base a PATCH merges into. */
+/** The stored organization in input form (secrets and entry ids included), the base a PATCH merges into. */
 export function storedAsInput(org: Organization): Json {
   return {
     name: org.name,
     synchronization: org.synchronization,
-    webhooks: org.webhooks.map(({ id: _id, ...w }) => w),
-    polling: org.polling.map(({ id: _id, ...p }) => p),
+    webhooks: org.webhooks,
+    polling: org.polling,
     mappings: org.mappings,
     transforms: org.transforms,
   };
@@ -104,17 +105,20 @@ export function mergePatch(org: Organization, patch: unknown): Result<Organizati
 }
 
 /**
- * Webhook entries sent without a secret keep the secret stored for the same webhook (same id:
- * same type, method and url), so reading an organization and writing it back loses nothing.
+ * The settings to store: every webhook and polling entry given its id (the id it was sent with, or
+ * the stored entry it matches, or a new one: see assignEntryIds), and webhook entries sent without
+ * a secret keeping the secret stored for the same webhook (same id), so reading an organization
+ * and writing it back loses nothing.
  */
-export function keepStoredSecrets(update: OrganizationUpdate, stored: Organization | null): OrganizationInput {
+export function keepStoredSecrets(update: OrganizationUpdate, stored: Organization | null): OrganizationSettings {
+  const settings = assignEntryIds(update.input, stored, newEntryId);
   const secrets = new Map<string, string>();
   for (const w of stored?.webhooks ?? []) if (w.secret) secrets.set(w.id, w.secret);
   return {
-    ...update.input,
-    webhooks: update.input.webhooks.map((w, index) => {
+    ...settings,
+    webhooks: settings.webhooks.map((w, index) => {
       if (w.secret !== undefined || update.clearedSecrets.has(index)) return w;
-      const secret = secrets.get(webhookId(w));
+      const secret = secrets.get(w.id);
       return secret ? { ...w, secret } : w;
     }),
   };

@@ -2,9 +2,8 @@ import type { Queue } from 'bullmq';
 import type { Express } from 'express';
 import { Redis } from 'ioredis';
 import request from 'supertest';
-import { pollingEntryId, webhookId } from '@music/domain';
 import { signAccessToken } from '@music/platform';
-import { JOB_NAMES, jobIds, openQueue, QUEUE_NAMES, type OrgChangedJob, type PollJob } from '@music/queue';
+import { JOB_NAMES, jobIds, openQueue, QUEUE_NAMES, type OrgChangedJob, type PollJob, type PurgeOrganizationJob } from '@music/queue';
 import { clearPrefix, openTestRedis, openTestStore, testLogger, uniqueName, type TestStore } from '@music/testing';
 import { createConfigApp, type ConfigDeps } from './app';
 import { loadConfigConfig, type ConfigConfig } from './config';
@@ -67,6 +66,7 @@ describe('music-config /organization (real store + Redis)', () => {
     queues = {
       orgEvents: openQueue<OrgChangedJob>(QUEUE_NAMES.orgEvents, { connection: redis, prefix }),
       polling: openQueue<PollJob>(QUEUE_NAMES.polling, { connection: redis, prefix }),
+      maintenance: openQueue<PurgeOrganizationJob>(QUEUE_NAMES.maintenance, { connection: redis, prefix }),
     };
     config = loadConfigConfig({ NODE_ENV: 'test', JWT_SECRET, QUEUE_PREFIX: prefix });
     app = createConfigApp({ config, logger: testLogger(), models: store.models, redis, healthChecks: [], queues });
@@ -112,7 +112,7 @@ describe('music-config /organization (real store + Redis)', () => {
         synchronization: 'two-way',
         webhooks: [
           {
-            id: webhookId({ type: 'input', method: 'DELETE', url: 'http://localhost:3000/sync?orgId=' }),
+            id: expect.stringMatching(/^[0-9a-f]{16}$/),
             type: 'input',
             url: 'http://localhost:3000/sync?orgId=',
             method: 'DELETE',
@@ -120,7 +120,7 @@ describe('music-config /organization (real store + Redis)', () => {
             secretHint: null,
           },
           {
-            id: webhookId({ type: 'output', method: 'POST', url: 'http://localhost:3004/sync/create' }),
+            id: expect.stringMatching(/^[0-9a-f]{16}$/),
             type: 'output',
             url: 'http://localhost:3004/sync/create',
             method: 'POST',
@@ -130,7 +130,7 @@ describe('music-config /organization (real store + Redis)', () => {
         ],
         polling: [
           {
-            id: pollingEntryId({ endpoint: 'http://localhost:3004/music', interval: 1, type: 'minute' }),
+            id: expect.stringMatching(/^[0-9a-f]{16}$/),
             endpoint: 'http://localhost:3004/music',
             interval: 1,
             type: 'minute',
@@ -221,14 +221,19 @@ describe('music-config /organization (real store + Redis)', () => {
       expect(notObject.status).toBe(400);
     });
 
-    it('DELETE answers 204, after which the organization is gone', async () => {
+    it('DELETE answers 202: the organization is gone from every API at once, and its purge is queued', async () => {
       const created = await createOrg();
       const res = await request(app).delete(`/organization/${created.id}`).set('authorization', asAlice());
-      expect(res.status).toBe(204);
-      expect(res.text).toBe('');
+      expect(res.status).toBe(202);
+      expect(res.body).toEqual({ id: created.id, deleted: true, cleanup: 'scheduled' });
       expect((await request(app).get(`/organization/${created.id}`).set('authorization', asAlice())).status).toBe(404);
       expect((await request(app).delete(`/organization/${created.id}`).set('authorization', asAlice())).status).toBe(404);
-      expect(await store.models.organizations.countDocuments({ _id: created.id })).toBe(0);
+      const list = await request(app).get('/organization').set('authorization', asAlice());
+      expect((list.body.organizations as Array<{ id: string }>).map((o) => o.id)).not.toContain(created.id);
+      // Kept, marked deleted, until the integration app's purge job has removed its data.
+      expect(await store.models.organizations.countDocuments({ _id: created.id, deletedAt: { $ne: null } })).toBe(1);
+      const purge = await queues.maintenance.getJob(jobIds.purgeOrganization(created.id));
+      expect(purge?.data).toEqual({ version: 1, organizationId: created.id, pass: 1 });
     });
   });
 
@@ -346,7 +351,7 @@ describe('music-config /organization (real store + Redis)', () => {
       const created = await createOrg();
       await request(app).put(`/organization/${created.id}`).set('authorization', asAlice()).send(body({ name: 'v2' })).expect(200);
       await request(app).patch(`/organization/${created.id}`).set('authorization', asAlice()).send({ name: 'v3' }).expect(200);
-      await request(app).delete(`/organization/${created.id}`).set('authorization', asAlice()).expect(204);
+      await request(app).delete(`/organization/${created.id}`).set('authorization', asAlice()).expect(202);
 
       const jobs = (await orgJobs()).filter((j) => j.data.organizationId === created.id).sort((a, b) => a.data.revision - b.data.revision);
       expect(jobs.map((j) => ({ id: j.id, name: j.name, data: j.data }))).toEqual([
@@ -397,6 +402,7 @@ describe('music-config /organization (real store + Redis)', () => {
       deadQueues = {
         orgEvents: openQueue<OrgChangedJob>(QUEUE_NAMES.orgEvents, { connection: deadRedis, prefix }),
         polling: openQueue<PollJob>(QUEUE_NAMES.polling, { connection: deadRedis, prefix }),
+        maintenance: openQueue<PurgeOrganizationJob>(QUEUE_NAMES.maintenance, { connection: deadRedis, prefix }),
       };
       for (const q of Object.values(deadQueues)) q.on('error', () => undefined);
       const fast = loadConfigConfig({ NODE_ENV: 'test', JWT_SECRET, QUEUE_PREFIX: prefix, QUEUE_ENQUEUE_TIMEOUT_MS: '300' });

@@ -66,8 +66,9 @@ export function organizationRoutes(deps: OrganizationRouteDeps): Router {
     sendResult(res, await deps.patch.execute(authUser(req).id, orgIdOf(req), req.body), 200, toApi);
   });
 
+  // 202: the organization is gone from every API now; its data is removed by a durable job.
   router.delete('/:id', async (req, res) => {
-    sendResult(res, await deps.remove.execute(authUser(req).id, orgIdOf(req)), 204);
+    sendResult(res, await deps.remove.execute(authUser(req).id, orgIdOf(req)), 202);
   });
 
   router.post('/:id/sync', async (req, res) => {

@@ -3,7 +3,7 @@ import { Result } from '@sapphire/result';
 import { emptyCounts, type SyncRun } from '@music/domain';
 import { AppError, conflict, notFound, withinDeadline, type Logger, type RateLimiter } from '@music/platform';
 import type { OrganizationRepository, SyncRunRepository } from '@music/persistence';
-import { JOB_NAMES, jobIds, type PollJob } from '@music/queue';
+import { jobRequest, JOBS, type JobSettings, type PollJob } from '@music/queue';
 
 /**
  * `POST /organization/:id/sync`: one queued run and one poll job per polling entry, now. The
@@ -15,6 +15,7 @@ export class TriggerSyncUseCase {
     private readonly organizations: OrganizationRepository,
     private readonly syncRuns: SyncRunRepository,
     private readonly pollingQueue: Queue<PollJob>,
+    private readonly jobSettings: JobSettings,
     private readonly logger: Logger,
     private readonly timeoutMs: number,
     /** Manual syncs per organization per window: each one polls the organization's endpoints now. */
@@ -33,11 +34,8 @@ export class TriggerSyncUseCase {
     const runs: SyncRun[] = [];
     for (const entry of org.polling) runs.push(await this.syncRuns.createQueued(org.id, entry, 'manual'));
 
-    const jobs = runs.map((run) => ({
-      name: JOB_NAMES.poll,
-      data: { version: 1, organizationId: org.id, pollingId: run.pollingId, trigger: 'manual', runId: run.id } satisfies PollJob,
-      opts: { jobId: jobIds.manualPoll(run.id) },
-    }));
+    // The poll job's definition: a manual run retries like a scheduled one.
+    const jobs = runs.map((run) => jobRequest(JOBS.poll, { version: 1, organizationId: org.id, pollingId: run.pollingId, trigger: 'manual', runId: run.id } satisfies PollJob, this.jobSettings));
     try {
       await withinDeadline(this.pollingQueue.addBulk(jobs), this.timeoutMs, 'manual poll');
     } catch (error) {

@@ -3,6 +3,7 @@ import { createHttpApp, standardServiceLinks, createJwtGuard, createMetrics, typ
 import { ADMIN_DASHBOARD_PATH, adminCredentials, adminDashboardRouter } from './admin-dashboard';
 import type { IntegrationConfig } from './config';
 import { integrationApiDocument } from './integration.openapi';
+import { divergenceRoutes } from './divergences.routes';
 import { inboundWebhookRoutes } from './inbound-webhook.routes';
 import { syncHistoryRoutes } from './sync-history.routes';
 import type { SyncEngine } from './sync-engine';
@@ -40,7 +41,9 @@ export function createIntegrationApp(deps: IntegrationDeps): Express {
       app.use(
         inboundWebhookRoutes({
           organizations: engine.organizations,
+          inbox: engine.sync.inbox,
           inboundQueue: engine.queues.inbound,
+          jobSettings: engine.jobSettings,
           maxRecords: config.INBOUND_MAX_RECORDS,
           logger: deps.logger,
         }),
@@ -51,8 +54,19 @@ export function createIntegrationApp(deps: IntegrationDeps): Express {
           organizations: engine.organizations,
           runs: engine.runs,
           deliveries: engine.deliveries,
+          sync: engine.sync,
           outputQueue: engine.queues.output,
-          deliveryAttempts: config.DELIVERY_ATTEMPTS,
+          jobSettings: engine.jobSettings,
+        }),
+      );
+      app.use(
+        divergenceRoutes({
+          organizations: engine.organizations,
+          items: engine.items,
+          deliveries: engine.deliveries,
+          sync: engine.sync,
+          outputQueue: engine.queues.output,
+          jobSettings: engine.jobSettings,
         }),
       );
     },

@@ -2,14 +2,16 @@ import { contentHash } from '@music/domain';
 import type { OrganizationRepository } from '@music/persistence';
 import type { InboundWebhookJob } from '@music/queue';
 import type { Logger } from '@music/platform';
-import type { InboundItemsRepository, InboundRecord } from './inbound-items.repository';
+import type { InboundRecord, SyncState } from '@music/sync-state';
 import type { MappingCache } from './mapping-cache';
 
 export interface InboundWebhookDeps {
   organizations: OrganizationRepository;
-  items: InboundItemsRepository;
+  sync: Pick<SyncState, 'clock' | 'remote' | 'inbox'>;
   mappings: MappingCache;
   logger: Logger;
+  /** TOMBSTONE_RETENTION_MS: a call older than this may predate a tombstone that expired; it creates nothing. */
+  tombstoneRetentionMs: number;
 }
 
 export interface InboundWebhookSummary {
@@ -18,24 +20,40 @@ export interface InboundWebhookSummary {
   updated: number;
   unchanged: number;
   deleted: number;
+  /** Deletes of items we do not have. */
+  absent: number;
   invalid: number;
+  /** Held: a local change not yet settled wins. */
   conflicts: number;
+  /** Held: the item diverged. */
+  diverged: number;
+  /** Older than the item's latest change (rule 2). */
+  stale: number;
 }
 
 /**
- * Applies one accepted input-webhook call: POST/PUT upsert the records (mapped with the
- * organization's mappings), DELETE removes them by mapped externalId. Origin `remote`: nothing here
- * is ever delivered back.
+ * Applies one stored input-webhook call: POST/PUT upsert the records (mapped with the
+ * organization's mappings), DELETE removes them by mapped externalId, each by the state table with
+ * the call's acceptance time as its freshness. Origin `remote`: nothing here is ever delivered back.
+ * The stored message is marked applied at the end (applying it again changes nothing: same freshness).
  */
 export async function applyInboundWebhook(job: InboundWebhookJob, deps: InboundWebhookDeps): Promise<InboundWebhookSummary> {
-  const summary: InboundWebhookSummary = { received: 0, created: 0, updated: 0, unchanged: 0, deleted: 0, invalid: 0, conflicts: 0 };
+  const summary: InboundWebhookSummary = { received: 0, created: 0, updated: 0, unchanged: 0, deleted: 0, absent: 0, invalid: 0, conflicts: 0, diverged: 0, stale: 0 };
   const org = await deps.organizations.findById(job.organizationId);
-  if (!org) return summary;
+  if (!org) {
+    // Deleted meanwhile: its purge removes the message.
+    await deps.sync.inbox.markApplied(job.storedId);
+    return summary;
+  }
   const mapping = deps.mappings.for(org);
   const parsed = JSON.parse(job.body) as unknown;
   const records = Array.isArray(parsed) ? parsed : [parsed];
   summary.received = records.length;
+  const freshness = new Date(job.acceptedAt);
+  const origin = { kind: 'webhook' as const, freshness, entries: org.polling.map((p) => p.id) };
+  const mayCreate = (await deps.sync.clock.now()).getTime() - freshness.getTime() < deps.tombstoneRetentionMs;
 
+  let deferred: number;
   if (job.method === 'DELETE') {
     const ids: string[] = [];
     for (const record of records) {
@@ -43,10 +61,9 @@ export async function applyInboundWebhook(job: InboundWebhookJob, deps: InboundW
       if (id === undefined) summary.invalid++;
       else ids.push(id);
     }
-    const removed = await deps.items.remove(org.id, ids);
-    summary.deleted = removed.deleted;
-    summary.conflicts = removed.conflicts;
-    if (removed.deferred > 0) throw new Error(`${removed.deferred} delete(s) deferred by concurrent writes; retrying`);
+    const applied = await deps.sync.remote.applyDeletes(org.id, ids, origin);
+    Object.assign(summary, { deleted: applied.deleted, absent: applied.absent, conflicts: applied.conflicts, diverged: applied.diverged, stale: applied.stale });
+    deferred = applied.deferred;
   } else {
     const batch: InboundRecord[] = [];
     for (const record of records) {
@@ -54,11 +71,14 @@ export async function applyInboundWebhook(job: InboundWebhookJob, deps: InboundW
       if (outcome.ok) batch.push({ externalId: outcome.externalId, data: outcome.data, hash: contentHash(outcome.externalId, outcome.data) });
       else summary.invalid++;
     }
-    const applied = await deps.items.apply(org.id, batch);
-    Object.assign(summary, { created: applied.created, updated: applied.updated, unchanged: applied.unchanged, conflicts: applied.conflicts });
-    // Records whose item stayed locked by another writer: retry the job (the rest are now unchanged).
-    if (applied.deferred > 0) throw new Error(`${applied.deferred} record(s) deferred by concurrent writes; retrying`);
+    const applied = await deps.sync.remote.applyUpserts(org.id, batch, origin, { mayCreate });
+    Object.assign(summary, { created: applied.created, updated: applied.updated, unchanged: applied.unchanged, conflicts: applied.conflicts, diverged: applied.diverged, stale: applied.stale });
+    deferred = applied.deferred;
   }
+  // Records whose item stayed locked by another writer: retry the job (the rest are applied, and
+  // applying them again changes nothing).
+  if (deferred > 0) throw new Error(`${deferred} record(s) deferred by concurrent writes; retrying`);
+  await deps.sync.inbox.markApplied(job.storedId);
   deps.logger.info('inbound webhook applied', { messageId: job.messageId, method: job.method, ...summary });
   return summary;
 }

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { baseEnvSchema, parseConfig } from '@music/platform';
+import { jobSettingsEnvSchema } from '@music/queue';
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 export const integrationConfigSchema = baseEnvSchema.extend({
+  ...jobSettingsEnvSchema.shape,
   PORT: z.coerce.number().int().min(0).max(65535).default(3003),
   /** Run the queue workers in this process (false: API only; scale workers separately). */
   RUN_WORKERS: flag.default(true),
@@ -17,13 +19,9 @@ export const integrationConfigSchema = baseEnvSchema.extend({
    */
   WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1000).default(30000),
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).default(30000),
-  /** Attempts per delivery before it is dead-lettered. */
-  DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
   /** First retry delay; doubles each attempt (with +-20% jitter) up to DELIVERY_BACKOFF_MAX_MS. */
   DELIVERY_BACKOFF_BASE_MS: z.coerce.number().int().min(1).default(5000),
   DELIVERY_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(6 * 3600 * 1000),
-  /** Attempts per poll job (transient fetch failures); the next scheduled poll runs anyway. */
-  POLL_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
   /** Length of a polling "minute". Test-only: shorten it to see scheduled polls fire quickly. */
   POLL_MINUTE_MS: z.coerce.number().int().min(10).default(60000),
   /** How often the sweeper looks for local changes whose fan-out a crash left behind. */
@@ -37,6 +35,17 @@ export const integrationConfigSchema = baseEnvSchema.extend({
   /** Records per inbound webhook call. */
   INBOUND_MAX_RECORDS: z.coerce.number().int().min(1).default(1000),
   /**
+   * A poll run stops writing after this long and ends `partial` (nothing deleted). Tombstones must
+   * outlive every run that began before them, so TOMBSTONE_RETENTION_MS must be longer.
+   */
+  POLL_RUN_MAX_MS: z.coerce.number().int().min(1000).default(2 * 3600 * 1000),
+  /** A settled tombstone is removed this long after its fence (docs/sync-model.md, rule 7). */
+  TOMBSTONE_RETENTION_MS: z.coerce.number().int().min(1000).default(24 * 3600 * 1000),
+  /** An applied input-webhook call is kept (and its `webhook-id` recognised as a duplicate) this long. */
+  INBOUND_DEDUPE_RETENTION_MS: z.coerce.number().int().min(1000).default(24 * 3600 * 1000),
+  /** A deleted organization's purge runs again after this, until a pass finds nothing left. */
+  PURGE_RECHECK_MS: z.coerce.number().int().min(100).default(60_000),
+  /**
    * HTTP Basic login of the queue dashboard (/admin/queues). Unset in production: no dashboard.
    * Unset in development/test: admin / admin, with a warning at start-up.
    */
@@ -45,7 +54,13 @@ export const integrationConfigSchema = baseEnvSchema.extend({
 });
 export type IntegrationConfig = z.infer<typeof integrationConfigSchema>;
 
+// A tombstone removed while a snapshot older than it can still run could let that snapshot bring the item back.
+const checkedSchema = integrationConfigSchema.refine((c) => c.TOMBSTONE_RETENTION_MS > c.POLL_RUN_MAX_MS, {
+  path: ['TOMBSTONE_RETENTION_MS'],
+  message: 'must be longer than POLL_RUN_MAX_MS',
+});
+
 /** Reads this app's settings once, at start-up. */
 export function loadIntegrationConfig(env: Record<string, string | undefined>): IntegrationConfig {
-  return parseConfig(integrationConfigSchema, env);
+  return parseConfig(checkedSchema, env);
 }

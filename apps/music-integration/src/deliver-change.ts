@@ -1,61 +1,77 @@
-import type { Delivery, DeliveryAttempt } from '@music/domain';
+import { webhookTakes, type Delivery, type DeliveryAttempt } from '@music/domain';
 import type { OrganizationRepository } from '@music/persistence';
 import { signedHeaders, type Logger, type OutboundClient, type RedisLocks } from '@music/platform';
+import type { SyncState } from '@music/sync-state';
 import type { DeliveryRepository } from './delivery.repository';
-import type { OutboxRepository } from './outbox.repository';
 
 export interface DeliverDeps {
   organizations: OrganizationRepository;
   deliveries: DeliveryRepository;
-  outbox: OutboxRepository;
+  sync: Pick<SyncState, 'items' | 'outbound'>;
   http: OutboundClient;
   locks: RedisLocks;
   logger: Logger;
-  lockTtlMs: number;
+  /** TTL of the per-item send lease (renewed while the send runs). */
+  leaseTtlMs: number;
 }
 
 /** What the queue processor does next with the job. */
 export type DeliverOutcome =
-  | { kind: 'done'; status: 'succeeded' | 'superseded' | 'skipped'; /** Succeeded: from the delivery's creation to now. */ latencyMs?: number }
-  /** Another send for the same item and webhook is in flight: try again shortly, without using an attempt. */
+  | { kind: 'done'; status: 'succeeded' | 'superseded' | 'cancelled' | 'skipped'; /** Succeeded: from the delivery's creation to now. */ latencyMs?: number }
+  /** Another send for the same item is in flight (or its fan-out is finishing): try again shortly, without using an attempt. */
   | { kind: 'wait' }
   /** A transient failure (408, 429, 5xx, network, timeout): retry with backoff; 429 may say when. */
   | { kind: 'retry'; message: string; retryAfterMs?: number }
-  /** A permanent failure (other 4xx, refused address, webhook removed): dead-letter now. */
-  | { kind: 'failed'; message: string };
+  /** The webhook gave up: a permanent failure (other 4xx, refused address), or the last attempt failed (`deadLettered`). */
+  | { kind: 'failed'; message: string; deadLettered: boolean };
 
 /**
- * Sends one delivery. Sends for the same item are serialized with a lock, and a delivery for
- * which a newer version exists is superseded instead of sent, so the third party never ends with
- * an older state than ours whatever the order in which jobs run.
+ * Sends one delivery to its webhook's current URL, method and secret (looked up by the webhook's
+ * id, so an edited webhook gets its pending deliveries). Sends for one item are serialized with a
+ * lease across the organization's output webhooks, and a delivery for which a newer version of the
+ * item exists is superseded instead of sent, so the third party never ends with an older state
+ * than ours whatever the order in which jobs run. The answer is recorded by the one writer, which
+ * settles the item once every awaited webhook answered (rule 4).
  */
-export async function deliverChange(deliveryId: string, attemptNumber: number, deps: DeliverDeps): Promise<DeliverOutcome> {
+export async function deliverChange(deliveryId: string, attemptNumber: number, lastAttempt: boolean, deps: DeliverDeps): Promise<DeliverOutcome> {
   const delivery = await deps.deliveries.findById(deliveryId);
   if (!delivery) return { kind: 'done', status: 'skipped' };
   if (delivery.status !== 'pending') {
-    // Finished, yet its job runs again: the run that finished it may have died (or lost the store)
-    // between recording the outcome and settling the item. Settling is idempotent; without this
-    // the item read as not yet delivered forever, and so won (dropped) every later inbound change.
-    await deps.outbox.settle(delivery.itemId, delivery.op, delivery.version, delivery.status === 'succeeded');
+    // Finished, yet its job runs again: the run that finished it may have died between recording
+    // the outcome and updating the item. Learning the answer again is idempotent.
+    const org = await deps.organizations.findById(delivery.organizationId);
+    await deps.sync.outbound.resettle(delivery, { allEntries: org?.polling.map((p) => p.id) ?? [] });
     return { kind: 'done', status: 'skipped' };
   }
 
   // One send per item at a time across all the organization's output webhooks: they reach the
   // same third party, and an older POST must not land after a newer DELETE.
-  const lockName = `deliver:${delivery.itemId}`;
-  if (!(await deps.locks.acquire(lockName, delivery.id, deps.lockTtlMs))) return { kind: 'wait' };
+  const lease = await deps.locks.lease(`deliver:${delivery.itemId}`, delivery.id, deps.leaseTtlMs);
+  if (!lease) return { kind: 'wait' };
   try {
-    if (await deps.deliveries.hasNewer(delivery)) {
-      await deps.deliveries.setStatus(delivery.id, 'superseded', ['pending']);
-      await deps.outbox.settle(delivery.itemId, delivery.op, delivery.version, false);
+    const item = await deps.sync.items.read(delivery.itemId);
+    if (!item) return await cancel(delivery, 'the item no longer exists', [], deps);
+    if (item.version > delivery.version) {
+      await deps.sync.outbound.supersede(delivery);
       return { kind: 'done', status: 'superseded' };
     }
     const org = await deps.organizations.findById(delivery.organizationId);
-    const webhook = org?.webhooks.find((w) => w.id === delivery.webhookId);
-    if (!org || !webhook) return await giveUp(delivery, attemptNumber, 'the output webhook is no longer configured', deps);
+    if (!org) return await cancel(delivery, 'the organization was deleted', [], deps);
+    const allEntries = org.polling.map((p) => p.id);
+    if (org.synchronization !== 'two-way') return await cancel(delivery, 'the organization switched to one-way', allEntries, deps);
+    const webhook = org.webhooks.find((w) => w.id === delivery.webhookId);
+    if (!webhook) return await cancel(delivery, 'the output webhook was removed', allEntries, deps);
+    if (!webhookTakes(webhook, delivery.op)) return await cancel(delivery, `the output webhook no longer takes ${delivery.op === 'delete' ? 'deletes' : 'creates and updates'}`, allEntries, deps);
+    if (!item.awaiting.includes(webhook.id)) {
+      // Its fan-out has not recorded what the item awaits yet: shortly.
+      if (item.pendingEvent?.id === delivery.eventId) return { kind: 'wait' };
+      return await cancel(delivery, 'the item no longer awaits this webhook', allEntries, deps);
+    }
 
+    lease.assertHeld();
+    const method = delivery.op === 'delete' ? 'DELETE' : webhook.method;
     const headers = { 'content-type': 'application/json', ...signedHeaders(webhook.secret, delivery.id, delivery.body) };
-    const response = await deps.http.send({ method: delivery.method, url: delivery.url, headers, body: delivery.body });
+    const response = await deps.http.send({ method, url: webhook.url, headers, body: delivery.body });
     const attempt: DeliveryAttempt = {
       at: new Date(),
       statusCode: response.ok ? response.status : null,
@@ -63,43 +79,31 @@ export async function deliverChange(deliveryId: string, attemptNumber: number, d
       ms: response.ms,
     };
     if (response.ok && response.status >= 200 && response.status < 300) {
-      await deps.deliveries.recordAttempt(delivery.id, attempt, 'succeeded', attemptNumber, delivery.lastAttempts);
-      await deps.outbox.settle(delivery.itemId, delivery.op, delivery.version, true);
+      await deps.sync.outbound.settle(delivery, { status: 'succeeded', attempt, attemptNumber }, { allEntries, preread: item });
       deps.logger.info('delivered', { deliveryId: delivery.id, status: response.status, ms: response.ms });
       return { kind: 'done', status: 'succeeded', latencyMs: Date.now() - delivery.createdAt.getTime() };
     }
-    const transient = response.ok
-      ? response.status === 408 || response.status === 429 || response.status >= 500
-      : response.kind === 'timeout' || response.kind === 'network';
-    const message = response.ok ? `HTTP ${response.status}` : attempt.error ?? 'failed';
-    if (!transient) {
-      await deps.deliveries.recordAttempt(delivery.id, attempt, 'failed', attemptNumber, delivery.lastAttempts);
-      await deps.outbox.settle(delivery.itemId, delivery.op, delivery.version, false);
-      deps.logger.warn('delivery failed permanently', { deliveryId: delivery.id, reason: message });
-      return { kind: 'failed', message };
+    const transient = response.ok ? response.status === 408 || response.status === 429 || response.status >= 500 : response.kind === 'timeout' || response.kind === 'network';
+    const message = response.ok ? `HTTP ${response.status}` : (attempt.error ?? 'failed');
+    if (!transient || lastAttempt) {
+      await deps.sync.outbound.settle(delivery, { status: 'failed', attempt, attemptNumber, message }, { allEntries, preread: item });
+      if (transient) deps.logger.warn('delivery dead-lettered', { deliveryId: delivery.id, attempts: attemptNumber, reason: message });
+      else deps.logger.warn('delivery failed permanently', { deliveryId: delivery.id, reason: message });
+      return { kind: 'failed', message: transient ? `gave up after ${attemptNumber} attempts: ${message}` : message, deadLettered: transient };
     }
-    await deps.deliveries.recordAttempt(delivery.id, attempt, 'pending', attemptNumber, delivery.lastAttempts);
+    await deps.sync.outbound.recordRetry(delivery, attempt, attemptNumber);
     deps.logger.warn('delivery attempt failed', { deliveryId: delivery.id, attempt: attemptNumber, reason: message });
     const retryAfterMs = response.ok ? retryAfter(response.headers['retry-after']) : undefined;
     return { kind: 'retry', message, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
   } finally {
-    await deps.locks.release(lockName, delivery.id).catch(() => undefined);
+    await lease.release();
   }
 }
 
-/** Marks a delivery dead-lettered after its last attempt (called by the processor). */
-export async function deadLetter(deliveryId: string, deps: Pick<DeliverDeps, 'deliveries' | 'outbox' | 'logger'>): Promise<void> {
-  const delivery = await deps.deliveries.findById(deliveryId);
-  if (!delivery || delivery.status !== 'pending') return;
-  await deps.deliveries.setStatus(delivery.id, 'failed', ['pending']);
-  await deps.outbox.settle(delivery.itemId, delivery.op, delivery.version, false);
-  deps.logger.warn('delivery dead-lettered', { deliveryId: delivery.id, attempts: delivery.attempts });
-}
-
-async function giveUp(delivery: Delivery, attemptNumber: number, message: string, deps: DeliverDeps): Promise<DeliverOutcome> {
-  await deps.deliveries.recordAttempt(delivery.id, { at: new Date(), statusCode: null, error: message, ms: 0 }, 'failed', attemptNumber, delivery.lastAttempts);
-  await deps.outbox.settle(delivery.itemId, delivery.op, delivery.version, false);
-  return { kind: 'failed', message };
+async function cancel(delivery: Delivery, reason: string, allEntries: string[], deps: DeliverDeps): Promise<DeliverOutcome> {
+  await deps.sync.outbound.cancel([delivery], reason, allEntries);
+  deps.logger.info('delivery cancelled', { deliveryId: delivery.id, reason });
+  return { kind: 'done', status: 'cancelled' };
 }
 
 /** Retry-After in seconds or as an HTTP date; capped at an hour. */

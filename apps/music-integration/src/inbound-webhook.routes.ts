@@ -5,14 +5,20 @@ import { Result } from '@sapphire/result';
 import { z } from 'zod';
 import type { Organization, Webhook } from '@music/domain';
 import type { OrganizationRepository } from '@music/persistence';
-import { JOB_NAMES, jobIds, type InboundWebhookJob } from '@music/queue';
-import { addToContext, AppError, parseInput, sendResult, webhookSigner, type Logger } from '@music/platform';
+import { addJob, JOBS, type InboundWebhookJob, type JobSettings } from '@music/queue';
+import type { InboundInbox } from '@music/sync-state';
+import { addToContext, AppError, parseInput, sendResult, webhookSigner, withinDeadline, type Logger } from '@music/platform';
+
+const ENQUEUE_TIMEOUT_MS = 2000;
 
 export const inboundWebhookQuerySchema = z.object({ orgId: z.string().trim().min(1, 'orgId is required').max(128) });
 
 export interface InboundWebhookRouteDeps {
   organizations: OrganizationRepository;
+  /** Stores each accepted call before it is answered (the one writer of `inbound_messages`). */
+  inbox: InboundInbox;
   inboundQueue: Queue;
+  jobSettings: JobSettings;
   maxRecords: number;
   logger: Logger;
 }
@@ -25,8 +31,10 @@ interface Accepted {
 
 /**
  * `POST|PUT|DELETE /sync?orgId=ID`: the third party tells us what changed. The call is checked
- * (organization, a matching input webhook, its signature when it has a secret), queued, and
- * answered 202; the inbound worker applies it. A repeated `webhook-id` is queued once.
+ * (organization, a matching input webhook, its signature when it has a secret), stored, queued, and
+ * answered 202; the inbound worker applies it. Stored first: a call answered 202 survives a Redis
+ * restart (the sweeper queues stored calls not yet applied), and a repeated `webhook-id` of the
+ * same organization is recognised by the store for INBOUND_DEDUPE_RETENTION_MS.
  */
 export function inboundWebhookRoutes(deps: InboundWebhookRouteDeps): Router {
   const router = Router();
@@ -61,15 +69,27 @@ async function accept(req: Request, deps: InboundWebhookRouteDeps): Promise<Resu
   if (records > deps.maxRecords) return Result.err(new AppError('PAYLOAD_TOO_LARGE', `At most ${deps.maxRecords} records per call`));
 
   const messageId = req.header('webhook-id')?.slice(0, 256) || randomUUID();
-  const jobId = jobIds.inbound(org.id, messageId);
-  const data: InboundWebhookJob = { version: 1, organizationId: org.id, method, body: raw.toString('utf8'), messageId, receivedAt: new Date().toISOString() };
+  const body = raw.toString('utf8');
+  let stored: Awaited<ReturnType<InboundInbox['accept']>>;
   try {
-    const duplicate = (await deps.inboundQueue.getJob(jobId)) !== undefined;
-    if (!duplicate) await deps.inboundQueue.add(JOB_NAMES.inboundWebhook, data, { jobId, attempts: 5, backoff: { type: 'exponential', delay: 1000 } });
-    return Result.ok({ accepted: records, messageId, duplicate });
+    stored = await deps.inbox.accept(org.id, messageId, method, body);
   } catch (error) {
-    deps.logger.error('could not queue inbound webhook', { err: (error as Error).message });
+    deps.logger.error('could not store inbound webhook', { err: (error as Error).message });
     return Result.err(new AppError('SERVICE_UNAVAILABLE', 'Could not accept the webhook right now; retry later'));
+  }
+  if (!stored.duplicate) await enqueue(deps, { version: 1, organizationId: org.id, method, body, messageId, storedId: stored.id, acceptedAt: stored.acceptedAt.toISOString() });
+  return Result.ok({ accepted: records, messageId, duplicate: stored.duplicate });
+}
+
+/** Queues a stored call; when Redis cannot take it now, the sweeper queues it later (it is stored). */
+async function enqueue(deps: InboundWebhookRouteDeps, job: InboundWebhookJob): Promise<void> {
+  try {
+    const added = addJob(deps.inboundQueue, JOBS.inboundWebhook, job, deps.jobSettings);
+    // A queue waiting for Redis would hold the answer; the late result is dropped.
+    added.catch(() => undefined);
+    await withinDeadline(added, ENQUEUE_TIMEOUT_MS, 'inbound enqueue');
+  } catch (error) {
+    deps.logger.warn('inbound webhook stored but not queued; the sweeper queues it', { messageId: job.messageId, err: (error as Error).message });
   }
 }
 

@@ -32,12 +32,15 @@ export async function startIntegration(opts: {
   const { config, logger } = opts;
   const settings = { connection: opts.bullConnection, prefix: config.QUEUE_PREFIX };
   const queues = {
-    polling: openQueue(QUEUE_NAMES.polling, settings, { attempts: config.POLL_ATTEMPTS, backoff: { type: 'exponential', delay: 2000 } }),
+    polling: openQueue(QUEUE_NAMES.polling, settings),
     output: openQueue(QUEUE_NAMES.output, settings),
     inbound: openQueue(QUEUE_NAMES.inbound, settings),
     maintenance: openQueue(QUEUE_NAMES.maintenance, settings),
   };
   const engine = new SyncEngine({ config, logger, models: opts.models, redis: opts.redis, queues, ...(opts.http ? { http: opts.http } : {}), ...(opts.metrics ? { metrics: opts.metrics } : {}) });
+  // Items written by earlier versions get their sync state (idempotent; nothing to do after the first start).
+  const migrated = await engine.sync.maintenance.migrateLegacyItems(async (id) => (await engine.organizations.findById(id))?.polling.map((p) => p.id) ?? null);
+  if (migrated > 0) logger.info('items of an earlier version migrated to the sync state', { migrated });
   let workers: RunningWorkers | null = null;
   if (config.RUN_WORKERS) {
     workers = startWorkers(engine, opts.bullConnection, config, logger);

@@ -1,10 +1,11 @@
 import type { Redis } from 'ioredis';
 import type { Express } from 'express';
-import type { OrganizationInput } from '@music/domain';
-import { organizationInputSchema } from '@music/domain';
-import { InventoryRepository, OrganizationRepository } from '@music/persistence';
-import { JOB_NAMES, jobIds, type FanoutJob } from '@music/queue';
+import type { InventoryItem, OrganizationInput } from '@music/domain';
+import { inventoryItemId, organizationInputSchema } from '@music/domain';
+import { OrganizationRepository, withEntryIds, type InventoryItemDoc } from '@music/persistence';
+import { addJob, jobSettingsFrom, JOBS } from '@music/queue';
 import { RedisLocks, signAccessToken } from '@music/platform';
+import { createSyncState, type SyncState } from '@music/sync-state';
 import { clearPrefix, eventually, openTestRedis, openTestStore, testLogger, ThirdPartyStub, uniqueName, type TestStore } from '@music/testing';
 import { loadIntegrationConfig, type IntegrationConfig } from './config';
 import { createIntegrationApp } from './app';
@@ -31,7 +32,8 @@ export class IntegrationHarness {
   app!: Express;
   thirdParty = new ThirdPartyStub();
   organizations!: OrganizationRepository;
-  inventory!: InventoryRepository;
+  /** The one writer of item state, as the inventory app builds it (local writes). */
+  sync!: SyncState;
   readonly ownerId = 'user-owner';
   extraRuntimes: IntegrationRuntime[] = [];
 
@@ -54,7 +56,7 @@ export class IntegrationHarness {
     this.runtime = await this.startRuntime();
     this.app = createIntegrationApp({ config: this.config, logger: testLogger(), engine: this.runtime.engine, healthChecks: [] });
     this.organizations = new OrganizationRepository(this.store.models);
-    this.inventory = new InventoryRepository(this.store.models, new RedisLocks(this.redis, { prefix: this.prefix }));
+    this.sync = createSyncState({ models: this.store.models, locks: new RedisLocks(this.redis, { prefix: this.prefix }) });
     return this;
   }
 
@@ -101,7 +103,7 @@ export class IntegrationHarness {
       transforms: [],
       ...overrides,
     });
-    const org = await this.organizations.create(this.ownerId, input);
+    const org = await this.organizations.create(this.ownerId, withEntryIds(input));
     if (options.schedule) await this.engine.reconcileOrganization(org.id);
     return org;
   }
@@ -115,21 +117,68 @@ export class IntegrationHarness {
   }
 
   /** What the inventory API does on a local write: the write (with its outbox event), then the enqueue. */
-  async enqueueFanout(item: { id: string; organizationId: string; pendingEvent: { id: string } | null }): Promise<void> {
-    if (!item.pendingEvent) return;
-    const data: FanoutJob = { version: 1, organizationId: item.organizationId, itemId: item.id, eventId: item.pendingEvent.id };
-    await this.engine.queues.output.add(JOB_NAMES.fanout, data, { jobId: jobIds.fanout(item.pendingEvent.id) });
+  async enqueueFanout(item: { id: string; organizationId: string; pendingEvent: { id: string } | null } | null): Promise<void> {
+    if (!item?.pendingEvent) return;
+    await addJob(this.engine.queues.output, JOBS.fanout, { version: 1, organizationId: item.organizationId, itemId: item.id, eventId: item.pendingEvent.id }, jobSettingsFrom(this.config));
   }
 
-  async createLocal(organizationId: string, externalId: string, data: Record<string, unknown>, enqueue = true) {
-    const outcome = await this.inventory.createLocal(organizationId, { externalId, data }, { outbox: true });
+  private async organization(organizationId: string) {
+    const org = await this.organizations.findById(organizationId);
+    if (!org) throw new Error(`no organization ${organizationId}`);
+    return org;
+  }
+
+  /** A local create through the one writer, as the inventory API makes it. */
+  async createLocal(organizationId: string, externalId: string, data: Record<string, unknown>, enqueue = true): Promise<InventoryItem> {
+    const outcome = await this.sync.local.create(await this.organization(organizationId), { externalId, data });
     if (outcome.kind !== 'created' && outcome.kind !== 'revived') throw new Error(`create failed: ${outcome.kind}`);
     if (enqueue) await this.enqueueFanout(outcome.item);
     return outcome.item;
   }
 
-  async items(organizationId: string) {
-    return this.store.models.inventoryItems.find({ organizationId }).sort({ externalId: 1 }).lean();
+  /** A local update of the item's data (read first, and read again when it changed meanwhile, as the inventory API does). */
+  async updateLocal(organizationId: string, externalId: string, data: Record<string, unknown>, enqueue = true): Promise<InventoryItem> {
+    const org = await this.organization(organizationId);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const item = await this.sync.items.read(inventoryItemId(organizationId, externalId));
+      if (!item) throw new Error(`no item ${externalId}`);
+      const outcome = await this.sync.local.update(org, item, data);
+      if (outcome.kind === 'changed') continue;
+      if (outcome.kind !== 'written' || !outcome.item) throw new Error(`update failed: ${outcome.kind}`);
+      if (enqueue) await this.enqueueFanout(outcome.item);
+      return outcome.item;
+    }
+    throw new Error('update failed: the item kept changing');
+  }
+
+  /** A local delete (two-way: a tombstone carrying the DELETE). */
+  async deleteLocal(organizationId: string, externalId: string, enqueue = true): Promise<InventoryItem | null> {
+    const org = await this.organization(organizationId);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const item = await this.sync.items.read(inventoryItemId(organizationId, externalId));
+      if (!item) throw new Error(`no item ${externalId}`);
+      const outcome = await this.sync.local.delete(org, item);
+      if (outcome.kind === 'changed' || outcome.kind === 'unchanged') continue;
+      if (outcome.kind !== 'written') throw new Error(`delete failed: ${outcome.kind}`);
+      if (enqueue) await this.enqueueFanout(outcome.item);
+      return outcome.item;
+    }
+    throw new Error('delete failed: the item kept changing');
+  }
+
+  /** The organization's live items (tombstones left out), by externalId. */
+  async items(organizationId: string): Promise<InventoryItemDoc[]> {
+    return (await this.allItems(organizationId)).filter((i) => !i.deleted);
+  }
+
+  /** Every document of the organization, tombstones included, by externalId. */
+  async allItems(organizationId: string): Promise<InventoryItemDoc[]> {
+    return this.store.models.inventoryItems.find({ organizationId }).sort({ externalId: 1 }).lean<InventoryItemDoc[]>();
+  }
+
+  /** One document by externalId (tombstone or not). */
+  async item(organizationId: string, externalId: string): Promise<InventoryItemDoc | null> {
+    return this.store.models.inventoryItems.findOne({ _id: inventoryItemId(organizationId, externalId) }).lean<InventoryItemDoc>();
   }
 
   /** Waits until the output queue has nothing waiting, delayed or active. */

@@ -27,9 +27,9 @@ describe('outbound deliveries (real store, real Redis, stub third party)', () =>
     expect(delivery?.webhookId).toBe(`${item.pendingEvent?.id}_${org.webhooks[0]?.id}`);
     const stored = await eventually(async () => {
       const [doc] = await h.items(org.id);
-      return doc && doc.settledVersion === 1 ? doc : undefined;
+      return doc && doc.state === 'synced' ? doc : undefined;
     }, 'the item to settle');
-    expect(stored).toMatchObject({ remoteKnown: true, pendingEvent: null, version: 1 });
+    expect(stored).toMatchObject({ remoteKnown: true, pendingEvent: null, version: 1, awaiting: [] });
 
     const run = await h.pollNow(org.id);
     expect(run).toMatchObject({ counts: { fetched: 1, created: 0, updated: 0, unchanged: 1 } });
@@ -67,15 +67,16 @@ describe('outbound deliveries (real store, real Redis, stub third party)', () =>
 
   it('delivers updates and deletes in order, and removes the tombstone once the DELETE landed', async () => {
     const org = await h.createOrganization();
-    const created = await h.createLocal(org.id, 'x', fields('v1'));
-    const updated = await h.inventory.updateLocal(org.id, created.id, { externalId: 'x', version: created.version, hash: created.hash }, fields('v2'), { outbox: true });
-    if (!updated) throw new Error('update failed');
-    await h.enqueueFanout(updated);
-    const deleted = await h.inventory.tombstone(org.id, created.id, updated.version);
-    if (!deleted) throw new Error('delete failed');
-    await h.enqueueFanout(deleted);
+    await h.createLocal(org.id, 'x', fields('v1'));
+    await h.updateLocal(org.id, 'x', fields('v2'));
+    await h.deleteLocal(org.id, 'x');
 
-    await eventually(async () => (await h.items(org.id)).length === 0, 'the tombstone to be removed after delivery');
+    // Settled: a tombstone fenced at the acknowledgement (kept until TOMBSTONE_RETENTION_MS), nothing awaited.
+    await eventually(async () => {
+      const doc = await h.item(org.id, 'x');
+      return doc?.deleted && doc.state === 'synced';
+    }, 'the DELETE to be acknowledged');
+    expect(await h.items(org.id)).toHaveLength(0);
     await h.drainOutput();
     // Whatever was superseded, the third party ends where we are: without the item.
     expect(h.thirdParty.records.has('x')).toBe(false);
@@ -138,8 +139,8 @@ describe('outbound deliveries (real store, real Redis, stub third party)', () =>
 
   it('never delivers for one-way organizations', async () => {
     const org = await h.createOrganization({ synchronization: 'one-way' });
-    const outcome = await h.inventory.createLocal(org.id, { externalId: 'o1', data: fields('Quiet') }, { outbox: false });
-    expect(outcome.kind).toBe('created');
+    const created = await h.createLocal(org.id, 'o1', fields('Quiet'));
+    expect(created).toMatchObject({ state: 'synced', pendingEvent: null, origin: 'local' });
     await h.engine.sweep(new Date(Date.now() + 60_000));
     await h.drainOutput();
     expect(h.thirdParty.deliveries).toHaveLength(0);
@@ -153,9 +154,7 @@ describe('outbound deliveries (real store, real Redis, stub third party)', () =>
     if (!item) throw new Error('no item');
     // The third party is down: the local edit stays undelivered while a poll runs.
     h.thirdParty.failures.sync = { count: 2, status: 503 };
-    const edited = await h.inventory.updateLocal(org.id, item._id, { externalId: 'c1', version: item.version, hash: item.hash }, { name: 'Local edit', artist: 'A', album: 'B' }, { outbox: true });
-    if (!edited) throw new Error('edit failed');
-    await h.enqueueFanout(edited);
+    await h.updateLocal(org.id, 'c1', { name: 'Local edit', artist: 'A', album: 'B' });
     const run = await h.pollNow(org.id);
     expect(run).toMatchObject({ counts: { conflicts: 1, updated: 0 } });
     expect((await h.items(org.id))[0]?.data['name']).toBe('Local edit');

@@ -1,24 +1,28 @@
 import { contentHash, emptyCounts, type Organization, type PollingEntry, type RecordError, type SyncRunCounts, type SyncRunStatus } from '@music/domain';
-import type { OutboundClient, Logger, RedisLocks } from '@music/platform';
-import type { OrganizationRepository, SyncRunRepository } from '@music/persistence';
+import { LeaseLostError, type Lease, type Logger, type OutboundClient, type RedisLocks } from '@music/platform';
+import type { InventoryRepository, OrganizationRepository, SyncRunRepository } from '@music/persistence';
 import type { PollJob } from '@music/queue';
-import type { InboundItemsRepository, InboundRecord } from './inbound-items.repository';
+import type { InboundCounts, InboundRecord, SyncState } from '@music/sync-state';
 import type { MappingCache } from './mapping-cache';
-import { fetchPages, PollFetchError } from './poll-pages';
+import { fetchPages, needsTwoMisses, newWalkState, PollFetchError } from './poll-pages';
 
 const ERROR_SAMPLE = 20;
-const LOCK_TTL_MS = 120_000;
 const PROGRESS_EVERY_MS = 1000;
 
 export interface PollRunDeps {
   organizations: OrganizationRepository;
   runs: SyncRunRepository;
-  items: InboundItemsRepository;
+  items: InventoryRepository;
+  sync: Pick<SyncState, 'clock' | 'remote'>;
   http: OutboundClient;
   mappings: MappingCache;
   locks: RedisLocks;
   logger: Logger;
   deleteGuardRatio: number;
+  /** A run stops writing after this long and ends `partial` (POLL_RUN_MAX_MS). */
+  maxRunMs: number;
+  /** The per-entry lease's TTL (renewed every third of it while the run works). */
+  leaseTtlMs: number;
 }
 
 export type PollRunOutcome =
@@ -30,10 +34,25 @@ export type PollRunOutcome =
   /** A manual run found another run of the entry in progress: try again shortly. */
   | { kind: 'busy'; runId: string };
 
+/** The lease a run of one polling entry holds (one run per entry at a time). */
+export const pollLeaseName = (organizationId: string, pollingId: string): string => `poll:${organizationId}:${pollingId}`;
+
+function addCounts(counts: SyncRunCounts, applied: InboundCounts): void {
+  counts.created += applied.created;
+  counts.updated += applied.updated;
+  counts.unchanged += applied.unchanged;
+  counts.stale += applied.stale;
+  counts.diverged += applied.diverged;
+  // Not applied now (another writer held the item too long): like a conflict, the next run applies it.
+  counts.conflicts += applied.conflicts + applied.deferred;
+}
+
 /**
- * One poll of one polling entry: fetch every page, map each record, write what changed, then -
- * only after a complete snapshot - delete what the third party no longer has, unless that looks
- * like an accident (an empty snapshot, or more than the guard ratio of the known items).
+ * One poll of one polling entry (docs/sync-model.md, "Polling"): record the start on the store
+ * clock, fetch every page, map each record, apply each page by the state table with the start as
+ * the records' freshness, then - only after a complete, consistent snapshot - run the entry's
+ * deletion pass, unless the delete guard holds. The run holds the entry's lease (renewed while it
+ * works) and stops before its next write once the lease is lost or POLL_RUN_MAX_MS has passed.
  */
 export class PollRun {
   constructor(private readonly deps: PollRunDeps) {}
@@ -55,45 +74,51 @@ export class PollRun {
     const runId = job.runId ?? (await runs.createQueued(org.id, entry, job.trigger)).id;
     await ensureRunId(runId);
 
-    const lockName = `poll:${org.id}:${entry.id}`;
-    // The lease's token is the run id. A job BullMQ runs again after its process died (stalled-job
-    // recovery) carries the same run id, and takes its own lease back rather than wait up to
-    // LOCK_TTL_MS for the dead process's lease to expire (its run would be skipped meanwhile).
-    const leased = (await this.deps.locks.acquire(lockName, runId, LOCK_TTL_MS)) || (await this.deps.locks.extend(lockName, runId, LOCK_TTL_MS));
-    if (!leased) {
+    // The lease's token is the run id: a job BullMQ runs again after its process died (stalled-job
+    // recovery) carries the same run id and takes its own lease back rather than wait for it to expire.
+    const lease = await this.deps.locks.lease(pollLeaseName(org.id, entry.id), runId, this.deps.leaseTtlMs);
+    if (!lease) {
       if (job.trigger === 'manual') return { kind: 'busy', runId };
       await runs.finish(runId, { status: 'skipped', counts: emptyCounts(), pages: 0, errors: [], message: 'another run of this polling entry is in progress' });
       return { kind: 'done', runId, status: 'skipped', counts: emptyCounts() };
     }
     try {
-      return await this.walk(org, entry, runId, lockName);
+      return await this.walk(org, entry, runId, lease);
     } catch (error) {
       logger.error('poll failed unexpectedly', { runId, err: (error as Error).message });
       throw error;
     } finally {
-      await this.deps.locks.release(lockName, runId).catch(() => undefined);
+      await lease.release();
     }
   }
 
-  private async walk(org: Organization, entry: PollingEntry, runId: string, lockName: string): Promise<PollRunOutcome> {
-    const { runs, items, logger } = this.deps;
-    const startedAt = new Date();
+  private async walk(org: Organization, entry: PollingEntry, runId: string, lease: Lease): Promise<PollRunOutcome> {
+    const { runs, items, logger, sync } = this.deps;
+    // Before the first request: every record of this snapshot is at least this fresh (rule 2).
+    const startedAt = await sync.clock.now();
+    const deadline = performance.now() + this.deps.maxRunMs;
     await runs.markRunning(runId, startedAt);
     const mapping = this.deps.mappings.for(org);
-    // An organization holding no item when the run starts: every item in it afterwards was written
-    // during the run, so nothing can have vanished and every record is new (see insertFirst below).
+    // An organization holding no item when the run starts: every record is new (insert first, no
+    // read back), and nothing can have vanished.
     const startedEmpty = !(await items.hasAny(org.id));
-    // Insert a page first, reading back only what already existed, while pages come all new.
     let insertFirst = startedEmpty;
     // Only the deletion pass needs the externalIds seen (a million of them take tens of MB).
     const tracking = entry.trackDeletes && !startedEmpty;
     const counts = emptyCounts();
     const errors: RecordError[] = [];
     const seen = new Set<string>();
+    // An object, not a `let`: the closure below sets it, which flow analysis does not follow.
+    const walkIds = { duplicate: null as string | null };
     let unidentified = 0;
     let pages = 0;
-    let lastProgress = Date.now();
-    const walk = { complete: false };
+    let lastProgress = performance.now();
+    const walk = newWalkState();
+    const see = (externalId: string): void => {
+      if (!tracking) return;
+      if (seen.has(externalId)) walkIds.duplicate ??= externalId;
+      seen.add(externalId);
+    };
 
     const mapPage = (records: unknown[]): InboundRecord[] => {
       const batch: InboundRecord[] = [];
@@ -101,7 +126,7 @@ export class PollRun {
         counts.fetched++;
         const outcome = mapping.toItem(record);
         if (outcome.ok) {
-          if (tracking) seen.add(outcome.externalId);
+          see(outcome.externalId);
           batch.push({ externalId: outcome.externalId, data: outcome.data, hash: contentHash(outcome.externalId, outcome.data) });
           return;
         }
@@ -109,16 +134,23 @@ export class PollRun {
         // An invalid record still proves its item exists remotely, when its id can be read.
         const externalId = outcome.externalId ?? mapping.externalIdOf(record);
         if (externalId === undefined) unidentified++;
-        else if (tracking) seen.add(externalId);
+        else see(externalId);
         for (const e of outcome.errors) {
           if (errors.length < ERROR_SAMPLE) errors.push({ index: counts.fetched - 1, ...(externalId ? { externalId } : {}), path: e.path, message: e.message });
         }
       });
       return batch;
     };
+    const finish = async (status: SyncRunStatus, message: string | null): Promise<PollRunOutcome> => {
+      await runs.finish(runId, { status, counts, pages, errors, message });
+      logger.info('poll finished', { runId, status, ...counts, ...(message ? { message } : {}) });
+      return { kind: 'done', runId, status, counts };
+    };
+    const capped = (): boolean => performance.now() > deadline;
+    const cappedMessage = `stopped after POLL_RUN_MAX_MS (${this.deps.maxRunMs} ms) at page ${pages}; deletions skipped`;
 
     try {
-      const source = fetchPages(this.deps.http, entry, walk);
+      const source = fetchPages(this.deps.http, entry, walk, (record) => mapping.externalIdOf(record));
       // The next page is fetched and mapped while this one is written, so the third party, this
       // process and the store work at the same time (two pages are held at most).
       const ahead = (): Promise<InboundRecord[] | null> => {
@@ -129,60 +161,50 @@ export class PollRun {
       };
       let next = ahead();
       for (let batch = await next; batch !== null; batch = await next) {
+        if (capped()) return await finish('partial', cappedMessage);
         pages++;
         next = ahead();
-        const applied = await items.apply(org.id, batch, { insertFirst });
+        const applied = await sync.remote.applyUpserts(org.id, batch, { kind: 'poll', entry: entry.id, freshness: startedAt }, { guard: lease, insertFirst });
         insertFirst = batch.length > 0 && applied.created === batch.length;
-        counts.created += applied.created;
-        counts.updated += applied.updated;
-        counts.unchanged += applied.unchanged;
-        counts.conflicts += applied.conflicts + applied.deferred;
-        if (Date.now() - lastProgress > PROGRESS_EVERY_MS) {
-          lastProgress = Date.now();
+        addCounts(counts, applied);
+        if (performance.now() - lastProgress > PROGRESS_EVERY_MS) {
+          lastProgress = performance.now();
           await runs.recordProgress(runId, counts, pages);
-          await this.deps.locks.extend(lockName, runId, LOCK_TTL_MS);
         }
       }
     } catch (error) {
-      const transient = error instanceof PollFetchError ? error.transient : false;
+      if (error instanceof LeaseLostError) {
+        logger.warn('poll lost its lease; stopped before writing more', { runId, err: error.message });
+        return await finish('partial', `lost its lease (${error.message}); stopped before writing more; deletions skipped`);
+      }
       if (!(error instanceof PollFetchError)) throw error;
       // Never delete after a failed or partial fetch.
       const status: SyncRunStatus = pages > 0 ? 'partial' : 'failed';
       await runs.finish(runId, { status, counts, pages, errors, message: error.message });
-      logger.warn('poll fetch failed', { runId, endpoint: entry.endpoint, err: error.message, transient });
-      return transient ? { kind: 'retry', runId, message: error.message } : { kind: 'done', runId, status, counts };
+      logger.warn('poll fetch failed', { runId, endpoint: entry.endpoint, err: error.message, transient: error.transient });
+      return error.transient ? { kind: 'retry', runId, message: error.message } : { kind: 'done', runId, status, counts };
     }
 
-    let status: SyncRunStatus = 'succeeded';
-    let message: string | null = null;
-    if (!walk.complete) {
-      status = 'partial';
-      message = `stopped at maxPages (${pages}); deletions skipped`;
-    } else if (unidentified > 0) {
-      message = `${unidentified} record(s) without a readable externalId; deletions skipped`;
-    } else if (tracking) {
-      const verdict = await this.trackDeletes(org.id, seen, startedAt, counts);
-      status = verdict.status;
-      message = verdict.message;
+    if (!walk.complete) return finish('partial', `stopped at maxPages (${pages}); deletions skipped`);
+    if (unidentified > 0) return finish('succeeded', `${unidentified} record(s) without a readable externalId; deletions skipped`);
+    if (!tracking) return finish('succeeded', null);
+    const duplicate = walkIds.duplicate;
+    const shifted = walk.inconsistent ?? (duplicate !== null ? `externalId "${duplicate.slice(0, 100)}" appeared twice: the list shifted while it was read` : null);
+    if (shifted) return finish('succeeded', `${shifted}; deletions skipped`);
+    if (capped()) return finish('partial', cappedMessage);
+    try {
+      const verdict = await sync.remote.reconcileSnapshot(
+        org.id,
+        { entry: entry.id, seen, startedAt, twoMiss: needsTwoMisses(entry) },
+        { guardRatio: this.deps.deleteGuardRatio, guard: lease },
+      );
+      counts.deleted += verdict.deleted;
+      if (verdict.held) return finish('attention', verdict.message);
+      const deferred = verdict.deferred > 0 ? `${verdict.deferred} vanished item(s) were being written by others; the next run considers them` : null;
+      return finish('succeeded', deferred);
+    } catch (error) {
+      if (!(error instanceof LeaseLostError)) throw error;
+      return finish('partial', `lost its lease during the deletion pass (${error.message}); stopped`);
     }
-    await runs.finish(runId, { status, counts, pages, errors, message });
-    logger.info('poll finished', { runId, status, ...counts });
-    return { kind: 'done', runId, status, counts };
-  }
-
-  private async trackDeletes(organizationId: string, seen: Set<string>, startedAt: Date, counts: SyncRunCounts): Promise<{ status: SyncRunStatus; message: string | null }> {
-    const { vanished, known } = await this.deps.items.findVanished(organizationId, seen, startedAt);
-    if (vanished.length === 0) return { status: 'succeeded', message: null };
-    if (seen.size === 0) {
-      return { status: 'attention', message: `the snapshot came back empty while ${known} item(s) are known remotely; deleted nothing` };
-    }
-    if (vanished.length > known * this.deps.deleteGuardRatio) {
-      return {
-        status: 'attention',
-        message: `the snapshot dropped ${vanished.length} of ${known} known item(s), more than the guard ratio ${this.deps.deleteGuardRatio}; deleted nothing`,
-      };
-    }
-    counts.deleted = await this.deps.items.deleteVanished(vanished);
-    return { status: 'succeeded', message: null };
   }
 }

@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Organization, PollingEntry } from '@music/domain';
-import { JOB_NAMES, jobIds, type PollJob } from '@music/queue';
+import { jobIds, jobRequest, JOBS, type JobSettings, type PollJob } from '@music/queue';
 
 const UNIT_MINUTES = { minute: 1, hour: 60, day: 24 * 60 } as const;
 
@@ -10,6 +10,7 @@ export class PollingSchedules {
     private readonly queue: Queue,
     /** The length of a polling "minute" (60,000 ms; tests shorten it). */
     private readonly minuteMs: number,
+    private readonly jobSettings: JobSettings,
   ) {}
 
   everyMs(entry: Pick<PollingEntry, 'interval' | 'type'>): number {
@@ -28,7 +29,10 @@ export class PollingSchedules {
     }
     for (const [id, entry] of wanted) {
       const data: PollJob = { version: 1, organizationId, pollingId: entry.id, trigger: 'schedule' };
-      await this.queue.upsertJobScheduler(id, { every: this.everyMs(entry) }, { name: JOB_NAMES.poll, data });
+      // The job definition's options (attempts, backoff, removal), without its id: the scheduler names its jobs.
+      const { name, opts } = jobRequest(JOBS.poll, data, this.jobSettings);
+      const { jobId: _id, ...template } = opts;
+      await this.queue.upsertJobScheduler(id, { every: this.everyMs(entry) }, { name, data, opts: template });
     }
     return { upserted: wanted.size, removed };
   }

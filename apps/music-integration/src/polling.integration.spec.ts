@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { withEntryIds } from '@music/persistence';
 import { JOB_NAMES, jobIds } from '@music/queue';
 import { eventually } from '@music/testing';
 import { IntegrationHarness } from './integration.test-harness';
@@ -149,7 +150,7 @@ describe('polling (real store, real Redis, stub third party)', () => {
     expect(await h.engine.schedules.allSchedulerIds()).toEqual([schedulerId]);
 
     const input = { synchronization: 'two-way' as const, webhooks: org.webhooks, polling: [{ endpoint: `${h.thirdParty.baseUrl}/other`, interval: 5, type: 'minute' as const, trackDeletes: true }], mappings: org.mappings, transforms: [] };
-    const changed = await h.organizations.replace(h.ownerId, org.id, input);
+    const changed = await h.organizations.replace(h.ownerId, org.id, withEntryIds(input));
     await h.engine.reconcileOrganization(org.id);
     const newId = `poll:${org.id}:${changed?.polling[0]?.id}`;
     expect(await h.engine.schedules.allSchedulerIds()).toEqual([newId]);
@@ -162,7 +163,7 @@ describe('polling (real store, real Redis, stub third party)', () => {
     await h.engine.reconcileAll();
     expect(await h.engine.schedules.allSchedulerIds()).toEqual([newId]);
 
-    await h.organizations.deleteOwned(h.ownerId, org.id);
+    await h.organizations.markDeleted(h.ownerId, org.id);
     await h.engine.reconcileOrganization(org.id);
     expect(await h.engine.schedules.allSchedulerIds()).toEqual([]);
   });

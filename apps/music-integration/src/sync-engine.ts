@@ -1,18 +1,17 @@
 import type { Queue } from 'bullmq';
 import type { Models } from '@music/persistence';
-import { OrganizationRepository, SyncRunRepository } from '@music/persistence';
-import { JOB_NAMES, jobIds, type DeliverJob, type DeliveryTrace, type FanoutJob, type InboundWebhookJob } from '@music/queue';
+import { InventoryRepository, OrganizationRepository, SyncRunRepository } from '@music/persistence';
+import { addJobs, ensureJob, jobSettingsFrom, JOBS, type DeliveryTrace, type FanoutJob, type InboundWebhookJob, type JobSettings, type PurgeOrganizationJob } from '@music/queue';
 import { createOutboundClient, listSetting, RedisLocks, type Logger, type Metrics, type OutboundClient, type RedisClient } from '@music/platform';
+import { createSyncState, type SyncState } from '@music/sync-state';
 import type { IntegrationConfig } from './config';
 import { applyInboundWebhook, type InboundWebhookSummary } from './apply-inbound-webhook';
-import { deadLetter, deliverChange, type DeliverOutcome } from './deliver-change';
+import { deliverChange, type DeliverOutcome } from './deliver-change';
 import { DeliveryRepository } from './delivery.repository';
 import { fanOutChange } from './fanout';
-import { InboundItemsRepository } from './inbound-items.repository';
 import { MappingCache } from './mapping-cache';
-import { OutboxRepository } from './outbox.repository';
 import { PollingSchedules } from './polling-schedules';
-import { PollRun } from './poll-run';
+import { pollLeaseName, PollRun } from './poll-run';
 import { MeteredSyncRunRepository, SyncMetrics } from './sync-metrics';
 
 export interface SyncEngineDeps {
@@ -24,21 +23,31 @@ export interface SyncEngineDeps {
   queues: { polling: Queue; output: Queue; inbound: Queue; maintenance: Queue };
   /** Replaceable for tests; defaults to the guarded client built from the config. */
   http?: OutboundClient;
-  /** The app's registry: runs, records, deliveries and queue depths are counted on it. */
+  /** The app's registry: runs, records, deliveries, divergences and queue depths are counted on it. */
   metrics?: Metrics;
 }
 
 const SWEEP_BATCH = 500;
+/** The poll lease's TTL: renewed every third of it while a run works; a dead run's lease frees after it. */
+const POLL_LEASE_TTL_MS = 30_000;
+
+/** What one pass of an organization's purge did; `done` once the organization itself is gone. */
+export interface PurgePass {
+  removed: number;
+  done: boolean;
+}
 
 /** The sync use-cases, wired once per process; workers and routes call into it. */
 export class SyncEngine {
   readonly organizations: OrganizationRepository;
   readonly runs: SyncRunRepository;
   readonly deliveries: DeliveryRepository;
+  readonly items: InventoryRepository;
   readonly schedules: PollingSchedules;
   readonly pollRun: PollRun;
-  private readonly items: InboundItemsRepository;
-  private readonly outbox: OutboxRepository;
+  /** The one writer of item state. */
+  readonly sync: SyncState;
+  readonly jobSettings: JobSettings;
   private readonly mappings = new MappingCache();
   private readonly locks: RedisLocks;
   private readonly http: OutboundClient;
@@ -49,131 +58,196 @@ export class SyncEngine {
   constructor(private readonly deps: SyncEngineDeps) {
     this.queues = deps.queues;
     const { models, config } = deps;
+    this.jobSettings = jobSettingsFrom(config);
     this.organizations = new OrganizationRepository(models);
-    this.metrics = deps.metrics ? new SyncMetrics(deps.metrics.registry, deps.queues) : undefined;
+    this.items = new InventoryRepository(models);
+    this.metrics = deps.metrics ? new SyncMetrics(deps.metrics.registry, deps.queues, () => this.countDiverged()) : undefined;
     this.runs = this.metrics ? new MeteredSyncRunRepository(models, this.metrics) : new SyncRunRepository(models);
     this.deliveries = new DeliveryRepository(models);
     this.locks = new RedisLocks(deps.redis, {
       prefix: config.QUEUE_PREFIX,
       onUnavailable: (e) => deps.logger.warn('redis unavailable for locks; writing unlocked', { err: e.message }),
     });
-    this.items = new InboundItemsRepository(models, this.locks);
-    this.outbox = new OutboxRepository(models, this.locks);
+    this.sync = createSyncState({ models, locks: this.locks, ...(this.metrics ? { observer: this.metrics } : {}) });
     this.http =
       deps.http ??
       createOutboundClient({ allowList: listSetting(config.OUTBOUND_ALLOW_LIST), timeoutMs: config.OUTBOUND_TIMEOUT_MS, maxBytes: config.OUTBOUND_MAX_BYTES });
-    this.schedules = new PollingSchedules(deps.queues.polling, config.POLL_MINUTE_MS);
+    this.schedules = new PollingSchedules(deps.queues.polling, config.POLL_MINUTE_MS, this.jobSettings);
     this.pollRun = new PollRun({
       organizations: this.organizations,
       runs: this.runs,
       items: this.items,
+      sync: this.sync,
       http: this.http,
       mappings: this.mappings,
       locks: this.locks,
       logger: deps.logger,
       deleteGuardRatio: config.DELETE_GUARD_RATIO,
+      maxRunMs: config.POLL_RUN_MAX_MS,
+      leaseTtlMs: POLL_LEASE_TTL_MS,
     });
   }
 
   fanout(job: FanoutJob): Promise<string> {
     return fanOutChange(job, {
       organizations: this.organizations,
-      outbox: this.outbox,
-      deliveries: this.deliveries,
+      sync: this.sync,
       mappings: this.mappings,
       enqueueDeliveries: (organizationId, ids, trace) => this.enqueueDeliveries(organizationId, ids, trace),
       logger: this.deps.logger,
     });
   }
 
-  async deliver(deliveryId: string, attemptNumber: number): Promise<DeliverOutcome> {
-    const outcome = await deliverChange(deliveryId, attemptNumber, {
+  /** One attempt of a delivery; `lastAttempt`: a transient failure now dead-letters it. */
+  async deliver(deliveryId: string, attemptNumber: number, lastAttempt = attemptNumber >= this.jobSettings.deliveryAttempts): Promise<DeliverOutcome> {
+    const outcome = await deliverChange(deliveryId, attemptNumber, lastAttempt, {
       organizations: this.organizations,
       deliveries: this.deliveries,
-      outbox: this.outbox,
+      sync: this.sync,
       http: this.http,
       locks: this.locks,
       logger: this.deps.logger,
-      lockTtlMs: this.deps.config.OUTBOUND_TIMEOUT_MS + 5000,
+      leaseTtlMs: this.deps.config.OUTBOUND_TIMEOUT_MS + 5000,
     });
     this.metrics?.deliveryOutcome(outcome);
     return outcome;
   }
 
-  async deadLetter(deliveryId: string): Promise<void> {
-    await deadLetter(deliveryId, { deliveries: this.deliveries, outbox: this.outbox, logger: this.deps.logger });
-    this.metrics?.deadLettered();
-  }
-
   async applyInbound(job: InboundWebhookJob): Promise<InboundWebhookSummary> {
-    const summary = await applyInboundWebhook(job, { organizations: this.organizations, items: this.items, mappings: this.mappings, logger: this.deps.logger });
+    const summary = await applyInboundWebhook(job, {
+      organizations: this.organizations,
+      sync: this.sync,
+      mappings: this.mappings,
+      logger: this.deps.logger,
+      tombstoneRetentionMs: this.deps.config.TOMBSTONE_RETENTION_MS,
+    });
     this.metrics?.inboundApplied(summary);
     return summary;
   }
 
   async enqueueDeliveries(organizationId: string, deliveryIds: string[], trace: DeliveryTrace = {}): Promise<void> {
-    await this.deps.queues.output.addBulk(
-      deliveryIds.map((deliveryId) => ({
-        name: JOB_NAMES.deliver,
-        data: { version: 1, organizationId, deliveryId, ...trace } satisfies DeliverJob,
-        opts: { jobId: jobIds.deliver(deliveryId), attempts: this.deps.config.DELIVERY_ATTEMPTS, backoff: { type: 'delivery' } },
-      })),
+    await addJobs(
+      this.deps.queues.output,
+      JOBS.deliver,
+      deliveryIds.map((deliveryId) => ({ version: 1 as const, organizationId, deliveryId, ...trace })),
+      this.jobSettings,
     );
   }
 
+  /**
+   * An organization was created, changed or deleted: its polling schedules follow its entries, and
+   * its pending work follows its configuration (removed webhooks, a switch to one-way, removed
+   * entries: rule 8). A deleted one gets its purge queued.
+   */
   async reconcileOrganization(organizationId: string): Promise<{ upserted: number; removed: number }> {
     const org = await this.organizations.findById(organizationId);
-    return this.schedules.reconcile(organizationId, org);
+    const schedules = await this.schedules.reconcile(organizationId, org);
+    if (org) {
+      const reconciled = await this.sync.maintenance.reconcileConfiguration(org);
+      if (reconciled.cancelled + reconciled.items + reconciled.entriesRemoved > 0) this.deps.logger.info('pending work follows the organization\'s configuration', { orgId: org.id, ...reconciled });
+    } else if (await this.organizations.findDeleted(organizationId)) {
+      await this.queuePurge(organizationId);
+    }
+    return schedules;
   }
 
   private get reconcileKey(): string {
     return `${this.deps.config.QUEUE_PREFIX}:reconcile-done`;
   }
 
-  /** Reconciles every organization's schedules and defers the next periodic reconciliation an interval. */
+  /**
+   * Reconciles every organization's schedules and pending work with the database (org events can
+   * be lost: they are best effort), expires tombstones and old inbound messages, and defers the
+   * next periodic reconciliation an interval.
+   */
   async reconcileAll(): Promise<{ upserted: number; removed: number }> {
     await this.deps.redis.set(this.reconcileKey, String(Date.now()), 'PX', this.deps.config.RECONCILE_INTERVAL_MS);
     const result = await this.schedules.reconcileAll(await this.organizations.listWithPolling());
-    this.deps.logger.info('polling schedules reconciled', result);
+    for (const org of await this.organizations.listLive()) await this.sync.maintenance.reconcileConfiguration(org);
+    const expired = await this.expire();
+    this.deps.logger.info('polling schedules and pending work reconciled', { ...result, ...expired });
     return result;
   }
 
+  /** Removes settled tombstones and applied inbound messages past their retention (store clock). */
+  async expire(): Promise<{ tombstones: number; inboundMessages: number }> {
+    const now = (await this.sync.clock.now()).getTime();
+    return {
+      tombstones: await this.sync.maintenance.expireTombstones(new Date(now - this.deps.config.TOMBSTONE_RETENTION_MS)),
+      inboundMessages: await this.sync.inbox.expireApplied(new Date(now - this.deps.config.INBOUND_DEDUPE_RETENTION_MS)),
+    };
+  }
+
   /**
-   * Re-enqueues work a crash left behind: local changes whose fan-out never ran (the process died
-   * between the database write and the enqueue) and pending deliveries whose job is gone.
+   * Re-enqueues work a crash or a Redis loss left behind: local changes whose fan-out never ran,
+   * pending deliveries whose job is gone, stored input-webhook calls not applied, and purges of
+   * deleted organizations not finished.
    */
-  async sweep(now = new Date()): Promise<{ events: number; deliveries: number }> {
+  async sweep(now = new Date()): Promise<{ events: number; deliveries: number; inbound: number; purges: number }> {
     const olderThan = new Date(now.getTime() - this.deps.config.OUTBOX_GRACE_MS);
+    const settings = this.jobSettings;
     let events = 0;
-    for (const item of await this.outbox.listStaleEvents(olderThan, SWEEP_BATCH)) {
+    for (const item of await this.sync.items.listStaleEvents(olderThan, SWEEP_BATCH)) {
       const event = item.pendingEvent;
       if (!event) continue;
-      const data: FanoutJob = { version: 1, organizationId: item.organizationId, itemId: item.id, eventId: event.id, externalId: item.externalId, ...(event.requestId ? { requestId: event.requestId } : {}) };
-      if (await this.ensureJob(jobIds.fanout(event.id), JOB_NAMES.fanout, data, {})) events++;
+      const job: FanoutJob = { version: 1, organizationId: item.organizationId, itemId: item.id, eventId: event.id, externalId: item.externalId, ...(event.requestId ? { requestId: event.requestId } : {}) };
+      if (await ensureJob(this.deps.queues.output, JOBS.fanout, job, settings)) events++;
     }
     let deliveries = 0;
     for (const d of await this.deliveries.listStalePending(olderThan, SWEEP_BATCH)) {
-      const data: DeliverJob = { version: 1, organizationId: d.organizationId, deliveryId: d.id, externalId: d.externalId };
-      const opts = { attempts: this.deps.config.DELIVERY_ATTEMPTS, backoff: { type: 'delivery' } };
-      if (await this.ensureJob(jobIds.deliver(d.id), JOB_NAMES.deliver, data, opts)) deliveries++;
+      if (await ensureJob(this.deps.queues.output, JOBS.deliver, { version: 1, organizationId: d.organizationId, deliveryId: d.id, externalId: d.externalId }, settings)) deliveries++;
     }
-    if (events + deliveries > 0) this.deps.logger.warn('sweeper re-enqueued lost work', { events, deliveries });
-    // At most one schedule reconciliation per interval across all processes.
+    let inbound = 0;
+    // Stored calls are timed by the store's clock.
+    const storeNow = await this.sync.clock.now();
+    for (const m of await this.sync.inbox.listUnapplied(new Date(storeNow.getTime() - this.deps.config.OUTBOX_GRACE_MS), SWEEP_BATCH)) {
+      const job: InboundWebhookJob = { version: 1, organizationId: m.organizationId, method: m.method, body: m.body, messageId: m.messageId, storedId: m._id, acceptedAt: m.acceptedAt.toISOString() };
+      if (await ensureJob(this.deps.queues.inbound, JOBS.inboundWebhook, job, settings)) inbound++;
+    }
+    let purges = 0;
+    for (const organizationId of await this.organizations.listDeletedIds()) if (await this.queuePurge(organizationId)) purges++;
+    if (events + deliveries + inbound + purges > 0) this.deps.logger.warn('sweeper re-enqueued lost work', { events, deliveries, inbound, purges });
+    // At most one reconciliation per interval across all processes.
     const due = await this.deps.redis.set(this.reconcileKey, String(now.getTime()), 'PX', this.deps.config.RECONCILE_INTERVAL_MS, 'NX');
     if (due === 'OK') await this.reconcileAll();
-    return { events, deliveries };
+    return { events, deliveries, inbound, purges };
   }
 
-  /** Adds the job unless a live one exists; a finished one (whose work is evidently not done) is replaced. */
-  private async ensureJob(jobId: string, name: string, data: object, opts: object): Promise<boolean> {
-    const queue = this.deps.queues.output;
-    const existing = await queue.getJob(jobId);
-    if (existing) {
-      const state = await existing.getState();
-      if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return false;
-      await existing.remove().catch(() => undefined);
+  /** Queues a deleted organization's purge unless one is queued or running. */
+  async queuePurge(organizationId: string): Promise<boolean> {
+    return ensureJob(this.deps.queues.maintenance, JOBS.purgeOrganization, { version: 1, organizationId, pass: 1 }, this.jobSettings);
+  }
+
+  /**
+   * One pass of a deleted organization's purge: its schedules removed, its running polls' leases
+   * revoked (they stop before their next write), its pending delivery jobs removed, then its items,
+   * deliveries, inbound messages and runs deleted. The job repeats after PURGE_RECHECK_MS until a
+   * pass after the first finds nothing left (work in flight when it was deleted lands meanwhile);
+   * then the organization itself is removed.
+   */
+  async purgeOrganization(job: PurgeOrganizationJob): Promise<PurgePass> {
+    const org = await this.organizations.findDeleted(job.organizationId);
+    if (!org) return { removed: 0, done: true };
+    await this.schedules.reconcile(org.id, null);
+    for (const entry of org.polling) await this.locks.revoke(pollLeaseName(org.id, entry.id));
+    for (const d of await this.sync.outbound.listPending(org.id)) {
+      const queued = await this.deps.queues.output.getJob(JOBS.deliver.jobId({ version: 1, organizationId: org.id, deliveryId: d.id }));
+      await queued?.remove().catch(() => undefined);
     }
-    await queue.add(name, data, { ...opts, jobId });
-    return true;
+    const purged = await this.sync.maintenance.purgeOrganization(org.id);
+    const runs = await this.runs.deleteForOrganization(org.id);
+    const removed = purged.items + purged.deliveries + purged.inboundMessages + runs;
+    this.deps.logger.info('organization purge pass', { orgId: org.id, pass: job.pass, ...purged, runs });
+    if (job.pass > 1 && removed === 0) {
+      await this.organizations.removeDeleted(org.id);
+      this.deps.logger.info('organization purged', { orgId: org.id });
+      return { removed, done: true };
+    }
+    return { removed, done: false };
+  }
+
+  /** Items diverged now (the metrics gauge). */
+  private async countDiverged(): Promise<number> {
+    return this.deps.models.inventoryItems.countDocuments({ state: 'diverged' });
   }
 }

@@ -2,10 +2,11 @@ import { Router, type Request } from 'express';
 import type { Queue } from 'bullmq';
 import { Result } from '@sapphire/result';
 import { z } from 'zod';
-import type { Delivery, SyncRun } from '@music/domain';
+import { DELIVERY_STATUSES, webhookTakes, type Delivery, type Organization, type SyncRun } from '@music/domain';
 import type { OrganizationRepository, SyncRunRepository } from '@music/persistence';
-import { JOB_NAMES, jobIds, type DeliverJob } from '@music/queue';
+import { ensureJob, JOBS, type JobSettings } from '@music/queue';
 import { addToContext, AppError, authUser, currentContext, parseInput, sendResult } from '@music/platform';
+import type { SyncState } from '@music/sync-state';
 import type { DeliveryRepository } from './delivery.repository';
 
 /** `nextCursor`: the sort key (time and id) of a page's last entry, opaque to clients. */
@@ -35,7 +36,7 @@ const listQuery = z
 export const syncRunListQuerySchema = listQuery.extend({ status: z.enum(['queued', 'running', 'succeeded', 'partial', 'failed', 'attention', 'skipped']).optional() });
 /** `GET /organization/:id/deliveries` query: newest first, filtered by status, item and time. */
 export const deliveryListQuerySchema = listQuery.extend({
-  status: z.enum(['pending', 'succeeded', 'failed', 'superseded']).optional(),
+  status: z.enum(DELIVERY_STATUSES).optional(),
   externalId: z.string().min(1).max(256).optional(),
 });
 
@@ -43,8 +44,9 @@ export interface SyncHistoryDeps {
   organizations: OrganizationRepository;
   runs: SyncRunRepository;
   deliveries: DeliveryRepository;
+  sync: Pick<SyncState, 'items' | 'outbound'>;
   outputQueue: Queue;
-  deliveryAttempts: number;
+  jobSettings: JobSettings;
 }
 
 interface Page<T> {
@@ -93,7 +95,7 @@ export function syncHistoryRoutes(deps: SyncHistoryDeps): Router {
   });
 
   router.post('/organization/:id/deliveries/:deliveryId/replay', async (req, res) => {
-    const org = await owned(req, deps);
+    const org = await ownedOrganization(req, deps.organizations);
     if (org.isErr()) return sendResult(res, org);
     sendResult(res, await replay(org.unwrap(), String(req.params['deliveryId']), deps), 202);
   });
@@ -101,32 +103,39 @@ export function syncHistoryRoutes(deps: SyncHistoryDeps): Router {
   return router;
 }
 
-async function owned(req: Request, deps: SyncHistoryDeps): Promise<Result<string, AppError>> {
-  const org = await deps.organizations.findOwned(authUser(req).id, String(req.params['id']));
+/** The organization of the path if the caller owns it (NOT_FOUND otherwise, whoever owns it). */
+export async function ownedOrganization(req: Request, organizations: OrganizationRepository): Promise<Result<Organization, AppError>> {
+  const org = await organizations.findOwned(authUser(req).id, String(req.params['id']));
   // The request's log lines name the organization from here on.
   if (org) addToContext({ orgId: org.id });
-  return org ? Result.ok(org.id) : Result.err(new AppError('NOT_FOUND', 'Organization not found'));
+  return org ? Result.ok(org) : Result.err(new AppError('NOT_FOUND', 'Organization not found'));
+}
+
+async function owned(req: Request, deps: SyncHistoryDeps): Promise<Result<string, AppError>> {
+  return (await ownedOrganization(req, deps.organizations)).map((org) => org.id);
 }
 
 /**
  * Sends a finished delivery again, with the same `webhook-id` (so a receiver that already has it
- * can drop it). Refused when a newer change of the item exists: replaying would send an older state.
+ * can drop it), to its webhook's current URL. Refused when a newer change of the item exists
+ * (replaying would send an older state) or when its webhook no longer takes it.
  */
-async function replay(organizationId: string, deliveryId: string, deps: SyncHistoryDeps): Promise<Result<Delivery, AppError>> {
-  const delivery = await deps.deliveries.findForOrganization(organizationId, deliveryId);
+async function replay(org: Organization, deliveryId: string, deps: SyncHistoryDeps): Promise<Result<Delivery, AppError>> {
+  const delivery = await deps.deliveries.findForOrganization(org.id, deliveryId);
   if (!delivery) return Result.err(new AppError('NOT_FOUND', 'Delivery not found'));
   if (delivery.status === 'pending') return Result.err(new AppError('CONFLICT', 'Delivery is still pending'));
-  if (await deps.deliveries.hasNewer(delivery)) {
+  const item = await deps.sync.items.read(delivery.itemId);
+  if (!item || item.version !== delivery.version || item.pendingEvent !== null) {
     return Result.err(new AppError('CONFLICT', 'A newer change of this item was delivered or is pending; replaying would send an older state'));
   }
-  await deps.deliveries.setStatus(delivery.id, 'pending', ['failed', 'succeeded', 'superseded']);
-  const jobId = jobIds.deliver(delivery.id);
-  const existing = await deps.outputQueue.getJob(jobId);
-  if (existing) await existing.remove().catch(() => undefined);
+  const webhook = org.webhooks.find((w) => w.id === delivery.webhookId);
+  if (org.synchronization !== 'two-way' || !webhook || !webhookTakes(webhook, delivery.op)) {
+    return Result.err(new AppError('CONFLICT', 'The output webhook of this delivery was removed (or the organization is one-way); there is nowhere to send it'));
+  }
+  if (!(await deps.sync.outbound.replay(item, [delivery]))) return Result.err(new AppError('CONFLICT', 'The item changed meanwhile; read it again'));
   // A replay is caused by this request: its delivery lines carry this request's id.
   const { requestId } = currentContext();
-  const data: DeliverJob = { version: 1, organizationId, deliveryId: delivery.id, externalId: delivery.externalId, ...(requestId ? { requestId } : {}) };
-  await deps.outputQueue.add(JOB_NAMES.deliver, data, { jobId, attempts: deps.deliveryAttempts, backoff: { type: 'delivery' } });
+  await ensureJob(deps.outputQueue, JOBS.deliver, { version: 1, organizationId: org.id, deliveryId: delivery.id, externalId: delivery.externalId, ...(requestId ? { requestId } : {}) }, deps.jobSettings);
   return Result.ok({ ...delivery, status: 'pending' });
 }
 

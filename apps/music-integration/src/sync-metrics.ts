@@ -3,11 +3,15 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { RecordError, SyncRunCounts, SyncRunStatus } from '@music/domain';
 import { SyncRunRepository, type Models } from '@music/persistence';
 import { withinDeadline } from '@music/platform';
+import type { TransitionObserver } from '@music/sync-state';
 import type { DeliverOutcome } from './deliver-change';
 import type { InboundWebhookSummary } from './apply-inbound-webhook';
 
 /** Results a delivery attempt is counted under. */
-export type DeliveryResult = 'succeeded' | 'retry' | 'failed' | 'superseded' | 'dead_lettered';
+export type DeliveryResult = 'succeeded' | 'retry' | 'failed' | 'superseded' | 'cancelled' | 'dead_lettered';
+
+// The diverged-items gauge counts in the store at most this often (one scan on the development store).
+const DIVERGED_COUNT_EVERY_MS = 30_000;
 
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed'] as const;
 // A scrape must answer even while Redis does not: the depths are left out rather than waited for.
@@ -17,13 +21,15 @@ const QUEUE_COUNT_TIMEOUT_MS = 1000;
  * The sync engine's Prometheus metrics, on the app's registry: runs by status, records by outcome,
  * delivery attempts by result, delivery latency, and queue depths (read from Redis at scrape time).
  */
-export class SyncMetrics {
+export class SyncMetrics implements TransitionObserver {
   private readonly runs: Counter<'status'>;
   private readonly records: Counter<'source' | 'outcome'>;
   private readonly attempts: Counter<'result'>;
   private readonly latency: Histogram;
+  private readonly divergences: Counter<'event'>;
 
-  constructor(registry: Registry, queues: Record<string, Queue>) {
+  /** `countDiverged`: items diverged or delete-diverged now (read from the store when scraped, at most every 30 s). */
+  constructor(registry: Registry, queues: Record<string, Queue>, countDiverged?: () => Promise<number>) {
     this.runs = new Counter({
       name: 'music_sync_runs_total',
       help: 'Finished poll runs by status (succeeded, partial, failed, attention, skipped)',
@@ -32,13 +38,13 @@ export class SyncMetrics {
     });
     this.records = new Counter({
       name: 'music_sync_records_total',
-      help: 'Inbound records by source (poll, webhook) and outcome (created, updated, unchanged, deleted, invalid, conflict)',
+      help: 'Inbound records by source (poll, webhook) and outcome (created, updated, unchanged, deleted, invalid, conflict, diverged, stale)',
       labelNames: ['source', 'outcome'] as const,
       registers: [registry],
     });
     this.attempts = new Counter({
       name: 'music_delivery_attempts_total',
-      help: 'Outbound delivery attempts by result (succeeded, retry, failed, superseded, dead_lettered)',
+      help: 'Outbound delivery attempts by result (succeeded, retry, failed, superseded, cancelled, dead_lettered)',
       labelNames: ['result'] as const,
       registers: [registry],
     });
@@ -48,6 +54,31 @@ export class SyncMetrics {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 6 * 3600, 24 * 3600],
       registers: [registry],
     });
+    this.divergences = new Counter({
+      name: 'music_sync_divergences_total',
+      help: 'Items that became diverged (a local change the third party never took) and divergences resolved (replayed, accepted or overwritten locally)',
+      labelNames: ['event'] as const,
+      registers: [registry],
+    });
+    if (countDiverged) {
+      let cached: { at: number; value: number } | null = null;
+      new Gauge({
+        name: 'music_sync_diverged_items',
+        help: 'Items diverged now, waiting for a user to replay them or accept the remote version (counted at most every 30 s)',
+        registers: [registry],
+        async collect() {
+          const now = Date.now();
+          if (!cached || now - cached.at > DIVERGED_COUNT_EVERY_MS) {
+            try {
+              cached = { at: now, value: await withinDeadline(countDiverged(), QUEUE_COUNT_TIMEOUT_MS, 'diverged items') };
+            } catch {
+              // The store is slow or down: the last count stands (readiness reports the outage).
+            }
+          }
+          if (cached) this.set(cached.value);
+        },
+      });
+    }
     new Gauge({
       name: 'music_queue_jobs',
       help: 'Jobs in each BullMQ queue by state, read when scraped',
@@ -89,8 +120,16 @@ export class SyncMetrics {
         if (outcome.status === 'succeeded' && outcome.latencyMs !== undefined) this.latency.observe(outcome.latencyMs / 1000);
         return;
       case 'retry':
+        this.attempts.inc({ result: 'retry' });
+        return;
       case 'failed':
-        this.attempts.inc({ result: outcome.kind });
+        // The last attempt of a transient failure is a retry that ran out: counted as one, and as a dead letter.
+        if (outcome.deadLettered) {
+          this.attempts.inc({ result: 'retry' });
+          this.attempts.inc({ result: 'dead_lettered' });
+        } else {
+          this.attempts.inc({ result: 'failed' });
+        }
         return;
       case 'wait':
         return;
@@ -101,12 +140,22 @@ export class SyncMetrics {
     }
   }
 
-  deadLettered(): void {
-    this.attempts.inc({ result: 'dead_lettered' });
+  /** Items became diverged, or divergences were resolved (told by the one writer). */
+  divergence(event: 'diverged' | 'resolved', count: number): void {
+    this.divergences.inc({ event }, count);
   }
 
   private recordsApplied(source: 'poll' | 'webhook', counts: Omit<SyncRunCounts, 'fetched'>): void {
-    const outcomes = { created: counts.created, updated: counts.updated, unchanged: counts.unchanged, deleted: counts.deleted, invalid: counts.invalid, conflict: counts.conflicts };
+    const outcomes = {
+      created: counts.created,
+      updated: counts.updated,
+      unchanged: counts.unchanged,
+      deleted: counts.deleted,
+      invalid: counts.invalid,
+      conflict: counts.conflicts,
+      diverged: counts.diverged,
+      stale: counts.stale,
+    };
     for (const [outcome, n] of Object.entries(outcomes)) if (n > 0) this.records.inc({ source, outcome }, n);
   }
 }

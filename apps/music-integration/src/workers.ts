@@ -1,13 +1,14 @@
 import { DelayedError, Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import {
   JOB_NAMES,
+  JOBS,
   QUEUE_NAMES,
   deliverJobSchema,
   fanoutJobSchema,
   inboundWebhookJobSchema,
-
   orgChangedJobSchema,
   pollJobSchema,
+  purgeOrganizationJobSchema,
   type DeliverJob,
   type FanoutJob,
 } from '@music/queue';
@@ -83,21 +84,17 @@ export function startWorkers(engine: SyncEngine, connection: ConnectionOptions, 
       const data: DeliverJob = deliverJobSchema.parse(job.data);
       return withContext({ orgId: data.organizationId, jobId: job.id, deliveryId: data.deliveryId, ...traceOf(data) }, async () => {
         const attemptNumber = job.attemptsMade + 1;
-        const outcome = await engine.deliver(data.deliveryId, attemptNumber);
+        const outcome = await engine.deliver(data.deliveryId, attemptNumber, attemptNumber >= (job.opts.attempts ?? 1));
         switch (outcome.kind) {
           case 'done':
             return outcome.status;
           case 'wait':
-            // Not an attempt: another send of the same item to the same webhook is in flight.
+            // Not an attempt: another send of the same item is in flight.
             await job.moveToDelayed(Date.now() + 50 + Math.floor(Math.random() * 150), token);
             throw new DelayedError();
           case 'failed':
             throw new UnrecoverableError(outcome.message);
           case 'retry':
-            if (attemptNumber >= (job.opts.attempts ?? 1)) {
-              await engine.deadLetter(data.deliveryId);
-              throw new UnrecoverableError(`gave up after ${attemptNumber} attempts: ${outcome.message}`);
-            }
             throw new RetryLater(outcome.message, outcome.retryAfterMs);
           default: {
             const unreachable: never = outcome;
@@ -136,8 +133,19 @@ export function startWorkers(engine: SyncEngine, connection: ConnectionOptions, 
 
   const maintenance = new Worker(
     QUEUE_NAMES.maintenance,
-    async () => engine.sweep(),
-    { ...common, concurrency: 1 },
+    async (job: Job, token?: string) => {
+      if (job.name !== JOBS.purgeOrganization.name) return engine.sweep();
+      const data = purgeOrganizationJobSchema.parse(job.data);
+      return withContext({ orgId: data.organizationId, jobId: job.id }, async () => {
+        const pass = await engine.purgeOrganization(data);
+        if (pass.done) return pass;
+        // The same job runs its next pass later (work in flight when the organization was deleted lands meanwhile).
+        await job.updateData({ ...data, pass: data.pass + 1 });
+        await job.moveToDelayed(Date.now() + config.PURGE_RECHECK_MS, token);
+        throw new DelayedError();
+      });
+    },
+    { ...common, concurrency: 2 },
   );
 
   const workers = [polling, output, inbound, orgEvents, maintenance];
@@ -200,7 +208,8 @@ const SWEEP_SCHEDULER = 'sweep-outbox';
 
 /** Registers the housekeeping schedulers (idempotent; every process may call it). */
 export async function scheduleMaintenance(queue: Queue, config: IntegrationConfig): Promise<void> {
-  await queue.upsertJobScheduler(SWEEP_SCHEDULER, { every: config.SWEEP_INTERVAL_MS }, { name: JOB_NAMES.sweepOutbox, data: { version: 1 } });
+  const { jobId: _id, ...opts } = JOBS.sweep.options();
+  await queue.upsertJobScheduler(SWEEP_SCHEDULER, { every: config.SWEEP_INTERVAL_MS }, { name: JOB_NAMES.sweepOutbox, data: { version: 1 }, opts });
   // The periodic schedule reconciliation rides on the sweep (see SyncEngine.sweep): an `every`
   // scheduler always fires at once, which would repeat the start-up reconciliation. Earlier
   // versions registered one; remove it.

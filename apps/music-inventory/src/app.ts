@@ -2,6 +2,7 @@ import type { Express } from 'express';
 import type { Queue } from 'bullmq';
 import { createHttpApp, standardServiceLinks, createMetrics, listSetting, RedisLocks, type HealthCheck, type Logger, type Metrics, type RedisClient } from '@music/platform';
 import { InventoryRepository, OrganizationRepository, type Models } from '@music/persistence';
+import { createSyncState } from '@music/sync-state';
 import type { FanoutJob } from '@music/queue';
 import type { InventoryConfig } from './config';
 import { FanoutPublisher } from './fanout-publisher';
@@ -28,7 +29,9 @@ export function createInventoryApp(deps: InventoryDeps): Express {
     prefix: deps.config.QUEUE_PREFIX,
     onUnavailable: (e) => deps.logger.warn('redis unavailable for item locks; writing unlocked', { err: e.message }),
   });
-  const items = new InventoryRepository(deps.models, locks);
+  const items = new InventoryRepository(deps.models);
+  // The one writer of item state: local changes go through it.
+  const local = createSyncState({ models: deps.models, locks }).local;
   const publisher = new FanoutPublisher(deps.outputQueue, deps.logger);
   return createHttpApp({
     logger: deps.logger,
@@ -43,7 +46,7 @@ export function createInventoryApp(deps: InventoryDeps): Express {
       links: standardServiceLinks({ metrics: deps.config.METRICS_ENABLED }),
     },
     routes: (app) => {
-      app.use('/inventory', inventoryRouter({ organizations, items, publisher, jwtSecret: deps.config.JWT_SECRET }));
+      app.use('/inventory', inventoryRouter({ organizations, items, local, publisher, jwtSecret: deps.config.JWT_SECRET }));
     },
   });
 }

@@ -1,19 +1,16 @@
 import type { Queue } from 'bullmq';
 import type { InventoryItem } from '@music/domain';
 import { withinDeadline, type Logger } from '@music/platform';
-import { JOB_NAMES, jobIds, type FanoutJob } from '@music/queue';
+import { addJob, JOBS, type FanoutJob, type JobSettings } from '@music/queue';
 
 /** How long a request waits for Redis to take the job before answering anyway. */
 const DEFAULT_ENQUEUE_TIMEOUT_MS = 2000;
 
-// A fanout job that failed for good stays in the failed set under its id, and a re-enqueue with the
-// same id is ignored; retrying here keeps a passing store blip from parking an event until the sweeper.
-const FANOUT_JOB_OPTIONS = { attempts: 5, backoff: { type: 'exponential', delay: 1000 } } as const;
-
 /**
  * Hands a stored outbox event to the integration app's fanout worker. The event is already on the
  * item, so an enqueue that fails is only a delay: the outbox sweeper re-enqueues events older than
- * a few seconds, and the job id (`jobIds.fanout(eventId)`) makes both enqueues one job.
+ * a few seconds, and the job id (`jobIds.fanout(eventId)`) makes both enqueues one job. The job's
+ * retries are its definition's (`JOBS.fanout`), the same as the sweeper's.
  */
 export class FanoutPublisher {
   constructor(
@@ -34,7 +31,8 @@ export class FanoutPublisher {
       externalId: item.externalId,
       ...(event.requestId ? { requestId: event.requestId } : {}),
     };
-    const added = this.queue.add(JOB_NAMES.fanout, job, { ...FANOUT_JOB_OPTIONS, jobId: jobIds.fanout(event.id) });
+    // The fan-out's options do not depend on the deployment's retry settings.
+    const added = addJob(this.queue as Queue, JOBS.fanout, job, {} as JobSettings);
     // A queue that is still waiting for Redis would hold the request; the late result is dropped.
     added.catch(() => undefined);
     try {

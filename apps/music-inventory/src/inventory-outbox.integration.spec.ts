@@ -29,7 +29,7 @@ describe('music-inventory outbox: local writes store their event and enqueue a f
     const res = await create(twoWay.id, song('o-create'));
     expect(res.status).toBe(201);
     const doc = await stored(res.body.id);
-    expect(doc).toMatchObject({ origin: 'local', version: 1, settledVersion: 0, remoteKnown: false, deletedAt: null });
+    expect(doc).toMatchObject({ origin: 'local', version: 1, state: 'pending', remoteKnown: false, deleted: false });
     // The request's id rides on the event (and the job) for the log lines of its fan-out and deliveries.
     const requestId = res.headers['x-request-id'];
     expect(doc?.pendingEvent).toEqual({ id: expect.any(String), op: 'upsert', version: 1, at: expect.any(Date), requestId });
@@ -62,7 +62,7 @@ describe('music-inventory outbox: local writes store their event and enqueue a f
 
     const res = await request(env.app).patch(`/inventory/${created.id}`).set('authorization', owner.auth).send({ name: 'Changed' });
     expect(res.status).toBe(200);
-    expect(res.body.sync).toEqual({ origin: 'local', version: 2, pending: true, remoteKnown: false });
+    expect(res.body.sync).toEqual({ state: 'pending', origin: 'local', version: 2, pending: true, remoteKnown: false });
     const second = await stored(created.id);
     expect(second?.version).toBe(2);
     expect(second?.pendingEvent).toMatchObject({ op: 'upsert', version: 2 });
@@ -74,11 +74,11 @@ describe('music-inventory outbox: local writes store their event and enqueue a f
 
   it('an update of an item that came from the third party is marked local and delivered', async () => {
     const created = (await create(twoWay.id, song('o-remote'))).body;
-    // What an inbound write leaves behind: origin remote, event delivered and cleared.
-    await env.store.models.inventoryItems.updateOne({ _id: created.id }, { $set: { origin: 'remote', pendingEvent: null, settledVersion: 1, remoteKnown: true } });
+    // What an inbound write leaves behind: origin remote, settled, the event delivered and cleared.
+    await env.store.models.inventoryItems.updateOne({ _id: created.id }, { $set: { origin: 'remote', pendingEvent: null, state: 'synced', remoteKnown: true }, $inc: { rev: 1 } });
     const res = await request(env.app).patch(`/inventory/${created.id}`).set('authorization', owner.auth).send({ album: 'Local edit' });
     expect(res.status).toBe(200);
-    expect(res.body.sync).toEqual({ origin: 'local', version: 2, pending: true, remoteKnown: true });
+    expect(res.body.sync).toEqual({ state: 'pending', origin: 'local', version: 2, pending: true, remoteKnown: true });
     expect((await stored(created.id))?.pendingEvent).toMatchObject({ op: 'upsert', version: 2 });
   });
 
@@ -87,7 +87,7 @@ describe('music-inventory outbox: local writes store their event and enqueue a f
     expect((await request(env.app).delete(`/inventory/${created.id}`).set('authorization', owner.auth)).status).toBe(204);
 
     const tombstone = await stored(created.id);
-    expect(tombstone).toMatchObject({ origin: 'local', version: 2, deletedAt: expect.any(Date) });
+    expect(tombstone).toMatchObject({ origin: 'local', version: 2, deleted: true, state: 'pending' });
     expect(tombstone?.pendingEvent).toMatchObject({ op: 'delete', version: 2 });
     expect((await env.fanoutJobs(created.id)).map((j) => j.id)).toContain(jobIds.fanout(tombstone?.pendingEvent?.id ?? ''));
     expect((await request(env.app).get(`/inventory/${created.id}`).set('authorization', owner.auth)).status).toBe(404);
@@ -99,7 +99,7 @@ describe('music-inventory outbox: local writes store their event and enqueue a f
     expect(again.body.id).toBe(created.id);
     expect(again.body.sync.version).toBe(3);
     const revived = await stored(created.id);
-    expect(revived).toMatchObject({ deletedAt: null, version: 3, data: { name: 'Back again' } });
+    expect(revived).toMatchObject({ deleted: false, version: 3, data: { name: 'Back again' } });
     expect(revived?.pendingEvent).toMatchObject({ op: 'upsert', version: 3 });
     expect(await env.fanoutJobs(created.id)).toHaveLength(3);
     expect((await request(env.app).get(`/inventory/${created.id}`).set('authorization', owner.auth)).body.name).toBe('Back again');
@@ -108,7 +108,7 @@ describe('music-inventory outbox: local writes store their event and enqueue a f
   it('a one-way organization stores no event, enqueues nothing and deletes for good', async () => {
     const res = await create(oneWay.id, song('o-oneway'));
     expect(res.status).toBe(201);
-    expect(res.body.sync).toEqual({ origin: 'local', version: 0, pending: false, remoteKnown: false });
+    expect(res.body.sync).toEqual({ state: 'synced', origin: 'local', version: 0, pending: false, remoteKnown: false });
     expect((await stored(res.body.id))?.pendingEvent).toBeNull();
 
     const patched = await request(env.app).patch(`/inventory/${res.body.id}`).set('authorization', owner.auth).send({ name: 'Edited' });

@@ -57,7 +57,7 @@ describe('music-inventory /inventory (real store + Redis)', () => {
         duration: 215.5,
         tags: ['rock', 'live'],
         label: { name: 'Sub Pop', year: 1991 },
-        sync: { origin: 'local', version: 1, pending: true, remoteKnown: false },
+        sync: { state: 'pending', origin: 'local', version: 1, pending: true, remoteKnown: false },
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
       });

@@ -35,9 +35,12 @@ const itemApi = z
     organizationId: z.string(),
     externalId: z.string(),
     sync: z.object({
+      state: z
+        .enum(['synced', 'pending', 'diverged'])
+        .meta({ description: '`pending`: a local change on its way to the third party; `diverged`: a local change the third party never took (see `GET /organization/{id}/divergences` on music-integration)' }),
+      version: z.number().int().meta({ description: 'Local changes of a two-way organization, counted' }),
       origin: z.enum(['local', 'remote']).meta({ description: 'Where the last write came from' }),
-      version: z.number().int(),
-      pending: z.boolean().meta({ description: 'A local change not yet delivered to the third party' }),
+      pending: z.boolean().meta({ description: 'A local change not yet settled (`state` is not `synced`)' }),
       remoteKnown: z.boolean().meta({ description: 'The third party is known to hold the item' }),
     }),
     createdAt: dateTime,

@@ -2,7 +2,7 @@ import type { Express } from 'express';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { newId, organizationInputSchema, type Organization } from '@music/domain';
-import { OrganizationRepository } from '@music/persistence';
+import { OrganizationRepository, withEntryIds } from '@music/persistence';
 import { signAccessToken } from '@music/platform';
 import { JOB_NAMES, openQueue, QUEUE_NAMES, type FanoutJob } from '@music/queue';
 import { clearPrefix, openTestRedis, openTestStore, testLogger, uniqueName, type TestStore } from '@music/testing';
@@ -70,7 +70,7 @@ export async function openInventoryTestEnv(name: string): Promise<InventoryTestE
       return { id, email, auth: `Bearer ${token}` };
     },
     organization: (ownerId, synchronization = 'two-way') =>
-      organizations.create(ownerId, organizationInputSchema.parse({ synchronization, mappings: TEST_MAPPINGS, webhooks: [], polling: [] })),
+      organizations.create(ownerId, withEntryIds(organizationInputSchema.parse({ synchronization, mappings: TEST_MAPPINGS, webhooks: [], polling: [] }))),
     fanoutJobs: async (itemId) => {
       const jobs = await outputQueue.getJobs(['waiting', 'delayed', 'prioritized', 'active', 'completed', 'failed']);
       return jobs.filter((job) => job.name === JOB_NAMES.fanout && job.data.itemId === itemId);

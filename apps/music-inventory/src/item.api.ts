@@ -1,10 +1,15 @@
-import { hasUndeliveredLocalChange, type InventoryItem } from '@music/domain';
+import type { InventoryItem, StoredSyncState } from '@music/domain';
 
-/** The sync state a client sees: where the last write came from and whether it is still on its way out. */
+/**
+ * The sync state a client sees: `state` is `synced`, `pending` (a local change on its way to the
+ * third party) or `diverged` (a local change the third party never took: see the divergences API
+ * on music-integration); `version` counts local changes; `origin` says where the last write came from.
+ */
 export interface ItemSyncApi {
-  origin: InventoryItem['origin'];
+  state: StoredSyncState;
   version: number;
-  /** A local change not yet delivered to the third party (event not fanned out, or deliveries not settled). */
+  origin: InventoryItem['origin'];
+  /** A local change not yet settled (`state` is not `synced`). */
   pending: boolean;
   remoteKnown: boolean;
 }
@@ -26,9 +31,10 @@ export function toItemApi(item: InventoryItem): ItemApi {
   return Object.assign({ ...identity }, item.data, {
     ...identity,
     sync: {
-      origin: item.origin,
+      state: item.state,
       version: item.version,
-      pending: hasUndeliveredLocalChange(item),
+      origin: item.origin,
+      pending: item.state !== 'synced',
       remoteKnown: item.remoteKnown,
     },
     createdAt: item.createdAt,

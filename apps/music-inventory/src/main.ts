@@ -1,6 +1,7 @@
 import 'reflect-metadata';
-import { createRedis, exitOnStartupError, openRuntime, serveRuntime } from '@music/platform';
-import { createModels, ensureIndexes } from '@music/persistence';
+import { createRedis, exitOnStartupError, openRuntime, RedisLocks, serveRuntime } from '@music/platform';
+import { createModels, ensureIndexes, OrganizationRepository } from '@music/persistence';
+import { createSyncState } from '@music/sync-state';
 import { openQueue, QUEUE_NAMES, type FanoutJob } from '@music/queue';
 import { loadInventoryConfig } from './config';
 import { createInventoryApp } from './app';
@@ -10,6 +11,10 @@ async function main(): Promise<void> {
   const runtime = await openRuntime('music-inventory', config);
   const models = createModels(runtime.mongo);
   await ensureIndexes(models);
+  // Items written by an earlier version get their sync state before they are served (idempotent).
+  const organizations = new OrganizationRepository(models);
+  const locks = new RedisLocks(runtime.redis, { prefix: config.QUEUE_PREFIX });
+  await createSyncState({ models, locks }).maintenance.migrateLegacyItems(async (id) => (await organizations.findById(id))?.polling.map((p) => p.id) ?? null);
 
   // Its own fail-fast connection (maxRetriesPerRequest 1, no offline queue): while Redis is down an
   // enqueue fails at once, the request still succeeds and the outbox sweeper delivers the event later.

@@ -1,4 +1,12 @@
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'superseded';
+/**
+ * `pending`: being sent (or retried); `succeeded`: acknowledged (2xx); `failed`: the webhook gave up
+ * (a permanent error, or attempts ran out); `superseded`: a newer version of the item exists, so it
+ * was never sent; `cancelled`: its webhook was removed, the organization switched to one-way or was
+ * deleted, or the item is gone (`lastError` says which).
+ */
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'superseded' | 'cancelled';
+
+export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'superseded', 'cancelled'] as const satisfies readonly DeliveryStatus[];
 
 export interface DeliveryAttempt {
   at: Date;
@@ -14,11 +22,13 @@ export interface Delivery {
   itemId: string;
   externalId: string;
   eventId: string;
+  /** The output webhook, by its stable id: sends go to its current URL, method and secret. */
   webhookId: string;
+  /** The webhook's URL when the delivery was created (sends use the current one). */
   url: string;
   method: 'POST' | 'PUT' | 'DELETE';
   op: 'upsert' | 'delete';
-  /** The item version this delivery carries; a newer one for the same item and webhook supersedes it. */
+  /** The item version this delivery carries; a newer version of the item supersedes it. */
   version: number;
   /** The exact JSON body sent (reverse-mapped to the third party's shape). */
   body: string;

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
 function shortHash(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16);
@@ -13,14 +13,20 @@ export function inventoryItemId(organizationId: string, externalId: string): str
   return createHash('sha256').update(`${organizationId}\u0000${externalId}`).digest('hex').slice(0, 24);
 }
 
-/** Stable id of a polling entry: the same endpoint and schedule keep the same job scheduler. */
+/**
+ * The id earlier versions derived for a polling entry. Organizations created then keep these ids
+ * (they are stored); new entries get `newEntryId()`.
+ */
 export function pollingEntryId(entry: { endpoint: string; interval: number; type: string }): string {
   return shortHash(entry.endpoint, String(entry.interval), entry.type);
 }
 
-/** Stable id of a webhook: deliveries and their ordering locks are keyed by it. */
+/** The id earlier versions derived for a webhook (kept by the organizations that have it). */
 export function webhookId(webhook: { type: string; method: string; url: string }): string {
   return shortHash(webhook.type, webhook.method, webhook.url);
 }
+
+/** A new webhook or polling entry id: random, so it survives any edit of the entry. */
+export const newEntryId = (): string => randomBytes(8).toString('hex');
 
 export const newId = (): string => randomUUID();

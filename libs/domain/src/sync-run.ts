@@ -8,8 +8,12 @@ export interface SyncRunCounts {
   unchanged: number;
   deleted: number;
   invalid: number;
-  /** Inbound changes not applied because a local change not yet delivered wins. */
+  /** Inbound changes held because a local change not yet settled wins (applied or dropped when it settles). */
   conflicts: number;
+  /** Inbound changes held because their item diverged (until the user resolves it). */
+  diverged: number;
+  /** Inbound changes not fresher than their item's latest change (a snapshot that began earlier). */
+  stale: number;
 }
 
 export interface RecordError {
@@ -45,4 +49,6 @@ export const emptyCounts = (): SyncRunCounts => ({
   deleted: 0,
   invalid: 0,
   conflicts: 0,
+  diverged: 0,
+  stale: 0,
 });

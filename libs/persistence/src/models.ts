@@ -25,8 +25,19 @@ export interface OrganizationDoc {
   revision: number;
   createdAt: Date;
   updatedAt: Date;
+  /** Set when the organization was deleted: hidden from every API at once, its data purged by a job. */
+  deletedAt?: Date | null;
 }
 
+export interface HeldChangeDoc {
+  op: 'upsert' | 'delete';
+  data: Record<string, unknown> | null;
+  hash: string | null;
+  at: Date;
+  entries: string[];
+}
+
+/** One item (see InventoryItem in @music/domain and docs/sync-model.md for every field). */
 export interface InventoryItemDoc {
   _id: string;
   organizationId: string;
@@ -35,10 +46,18 @@ export interface InventoryItemDoc {
   origin: 'local' | 'remote';
   hash: string;
   version: number;
-  settledVersion: number;
+  state: 'synced' | 'pending' | 'diverged';
+  deleted: boolean;
   pendingEvent: { id: string; op: 'upsert' | 'delete'; version: number; at: Date; requestId?: string } | null;
+  awaiting: string[];
+  gaveUp: string[];
+  acked: boolean;
+  fenceAt: Date | null;
+  held: HeldChangeDoc | null;
   remoteKnown: boolean;
-  deletedAt: Date | null;
+  seenBy: string[];
+  missedBy: string[];
+  rev: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -71,13 +90,27 @@ export interface DeliveryDoc {
   op: 'upsert' | 'delete';
   version: number;
   body: string;
-  status: 'pending' | 'succeeded' | 'failed' | 'superseded';
+  status: 'pending' | 'succeeded' | 'failed' | 'superseded' | 'cancelled';
   attempts: number;
   lastAttempts: unknown[];
   lastError: string | null;
   createdAt: Date;
   updatedAt: Date;
   deliveredAt: Date | null;
+}
+
+/** One input-webhook call, stored before it is answered 202 (durable; duplicates recognised by `_id`). */
+export interface InboundMessageDoc {
+  /** Derived from the organization and the sender's `webhook-id` (see inboundMessageId). */
+  _id: string;
+  organizationId: string;
+  messageId: string;
+  method: 'POST' | 'PUT' | 'DELETE';
+  /** The raw body as received (JSON text): third-party payloads are never stored as documents. */
+  body: string;
+  /** Store-clock time of acceptance: the freshness of its changes (docs/sync-model.md, rule 2). */
+  acceptedAt: Date;
+  appliedAt: Date | null;
 }
 
 const options = { versionKey: false, minimize: false, strict: true } as const;
@@ -105,6 +138,7 @@ const organizationSchema = new Schema<OrganizationDoc>(
     revision: { type: Number, required: true, default: 1 },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
+    deletedAt: { type: Date, default: null },
   },
   { ...options, collection: 'organizations' },
 );
@@ -118,10 +152,18 @@ const inventoryItemSchema = new Schema<InventoryItemDoc>(
     origin: { type: String, required: true, enum: ['local', 'remote'] },
     hash: { type: String, required: true },
     version: { type: Number, required: true, default: 0 },
-    settledVersion: { type: Number, required: true, default: 0 },
+    state: { type: String, required: true, enum: ['synced', 'pending', 'diverged'] },
+    deleted: { type: Boolean, required: true, default: false },
     pendingEvent: { type: Mixed, default: null },
+    awaiting: { type: [String], default: [] },
+    gaveUp: { type: [String], default: [] },
+    acked: { type: Boolean, default: false },
+    fenceAt: { type: Date, default: null },
+    held: { type: Mixed, default: null },
     remoteKnown: { type: Boolean, required: true, default: false },
-    deletedAt: { type: Date, default: null },
+    seenBy: { type: [String], default: [] },
+    missedBy: { type: [String], default: [] },
+    rev: { type: Number, required: true, default: 0 },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },
@@ -130,6 +172,8 @@ const inventoryItemSchema = new Schema<InventoryItemDoc>(
 inventoryItemSchema.index({ organizationId: 1, externalId: 1 }, { unique: true });
 inventoryItemSchema.index({ organizationId: 1, _id: 1 });
 inventoryItemSchema.index({ 'pendingEvent.at': 1 });
+inventoryItemSchema.index({ organizationId: 1, state: 1 });
+inventoryItemSchema.index({ deleted: 1, fenceAt: 1 });
 
 const syncRunSchema = new Schema<SyncRunDoc>(
   {
@@ -177,12 +221,28 @@ const deliverySchema = new Schema<DeliveryDoc>(
 deliverySchema.index({ organizationId: 1, status: 1, createdAt: -1 });
 deliverySchema.index({ itemId: 1, webhookId: 1, version: 1 });
 
+const inboundMessageSchema = new Schema<InboundMessageDoc>(
+  {
+    _id: { type: String, required: true },
+    organizationId: { type: String, required: true },
+    messageId: { type: String, required: true },
+    method: { type: String, required: true },
+    body: { type: String, required: true },
+    acceptedAt: { type: Date, required: true },
+    appliedAt: { type: Date, default: null },
+  },
+  { ...options, collection: 'inbound_messages' },
+);
+inboundMessageSchema.index({ appliedAt: 1, acceptedAt: 1 });
+inboundMessageSchema.index({ organizationId: 1 });
+
 export interface Models {
   users: Model<UserDoc>;
   organizations: Model<OrganizationDoc>;
   inventoryItems: Model<InventoryItemDoc>;
   syncRuns: Model<SyncRunDoc>;
   deliveries: Model<DeliveryDoc>;
+  inboundMessages: Model<InboundMessageDoc>;
 }
 
 /** Registers every model on one connection (each app and each test has its own connection). */
@@ -193,6 +253,7 @@ export function createModels(connection: Connection): Models {
     inventoryItems: connection.model<InventoryItemDoc>('InventoryItem', inventoryItemSchema),
     syncRuns: connection.model<SyncRunDoc>('SyncRun', syncRunSchema),
     deliveries: connection.model<DeliveryDoc>('Delivery', deliverySchema),
+    inboundMessages: connection.model<InboundMessageDoc>('InboundMessage', inboundMessageSchema),
   };
 }
 

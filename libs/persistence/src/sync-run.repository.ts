@@ -55,6 +55,16 @@ export class SyncRunRepository {
     await this.models.syncRuns.updateOne({ _id: id }, { $set: { ...outcome, finishedAt: now } });
   }
 
+  /** A purge: the runs of a deleted organization, a batch at a time; returns how many were removed. */
+  async deleteForOrganization(organizationId: string, batch = 500): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const ids = (await this.models.syncRuns.find({ organizationId }, { _id: 1 }).limit(batch).lean<Array<{ _id: string }>>()).map((d) => d._id);
+      if (ids.length === 0) return removed;
+      removed += (await this.models.syncRuns.deleteMany({ _id: { $in: ids } })).deletedCount;
+    }
+  }
+
   async findForOrganization(organizationId: string, id: string): Promise<SyncRun | null> {
     const doc = await this.models.syncRuns.findOne({ _id: id, organizationId }).lean<SyncRunDoc>();
     return doc ? toSyncRun(doc) : null;

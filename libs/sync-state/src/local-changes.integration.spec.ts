@@ -1,144 +1,157 @@
-import { contentHash, inventoryItemId } from '@music/domain';
+import { contentHash, inventoryItemId, type InventoryItem } from '@music/domain';
+import { InventoryRepository } from '@music/persistence';
 import { RedisLocks } from '@music/platform';
 import { openTestRedis, openTestStore, uniqueName, type TestStore } from '@music/testing';
-import { InventoryRepository } from './inventory.repository';
+import { createSyncState, type SyncState } from './sync-state';
 
-describe('InventoryRepository (real store)', () => {
+// Local changes (the inventory API's writes) through the one writer, on the real store; and the
+// reads the inventory API makes (InventoryRepository), which never return tombstones.
+describe('local changes (real store)', () => {
   let store: TestStore;
   let redis: ReturnType<typeof openTestRedis>;
-  let repo: InventoryRepository;
-  const orgA = 'org-a';
-  const orgB = 'org-b';
+  let sync: SyncState;
+  let reads: InventoryRepository;
+  const twoWay = { id: 'org-a', synchronization: 'two-way' as const };
+  const oneWay = { id: 'org-one', synchronization: 'one-way' as const };
+  const orgB = { id: 'org-b', synchronization: 'two-way' as const };
 
   beforeAll(async () => {
-    store = await openTestStore('inventory_repo');
+    store = await openTestStore('local_changes');
     redis = openTestRedis();
-    repo = new InventoryRepository(store.models, new RedisLocks(redis, { prefix: uniqueName('inventory_repo') }));
+    sync = createSyncState({ models: store.models, locks: new RedisLocks(redis, { prefix: uniqueName('local_changes') }) });
+    reads = new InventoryRepository(store.models);
   });
   afterAll(async () => {
     await store.close();
     redis.disconnect();
   });
 
-  it('creates a two-way item with its outbox event in the same document', async () => {
+  const created = async (org: typeof twoWay | typeof oneWay, externalId: string, data: Record<string, unknown>): Promise<InventoryItem> => {
+    const outcome = await sync.local.create(org, { externalId, data });
+    if (outcome.kind !== 'created' && outcome.kind !== 'revived') throw new Error(`not created: ${outcome.kind}`);
+    return outcome.item;
+  };
+
+  it('creates a two-way item pending, with its outbox event in the same document (row 1)', async () => {
     const data = { name: 'Song', artist: 'A', album: 'B' };
-    const outcome = await repo.createLocal(orgA, { externalId: 'c1', data }, { outbox: true });
-    expect(outcome.kind).toBe('created');
-    if (outcome.kind !== 'created') return;
-    const stored = await store.models.inventoryItems.findById(inventoryItemId(orgA, 'c1')).lean();
+    const item = await created(twoWay, 'c1', data);
+    const stored = await store.models.inventoryItems.findById(inventoryItemId(twoWay.id, 'c1')).lean();
     expect(stored).toMatchObject({
-      organizationId: orgA,
+      organizationId: twoWay.id,
       externalId: 'c1',
       data,
       origin: 'local',
       hash: contentHash('c1', data),
       version: 1,
-      settledVersion: 0,
+      state: 'pending',
+      deleted: false,
       remoteKnown: false,
-      deletedAt: null,
-      pendingEvent: { id: outcome.item.pendingEvent?.id, op: 'upsert', version: 1 },
+      awaiting: [],
+      seenBy: [],
+      fenceAt: null,
+      rev: 0,
+      pendingEvent: { id: item.pendingEvent?.id, op: 'upsert', version: 1 },
     });
     expect(stored?.pendingEvent?.at).toBeInstanceOf(Date);
   });
 
-  it('creates a one-way item without an event and leaves the version at 0', async () => {
-    const outcome = await repo.createLocal(orgA, { externalId: 'c2', data: { name: 'x' } }, { outbox: false });
-    expect(outcome.kind).toBe('created');
-    const stored = await store.models.inventoryItems.findById(inventoryItemId(orgA, 'c2')).lean();
-    expect(stored).toMatchObject({ version: 0, pendingEvent: null, origin: 'local' });
+  it('creates a one-way item synced, without an event, and leaves the version at 0', async () => {
+    await created(oneWay, 'c2', { name: 'x' });
+    const stored = await store.models.inventoryItems.findById(inventoryItemId(oneWay.id, 'c2')).lean();
+    expect(stored).toMatchObject({ version: 0, pendingEvent: null, origin: 'local', state: 'synced' });
   });
 
   it('reports an existing live item instead of overwriting it', async () => {
-    await repo.createLocal(orgA, { externalId: 'dup', data: { name: 'first' } }, { outbox: true });
-    const again = await repo.createLocal(orgA, { externalId: 'dup', data: { name: 'second' } }, { outbox: true });
+    await created(twoWay, 'dup', { name: 'first' });
+    const again = await sync.local.create(twoWay, { externalId: 'dup', data: { name: 'second' } });
     expect(again.kind).toBe('exists');
-    const stored = await store.models.inventoryItems.findById(inventoryItemId(orgA, 'dup')).lean();
-    expect(stored?.data).toEqual({ name: 'first' });
+    expect((await store.models.inventoryItems.findById(inventoryItemId(twoWay.id, 'dup')).lean())?.data).toEqual({ name: 'first' });
     // The same externalId in another organization is another item.
-    expect((await repo.createLocal(orgB, { externalId: 'dup', data: { name: 'b' } }, { outbox: true })).kind).toBe('created');
+    expect((await sync.local.create(orgB, { externalId: 'dup', data: { name: 'b' } })).kind).toBe('created');
   });
 
-  it('updates only when version and hash are still the ones read', async () => {
-    const created = await repo.createLocal(orgA, { externalId: 'u1', data: { name: 'v1' } }, { outbox: true });
-    if (created.kind !== 'created') throw new Error('not created');
-    const read = created.item;
-
-    const updated = await repo.updateLocal(orgA, read.id, read, { name: 'v2' }, { outbox: true });
-    expect(updated).toMatchObject({ version: 2, data: { name: 'v2' }, hash: contentHash('u1', { name: 'v2' }), pendingEvent: { op: 'upsert', version: 2 } });
-    expect(updated?.pendingEvent?.id).not.toBe(read.pendingEvent?.id);
-
-    // A stale version no longer matches.
-    expect(await repo.updateLocal(orgA, read.id, read, { name: 'v3' }, { outbox: true })).toBeNull();
-
-    // An inbound write changes data and hash without bumping the version: a read taken before it is stale too.
-    if (!updated) throw new Error('not updated');
-    await store.models.inventoryItems.updateOne({ _id: read.id }, { $set: { data: { name: 'remote' }, hash: contentHash('u1', { name: 'remote' }), origin: 'remote' } });
-    expect(await repo.updateLocal(orgA, read.id, updated, { name: 'v3' }, { outbox: true })).toBeNull();
-
-    // Another organization's id never matches.
-    const fresh = await repo.findInOrganizations([orgA], read.id);
-    if (!fresh) throw new Error('missing');
-    expect(await repo.updateLocal(orgB, read.id, fresh, { name: 'v3' }, { outbox: true })).toBeNull();
-    const stored = await store.models.inventoryItems.findById(read.id).lean();
-    expect(stored?.data).toEqual({ name: 'remote' });
+  it('updates only when the item is still at the revision read (rows 4, 11)', async () => {
+    const read = await created(twoWay, 'u1', { name: 'v1' });
+    const updated = await sync.local.update(twoWay, read, { name: 'v2' });
+    expect(updated).toMatchObject({ kind: 'written', item: { version: 2, data: { name: 'v2' }, hash: contentHash('u1', { name: 'v2' }), pendingEvent: { op: 'upsert', version: 2 }, rev: 1 } });
+    if (updated.kind !== 'written' || !updated.item) throw new Error('not updated');
+    expect(updated.item.pendingEvent?.id).not.toBe(read.pendingEvent?.id);
+    // A stale read no longer matches: the caller reads again.
+    expect(await sync.local.update(twoWay, read, { name: 'v3' })).toEqual({ kind: 'changed' });
+    // The same content writes nothing (row 5).
+    expect((await sync.local.update(twoWay, updated.item, { name: 'v2' })).kind).toBe('unchanged');
+    expect((await store.models.inventoryItems.findById(read.id).lean())?.data).toEqual({ name: 'v2' });
   });
 
   it('one-way updates keep the version and store no event', async () => {
-    const created = await repo.createLocal(orgA, { externalId: 'ow1', data: { name: 'a' } }, { outbox: false });
-    if (created.kind !== 'created') throw new Error('not created');
-    const updated = await repo.updateLocal(orgA, created.item.id, created.item, { name: 'b' }, { outbox: false });
-    expect(updated).toMatchObject({ version: 0, pendingEvent: null, data: { name: 'b' }, origin: 'local' });
+    const item = await created(oneWay, 'ow1', { name: 'a' });
+    expect(await sync.local.update(oneWay, item, { name: 'b' })).toMatchObject({ kind: 'written', item: { version: 0, pendingEvent: null, data: { name: 'b' }, origin: 'local', state: 'synced' } });
   });
 
-  it('tombstones with a DELETE event, hides the item, and revives it on re-create', async () => {
-    const created = await repo.createLocal(orgA, { externalId: 't1', data: { name: 'a' } }, { outbox: true });
-    if (created.kind !== 'created') throw new Error('not created');
+  it('tombstones with a DELETE event, hides the item, and revives it on re-create (rows 6, 24)', async () => {
+    const item = await created(twoWay, 't1', { name: 'a' });
+    const deleted = await sync.local.delete(twoWay, item);
+    expect(deleted).toMatchObject({ kind: 'written', item: { version: 2, origin: 'local', deleted: true, state: 'pending', pendingEvent: { op: 'delete', version: 2 } } });
+    expect(await reads.findInOrganizations([twoWay.id], item.id)).toBeNull();
+    expect((await reads.listForOrganizations([twoWay.id], { limit: 200 })).items.map((i) => i.id)).not.toContain(item.id);
 
-    expect(await repo.tombstone(orgA, created.item.id, 7)).toBeNull();
-    const dead = await repo.tombstone(orgA, created.item.id, 1);
-    expect(dead).toMatchObject({ version: 2, origin: 'local', pendingEvent: { op: 'delete', version: 2 } });
-    expect(dead?.deletedAt).toBeInstanceOf(Date);
-    expect(await repo.findInOrganizations([orgA], created.item.id)).toBeNull();
-    expect((await repo.listForOrganizations([orgA], { limit: 200 })).items.map((i) => i.id)).not.toContain(created.item.id);
-    // A tombstone cannot be tombstoned or updated again.
-    expect(await repo.tombstone(orgA, created.item.id, 2)).toBeNull();
-
-    const revived = await repo.createLocal(orgA, { externalId: 't1', data: { name: 'again' } }, { outbox: true });
-    expect(revived.kind).toBe('revived');
-    if (revived.kind !== 'revived') return;
-    expect(revived.item).toMatchObject({ version: 3, deletedAt: null, origin: 'local', data: { name: 'again' }, pendingEvent: { op: 'upsert', version: 3 } });
-    expect(revived.item.pendingEvent?.id).not.toBe(dead?.pendingEvent?.id);
-    expect(await repo.findInOrganizations([orgA], created.item.id)).not.toBeNull();
+    const revived = await sync.local.create(twoWay, { externalId: 't1', data: { name: 'again' } });
+    expect(revived).toMatchObject({ kind: 'revived', item: { version: 3, deleted: false, origin: 'local', data: { name: 'again' }, pendingEvent: { op: 'upsert', version: 3 } } });
+    expect(await reads.findInOrganizations([twoWay.id], item.id)).not.toBeNull();
   });
 
-  it('hard-deletes only within the organization and at the expected version', async () => {
-    const created = await repo.createLocal(orgA, { externalId: 'h1', data: {} }, { outbox: true });
-    if (created.kind !== 'created') throw new Error('not created');
-    expect(await repo.hardDelete(orgB, created.item.id)).toBe(false);
-    expect(await repo.hardDelete(orgA, created.item.id, { version: 5 })).toBe(false);
-    expect(await repo.hardDelete(orgA, created.item.id, { version: 1 })).toBe(true);
-    expect(await store.models.inventoryItems.findById(created.item.id).lean()).toBeNull();
+  it('a one-way delete removes the document', async () => {
+    const item = await created(oneWay, 'h1', {});
+    expect(await sync.local.delete(oneWay, item)).toEqual({ kind: 'written', item: null });
+    expect(await store.models.inventoryItems.findById(item.id).lean()).toBeNull();
+  });
+
+  it('a new document for an externalId continues the versions its deliveries carry', async () => {
+    const id = inventoryItemId(twoWay.id, 'floor');
+    await store.models.deliveries.create({
+      _id: 'old-delivery',
+      organizationId: twoWay.id,
+      itemId: id,
+      externalId: 'floor',
+      eventId: 'old',
+      webhookId: 'w',
+      url: 'http://x',
+      method: 'POST',
+      op: 'upsert',
+      version: 7,
+      body: '{}',
+      status: 'succeeded',
+      attempts: 1,
+      lastAttempts: [],
+      lastError: null,
+      createdAt: new Date(),
+      updatedAt: new Date(),
+      deliveredAt: new Date(),
+    });
+    expect((await created(twoWay, 'floor', { name: 'x' })).version).toBe(8);
   });
 
   it('finds items only in the given organizations', async () => {
-    const created = await repo.createLocal(orgB, { externalId: 'f1', data: {} }, { outbox: true });
-    if (created.kind !== 'created') throw new Error('not created');
-    expect(await repo.findInOrganizations([orgA], created.item.id)).toBeNull();
-    expect(await repo.findInOrganizations([], created.item.id)).toBeNull();
-    expect((await repo.findInOrganizations([orgA, orgB], created.item.id))?.externalId).toBe('f1');
+    const item = await created(orgB, 'f1', {});
+    expect(await reads.findInOrganizations([twoWay.id], item.id)).toBeNull();
+    expect(await reads.findInOrganizations([], item.id)).toBeNull();
+    expect((await reads.findInOrganizations([twoWay.id, orgB.id], item.id))?.externalId).toBe('f1');
   });
 
   it('pages through several organizations by id without repeats or gaps', async () => {
-    const orgs = ['page-1', 'page-2'];
+    const orgs = ['page-1', 'page-2'].map((id) => ({ id, synchronization: 'one-way' as const }));
     for (const org of orgs) {
-      for (let i = 0; i < 7; i++) await repo.createLocal(org, { externalId: `p${i}`, data: { n: i } }, { outbox: false });
+      for (let i = 0; i < 7; i++) await created(org, `p${i}`, { n: i });
     }
-    await repo.createLocal('page-other', { externalId: 'x', data: {} }, { outbox: false });
+    await created({ id: 'page-other', synchronization: 'one-way' }, 'x', {});
     const seen: string[] = [];
     let cursor: string | undefined;
     let pages = 0;
     for (;;) {
-      const page = await repo.listForOrganizations(orgs, { limit: 3, ...(cursor ? { cursor } : {}) });
+      const page = await reads.listForOrganizations(
+        orgs.map((o) => o.id),
+        { limit: 3, ...(cursor ? { cursor } : {}) },
+      );
       pages++;
       seen.push(...page.items.map((i) => i.id));
       if (!page.nextCursor) break;
@@ -148,6 +161,6 @@ describe('InventoryRepository (real store)', () => {
     expect(new Set(seen).size).toBe(14);
     expect([...seen].sort()).toEqual(seen);
     expect(seen).not.toContain(inventoryItemId('page-other', 'x'));
-    expect(await repo.listForOrganizations([], { limit: 3 })).toEqual({ items: [], nextCursor: null });
+    expect(await reads.listForOrganizations([], { limit: 3 })).toEqual({ items: [], nextCursor: null });
   });
 });

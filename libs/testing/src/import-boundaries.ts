@@ -12,6 +12,8 @@ export const LIB_LAYERS: Readonly<Record<string, readonly string[] | '*'>> = {
   queue: ['domain'],
   platform: ['domain'],
   persistence: ['domain', 'platform'],
+  // The one writer of item state: stores what the domain decides, through the persistence models.
+  'sync-state': ['domain', 'platform', 'persistence'],
   testing: '*',
 };
 

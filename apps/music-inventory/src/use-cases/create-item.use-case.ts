@@ -2,7 +2,7 @@ import { Result } from '@sapphire/result';
 import type { InventoryItem } from '@music/domain';
 import { addToContext, conflict, notFound, type AppError } from '@music/platform';
 import { parseItemBody } from '../item-schema';
-import { usesOutbox, type InventoryUseCaseDeps } from './item-access';
+import type { InventoryUseCaseDeps } from './item-access';
 
 export interface CreateItemCommand {
   userId: string;
@@ -11,9 +11,9 @@ export interface CreateItemCommand {
 }
 
 /**
- * Creates an item in one of the caller's organizations. In a two-way organization the outgoing
- * event is stored on the item by the same write, then handed to the fanout queue; a tombstone of
- * the same externalId is revived.
+ * Creates an item in one of the caller's organizations (rows 1, 24, 32, 33 of the state table). In
+ * a two-way organization the outgoing event is stored on the item by the same write, then handed to
+ * the fanout queue; a tombstone of the same externalId is revived.
  */
 export class CreateItemUseCase {
   constructor(private readonly deps: InventoryUseCaseDeps) {}
@@ -28,12 +28,10 @@ export class CreateItemUseCase {
     if (externalId === undefined) throw new Error('create schema returned no externalId');
     addToContext({ externalId });
 
-    const outcome = await this.deps.items.createLocal(organization.id, { externalId, data }, { outbox: usesOutbox(organization) });
+    const outcome = await this.deps.local.create(organization, { externalId, data });
     switch (outcome.kind) {
       case 'exists':
         return Result.err(conflict('externalId already exists in this organization'));
-      case 'contended':
-        return Result.err(conflict('The item changed concurrently; retry'));
       case 'created':
       case 'revived':
         await this.deps.publisher.publish(outcome.item);

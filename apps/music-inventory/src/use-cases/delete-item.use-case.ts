@@ -1,6 +1,6 @@
 import { Result } from '@sapphire/result';
-import { conflict, type AppError } from '@music/platform';
-import { findOwnedItem, usesOutbox, WRITE_ATTEMPTS, type InventoryUseCaseDeps } from './item-access';
+import { conflict, notFound, type AppError } from '@music/platform';
+import { findOwnedItem, WRITE_ATTEMPTS, type InventoryUseCaseDeps } from './item-access';
 
 export interface DeleteItemCommand {
   userId: string;
@@ -9,8 +9,9 @@ export interface DeleteItemCommand {
 }
 
 /**
- * Two-way organizations: the item becomes a tombstone carrying the DELETE event (the integration
- * app removes it once the DELETE is delivered). One-way organizations: the item is removed.
+ * Two-way organizations: the item becomes a tombstone carrying the DELETE event (rows 6, 11, 19);
+ * it stays until the DELETE is acknowledged and its tombstone expires. One-way organizations: the
+ * item is removed.
  */
 export class DeleteItemUseCase {
   constructor(private readonly deps: InventoryUseCaseDeps) {}
@@ -20,16 +21,21 @@ export class DeleteItemUseCase {
       const found = await findOwnedItem(this.deps, command.userId, command.itemId, command.organizationId);
       if (found.isErr()) return Result.err(found.unwrapErr());
       const { item, organization } = found.unwrap();
-
-      if (!usesOutbox(organization)) {
-        // Gone already means a concurrent delete won: reading again answers 404.
-        if (await this.deps.items.hardDelete(organization.id, item.id)) return Result.ok(undefined);
-        continue;
-      }
-      const tombstone = await this.deps.items.tombstone(organization.id, item.id, item.version);
-      if (tombstone) {
-        await this.deps.publisher.publish(tombstone);
-        return Result.ok(undefined);
+      const outcome = await this.deps.local.delete(organization, item);
+      switch (outcome.kind) {
+        case 'written':
+          if (outcome.item) await this.deps.publisher.publish(outcome.item);
+          return Result.ok(undefined);
+        case 'not-found':
+          return Result.err(notFound('Item'));
+        case 'unchanged':
+        case 'changed':
+          // Written by someone else since it was read: read it again.
+          continue;
+        default: {
+          const unreachable: never = outcome;
+          throw new Error(`unhandled outcome ${JSON.stringify(unreachable)}`);
+        }
       }
     }
     return Result.err(conflict('The item changed concurrently; retry'));

@@ -2,11 +2,15 @@ import { Result } from '@sapphire/result';
 import type { InventoryItem, Organization } from '@music/domain';
 import { addToContext, notFound, type AppError } from '@music/platform';
 import type { InventoryRepository, OrganizationRepository } from '@music/persistence';
+import type { LocalChanges } from '@music/sync-state';
 
 /** What every inventory use-case works with. */
 export interface InventoryUseCaseDeps {
   organizations: OrganizationRepository;
+  /** Reads. */
   items: InventoryRepository;
+  /** Writes: the one writer of item state. */
+  local: Pick<LocalChanges, 'create' | 'update' | 'delete'>;
   publisher: { publish: (item: InventoryItem) => Promise<boolean> };
 }
 
@@ -44,9 +48,6 @@ export async function findOwnedItem(
   if (organization) addToContext({ orgId: organization.id, externalId: item.externalId });
   return organization ? Result.ok({ item, organization }) : Result.err(notFound('Item'));
 }
-
-/** Two-way organizations deliver local changes; one-way ones only receive. */
-export const usesOutbox = (organization: Organization): boolean => organization.synchronization === 'two-way';
 
 /** Optimistic-lock attempts before a write gives up with CONFLICT. */
 export const WRITE_ATTEMPTS = 3;

@@ -1,8 +1,8 @@
 import { Result } from '@sapphire/result';
 import { contentHash, type InventoryItem } from '@music/domain';
-import { conflict, validationFailed, type AppError } from '@music/platform';
+import { conflict, notFound, validationFailed, type AppError } from '@music/platform';
 import { mergeData, parseItemBody } from '../item-schema';
-import { findOwnedItem, usesOutbox, WRITE_ATTEMPTS, type InventoryUseCaseDeps } from './item-access';
+import { findOwnedItem, WRITE_ATTEMPTS, type InventoryUseCaseDeps } from './item-access';
 
 export interface UpdateItemCommand {
   userId: string;
@@ -15,8 +15,8 @@ export interface UpdateItemCommand {
 /**
  * PUT (`replace`: the body is the new set of fields) and PATCH (`merge`: fields present replace,
  * `null` removes). A change that leaves the content hash as it is writes nothing and emits nothing.
- * Otherwise one conditional write (on the version and hash that were read) stores the new data and,
- * in two-way organizations, the new outbox event; a concurrent write makes it read again.
+ * Otherwise one write, conditional on the item's revision as read, stores the new data and, in
+ * two-way organizations, the new outbox event (rows 4, 11, 19); a concurrent write makes it read again.
  */
 export class UpdateItemUseCase {
   constructor(
@@ -40,11 +40,14 @@ export class UpdateItemUseCase {
       const data = this.mode === 'replace' ? body.data : mergeData(item.data, body.data);
       if (contentHash(item.externalId, data) === item.hash) return Result.ok(item);
 
-      const updated = await this.deps.items.updateLocal(organization.id, item.id, item, data, { outbox: usesOutbox(organization) });
-      if (updated) {
-        await this.deps.publisher.publish(updated);
-        return Result.ok(updated);
+      const outcome = await this.deps.local.update(organization, item, data);
+      if (outcome.kind === 'written' && outcome.item) {
+        await this.deps.publisher.publish(outcome.item);
+        return Result.ok(outcome.item);
       }
+      if (outcome.kind === 'unchanged') return Result.ok(outcome.item);
+      if (outcome.kind === 'not-found') return Result.err(notFound('Item'));
+      // Written by someone else since it was read: read it again.
     }
     return Result.err(conflict('The item changed concurrently; retry'));
   }

@@ -1,0 +1,55 @@
+import { inventoryItemId, itemStateOf, webhookTakes, type Delivery, type InventoryItem, type Organization } from '@music/domain';
+import { toDelivery, type DeliveryDoc, type Models } from '@music/persistence';
+import type { Applied, ItemStore } from './item-store';
+import type { Outbound } from './outbound';
+
+export type ResolveOutcome =
+  | { kind: 'resolved'; applied: Applied }
+  /** Deliveries pending again: the caller queues them. */
+  | { kind: 'replaying'; applied: Applied; deliveries: Delivery[] }
+  | { kind: 'not-diverged' }
+  /** No failed delivery of the item's current version can be sent again (its webhooks were removed). */
+  | { kind: 'nothing-to-replay' };
+
+/**
+ * The user's ways out of a divergence (rule 5): replay the failed deliveries (rows 20, 30) or
+ * accept the third party's version (rows 21-23, 31). A new local change also resolves one (row 19).
+ */
+export class Divergences {
+  constructor(
+    private readonly store: ItemStore,
+    private readonly outbound: Outbound,
+    private readonly models: Pick<Models, 'deliveries'>,
+  ) {}
+
+  /** The item of `externalId` if it is diverged or delete-diverged. */
+  async find(organizationId: string, externalId: string): Promise<InventoryItem | null> {
+    const item = await this.store.read(inventoryItemId(organizationId, externalId));
+    const state = itemStateOf(item);
+    return item && item.organizationId === organizationId && (state === 'diverged' || state === 'delete-diverged') ? item : null;
+  }
+
+  /** The failed deliveries of the item's current version. */
+  async failedDeliveries(item: InventoryItem): Promise<Delivery[]> {
+    const docs = await this.models.deliveries.find({ itemId: item.id, version: item.version, status: 'failed' }).lean<DeliveryDoc[]>();
+    return docs.map(toDelivery);
+  }
+
+  async acceptRemote(organizationId: string, externalId: string): Promise<ResolveOutcome> {
+    const item = await this.find(organizationId, externalId);
+    if (!item) return { kind: 'not-diverged' };
+    const applied = await this.store.applyOne(item, (current) => (current && current.version === item.version ? { type: 'accept-remote' } : null));
+    return applied.transition.changed ? { kind: 'resolved', applied } : { kind: 'not-diverged' };
+  }
+
+  /** Sends the item's failed deliveries again, to the webhooks that still take them. */
+  async replay(organization: Pick<Organization, 'id' | 'synchronization' | 'webhooks'>, externalId: string): Promise<ResolveOutcome> {
+    const item = await this.find(organization.id, externalId);
+    if (!item) return { kind: 'not-diverged' };
+    if (organization.synchronization !== 'two-way') return { kind: 'nothing-to-replay' };
+    const failed = (await this.failedDeliveries(item)).filter((d) => organization.webhooks.some((w) => w.id === d.webhookId && webhookTakes(w, d.op)));
+    if (failed.length === 0) return { kind: 'nothing-to-replay' };
+    const applied = await this.outbound.replay(item, failed);
+    return applied ? { kind: 'replaying', applied, deliveries: failed } : { kind: 'not-diverged' };
+  }
+}

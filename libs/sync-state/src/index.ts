@@ -1,0 +1,10 @@
+export * from './transitions';
+export * from './store-clock';
+export { ItemStore, UPDATE_CHUNK, versionFloors, type Applied, type Decide, type DecideContext, type ItemTarget, type TransitionObserver, type WriteGuard } from './item-store';
+export * from './local-changes';
+export * from './remote-changes';
+export * from './outbound';
+export * from './divergences';
+export * from './inbound-inbox';
+export * from './maintenance';
+export * from './sync-state';

@@ -1,0 +1,382 @@
+import type { AnyBulkWriteOperation } from 'mongoose';
+import { type InventoryItem } from '@music/domain';
+import { toInventoryItem, type InventoryItemDoc, type Models } from '@music/persistence';
+import { itemLockName, type RedisLocks } from '@music/platform';
+import { divergenceChange, noTransition, transition, type ItemFacts, type SyncEvent, type Transition } from './transitions';
+
+/** Something that must still hold before a write: a lease (`Lease.assertHeld` throws when it was lost). */
+export interface WriteGuard {
+  assertHeld(): void;
+}
+
+/** The item an event is about. */
+export interface ItemTarget {
+  id: string;
+  organizationId: string;
+  externalId: string;
+}
+
+/** What the caller knows when it decides an item's event: the highest version its deliveries carry (absent items). */
+export interface DecideContext {
+  versionFloor: number;
+}
+
+/** Decides the event for the item as it is now (null: nothing to do for it). */
+export type Decide = (item: InventoryItem | null, context: DecideContext) => SyncEvent | null;
+
+export interface Applied {
+  target: ItemTarget;
+  before: InventoryItem | null;
+  transition: Transition;
+  /** The item as written (fenceAt/updatedAt may be the store's, unknown here, when not read back). */
+  after: InventoryItem | null;
+}
+
+/** Told about items becoming diverged and divergences resolved (metrics). */
+export interface TransitionObserver {
+  divergence(change: 'diverged' | 'resolved', count: number): void;
+}
+
+const DUPLICATE_KEY = 11000;
+
+/**
+ * Update statements per command. FerretDB 1.x (PostgreSQL backend) holds a pool connection for
+ * each statement of an update command until the command ends, so one command with as many
+ * statements as its pool (FerretDB's default 50; 20 as scripts/services.sh starts it) waits
+ * forever for a connection, and the whole store with it; concurrent commands add up. Small
+ * commands sent one after another cost the same (the store runs statements one by one).
+ */
+export const UPDATE_CHUNK = 4;
+
+/** Rounds of read-decide-write for items whose revision moved between the read and the write. */
+const ROUNDS = 3;
+
+const FACT_KEYS = ['externalId', 'data', 'hash', 'origin', 'version', 'state', 'deleted', 'pendingEvent', 'awaiting', 'gaveUp', 'acked', 'fenceAt', 'held', 'remoteKnown', 'seenBy', 'missedBy'] as const satisfies ReadonlyArray<keyof ItemFacts>;
+
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+function factsOf(item: InventoryItem | null): ItemFacts | null {
+  if (!item) return null;
+  const facts = {} as Record<string, unknown>;
+  for (const key of FACT_KEYS) facts[key] = item[key];
+  return facts as ItemFacts;
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === DUPLICATE_KEY;
+}
+
+/** The ids an insertMany refused as duplicates; other errors are thrown. */
+function refusedDuplicates(error: unknown, ids: readonly string[]): Set<string> {
+  const e = error as { code?: number; writeErrors?: Array<{ code?: number; index?: number; err?: { code?: number; index?: number } }> };
+  const writeErrors = e.writeErrors ?? [];
+  const onlyDuplicates = writeErrors.length > 0 ? writeErrors.every((w) => (w.code ?? w.err?.code) === DUPLICATE_KEY) : e.code === DUPLICATE_KEY;
+  if (!onlyDuplicates) throw error;
+  const refused = new Set<string>();
+  for (const w of writeErrors) {
+    const id = ids[w.index ?? w.err?.index ?? -1];
+    if (id !== undefined) refused.add(id);
+  }
+  // A duplicate reported without its index: every document is read again.
+  return refused.size > 0 ? refused : new Set(ids);
+}
+
+/**
+ * The highest version any delivery of each of these items carries (absent: none). A document
+ * created again for an externalId continues from there instead of from 0: the deliveries of its
+ * earlier life stay, and a delivery for which a higher version of the item exists is superseded,
+ * so a version restarting at 1 would never be delivered.
+ */
+export async function versionFloors(models: Pick<Models, 'deliveries'>, itemIds: readonly string[]): Promise<Map<string, number>> {
+  const floors = new Map<string, number>();
+  if (itemIds.length === 0) return floors;
+  const docs = await models.deliveries.find({ itemId: { $in: [...itemIds] } }, { _id: 0, itemId: 1, version: 1 }).lean<Array<{ itemId: string; version: number }>>();
+  for (const d of docs) floors.set(d.itemId, Math.max(floors.get(d.itemId) ?? 0, d.version));
+  return floors;
+}
+
+/**
+ * Executes the state table against the store: each item's event is decided on the item as read,
+ * `transition` says what it becomes, and the write is conditional on the revision that was read
+ * (`rev`, +1 on every write), under the item's lock (renewed while held, and checked before every
+ * write together with the caller's lease). This is the only code that writes `inventory_items`.
+ */
+export class ItemStore {
+  constructor(
+    private readonly models: Pick<Models, 'inventoryItems' | 'deliveries'>,
+    private readonly locks: RedisLocks,
+    private readonly observer?: TransitionObserver,
+  ) {}
+
+  async read(id: string): Promise<InventoryItem | null> {
+    const doc = await this.models.inventoryItems.findOne({ _id: id }).lean<InventoryItemDoc>();
+    return doc ? toInventoryItem(doc) : null;
+  }
+
+  async readMany(ids: readonly string[]): Promise<Map<string, InventoryItem>> {
+    if (ids.length === 0) return new Map();
+    const docs = await this.models.inventoryItems.find({ _id: { $in: [...ids] } }).lean<InventoryItemDoc[]>();
+    return new Map(docs.map((d) => [d._id, toInventoryItem(d)]));
+  }
+
+  /** Items whose outbox event has waited since before `olderThan` (their fan-out job may be lost: the sweeper queues it again). */
+  async listStaleEvents(olderThan: Date, limit: number): Promise<InventoryItem[]> {
+    const docs = await this.models.inventoryItems.find({ 'pendingEvent.at': { $lt: olderThan } }).limit(limit).lean<InventoryItemDoc[]>();
+    return docs.map(toInventoryItem);
+  }
+
+  /**
+   * One item, under its lock. `preread`: the item as the caller read it (undefined: read it here;
+   * null: the caller expects none, e.g. a create tries the insert first). The write is conditional
+   * on that revision; when it moved, the item is read again and the event decided again.
+   */
+  async applyOne(
+    target: ItemTarget,
+    decide: Decide,
+    options: {
+      preread?: InventoryItem | null;
+      guard?: WriteGuard;
+      needsFloor?: boolean;
+      /** Runs under the item's lock right before the item is written (e.g. the fan-out inserts its deliveries). */
+      beforeWrite?: (t: Transition, item: InventoryItem | null) => Promise<void>;
+    } = {},
+  ): Promise<Applied> {
+    return this.locks.withLock(itemLockName(target.id), async (lease) => {
+      let current = options.preread !== undefined ? options.preread : await this.read(target.id);
+      for (let round = 0; ; round++) {
+        const floor = current === null && options.needsFloor ? ((await versionFloors(this.models, [target.id])).get(target.id) ?? 0) : 0;
+        const event = decide(current, { versionFloor: floor });
+        const t = event ? transition(factsOf(current), event) : noTransition(factsOf(current));
+        if (!t.changed) return { target, before: current, transition: t, after: current };
+        options.guard?.assertHeld();
+        lease.assertHeld();
+        if (options.beforeWrite) {
+          await options.beforeWrite(t, current);
+          lease.assertHeld();
+        }
+        const written = await this.writeOne(target, current, t);
+        if (written !== undefined) {
+          this.observe([t]);
+          return { target, before: current, transition: t, after: written };
+        }
+        if (round + 1 >= ROUNDS) throw new Error(`item ${target.id} changed under its lock ${ROUNDS} times (lock lost?)`);
+        current = await this.read(target.id);
+      }
+    });
+  }
+
+  /**
+   * Many items of one organization, under the locks that can be had within the lock wait (the
+   * others are `deferred`: the caller retries or leaves them to the next run). `insertFirst`: the
+   * items are expected to be new: inserted straight away, and only the refused ones read.
+   */
+  async applyMany(
+    targets: ReadonlyArray<{ target: ItemTarget; decide: Decide }>,
+    options: { guard?: WriteGuard; insertFirst?: boolean; needsFloor?: boolean } = {},
+  ): Promise<{ applied: Applied[]; deferred: ItemTarget[] }> {
+    const byId = new Map(targets.map((t) => [t.target.id, t]));
+    const ids = [...byId.keys()];
+    return this.locks.withLocks(ids.map(itemLockName), async (held, lease) => {
+      const deferred = ids.filter((id) => !held.has(itemLockName(id))).map((id) => (byId.get(id) as { target: ItemTarget }).target);
+      const mine = ids.filter((id) => held.has(itemLockName(id)));
+      const applied: Applied[] = [];
+      const check = (): void => {
+        options.guard?.assertHeld();
+        lease.assertHeld();
+      };
+      let current: Map<string, InventoryItem | null>;
+      let todo = mine;
+      if (options.insertFirst && mine.length > 0) {
+        // The store checks uniqueness through its _id index, whereas a read by _id ($in) scans the
+        // collection on FerretDB 1.x: for a batch of new items this skips a read that grows with it.
+        const refused = await this.insertFresh(mine, byId, check, applied);
+        todo = mine.filter((id) => refused.has(id));
+        current = await this.readMany(todo);
+      } else {
+        current = await this.readMany(todo);
+      }
+      for (let round = 0; todo.length > 0; round++) {
+        const floors = options.needsFloor ? await versionFloors(this.models, todo.filter((id) => !current.get(id))) : new Map<string, number>();
+        const retry = await this.writeRound(todo, byId, current, floors, check, applied);
+        if (retry.length === 0) break;
+        if (round + 1 >= ROUNDS) throw new Error(`${retry.length} item(s) changed under their locks ${ROUNDS} times (locks lost?)`);
+        const reread = await this.readMany(retry);
+        current = new Map(retry.map((id) => [id, reread.get(id) ?? null]));
+        todo = retry;
+      }
+      this.observe(applied.map((a) => a.transition));
+      return { applied, deferred };
+    });
+  }
+
+  /** Inserts every target decided as new on an absent item; returns the ids refused (they exist). */
+  private async insertFresh(ids: string[], byId: Map<string, { target: ItemTarget; decide: Decide }>, check: () => void, applied: Applied[]): Promise<Set<string>> {
+    const floors = await versionFloors(this.models, ids);
+    const docs: InventoryItemDoc[] = [];
+    const pending = new Map<string, Applied>();
+    const notNew = new Set<string>();
+    const now = new Date();
+    for (const id of ids) {
+      const { target, decide } = byId.get(id) as { target: ItemTarget; decide: Decide };
+      const event = decide(null, { versionFloor: floors.get(id) ?? 0 });
+      const t = event ? transition(null, event) : null;
+      if (!t || !t.changed || !t.next) {
+        notNew.add(id);
+        continue;
+      }
+      const doc = this.newDoc(target, t.next, now);
+      docs.push(doc);
+      pending.set(id, { target, before: null, transition: t, after: toInventoryItem(doc) });
+    }
+    const refused = docs.length > 0 ? await this.insertAll(docs, check) : new Set<string>();
+    for (const [id, a] of pending) if (!refused.has(id)) applied.push(a);
+    // Decided to do nothing when absent: still read, the item may exist.
+    return new Set([...refused, ...notNew]);
+  }
+
+  /** One round of decide + write for `todo`; returns the ids whose write matched nothing (revision moved). */
+  private async writeRound(
+    todo: string[],
+    byId: Map<string, { target: ItemTarget; decide: Decide }>,
+    current: Map<string, InventoryItem | null>,
+    floors: Map<string, number>,
+    check: () => void,
+    applied: Applied[],
+  ): Promise<string[]> {
+    const inserts: Array<{ doc: InventoryItemDoc; applied: Applied }> = [];
+    const updates: Array<{ op: AnyBulkWriteOperation<InventoryItemDoc>; applied: Applied }> = [];
+    const deletes: Array<{ op: AnyBulkWriteOperation<InventoryItemDoc>; applied: Applied }> = [];
+    const now = new Date();
+    for (const id of todo) {
+      const { target, decide } = byId.get(id) as { target: ItemTarget; decide: Decide };
+      const before = current.get(id) ?? null;
+      const event = decide(before, { versionFloor: floors.get(id) ?? 0 });
+      if (!event) continue;
+      const t = transition(factsOf(before), event);
+      if (!t.changed) {
+        applied.push({ target, before, transition: t, after: before });
+        continue;
+      }
+      if (!before && t.next) {
+        const doc = this.newDoc(target, t.next, now);
+        inserts.push({ doc, applied: { target, before, transition: t, after: toInventoryItem(doc) } });
+      } else if (before && !t.next) {
+        deletes.push({ op: { deleteOne: { filter: { _id: id, rev: before.rev } } }, applied: { target, before, transition: t, after: null } });
+      } else if (before && t.next) {
+        const { update, after } = this.updateOf(before, t);
+        updates.push({ op: { updateOne: { filter: { _id: id, rev: before.rev }, update } }, applied: { target, before, transition: t, after } });
+      }
+    }
+    const retry: string[] = [];
+    if (inserts.length > 0) {
+      const refused = await this.insertAll(
+        inserts.map((i) => i.doc),
+        check,
+      );
+      for (const i of inserts) (refused.has(i.doc._id) ? retry.push(i.doc._id) : applied.push(i.applied));
+    }
+    for (const group of [updates, deletes]) {
+      for (let i = 0; i < group.length; i += UPDATE_CHUNK) {
+        const chunk = group.slice(i, i + UPDATE_CHUNK);
+        check();
+        const result = await this.models.inventoryItems.bulkWrite(
+          chunk.map((c) => c.op),
+          { ordered: false },
+        );
+        const done = group === updates ? result.matchedCount : result.deletedCount;
+        if (done === chunk.length) {
+          applied.push(...chunk.map((c) => c.applied));
+          continue;
+        }
+        // Some revision moved (only possible when a lock was lost or Redis was down): find which.
+        const reread = await this.readMany(chunk.map((c) => c.applied.target.id));
+        for (const c of chunk) {
+          const now = reread.get(c.applied.target.id);
+          const before = c.applied.before as InventoryItem;
+          const ours = group === updates ? now !== undefined && now.rev === before.rev + 1 : now === undefined;
+          if (ours) applied.push(c.applied);
+          else retry.push(c.applied.target.id);
+        }
+      }
+    }
+    return retry;
+  }
+
+  /** Writes one transition; the item written, or undefined when the revision moved (or the id is taken). */
+  private async writeOne(target: ItemTarget, before: InventoryItem | null, t: Transition): Promise<InventoryItem | null | undefined> {
+    if (!before) {
+      if (!t.next) return null;
+      const doc = this.newDoc(target, t.next, new Date());
+      try {
+        await this.models.inventoryItems.create(doc);
+      } catch (error) {
+        if (isDuplicateKey(error)) return undefined;
+        throw error;
+      }
+      return toInventoryItem(doc);
+    }
+    if (!t.next) {
+      const result = await this.models.inventoryItems.deleteOne({ _id: before.id, rev: before.rev });
+      return result.deletedCount === 1 ? null : undefined;
+    }
+    const { update } = this.updateOf(before, t);
+    const doc = await this.models.inventoryItems.findOneAndUpdate({ _id: before.id, rev: before.rev }, update, { returnDocument: 'after' }).lean<InventoryItemDoc>();
+    return doc ? toInventoryItem(doc) : undefined;
+  }
+
+  /** The update that turns `before` into the transition's result: changed fields only, revision + 1. */
+  private updateOf(before: InventoryItem, t: Transition): { update: Record<string, unknown>; after: InventoryItem } {
+    const next = t.next as ItemFacts;
+    const set: Record<string, unknown> = {};
+    for (const key of FACT_KEYS) {
+      if (key === 'fenceAt' && t.fenceNow) continue;
+      if (!same(before[key], next[key])) set[key] = next[key];
+    }
+    const currentDate: Record<string, true> = { updatedAt: true };
+    if (t.fenceNow) currentDate['fenceAt'] = true;
+    const update: Record<string, unknown> = { $inc: { rev: 1 }, $currentDate: currentDate };
+    if (Object.keys(set).length > 0) update['$set'] = set;
+    return { update, after: { ...before, ...next, rev: before.rev + 1 } };
+  }
+
+  private newDoc(target: ItemTarget, next: ItemFacts, now: Date): InventoryItemDoc {
+    return {
+      _id: target.id,
+      organizationId: target.organizationId,
+      ...next,
+      externalId: target.externalId,
+      // A new document is never fenced "now" (no row creates one that way); the fence is the change's.
+      rev: 0,
+      createdAt: now,
+      updatedAt: now,
+    };
+  }
+
+  /** Inserts every document it can; returns the ids refused as duplicates. */
+  private async insertAll(docs: InventoryItemDoc[], check: () => void): Promise<Set<string>> {
+    check();
+    try {
+      await this.models.inventoryItems.insertMany(docs, { ordered: false, lean: true });
+      return new Set();
+    } catch (error) {
+      return refusedDuplicates(
+        error,
+        docs.map((d) => d._id),
+      );
+    }
+  }
+
+  private observe(transitions: Transition[]): void {
+    if (!this.observer) return;
+    let diverged = 0;
+    let resolved = 0;
+    for (const t of transitions) {
+      const change = divergenceChange(t);
+      if (change === 'diverged') diverged++;
+      if (change === 'resolved') resolved++;
+    }
+    if (diverged > 0) this.observer.divergence('diverged', diverged);
+    if (resolved > 0) this.observer.divergence('resolved', resolved);
+  }
+}
+

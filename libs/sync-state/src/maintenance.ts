@@ -1,0 +1,179 @@
+import { webhookTakes, type Delivery, type InventoryItem, type Organization } from '@music/domain';
+import type { InventoryItemDoc, Models } from '@music/persistence';
+import type { ItemStore, ItemTarget } from './item-store';
+import type { Outbound } from './outbound';
+import type { SyncEvent } from './transitions';
+
+const BATCH = 500;
+
+/** What a configuration reconciliation did to an organization's pending work. */
+export interface ConfigurationReconciled {
+  /** Deliveries cancelled (their webhook removed or no longer taking their kind, or one-way now). */
+  cancelled: number;
+  /** Items that stopped awaiting a webhook, or were settled by the switch to one-way. */
+  items: number;
+  /** Items that left the `seenBy` of a removed polling entry. */
+  entriesRemoved: number;
+}
+
+export interface PurgeResult {
+  items: number;
+  deliveries: number;
+  inboundMessages: number;
+}
+
+/**
+ * Housekeeping of item state: tombstones expiring (row 36), configuration changes applied to
+ * pending work (rule 8), an organization's data purged, and documents of earlier versions migrated.
+ */
+export class Maintenance {
+  constructor(
+    private readonly store: ItemStore,
+    private readonly outbound: Outbound,
+    private readonly models: Pick<Models, 'inventoryItems' | 'deliveries' | 'inboundMessages'>,
+  ) {}
+
+  /** Removes settled tombstones fenced before `cutoff` (store time minus TOMBSTONE_RETENTION_MS). */
+  async expireTombstones(cutoff: Date): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const docs = await this.models.inventoryItems
+        .find({ deleted: true, state: 'synced', fenceAt: { $lt: cutoff } }, { _id: 1, organizationId: 1, externalId: 1 })
+        .limit(BATCH)
+        .lean<Array<{ _id: string; organizationId: string; externalId: string }>>();
+      if (docs.length === 0) return removed;
+      const { applied } = await this.store.applyMany(
+        docs.map((d) => ({
+          target: { id: d._id, organizationId: d.organizationId, externalId: d.externalId },
+          // Read again under the lock: a tombstone revived meanwhile is not expired.
+          decide: (item): SyncEvent | null => (item && item.fenceAt !== null && item.fenceAt.getTime() < cutoff.getTime() ? { type: 'tombstone-expired' } : null),
+        })),
+      );
+      const expired = applied.filter((a) => a.transition.outcome === 'expired').length;
+      removed += expired;
+      if (expired === 0 || docs.length < BATCH) return removed;
+    }
+  }
+
+  /**
+   * Applies an organization's current configuration to its pending work (rule 8): deliveries to a
+   * removed webhook (or one that no longer takes their kind of change) are cancelled and their
+   * items stop awaiting it; a one-way organization cancels every pending delivery and settles its
+   * items; items stop being listed by removed polling entries. Idempotent: it reads the state, not
+   * a diff, so it runs after every organization change and periodically.
+   */
+  async reconcileConfiguration(org: Organization): Promise<ConfigurationReconciled> {
+    const result: ConfigurationReconciled = { cancelled: 0, items: 0, entriesRemoved: 0 };
+    const allEntries = org.polling.map((p) => p.id);
+    const pending = await this.outbound.listPending(org.id);
+    if (org.synchronization !== 'two-way') {
+      result.cancelled += await this.outbound.cancel(pending, 'the organization switched to one-way', allEntries);
+      result.items += await this.applyToItems(org.id, { state: { $ne: 'synced' } }, () => ({ type: 'switched-to-one-way' }));
+      result.items += await this.applyToItems(org.id, { 'pendingEvent.id': { $exists: true } }, () => ({ type: 'switched-to-one-way' }));
+    } else {
+      const withdrawn = pending.filter((d) => !org.webhooks.some((w) => w.id === d.webhookId && webhookTakes(w, d.op)));
+      const reasons = new Map<string, Delivery[]>();
+      for (const d of withdrawn) {
+        const webhook = org.webhooks.find((w) => w.id === d.webhookId);
+        const reason = webhook ? `the output webhook no longer takes ${d.op === 'delete' ? 'deletes' : 'creates and updates'}` : 'the output webhook was removed';
+        reasons.set(reason, [...(reasons.get(reason) ?? []), d]);
+      }
+      for (const [reason, deliveries] of reasons) result.cancelled += await this.outbound.cancel(deliveries, reason, allEntries);
+      // Items still awaiting a webhook that is gone (its delivery ended without the item learning it).
+      const live = new Set(org.webhooks.filter((w) => w.type === 'output').map((w) => w.id));
+      result.items += await this.applyToItems(org.id, { state: 'pending' }, (item) => {
+        const gone = item.awaiting.filter((w) => !live.has(w));
+        return gone.length > 0 && item.pendingEvent === null ? { type: 'webhooks-withdrawn', webhooks: gone, allEntries } : null;
+      });
+    }
+    const entries = new Set(allEntries);
+    result.entriesRemoved += await this.applyToItems(org.id, {}, (item) => {
+      const removed = [...new Set([...item.seenBy, ...item.missedBy])].filter((e) => !entries.has(e));
+      return removed.length > 0 ? { type: 'entries-removed', entries: removed } : null;
+    });
+    return result;
+  }
+
+  /** Applies `decide` to the organization's items matching `filter`; returns how many changed. */
+  private async applyToItems(organizationId: string, filter: Record<string, unknown>, decide: (item: InventoryItem) => SyncEvent | null): Promise<number> {
+    const docs = await this.models.inventoryItems.find({ organizationId, ...filter }, { _id: 1, externalId: 1 }).lean<Array<{ _id: string; externalId: string }>>();
+    let changed = 0;
+    for (let i = 0; i < docs.length; i += BATCH) {
+      const targets = docs.slice(i, i + BATCH).map((d) => ({
+        target: { id: d._id, organizationId, externalId: d.externalId } satisfies ItemTarget,
+        decide: (item: InventoryItem | null) => (item ? decide(item) : null),
+      }));
+      const { applied } = await this.store.applyMany(targets);
+      changed += applied.filter((a) => a.transition.changed).length;
+    }
+    return changed;
+  }
+
+  /**
+   * Removes an organization's items, deliveries and inbound messages, a batch at a time (the purge
+   * job repeats it until nothing is left; the organization is hidden from every API already).
+   */
+  async purgeOrganization(organizationId: string): Promise<PurgeResult> {
+    return {
+      items: await this.removeAll('inventoryItems', organizationId),
+      deliveries: await this.removeAll('deliveries', organizationId),
+      inboundMessages: await this.removeAll('inboundMessages', organizationId),
+    };
+  }
+
+  private async removeAll(collection: 'inventoryItems' | 'deliveries' | 'inboundMessages', organizationId: string): Promise<number> {
+    let removed = 0;
+    // Every one of them has a string _id and an organizationId.
+    const m = this.models[collection] as unknown as Models['deliveries'];
+    for (;;) {
+      const ids = (await m.find({ organizationId }, { _id: 1 }).limit(BATCH).lean<Array<{ _id: string }>>()).map((d) => d._id);
+      if (ids.length === 0) return removed;
+      removed += (await m.deleteMany({ _id: { $in: ids } })).deletedCount;
+    }
+  }
+
+  /**
+   * Documents written by earlier versions (no `rev`): their sync state is derived from what they
+   * kept (`settledVersion`, `deletedAt`), the webhooks still owing an answer from their pending
+   * deliveries, and the entries that may list them from their organization. Runs at start-up;
+   * idempotent. Returns how many were migrated.
+   */
+  async migrateLegacyItems(pollingEntriesOf: (organizationId: string) => Promise<string[] | null>): Promise<number> {
+    const collection = this.models.inventoryItems.collection;
+    let migrated = 0;
+    const entries = new Map<string, string[]>();
+    for (;;) {
+      const docs = (await collection.find({ rev: { $exists: false } }).limit(BATCH).toArray()) as unknown as Array<InventoryItemDoc & { settledVersion?: number; deletedAt?: Date | null }>;
+      if (docs.length === 0) return migrated;
+      for (const doc of docs) {
+        if (!entries.has(doc.organizationId)) entries.set(doc.organizationId, (await pollingEntriesOf(doc.organizationId)) ?? []);
+        const unsettled = doc.pendingEvent !== null && doc.pendingEvent !== undefined ? true : doc.version > (doc.settledVersion ?? 0);
+        const awaiting =
+          unsettled && !doc.pendingEvent
+            ? [
+                ...new Set(
+                  (await this.models.deliveries.find({ itemId: doc._id, version: doc.version, status: 'pending' }, { webhookId: 1 }).lean<Array<{ webhookId: string }>>()).map((d) => d.webhookId),
+                ),
+              ]
+            : [];
+        const pending = unsettled && (doc.pendingEvent !== null && doc.pendingEvent !== undefined ? true : awaiting.length > 0);
+        const deleted = doc.deletedAt !== null && doc.deletedAt !== undefined;
+        const set = {
+          state: pending ? 'pending' : 'synced',
+          deleted,
+          pendingEvent: doc.pendingEvent ?? null,
+          awaiting,
+          gaveUp: [],
+          acked: false,
+          fenceAt: deleted && !pending ? doc.deletedAt : null,
+          held: null,
+          seenBy: doc.remoteKnown ? (entries.get(doc.organizationId) ?? []) : [],
+          missedBy: [],
+          rev: 0,
+        };
+        const result = await collection.updateOne({ _id: doc._id as never, rev: { $exists: false } }, { $set: set, $unset: { settledVersion: '', deletedAt: '' } });
+        migrated += result.modifiedCount;
+      }
+    }
+  }
+}

@@ -1,0 +1,214 @@
+import type { Delivery, DeliveryAttempt, InventoryItem, Webhook } from '@music/domain';
+import { toDelivery, type DeliveryDoc, type Models } from '@music/persistence';
+import type { Applied, ItemStore } from './item-store';
+
+const DUPLICATE_KEY = 11000;
+const KEEP_ATTEMPTS = 10;
+
+/** A delivery's id: one local event sent to one output webhook. Also the `webhook-id` header. */
+export const deliveryIdOf = (eventId: string, webhookId: string): string => `${eventId}_${webhookId}`;
+
+/** What a fan-out sends: the matching output webhooks and the body (reverse-mapped by the caller). */
+export interface DeliveryPlan {
+  webhooks: Webhook[];
+  body: string;
+}
+
+export type FanOutResult =
+  /** Deliveries exist (created now, or by an earlier run of the same fan-out) and the item awaits them. */
+  | { kind: 'fanned-out'; deliveryIds: string[] }
+  /** No matching output webhook: the item settled without a delivery (rows 14, 26). */
+  | { kind: 'settled' }
+  /** The event was fanned out already, or replaced by a newer one (whose own fan-out carries it). */
+  | { kind: 'stale' };
+
+/** How a delivery ended for now. */
+export type DeliveryAnswer =
+  | { status: 'succeeded'; attempt: DeliveryAttempt; attemptNumber: number }
+  /** The webhook gave up: a permanent error, or attempts ran out (`attempt` null: nothing new was tried). */
+  | { status: 'failed'; attempt: DeliveryAttempt | null; attemptNumber: number; message: string };
+
+function lastErrorOf(attempt: DeliveryAttempt): string | null {
+  return attempt.error ?? (attempt.statusCode !== null && attempt.statusCode >= 300 ? `HTTP ${attempt.statusCode}` : null);
+}
+
+/**
+ * The outbound side (rows 13-17, 20, 26-30): fan-out, the answers of the output webhooks, and the
+ * deliveries that end without one (superseded, cancelled). The only writer of `deliveries`.
+ */
+export class Outbound {
+  constructor(
+    private readonly store: ItemStore,
+    private readonly models: Pick<Models, 'deliveries'>,
+  ) {}
+
+  /**
+   * Fans the item's pending event out: one delivery per matching webhook (id `<eventId>_<webhookId>`,
+   * inserted once however often this runs), then the item awaits them and its event is cleared, in
+   * that order under the item's lock, so an item never awaits a delivery that does not exist.
+   */
+  async fanOut(item: InventoryItem, eventId: string, plan: DeliveryPlan): Promise<FanOutResult> {
+    const webhookIds = plan.webhooks.map((w) => w.id);
+    let deliveryIds: string[] = [];
+    const applied = await this.store.applyOne(item, (current) => (current?.pendingEvent?.id === eventId ? { type: 'fan-out', eventId, webhooks: webhookIds } : null), {
+      preread: item,
+      beforeWrite: async (t, current) => {
+        const event = current?.pendingEvent;
+        if (t.row !== 13 || !current || !event) return;
+        const now = new Date();
+        const docs: DeliveryDoc[] = plan.webhooks.map((webhook) => ({
+          _id: deliveryIdOf(event.id, webhook.id),
+          organizationId: current.organizationId,
+          itemId: current.id,
+          externalId: current.externalId,
+          eventId: event.id,
+          webhookId: webhook.id,
+          url: webhook.url,
+          method: event.op === 'delete' ? 'DELETE' : webhook.method,
+          op: event.op,
+          version: event.version,
+          body: plan.body,
+          status: 'pending',
+          attempts: 0,
+          lastAttempts: [],
+          lastError: null,
+          createdAt: now,
+          updatedAt: now,
+          deliveredAt: null,
+        }));
+        await this.insertMissing(docs);
+        deliveryIds = docs.map((d) => d._id);
+      },
+    });
+    if (applied.transition.row === 13) return { kind: 'fanned-out', deliveryIds };
+    if (applied.transition.changed) return { kind: 'settled' };
+    return { kind: 'stale' };
+  }
+
+  /** A transient failure: the attempt is recorded and the delivery stays pending (retried with backoff). */
+  async recordRetry(delivery: Delivery, attempt: DeliveryAttempt, attemptNumber: number): Promise<void> {
+    await this.models.deliveries.updateOne(
+      { _id: delivery.id, status: 'pending' },
+      {
+        $set: {
+          attempts: attemptNumber,
+          // Kept whole rather than $push/$slice'd: the stores we support differ on array operators.
+          lastAttempts: [...delivery.lastAttempts, attempt].slice(-KEEP_ATTEMPTS),
+          lastError: lastErrorOf(attempt),
+          updatedAt: new Date(),
+        },
+      },
+    );
+  }
+
+  /**
+   * The webhook answered for good: the delivery is recorded, then the item learns it (rows 15, 16,
+   * 27, 28, or one answer of several). `preread`: the item as read before the send (its write is
+   * conditional on it, one command when nothing changed meanwhile). `allEntries`: the organization's
+   * polling entries (a settled item may be listed by any of them).
+   */
+  async settle(delivery: Delivery, answer: DeliveryAnswer, context: { allEntries: string[]; preread?: InventoryItem | null }): Promise<Applied> {
+    const now = new Date();
+    const attempts = answer.attempt ? [...delivery.lastAttempts, answer.attempt].slice(-KEEP_ATTEMPTS) : delivery.lastAttempts;
+    const lastError = answer.status === 'failed' ? (answer.attempt ? lastErrorOf(answer.attempt) : null) ?? answer.message : null;
+    await this.models.deliveries.updateOne(
+      { _id: delivery.id },
+      {
+        $set: {
+          status: answer.status,
+          attempts: Math.max(answer.attemptNumber, delivery.attempts),
+          lastAttempts: attempts,
+          lastError,
+          updatedAt: now,
+          ...(answer.status === 'succeeded' ? { deliveredAt: now } : {}),
+        },
+      },
+    );
+    return this.answerItem(delivery, answer.status === 'succeeded' ? 'acknowledged' : 'gave-up', context);
+  }
+
+  /**
+   * A delivery already finished whose job runs again (its process died between recording the
+   * outcome and updating the item): the item learns the recorded answer again (idempotent).
+   */
+  async resettle(delivery: Delivery, context: { allEntries: string[] }): Promise<Applied | null> {
+    if (delivery.status !== 'succeeded' && delivery.status !== 'failed') return null;
+    return this.answerItem(delivery, delivery.status === 'succeeded' ? 'acknowledged' : 'gave-up', context);
+  }
+
+  private answerItem(delivery: Delivery, result: 'acknowledged' | 'gave-up', context: { allEntries: string[]; preread?: InventoryItem | null }): Promise<Applied> {
+    return this.store.applyOne(
+      { id: delivery.itemId, organizationId: delivery.organizationId, externalId: delivery.externalId },
+      () => ({ type: 'delivery-answered', version: delivery.version, webhook: delivery.webhookId, result, allEntries: context.allEntries }),
+      context.preread !== undefined ? { preread: context.preread } : {},
+    );
+  }
+
+  /** A newer version of the item exists: never sent (the item is not touched: it awaits the newer one). */
+  async supersede(delivery: Delivery): Promise<void> {
+    await this.models.deliveries.updateOne({ _id: delivery.id, status: 'pending' }, { $set: { status: 'superseded', updatedAt: new Date() } });
+  }
+
+  /**
+   * Ends deliveries that can no longer be sent (their webhook removed or no longer taking this kind
+   * of change, the organization switched to one-way or deleted, the item gone), with the reason;
+   * their items stop awaiting those webhooks (rows 17, 29 once none is left).
+   */
+  async cancel(deliveries: readonly Delivery[], reason: string, allEntries: string[]): Promise<number> {
+    const pending = deliveries.filter((d) => d.status === 'pending');
+    if (pending.length === 0) return 0;
+    await this.models.deliveries.updateMany(
+      { _id: { $in: pending.map((d) => d.id) }, status: 'pending' },
+      { $set: { status: 'cancelled', lastError: reason, updatedAt: new Date() } },
+    );
+    const byItem = new Map<string, Delivery[]>();
+    for (const d of pending) byItem.set(d.itemId, [...(byItem.get(d.itemId) ?? []), d]);
+    for (const group of byItem.values()) {
+      const first = group[0] as Delivery;
+      const webhooks = [...new Set(group.filter((d) => d.version === first.version).map((d) => d.webhookId))];
+      await this.store.applyOne({ id: first.itemId, organizationId: first.organizationId, externalId: first.externalId }, (item) =>
+        item && item.version === first.version ? { type: 'webhooks-withdrawn', webhooks, allEntries } : null,
+      );
+    }
+    return pending.length;
+  }
+
+  /**
+   * Sends finished deliveries of the item's current version again, same ids (rows 20, 30, or a
+   * single delivery replayed): the item awaits their webhooks, and the deliveries are pending again.
+   * Refused (null) when the item has a newer version or a change not yet fanned out.
+   */
+  async replay(item: InventoryItem, deliveries: readonly Delivery[]): Promise<Applied | null> {
+    const current = deliveries.filter((d) => d.itemId === item.id && d.version === item.version && d.status !== 'pending');
+    if (current.length === 0) return null;
+    const webhooks = [...new Set(current.map((d) => d.webhookId))];
+    const applied = await this.store.applyOne(item, (now) => (now && now.version === item.version ? { type: 'replay', webhooks } : null), {
+      beforeWrite: async () => {
+        await this.models.deliveries.updateMany(
+          { _id: { $in: current.map((d) => d.id) } },
+          { $set: { status: 'pending', lastError: null, updatedAt: new Date() } },
+        );
+      },
+    });
+    return applied.transition.changed ? applied : null;
+  }
+
+  /** Pending deliveries of an organization (the configuration reconciliation). */
+  async listPending(organizationId: string): Promise<Delivery[]> {
+    const docs = await this.models.deliveries.find({ organizationId, status: 'pending' }).lean<DeliveryDoc[]>();
+    return docs.map(toDelivery);
+  }
+
+  /** Inserts the deliveries that do not exist yet (a fan-out repeated after a crash adds none twice). */
+  private async insertMissing(docs: DeliveryDoc[]): Promise<void> {
+    if (docs.length === 0) return;
+    try {
+      await this.models.deliveries.insertMany(docs, { ordered: false });
+    } catch (error) {
+      const e = error as { code?: number; writeErrors?: Array<{ code?: number; err?: { code?: number } }> };
+      const writeErrors = e.writeErrors ?? [];
+      const onlyDuplicates = writeErrors.length > 0 ? writeErrors.every((w) => (w.code ?? w.err?.code) === DUPLICATE_KEY) : e.code === DUPLICATE_KEY;
+      if (!onlyDuplicates) throw error;
+    }
+  }
+}

@@ -1,0 +1,187 @@
+import { inventoryItemId, type InventoryItem } from '@music/domain';
+import type { Models } from '@music/persistence';
+import type { Applied, ItemStore, ItemTarget, WriteGuard } from './item-store';
+import type { Outcome, SyncEvent } from './transitions';
+
+/** One third-party record after mapping. */
+export interface InboundRecord {
+  externalId: string;
+  data: Record<string, unknown>;
+  hash: string;
+}
+
+/**
+ * Where a batch of inbound changes came from and how fresh it is (store clock): a poll's snapshot
+ * of one polling entry (freshness: when the snapshot began), or an input webhook call (freshness:
+ * when it was accepted; `entries`: every polling entry of the organization, which may list it).
+ */
+export type InboundOrigin = { kind: 'poll'; entry: string; freshness: Date } | { kind: 'webhook'; freshness: Date; entries: string[] };
+
+/** What a batch of inbound changes did, by outcome (the run and webhook counts). */
+export interface InboundCounts {
+  created: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
+  /** Deletes of items we do not have (row 3) or no longer have (row 35). */
+  absent: number;
+  /** Held: a local change not yet settled wins (rows 12, 25). */
+  conflicts: number;
+  /** Held: the item diverged (row 18). */
+  diverged: number;
+  /** Not fresher than the item's fence (rule 2). */
+  stale: number;
+  /** Not applied now: another writer held the item's lock too long (a retry or the next run applies them). */
+  deferred: number;
+}
+
+export const emptyInboundCounts = (): InboundCounts => ({ created: 0, updated: 0, unchanged: 0, deleted: 0, absent: 0, conflicts: 0, diverged: 0, stale: 0, deferred: 0 });
+
+export interface ApplyOptions {
+  /** Checked before every write: a poll stops writing once its lease is lost. */
+  guard?: WriteGuard;
+  /** The batch is expected to be new (a first poll): inserted first, only the refused read back. */
+  insertFirst?: boolean;
+  /** False for changes older than the tombstone retention: they never create an absent item. */
+  mayCreate?: boolean;
+}
+
+/** A complete snapshot of one polling entry, for its deletion pass. */
+export interface Snapshot {
+  entry: string;
+  /** Every externalId the snapshot listed (records that failed mapping included). */
+  seen: ReadonlySet<string>;
+  /** When it began (store clock). */
+  startedAt: Date;
+  /** The entry's walks cannot see a delete before a page boundary: an item is removed after two consecutive misses. */
+  twoMiss: boolean;
+}
+
+/** What a deletion pass did, or why it did nothing. */
+export interface DeletionVerdict {
+  held: boolean;
+  /** Items the entry may list that the snapshot considered (synced, fenced before it began). */
+  considered: number;
+  /** Of those, absent from the snapshot. */
+  absent: number;
+  deleted: number;
+  /** Left the entry's `seenBy` but still listed by another entry. */
+  left: number;
+  /** First miss of the two-miss rule (page numbers without a total). */
+  missed: number;
+  deferred: number;
+  message: string | null;
+}
+
+const DELETION_BATCH = 200;
+
+function count(counts: InboundCounts, outcome: Outcome): void {
+  switch (outcome) {
+    case 'created':
+    case 'updated':
+    case 'unchanged':
+    case 'deleted':
+    case 'absent':
+    case 'diverged':
+    case 'stale':
+      counts[outcome]++;
+      return;
+    case 'conflict':
+      counts.conflicts++;
+      return;
+    default:
+      counts.unchanged++;
+  }
+}
+
+/**
+ * What the third party tells us (polls and input webhooks): rows 2, 3, 7-10, 12, 18, 25, 34, 35
+ * and the stale rule. Every write here is origin `remote` and never produces a delivery.
+ */
+export class RemoteChanges {
+  constructor(
+    private readonly store: ItemStore,
+    private readonly models: Pick<Models, 'inventoryItems'>,
+  ) {}
+
+  /** Upserts a batch (the last occurrence of an externalId wins). */
+  async applyUpserts(organizationId: string, records: readonly InboundRecord[], origin: InboundOrigin, options: ApplyOptions = {}): Promise<InboundCounts> {
+    const byId = new Map<string, InboundRecord>();
+    for (const r of records) byId.set(inventoryItemId(organizationId, r.externalId), r);
+    const entries = origin.kind === 'poll' ? [origin.entry] : origin.entries;
+    const targets = [...byId].map(([id, record]) => ({
+      target: { id, organizationId, externalId: record.externalId },
+      decide: (_item: InventoryItem | null, context: { versionFloor: number }): SyncEvent => ({
+        type: 'inbound-upsert',
+        externalId: record.externalId,
+        data: record.data,
+        hash: record.hash,
+        freshness: origin.freshness,
+        entries,
+        source: origin.kind,
+        versionFloor: context.versionFloor,
+        mayCreate: options.mayCreate ?? true,
+      }),
+    }));
+    const { applied, deferred } = await this.store.applyMany(targets, { needsFloor: true, ...(options.guard ? { guard: options.guard } : {}), ...(options.insertFirst ? { insertFirst: true } : {}) });
+    return this.tally(applied, deferred);
+  }
+
+  /** Deletes by externalId (an input webhook DELETE). */
+  async applyDeletes(organizationId: string, externalIds: readonly string[], origin: InboundOrigin, options: Pick<ApplyOptions, 'guard'> = {}): Promise<InboundCounts> {
+    const entries = origin.kind === 'poll' ? [origin.entry] : origin.entries;
+    const unique = [...new Set(externalIds)];
+    const targets = unique.map((externalId) => ({
+      target: { id: inventoryItemId(organizationId, externalId), organizationId, externalId },
+      decide: (): SyncEvent => ({ type: 'inbound-delete', freshness: origin.freshness, entries, source: origin.kind }),
+    }));
+    const { applied, deferred } = await this.store.applyMany(targets, options.guard ? { guard: options.guard } : {});
+    return this.tally(applied, deferred);
+  }
+
+  /**
+   * The deletion pass after a complete, consistent snapshot (rule 6, row 10): only the items the
+   * entry may list, synced, fenced before the snapshot began. Held back entirely (`held`) when the
+   * snapshot came back empty while such items exist, or would remove more than `guardRatio` of them.
+   */
+  async reconcileSnapshot(organizationId: string, snapshot: Snapshot, options: { guardRatio: number; guard?: WriteGuard }): Promise<DeletionVerdict> {
+    const candidates = await this.models.inventoryItems
+      .find({ organizationId, seenBy: snapshot.entry, deleted: false, state: 'synced' }, { _id: 1, externalId: 1, fenceAt: 1 })
+      .lean<Array<{ _id: string; externalId: string; fenceAt: Date | null }>>();
+    const considered = candidates.filter((c) => c.fenceAt === null || c.fenceAt === undefined || c.fenceAt.getTime() < snapshot.startedAt.getTime());
+    const absent = considered.filter((c) => !snapshot.seen.has(c.externalId));
+    const verdict: DeletionVerdict = { held: false, considered: considered.length, absent: absent.length, deleted: 0, left: 0, missed: 0, deferred: 0, message: null };
+    if (absent.length === 0) return verdict;
+    if (snapshot.seen.size === 0) {
+      return { ...verdict, held: true, message: `the snapshot came back empty while ${considered.length} item(s) of this polling entry are known; deleted nothing` };
+    }
+    if (absent.length > considered.length * options.guardRatio) {
+      return {
+        ...verdict,
+        held: true,
+        message: `the snapshot dropped ${absent.length} of ${considered.length} known item(s) of this polling entry, more than the guard ratio ${options.guardRatio}; deleted nothing`,
+      };
+    }
+    for (let i = 0; i < absent.length; i += DELETION_BATCH) {
+      const targets = absent.slice(i, i + DELETION_BATCH).map((c) => ({
+        target: { id: c._id, organizationId, externalId: c.externalId } satisfies ItemTarget,
+        decide: (): SyncEvent => ({ type: 'snapshot-absent', entry: snapshot.entry, snapshotStart: snapshot.startedAt, twoMiss: snapshot.twoMiss }),
+      }));
+      const { applied, deferred } = await this.store.applyMany(targets, options.guard ? { guard: options.guard } : {});
+      verdict.deferred += deferred.length;
+      for (const a of applied) {
+        if (a.transition.outcome === 'deleted') verdict.deleted++;
+        else if (a.transition.outcome === 'left') verdict.left++;
+        else if (a.transition.outcome === 'missed') verdict.missed++;
+      }
+    }
+    return verdict;
+  }
+
+  private tally(applied: Applied[], deferred: ItemTarget[]): InboundCounts {
+    const counts = emptyInboundCounts();
+    for (const a of applied) count(counts, a.transition.outcome);
+    counts.deferred = deferred.length;
+    return counts;
+  }
+}

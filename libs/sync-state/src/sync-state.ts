@@ -1,0 +1,50 @@
+import type { Models } from '@music/persistence';
+import type { RedisLocks } from '@music/platform';
+import { Divergences } from './divergences';
+import { InboundInbox } from './inbound-inbox';
+import { ItemStore, type TransitionObserver } from './item-store';
+import { LocalChanges } from './local-changes';
+import { Maintenance } from './maintenance';
+import { Outbound } from './outbound';
+import { RemoteChanges } from './remote-changes';
+import { StoreClock } from './store-clock';
+
+export interface SyncStateDeps {
+  models: Models;
+  /** Item locks (shared by every process through the same prefix). */
+  locks: RedisLocks;
+  /** Told about items becoming diverged and divergences resolved (the integration app's metrics). */
+  observer?: TransitionObserver;
+}
+
+/**
+ * The one writer of item state (`inventory_items`, `deliveries`, `inbound_messages`), by the
+ * domain's transitions. Every app that changes items builds one and calls it; nothing else writes
+ * those collections (a source scan test enforces it).
+ */
+export interface SyncState {
+  clock: StoreClock;
+  items: ItemStore;
+  local: LocalChanges;
+  remote: RemoteChanges;
+  outbound: Outbound;
+  divergences: Divergences;
+  inbox: InboundInbox;
+  maintenance: Maintenance;
+}
+
+export function createSyncState(deps: SyncStateDeps): SyncState {
+  const clock = new StoreClock(deps.models);
+  const items = new ItemStore(deps.models, deps.locks, deps.observer);
+  const outbound = new Outbound(items, deps.models);
+  return {
+    clock,
+    items,
+    local: new LocalChanges(items),
+    remote: new RemoteChanges(items, deps.models),
+    outbound,
+    divergences: new Divergences(items, outbound, deps.models),
+    inbox: new InboundInbox(deps.models, clock),
+    maintenance: new Maintenance(items, outbound, deps.models),
+  };
+}
