@@ -46,6 +46,8 @@ export type AppRuntime = 'source' | 'built';
 
 export interface StackOptions {
   runtime?: AppRuntime;
+  /** Start only these apps (default: all of them). */
+  only?: readonly AppName[];
 }
 
 /** The runtime a test gets when it does not choose one. */
@@ -123,11 +125,12 @@ export async function startStack(
 
   const kill = (name: AppName, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => stopApp(apps[name], signal);
 
+  const only = options.only ?? APPS;
   // Every start settles before a failure is reported, so no app is left running behind it.
-  const started = await Promise.allSettled(APPS.map((name) => start(name)));
+  const started = await Promise.allSettled(only.map((name) => start(name)));
   const failure = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failure) {
-    await Promise.all(APPS.map((name) => kill(name, 'SIGKILL')));
+    await Promise.all(only.map((name) => kill(name, 'SIGKILL')));
     throw failure.reason;
   }
   return {

@@ -162,6 +162,8 @@ export class PollRun {
       let next = ahead();
       for (let batch = await next; batch !== null; batch = await next) {
         if (capped()) return await finish('partial', cappedMessage);
+        // A lease taken away (a purge, or another process after ours lapsed) is seen before this page is written.
+        await lease.confirm();
         pages++;
         next = ahead();
         const applied = await sync.remote.applyUpserts(org.id, batch, { kind: 'poll', entry: entry.id, freshness: startedAt }, { guard: lease, insertFirst });
@@ -193,6 +195,7 @@ export class PollRun {
     if (shifted) return finish('succeeded', `${shifted}; deletions skipped`);
     if (capped()) return finish('partial', cappedMessage);
     try {
+      await lease.confirm();
       const verdict = await sync.remote.reconcileSnapshot(
         org.id,
         { entry: entry.id, seen, startedAt, twoMiss: needsTwoMisses(entry) },

@@ -95,6 +95,16 @@ export class Lease {
     if (age > (this.ttlMs * 2) / 3) throw new LeaseLostError(`lease ${this.keys[0]} not confirmed for ${Math.round(age)} ms (TTL ${this.ttlMs} ms)`);
   }
 
+  /**
+   * Renews now and throws LeaseLostError if the lease is lost: one Redis round trip, for writers
+   * that can afford it before each write (a poll before each page), so a lease taken away is seen
+   * at once rather than at the next renewal.
+   */
+  async confirm(): Promise<void> {
+    await this.renew();
+    this.assertHeld();
+  }
+
   /** Renews every key now; marks the lease lost when any key no longer holds our token. */
   async renew(): Promise<boolean> {
     if (this.unlocked || this.lostReason !== null || this.keys.length === 0) return this.lostReason === null;

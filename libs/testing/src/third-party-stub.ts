@@ -12,27 +12,80 @@ export interface StubDelivery {
   status: number;
 }
 
+/** One list request as the stub saw it (before answering). */
+export interface StubListRequest {
+  /** The list's name: `''` for GET /music, `a` for GET /music/a. */
+  list: string;
+  params: URLSearchParams;
+  /** How many list requests this list has had, this one included. */
+  seq: number;
+}
+
+interface Failure {
+  count: number;
+  status: number;
+}
+
+/** A promise to wait on and the function that releases it. */
+class Gate {
+  private release: (() => void) | null = null;
+  private promise: Promise<void> = Promise.resolve();
+
+  close(): void {
+    if (this.release) return;
+    this.promise = new Promise<void>((resolve) => (this.release = resolve));
+  }
+
+  open(): void {
+    this.release?.();
+    this.release = null;
+  }
+
+  wait(): Promise<void> {
+    return this.promise;
+  }
+}
+
 /**
- * A controllable third party on a loopback port, for integration tests: it serves its records at
- * GET /music (whole array, or `?page=&limit=` pages), receives our deliveries at /sync/create
- * (POST upserts by id, DELETE removes), records every delivery with its `webhook-id`, and can be
- * told to fail the next N calls.
+ * A controllable third party on a loopback port, for integration and end-to-end tests:
+ * - lists its records at GET /music (whole array, `?page=&limit=`, `?offset=&limit=`, or
+ *   `?cursor=&limit=` pages; `withTotal` wraps pages as `{ items, total }`), and named subsets at
+ *   GET /music/<list> (`lists`);
+ * - can hold a list response: the answer is computed when the request arrives (the snapshot is
+ *   taken) and sent only when released (`holdNextList` / `releaseList`), and can run a hook before
+ *   each list request (`onList`, e.g. to delete a record between two pages);
+ * - receives our deliveries at /sync/* (POST/PUT upsert by id, DELETE removes), records every one
+ *   with its `webhook-id`, and can fail or delay them per path.
  */
 export class ThirdPartyStub {
   readonly records = new Map<string, StubRecord>();
   readonly deliveries: StubDelivery[] = [];
-  /** The query string of every GET /music it answered, in order (`''` for none). */
+  /** The query string of every list request it answered, in order (`''` for none). */
   readonly musicRequests: string[] = [];
-  /** Answer GET /music with this raw text instead of the records (a third party answering garbage). */
+  /** Answer list requests with this raw text instead of the records (a third party answering garbage). */
   musicRawBody: string | null = null;
-  /** Answer this status to the next `count` calls of the given kind. */
+  /** Named lists: GET /music/<name> answers the records whose id is in the set (in record order). */
+  readonly lists = new Map<string, Set<string>>();
+  /** Answer this status to the next `count` calls of the given kind (`sync`: every /sync path). */
   failures = { sync: { count: 0, status: 500 }, music: { count: 0, status: 500 } };
-  /** Delay before answering deliveries (ms). */
+  /** Failures of one /sync path (`/sync/delete`): `count` Infinity fails until cleared. */
+  readonly pathFailures = new Map<string, Failure>();
+  /** Delay before answering deliveries (ms), all paths or one. */
   syncDelayMs = 0;
+  readonly pathDelaysMs = new Map<string, number>();
   /** Delay before answering GET /music (ms). */
   musicDelayMs = 0;
   /** GET /music ignores `cursor` and answers a plain slice (an API not paginating as configured). */
   ignoreCursor = false;
+  /** Pages are `{ items, total }` with the number of records the list holds now. */
+  withTotal = false;
+  /** Runs before a list request is answered (its snapshot is taken after it). */
+  onList: ((request: StubListRequest) => void | Promise<void>) | null = null;
+  /** List requests that arrived while held (waiting for `releaseList`). */
+  heldLists = 0;
+  private readonly listGate = new Gate();
+  private holdNext = false;
+  private readonly listSeq = new Map<string, number>();
   private server: Server | null = null;
   baseUrl = '';
 
@@ -44,6 +97,7 @@ export class ThirdPartyStub {
   }
 
   async close(): Promise<void> {
+    this.listGate.open();
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
@@ -52,9 +106,61 @@ export class ThirdPartyStub {
     for (const r of records) this.records.set(r.id, r);
   }
 
+  /** Defines GET /music/<name> as the records with these ids. */
+  list(name: string, ids: readonly string[]): void {
+    this.lists.set(name, new Set(ids));
+  }
+
+  /** The next list request takes its snapshot at once and answers only when `releaseList` is called. */
+  holdNextList(): void {
+    this.holdNext = true;
+    this.heldLists = 0;
+    this.listGate.close();
+  }
+
+  releaseList(): void {
+    this.listGate.open();
+  }
+
+  /** Fails `count` deliveries to `path` (Infinity: until `clearPathFailure`). */
+  failPath(path: string, status: number, count = Infinity): void {
+    this.pathFailures.set(path, { count, status });
+  }
+
+  clearPathFailure(path: string): void {
+    this.pathFailures.delete(path);
+  }
+
   /** Distinct webhook-ids that were applied (2xx). */
   appliedWebhookIds(): Set<string> {
     return new Set(this.deliveries.filter((d) => d.status < 300 && d.webhookId).map((d) => d.webhookId as string));
+  }
+
+  private listRecords(list: string): StubRecord[] {
+    const all = [...this.records.values()];
+    if (list === '') return all;
+    const ids = this.lists.get(list) ?? new Set<string>();
+    return all.filter((r) => ids.has(r.id));
+  }
+
+  private page(all: StubRecord[], url: URL): unknown {
+    const page = Number(url.searchParams.get('page'));
+    const limit = Number(url.searchParams.get('limit'));
+    const cursor = url.searchParams.get('cursor');
+    const offsetParam = url.searchParams.get('offset');
+    const wrap = (items: StubRecord[]): unknown => (this.withTotal ? { items, total: all.length } : items);
+    if (limit > 0 && offsetParam !== null && !this.ignoreCursor) {
+      const offset = Number(offsetParam);
+      return wrap(all.slice(offset, offset + limit));
+    }
+    if (limit > 0 && (this.ignoreCursor || (cursor === null && !(page > 0)))) return wrap(all.slice(0, limit));
+    if (cursor !== null && limit > 0) {
+      const start = cursor === '' ? 0 : Number(cursor);
+      const end = start + limit;
+      return { items: all.slice(start, end), nextCursor: end < all.length ? String(end) : null, ...(this.withTotal ? { total: all.length } : {}) };
+    }
+    if (page > 0 && limit > 0) return wrap(all.slice((page - 1) * limit, page * limit));
+    return wrap(all);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -66,29 +172,30 @@ export class ThirdPartyStub {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(body === undefined ? '' : JSON.stringify(body));
     };
-    if (url.pathname === '/music' && req.method === 'GET') {
+    const listMatch = /^\/music(?:\/([A-Za-z0-9_-]+))?$/.exec(url.pathname);
+    if (listMatch && req.method === 'GET') {
+      const list = listMatch[1] ?? '';
       this.musicRequests.push(url.search.replace(/^\?/, ''));
       if (this.musicRawBody !== null) {
         res.writeHead(200, { 'content-type': 'application/json' });
         return void res.end(this.musicRawBody);
       }
+      const seq = (this.listSeq.get(list) ?? 0) + 1;
+      this.listSeq.set(list, seq);
+      if (this.onList) await this.onList({ list, params: url.searchParams, seq });
       if (this.musicDelayMs > 0) await new Promise((r) => setTimeout(r, this.musicDelayMs));
       if (this.failures.music.count > 0) {
         this.failures.music.count--;
         return send(this.failures.music.status, { error: 'injected' });
       }
-      const all = [...this.records.values()];
-      const page = Number(url.searchParams.get('page'));
-      const limit = Number(url.searchParams.get('limit'));
-      const cursor = url.searchParams.get('cursor');
-      if (limit > 0 && (this.ignoreCursor || (cursor === null && !(page > 0)))) return send(200, all.slice(0, limit));
-      if (cursor !== null && limit > 0) {
-        const start = cursor === '' ? 0 : Number(cursor);
-        const end = start + limit;
-        return send(200, { items: all.slice(start, end), nextCursor: end < all.length ? String(end) : null });
+      // The snapshot is taken now, whenever the answer leaves.
+      const answer = this.page(this.listRecords(list), url);
+      if (this.holdNext) {
+        this.holdNext = false;
+        this.heldLists++;
+        await this.listGate.wait();
       }
-      if (page > 0 && limit > 0) return send(200, all.slice((page - 1) * limit, page * limit));
-      return send(200, all);
+      return send(200, answer);
     }
     if (url.pathname.startsWith('/sync')) {
       const webhookId = req.headers['webhook-id'] as string | undefined;
@@ -98,9 +205,14 @@ export class ThirdPartyStub {
       } catch {
         return send(400, { error: 'bad json' });
       }
-      if (this.syncDelayMs > 0) await new Promise((r) => setTimeout(r, this.syncDelayMs));
+      const delay = this.pathDelaysMs.get(url.pathname) ?? this.syncDelayMs;
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       let status = 200;
-      if (this.failures.sync.count > 0) {
+      const pathFailure = this.pathFailures.get(url.pathname);
+      if (pathFailure && pathFailure.count > 0) {
+        pathFailure.count--;
+        status = pathFailure.status;
+      } else if (this.failures.sync.count > 0) {
         this.failures.sync.count--;
         status = this.failures.sync.status;
       } else {
