@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { BEARER_AUTH, createApiDocument, errorResponses, type OpenApiDocument } from '@music/platform';
 import { inboundWebhookQuerySchema } from './inbound-webhook.routes';
+import { DELIVERY_STATUSES } from '@music/domain';
+import { divergenceListQuerySchema } from './divergences.routes';
 import { deliveryListQuerySchema, syncRunListQuerySchema } from './sync-history.routes';
 
 const dateTime = z.string().meta({ format: 'date-time' });
@@ -11,7 +13,9 @@ const counts = z.object({
   unchanged: z.number().int(),
   deleted: z.number().int(),
   invalid: z.number().int().meta({ description: 'Records that failed mapping (a sample is in `errors`)' }),
-  conflicts: z.number().int().meta({ description: 'Inbound changes not applied: a local change not yet delivered wins' }),
+  conflicts: z.number().int().meta({ description: 'Inbound changes held: a local change not yet settled wins (dropped once the third party acknowledges it, applied if it never can)' }),
+  diverged: z.number().int().meta({ description: 'Inbound changes held because their item diverged (see the divergences)' }),
+  stale: z.number().int().meta({ description: 'Records not fresher than their item’s latest change (the snapshot began before it): skipped' }),
 });
 const syncRun = z
   .object({
@@ -26,7 +30,7 @@ const syncRun = z
     errors: z
       .array(z.object({ index: z.number().int(), externalId: z.string().optional(), path: z.string(), message: z.string() }))
       .meta({ description: 'Up to 20 records that failed mapping: which record, which field, why' }),
-    message: z.string().nullable().meta({ description: 'Why a run is partial, failed, attention or skipped' }),
+    message: z.string().nullable().meta({ description: 'Why a run is partial, failed, attention or skipped, and why deletions were skipped (a list that shifted while it was read, records without an id)' }),
     queuedAt: dateTime,
     startedAt: dateTime.nullable(),
     finishedAt: dateTime.nullable(),
@@ -45,7 +49,7 @@ const delivery = z
     op: z.enum(['upsert', 'delete']),
     version: z.number().int(),
     body: z.string().meta({ description: 'The exact JSON body sent' }),
-    status: z.enum(['pending', 'succeeded', 'failed', 'superseded']),
+    status: z.enum(DELIVERY_STATUSES).meta({ description: '`superseded`: a newer version of the item exists, never sent; `cancelled`: its webhook was removed, the organization switched to one-way, or the item is gone (`lastError` says which)' }),
     attempts: z.number().int(),
     lastAttempts: z.array(z.object({ at: dateTime, statusCode: z.number().int().nullable(), error: z.string().nullable(), ms: z.number() })),
     lastError: z.string().nullable(),
@@ -57,20 +61,36 @@ const delivery = z
 const page = (item: z.ZodType) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next (older) page; null on the last' }) });
 const json = (schema: z.ZodType) => ({ 'application/json': { schema } });
+const divergence = z
+  .object({
+    externalId: z.string(),
+    state: z.enum(['diverged', 'delete-diverged']).meta({ description: '`delete-diverged`: a local DELETE the third party never took' }),
+    data: z.record(z.string(), z.unknown()).meta({ description: 'Our version (the item’s mapped fields)' }),
+    version: z.number().int(),
+    held: z
+      .object({ op: z.enum(['upsert', 'delete']), data: z.record(z.string(), z.unknown()).nullable(), at: dateTime })
+      .nullable()
+      .meta({ description: 'The latest change the third party sent meanwhile (a poll or an input webhook), kept until resolved' }),
+    failedDeliveries: z.array(
+      z.object({ id: z.string(), webhookId: z.string(), method: z.enum(['POST', 'PUT', 'DELETE']), op: z.enum(['upsert', 'delete']), attempts: z.number().int(), lastError: z.string().nullable(), updatedAt: dateTime }),
+    ),
+  })
+  .meta({ id: 'Divergence' });
+const divergenceParams = z.object({ id: z.string().meta({ description: 'Organization id' }), externalId: z.string() });
 const orgParams = z.object({ id: z.string().meta({ description: 'Organization id' }) });
 
 const inbound = (method: 'POST' | 'PUT' | 'DELETE') => ({
   tags: ['inbound'],
   summary: method === 'DELETE' ? 'The third party deleted records: remove them' : 'The third party created or changed records: upsert them',
   description:
-    'Needs an input webhook with this method on the organization (else 404, as for an unknown organization); when it has a secret, a Standard Webhooks signature over the raw body (`webhook-id`, `webhook-timestamp`, `webhook-signature`), else 401. The call is queued and applied by a worker; a repeated `webhook-id` is queued once.',
+    'Needs an input webhook with this method on the organization (else 404, as for an unknown organization); when it has a secret, a Standard Webhooks signature over the raw body (`webhook-id`, `webhook-timestamp`, `webhook-signature`), else 401. The call is stored before it is answered (a 202 survives a Redis restart), then applied by a worker, its acceptance time being its freshness; a repeated `webhook-id` of the same organization is a duplicate (applied once) for INBOUND_DEDUPE_RETENTION_MS.',
   requestParams: { query: inboundWebhookQuerySchema },
   requestBody: {
     description: 'One record or an array of records, in the third party’s shape (mapped with the organization’s mappings)',
     content: { 'application/json': { schema: z.union([z.record(z.string(), z.unknown()), z.array(z.record(z.string(), z.unknown()))]), example: { id: 'a1b2', name: 'Song', artist: 'Artist', album: 'Album' } } },
   },
   responses: {
-    '202': { description: 'Accepted and queued', content: json(z.object({ accepted: z.number().int(), messageId: z.string(), duplicate: z.boolean() })) },
+    '202': { description: 'Stored and queued', content: json(z.object({ accepted: z.number().int(), messageId: z.string(), duplicate: z.boolean() })) },
     ...errorResponses(400, 401, 404, 413, 503),
   },
 });
@@ -80,7 +100,7 @@ export function integrationApiDocument(options: { metrics: boolean }): OpenApiDo
   return createApiDocument({
     title: 'music-integration',
     description:
-      'Inbound webhooks from the third party, and the sync history of an organization: poll runs and outbound deliveries (newest first, filtered by status and time, paged with `cursor`). The queue dashboard (Bull Board, HTTP Basic login) is at /admin/queues.',
+      'Inbound webhooks from the third party, the sync history of an organization (poll runs and outbound deliveries, newest first, filtered by status and time, paged with `cursor`), and its divergences (local changes the third party never took) with the ways to resolve them. The queue dashboard (Bull Board, HTTP Basic login) is at /admin/queues.',
     metrics: options.metrics,
     paths: {
       '/sync': { post: inbound('POST'), put: inbound('PUT'), delete: inbound('DELETE') },
@@ -121,11 +141,46 @@ export function integrationApiDocument(options: { metrics: boolean }): OpenApiDo
           responses: { '200': { description: 'The delivery', content: json(delivery) }, ...errorResponses(401, 404) },
         },
       },
+      '/organization/{id}/divergences': {
+        get: {
+          tags: ['divergences'],
+          summary: 'Local changes the third party never took (a delivery failed or dead-lettered), kept as they are until resolved',
+          description: 'Each item stays ours (not overwritten by polls or webhooks, whose latest change is `held`) until it is replayed, the remote version accepted, or changed again locally.',
+          security: BEARER_AUTH,
+          requestParams: { path: orgParams, query: divergenceListQuerySchema },
+          responses: { '200': { description: 'The diverged items', content: json(z.object({ items: z.array(divergence) })) }, ...errorResponses(400, 401, 404) },
+        },
+      },
+      '/organization/{id}/divergences/{externalId}/replay': {
+        post: {
+          tags: ['divergences'],
+          summary: 'Send the failed deliveries of the item again (same `webhook-id`), to their webhooks’ current URLs',
+          description: 'The item is pending again; it settles when every replayed webhook answered. 409 when none of its webhooks can take it any more (removed, or the organization is one-way): accept the remote version instead.',
+          security: BEARER_AUTH,
+          requestParams: { path: divergenceParams },
+          responses: {
+            '202': { description: 'Queued again', content: json(z.object({ externalId: z.string(), state: z.string(), deliveries: z.array(z.string()) })) },
+            ...errorResponses(401, 404, 409),
+          },
+        },
+      },
+      '/organization/{id}/divergences/{externalId}/accept-remote': {
+        post: {
+          tags: ['divergences'],
+          summary: 'Take the third party’s version: the held change, or, with none, keep ours if the third party has it and remove it if it never had it',
+          security: BEARER_AUTH,
+          requestParams: { path: divergenceParams },
+          responses: {
+            '200': { description: 'Resolved', content: json(z.object({ externalId: z.string(), state: z.string(), data: z.record(z.string(), z.unknown()).nullable() })) },
+            ...errorResponses(401, 404),
+          },
+        },
+      },
       '/organization/{id}/deliveries/{deliveryId}/replay': {
         post: {
           tags: ['sync history'],
           summary: 'Send a finished delivery again (same `webhook-id`)',
-          description: 'Refused with 409 while it is pending, or when a newer change of the item exists (replaying would send an older state).',
+          description: 'Sent to the webhook’s current URL, method and secret. Refused with 409 while it is pending, when a newer change of the item exists (replaying would send an older state), or when its webhook was removed.',
           security: BEARER_AUTH,
           requestParams: { path: orgParams.extend({ deliveryId: z.string() }) },
           responses: { '202': { description: 'Queued again', content: json(delivery) }, ...errorResponses(401, 404, 409) },

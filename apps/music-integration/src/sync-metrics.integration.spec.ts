@@ -121,6 +121,13 @@ describe('integration metrics and job log context (real store, real Redis, stub 
     await eventually(async () => sample(await scrape(), 'music_delivery_attempts_total', { result: 'dead_lettered' }) === 1, 'the dead letter', 20000);
     // DELIVERY_ATTEMPTS is 5 in the harness.
     expect(sample(await scrape(), 'music_delivery_attempts_total', { result: 'retry' })).toBe(5);
+    // Both items diverged (kept as they are, listed, counted), until resolved.
+    const text = await scrape();
+    expect(sample(text, 'music_sync_divergences_total', { event: 'diverged' })).toBe(2);
+    expect(sample(text, 'music_sync_diverged_items')).toBe(2);
+    const accepted = await request(h.app).post(`/organization/${org.id}/divergences/refused/accept-remote`).set('authorization', `Bearer ${h.token()}`);
+    expect(accepted.status).toBe(200);
+    expect(sample(await scrape(), 'music_sync_divergences_total', { event: 'resolved' })).toBe(1);
   });
 
   it('reports the depth of every queue by state, read from Redis when scraped', async () => {

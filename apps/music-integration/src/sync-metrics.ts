@@ -27,6 +27,8 @@ export class SyncMetrics implements TransitionObserver {
   private readonly attempts: Counter<'result'>;
   private readonly latency: Histogram;
   private readonly divergences: Counter<'event'>;
+  /** A divergence began or ended here since the gauge last counted. */
+  private divergencesChanged = false;
 
   /** `countDiverged`: items diverged or delete-diverged now (read from the store when scraped, at most every 30 s). */
   constructor(registry: Registry, queues: Record<string, Queue>, countDiverged?: () => Promise<number>) {
@@ -61,14 +63,16 @@ export class SyncMetrics implements TransitionObserver {
       registers: [registry],
     });
     if (countDiverged) {
+      const metrics = this;
       let cached: { at: number; value: number } | null = null;
       new Gauge({
         name: 'music_sync_diverged_items',
-        help: 'Items diverged now, waiting for a user to replay them or accept the remote version (counted at most every 30 s)',
+        help: 'Items diverged now, waiting for a user to replay them or accept the remote version (counted again when this process saw one change, else at most every 30 s)',
         registers: [registry],
         async collect() {
           const now = Date.now();
-          if (!cached || now - cached.at > DIVERGED_COUNT_EVERY_MS) {
+          if (!cached || metrics.divergencesChanged || now - cached.at > DIVERGED_COUNT_EVERY_MS) {
+            metrics.divergencesChanged = false;
             try {
               cached = { at: now, value: await withinDeadline(countDiverged(), QUEUE_COUNT_TIMEOUT_MS, 'diverged items') };
             } catch {
@@ -143,6 +147,7 @@ export class SyncMetrics implements TransitionObserver {
   /** Items became diverged, or divergences were resolved (told by the one writer). */
   divergence(event: 'diverged' | 'resolved', count: number): void {
     this.divergences.inc({ event }, count);
+    this.divergencesChanged = true;
   }
 
   private recordsApplied(source: 'poll' | 'webhook', counts: Omit<SyncRunCounts, 'fetched'>): void {
