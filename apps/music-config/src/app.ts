@@ -22,8 +22,12 @@ export interface ConfigDeps {
   models: Models;
   redis: RedisClient;
   healthChecks: HealthCheck[];
-  /** Producers only (the integration app consumes): org-changed events, manual polls, purges of deleted organizations. */
-  queues: { orgEvents: Queue<OrgChangedJob>; polling: Queue<PollJob>; maintenance: Queue<PurgeOrganizationJob> };
+  /**
+   * Producers only (the integration app consumes): org-changed events, manual polls, and purges of
+   * deleted organizations (without `maintenance`, the integration app's sweeper queues each purge
+   * from the organizations marked deleted, a sweep interval later).
+   */
+  queues: { orgEvents: Queue<OrgChangedJob>; polling: Queue<PollJob>; maintenance?: Queue<PurgeOrganizationJob> };
   /** The process's registry (main.ts); a fresh one when omitted. Unused when METRICS_ENABLED is false. */
   metrics?: Metrics;
   /** The guarded client the mapping preview reads endpoints with; built from the config when omitted. */

@@ -13,7 +13,7 @@ export type OrgChangeKind = OrgChangedJob['kind'];
  */
 export class OrgEventsPublisher {
   constructor(
-    private readonly queues: { orgEvents: Queue<OrgChangedJob>; maintenance: Queue<PurgeOrganizationJob> },
+    private readonly queues: { orgEvents: Queue<OrgChangedJob>; maintenance?: Queue<PurgeOrganizationJob> },
     private readonly logger: Logger,
     private readonly timeoutMs: number,
     private readonly jobSettings: JobSettings,
@@ -26,7 +26,10 @@ export class OrgEventsPublisher {
   }
 
   async schedulePurge(org: Pick<Organization, 'id'>): Promise<void> {
-    await this.add('purge', { orgId: org.id }, () => addJob(this.queues.maintenance as Queue, JOBS.purgeOrganization, { version: 1, organizationId: org.id, pass: 1 }, this.jobSettings));
+    const queue = this.queues.maintenance;
+    // Without a queue here, the integration app's sweeper queues it from the organization marked deleted.
+    if (!queue) return;
+    await this.add('purge', { orgId: org.id }, () => addJob(queue as Queue, JOBS.purgeOrganization, { version: 1, organizationId: org.id, pass: 1 }, this.jobSettings));
   }
 
   private async add(what: string, context: Record<string, unknown>, add: () => Promise<void>): Promise<void> {

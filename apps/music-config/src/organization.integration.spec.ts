@@ -232,7 +232,7 @@ describe('music-config /organization (real store + Redis)', () => {
       expect((list.body.organizations as Array<{ id: string }>).map((o) => o.id)).not.toContain(created.id);
       // Kept, marked deleted, until the integration app's purge job has removed its data.
       expect(await store.models.organizations.countDocuments({ _id: created.id, deletedAt: { $ne: null } })).toBe(1);
-      const purge = await queues.maintenance.getJob(jobIds.purgeOrganization(created.id));
+      const purge = await queues.maintenance?.getJob(jobIds.purgeOrganization(created.id));
       expect(purge?.data).toEqual({ version: 1, organizationId: created.id, pass: 1 });
     });
   });
