@@ -4,7 +4,7 @@ import winston from 'winston';
 import type { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
 import { organizationInputSchema } from '@music/domain';
-import { OrganizationRepository } from '@music/persistence';
+import { OrganizationRepository, withEntryIds } from '@music/persistence';
 import { createLogger, signAccessToken, type Logger } from '@music/platform';
 import { openQueue, QUEUE_NAMES, type FanoutJob } from '@music/queue';
 import { clearPrefix, eventually, openTestRedis, openTestStore, ThirdPartyStub, uniqueName, type TestStore } from '@music/testing';
@@ -65,11 +65,13 @@ describe('one search follows a record to its delivery (default log level)', () =
     const organizations = new OrganizationRepository(store.models);
     const org = await organizations.create(
       'user-trace',
-      organizationInputSchema.parse({
-        synchronization: 'two-way',
-        webhooks: [{ type: 'output', url: `${thirdParty.baseUrl}/sync/create`, method: 'POST' }],
-        mappings: { externalId: { type: 'string', source: 'id', required: true }, name: { type: 'string', source: 'name', required: true } },
-      }),
+      withEntryIds(
+        organizationInputSchema.parse({
+          synchronization: 'two-way',
+          webhooks: [{ type: 'output', url: `${thirdParty.baseUrl}/sync/create`, method: 'POST' }],
+          mappings: { externalId: { type: 'string', source: 'id', required: true }, name: { type: 'string', source: 'name', required: true } },
+        }),
+      ),
     );
     const inventory = createInventoryApp({
       config: loadInventoryConfig({ NODE_ENV: 'test', QUEUE_PREFIX: prefix, JWT_SECRET: secret }),

@@ -177,6 +177,7 @@ async function deliveriesSection(ctx, org, body) {
     h('option', { value: 'pending' }, 'pending'),
     h('option', { value: 'succeeded' }, 'succeeded'),
     h('option', { value: 'superseded' }, 'superseded'),
+    h('option', { value: 'cancelled' }, 'cancelled'),
   );
   const externalId = h('input', { type: 'search', name: 'externalId', maxlength: 256 });
   const list = h('div', { class: 'table-wrap' });
