@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import type { Organization } from '@music/domain';
 import type { Models } from '@music/persistence';
 import { InventoryRepository, OrganizationRepository, SyncRunRepository } from '@music/persistence';
 import { addJobs, ensureJob, jobSettingsFrom, JOBS, type DeliveryTrace, type FanoutJob, type InboundWebhookJob, type JobSettings, type PurgeOrganizationJob } from '@music/queue';
@@ -30,6 +31,8 @@ export interface SyncEngineDeps {
 const SWEEP_BATCH = 500;
 /** The poll lease's TTL: renewed every third of it while a run works; a dead run's lease frees after it. */
 const POLL_LEASE_TTL_MS = 30_000;
+/** How long the revision an organization's configuration was last reconciled at is remembered (then reconciled once more). */
+const CONFIGURATION_MEMORY_MS = 24 * 3600 * 1000;
 
 /** What one pass of an organization's purge did; `done` once the organization itself is gone. */
 export interface PurgePass {
@@ -142,13 +145,20 @@ export class SyncEngine {
   async reconcileOrganization(organizationId: string): Promise<{ upserted: number; removed: number }> {
     const org = await this.organizations.findById(organizationId);
     const schedules = await this.schedules.reconcile(organizationId, org);
-    if (org) {
-      const reconciled = await this.sync.maintenance.reconcileConfiguration(org);
-      if (reconciled.cancelled + reconciled.items + reconciled.entriesRemoved > 0) this.deps.logger.info('pending work follows the organization\'s configuration', { orgId: org.id, ...reconciled });
-    } else if (await this.organizations.findDeleted(organizationId)) {
-      await this.queuePurge(organizationId);
-    }
+    if (org) await this.reconcileConfiguration(org);
+    else if (await this.organizations.findDeleted(organizationId)) await this.queuePurge(organizationId);
     return schedules;
+  }
+
+  private configurationKey(organizationId: string): string {
+    return `${this.deps.config.QUEUE_PREFIX}:configuration-reconciled:${organizationId}`;
+  }
+
+  /** Applies the organization's configuration to its pending work (rule 8), and remembers the revision it did. */
+  private async reconcileConfiguration(org: Organization): Promise<void> {
+    const reconciled = await this.sync.maintenance.reconcileConfiguration(org);
+    if (reconciled.cancelled + reconciled.items + reconciled.entriesRemoved > 0) this.deps.logger.info("pending work follows the organization's configuration", { orgId: org.id, ...reconciled });
+    await this.deps.redis.set(this.configurationKey(org.id), String(org.revision), 'PX', CONFIGURATION_MEMORY_MS);
   }
 
   private get reconcileKey(): string {
@@ -163,7 +173,10 @@ export class SyncEngine {
   async reconcileAll(): Promise<{ upserted: number; removed: number }> {
     await this.deps.redis.set(this.reconcileKey, String(Date.now()), 'PX', this.deps.config.RECONCILE_INTERVAL_MS);
     const result = await this.schedules.reconcileAll(await this.organizations.listWithPolling());
-    for (const org of await this.organizations.listLive()) await this.sync.maintenance.reconcileConfiguration(org);
+    // Only organizations whose latest revision was not reconciled (its change event lost): each one is a scan of its items.
+    for (const org of await this.organizations.listLive()) {
+      if ((await this.deps.redis.get(this.configurationKey(org.id))) !== String(org.revision)) await this.reconcileConfiguration(org);
+    }
     const expired = await this.expire();
     this.deps.logger.info('polling schedules and pending work reconciled', { ...result, ...expired });
     return result;

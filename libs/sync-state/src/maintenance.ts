@@ -6,6 +6,9 @@ import type { SyncEvent } from './transitions';
 
 const BATCH = 500;
 
+/** What the configuration reconciliation decides on. */
+type Decided = Pick<InventoryItem, 'state' | 'pendingEvent' | 'awaiting' | 'seenBy' | 'missedBy'>;
+
 /** What a configuration reconciliation did to an organization's pending work. */
 export interface ConfigurationReconciled {
   /** Deliveries cancelled (their webhook removed or no longer taking their kind, or one-way now). */
@@ -68,8 +71,8 @@ export class Maintenance {
     const pending = await this.outbound.listPending(org.id);
     if (org.synchronization !== 'two-way') {
       result.cancelled += await this.outbound.cancel(pending, 'the organization switched to one-way', allEntries);
-      result.items += await this.applyToItems(org.id, { state: { $ne: 'synced' } }, () => ({ type: 'switched-to-one-way' }));
-      result.items += await this.applyToItems(org.id, { 'pendingEvent.id': { $exists: true } }, () => ({ type: 'switched-to-one-way' }));
+      // Items with a local change not settled (pending, deleting, diverged, or an event not fanned out).
+      result.items += await this.applyToItems(org.id, {}, (item) => (item.state !== 'synced' || item.pendingEvent !== null ? { type: 'switched-to-one-way' } : null));
     } else {
       const withdrawn = pending.filter((d) => !org.webhooks.some((w) => w.id === d.webhookId && webhookTakes(w, d.op)));
       const reasons = new Map<string, Delivery[]>();
@@ -94,13 +97,23 @@ export class Maintenance {
     return result;
   }
 
-  /** Applies `decide` to the organization's items matching `filter`; returns how many changed. */
-  private async applyToItems(organizationId: string, filter: Record<string, unknown>, decide: (item: InventoryItem) => SyncEvent | null): Promise<number> {
-    const docs = await this.models.inventoryItems.find({ organizationId, ...filter }, { _id: 1, externalId: 1 }).lean<Array<{ _id: string; externalId: string }>>();
+  /**
+   * Applies `decide` to the organization's items matching `filter`; returns how many changed. The
+   * items are first read without their data and only those `decide` picks are locked and read
+   * whole (so the periodic reconciliation of a large organization stays one scan).
+   */
+  private async applyToItems(organizationId: string, filter: Record<string, unknown>, decide: (item: Decided) => SyncEvent | null): Promise<number> {
+    const docs = await this.models.inventoryItems
+      .find({ organizationId, ...filter }, { _id: 1, externalId: 1, state: 1, pendingEvent: 1, awaiting: 1, seenBy: 1, missedBy: 1 })
+      .lean<Array<Pick<InventoryItemDoc, '_id' | 'externalId' | 'state' | 'pendingEvent' | 'awaiting' | 'seenBy' | 'missedBy'>>>();
+    const picked = docs.filter(
+      (d) => decide({ state: d.state, pendingEvent: d.pendingEvent ?? null, awaiting: d.awaiting ?? [], seenBy: d.seenBy ?? [], missedBy: d.missedBy ?? [] }) !== null,
+    );
     let changed = 0;
-    for (let i = 0; i < docs.length; i += BATCH) {
-      const targets = docs.slice(i, i + BATCH).map((d) => ({
+    for (let i = 0; i < picked.length; i += BATCH) {
+      const targets = picked.slice(i, i + BATCH).map((d) => ({
         target: { id: d._id, organizationId, externalId: d.externalId } satisfies ItemTarget,
+        // Decided again on the item as it is under its lock.
         decide: (item: InventoryItem | null) => (item ? decide(item) : null),
       }));
       const { applied } = await this.store.applyMany(targets);
