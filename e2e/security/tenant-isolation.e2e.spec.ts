@@ -150,6 +150,9 @@ describe('tenant isolation across every endpoint of every app', () => {
       { app: 'music-integration', method: 'get', route: '/organization/:id/deliveries', path: `/organization/${aliceOrg}/deliveries` },
       { app: 'music-integration', method: 'get', route: '/organization/:id/deliveries/:deliveryId', path: `/organization/${aliceOrg}/deliveries/${aliceDelivery}` },
       { app: 'music-integration', method: 'post', route: '/organization/:id/deliveries/:deliveryId/replay', path: `/organization/${aliceOrg}/deliveries/${aliceDelivery}/replay` },
+      { app: 'music-integration', method: 'get', route: '/organization/:id/divergences', path: `/organization/${aliceOrg}/divergences` },
+      { app: 'music-integration', method: 'post', route: '/organization/:id/divergences/:externalId/replay', path: `/organization/${aliceOrg}/divergences/alice-private-1/replay` },
+      { app: 'music-integration', method: 'post', route: '/organization/:id/divergences/:externalId/accept-remote', path: `/organization/${aliceOrg}/divergences/alice-private-1/accept-remote` },
     ];
     const out: Probe[] = [];
     // Without a token, and with a token Mallory signed herself for Alice's id: 401 everywhere.
@@ -179,6 +182,9 @@ describe('tenant isolation across every endpoint of every app', () => {
     out.push(mal({ app: 'music-integration', method: 'get', route: '/organization/:id/deliveries/:deliveryId', path: `${viaOwn}/deliveries/${aliceDelivery}`, expected: 404, why: "Alice's delivery id under Mallory's organization" }));
     out.push(
       mal({ app: 'music-integration', method: 'post', route: '/organization/:id/deliveries/:deliveryId/replay', path: `${viaOwn}/deliveries/${aliceDelivery}/replay`, expected: 404, why: "replay of Alice's delivery under Mallory's organization" }),
+    );
+    out.push(
+      mal({ app: 'music-integration', method: 'post', route: '/organization/:id/divergences/:externalId/accept-remote', path: `${viaOwn}/divergences/alice-private-1/accept-remote`, expected: 404, why: "Alice's externalId under Mallory's organization" }),
     );
     return out;
   }
