@@ -67,7 +67,7 @@ export class Lease {
 
   /** `unlocked`: Redis was unreachable when the lock was asked for; the work runs unguarded (fail open). */
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: readonly string[],
     readonly token: string,
     private readonly ttlMs: number,
