@@ -47,12 +47,14 @@ export class SyncRunRepository {
     await this.models.syncRuns.updateOne({ _id: id }, { $set: { counts, pages } });
   }
 
+  /** Records the outcome; `finishedAt` is the store's time (like `startedAt`), unless `now` is given. */
   async finish(
     id: string,
     outcome: { status: SyncRunStatus; counts: SyncRunCounts; pages: number; errors: RecordError[]; message: string | null },
-    now = new Date(),
+    now?: Date,
   ): Promise<void> {
-    await this.models.syncRuns.updateOne({ _id: id }, { $set: { ...outcome, finishedAt: now } });
+    const update = now ? { $set: { ...outcome, finishedAt: now } } : { $set: outcome, $currentDate: { finishedAt: true as const } };
+    await this.models.syncRuns.updateOne({ _id: id }, update);
   }
 
   /** A purge: the runs of a deleted organization, a batch at a time; returns how many were removed. */
