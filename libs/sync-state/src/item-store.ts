@@ -1,5 +1,5 @@
 import type { AnyBulkWriteOperation } from 'mongoose';
-import { type InventoryItem } from '@music/domain';
+import type { InventoryItem } from '@music/domain';
 import { toInventoryItem, type InventoryItemDoc, type Models } from '@music/persistence';
 import { itemLockName, type RedisLocks } from '@music/platform';
 import { divergenceChange, noTransition, transition, type ItemFacts, type SyncEvent, type Transition } from './transitions';
