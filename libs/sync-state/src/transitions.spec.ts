@@ -56,7 +56,7 @@ const heldUpsert: HeldChange = { op: 'upsert', data: { name: 'Held' }, hash: 'h-
 const heldDelete: HeldChange = { op: 'delete', data: null, hash: null, at: T(20), entries: [A] };
 
 describe('the state table (two-way organizations)', () => {
-  it('row 1: absent + local create -> pending, outbox upsert at the previous version of this externalId + 1', () => {
+  it('row 1: absent + local create -> pending, outbox upsert at the highest version its deliveries carry + 1', () => {
     const t = transition(null, localCreate);
     expect(t).toMatchObject({ row: 1, from: 'absent', to: 'pending', outcome: 'created', outbox: { id: 'ev-new', op: 'upsert', version: 8 } });
     expect(t.next).toMatchObject({ origin: 'local', version: 8, pendingEvent: { op: 'upsert', version: 8 }, remoteKnown: false, seenBy: [], fenceAt: null });
