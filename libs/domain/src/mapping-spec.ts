@@ -78,4 +78,4 @@ export const mappingsSchema = z
 export type Mappings = z.infer<typeof mappingsSchema>;
 
 // Filled in by the mapping work (issue 4): the declarative transform operations.
-export { transformSchema, transformsSchema, type Transform } from './transform-spec';
+export { MAX_REGEX_PROGRAM, re2Flags, regexProblem, transformSchema, transformsSchema, type Transform } from './transform-spec';
