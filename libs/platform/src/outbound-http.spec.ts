@@ -97,8 +97,9 @@ const bomb = (): Buffer => (bombBody ??= gzipSync(Buffer.alloc(8 * 1024 * 1024, 
 
 const policy = (overrides: Partial<OutboundPolicy> = {}): OutboundPolicy => ({ allowList: [], timeoutMs: 1000, maxBytes: 1024 * 1024, ...overrides });
 
+// Tenants are told only this; where the name resolved and which rule refused it is for operators.
 function expectBlocked(result: OutboundResult): void {
-  expect(result).toMatchObject({ ok: false, kind: 'blocked', message: expect.stringMatching(/^refused by outbound policy: /) });
+  expect(result).toMatchObject({ ok: false, kind: 'blocked', message: 'blocked by the outbound policy' });
 }
 
 describe('createOutboundClient: the SSRF guard', () => {
@@ -136,12 +137,36 @@ describe('createOutboundClient: the SSRF guard', () => {
       ['private 192.168.1.1', 'https://192.168.1.1/'],
       ['shared address space 100.64.0.1', 'http://100.64.0.1/'],
       ['IPv4-mapped metadata ::ffff:169.254.169.254', 'http://[::ffff:169.254.169.254]/'],
+      // Finding: the IPv4-compatible form passed the address check.
+      ['IPv4-compatible metadata ::169.254.169.254', 'http://[::169.254.169.254]/'],
+      ['IPv4-compatible loopback ::127.0.0.1', 'http://[::127.0.0.1]/'],
+      ['IPv4-compatible private ::10.0.0.1', 'http://[::10.0.0.1]/'],
+      ['NAT64 metadata 64:ff9b::169.254.169.254', 'http://[64:ff9b::a9fe:a9fe]/'],
+      ['6to4 2002:a9fe:a9fe::1', 'http://[2002:a9fe:a9fe::1]/'],
+      ['site-local IPv6 fec0::1', 'http://[fec0::1]/'],
+      ['discard-only IPv6 100::1', 'http://[100::1]/'],
+      ['benchmarking 198.18.0.1', 'http://198.18.0.1/'],
+      ['documentation 203.0.113.7', 'http://203.0.113.7/'],
+      ['reserved 240.0.0.1', 'http://240.0.0.1/'],
+      ['multicast 224.0.0.1', 'http://224.0.0.1/'],
+      ['broadcast 255.255.255.255', 'http://255.255.255.255/'],
     ])('refuses %s', async (_what, url) => {
       expectBlocked(await client.send({ method: 'POST', url, body: '{}' }));
     });
 
+    it('tells the operators, not the caller, where a refused destination resolved', async () => {
+      const details: Array<{ url: string; reason: string }> = [];
+      const logged = createOutboundClient(policy({ lookup: resolvingTo('10.1.2.3'), onBlocked: (d) => void details.push(d) }));
+      const result = await logged.send({ method: 'GET', url: 'http://third-party.example.com/music' });
+      expectBlocked(result);
+      expect(JSON.stringify(result)).not.toContain('10.1.2.3');
+      expect(details).toEqual([{ url: 'http://third-party.example.com/music', reason: expect.stringContaining('10.1.2.3') }]);
+      await logged.send({ method: 'GET', url: 'http://[::169.254.169.254]/' });
+      expect(details[1]?.reason).toContain('::a9fe:a9fe');
+    });
+
     it('is what production gets: OUTBOUND_ALLOW_LIST defaults to empty', async () => {
-      const config = parseConfig(baseEnvSchema, { NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-some-length' });
+      const config = parseConfig(baseEnvSchema, { NODE_ENV: 'production' });
       expect(config.OUTBOUND_ALLOW_LIST).toBe('');
       const production = createOutboundClient(policy({ allowList: listSetting(config.OUTBOUND_ALLOW_LIST) }));
       expectBlocked(await production.send({ method: 'GET', url: `http://localhost:${local.port}/ok` }));
@@ -166,7 +191,7 @@ describe('createOutboundClient: the SSRF guard', () => {
       expect(local.hits).toEqual([{ path: '/ok', host: `music.example.com:${local.port}` }]);
     });
 
-    it.each(['169.254.169.254', '::ffff:169.254.169.254', 'fc00::1', 'fe80::1', '10.1.2.3', '0.0.0.0', '::1'])('refuses a name resolving to %s', async (address) => {
+    it.each(['169.254.169.254', '::ffff:169.254.169.254', '::169.254.169.254', 'fec0::1', 'fc00::1', 'fe80::1', '10.1.2.3', '0.0.0.0', '::1'])('refuses a name resolving to %s', async (address) => {
       const client = createOutboundClient(policy({ lookup: resolvingTo(address) }));
       expectBlocked(await client.send({ method: 'GET', url: 'http://third-party.example.com/music' }));
     });
@@ -193,8 +218,8 @@ describe('createOutboundClient: the SSRF guard', () => {
       expect(local.hits).toHaveLength(1);
     });
 
-    it.each(['169.254.169.254', '::ffff:169.254.169.254', 'fe80::1', '0.0.0.0'])(
-      'an allow-listed host name resolving to %s (metadata, link-local, unspecified) is still refused',
+    it.each(['169.254.169.254', '::ffff:169.254.169.254', '::169.254.169.254', 'fe80::1', '0.0.0.0'])(
+      'an allow-listed host name resolving to %s (metadata, link-local, IPv4-compatible, unspecified) is still refused',
       async (address) => {
         const client = createOutboundClient(policy({ allowList: ['music-faker'], lookup: resolvingTo(address) }));
         expectBlocked(await client.send({ method: 'GET', url: 'http://music-faker:5000/music' }));

@@ -15,6 +15,11 @@ export interface OutboundPolicy {
   maxBytes: number;
   /** Resolves host names (default: the system resolver). Tests make any name resolve to a chosen address. */
   lookup?: LookupFunction;
+  /**
+   * Told why a request was refused (the address it resolved to, the rule): for the operators' log.
+   * Callers only ever get "blocked by the outbound policy", so tenants learn nothing of our network.
+   */
+  onBlocked?: (detail: { url: string; reason: string }) => void;
 }
 
 export interface OutboundRequest {
@@ -26,7 +31,11 @@ export interface OutboundRequest {
   params?: Record<string, string | number>;
 }
 
-export type OutboundFailureKind = 'blocked' | 'timeout' | 'network' | 'too-large' | 'invalid-url';
+/** `quota`: refused before sending by a per-account quota (outbound-quota.ts), worth retrying later. */
+export type OutboundFailureKind = 'blocked' | 'timeout' | 'network' | 'too-large' | 'invalid-url' | 'quota';
+
+/** What a tenant is told about a refused destination: nothing about where it resolved or why. */
+export const BLOCKED_MESSAGE = 'blocked by the outbound policy';
 
 export type OutboundResult =
   | { ok: true; status: number; headers: Record<string, string>; text: string; ms: number }
@@ -46,7 +55,12 @@ export interface OutboundClient {
 export function createOutboundClient(policy: OutboundPolicy): OutboundClient {
   const addressRules = policy.allowList.filter((e) => isIP(e.split('/')[0] ?? '') !== 0);
   const trustedHosts = new Set(policy.allowList.filter((e) => isIP(e.split('/')[0] ?? '') === 0).map((h) => h.toLowerCase()));
-  const lookup = policy.lookup ?? (systemLookup as LookupFunction);
+  const baseLookup = policy.lookup ?? (systemLookup as LookupFunction);
+  const listed = addressBlockList(addressRules);
+  // request-filtering-agent refuses what ipaddr.js does not call unicast; some special ranges it
+  // calls unicast (IPv4-compatible IPv6 such as ::169.254.169.254, site-local fec0::/10...), so
+  // every answer is also checked against SPECIAL_RANGES.
+  const lookup = refusingRanges(baseLookup, [SPECIAL_RANGES], listed);
   // Agent options reach createConnection, where request-filtering-agent checks what `lookup` returned.
   const strict = {
     http: new RequestFilteringHttpAgent({ allowIPAddressList: addressRules, keepAlive: true, lookup }),
@@ -55,7 +69,7 @@ export function createOutboundClient(policy: OutboundPolicy): OutboundClient {
   // For host names the operator allow-listed (e.g. a docker service name): private ranges allowed,
   // the unspecified address and link-local ranges (the cloud metadata service) still refused,
   // unless an address rule lists them.
-  const trustedLookup = refusingLinkLocal(lookup, addressRules);
+  const trustedLookup = refusingRanges(baseLookup, [SPECIAL_RANGES, LINK_LOCAL], listed);
   const trusted = {
     http: new RequestFilteringHttpAgent({ allowPrivateIPAddress: true, allowIPAddressList: addressRules, keepAlive: true, lookup: trustedLookup }),
     https: new RequestFilteringHttpsAgent({ allowPrivateIPAddress: true, allowIPAddressList: addressRules, keepAlive: true, lookup: trustedLookup }),
@@ -84,6 +98,11 @@ export function createOutboundClient(policy: OutboundPolicy): OutboundClient {
       } catch {
         return { ok: false, kind: 'invalid-url', message: `invalid URL: ${request.url}`, ms: 0 };
       }
+      // An address written in the URL is never looked up: check it here against the same ranges.
+      const literal = url.hostname.replace(/^\[|\]$/g, '');
+      if (isIP(literal) !== 0 && inRanges(literal, [SPECIAL_RANGES], listed)) {
+        return blocked(request.url, `${literal} is in a special-purpose range`, policy, 0);
+      }
       const agents = trustedHosts.has(url.hostname.toLowerCase()) ? trusted : strict;
       try {
         const response = await http.request<string>({
@@ -100,10 +119,17 @@ export function createOutboundClient(policy: OutboundPolicy): OutboundClient {
         for (const [k, v] of Object.entries(response.headers)) if (typeof v === 'string') headers[k.toLowerCase()] = v;
         return { ok: true, status: response.status, headers, text: typeof response.data === 'string' ? response.data : '', ms: Date.now() - started };
       } catch (error) {
-        return { ok: false, ...classify(error, policy.timeoutMs), ms: Date.now() - started };
+        const failure = classify(error, policy.timeoutMs);
+        if (failure.kind === 'blocked') return blocked(request.url, failure.message, policy, Date.now() - started);
+        return { ok: false, ...failure, ms: Date.now() - started };
       }
     },
   };
+}
+
+function blocked(url: string, reason: string, policy: OutboundPolicy, ms: number): OutboundResult {
+  policy.onBlocked?.({ url, reason });
+  return { ok: false, kind: 'blocked', message: BLOCKED_MESSAGE, ms };
 }
 
 // 169.254.169.254 (AWS, GCP, Azure, ...) and fd00:ec2::254 answer cloud metadata requests; the
@@ -113,10 +139,28 @@ LINK_LOCAL.addSubnet('169.254.0.0', 16, 'ipv4');
 LINK_LOCAL.addSubnet('fe80::', 10, 'ipv6');
 LINK_LOCAL.addAddress('fd00:ec2::254', 'ipv6');
 
+// Special-purpose ranges (IANA registries) that request-filtering-agent's ipaddr.js reads as
+// unicast, refused for every destination. ::/96 holds the deprecated IPv4-compatible addresses:
+// ::169.254.169.254 is ::a9fe:a9fe, the metadata address in disguise.
+const SPECIAL_RANGES = new BlockList();
+SPECIAL_RANGES.addSubnet('::', 96, 'ipv6');
+SPECIAL_RANGES.addSubnet('fec0::', 10, 'ipv6');
+SPECIAL_RANGES.addSubnet('100::', 64, 'ipv6');
+SPECIAL_RANGES.addSubnet('198.18.0.0', 15, 'ipv4');
+SPECIAL_RANGES.addSubnet('192.0.2.0', 24, 'ipv4');
+SPECIAL_RANGES.addSubnet('198.51.100.0', 24, 'ipv4');
+SPECIAL_RANGES.addSubnet('203.0.113.0', 24, 'ipv4');
+SPECIAL_RANGES.addSubnet('240.0.0.0', 4, 'ipv4');
+// Inside ::/96 but not IPv4-compatible: the unspecified address and loopback, which
+// request-filtering-agent refuses on its own (and allows for an allow-listed name, like 127.0.0.1).
+const NOT_SPECIAL = new BlockList();
+NOT_SPECIAL.addAddress('::', 'ipv6');
+NOT_SPECIAL.addAddress('::1', 'ipv6');
+
 type LookupAddresses = string | Array<{ address: string; family: number }>;
 
-/** `lookup`, failing for link-local answers that no address rule of the allow list names. */
-function refusingLinkLocal(lookup: LookupFunction, addressRules: string[]): LookupFunction {
+/** The allow list's address rules (IPs and CIDR ranges) as a BlockList to test answers against. */
+function addressBlockList(addressRules: string[]): BlockList {
   const listed = new BlockList();
   for (const rule of addressRules) {
     const [net, bits] = rule.split('/');
@@ -124,17 +168,24 @@ function refusingLinkLocal(lookup: LookupFunction, addressRules: string[]): Look
     if (bits === undefined) listed.addAddress(net ?? '', type);
     else listed.addSubnet(net ?? '', Number(bits), type);
   }
-  const refused = (address: string, family: number): boolean => {
-    const type = family === 6 || isIP(address) === 6 ? 'ipv6' : 'ipv4';
-    return LINK_LOCAL.check(address, type) && !listed.check(address, type);
-  };
+  return listed;
+}
+
+/** Whether an address falls in one of the ranges and no address rule of the allow list names it. */
+function inRanges(address: string, ranges: BlockList[], listed: BlockList, family = 0): boolean {
+  const type = family === 6 || isIP(address) === 6 ? 'ipv6' : 'ipv4';
+  return ranges.some((r) => r.check(address, type)) && !NOT_SPECIAL.check(address, type) && !listed.check(address, type);
+}
+
+/** `lookup`, failing for answers in any of the ranges that no address rule of the allow list names. */
+function refusingRanges(lookup: LookupFunction, ranges: BlockList[], listed: BlockList): LookupFunction {
   return ((hostname: string, options: object, callback: (error: Error | null, address?: LookupAddresses, family?: number) => void) => {
     lookup(hostname, options as never, ((error: Error | null, address: LookupAddresses, family?: number) => {
       if (error) return callback(error);
       const answers = Array.isArray(address) ? address : [{ address, family: family ?? 0 }];
-      const bad = answers.find((a) => refused(a.address, a.family));
+      const bad = answers.find((a) => inRanges(a.address, ranges, listed, a.family));
       // Worded like request-filtering-agent's refusals, which classify() recognizes.
-      if (bad) return callback(new Error(`DNS lookup ${bad.address}(host:${hostname}) is not allowed. Because, it is a link-local address.`));
+      if (bad) return callback(new Error(`DNS lookup ${bad.address}(host:${hostname}) is not allowed. Because, it is a special-purpose or link-local address.`));
       callback(null, address, family);
     }) as never);
   }) as LookupFunction;
@@ -145,7 +196,7 @@ function classify(error: unknown, timeoutMs: number): { kind: OutboundFailureKin
   const message = e?.message ?? String(error);
   // request-filtering-agent reports a refused address with a plain Error and no code; its
   // message ("DNS lookup <ip> ... is not allowed") is the only signal it gives.
-  if (/is not allowed/.test(message)) return { kind: 'blocked', message: `refused by outbound policy: ${message}` };
+  if (/is not allowed/.test(message)) return { kind: 'blocked', message };
   // The deadline signal fired (the only signal these requests carry).
   if (axios.isCancel(error)) return { kind: 'timeout', message: `no complete response within ${timeoutMs} ms` };
   if (e?.code === AxiosError.ECONNABORTED || e?.code === AxiosError.ETIMEDOUT) return { kind: 'timeout', message };
