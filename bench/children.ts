@@ -1,9 +1,28 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ChildRole, FromChild, ToChild } from './protocol';
 
 const ROOT = path.resolve(__dirname, '..');
+
+/** This run's keys, as production needs them: the token key pair and the secrets key. */
+export interface BenchKeys {
+  jwtPrivateKey: string;
+  jwtPublicKey: string;
+  /** SECRETS_KEYS: `bench:<base64 of 32 bytes>`. */
+  secretsKeys: string;
+}
+
+/** Fresh keys for one run. */
+export function benchKeys(): BenchKeys {
+  const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    jwtPrivateKey: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+    jwtPublicKey: pair.publicKey.export({ type: 'spki', format: 'pem' }) as string,
+    secretsKeys: `bench:${randomBytes(32).toString('base64')}`,
+  };
+}
 
 /** Settings every child gets: where the store and Redis are, and this run's names. */
 export interface ChildSettings {
@@ -11,7 +30,7 @@ export interface ChildSettings {
   dbName: string;
   redisUrl: string;
   prefix: string;
-  jwtSecret: string;
+  keys: BenchKeys;
   /** Extra app settings (e.g. OUTPUT_CONCURRENCY). */
   appEnv?: Record<string, string>;
   extraEnv?: Record<string, string>;
@@ -61,7 +80,8 @@ export class Child {
         BENCH_DB: settings.dbName,
         BENCH_REDIS_URL: settings.redisUrl,
         BENCH_PREFIX: settings.prefix,
-        BENCH_JWT_SECRET: settings.jwtSecret,
+        BENCH_JWT_PUBLIC_KEYS: settings.keys.jwtPublicKey,
+        BENCH_SECRETS_KEYS: settings.keys.secretsKeys,
         BENCH_APP_ENV: JSON.stringify(settings.appEnv ?? {}),
         ...settings.extraEnv,
       },

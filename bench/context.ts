@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import { organizationInputSchema, type Organization } from '@music/domain';
 import { OrganizationRepository, withEntryIds } from '@music/persistence';
-import type { ChildSettings } from './children';
+import { secretBoxFrom } from '@music/platform';
+import type { BenchKeys, ChildSettings } from './children';
 import type { FakeThirdParty } from './fake-third-party';
 import type { BenchOptions } from './options';
 import { BENCH_MAPPINGS, BENCH_TRANSFORMS } from './records';
@@ -17,7 +18,7 @@ export interface BenchContext {
   /** Short id of this invocation; every database and queue prefix starts with `bench_<runId>`. */
   runId: string;
   thirdParty: FakeThirdParty;
-  jwtSecret: string;
+  keys: BenchKeys;
   cpuProfDir: string | undefined;
   log: (message: string) => void;
 }
@@ -74,13 +75,13 @@ export async function openScope(ctx: BenchContext, part: string): Promise<Scope>
     prefix: name,
     store,
     redis,
-    organizations: new OrganizationRepository(store.models),
+    organizations: new OrganizationRepository(store.models, secretBoxFrom({ NODE_ENV: 'production', SECRETS_KEYS: ctx.keys.secretsKeys })),
     childSettings: (extra = {}) => ({
       mongoUrl: ctx.mongoUrl,
       dbName: name,
       redisUrl: ctx.redisUrl,
       prefix: name,
-      jwtSecret: ctx.jwtSecret,
+      keys: ctx.keys,
       ...(ctx.cpuProfDir ? { cpuProfDir: ctx.cpuProfDir } : {}),
       ...extra,
     }),

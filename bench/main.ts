@@ -1,11 +1,10 @@
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
-import { killAllChildren } from './children';
+import { benchKeys, killAllChildren } from './children';
 import { cleanupRun, newRunId, round, type BenchContext } from './context';
 import { FakeThirdParty } from './fake-third-party';
 import { parseOptions, PARTS, type PartName } from './options';
@@ -57,7 +56,7 @@ async function main(): Promise<void> {
   const cpuProfDir = options.cpuProf ? path.join(ROOT, 'bench', 'profiles') : undefined;
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
   const thirdParty = await new FakeThirdParty().start();
-  const ctx: BenchContext = { options, mongoUrl, redisUrl, runId: newRunId(), thirdParty, jwtSecret: randomBytes(24).toString('hex'), cpuProfDir, log };
+  const ctx: BenchContext = { options, mongoUrl, redisUrl, runId: newRunId(), thirdParty, keys: benchKeys(), cpuProfDir, log };
   log(`${options.mode} run ${ctx.runId}: ${options.parts.join(', ')} (store ${mongoUrl}, redis ${redisUrl})`);
   // Ctrl-C: stop the child processes and drop what this run created, then leave.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

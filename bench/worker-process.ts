@@ -40,8 +40,12 @@ function appEnv(): Record<string, string> {
     MONGO_DB: env('BENCH_DB'),
     REDIS_URL: env('BENCH_REDIS_URL'),
     QUEUE_PREFIX: env('BENCH_PREFIX'),
-    JWT_SECRET: env('BENCH_JWT_SECRET'),
+    JWT_PUBLIC_KEYS: env('BENCH_JWT_PUBLIC_KEYS'),
+    SECRETS_KEYS: env('BENCH_SECRETS_KEYS'),
     OUTBOUND_ALLOW_LIST: '127.0.0.1',
+    // The benchmark measures throughput, one owner for every organization: quotas out of the way.
+    QUOTA_OUTBOUND_CALLS_PER_DESTINATION_PER_MINUTE: '1000000000',
+    QUOTA_PAGES_PER_RUN: '100000',
     METRICS_ENABLED: 'false',
     ...(JSON.parse(process.env['BENCH_APP_ENV'] ?? '{}') as Record<string, string>),
   };

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { eventually, testUrls, uniqueName } from '@music/testing';
 import { startStack, type Stack } from './stack-processes';
 
@@ -33,7 +32,6 @@ describe('the brief walkthrough, all apps as processes', () => {
       MONGO_DB: uniqueName('e2e'),
       REDIS_URL: redisUrl,
       QUEUE_PREFIX: uniqueName('e2e'),
-      JWT_SECRET: randomBytes(24).toString('hex'),
       OUTBOUND_ALLOW_LIST: '127.0.0.1,localhost,::1',
       LOG_LEVEL: 'warn',
       FAKER_SEED: '7',

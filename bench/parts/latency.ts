@@ -1,6 +1,6 @@
 import { Agent, request } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { signAccessToken } from '@music/platform';
+import { signAccessToken, tokenIssuingFrom } from '@music/platform';
 import { Child } from '../children';
 import { benchOrganization, openScope, percentile, round, type BenchContext } from '../context';
 import { nowMs } from '../fake-third-party';
@@ -37,7 +37,8 @@ export async function runLatency(ctx: BenchContext): Promise<{ latency: Record<s
   try {
     const userId = 'bench-user';
     await scope.store.models.users.create({ _id: userId, email: 'bench@bench.invalid', passwordHash: 'unused', createdAt: new Date() });
-    const token = signAccessToken({ id: userId, email: 'bench@bench.invalid' }, { secret: ctx.jwtSecret, expiresInSeconds: 3600 }).token;
+    const issuing = tokenIssuingFrom({ NODE_ENV: 'production', JWT_PRIVATE_KEY: ctx.keys.jwtPrivateKey, JWT_ISSUER: 'music-auth', JWT_AUDIENCE: 'music-sync', JWT_EXPIRES_IN_SECONDS: 3600 });
+    const token = signAccessToken({ id: userId, email: 'bench@bench.invalid' }, issuing).token;
     const org = await benchOrganization(scope, userId, { deliverTo: ctx.thirdParty.deliveryUrl(tag), secret: SECRET });
 
     const [inventory, engine] = await Promise.all([Child.start('inventory', scope.childSettings()), Child.start('engine', scope.childSettings({ appEnv: { OUTPUT_CONCURRENCY: String(ctx.options.outputConcurrency) } }))]);

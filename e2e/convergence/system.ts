@@ -4,9 +4,9 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import { inventoryItemId, organizationInputSchema, type Organization } from '@music/domain';
 import { OrganizationRepository, withEntryIds, type DeliveryDoc, type InventoryItemDoc } from '@music/persistence';
-import { createOutboundClient, signAccessToken, type Logger, type OutboundClient, type OutboundRequest, type OutboundResult } from '@music/platform';
+import { createOutboundClient, type Logger, type OutboundClient, type OutboundRequest, type OutboundResult } from '@music/platform';
 import { openQueue, QUEUE_NAMES, type FanoutJob } from '@music/queue';
-import { clearPrefix, openTestRedis, openTestStore, testLogger, uniqueName, type TestStore } from '@music/testing';
+import { clearPrefix, openTestRedis, openTestStore, testAccessToken, testLogger, testSecretBox, uniqueName, type TestStore } from '@music/testing';
 import { createInventoryApp } from '../../apps/music-inventory/src/app';
 import { loadInventoryConfig } from '../../apps/music-inventory/src/config';
 import { createIntegrationApp } from '../../apps/music-integration/src/app';
@@ -150,7 +150,7 @@ export class World {
   readonly inventoryApp: Express;
   /** The same inventory API, its enqueue failing (Redis unreachable from it): only the outbox sweeper can deliver its changes. */
   readonly inventoryAppLosingEnqueues: Express;
-  readonly auth: string;
+  private token: { value: string; at: number } | null = null;
   integrationApp: Express;
   restarts = 0;
 
@@ -165,13 +165,17 @@ export class World {
     private readonly deadQueue: Queue<FanoutJob>,
     public runtime: IntegrationRuntime,
   ) {
-    this.organizations = new OrganizationRepository(store.models);
-    const inventoryConfig = loadInventoryConfig({ NODE_ENV: 'test', QUEUE_PREFIX: prefix, JWT_SECRET: config.JWT_SECRET });
+    this.organizations = new OrganizationRepository(store.models, testSecretBox());
+    const inventoryConfig = loadInventoryConfig({ NODE_ENV: 'test', QUEUE_PREFIX: prefix });
     this.inventoryApp = createInventoryApp({ config: inventoryConfig, logger, models: store.models, redis, outputQueue, healthChecks: [] });
     this.inventoryAppLosingEnqueues = createInventoryApp({ config: inventoryConfig, logger, models: store.models, redis, outputQueue: deadQueue, healthChecks: [] });
     this.integrationApp = this.buildIntegrationApp();
-    const { token } = signAccessToken({ id: this.ownerId, email: 'owner@convergence.test' }, { secret: config.JWT_SECRET, expiresInSeconds: 7 * 24 * 3600 });
-    this.auth = `Bearer ${token}`;
+  }
+
+  /** The owner's bearer token; tokens expire (10 minutes), so a long run signs a fresh one every 5. */
+  get auth(): string {
+    if (!this.token || Date.now() - this.token.at > 5 * 60_000) this.token = { value: testAccessToken({ id: this.ownerId, email: 'owner@convergence.test' }), at: Date.now() };
+    return `Bearer ${this.token.value}`;
   }
 
   static async open(env: Record<string, string> = {}): Promise<World> {

@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { testUrls, uniqueName } from '@music/testing';
+import { testProductionKeys, testUrls, uniqueName } from '@music/testing';
 import { APPS, startStack, type Stack } from '../stack-processes';
 
 // The operator-facing endpoints as the apps' main.ts wire them: the five apps as processes in
@@ -22,7 +21,7 @@ describe('operating the system: metrics, docs, dashboard and log lines of the ru
         MONGO_DB: uniqueName('e2e_ops'),
         REDIS_URL: redisUrl,
         QUEUE_PREFIX: uniqueName('e2e_ops'),
-        JWT_SECRET: randomBytes(24).toString('hex'),
+        ...testProductionKeys(),
         OUTBOUND_ALLOW_LIST: '127.0.0.1,localhost,::1',
         LOG_LEVEL: 'http',
       },

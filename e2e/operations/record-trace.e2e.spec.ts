@@ -5,9 +5,9 @@ import type { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
 import { organizationInputSchema } from '@music/domain';
 import { OrganizationRepository, withEntryIds } from '@music/persistence';
-import { createLogger, signAccessToken, type Logger } from '@music/platform';
+import { createLogger, type Logger } from '@music/platform';
 import { openQueue, QUEUE_NAMES, type FanoutJob } from '@music/queue';
-import { clearPrefix, eventually, openTestRedis, openTestStore, ThirdPartyStub, uniqueName, type TestStore } from '@music/testing';
+import { clearPrefix, eventually, openTestRedis, openTestStore, testAccessToken, testSecretBox, ThirdPartyStub, uniqueName, type TestStore } from '@music/testing';
 import { createInventoryApp } from '../../apps/music-inventory/src/app';
 import { loadInventoryConfig } from '../../apps/music-inventory/src/config';
 import { loadIntegrationConfig } from '../../apps/music-integration/src/config';
@@ -36,7 +36,6 @@ function capturing(service: string, lines: Array<Record<string, unknown>>): Logg
 describe('one search follows a record to its delivery (default log level)', () => {
   const lines: Array<Record<string, unknown>> = [];
   const prefix = uniqueName('trace');
-  const secret = 'trace-test-secret-0123456789';
   const thirdParty = new ThirdPartyStub();
   let store: TestStore;
   let redis: Redis;
@@ -48,7 +47,7 @@ describe('one search follows a record to its delivery (default log level)', () =
     redis = openTestRedis();
     await thirdParty.start();
     output = openQueue<FanoutJob>(QUEUE_NAMES.output, { connection: redis, prefix });
-    const env = { NODE_ENV: 'test', QUEUE_PREFIX: prefix, JWT_SECRET: secret, OUTBOUND_ALLOW_LIST: '127.0.0.1', DELIVERY_BACKOFF_BASE_MS: '50', SWEEP_INTERVAL_MS: '500' };
+    const env = { NODE_ENV: 'test', QUEUE_PREFIX: prefix, OUTBOUND_ALLOW_LIST: '127.0.0.1', DELIVERY_BACKOFF_BASE_MS: '50', SWEEP_INTERVAL_MS: '500' };
     integration = await startIntegration({ config: loadIntegrationConfig(env), logger: capturing('music-integration', lines), models: store.models, redis, bullConnection: redis });
   });
 
@@ -62,7 +61,7 @@ describe('one search follows a record to its delivery (default log level)', () =
   });
 
   it('the fan-out and every delivery attempt carry the externalId and the requestId of the write', async () => {
-    const organizations = new OrganizationRepository(store.models);
+    const organizations = new OrganizationRepository(store.models, testSecretBox());
     const org = await organizations.create(
       'user-trace',
       withEntryIds(
@@ -74,14 +73,14 @@ describe('one search follows a record to its delivery (default log level)', () =
       ),
     );
     const inventory = createInventoryApp({
-      config: loadInventoryConfig({ NODE_ENV: 'test', QUEUE_PREFIX: prefix, JWT_SECRET: secret }),
+      config: loadInventoryConfig({ NODE_ENV: 'test', QUEUE_PREFIX: prefix }),
       logger: capturing('music-inventory', lines),
       models: store.models,
       redis,
       outputQueue: output,
       healthChecks: [],
     });
-    const token = signAccessToken({ id: 'user-trace', email: 'trace@test.dev' }, { secret, expiresInSeconds: 600 }).token;
+    const token = testAccessToken({ id: 'user-trace', email: 'trace@test.dev' });
     // The first attempt fails: a retried delivery's every attempt must be found too.
     thirdParty.failures.sync = { count: 1, status: 503 };
     const res = await request(inventory)

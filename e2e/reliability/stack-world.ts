@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { eventually, testUrls, uniqueName } from '@music/testing';
 import { startStack, type AppName, type Stack } from '../stack-processes';
 import { BRIEF_MAPPINGS, call, songsOf, type Answer, type Song } from './http-client';
@@ -31,7 +30,6 @@ export class StackWorld {
         MONGO_DB: uniqueName('e2e_rel'),
         REDIS_URL: redisUrl,
         QUEUE_PREFIX: uniqueName('e2e_rel'),
-        JWT_SECRET: randomBytes(24).toString('hex'),
         OUTBOUND_ALLOW_LIST: '127.0.0.1,localhost,::1',
         LOG_LEVEL: 'warn',
         BCRYPT_COST: '4',

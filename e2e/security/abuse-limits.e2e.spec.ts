@@ -2,8 +2,9 @@ import request from 'supertest';
 import { InProcessSystem, type User } from './in-process-system';
 
 // Abuse limits, from the outside: manual syncs per organization (each one polls the endpoints its
-// owner configured, so unbounded they would make us a tool to hammer any URL), sign-in attempts
-// per email address whatever IP the client claims, and records per input-webhook call.
+// owner configured, so unbounded they would make us a tool to hammer any URL), sign-in guessing
+// from rotating addresses (slowed per account, without locking the user out), and records per
+// input-webhook call.
 
 describe('abuse limits', () => {
   let system: InProcessSystem;
@@ -13,7 +14,7 @@ describe('abuse limits', () => {
   beforeAll(async () => {
     system = await InProcessSystem.open({
       workers: false,
-      env: { MANUAL_SYNC_RATE_LIMIT_PER_MINUTE: '3', AUTH_EMAIL_RATE_LIMIT_PER_MINUTE: '5', AUTH_RATE_LIMIT_PER_MINUTE: '1000', INBOUND_MAX_RECORDS: '5' },
+      env: { MANUAL_SYNC_RATE_LIMIT_PER_MINUTE: '3', SIGN_IN_ACCOUNT_SLOWDOWN_AFTER: '4', SIGN_IN_SLOWDOWN_BASE_MS: '60000', AUTH_RATE_LIMIT_PER_MINUTE: '1000', INBOUND_MAX_RECORDS: '5' },
     });
     owner = await system.user('owner');
     stranger = await system.user('stranger');
@@ -29,26 +30,32 @@ describe('abuse limits', () => {
     for (let i = 0; i < 3; i++) expect((await request(config).post(`/organization/${org.id}/sync`).set('authorization', owner.auth)).status).toBe(202);
     const limited = await request(config).post(`/organization/${org.id}/sync`).set('authorization', owner.auth);
     expect(limited.status).toBe(429);
-    expect(limited.body).toEqual({ error: { code: 'RATE_LIMITED', message: expect.stringMatching(/^Too many attempts, retry in \d+ s$/) } });
+    expect(limited.body).toEqual({
+      error: { code: 'RATE_LIMITED', message: expect.stringMatching(/^Too many attempts, retry in \d+ s$/), limit: { name: 'MANUAL_SYNC_RATE_LIMIT_PER_MINUTE', value: 3 } },
+    });
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect(await system.store.models.syncRuns.countDocuments({ organizationId: org.id })).toBe(3);
     // Another organization has its own budget.
     expect((await request(config).post(`/organization/${other.id}/sync`).set('authorization', owner.auth)).status).toBe(202);
   });
 
-  it('limits sign-in attempts per email address even when every attempt claims another client IP', async () => {
+  it('slows guessing from rotating addresses per account, while the right password from the user’s usual address still works', async () => {
     const auth = system.apps['music-auth'];
+    // InProcessSystem.user signs up and signs in from loopback: that is the user's usual address.
     const victim = await system.user('victim', 'the real password 123');
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++) {
       const res = await request(auth).post('/auth/sign-in').set('x-forwarded-for', `203.0.113.${i + 1}`).send({ email: victim.email, password: `guess number ${i}` });
       statuses.push(res.status);
     }
-    // The user's own sign-in counted one (InProcessSystem.user); then 4 wrong guesses, then 429s.
-    expect(statuses).toEqual([401, 401, 401, 401, 429, 429, 429, 429]);
-    // While limited, even the right password is refused: guessing cannot continue.
-    const right = await request(auth).post('/auth/sign-in').set('x-forwarded-for', '198.51.100.7').send({ email: victim.email, password: 'the real password 123' });
-    expect(right.status).toBe(429);
+    // Four failures, then one attempt per slot (a minute here) from addresses the account never used.
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
+    // Even the right password from a new address waits: guessing cannot continue there...
+    const elsewhere = await request(auth).post('/auth/sign-in').set('x-forwarded-for', '198.51.100.7').send({ email: victim.email, password: 'the real password 123' });
+    expect(elsewhere.status).toBe(429);
+    // ...but the user's usual address is never held back (before, the account was locked for everyone).
+    const home = await request(auth).post('/auth/sign-in').send({ email: victim.email, password: 'the real password 123' });
+    expect(home.status).toBe(200);
   });
 
   it('refuses an input-webhook call with more records than INBOUND_MAX_RECORDS, queueing nothing', async () => {

@@ -47,7 +47,6 @@ export const BRIEF_MAPPINGS = {
 
 export class InProcessSystem {
   readonly apps = {} as Record<AppName, Express>;
-  readonly jwtSecret = randomBytes(24).toString('hex');
   readonly prefix = uniqueName('sec');
   store!: TestStore;
   redis!: Redis;
@@ -67,7 +66,6 @@ export class InProcessSystem {
     this.faker = await startFakerServer({ seed: 11 });
     const env = {
       NODE_ENV: 'test',
-      JWT_SECRET: this.jwtSecret,
       QUEUE_PREFIX: this.prefix,
       OUTBOUND_ALLOW_LIST: '127.0.0.1',
       OUTBOUND_TIMEOUT_MS: '3000',

@@ -1,17 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { eventually, testUrls, uniqueName } from '@music/testing';
+import { eventually, testProductionKeys, testUrls, uniqueName } from '@music/testing';
 import { startStack, type Stack } from '../stack-processes';
 
-// Secrets (the JWT secret from the environment, webhook secrets from the organization config,
-// passwords and tokens) never appear in any log line of any app, at debug level, through a flow
-// that uses every one of them - signed deliveries, a failed and retried delivery, signed and
-// forged input webhooks, a validation error on a secret - and the API shows webhook secrets only
-// as a hint. All five apps run as processes, as users run them.
+// Secrets (the token signing key and the secrets key from the environment, webhook secrets and
+// call URL tokens, polling credentials, passwords and access tokens) never appear in any log line
+// of any app, at debug level, through a flow that uses every one of them - signed deliveries, a
+// failed and retried delivery, signed, token-carrying and forged input webhooks, a poll with
+// credentials, a validation error on a secret - and the API shows them only as hints. All five
+// apps run as processes, as users run them.
 
 jest.setTimeout(120_000);
 
-const JWT_SECRET = `jwt-${randomBytes(24).toString('hex')}`;
+const KEYS = testProductionKeys();
+const SECRETS_KEY = (KEYS.SECRETS_KEYS.split(':')[1] as string).slice(0, 40);
+const POLL_TOKEN = `poll-${randomBytes(16).toString('hex')}`;
 const INPUT_SECRET = 'whsec_' + randomBytes(32).toString('base64');
 const OUTPUT_SECRET = 'whsec_' + randomBytes(32).toString('base64');
 const PASSWORD = `pw-${randomBytes(12).toString('hex')}`;
@@ -45,7 +48,7 @@ describe('secrets stay secret (five apps as processes, LOG_LEVEL=debug)', () => 
         MONGO_DB: uniqueName('e2e_secrets'),
         REDIS_URL: redisUrl,
         QUEUE_PREFIX: uniqueName('e2e_secrets'),
-        JWT_SECRET,
+        ...KEYS,
         LOG_LEVEL: 'debug',
         OUTBOUND_ALLOW_LIST: '127.0.0.1,localhost,::1',
         BCRYPT_COST: '4',
@@ -85,7 +88,7 @@ describe('secrets stay secret (five apps as processes, LOG_LEVEL=debug)', () => 
             { type: 'input', url: `${integration}/sync`, method: 'POST', secret: INPUT_SECRET },
             { type: 'output', url: `${faker}/sync/create`, method: 'POST', secret: OUTPUT_SECRET },
           ],
-          polling: [{ endpoint: `${faker}/music`, interval: 1, type: 'day' }],
+          polling: [{ endpoint: `${faker}/music?api_key=${POLL_TOKEN}`, interval: 1, type: 'day', auth: { type: 'bearer', token: POLL_TOKEN } }],
           mappings: {
             externalId: { type: 'string', source: 'id', required: true },
             name: { type: 'string', source: 'name', required: true },
@@ -99,6 +102,9 @@ describe('secrets stay secret (five apps as processes, LOG_LEVEL=debug)', () => 
     );
     expect(org.status).toBe(201);
     const orgId = org.body['id'] as string;
+    // Shown once: the input webhook's call URL with its token.
+    const callUrlWithToken = org.body['webhooks'][0].callUrlWithToken as string;
+    const CALL_TOKEN = new URL(callUrlWithToken).searchParams.get('token') as string;
     // Shown as a hint only, on every read and write.
     expect(org.body['webhooks']).toEqual([
       expect.objectContaining({ type: 'input', hasSecret: true, secretHint: `whsec_…${INPUT_SECRET.slice(-4)}` }),
@@ -123,13 +129,16 @@ describe('secrets stay secret (five apps as processes, LOG_LEVEL=debug)', () => 
     const good = { 'webhook-id': 'msg-1', 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': new Webhook(INPUT_SECRET).sign('msg-1', now, body) };
     expect(keep(await call('POST', `${integration}/sync?orgId=${orgId}`, body, good)).status).toBe(202);
     expect(keep(await call('POST', `${integration}/sync?orgId=${orgId}`, body, { ...good, 'webhook-signature': new Webhook(OUTPUT_SECRET).sign('msg-1', now, body) })).status).toBe(401);
+    // And by the token in the URL it was given.
+    expect(keep(await call('POST', callUrlWithToken.replace('http://localhost:3003', integration), JSON.stringify({ id: 'remote-2', name: 'R', artist: 'A', album: 'B' }))).status).toBe(202);
     expect(keep(await call('POST', `${config}/organization/${orgId}/sync`, {}, bearer)).status).toBe(202);
-    await eventually(async () => ((await call('GET', `${inventory}/inventory/organization/${orgId}`, undefined, bearer)).body['items'] ?? []).length === 4, 'the poll and the input webhook', 20000);
+    await eventually(async () => ((await call('GET', `${inventory}/inventory/organization/${orgId}`, undefined, bearer)).body['items'] ?? []).length === 5, 'the poll and the input webhooks', 20000);
     keep(await call('GET', `${integration}/organization/${orgId}/deliveries`, undefined, bearer));
     keep(await call('GET', `${integration}/organization/${orgId}/sync-runs`, undefined, bearer));
     keep(await call('GET', `${auth}/auth/me`, undefined, bearer));
 
-    const secrets = [...formsOf(JWT_SECRET), ...formsOf(INPUT_SECRET), ...formsOf(OUTPUT_SECRET), PASSWORD, token, token.split('.')[2] as string];
+    const privateKeyBody = KEYS.JWT_PRIVATE_KEY.split('\n')[5] as string;
+    const secrets = [privateKeyBody, SECRETS_KEY, ...formsOf(INPUT_SECRET), ...formsOf(OUTPUT_SECRET), CALL_TOKEN, POLL_TOKEN, PASSWORD, token, token.split('.')[2] as string];
     for (const [name, app] of Object.entries(stack.apps)) {
       const log = app.output.join('');
       // The logs are really there: requests at debug/http level, and the delivery retried.
@@ -137,6 +146,8 @@ describe('secrets stay secret (five apps as processes, LOG_LEVEL=debug)', () => 
       for (const secret of secrets) if (log.includes(secret)) throw new Error(`${name} logged a secret (${secret.slice(0, 6)}...)`);
     }
     expect(stack.apps['music-integration'].output.join('')).toMatch(/delivery attempt failed/);
-    for (const answer of answers) for (const secret of secrets.filter((s) => s !== token)) expect(answer).not.toContain(secret);
+    // Every answer but the two that hand them out (sign-in: the access token; create: the call URL token).
+    for (const answer of answers) for (const secret of secrets.filter((s) => s !== token && s !== CALL_TOKEN)) expect(answer).not.toContain(secret);
+    for (const answer of answers.slice(3)) expect(answer).not.toContain(CALL_TOKEN);
   });
 });

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
-import { listRoutes } from '@music/platform';
+import { keyIdOf, listRoutes } from '@music/platform';
 import { eventually } from '@music/testing';
 import { InProcessSystem, type AppName, type User } from './in-process-system';
 
@@ -41,6 +41,7 @@ describe('tenant isolation across every endpoint of every app', () => {
   let aliceItem: string;
   let aliceRun: string;
   let aliceDelivery: string;
+  let aliceInputWebhook: string;
   let forgedToken: string;
   const aliceSecrets: string[] = [];
 
@@ -67,10 +68,20 @@ describe('tenant isolation across every endpoint of every app', () => {
   }
 
   beforeAll(async () => {
-    system = await InProcessSystem.open();
+    // As production runs: input webhook calls without a signature or token are refused.
+    system = await InProcessSystem.open({ env: { INBOUND_WEBHOOK_UNAUTHENTICATED: 'refuse' } });
     alice = await system.user('alice');
     mallory = await system.user('mallory');
-    forgedToken = jwt.sign({ email: alice.email }, randomBytes(24).toString('hex'), { algorithm: 'HS256', subject: alice.id, expiresIn: 600 });
+    // Mallory signs a token for Alice's id with a key of her own, claiming every right claim.
+    const hers = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    forgedToken = jwt.sign({ email: alice.email }, hers.privateKey, {
+      algorithm: 'RS256',
+      keyid: keyIdOf(hers.publicKey),
+      subject: alice.id,
+      issuer: 'music-auth',
+      audience: 'music-sync',
+      expiresIn: 600,
+    });
 
     // Alice: an organization with secret-protected input webhooks (POST and DELETE, no PUT), an
     // item created through the API (delivered to the third party), one poll run.
@@ -83,7 +94,10 @@ describe('tenant isolation across every endpoint of every app', () => {
       ],
     });
     aliceOrg = org.id;
-    aliceSecrets.push(ALICE_INPUT_SECRET, ALICE_INPUT_SECRET.slice(6, -4));
+    const input = (org['webhooks'] as Array<{ id: string; type: string; callUrlWithToken?: string }>).find((w) => w.type === 'input');
+    aliceInputWebhook = input?.id as string;
+    const aliceToken = new URL(input?.callUrlWithToken as string).searchParams.get('token') as string;
+    aliceSecrets.push(ALICE_INPUT_SECRET, ALICE_INPUT_SECRET.slice(6, -4), aliceToken);
     const created = await request(system.apps['music-inventory'])
       .post('/inventory')
       .set('authorization', alice.auth)
@@ -138,6 +152,7 @@ describe('tenant isolation across every endpoint of every app', () => {
       { app: 'music-config', method: 'delete', route: '/organization/:id', path: `/organization/${aliceOrg}` },
       { app: 'music-config', method: 'post', route: '/organization/:id/sync', path: `/organization/${aliceOrg}/sync` },
       { app: 'music-config', method: 'post', route: '/organization/:id/mapping-preview', path: `/organization/${aliceOrg}/mapping-preview`, body: {} },
+      { app: 'music-config', method: 'post', route: '/organization/:id/webhooks/:webhookId/rotate-secret', path: `/organization/${aliceOrg}/webhooks/${aliceInputWebhook}/rotate-secret` },
       { app: 'music-inventory', method: 'post', route: '/inventory', path: '/inventory', headers: { 'x-organization-id': aliceOrg }, body: { externalId: 'planted', ...item } },
       { app: 'music-inventory', method: 'get', route: '/inventory', path: '/inventory' },
       { app: 'music-inventory', method: 'get', route: '/inventory/organization/:orgId', path: `/inventory/organization/${aliceOrg}` },
@@ -158,7 +173,7 @@ describe('tenant isolation across every endpoint of every app', () => {
     // Without a token, and with a token Mallory signed herself for Alice's id: 401 everywhere.
     for (const p of guarded) {
       out.push({ ...p, as: 'anonymous', expected: 401, why: 'no token' });
-      out.push({ ...p, as: 'forged', expected: 401, why: "a token for Alice's id signed with another secret" });
+      out.push({ ...p, as: 'forged', expected: 401, why: "a token for Alice's id signed with another key" });
     }
     // With her own valid token, on Alice's ids: 404, the answer for ids that do not exist.
     for (const p of guarded) {
@@ -207,9 +222,9 @@ describe('tenant isolation across every endpoint of every app', () => {
 
   it('covers every route of every app that holds tenant data (so a new endpoint cannot skip the matrix)', () => {
     const covered = new Set(probes().map((p) => `${p.app} ${p.method.toUpperCase()} ${p.route}`));
-    // Public by design: sign-up/sign-in, the /sync receiver (checked below), health, and the faker (a test double holding no tenant data).
+    // Public by design: sign-up/sign-in, the public key set, the /sync receiver (checked below), health, and the faker (a test double holding no tenant data).
     const publicRoute = (app: AppName, path: string) =>
-      app === 'music-faker' || ['/', '/health/live', '/health/ready', '/metrics', '/openapi.json', '/auth/sign-up', '/auth/sign-in', '/sync'].includes(path);
+      app === 'music-faker' || ['/', '/health/live', '/health/ready', '/metrics', '/openapi.json', '/auth/sign-up', '/auth/sign-in', '/.well-known/jwks.json', '/sync'].includes(path);
     const missing: string[] = [];
     for (const app of ['music-auth', 'music-config', 'music-inventory', 'music-integration'] as const) {
       const routes = listRoutes(system.apps[app]);
@@ -253,18 +268,22 @@ describe('tenant isolation across every endpoint of every app', () => {
     const integration = system.apps['music-integration'];
     const planted = JSON.stringify(song('planted-by-mallory'));
     const removal = JSON.stringify({ id: 'alice-private-1' });
-    const attempts = [
-      // Unsigned.
+    const unsigned = [
       await request(integration).post(`/sync?orgId=${aliceOrg}`).set('content-type', 'application/json').send(planted),
       await request(integration).delete(`/sync?orgId=${aliceOrg}`).set('content-type', 'application/json').send(removal),
+      // A token that is not Alice's.
+      await request(integration).delete(`/sync?orgId=${aliceOrg}&token=${randomBytes(32).toString('base64url')}`).set('content-type', 'application/json').send(removal),
+    ];
+    for (const res of unsigned) expect(res.body.error.code).toBe('UNAUTHORIZED');
+    const attempts = [
       // Signed with Mallory's own (valid, configured) secret.
       await request(integration).post(`/sync?orgId=${aliceOrg}`).set(signed(MALLORY_INPUT_SECRET, planted)).send(planted),
       await request(integration).delete(`/sync?orgId=${aliceOrg}`).set(signed(MALLORY_INPUT_SECRET, removal)).send(removal),
       // Alice's real signature replayed over another body.
       await request(integration).post(`/sync?orgId=${aliceOrg}`).set(signed(ALICE_INPUT_SECRET, JSON.stringify(song('x')))).send(planted),
     ];
+    for (const res of [...unsigned, ...attempts]) expect(res.status).toBe(401);
     for (const res of attempts) {
-      expect(res.status).toBe(401);
       expect(res.body).toEqual({ error: { code: 'UNAUTHORIZED', message: 'Missing or invalid webhook signature' } });
     }
     // A method Alice has no input webhook for answers like an unknown organization.

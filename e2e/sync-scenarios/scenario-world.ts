@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';
-import { signAccessToken } from '@music/platform';
-import { eventually, testUrls, ThirdPartyStub, uniqueName, type StubRecord } from '@music/testing';
+import { eventually, testAccessToken, testUrls, ThirdPartyStub, uniqueName, type StubRecord } from '@music/testing';
 import { startStack, type Stack } from '../stack-processes';
 
 // The sync scenarios of issue 13, black-box: music-config, music-inventory and music-integration
@@ -53,7 +52,6 @@ export class ScenarioWorld {
   async start(): Promise<this> {
     await this.stub.start();
     const { mongoUrl, redisUrl } = testUrls();
-    const jwtSecret = randomBytes(24).toString('hex');
     this.stack = await startStack(
       {
         NODE_ENV: 'test',
@@ -61,7 +59,6 @@ export class ScenarioWorld {
         MONGO_DB: this.db,
         REDIS_URL: redisUrl,
         QUEUE_PREFIX: uniqueName('scn'),
-        JWT_SECRET: jwtSecret,
         OUTBOUND_ALLOW_LIST: '127.0.0.1',
         LOG_LEVEL: 'warn',
         ...SCENARIO_ENV,
@@ -69,7 +66,7 @@ export class ScenarioWorld {
       {},
       { only: ['music-config', 'music-inventory', 'music-integration'] },
     );
-    this.token = signAccessToken({ id: this.ownerId, email: `${this.ownerId}@scenarios.test` }, { secret: jwtSecret, expiresInSeconds: 3600 }).token;
+    this.token = testAccessToken({ id: this.ownerId, email: `${this.ownerId}@scenarios.test` }, 3600);
     return this;
   }
 

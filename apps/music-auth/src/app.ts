@@ -1,9 +1,10 @@
 import type { Express } from 'express';
-import { createHttpApp, standardServiceLinks, createMetrics, createRateLimiter, listSetting, type HealthCheck, type Logger, type Metrics, type RedisClient } from '@music/platform';
+import { createHttpApp, createMetrics, createRateLimiter, listSetting, standardServiceLinks, tokenIssuingFrom, type HealthCheck, type Logger, type Metrics, type RedisClient } from '@music/platform';
 import { UserRepository, type Models } from '@music/persistence';
 import type { AuthConfig } from './config';
 import { authApiDocument } from './auth.openapi';
-import { authRoutes, type EndpointLimits } from './auth.routes';
+import { authRoutes } from './auth.routes';
+import { createSignInGuard } from './sign-in-guard';
 import { SignInUseCase } from './sign-in.use-case';
 import { SignUpUseCase } from './sign-up.use-case';
 
@@ -22,34 +23,49 @@ export interface AuthDeps {
 export function createAuthApp(deps: AuthDeps): Express {
   const { config, logger, redis } = deps;
   const users = new UserRepository(deps.models);
-  const limitsFor = (endpoint: string): EndpointLimits => ({
-    byIp: createRateLimiter({
+  const issuing = tokenIssuingFrom(config);
+  if (issuing.development) logger.warn('signing tokens with the development key pair: set JWT_PRIVATE_KEY here and JWT_PUBLIC_KEYS on the other apps (production refuses to start without them)');
+  const byIp = (endpoint: string) =>
+    createRateLimiter({
       redis,
       logger,
       prefix: `${config.AUTH_RATE_LIMIT_PREFIX}:${endpoint}:ip`,
       limit: config.AUTH_RATE_LIMIT_PER_MINUTE,
       windowSeconds: 60,
-    }),
-    byEmail: createRateLimiter({
-      redis,
-      logger,
-      prefix: `${config.AUTH_RATE_LIMIT_PREFIX}:${endpoint}:email`,
-      limit: config.AUTH_EMAIL_RATE_LIMIT_PER_MINUTE,
-      windowSeconds: 60,
-    }),
-  });
-
+      setting: 'AUTH_RATE_LIMIT_PER_MINUTE',
+    });
   const routes = authRoutes({
     signUp: new SignUpUseCase(users, config.BCRYPT_COST),
-    signIn: new SignInUseCase(users, {
-      jwtSecret: config.JWT_SECRET,
-      expiresInSeconds: config.JWT_EXPIRES_IN_SECONDS,
-      bcryptCost: config.BCRYPT_COST,
-    }),
-    limits: { signUp: limitsFor('sign-up'), signIn: limitsFor('sign-in') },
-    jwtSecret: config.JWT_SECRET,
+    signIn: new SignInUseCase(users, { issuing, bcryptCost: config.BCRYPT_COST }),
+    limits: {
+      signUp: {
+        byIp: byIp('sign-up'),
+        byEmail: createRateLimiter({
+          redis,
+          logger,
+          prefix: `${config.AUTH_RATE_LIMIT_PREFIX}:sign-up:email`,
+          limit: config.AUTH_EMAIL_RATE_LIMIT_PER_MINUTE,
+          windowSeconds: 60,
+          setting: 'AUTH_EMAIL_RATE_LIMIT_PER_MINUTE',
+        }),
+      },
+      signIn: {
+        byIp: byIp('sign-in'),
+        guard: createSignInGuard({
+          redis,
+          logger,
+          prefix: config.AUTH_RATE_LIMIT_PREFIX,
+          pairMaxFailures: config.SIGN_IN_PAIR_MAX_FAILURES,
+          slowdownAfter: config.SIGN_IN_ACCOUNT_SLOWDOWN_AFTER,
+          slowdownBaseMs: config.SIGN_IN_SLOWDOWN_BASE_MS,
+          slowdownMaxMs: config.SIGN_IN_SLOWDOWN_MAX_MS,
+          windowSeconds: config.SIGN_IN_WINDOW_SECONDS,
+          knownAddressDays: config.SIGN_IN_KNOWN_ADDRESS_DAYS,
+        }),
+      },
+    },
+    verification: issuing.verification,
   });
-
   return createHttpApp({
     logger,
     bodyLimit: config.HTTP_BODY_LIMIT,

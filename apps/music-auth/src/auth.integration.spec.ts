@@ -1,14 +1,18 @@
+import { generateKeyPairSync } from 'node:crypto';
 import type { Express } from 'express';
 import express from 'express';
 import type { Redis } from 'ioredis';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
-import { authUser, createJwtGuard, errorMiddleware } from '@music/platform';
+import { authUser, createJwtGuard, DEVELOPMENT_JWT_PRIVATE_KEY, errorMiddleware, tokenVerificationFrom } from '@music/platform';
 import { clearPrefix, openTestRedis, openTestStore, testLogger, uniqueName, type TestStore } from '@music/testing';
 import { createAuthApp } from './app';
 import { loadAuthConfig, type AuthConfig } from './config';
 
-const JWT_SECRET = 'integration-test-secret-0123456789';
+// A key pair of this test's own: tokens are RS256, signed by music-auth, verified with the public key.
+const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const JWT_PRIVATE_KEY = keys.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+const JWT_PUBLIC_KEYS = keys.publicKey.export({ type: 'spki', format: 'pem' }) as string;
 
 describe('music-auth (real store + Redis)', () => {
   let store: TestStore;
@@ -31,7 +35,7 @@ describe('music-auth (real store + Redis)', () => {
     prefixes.push(prefix);
     return loadAuthConfig({
       NODE_ENV: 'test',
-      JWT_SECRET,
+      JWT_PRIVATE_KEY,
       BCRYPT_COST: '4',
       AUTH_RATE_LIMIT_PER_MINUTE: '1000',
       AUTH_EMAIL_RATE_LIMIT_PER_MINUTE: '1000',
@@ -127,12 +131,13 @@ describe('music-auth (real store + Redis)', () => {
       const res = await request(app).post('/auth/sign-in').send({ email: email.toUpperCase(), password });
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ token: expect.any(String), expiresIn: 3600, tokenType: 'Bearer' });
-      const payload = jwt.verify(res.body.token, JWT_SECRET, { algorithms: ['HS256'] }) as jwt.JwtPayload;
+      const payload = jwt.verify(res.body.token, JWT_PUBLIC_KEYS, { algorithms: ['RS256'], issuer: 'music-auth', audience: 'music-sync' }) as jwt.JwtPayload;
       expect(payload['email']).toBe(email);
 
-      // The same guard every other service mounts.
+      // The same guard every other service mounts, holding only the public key.
       const guarded = express();
-      guarded.get('/whoami', createJwtGuard({ secret: JWT_SECRET }), (req, r) => void r.json(authUser(req)));
+      const verification = tokenVerificationFrom({ NODE_ENV: 'production', JWT_PUBLIC_KEYS, JWT_ISSUER: 'music-auth', JWT_AUDIENCE: 'music-sync', JWT_EXPIRES_IN_SECONDS: 3600 });
+      guarded.get('/whoami', createJwtGuard(verification), (req, r) => void r.json(authUser(req)));
       guarded.use(errorMiddleware(testLogger()));
       const me = await request(guarded).get('/whoami').set('authorization', `Bearer ${res.body.token}`);
       expect(me.status).toBe(200);
@@ -183,18 +188,58 @@ describe('music-auth (real store + Redis)', () => {
       expect((await request(app).post('/auth/sign-up').send({ email: uniqueEmail(), password: '12345678' })).status).toBe(201);
     });
 
-    it('limits sign-in attempts per email whatever the client IP', async () => {
-      const app = appWith(testConfig({ AUTH_EMAIL_RATE_LIMIT_PER_MINUTE: '2' }));
+    // Loopback proxies are trusted, so X-Forwarded-For stands for distinct client addresses.
+    const signIn = (app: Express, ip: string, email: string, password: string) =>
+      request(app).post('/auth/sign-in').set('x-forwarded-for', ip).send({ email, password });
+
+    // Finding: 10 wrong passwords from rotating addresses locked the account, right password included.
+    it('never lets wrong passwords from other addresses block the right password from the user’s usual address', async () => {
+      const app = appWith(testConfig({ SIGN_IN_ACCOUNT_SLOWDOWN_AFTER: '3', SIGN_IN_SLOWDOWN_BASE_MS: '60000' }));
       const email = uniqueEmail();
-      // Loopback proxies are trusted, so X-Forwarded-For stands for distinct clients.
-      const attempt = (ip: string, address = email) =>
-        request(app).post('/auth/sign-in').set('x-forwarded-for', ip).send({ email: address, password: 'whatever1' });
-      expect((await attempt('203.0.113.1')).status).toBe(401);
-      expect((await attempt('203.0.113.2', email.toUpperCase())).status).toBe(401);
-      const limited = await attempt('203.0.113.3');
+      const password = 'the real password 123';
+      expect((await request(app).post('/auth/sign-up').send({ email, password })).status).toBe(201);
+      // The user signs in from home: that address becomes one of the account's usual addresses.
+      expect((await signIn(app, '198.51.100.7', email, password)).status).toBe(200);
+
+      // A stranger guesses from 30 rotating addresses: three failures, then the account slows down
+      // for new addresses (one attempt per slot, the slot a minute here), so the rest are refused.
+      const statuses: number[] = [];
+      for (let i = 0; i < 30; i++) statuses.push((await signIn(app, `203.0.113.${i + 1}`, email, `guess number ${i}`)).status);
+      expect(statuses.slice(0, 4)).toEqual([401, 401, 401, 401]);
+      expect(statuses.slice(4).every((s) => s === 429)).toBe(true);
+      const slowed = await signIn(app, '203.0.113.200', email, password);
+      expect(slowed.status).toBe(429);
+      expect(slowed.body.error).toMatchObject({ code: 'RATE_LIMITED', limit: { name: 'SIGN_IN_ACCOUNT_SLOWDOWN_AFTER', value: 3 } });
+      expect(Number(slowed.headers['retry-after'])).toBeGreaterThan(1);
+
+      // The right password from the usual address is never held back.
+      const home = await signIn(app, '198.51.100.7', email, password);
+      expect(home.status).toBe(200);
+      expect(home.body.token).toEqual(expect.any(String));
+    });
+
+    it('limits failures per (account, address) pair: that pair is refused, other addresses and accounts are not', async () => {
+      const app = appWith(testConfig({ SIGN_IN_PAIR_MAX_FAILURES: '3' }));
+      const email = uniqueEmail();
+      const password = 'the real password 123';
+      expect((await request(app).post('/auth/sign-up').send({ email, password })).status).toBe(201);
+      for (let i = 0; i < 3; i++) expect((await signIn(app, '203.0.113.9', email, 'wrong password')).status).toBe(401);
+      const limited = await signIn(app, '203.0.113.9', email, password);
       expect(limited.status).toBe(429);
-      expect(limited.headers['retry-after']).toBeDefined();
-      expect((await attempt('203.0.113.3', uniqueEmail())).status).toBe(401);
+      expect(limited.body.error).toMatchObject({ code: 'RATE_LIMITED', limit: { name: 'SIGN_IN_PAIR_MAX_FAILURES', value: 3 } });
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(1);
+      // The same address for another account, and the same account from another address, are unaffected.
+      expect((await signIn(app, '203.0.113.9', uniqueEmail(), 'wrong password')).status).toBe(401);
+      expect((await signIn(app, '198.51.100.20', email, password)).status).toBe(200);
+    });
+
+    it('slows new addresses down per account: one attempt per slot, parallel attempts included', async () => {
+      const app = appWith(testConfig({ SIGN_IN_ACCOUNT_SLOWDOWN_AFTER: '2', SIGN_IN_SLOWDOWN_BASE_MS: '60000' }));
+      const email = uniqueEmail();
+      for (let i = 0; i < 2; i++) expect((await signIn(app, `192.0.2.${i + 1}`, email, 'wrong password')).status).toBe(401);
+      const burst = await Promise.all(Array.from({ length: 10 }, (_, i) => signIn(app, `192.0.2.${i + 10}`, email, 'wrong password')));
+      expect(burst.filter((r) => r.status === 401)).toHaveLength(1);
+      expect(burst.filter((r) => r.status === 429)).toHaveLength(9);
     });
 
     it('limits sign-ups per email', async () => {
@@ -218,19 +263,41 @@ describe('music-auth (real store + Redis)', () => {
   });
 
   describe('configuration', () => {
-    it('refuses to start in production with the development JWT secret', () => {
-      expect(() => loadAuthConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: the development secret cannot be used in production/);
-      expect(() => loadAuthConfig({ NODE_ENV: 'production', JWT_SECRET: 'dev-only-secret-change-me-please' })).toThrow(/JWT_SECRET/);
-      expect(loadAuthConfig({ NODE_ENV: 'production', JWT_SECRET: 'a-real-production-secret-42' }).NODE_ENV).toBe('production');
+    const productionKey = { NODE_ENV: 'production', JWT_PRIVATE_KEY, BCRYPT_COST: '12' };
+
+    it('refuses to start in production without a signing key, with the development key or a placeholder', () => {
+      expect(() => loadAuthConfig({ NODE_ENV: 'production' })).toThrow(/JWT_PRIVATE_KEY: required in production/);
+      expect(() => loadAuthConfig({ ...productionKey, JWT_PRIVATE_KEY: DEVELOPMENT_JWT_PRIVATE_KEY })).toThrow(/JWT_PRIVATE_KEY: the development key cannot be used in production/);
+      expect(() => loadAuthConfig({ ...productionKey, JWT_PRIVATE_KEY: 'change-me-to-a-long-random-string' })).toThrow(/JWT_PRIVATE_KEY: not a PEM private key/);
+      expect(loadAuthConfig(productionKey).NODE_ENV).toBe('production');
     });
 
-    it('defaults bcrypt cost 10, 20 attempts per IP and 10 per email a minute', () => {
+    it('refuses bcrypt costs below 12 in production', () => {
+      expect(() => loadAuthConfig({ ...productionKey, BCRYPT_COST: '10' })).toThrow(/BCRYPT_COST: at least 12 in production/);
+      expect(loadAuthConfig({ ...productionKey, BCRYPT_COST: '13' }).BCRYPT_COST).toBe(13);
+      expect(loadAuthConfig({ NODE_ENV: 'test', BCRYPT_COST: '4' }).BCRYPT_COST).toBe(4);
+    });
+
+    it('defaults bcrypt cost 12, 20 attempts per address a minute, 5 failures per pair and a slow-down after 10 per account', () => {
       const config = loadAuthConfig({});
-      expect(config.BCRYPT_COST).toBe(10);
+      expect(config.BCRYPT_COST).toBe(12);
       expect(config.AUTH_RATE_LIMIT_PER_MINUTE).toBe(20);
-      expect(config.AUTH_EMAIL_RATE_LIMIT_PER_MINUTE).toBe(10);
+      expect(config.SIGN_IN_PAIR_MAX_FAILURES).toBe(5);
+      expect(config.SIGN_IN_ACCOUNT_SLOWDOWN_AFTER).toBe(10);
       expect(config.PORT).toBe(3001);
       expect(() => loadAuthConfig({ BCRYPT_COST: '3' })).toThrow(/BCRYPT_COST/);
+    });
+
+    it('serves the public key set, and a hash made at a lower cost is upgraded at the next sign-in', async () => {
+      const app = appWith(testConfig({ BCRYPT_COST: '5' }));
+      const jwks = await request(app).get('/.well-known/jwks.json');
+      expect(jwks.status).toBe(200);
+      expect(jwks.body.keys).toEqual([expect.objectContaining({ kty: 'RSA', alg: 'RS256', use: 'sig', kid: expect.any(String) })]);
+      const email = uniqueEmail();
+      expect((await request(appWith(testConfig())).post('/auth/sign-up').send({ email, password: '12345678' })).status).toBe(201);
+      expect((await store.models.users.findOne({ email }).lean())?.passwordHash).toMatch(/^\$2b\$04\$/);
+      expect((await request(app).post('/auth/sign-in').send({ email, password: '12345678' })).status).toBe(200);
+      expect((await store.models.users.findOne({ email }).lean())?.passwordHash).toMatch(/^\$2b\$05\$/);
     });
   });
 });

@@ -27,8 +27,27 @@ export function authApiDocument(options: { metrics: boolean }): OpenApiDocument 
         post: {
           tags: ['auth'],
           summary: 'Sign in: an access token (JWT)',
+          description:
+            'Returns an RS256 token with `kid`, `iss`, `aud` and `exp`. Limited per client address, per (account, address) pair, and per account: after repeated failures, addresses the account has not signed in from wait between attempts (429 naming the limit); the account’s usual addresses are never slowed.',
           requestBody: { content: { 'application/json': { schema: signInSchema, example: { email: 'user@test.com', password: '12345678' } } } },
           responses: { '200': { description: 'Signed in', content: { 'application/json': { schema: tokenSchema } } }, ...errorResponses(400, 401, 429) },
+        },
+      },
+      '/.well-known/jwks.json': {
+        get: {
+          tags: ['auth'],
+          summary: 'The public keys access tokens are signed with (JSON Web Key Set)',
+          description: 'For verifiers outside this system. The apps themselves read the keys from `JWT_PUBLIC_KEYS`.',
+          responses: {
+            '200': {
+              description: 'The key set',
+              content: {
+                'application/json': {
+                  schema: z.object({ keys: z.array(z.object({ kty: z.literal('RSA'), n: z.string(), e: z.string(), kid: z.string(), alg: z.literal('RS256'), use: z.literal('sig') })) }),
+                },
+              },
+            },
+          },
         },
       },
       '/auth/me': {

@@ -1,6 +1,6 @@
 import bcrypt from 'bcrypt';
 import { Result } from '@sapphire/result';
-import { AppError, signAccessToken } from '@music/platform';
+import { AppError, signAccessToken, type TokenIssuing } from '@music/platform';
 import type { UserRepository } from '@music/persistence';
 import { MAX_PASSWORD_BYTES, type SignInInput } from './auth.schemas';
 import { normalizeEmailAddress } from './email';
@@ -12,8 +12,7 @@ export interface AccessToken {
 }
 
 export interface SignInSettings {
-  jwtSecret: string;
-  expiresInSeconds: number;
+  issuing: TokenIssuing;
   bcryptCost: number;
 }
 
@@ -40,10 +39,12 @@ export class SignInUseCase {
     if (!found || !matches || Buffer.byteLength(input.password, 'utf8') > MAX_PASSWORD_BYTES) {
       return Result.err(invalidCredentials());
     }
-    const { token, expiresIn } = signAccessToken(
-      { id: found.user.id, email: found.user.email },
-      { secret: this.settings.jwtSecret, expiresInSeconds: this.settings.expiresInSeconds },
-    );
+    // A hash made with a lower cost than today's (an older setting) is upgraded now, while the
+    // password is at hand: raising BCRYPT_COST then reaches every account that signs in.
+    if (bcrypt.getRounds(found.passwordHash) < this.settings.bcryptCost) {
+      await this.users.replacePasswordHash(found.user.id, found.passwordHash, await bcrypt.hash(input.password, this.settings.bcryptCost));
+    }
+    const { token, expiresIn } = signAccessToken({ id: found.user.id, email: found.user.email }, this.settings.issuing);
     return Result.ok({ token, expiresIn, tokenType: 'Bearer' });
   }
 

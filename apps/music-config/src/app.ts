@@ -1,6 +1,23 @@
 import type { Queue } from 'bullmq';
 import type { Express } from 'express';
-import { createHttpApp, createJwtGuard, createMetrics, createOutboundClient, createRateLimiter, listSetting, standardServiceLinks, type HealthCheck, type Logger, type Metrics, type OutboundClient, type RedisClient } from '@music/platform';
+import {
+  acceptsUnauthenticatedWebhooks,
+  createHttpApp,
+  createJwtGuard,
+  createMetrics,
+  createOutboundClient,
+  createRateLimiter,
+  listSetting,
+  RedisLocks,
+  secretBoxFrom,
+  standardServiceLinks,
+  tokenVerificationFrom,
+  type HealthCheck,
+  type Logger,
+  type Metrics,
+  type OutboundClient,
+  type RedisClient,
+} from '@music/platform';
 import { OrganizationRepository, SyncRunRepository, type Models } from '@music/persistence';
 import { jobSettingsFrom, type OrgChangedJob, type PollJob, type PurgeOrganizationJob } from '@music/queue';
 import type { ConfigConfig } from './config';
@@ -12,7 +29,9 @@ import { ListOrganizationsUseCase } from './list-organizations.use-case';
 import { MappingPreviewUseCase } from './mapping-preview.use-case';
 import { OrgEventsPublisher } from './org-events.publisher';
 import { organizationRoutes } from './organization.routes';
+import { OrganizationsPerOwner } from './organization-quotas';
 import { PatchOrganizationUseCase } from './patch-organization.use-case';
+import { RotateWebhookSecretUseCase } from './rotate-webhook-secret.use-case';
 import { ReplaceOrganizationUseCase } from './replace-organization.use-case';
 import { TriggerSyncUseCase } from './trigger-sync.use-case';
 
@@ -37,21 +56,33 @@ export interface ConfigDeps {
 /** The music-config HTTP app, wired to its dependencies (tests build it the same way). */
 export function createConfigApp(deps: ConfigDeps): Express {
   const { config, logger, queues } = deps;
-  const organizations = new OrganizationRepository(deps.models);
+  const secrets = secretBoxFrom(config);
+  const verification = tokenVerificationFrom(config);
+  if (secrets.development) logger.warn('sealing stored secrets with the development key: set SECRETS_KEYS (production refuses to start without it)');
+  if (verification.development) logger.warn('verifying tokens with the development public key: set JWT_PUBLIC_KEYS (production refuses to start without it)');
+  const organizations = new OrganizationRepository(deps.models, secrets);
   const syncRuns = new SyncRunRepository(deps.models);
   const jobSettings = jobSettingsFrom(config);
   const events = new OrgEventsPublisher(queues, logger, config.QUEUE_ENQUEUE_TIMEOUT_MS, jobSettings);
+  const locks = new RedisLocks(deps.redis, { prefix: config.QUEUE_PREFIX, onUnavailable: (e) => logger.warn('redis unavailable for quota locks; counting unlocked', { err: e.message }) });
+  const quotas = {
+    organizationsPerUser: config.QUOTA_ORGANIZATIONS_PER_USER,
+    pollingEntriesPerOrganization: config.QUOTA_POLLING_ENTRIES_PER_ORGANIZATION,
+    pagesPerRun: config.QUOTA_PAGES_PER_RUN,
+  };
 
   const previewMaxBytes = Math.min(config.OUTBOUND_MAX_BYTES, config.MAPPING_PREVIEW_MAX_BYTES);
   const http = deps.http ?? createOutboundClient({ allowList: listSetting(config.OUTBOUND_ALLOW_LIST), timeoutMs: config.OUTBOUND_TIMEOUT_MS, maxBytes: previewMaxBytes });
 
   const routes = organizationRoutes({
-    create: new CreateOrganizationUseCase(organizations, events),
+    create: new CreateOrganizationUseCase(organizations, events, new OrganizationsPerOwner(organizations, locks, quotas.organizationsPerUser), quotas),
     list: new ListOrganizationsUseCase(organizations),
     get: new GetOrganizationUseCase(organizations),
-    replace: new ReplaceOrganizationUseCase(organizations, events),
-    patch: new PatchOrganizationUseCase(organizations, events),
+    replace: new ReplaceOrganizationUseCase(organizations, events, quotas),
+    patch: new PatchOrganizationUseCase(organizations, events, quotas),
     remove: new DeleteOrganizationUseCase(organizations, events),
+    rotateSecret: new RotateWebhookSecretUseCase(organizations, events, config.WEBHOOK_SECRET_OVERLAP_SECONDS),
+    view: { inboundBaseUrl: config.INBOUND_WEBHOOK_BASE_URL, acceptsUnauthenticated: acceptsUnauthenticatedWebhooks(config) },
     triggerSync: new TriggerSyncUseCase(
       organizations,
       syncRuns,
@@ -60,7 +91,24 @@ export function createConfigApp(deps: ConfigDeps): Express {
       logger,
       config.QUEUE_ENQUEUE_TIMEOUT_MS,
       // Shared by every music-config process through Redis; fails open while Redis is down.
-      createRateLimiter({ redis: deps.redis, logger, prefix: `${config.QUEUE_PREFIX}:rate-limit:manual-sync`, limit: config.MANUAL_SYNC_RATE_LIMIT_PER_MINUTE, windowSeconds: 60 }),
+      createRateLimiter({
+        redis: deps.redis,
+        logger,
+        prefix: `${config.QUEUE_PREFIX}:rate-limit:manual-sync`,
+        limit: config.MANUAL_SYNC_RATE_LIMIT_PER_MINUTE,
+        windowSeconds: 60,
+        setting: 'MANUAL_SYNC_RATE_LIMIT_PER_MINUTE',
+      }),
+      createRateLimiter({
+        redis: deps.redis,
+        logger,
+        prefix: `${config.QUEUE_PREFIX}:quota:manual-sync-per-user`,
+        limit: config.QUOTA_MANUAL_SYNCS_PER_USER_PER_HOUR,
+        windowSeconds: 3600,
+        setting: 'QUOTA_MANUAL_SYNCS_PER_USER_PER_HOUR',
+        code: 'QUOTA_EXCEEDED',
+        message: `At most ${config.QUOTA_MANUAL_SYNCS_PER_USER_PER_HOUR} manual syncs per account an hour`,
+      }),
     ),
     previewMapping: new MappingPreviewUseCase({
       organizations,
@@ -83,6 +131,6 @@ export function createConfigApp(deps: ConfigDeps): Express {
       description: 'Organizations: how each one syncs with its third party (mode, webhooks, polling, mappings, transforms), manual syncs and the mapping preview, under /organization.',
       links: standardServiceLinks({ metrics: config.METRICS_ENABLED }),
     },
-    routes: (app) => app.use('/organization', createJwtGuard({ secret: config.JWT_SECRET }), routes),
+    routes: (app) => app.use('/organization', createJwtGuard(verification), routes),
   });
 }

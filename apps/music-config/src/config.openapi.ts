@@ -26,13 +26,28 @@ function organizationBody(id: string, base: z.ZodType) {
       if (webhookItem?.properties && !widened.has(webhookItem)) {
         widened.add(webhookItem);
         const secret = webhookItem.properties['secret'];
-        if (secret) webhookItem.properties['secret'] = { anyOf: [secret, { type: 'null' }], description: 'Standard Webhooks secret (`whsec_<base64>` or 16+ characters); null clears the stored one, omitted keeps it' };
-        for (const key of ['hasSecret', 'secretHint']) webhookItem.properties[key] = { readOnly: true, description: 'Read-only: accepted and ignored' };
+        if (secret) {
+          webhookItem.properties['secret'] = {
+            anyOf: [secret, { type: 'null' }],
+            description:
+              'Standard Webhooks secret (`whsec_` + base64 of 24-64 bytes). Input webhooks get a generated one when omitted (shown once in the answer). Omitted on an existing webhook keeps the stored one; null clears it (output webhooks only).',
+          };
+        }
+        for (const key of ['hasSecret', 'secretHint', 'verification', 'callUrl', 'callUrlWithToken', 'rotation']) webhookItem.properties[key] = { readOnly: true, description: 'Read-only: accepted and ignored' };
         webhookItem.properties['id'] = { type: 'string', description: 'The webhook being edited (its id is kept, and its pending deliveries follow it); omitted: the stored webhook with the same type, method and URL, else a new one' };
       }
       if (webhooks) properties['webhook'] = { ...webhooks, description: 'The brief’s spelling of `webhooks` (accepted; `webhooks` wins when both are sent)' };
       const pollingItem = properties['polling']?.['items'] as (JsonSchema & { properties?: Record<string, JsonSchema> }) | undefined;
-      if (pollingItem?.properties) pollingItem.properties['id'] = { type: 'string', description: 'The polling entry being edited (its id, schedule and listed items are kept); omitted: the stored entry with the same endpoint, else a new one' };
+      if (pollingItem?.properties) {
+        pollingItem.properties['id'] = { type: 'string', description: 'The polling entry being edited (its id, schedule and listed items are kept); omitted: the stored entry with the same endpoint, else a new one' };
+        const auth = pollingItem.properties['auth'];
+        if (auth) {
+          pollingItem.properties['auth'] = {
+            anyOf: [auth, { type: 'object', properties: { type: { type: 'string' }, hint: { type: 'string' } }, required: ['type', 'hint'] }, { type: 'null' }],
+            description: 'Credentials for the endpoint, stored sealed. What GET shows (`{ type, hint }`) keeps the stored ones; omitted keeps them; null removes them.',
+          };
+        }
+      }
       for (const key of ['id', 'revision', 'createdAt', 'updatedAt']) properties[key] = { readOnly: true, description: 'Read-only: accepted and ignored' };
     },
   });
@@ -57,10 +72,27 @@ const organizationApi = z
         url: z.string(),
         method: webhookInputSchema.shape.method,
         hasSecret: z.boolean(),
-        secretHint: z.string().nullable().meta({ description: 'The last characters of the secret; the secret itself is never returned' }),
+        secretHint: z.string().nullable().meta({ description: 'The last characters of the secret; the secret itself is never returned after the write that generated it' }),
+        verification: z
+          .enum(['signature-or-token', 'none'])
+          .optional()
+          .meta({ description: 'Input webhooks: what a call must carry. `none`: this deployment (development) also accepts calls with neither' }),
+        callUrl: z.string().optional().meta({ description: 'Input webhooks: where the third party calls, signing with the secret' }),
+        callUrlWithToken: z.string().optional().meta({ description: 'Input webhooks, only in the answer that generated it: the call URL with its token, for third parties that cannot sign' }),
+        secret: z.string().optional().meta({ description: 'Only in the answer that generated it: the secret (`whsec_...`), never shown again' }),
+        rotation: z.object({ previousSecretExpiresAt: dateTime }).optional().meta({ description: 'After a rotation: the previous secret (and token) work until then' }),
       }),
     ),
-    polling: z.array(pollingInputSchema.extend({ id: z.string() })),
+    polling: z.array(
+      pollingInputSchema.omit({ auth: true }).extend({
+        id: z.string(),
+        endpoint: z.string().meta({ description: 'Credentials in the URL are shown as ***' }),
+        auth: z
+          .object({ type: z.enum(['bearer', 'header', 'basic']), name: z.string().optional(), username: z.string().optional(), hint: z.string() })
+          .optional()
+          .meta({ description: 'The credentials’ type, header name or user name, and a hint; never the secret' }),
+      }),
+    ),
     mappings: z.record(z.string(), z.record(z.string(), z.unknown())).meta({ description: 'As sent, with `required` stored as a boolean' }),
     transforms: transformsSchema,
     revision: z.number().int(),
@@ -107,7 +139,9 @@ export function configApiDocument(options: { metrics: boolean }): OpenApiDocumen
           security: BEARER_AUTH,
           // The canonical example (the local stack's faker on 5000): "Try it out" creates an organization that syncs.
           requestBody: { content: { 'application/json': { schema: createBody, example: exampleOrganization() } } },
-          responses: { '201': { description: 'Created; `Location` names it', content: org }, ...errorResponses(400, 401) },
+          description:
+            'Each input webhook gets a generated secret and a call URL token, shown once in this answer (`secret`, `callUrlWithToken`). Quotas per account: QUOTA_ORGANIZATIONS_PER_USER organizations, QUOTA_POLLING_ENTRIES_PER_ORGANIZATION polling entries, `maxPages` up to QUOTA_PAGES_PER_RUN (429 naming the limit).',
+          responses: { '201': { description: 'Created; `Location` names it', content: org }, ...errorResponses(400, 401, 429) },
         },
         get: {
           tags: ['organizations'],
@@ -130,7 +164,7 @@ export function configApiDocument(options: { metrics: boolean }): OpenApiDocumen
           security: BEARER_AUTH,
           requestParams: { path: idParams },
           requestBody: { content: { 'application/json': { schema: createBody } } },
-          responses: { '200': { description: 'Replaced', content: org }, ...errorResponses(400, 401, 404) },
+          responses: { '200': { description: 'Replaced', content: org }, ...errorResponses(400, 401, 404, 429) },
         },
         patch: {
           tags: ['organizations'],
@@ -138,7 +172,7 @@ export function configApiDocument(options: { metrics: boolean }): OpenApiDocumen
           security: BEARER_AUTH,
           requestParams: { path: idParams },
           requestBody: { content: { 'application/json': { schema: patchBody, example: { name: 'Renamed' } } } },
-          responses: { '200': { description: 'Updated', content: org }, ...errorResponses(400, 401, 404) },
+          responses: { '200': { description: 'Updated', content: org }, ...errorResponses(400, 401, 404, 429) },
         },
         delete: {
           tags: ['organizations'],
@@ -166,12 +200,26 @@ export function configApiDocument(options: { metrics: boolean }): OpenApiDocumen
           responses: { '200': { description: 'The preview', content: { 'application/json': { schema: mappingPreviewApi } } }, ...errorResponses(400, 401, 404, 409, 429) },
         },
       },
+      '/organization/{id}/webhooks/{webhookId}/rotate-secret': {
+        post: {
+          tags: ['organizations'],
+          summary: 'Rotate a webhook’s secret (and an input webhook’s call URL token)',
+          description:
+            'The new secret and call URL are shown once, in this answer. The previous ones keep working for WEBHOOK_SECRET_OVERLAP_SECONDS (24 h by default): input calls verify with either; output deliveries carry a signature with each.',
+          security: BEARER_AUTH,
+          requestParams: { path: z.object({ id: z.string().meta({ description: 'Organization id' }), webhookId: z.string().meta({ description: 'Webhook id' }) }) },
+          responses: {
+            '200': { description: 'Rotated', content: { 'application/json': { schema: z.object({ webhook: organizationApi.shape.webhooks.element }) } } },
+            ...errorResponses(401, 404),
+          },
+        },
+      },
       '/organization/{id}/sync': {
         post: {
           tags: ['sync'],
           summary: 'Poll now: one queued run per polling entry',
           description:
-            'Answers at once with the queued runs. Watch one with `GET /organization/{id}/sync-runs/{runId}` on music-integration: its `status` goes queued -> running -> succeeded/partial/failed/attention/skipped, and its `counts` and `pages` move while it runs. At most MANUAL_SYNC_RATE_LIMIT_PER_MINUTE (10) per organization per minute; more answer 429 with Retry-After.',
+            'Answers at once with the queued runs. Watch one with `GET /organization/{id}/sync-runs/{runId}` on music-integration: its `status` goes queued -> running -> succeeded/partial/failed/attention/skipped, and its `counts` and `pages` move while it runs. At most MANUAL_SYNC_RATE_LIMIT_PER_MINUTE (10) per organization per minute and QUOTA_MANUAL_SYNCS_PER_USER_PER_HOUR (120) per account; more answer 429 with Retry-After and the limit named.',
           security: BEARER_AUTH,
           requestParams: { path: idParams },
           responses: {

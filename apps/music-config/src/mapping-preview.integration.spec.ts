@@ -1,16 +1,14 @@
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { signAccessToken } from '@music/platform';
 import { openQueue, QUEUE_NAMES, type OrgChangedJob, type PollJob } from '@music/queue';
-import { clearPrefix, openTestRedis, openTestStore, testLogger, ThirdPartyStub, uniqueName, type TestStore } from '@music/testing';
+import { clearPrefix, openTestRedis, openTestStore, testAccessToken, testLogger, ThirdPartyStub, uniqueName, type TestStore } from '@music/testing';
 import { createConfigApp, type ConfigDeps } from './app';
 import { loadConfigConfig } from './config';
 
-const JWT_SECRET = 'preview-integration-secret-0123456789';
 const alice = { id: 'user-alice', email: 'alice@test.com' };
 const bob = { id: 'user-bob', email: 'bob@test.com' };
-const bearer = (user: { id: string; email: string }) => `Bearer ${signAccessToken(user, { secret: JWT_SECRET, expiresInSeconds: 600 }).token}`;
+const bearer = (user: { id: string; email: string }) => `Bearer ${testAccessToken(user)}`;
 
 const MAPPINGS = {
   externalId: { type: 'string', source: 'id', required: true },
@@ -49,7 +47,7 @@ describe('POST /organization/:id/mapping-preview: a dry run of the mapping (real
 
   /** The config app with a guarded client of its own (the local stack allows loopback 127.0.0.1 only). */
   function appWith(env: Record<string, string> = {}): Express {
-    const config = loadConfigConfig({ NODE_ENV: 'test', JWT_SECRET, QUEUE_PREFIX: uniqueName('preview'), OUTBOUND_ALLOW_LIST: '127.0.0.1', OUTBOUND_TIMEOUT_MS: '3000', ...env });
+    const config = loadConfigConfig({ NODE_ENV: 'test', QUEUE_PREFIX: uniqueName('preview'), OUTBOUND_ALLOW_LIST: '127.0.0.1', OUTBOUND_TIMEOUT_MS: '3000', ...env });
     return createConfigApp({ config, logger: testLogger(), models: store.models, redis, healthChecks: [], queues });
   }
 

@@ -1,8 +1,8 @@
 import { Result } from '@sapphire/result';
 import { z } from 'zod';
-import { firstPageParams, mappingsSchema, recordsInPage, transformsSchema, type PollingEntry } from '@music/domain';
+import { firstPageParams, mappingsSchema, pollingCredentialHeaders, recordsInPage, transformsSchema, type PollingEntry } from '@music/domain';
 import { compileMapping, type CompiledMapping, type FieldError } from '@music/mapping';
-import { AppError, conflict, notFound, type OutboundClient, type OutboundResult, type RateLimiter } from '@music/platform';
+import { AppError, conflict, maskUrl, notFound, type OutboundClient, type OutboundResult, type RateLimiter } from '@music/platform';
 import type { OrganizationRepository } from '@music/persistence';
 
 /** Records of a pasted sample, and records shown of a fetched page. */
@@ -82,8 +82,10 @@ export class MappingPreviewUseCase {
   }
 
   private async previewFirstPage(entry: PollingEntry, mapping: CompiledMapping, draft: boolean): Promise<MappingPreview> {
-    const where = { kind: 'polling' as const, pollingId: entry.id, endpoint: entry.endpoint };
-    const response = await this.deps.http.send({ method: 'GET', url: entry.endpoint, params: firstPageParams(entry), headers: { accept: 'application/json' } });
+    // Shown with its credentials masked; requested with the entry's credentials, as a poll is.
+    const where = { kind: 'polling' as const, pollingId: entry.id, endpoint: maskUrl(entry.endpoint) };
+    const headers = { accept: 'application/json', ...pollingCredentialHeaders(entry.auth) };
+    const response = await this.deps.http.send({ method: 'GET', url: entry.endpoint, params: firstPageParams(entry), headers });
     const failed = (error: string): MappingPreview => ({ source: { ...where, ok: false, error }, mapping: draft ? 'draft' : 'saved', reversible: mapping.reversible, counts: { records: 0, valid: 0, invalid: 0 }, results: [] });
     if (!response.ok) return failed(this.describeFailure(response));
     if (response.status < 200 || response.status >= 300) return failed(`the endpoint answered HTTP ${response.status}`);
@@ -116,6 +118,8 @@ export class MappingPreviewUseCase {
         const code = /^([A-Z][A-Z_]+):/.exec(response.message)?.[1];
         return code ? `could not connect (${code})` : 'could not connect';
       }
+      case 'quota':
+        return 'the outbound quota for this destination is used up: try again in a minute';
       default: {
         const unreachable: never = response.kind;
         throw new Error(`unknown failure kind ${String(unreachable)}`);

@@ -1,12 +1,15 @@
+import { pollingEntryId, webhookId } from '@music/domain';
 import { keepStoredSecrets, mergePatch, parseOrganizationBody, prepareBody } from './organization-body';
 import { toApi } from './organization.api';
 import { BRIEF_ORGANIZATION_PAYLOAD, OUTPUT_SECRET, storedOrganization } from './organization.test-helper';
 
+const VIEW = { inboundBaseUrl: 'http://localhost:3003', acceptsUnauthenticated: false };
+const NEW_SECRET = 'whsec_bmV3LXNlY3JldC1uZXctc2VjcmV0LW5ldy1zZWNyZXQ=';
 const paths = (result: { unwrapErr: () => { details?: Array<{ path: string }> } }) => result.unwrapErr().details?.map((d) => d.path);
 
 describe('prepareBody', () => {
   it('renames the webhook alias, drops read-only fields, keeps entry ids and records "secret": null', () => {
-    const { body, clearedSecrets } = prepareBody({
+    const { body, clearedSecrets, clearedAuth } = prepareBody({
       id: 'x',
       revision: 2,
       createdAt: 'then',
@@ -15,7 +18,7 @@ describe('prepareBody', () => {
         { id: 'w1', type: 'output', url: 'https://a.example/x', method: 'POST', hasSecret: true, secretHint: 'whsec_…abcd' },
         { type: 'output', url: 'https://b.example/x', method: 'POST', secret: null },
       ],
-      polling: [{ id: 'p1', endpoint: 'https://a.example/music', interval: 1, type: 'hour' }],
+      polling: [{ id: 'p1', endpoint: 'https://a.example/music', interval: 1, type: 'hour', auth: null }],
     });
     // An entry's id names the webhook or polling entry being edited (its pending work follows it).
     expect(body).toEqual({
@@ -26,6 +29,7 @@ describe('prepareBody', () => {
       polling: [{ id: 'p1', endpoint: 'https://a.example/music', interval: 1, type: 'hour' }],
     });
     expect([...clearedSecrets]).toEqual([1]);
+    expect([...clearedAuth]).toEqual([0]);
   });
 
   it('leaves non-objects for the schema to refuse', () => {
@@ -36,10 +40,46 @@ describe('prepareBody', () => {
 
 describe('parseOrganizationBody', () => {
   it('accepts what GET returned (read-only fields included)', () => {
-    const api = JSON.parse(JSON.stringify(toApi(storedOrganization())));
+    const api = JSON.parse(JSON.stringify(toApi(storedOrganization(), VIEW)));
     const parsed = parseOrganizationBody(api);
     expect(parsed.isOk()).toBe(true);
     expect(parsed.unwrap().input.webhooks.every((w) => w.secret === undefined)).toBe(true);
+  });
+
+  it('reads masked URLs and credential hints that GET showed as the stored values of the same entry', () => {
+    const stored = storedOrganization({
+      webhooks: [{ id: webhookId({ type: 'output', method: 'POST', url: 'https://hooks.example/in?token=s3cret' }), type: 'output', url: 'https://hooks.example/in?token=s3cret', method: 'POST' }],
+      polling: [
+        {
+          id: pollingEntryId({ endpoint: 'https://u:pw@api.example/music', interval: 1, type: 'hour' }),
+          endpoint: 'https://u:pw@api.example/music',
+          interval: 1,
+          type: 'hour',
+          trackDeletes: true,
+          auth: { type: 'bearer', token: 'a-long-bearer-token-1234' },
+        },
+      ],
+    });
+    const api = JSON.parse(JSON.stringify(toApi(stored, VIEW)));
+    expect(JSON.stringify(api)).not.toMatch(/s3cret|:pw@|a-long-bearer-token/);
+    const update = parseOrganizationBody(api, stored).unwrap();
+    expect(update.input.webhooks[0]?.url).toBe('https://hooks.example/in?token=s3cret');
+    expect(update.input.polling[0]).toMatchObject({ endpoint: 'https://u:pw@api.example/music', auth: { type: 'bearer', token: 'a-long-bearer-token-1234' } });
+    // Without the stored organization (or for another entry), a hint is not a credential.
+    expect(paths(parseOrganizationBody(api))?.sort()).toEqual(['polling.0.auth', 'polling.0.auth.token']);
+  });
+
+  it('refuses to clear an input webhook’s secret (rotate it instead)', () => {
+    const body = { ...BRIEF_ORGANIZATION_PAYLOAD, webhook: [{ type: 'input', url: 'http://localhost:3000/sync?orgId=', method: 'DELETE', secret: null }] };
+    expect(paths(parseOrganizationBody(body))).toEqual(['webhooks.0.secret']);
+  });
+
+  // Finding: a plain secret the API accepted could not be verified by the official library.
+  it('accepts webhook secrets only in the form the official Standard Webhooks libraries read', () => {
+    const withSecret = (secret: string) => ({ ...BRIEF_ORGANIZATION_PAYLOAD, webhook: [{ type: 'output', url: 'https://a.example/x', method: 'POST', secret }] });
+    expect(paths(parseOrganizationBody(withSecret('a-plain-shared-secret-of-some-length')))).toEqual(['webhooks.0.secret']);
+    expect(paths(parseOrganizationBody(withSecret('whsec_c2hvcnQ=')))).toEqual(['webhooks.0.secret']);
+    expect(parseOrganizationBody(withSecret(OUTPUT_SECRET)).isOk()).toBe(true);
   });
 
   it('still refuses unknown keys', () => {
@@ -65,7 +105,9 @@ describe('mergePatch', () => {
     expect(merged.input.synchronization).toBe('one-way');
     // The stored entries keep their ids through a PATCH that does not send them.
     expect(merged.input.polling).toEqual(org.polling);
-    expect(merged.input.webhooks.find((w) => w.type === 'output')?.secret).toBe(OUTPUT_SECRET);
+    // Secrets are not part of the merge: they are carried over by webhook id.
+    expect(merged.input.webhooks.find((w) => w.type === 'output')?.secret).toBeUndefined();
+    expect(keepStoredSecrets(merged, org).webhooks.find((w) => w.type === 'output')?.secret).toBe(OUTPUT_SECRET);
   });
 
   it('validates the merged result as a whole, naming the paths', () => {
@@ -107,6 +149,14 @@ describe('keepStoredSecrets', () => {
   const org = storedOrganization();
   const output = org.webhooks.find((w) => w.type === 'output');
 
+  it('keeps the stored credentials of a polling entry sent back without them; "auth": null clears them', () => {
+    const withAuth = storedOrganization({ polling: org.polling.map((p) => ({ ...p, auth: { type: 'basic', username: 'u', password: 'pw' } })) });
+    const update = parseOrganizationBody(BRIEF_ORGANIZATION_PAYLOAD).unwrap();
+    expect(keepStoredSecrets(update, withAuth).polling[0]?.auth).toEqual({ type: 'basic', username: 'u', password: 'pw' });
+    const cleared = parseOrganizationBody({ ...BRIEF_ORGANIZATION_PAYLOAD, polling: [{ ...BRIEF_ORGANIZATION_PAYLOAD.polling[0], auth: null }] }).unwrap();
+    expect(keepStoredSecrets(cleared, withAuth).polling[0]?.auth).toBeUndefined();
+  });
+
   it('keeps the stored secret of a webhook sent back without one', () => {
     const update = parseOrganizationBody(BRIEF_ORGANIZATION_PAYLOAD).unwrap();
     const kept = keepStoredSecrets(update, org);
@@ -123,9 +173,9 @@ describe('keepStoredSecrets', () => {
 
     const replaced = parseOrganizationBody({
       ...BRIEF_ORGANIZATION_PAYLOAD,
-      webhook: [{ type: 'output', url: 'http://localhost:3004/sync/create', method: 'POST', secret: 'whsec_bmV3LXNlY3JldC1uZXctc2VjcmV0' }],
+      webhook: [{ type: 'output', url: 'http://localhost:3004/sync/create', method: 'POST', secret: NEW_SECRET }],
     }).unwrap();
-    expect(keepStoredSecrets(replaced, org).webhooks[0]?.secret).toBe('whsec_bmV3LXNlY3JldC1uZXctc2VjcmV0');
+    expect(keepStoredSecrets(replaced, org).webhooks[0]?.secret).toBe(NEW_SECRET);
 
     const cleared = parseOrganizationBody({
       ...BRIEF_ORGANIZATION_PAYLOAD,

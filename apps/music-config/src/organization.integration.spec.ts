@@ -2,14 +2,14 @@ import type { Queue } from 'bullmq';
 import type { Express } from 'express';
 import { Redis } from 'ioredis';
 import request from 'supertest';
-import { signAccessToken } from '@music/platform';
+import { generateKeyPairSync } from 'node:crypto';
+import { signAccessToken, tokenIssuingFrom } from '@music/platform';
 import { JOB_NAMES, jobIds, openQueue, QUEUE_NAMES, type OrgChangedJob, type PollJob, type PurgeOrganizationJob } from '@music/queue';
-import { clearPrefix, openTestRedis, openTestStore, testLogger, uniqueName, type TestStore } from '@music/testing';
+import { clearPrefix, openTestRedis, openTestStore, testAccessToken, testLogger, testSecretBox, uniqueName, type TestStore } from '@music/testing';
 import { createConfigApp, type ConfigDeps } from './app';
 import { loadConfigConfig, type ConfigConfig } from './config';
 import { BRIEF_ORGANIZATION_PAYLOAD } from './organization.test-helper';
 
-const JWT_SECRET = 'config-integration-secret-0123456789';
 const SECRET = 'whsec_aW50ZWdyYXRpb24tdGVzdC1zZWNyZXQtOTg3Ng==';
 
 type Queues = ConfigDeps['queues'];
@@ -24,8 +24,7 @@ describe('music-config /organization (real store + Redis)', () => {
 
   const alice = { id: 'user-alice', email: 'alice@test.com' };
   const bob = { id: 'user-bob', email: 'bob@test.com' };
-  const bearer = (user: { id: string; email: string }) =>
-    `Bearer ${signAccessToken(user, { secret: JWT_SECRET, expiresInSeconds: 600 }).token}`;
+  const bearer = (user: { id: string; email: string }) => `Bearer ${testAccessToken(user)}`;
   const asAlice = () => bearer(alice);
   const asBob = () => bearer(bob);
 
@@ -49,11 +48,16 @@ describe('music-config /organization (real store + Redis)', () => {
     ...overrides,
   });
 
+  /** Creates an organization; returns it as GET shows it (without the credentials shown only once). */
   async function createOrg(payload: unknown = body(), token = asAlice()) {
     const res = await request(app).post('/organization').set('authorization', token).send(payload as object);
     expect(res.status).toBe(201);
-    return res.body as { id: string; revision: number; [k: string]: unknown };
+    const webhooks = (res.body.webhooks as Array<Record<string, unknown>>).map(({ secret: _s, callUrlWithToken: _t, ...w }) => w);
+    return { ...res.body, webhooks } as { id: string; revision: number; [k: string]: unknown };
   }
+  /** The stored webhook secrets, opened. */
+  const storedSecrets = async (id: string) =>
+    ((await store.models.organizations.findById(id).lean())?.webhooks as Array<{ secret?: string }>).map((w) => (w.secret === undefined ? undefined : testSecretBox().open(w.secret)));
 
   async function orgJobs(): Promise<Array<{ id?: string; name: string; data: OrgChangedJob }>> {
     return queues.orgEvents.getJobs(['waiting', 'delayed', 'prioritized']);
@@ -68,7 +72,7 @@ describe('music-config /organization (real store + Redis)', () => {
       polling: openQueue<PollJob>(QUEUE_NAMES.polling, { connection: redis, prefix }),
       maintenance: openQueue<PurgeOrganizationJob>(QUEUE_NAMES.maintenance, { connection: redis, prefix }),
     };
-    config = loadConfigConfig({ NODE_ENV: 'test', JWT_SECRET, QUEUE_PREFIX: prefix });
+    config = loadConfigConfig({ NODE_ENV: 'test', QUEUE_PREFIX: prefix });
     app = createConfigApp({ config, logger: testLogger(), models: store.models, redis, healthChecks: [], queues });
   });
   afterAll(async () => {
@@ -82,7 +86,22 @@ describe('music-config /organization (real store + Redis)', () => {
     it.each([
       ['no token', undefined, 'Missing bearer token'],
       ['a bad token', 'Bearer abc.def.ghi', 'Invalid token'],
-      ['a token signed with another secret', `Bearer ${signAccessToken(alice, { secret: 'some-other-secret-123456', expiresInSeconds: 60 }).token}`, 'Invalid token'],
+      [
+        'a token signed with another key',
+        `Bearer ${
+          signAccessToken(
+            alice,
+            tokenIssuingFrom({
+              NODE_ENV: 'test',
+              JWT_PRIVATE_KEY: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+              JWT_ISSUER: 'music-auth',
+              JWT_AUDIENCE: 'music-sync',
+              JWT_EXPIRES_IN_SECONDS: 60,
+            }),
+          ).token
+        }`,
+        'Invalid token',
+      ],
       ['the brief\'s "Beare" scheme', 'Beare token', 'Authorization header must be "Bearer <token>"'],
     ])('answers 401 with %s', async (_what, authorization, message) => {
       for (const call of [
@@ -116,8 +135,13 @@ describe('music-config /organization (real store + Redis)', () => {
             type: 'input',
             url: 'http://localhost:3000/sync?orgId=',
             method: 'DELETE',
-            hasSecret: false,
-            secretHint: null,
+            // Every input webhook gets a secret and a call URL token, shown this once.
+            hasSecret: true,
+            secretHint: expect.stringMatching(/^whsec_…/),
+            verification: 'none',
+            callUrl: `http://localhost:3003/sync?orgId=${res.body.id}`,
+            secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
+            callUrlWithToken: expect.stringMatching(new RegExp(`^http://localhost:3003/sync\\?orgId=${res.body.id}&token=[\\w-]{43}$`)),
           },
           {
             id: expect.stringMatching(/^[0-9a-f]{16}$/),
@@ -202,9 +226,8 @@ describe('music-config /organization (real store + Redis)', () => {
       expect(res.body.webhooks).toEqual(created['webhooks']);
       expect(res.body.polling).toEqual(created['polling']);
       expect(res.body.mappings).toEqual(created['mappings']);
-      // The signed webhook kept its secret through the merge.
-      const doc = await store.models.organizations.findById(created.id).lean();
-      expect((doc?.webhooks as Array<{ secret?: string }>).map((w) => w.secret)).toEqual([undefined, SECRET]);
+      // Both webhooks kept their secrets through the merge (the input one generated at creation).
+      expect(await storedSecrets(created.id)).toEqual([expect.stringMatching(/^whsec_/), SECRET]);
     });
 
     it('PATCH refuses a merge that is invalid as a whole and leaves the organization alone', async () => {
@@ -294,8 +317,11 @@ describe('music-config /organization (real store + Redis)', () => {
         expect(res.text).not.toContain(SECRET);
         expect(res.text).not.toContain(SECRET.slice(6, -4));
       }
+      // Stored sealed (AES-256-GCM), never as sent.
       const doc = await store.models.organizations.findById(id).lean();
-      expect((doc?.webhooks as Array<{ secret?: string }>)[1]?.secret).toBe(SECRET);
+      expect(JSON.stringify(doc)).not.toContain(SECRET.slice(6, -4));
+      expect((doc?.webhooks as Array<{ secret?: string }>)[1]?.secret).toMatch(/^sealed:v1:dev:/);
+      expect((await storedSecrets(id))[1]).toBe(SECRET);
     });
 
     it('survive a GET-then-PUT round trip; "secret": null clears one', async () => {
@@ -304,15 +330,13 @@ describe('music-config /organization (real store + Redis)', () => {
       const put = await request(app).put(`/organization/${created.id}`).set('authorization', asAlice()).send({ ...fetched.body, name: 'Round trip' });
       expect(put.status).toBe(200);
       expect(put.body.webhooks[1]).toMatchObject({ hasSecret: true });
-      let doc = await store.models.organizations.findById(created.id).lean();
-      expect((doc?.webhooks as Array<{ secret?: string }>)[1]?.secret).toBe(SECRET);
+      expect((await storedSecrets(created.id))[1]).toBe(SECRET);
 
       const webhooks = (fetched.body.webhooks as Array<Record<string, unknown>>).map((w) => (w['type'] === 'output' ? { ...w, secret: null } : w));
       const cleared = await request(app).patch(`/organization/${created.id}`).set('authorization', asAlice()).send({ webhooks });
       expect(cleared.status).toBe(200);
       expect(cleared.body.webhooks[1]).toMatchObject({ hasSecret: false, secretHint: null });
-      doc = await store.models.organizations.findById(created.id).lean();
-      expect((doc?.webhooks as Array<{ secret?: string }>)[1]?.secret).toBeUndefined();
+      expect((await storedSecrets(created.id))[1]).toBeUndefined();
     });
   });
 
@@ -405,7 +429,7 @@ describe('music-config /organization (real store + Redis)', () => {
         maintenance: openQueue<PurgeOrganizationJob>(QUEUE_NAMES.maintenance, { connection: deadRedis, prefix }),
       };
       for (const q of Object.values(deadQueues)) q.on('error', () => undefined);
-      const fast = loadConfigConfig({ NODE_ENV: 'test', JWT_SECRET, QUEUE_PREFIX: prefix, QUEUE_ENQUEUE_TIMEOUT_MS: '300' });
+      const fast = loadConfigConfig({ NODE_ENV: 'test', QUEUE_PREFIX: prefix, QUEUE_ENQUEUE_TIMEOUT_MS: '300' });
       degraded = createConfigApp({ config: fast, logger: testLogger(), models: store.models, redis, healthChecks: [], queues: deadQueues });
     });
     afterAll(() => {

@@ -1,8 +1,10 @@
 import { Router, type Request } from 'express';
-import type { SyncRun } from '@music/domain';
-import { addToContext, authUser, parseInput, sendResult } from '@music/platform';
+import type { Organization, SyncRun } from '@music/domain';
+import { addToContext, authUser, maskUrl, parseInput, sendResult } from '@music/platform';
 import { parseOrganizationBody } from './organization-body';
-import { toApi } from './organization.api';
+import { toApi, type ApiView } from './organization.api';
+import type { WrittenOrganization } from './webhook-credentials';
+import type { RotateWebhookSecretUseCase } from './rotate-webhook-secret.use-case';
 import type { CreateOrganizationUseCase } from './create-organization.use-case';
 import type { DeleteOrganizationUseCase } from './delete-organization.use-case';
 import type { GetOrganizationUseCase } from './get-organization.use-case';
@@ -21,10 +23,12 @@ export interface OrganizationRouteDeps {
   remove: DeleteOrganizationUseCase;
   triggerSync: TriggerSyncUseCase;
   previewMapping: MappingPreviewUseCase;
+  rotateSecret: RotateWebhookSecretUseCase;
+  view: ApiView;
 }
 
 const toRunApi = (runs: SyncRun[]) => ({
-  runs: runs.map((r) => ({ id: r.id, pollingId: r.pollingId, endpoint: r.endpoint, status: r.status })),
+  runs: runs.map((r) => ({ id: r.id, pollingId: r.pollingId, endpoint: maskUrl(r.endpoint), status: r.status })),
 });
 
 /** The organization id of the path, also stamped on the request's log lines. */
@@ -37,33 +41,39 @@ function orgIdOf(req: Request): string {
 /** `/organization` routes; mount them behind the JWT guard. */
 export function organizationRoutes(deps: OrganizationRouteDeps): Router {
   const router = Router();
+  const shown = (org: Organization) => toApi(org, deps.view);
+  // A write's answer: the organization, with the credentials it generated shown this once.
+  const written = ({ org, revealed }: WrittenOrganization) => toApi(org, deps.view, revealed);
 
   router.post('/', async (req, res) => {
     const body = parseOrganizationBody(req.body);
     if (body.isErr()) return sendResult(res, body);
     const result = await deps.create.execute(authUser(req).id, body.unwrap());
-    result.inspect((org) => void res.location(`${req.baseUrl}/${org.id}`));
-    sendResult(res, result, 201, toApi);
+    result.inspect(({ org }) => void res.location(`${req.baseUrl}/${org.id}`));
+    sendResult(res, result, 201, written);
   });
 
   router.get('/', async (req, res) => {
-    sendResult(res, await deps.list.execute(authUser(req).id), 200, (orgs) => ({ organizations: orgs.map(toApi) }));
+    sendResult(res, await deps.list.execute(authUser(req).id), 200, (orgs) => ({ organizations: orgs.map(shown) }));
   });
 
   router.get('/:id', async (req, res) => {
-    sendResult(res, await deps.get.execute(authUser(req).id, orgIdOf(req)), 200, toApi);
+    sendResult(res, await deps.get.execute(authUser(req).id, orgIdOf(req)), 200, shown);
   });
 
+  // PUT and PATCH bodies are validated against the stored organization (in the use-cases): what GET
+  // showed masked stands for what is stored.
   router.put('/:id', async (req, res) => {
-    const id = orgIdOf(req);
-    const body = parseOrganizationBody(req.body);
-    if (body.isErr()) return sendResult(res, body);
-    sendResult(res, await deps.replace.execute(authUser(req).id, id, body.unwrap()), 200, toApi);
+    sendResult(res, await deps.replace.execute(authUser(req).id, orgIdOf(req), req.body), 200, written);
   });
 
-  // The body is validated after the merge with the stored organization (in the use-case).
   router.patch('/:id', async (req, res) => {
-    sendResult(res, await deps.patch.execute(authUser(req).id, orgIdOf(req), req.body), 200, toApi);
+    sendResult(res, await deps.patch.execute(authUser(req).id, orgIdOf(req), req.body), 200, written);
+  });
+
+  router.post('/:id/webhooks/:webhookId/rotate-secret', async (req, res) => {
+    const result = await deps.rotateSecret.execute(authUser(req).id, orgIdOf(req), String(req.params['webhookId']));
+    sendResult(res, result, 200, (r) => ({ webhook: written(r).webhooks.find((w) => w.id === r.webhookId) }));
   });
 
   // 202: the organization is gone from every API now; its data is removed by a durable job.

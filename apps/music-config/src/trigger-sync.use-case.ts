@@ -20,6 +20,8 @@ export class TriggerSyncUseCase {
     private readonly timeoutMs: number,
     /** Manual syncs per organization per window: each one polls the organization's endpoints now. */
     private readonly limiter?: RateLimiter,
+    /** Manual syncs per account per window, across its organizations (a quota: QUOTA_EXCEEDED). */
+    private readonly perOwner?: RateLimiter,
   ) {}
 
   async execute(ownerId: string, id: string): Promise<Result<SyncRun[], AppError>> {
@@ -30,6 +32,9 @@ export class TriggerSyncUseCase {
     // it, one client could make us poll any endpoint it configured as fast as it can ask.
     const allowed = this.limiter ? await this.limiter.consume(org.id) : Result.ok(undefined);
     if (allowed.isErr()) return Result.err(allowed.unwrapErr());
+    // ...and per account, so many organizations do not multiply one account's budget.
+    const withinQuota = this.perOwner ? await this.perOwner.consume(ownerId) : Result.ok(undefined);
+    if (withinQuota.isErr()) return Result.err(withinQuota.unwrapErr());
 
     const runs: SyncRun[] = [];
     for (const entry of org.polling) runs.push(await this.syncRuns.createQueued(org.id, entry, 'manual'));

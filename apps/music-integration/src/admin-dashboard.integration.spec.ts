@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { testProductionKeys } from '@music/testing';
 import { loadIntegrationConfig } from './config';
 import { IntegrationHarness } from './integration.test-harness';
 
@@ -43,7 +44,7 @@ describe('queue dashboard at /admin/queues (Bull Board; real Redis)', () => {
   });
 
   it('is not served in production without a configured login (404), nor with half of one', async () => {
-    h = await new IntegrationHarness().start({ NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-some-length' });
+    h = await new IntegrationHarness().start({ NODE_ENV: 'production', ...testProductionKeys() });
     expect((await request(h.app).get('/admin/queues').set('authorization', basic('admin', 'admin'))).status).toBe(404);
     await h.stop();
     h = await new IntegrationHarness().start({ NODE_ENV: 'development', ADMIN_USER: 'ops' });

@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import { createHttpApp, standardServiceLinks, createJwtGuard, createMetrics, type HealthCheck, type Logger, type Metrics } from '@music/platform';
+import { acceptsUnauthenticatedWebhooks, createHttpApp, createJwtGuard, createMetrics, standardServiceLinks, tokenVerificationFrom, type HealthCheck, type Logger, type Metrics } from '@music/platform';
 import { ADMIN_DASHBOARD_PATH, adminCredentials, adminDashboardRouter } from './admin-dashboard';
 import type { IntegrationConfig } from './config';
 import { integrationApiDocument } from './integration.openapi';
@@ -20,7 +20,11 @@ export interface IntegrationDeps {
 /** The music-integration HTTP app: inbound webhooks, sync runs, deliveries (tests build it the same way). */
 export function createIntegrationApp(deps: IntegrationDeps): Express {
   const { engine, config } = deps;
-  const guard = createJwtGuard({ secret: config.JWT_SECRET });
+  const verification = tokenVerificationFrom(config);
+  if (verification.development) deps.logger.warn('verifying tokens with the development public key: set JWT_PUBLIC_KEYS (production refuses to start without it)');
+  const acceptUnauthenticated = acceptsUnauthenticatedWebhooks(config);
+  if (acceptUnauthenticated) deps.logger.warn('accepting input webhook calls without a signature or token (INBOUND_WEBHOOK_UNAUTHENTICATED=accept; production refuses them)');
+  const guard = createJwtGuard(verification);
   const admin = adminCredentials(config, deps.logger);
   return createHttpApp({
     logger: deps.logger,
@@ -45,6 +49,7 @@ export function createIntegrationApp(deps: IntegrationDeps): Express {
           inboundQueue: engine.queues.inbound,
           jobSettings: engine.jobSettings,
           maxRecords: config.INBOUND_MAX_RECORDS,
+          acceptUnauthenticated,
           logger: deps.logger,
         }),
       );

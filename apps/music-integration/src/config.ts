@@ -1,11 +1,30 @@
 import { z } from 'zod';
-import { baseEnvSchema, parseConfig } from '@music/platform';
+import {
+  acceptsUnauthenticatedWebhooks,
+  baseEnvSchema,
+  inboundWebhookEnv,
+  pagesPerRunEnv,
+  parseConfig,
+  secretBoxFrom,
+  secretsEnv,
+  tokenVerificationEnv,
+  tokenVerificationFrom,
+} from '@music/platform';
 import { jobSettingsEnvSchema } from '@music/queue';
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 export const integrationConfigSchema = baseEnvSchema.extend({
   ...jobSettingsEnvSchema.shape,
+  ...tokenVerificationEnv,
+  ...secretsEnv,
+  ...inboundWebhookEnv,
+  ...pagesPerRunEnv,
+  /**
+   * Calls one account's organizations may make to one destination host per minute, polls and
+   * deliveries together; past it a poll's page or a delivery waits for the next minute (retried).
+   */
+  QUOTA_OUTBOUND_CALLS_PER_DESTINATION_PER_MINUTE: z.coerce.number().int().min(1).default(6000),
   PORT: z.coerce.number().int().min(0).max(65535).default(3003),
   /** Run the queue workers in this process (false: API only; scale workers separately). */
   RUN_WORKERS: flag.default(true),
@@ -60,7 +79,11 @@ const checkedSchema = integrationConfigSchema.refine((c) => c.TOMBSTONE_RETENTIO
   message: 'must be longer than POLL_RUN_MAX_MS',
 });
 
-/** Reads this app's settings once, at start-up. */
+/** Reads this app's settings once, at start-up (keys included: a bad one stops the start). */
 export function loadIntegrationConfig(env: Record<string, string | undefined>): IntegrationConfig {
-  return parseConfig(checkedSchema, env);
+  const config = parseConfig(checkedSchema, env);
+  tokenVerificationFrom(config);
+  secretBoxFrom(config);
+  acceptsUnauthenticatedWebhooks(config);
+  return config;
 }

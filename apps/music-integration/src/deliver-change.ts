@@ -1,14 +1,16 @@
 import { webhookTakes, type Delivery, type DeliveryAttempt } from '@music/domain';
 import type { OrganizationRepository } from '@music/persistence';
-import { signedHeaders, type Logger, type OutboundClient, type RedisLocks } from '@music/platform';
+import { signedHeaders, type Logger, type RedisLocks } from '@music/platform';
 import type { SyncState } from '@music/sync-state';
+import type { AccountOutbound } from './account-outbound';
 import type { DeliveryRepository } from './delivery.repository';
 
 export interface DeliverDeps {
   organizations: OrganizationRepository;
   deliveries: DeliveryRepository;
   sync: Pick<SyncState, 'items' | 'outbound'>;
-  http: OutboundClient;
+  /** The guarded client, held to each owner's outbound quota. */
+  http: AccountOutbound;
   locks: RedisLocks;
   logger: Logger;
   /** TTL of the per-item send lease (renewed while the send runs). */
@@ -70,8 +72,10 @@ export async function deliverChange(deliveryId: string, attemptNumber: number, l
 
     lease.assertHeld();
     const method = delivery.op === 'delete' ? 'DELETE' : webhook.method;
-    const headers = { 'content-type': 'application/json', ...signedHeaders(webhook.secret, delivery.id, delivery.body) };
-    const response = await deps.http.send({ method, url: webhook.url, headers, body: delivery.body });
+    // During a secret rotation's overlap the delivery is signed with both secrets, so the receiver may switch at any time.
+    const overlap = webhook.previousSecretExpiresAt !== undefined && webhook.previousSecretExpiresAt > new Date();
+    const headers = { 'content-type': 'application/json', ...signedHeaders([webhook.secret, overlap ? webhook.previousSecret : undefined], delivery.id, delivery.body) };
+    const response = await deps.http.forOrganization(org).send({ method, url: webhook.url, headers, body: delivery.body });
     const attempt: DeliveryAttempt = {
       at: new Date(),
       statusCode: response.ok ? response.status : null,
@@ -83,7 +87,9 @@ export async function deliverChange(deliveryId: string, attemptNumber: number, l
       deps.logger.info('delivered', { deliveryId: delivery.id, status: response.status, ms: response.ms });
       return { kind: 'done', status: 'succeeded', latencyMs: Date.now() - delivery.createdAt.getTime() };
     }
-    const transient = response.ok ? response.status === 408 || response.status === 429 || response.status >= 500 : response.kind === 'timeout' || response.kind === 'network';
+    const transient = response.ok
+      ? response.status === 408 || response.status === 429 || response.status >= 500
+      : response.kind === 'timeout' || response.kind === 'network' || response.kind === 'quota';
     const message = response.ok ? `HTTP ${response.status}` : (attempt.error ?? 'failed');
     if (!transient || lastAttempt) {
       await deps.sync.outbound.settle(delivery, { status: 'failed', attempt, attemptNumber, message }, { allEntries, preread: item });

@@ -1,12 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { Express } from 'express';
-import type { InventoryItem, OrganizationInput } from '@music/domain';
+import type { InventoryItem, OrganizationInput, WebhookCredentials } from '@music/domain';
 import { inventoryItemId, organizationInputSchema } from '@music/domain';
 import { OrganizationRepository, withEntryIds, type InventoryItemDoc } from '@music/persistence';
 import { addJob, jobSettingsFrom, JOBS } from '@music/queue';
-import { RedisLocks, signAccessToken } from '@music/platform';
+import { RedisLocks, secretBoxFrom } from '@music/platform';
 import { createSyncState, type SyncState } from '@music/sync-state';
-import { clearPrefix, eventually, openTestRedis, openTestStore, testLogger, ThirdPartyStub, uniqueName, type TestStore } from '@music/testing';
+import { clearPrefix, eventually, openTestRedis, openTestStore, testAccessToken, testLogger, ThirdPartyStub, uniqueName, type TestStore } from '@music/testing';
 import { loadIntegrationConfig, type IntegrationConfig } from './config';
 import { createIntegrationApp } from './app';
 import { startIntegration, type IntegrationRuntime } from './integration-runtime';
@@ -55,7 +55,7 @@ export class IntegrationHarness {
     });
     this.runtime = await this.startRuntime();
     this.app = createIntegrationApp({ config: this.config, logger: testLogger(), engine: this.runtime.engine, healthChecks: [] });
-    this.organizations = new OrganizationRepository(this.store.models);
+    this.organizations = new OrganizationRepository(this.store.models, secretBoxFrom(this.config));
     this.sync = createSyncState({ models: this.store.models, locks: new RedisLocks(this.redis, { prefix: this.prefix }) });
     return this;
   }
@@ -80,7 +80,7 @@ export class IntegrationHarness {
   }
 
   token(userId = this.ownerId): string {
-    return signAccessToken({ id: userId, email: `${userId}@test.dev` }, { secret: this.config.JWT_SECRET, expiresInSeconds: 600 }).token;
+    return testAccessToken({ id: userId, email: `${userId}@test.dev` });
   }
 
   /**
@@ -89,6 +89,10 @@ export class IntegrationHarness {
    * its first poll at once, which would race the polls a test runs itself.
    */
   async createOrganization(overrides: Partial<Record<string, unknown>> = {}, options: { schedule?: boolean } = {}): Promise<ReturnType<OrganizationRepository['create']> extends Promise<infer O> ? O : never> {
+    // Webhooks may carry server-held credentials (token hashes, a rotation's previous secret), which
+    // the input schema does not take: set aside, then put back after validation.
+    const webhooks = overrides['webhooks'] as Array<Record<string, unknown>> | undefined;
+    const held = (webhooks ?? []).map(({ type: _t, url: _u, method: _m, secret: _s, ...rest }) => rest as WebhookCredentials);
     const input: OrganizationInput = organizationInputSchema.parse({
       name: 'Test org',
       synchronization: 'two-way',
@@ -102,8 +106,10 @@ export class IntegrationHarness {
       mappings: BRIEF_MAPPINGS,
       transforms: [],
       ...overrides,
+      ...(webhooks ? { webhooks: webhooks.map(({ type, url, method, secret }) => ({ type, url, method, ...(secret !== undefined ? { secret } : {}) })) } : {}),
     });
-    const org = await this.organizations.create(this.ownerId, withEntryIds(input));
+    const settings = withEntryIds(input);
+    const org = await this.organizations.create(this.ownerId, { ...settings, webhooks: settings.webhooks.map((w, i) => ({ ...w, ...held[i] })) });
     if (options.schedule) await this.engine.reconcileOrganization(org.id);
     return org;
   }

@@ -68,8 +68,8 @@ function recordsOf(body: unknown, itemsPath: string | undefined): unknown[] {
 async function getJson(http: OutboundClient, url: string, params: Record<string, string | number>): Promise<unknown> {
   const response = await http.send({ method: 'GET', url, params, headers: { accept: 'application/json' } });
   if (!response.ok) {
-    // Blocked or malformed URLs do not fix themselves; the rest may.
-    const transient = response.kind === 'timeout' || response.kind === 'network';
+    // Blocked or malformed URLs do not fix themselves; the rest may (a quota: the next minute).
+    const transient = response.kind === 'timeout' || response.kind === 'network' || response.kind === 'quota';
     throw new PollFetchError(`${response.kind}: ${response.message}`, transient);
   }
   if (response.status < 200 || response.status >= 300) {

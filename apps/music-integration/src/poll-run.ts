@@ -1,6 +1,7 @@
 import { contentHash, emptyCounts, type Organization, type PollingEntry, type RecordError, type SyncRunCounts, type SyncRunStatus } from '@music/domain';
-import { LeaseLostError, type Lease, type Logger, type OutboundClient, type RedisLocks } from '@music/platform';
+import { LeaseLostError, type Lease, type Logger, type RedisLocks } from '@music/platform';
 import type { InventoryRepository, OrganizationRepository, SyncRunRepository } from '@music/persistence';
+import type { AccountOutbound } from './account-outbound';
 import type { PollJob } from '@music/queue';
 import type { InboundCounts, InboundRecord, SyncState } from '@music/sync-state';
 import type { MappingCache } from './mapping-cache';
@@ -14,7 +15,8 @@ export interface PollRunDeps {
   runs: SyncRunRepository;
   items: InventoryRepository;
   sync: Pick<SyncState, 'clock' | 'remote'>;
-  http: OutboundClient;
+  /** The guarded client, held to each owner's outbound quota, presenting each entry's credentials. */
+  http: AccountOutbound;
   mappings: MappingCache;
   locks: RedisLocks;
   logger: Logger;
@@ -23,6 +25,14 @@ export interface PollRunDeps {
   maxRunMs: number;
   /** The per-entry lease's TTL (renewed every third of it while the run works). */
   leaseTtlMs: number;
+  /** QUOTA_PAGES_PER_RUN: no run reads more pages, whatever the entry's maxPages. */
+  pagesPerRun: number;
+}
+
+/** The entry with its maxPages capped by the pages-per-run quota. */
+function withPageQuota(entry: PollingEntry, pagesPerRun: number): PollingEntry {
+  if (!entry.pagination || entry.pagination.maxPages <= pagesPerRun) return entry;
+  return { ...entry, pagination: { ...entry.pagination, maxPages: pagesPerRun } };
 }
 
 export type PollRunOutcome =
@@ -150,7 +160,7 @@ export class PollRun {
     const cappedMessage = `stopped after POLL_RUN_MAX_MS (${this.deps.maxRunMs} ms) at page ${pages}; deletions skipped`;
 
     try {
-      const source = fetchPages(this.deps.http, entry, walk, (record) => mapping.externalIdOf(record));
+      const source = fetchPages(this.deps.http.forPoll(org, entry), withPageQuota(entry, this.deps.pagesPerRun), walk, (record) => mapping.externalIdOf(record));
       // The next page is fetched and mapped while this one is written, so the third party, this
       // process and the store work at the same time (two pages are held at most).
       const ahead = (): Promise<InboundRecord[] | null> => {

@@ -3,7 +3,7 @@ import type { Organization } from '@music/domain';
 import type { Models } from '@music/persistence';
 import { InventoryRepository, OrganizationRepository, SyncRunRepository } from '@music/persistence';
 import { addJobs, ensureJob, jobSettingsFrom, JOBS, type DeliveryTrace, type FanoutJob, type InboundWebhookJob, type JobSettings, type PurgeOrganizationJob } from '@music/queue';
-import { createOutboundClient, listSetting, RedisLocks, type Logger, type Metrics, type OutboundClient, type RedisClient } from '@music/platform';
+import { createOutboundClient, createRateLimiter, listSetting, RedisLocks, secretBoxFrom, type Logger, type Metrics, type OutboundClient, type RedisClient } from '@music/platform';
 import { createSyncState, type SyncState } from '@music/sync-state';
 import type { IntegrationConfig } from './config';
 import { applyInboundWebhook, type InboundWebhookSummary } from './apply-inbound-webhook';
@@ -14,6 +14,7 @@ import { MappingCache } from './mapping-cache';
 import { PollingSchedules } from './polling-schedules';
 import { pollLeaseName, PollRun } from './poll-run';
 import { MeteredSyncRunRepository, SyncMetrics } from './sync-metrics';
+import { AccountOutbound } from './account-outbound';
 
 export interface SyncEngineDeps {
   config: IntegrationConfig;
@@ -53,7 +54,7 @@ export class SyncEngine {
   readonly jobSettings: JobSettings;
   private readonly mappings = new MappingCache();
   private readonly locks: RedisLocks;
-  private readonly http: OutboundClient;
+  private readonly http: AccountOutbound;
   private readonly metrics: SyncMetrics | undefined;
 
   readonly queues: SyncEngineDeps['queues'];
@@ -62,7 +63,9 @@ export class SyncEngine {
     this.queues = deps.queues;
     const { models, config } = deps;
     this.jobSettings = jobSettingsFrom(config);
-    this.organizations = new OrganizationRepository(models);
+    const secrets = secretBoxFrom(config);
+    if (secrets.development) deps.logger.warn('opening stored secrets with the development key: set SECRETS_KEYS (production refuses to start without it)');
+    this.organizations = new OrganizationRepository(models, secrets);
     this.items = new InventoryRepository(models);
     this.metrics = deps.metrics ? new SyncMetrics(deps.metrics.registry, deps.queues, () => this.countDiverged()) : undefined;
     this.runs = this.metrics ? new MeteredSyncRunRepository(models, this.metrics) : new SyncRunRepository(models);
@@ -72,9 +75,26 @@ export class SyncEngine {
       onUnavailable: (e) => deps.logger.warn('redis unavailable for locks; writing unlocked', { err: e.message }),
     });
     this.sync = createSyncState({ models, locks: this.locks, ...(this.metrics ? { observer: this.metrics } : {}) });
-    this.http =
+    const client =
       deps.http ??
-      createOutboundClient({ allowList: listSetting(config.OUTBOUND_ALLOW_LIST), timeoutMs: config.OUTBOUND_TIMEOUT_MS, maxBytes: config.OUTBOUND_MAX_BYTES });
+      createOutboundClient({
+        allowList: listSetting(config.OUTBOUND_ALLOW_LIST),
+        timeoutMs: config.OUTBOUND_TIMEOUT_MS,
+        maxBytes: config.OUTBOUND_MAX_BYTES,
+        // Tenants read only "blocked by the outbound policy"; where it resolved is for operators.
+        onBlocked: ({ url, reason }) => deps.logger.warn('outbound request blocked by the outbound policy', { url, reason }),
+      });
+    this.http = new AccountOutbound(
+      client,
+      createRateLimiter({
+        redis: deps.redis,
+        logger: deps.logger,
+        prefix: `${config.QUEUE_PREFIX}:quota:outbound`,
+        limit: config.QUOTA_OUTBOUND_CALLS_PER_DESTINATION_PER_MINUTE,
+        windowSeconds: 60,
+      }),
+      config.QUOTA_OUTBOUND_CALLS_PER_DESTINATION_PER_MINUTE,
+    );
     this.schedules = new PollingSchedules(deps.queues.polling, config.POLL_MINUTE_MS, this.jobSettings);
     this.pollRun = new PollRun({
       organizations: this.organizations,
@@ -88,6 +108,7 @@ export class SyncEngine {
       deleteGuardRatio: config.DELETE_GUARD_RATIO,
       maxRunMs: config.POLL_RUN_MAX_MS,
       leaseTtlMs: POLL_LEASE_TTL_MS,
+      pagesPerRun: config.QUOTA_PAGES_PER_RUN,
     });
   }
 

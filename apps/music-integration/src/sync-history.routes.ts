@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { DELIVERY_STATUSES, webhookTakes, type Delivery, type Organization, type SyncRun } from '@music/domain';
 import type { OrganizationRepository, SyncRunRepository } from '@music/persistence';
 import { ensureJob, JOBS, type JobSettings } from '@music/queue';
-import { addToContext, AppError, authUser, currentContext, parseInput, sendResult } from '@music/platform';
+import { addToContext, AppError, authUser, currentContext, maskUrl, parseInput, sendResult } from '@music/platform';
 import type { SyncState } from '@music/sync-state';
 import type { DeliveryRepository } from './delivery.repository';
 
@@ -55,6 +55,9 @@ interface Page<T> {
 }
 
 /** Sync runs and deliveries of an organization the caller owns; replay of a finished delivery. */
+/** A delivery as shown: its URL without the credentials it may carry. */
+const deliveryToApi = (delivery: Delivery): Delivery => ({ ...delivery, url: maskUrl(delivery.url) });
+
 export function syncHistoryRoutes(deps: SyncHistoryDeps): Router {
   const router = Router();
 
@@ -84,20 +87,20 @@ export function syncHistoryRoutes(deps: SyncHistoryDeps): Router {
     if (q.isErr()) return sendResult(res, q);
     const { cursor, ...filter } = q.unwrap();
     const items = await deps.deliveries.listForOrganization(org.unwrap(), { ...filter, ...(cursor ? { after: cursor } : {}) });
-    sendResult(res, Result.ok<Page<Delivery>>({ items, nextCursor: cursorOf(items, filter.limit, (d) => d.createdAt) }));
+    sendResult(res, Result.ok<Page<Delivery>>({ items: items.map(deliveryToApi), nextCursor: cursorOf(items, filter.limit, (d) => d.createdAt) }));
   });
 
   router.get('/organization/:id/deliveries/:deliveryId', async (req, res) => {
     const org = await owned(req, deps);
     if (org.isErr()) return sendResult(res, org);
     const delivery = await deps.deliveries.findForOrganization(org.unwrap(), String(req.params['deliveryId']));
-    sendResult(res, delivery ? Result.ok(delivery) : Result.err(new AppError('NOT_FOUND', 'Delivery not found')));
+    sendResult(res, delivery ? Result.ok(deliveryToApi(delivery)) : Result.err(new AppError('NOT_FOUND', 'Delivery not found')));
   });
 
   router.post('/organization/:id/deliveries/:deliveryId/replay', async (req, res) => {
     const org = await ownedOrganization(req, deps.organizations);
     if (org.isErr()) return sendResult(res, org);
-    sendResult(res, await replay(org.unwrap(), String(req.params['deliveryId']), deps), 202);
+    sendResult(res, await replay(org.unwrap(), String(req.params['deliveryId']), deps), 202, deliveryToApi);
   });
 
   return router;

@@ -1,6 +1,6 @@
 import type { Express } from 'express';
 import type { Queue } from 'bullmq';
-import { createHttpApp, standardServiceLinks, createMetrics, listSetting, RedisLocks, type HealthCheck, type Logger, type Metrics, type RedisClient } from '@music/platform';
+import { createHttpApp, createMetrics, listSetting, RedisLocks, standardServiceLinks, tokenVerificationFrom, type HealthCheck, type Logger, type Metrics, type RedisClient } from '@music/platform';
 import { InventoryRepository, OrganizationRepository, type Models } from '@music/persistence';
 import { createSyncState } from '@music/sync-state';
 import type { FanoutJob } from '@music/queue';
@@ -24,7 +24,10 @@ export interface InventoryDeps {
 
 /** The music-inventory HTTP app, wired to its dependencies (tests build it the same way). */
 export function createInventoryApp(deps: InventoryDeps): Express {
+  // Without a secret box: ownership checks need no webhook secrets or credentials, and this app holds no key to open them.
   const organizations = new OrganizationRepository(deps.models);
+  const verification = tokenVerificationFrom(deps.config);
+  if (verification.development) deps.logger.warn('verifying tokens with the development public key: set JWT_PUBLIC_KEYS (production refuses to start without it)');
   const locks = new RedisLocks(deps.redis, {
     prefix: deps.config.QUEUE_PREFIX,
     onUnavailable: (e) => deps.logger.warn('redis unavailable for item locks; writing unlocked', { err: e.message }),
@@ -46,7 +49,7 @@ export function createInventoryApp(deps: InventoryDeps): Express {
       links: standardServiceLinks({ metrics: deps.config.METRICS_ENABLED }),
     },
     routes: (app) => {
-      app.use('/inventory', inventoryRouter({ organizations, items, local, publisher, jwtSecret: deps.config.JWT_SECRET }));
+      app.use('/inventory', inventoryRouter({ organizations, items, local, publisher, verification }));
     },
   });
 }

@@ -1,6 +1,7 @@
+import { generateKeyPairSync } from 'node:crypto';
 import request from 'supertest';
 import type { Organization } from '@music/domain';
-import { signAccessToken } from '@music/platform';
+import { signAccessToken, tokenIssuingFrom } from '@music/platform';
 import { openInventoryTestEnv, song, type InventoryTestEnv, type TestUser } from './inventory.test-helper';
 
 describe('music-inventory /inventory (real store + Redis)', () => {
@@ -27,12 +28,16 @@ describe('music-inventory /inventory (real store + Redis)', () => {
   const paths = (res: request.Response): string[] => (res.body.error?.details ?? []).map((d: { path: string }) => d.path);
 
   describe('authentication', () => {
-    it('answers 401 without a token, with a token signed by another secret, and with a malformed one', async () => {
+    it('answers 401 without a token, with a token signed by another key, and with a malformed one', async () => {
       const none = await request(env.app).get('/inventory');
       expect(none.status).toBe(401);
       expect(none.body.error.code).toBe('UNAUTHORIZED');
 
-      const forged = signAccessToken({ id: owner.id, email: owner.email }, { secret: 'another-secret-of-enough-length', expiresInSeconds: 600 });
+      const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+      const forged = signAccessToken(
+        { id: owner.id, email: owner.email },
+        tokenIssuingFrom({ NODE_ENV: 'test', JWT_PRIVATE_KEY: otherKey, JWT_ISSUER: 'music-auth', JWT_AUDIENCE: 'music-sync', JWT_EXPIRES_IN_SECONDS: 600 }),
+      );
       const wrongSecret = await request(env.app).get('/inventory').set('authorization', `Bearer ${forged.token}`);
       expect(wrongSecret.status).toBe(401);
 

@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { addToContext, authUser, createJwtGuard, parseInput, sendResult } from '@music/platform';
+import { addToContext, authUser, createJwtGuard, parseInput, sendResult, type TokenVerification } from '@music/platform';
 import { toItemApi, toItemPageApi } from './item.api';
 import type { InventoryUseCaseDeps } from './use-cases/item-access';
 import { CreateItemUseCase } from './use-cases/create-item.use-case';
@@ -27,12 +27,12 @@ function organizationHeader(req: Request): string | undefined {
 }
 
 export interface InventoryRoutesOptions extends InventoryUseCaseDeps {
-  jwtSecret: string;
+  verification: TokenVerification;
 }
 
 /** `/inventory` routes; every one needs a bearer token and sees only the caller's organizations. */
 export function inventoryRouter(options: InventoryRoutesOptions): Router {
-  const { jwtSecret, ...deps } = options;
+  const { verification, ...deps } = options;
   const createItem = new CreateItemUseCase(deps);
   const replaceItem = new UpdateItemUseCase(deps, 'replace');
   const mergeItem = new UpdateItemUseCase(deps, 'merge');
@@ -41,7 +41,7 @@ export function inventoryRouter(options: InventoryRoutesOptions): Router {
   const listItems = new ListItemsUseCase(deps);
 
   const router = Router();
-  router.use(createJwtGuard({ secret: jwtSecret }));
+  router.use(createJwtGuard(verification));
 
   router.post('/', async (req, res) => {
     const header = parseInput(organizationHeaderSchema, { [ORGANIZATION_HEADER]: req.header(ORGANIZATION_HEADER) }, 'Headers');

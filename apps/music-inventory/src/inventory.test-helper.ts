@@ -3,9 +3,8 @@ import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { newId, organizationInputSchema, type Organization } from '@music/domain';
 import { OrganizationRepository, withEntryIds } from '@music/persistence';
-import { signAccessToken } from '@music/platform';
 import { JOB_NAMES, openQueue, QUEUE_NAMES, type FanoutJob } from '@music/queue';
-import { clearPrefix, openTestRedis, openTestStore, testLogger, uniqueName, type TestStore } from '@music/testing';
+import { clearPrefix, openTestRedis, openTestStore, testAccessToken, testLogger, testSecretBox, uniqueName, type TestStore } from '@music/testing';
 import { loadInventoryConfig, type InventoryConfig } from './config';
 import { createInventoryApp } from './app';
 
@@ -52,7 +51,7 @@ export async function openInventoryTestEnv(name: string): Promise<InventoryTestE
   const outputQueue = openQueue<FanoutJob>(QUEUE_NAMES.output, { connection: redis, prefix: config.QUEUE_PREFIX });
   const appWithQueue = (queue: Queue<FanoutJob>): Express =>
     createInventoryApp({ config, logger: testLogger('music-inventory'), models: store.models, redis, outputQueue: queue, healthChecks: [] });
-  const organizations = new OrganizationRepository(store.models);
+  const organizations = new OrganizationRepository(store.models, testSecretBox());
 
   return {
     store,
@@ -66,7 +65,7 @@ export async function openInventoryTestEnv(name: string): Promise<InventoryTestE
       const id = newId();
       const email = `${id}@test.example`;
       await store.models.users.create({ _id: id, email, passwordHash: 'not-used-here', createdAt: new Date() });
-      const { token } = signAccessToken({ id, email }, { secret: config.JWT_SECRET, expiresInSeconds: 600 });
+      const token = testAccessToken({ id, email });
       return { id, email, auth: `Bearer ${token}` };
     },
     organization: (ownerId, synchronization = 'two-way') =>

@@ -1,4 +1,4 @@
-import type { PollingEntry } from './organization';
+import type { PollingCredentials, PollingEntry } from './organization';
 
 /** Reads a dot path with own-property checks only (a third party's `__proto__` reads nothing). */
 export function readPath(value: unknown, path: string): unknown {
@@ -40,4 +40,24 @@ export function recordsInPage(body: unknown, itemsPath: string | undefined): { o
     if (Array.isArray(found)) return { ok: true, records: found };
   }
   return { ok: false, message: 'response is not an array (set the polling entry itemsPath)' };
+}
+
+/**
+ * The request headers that present a polling entry's credentials (never the URL: redirects are not
+ * followed, so they go to the endpoint and nowhere else).
+ */
+export function pollingCredentialHeaders(auth: PollingCredentials | undefined): Record<string, string> {
+  if (!auth) return {};
+  switch (auth.type) {
+    case 'bearer':
+      return { authorization: `Bearer ${auth.token}` };
+    case 'header':
+      return { [auth.name.toLowerCase()]: auth.value };
+    case 'basic':
+      return { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64')}` };
+    default: {
+      const unknown: never = auth;
+      throw new Error(`unknown credentials type ${JSON.stringify(unknown)}`);
+    }
+  }
 }

@@ -1,7 +1,9 @@
 import type { Organization, OrganizationInput, OrganizationSettings } from '@music/domain';
 import { assignEntryIds, newEntryId, newId } from '@music/domain';
+import type { SecretBox } from '@music/platform';
 import { toOrganization } from './mappers';
 import type { Models, OrganizationDoc } from './models';
+import { openPolling, openWebhook, sealPolling, sealWebhook } from './organization-secrets';
 
 /** Gives every webhook and polling entry of a new organization its id. */
 export function withEntryIds(input: OrganizationInput): OrganizationSettings {
@@ -15,18 +17,42 @@ const LIVE = { deletedAt: null };
  * Organizations. Reads made on behalf of a user take the owner id, so a query that forgets the
  * tenant does not compile; the unscoped reads are for workers acting on an organization's behalf.
  * Deleted organizations (awaiting their purge) are invisible to every read except the purge's.
+ *
+ * With a SecretBox, webhook secrets and polling credentials are sealed when written and opened when
+ * read. Without one (an app that only checks ownership), organizations are read without their
+ * secrets, and writing one is a bug.
  */
 export class OrganizationRepository {
-  constructor(private readonly models: Pick<Models, 'organizations'>) {}
+  constructor(
+    private readonly models: Pick<Models, 'organizations'>,
+    private readonly secrets?: SecretBox,
+  ) {}
+
+  private sealed(settings: OrganizationSettings): { webhooks: unknown[]; polling: unknown[] } {
+    const box = this.secrets;
+    if (!box) throw new Error('OrganizationRepository: writing an organization needs a SecretBox');
+    return { webhooks: settings.webhooks.map((w) => sealWebhook(w, box)), polling: settings.polling.map((p) => sealPolling(p, box)) };
+  }
+
+  private opened(doc: OrganizationDoc): Organization {
+    const org = toOrganization(doc);
+    return { ...org, webhooks: org.webhooks.map((w) => openWebhook(w, this.secrets)), polling: org.polling.map((p) => openPolling(p, this.secrets)) };
+  }
+
+  /** How many organizations the owner has (the per-account quota). */
+  async countOwned(ownerId: string): Promise<number> {
+    return this.models.organizations.countDocuments({ ownerId, ...LIVE });
+  }
 
   async create(ownerId: string, settings: OrganizationSettings, now = new Date()): Promise<Organization> {
+    const { webhooks, polling } = this.sealed(settings);
     const doc: OrganizationDoc = {
       _id: newId(),
       ownerId,
       name: settings.name ?? 'Untitled organization',
       synchronization: settings.synchronization,
-      webhooks: settings.webhooks,
-      polling: settings.polling,
+      webhooks,
+      polling,
       mappingsJson: JSON.stringify(settings.mappings),
       transformsJson: JSON.stringify(settings.transforms),
       revision: 1,
@@ -35,17 +61,17 @@ export class OrganizationRepository {
       deletedAt: null,
     };
     await this.models.organizations.create(doc);
-    return toOrganization(doc);
+    return this.opened(doc);
   }
 
   async findOwned(ownerId: string, id: string): Promise<Organization | null> {
     const doc = await this.models.organizations.findOne({ _id: id, ownerId, ...LIVE }).lean<OrganizationDoc>();
-    return doc ? toOrganization(doc) : null;
+    return doc ? this.opened(doc) : null;
   }
 
   async listOwned(ownerId: string): Promise<Organization[]> {
     const docs = await this.models.organizations.find({ ownerId, ...LIVE }).sort({ createdAt: 1, _id: 1 }).lean<OrganizationDoc[]>();
-    return docs.map(toOrganization);
+    return docs.map((d) => this.opened(d));
   }
 
   /** Ids of the caller's organizations (inventory listings span all of them). */
@@ -56,6 +82,7 @@ export class OrganizationRepository {
 
   /** Replaces the settings of an owned organization; null when it is not the caller's. */
   async replace(ownerId: string, id: string, settings: OrganizationSettings, now = new Date()): Promise<Organization | null> {
+    const { webhooks, polling } = this.sealed(settings);
     const updated = await this.models.organizations
       .findOneAndUpdate(
         { _id: id, ownerId, ...LIVE },
@@ -63,8 +90,8 @@ export class OrganizationRepository {
           $set: {
             ...(settings.name !== undefined ? { name: settings.name } : {}),
             synchronization: settings.synchronization,
-            webhooks: settings.webhooks,
-            polling: settings.polling,
+            webhooks,
+            polling,
             mappingsJson: JSON.stringify(settings.mappings),
             transformsJson: JSON.stringify(settings.transforms),
             updatedAt: now,
@@ -74,7 +101,7 @@ export class OrganizationRepository {
         { returnDocument: 'after' },
       )
       .lean<OrganizationDoc>();
-    return updated ? toOrganization(updated) : null;
+    return updated ? this.opened(updated) : null;
   }
 
   /**
@@ -86,13 +113,13 @@ export class OrganizationRepository {
     const doc = await this.models.organizations
       .findOneAndUpdate({ _id: id, ownerId, ...LIVE }, { $set: { deletedAt: now, updatedAt: now }, $inc: { revision: 1 } }, { returnDocument: 'after' })
       .lean<OrganizationDoc>();
-    return doc ? toOrganization(doc) : null;
+    return doc ? this.opened(doc) : null;
   }
 
   /** For the purge: an organization marked deleted (null when it is live or gone). */
   async findDeleted(id: string): Promise<Organization | null> {
     const doc = await this.models.organizations.findOne({ _id: id, deletedAt: { $ne: null } }).lean<OrganizationDoc>();
-    return doc ? toOrganization(doc) : null;
+    return doc ? this.opened(doc) : null;
   }
 
   /** For the sweeper: the ids of organizations marked deleted whose purge has not finished. */
@@ -110,19 +137,19 @@ export class OrganizationRepository {
   /** For workers: the organization whatever its owner (null when deleted). */
   async findById(id: string): Promise<Organization | null> {
     const doc = await this.models.organizations.findOne({ _id: id, ...LIVE }).lean<OrganizationDoc>();
-    return doc ? toOrganization(doc) : null;
+    return doc ? this.opened(doc) : null;
   }
 
   /** For the scheduler reconciliation: every live organization with at least one polling entry. */
   async listWithPolling(): Promise<Organization[]> {
     // Filtered here rather than with `polling.0 $exists`, which not every supported store evaluates.
     const docs = await this.models.organizations.find({ ...LIVE }).lean<OrganizationDoc[]>();
-    return docs.filter((d) => d.polling.length > 0).map(toOrganization);
+    return docs.filter((d) => d.polling.length > 0).map((d) => this.opened(d));
   }
 
   /** For the configuration reconciliation: every live two-way or one-way organization. */
   async listLive(): Promise<Organization[]> {
     const docs = await this.models.organizations.find({ ...LIVE }).lean<OrganizationDoc[]>();
-    return docs.map(toOrganization);
+    return docs.map((d) => this.opened(d));
   }
 }

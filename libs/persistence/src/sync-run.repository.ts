@@ -1,5 +1,6 @@
 import type { PollingEntry, RecordError, SyncRun, SyncRunCounts, SyncRunStatus, SyncTrigger } from '@music/domain';
 import { emptyCounts, newId } from '@music/domain';
+import { maskUrl, maskUrlsIn } from '@music/platform';
 import { toSyncRun } from './mappers';
 import type { Models, SyncRunDoc } from './models';
 
@@ -14,7 +15,11 @@ export interface SyncRunFilter {
   limit: number;
 }
 
-/** Poll runs: created queued (manual) or running (scheduled), finished with counts and status. */
+/**
+ * Poll runs: created queued (manual) or running (scheduled), finished with counts and status. A
+ * run's endpoint and message are stored with any credentials in URLs masked: runs are shown to
+ * users and logged, and credentials belong in the polling entry's sealed `auth`.
+ */
 export class SyncRunRepository {
   constructor(private readonly models: Pick<Models, 'syncRuns'>) {}
 
@@ -23,7 +28,7 @@ export class SyncRunRepository {
       _id: newId(),
       organizationId,
       pollingId: entry.id,
-      endpoint: entry.endpoint,
+      endpoint: maskUrl(entry.endpoint),
       trigger,
       status: 'queued',
       counts: { ...emptyCounts() },
@@ -53,7 +58,8 @@ export class SyncRunRepository {
     outcome: { status: SyncRunStatus; counts: SyncRunCounts; pages: number; errors: RecordError[]; message: string | null },
     now?: Date,
   ): Promise<void> {
-    const update = now ? { $set: { ...outcome, finishedAt: now } } : { $set: outcome, $currentDate: { finishedAt: true as const } };
+    const masked = { ...outcome, message: outcome.message === null ? null : maskUrlsIn(outcome.message) };
+    const update = now ? { $set: { ...masked, finishedAt: now } } : { $set: masked, $currentDate: { finishedAt: true as const } };
     await this.models.syncRuns.updateOne({ _id: id }, update);
   }
 

@@ -26,6 +26,11 @@ export class UserRepository {
     return toUser(doc);
   }
 
+  /** Replaces a password hash (a rehash at a higher cost), unless it changed meanwhile. */
+  async replacePasswordHash(id: string, previous: string, next: string): Promise<void> {
+    await this.models.users.updateOne({ _id: id, passwordHash: previous }, { $set: { passwordHash: next } });
+  }
+
   /** For the sign-in use-case only: the user with the stored hash it checks the password against. */
   async findByEmail(email: string): Promise<{ user: User; passwordHash: string } | null> {
     const doc = await this.models.users.findOne({ email }).lean<UserDoc>();

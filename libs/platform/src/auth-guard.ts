@@ -1,8 +1,9 @@
 import type { Request, RequestHandler } from 'express';
 import jwt from 'jsonwebtoken';
 import { Passport } from 'passport';
-import { ExtractJwt, Strategy as JwtStrategy, type VerifiedCallback } from 'passport-jwt';
+import { ExtractJwt, Strategy as JwtStrategy, type SecretOrKeyProvider, type VerifiedCallback } from 'passport-jwt';
 import { AppError } from './errors';
+import type { TokenIssuing, TokenVerification } from './token-keys';
 
 /** The authenticated caller, as the JWT guard puts it on `req.user`. */
 export interface AuthUser {
@@ -17,25 +18,40 @@ declare global {
   }
 }
 
-// Pinned: a token claiming any other algorithm (including `none`) is refused.
-const ALGORITHM = 'HS256' as const;
+// Pinned: a token claiming any other algorithm (`none`, an HMAC one signed with the public key...)
+// is refused. RS256 rather than EdDSA: passport-jwt verifies with jsonwebtoken, which has no EdDSA.
+const ALGORITHM = 'RS256' as const;
+// Clock difference tolerated between music-auth and the app checking a token.
+const CLOCK_TOLERANCE_SECONDS = 30;
 
-/** Issues an HS256 access token for `user` (`sub` = user id, `email` claim). */
-export function signAccessToken(
-  user: AuthUser,
-  opts: { secret: string; expiresInSeconds: number },
-): { token: string; expiresIn: number } {
-  const token = jwt.sign({ email: user.email }, opts.secret, {
+/** Issues an access token for `user`: RS256 with `kid`, `sub` = user id, `email`, `iss`, `aud`, `iat`, `exp`. */
+export function signAccessToken(user: AuthUser, issuing: TokenIssuing): { token: string; expiresIn: number } {
+  const token = jwt.sign({ email: user.email }, issuing.privateKey, {
     algorithm: ALGORITHM,
+    keyid: issuing.kid,
     subject: user.id,
-    expiresIn: opts.expiresInSeconds,
+    issuer: issuing.issuer,
+    audience: issuing.audience,
+    expiresIn: issuing.expiresInSeconds,
   });
-  return { token, expiresIn: opts.expiresInSeconds };
+  return { token, expiresIn: issuing.expiresInSeconds };
 }
 
 interface TokenClaims {
   sub?: unknown;
   email?: unknown;
+  iat?: unknown;
+  exp?: unknown;
+}
+
+/** Why a signed token's claims are not acceptable, or null. */
+function claimsProblem(claims: TokenClaims, maxLifetimeSeconds: number): string | null {
+  if (typeof claims.sub !== 'string' || claims.sub.length === 0 || typeof claims.email !== 'string') return 'token lacks the sub or email claim';
+  // jsonwebtoken accepts a token without `exp` as one that never expires: ours always expire.
+  if (typeof claims.exp !== 'number' || typeof claims.iat !== 'number') return 'token lacks exp or iat';
+  if (claims.exp - claims.iat > maxLifetimeSeconds + CLOCK_TOLERANCE_SECONDS) return 'token lifetime exceeds the maximum';
+  if (claims.iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) return 'token issued in the future';
+  return null;
 }
 
 // jsonwebtoken's documented error names (compared by name: passport-jwt may load its own copy).
@@ -52,41 +68,61 @@ function unauthorized(message: string, res: Parameters<RequestHandler>[1], inval
   return new AppError('UNAUTHORIZED', message);
 }
 
+/** The public key named by the token's `kid`; a token without one, or naming no key we hold, fails. */
+function keyByKid(verification: TokenVerification): SecretOrKeyProvider {
+  return (_req, rawToken, done) => {
+    const decoded = jwt.decode(rawToken as string, { complete: true });
+    const kid = decoded?.header.kid;
+    const key = kid === undefined ? undefined : verification.keys.get(kid);
+    if (!key) return done(new Error('unknown or missing key id'));
+    // passport-jwt's typing predates KeyObject; jsonwebtoken verifies with one as is.
+    done(null, key as unknown as string);
+  };
+}
+
 /**
  * Express middleware that requires `Authorization: Bearer <jwt>` (only the `Bearer` scheme: the
- * brief's `Beare` is a typo) signed with `secret` using HS256. On success `req.user` is the
- * AuthUser; otherwise the request ends with a 401 UNAUTHORIZED envelope saying what was wrong.
- * Each guard has its own passport instance, so nothing depends on the global passport singleton.
+ * brief's `Beare` is a typo): a passport-jwt strategy checks the RS256 signature with the public key
+ * the token's `kid` names, `iss`, `aud` and `exp`, then that the token carries `exp` and `iat` at
+ * most the configured maximum lifetime apart. On success `req.user` is the AuthUser; otherwise a 401
+ * UNAUTHORIZED envelope says what was wrong. Each guard has its own passport instance.
  */
-export function createJwtGuard(opts: { secret: string }): RequestHandler {
+export function createJwtGuard(verification: TokenVerification): RequestHandler {
   const extractToken = ExtractJwt.fromAuthHeaderAsBearerToken();
   const passport = new Passport();
   passport.use(
     'jwt',
     new JwtStrategy(
-      { jwtFromRequest: extractToken, secretOrKey: opts.secret, algorithms: [ALGORITHM] },
+      {
+        jwtFromRequest: extractToken,
+        secretOrKeyProvider: keyByKid(verification),
+        algorithms: [ALGORITHM],
+        issuer: verification.issuer,
+        audience: verification.audience,
+        jsonWebTokenOptions: { clockTolerance: CLOCK_TOLERANCE_SECONDS },
+      },
       (claims: TokenClaims, done: VerifiedCallback) => {
-        if (typeof claims.sub !== 'string' || claims.sub.length === 0 || typeof claims.email !== 'string') {
-          return done(null, false, new Error('token lacks the sub or email claim'));
-        }
-        const user: AuthUser = { id: claims.sub, email: claims.email };
+        const problem = claimsProblem(claims, verification.maxLifetimeSeconds);
+        if (problem) return done(null, false, new Error(problem));
+        const user: AuthUser = { id: claims.sub as string, email: claims.email as string };
         return done(null, user);
       },
     ),
   );
 
   return (req, res, next) => {
-    // Checked before passport so the message can tell "no token" from "wrong scheme".
-    if (!extractToken(req)) {
-      const header = req.header('authorization');
-      const message = header ? 'Authorization header must be "Bearer <token>"' : 'Missing bearer token';
-      return next(unauthorized(message, res, false));
-    }
     const authenticate = passport.authenticate('jwt', { session: false }, (error: unknown, user: AuthUser | false, info: unknown) => {
       if (error) return next(error);
-      if (!user) return next(unauthorized(messageFor(info), res, true));
-      req.user = user;
-      next();
+      if (user) {
+        req.user = user;
+        return next();
+      }
+      // No bearer token at all: tell a missing header from a wrong scheme (the brief's `Beare`).
+      if (!extractToken(req)) {
+        const message = req.header('authorization') ? 'Authorization header must be "Bearer <token>"' : 'Missing bearer token';
+        return next(unauthorized(message, res, false));
+      }
+      next(unauthorized(messageFor(info), res, true));
     }) as RequestHandler;
     authenticate(req, res, next);
   };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { baseEnvSchema, ConfigError, DEVELOPMENT_JWT_SECRET, hasHashTag, listSetting, parseConfig } from './config';
+import { baseEnvSchema, ConfigError, hasHashTag, listenHost, listSetting, parseConfig, tokenVerificationEnv } from './config';
 
-const withPort = baseEnvSchema.extend({ PORT: z.coerce.number().int().min(0).max(65535).default(3000) });
+const withPort = baseEnvSchema.extend({ ...tokenVerificationEnv, PORT: z.coerce.number().int().min(0).max(65535).default(3000) });
 
 function configError(run: () => unknown): ConfigError {
   try {
@@ -55,23 +55,11 @@ describe('parseConfig', () => {
     expect(error.message.split('\n')).toHaveLength(1);
   });
 
-  it('refuses the development JWT secret in production, whether defaulted or explicit', () => {
-    const defaulted = configError(() => parseConfig(baseEnvSchema, { NODE_ENV: 'production' }));
-    expect(defaulted.message).toContain('JWT_SECRET');
-    const explicit = configError(() => parseConfig(baseEnvSchema, { NODE_ENV: 'production', JWT_SECRET: DEVELOPMENT_JWT_SECRET }));
-    expect(explicit.message).toContain('JWT_SECRET');
-    expect(explicit.message).not.toContain(DEVELOPMENT_JWT_SECRET);
-  });
-
-  it('accepts production with a real secret, and the development secret outside production', () => {
-    expect(parseConfig(baseEnvSchema, { NODE_ENV: 'production', JWT_SECRET: 'a-real-secret-of-32-characters!!' }).JWT_SECRET).toBe(
-      'a-real-secret-of-32-characters!!',
-    );
-    expect(parseConfig(baseEnvSchema, { NODE_ENV: 'development' }).JWT_SECRET).toBe(DEVELOPMENT_JWT_SECRET);
-  });
-
-  it('refuses a JWT secret shorter than 16 characters', () => {
-    expect(configError(() => parseConfig(baseEnvSchema, { JWT_SECRET: 'short' })).message).toMatch(/JWT_SECRET: .*16/);
+  it('binds 127.0.0.1 outside production and every interface in production, unless HTTP_HOST says otherwise', () => {
+    expect(listenHost(parseConfig(baseEnvSchema, {}))).toBe('127.0.0.1');
+    expect(listenHost(parseConfig(baseEnvSchema, { NODE_ENV: 'test' }))).toBe('127.0.0.1');
+    expect(listenHost(parseConfig(baseEnvSchema, { NODE_ENV: 'production' }))).toBeUndefined();
+    expect(listenHost(parseConfig(baseEnvSchema, { NODE_ENV: 'development', HTTP_HOST: '0.0.0.0' }))).toBe('0.0.0.0');
   });
 
   it('treats empty strings as unset, so defaults apply and required settings are reported missing', () => {

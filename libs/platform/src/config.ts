@@ -9,7 +9,7 @@ const booleanFromEnv = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-/** Settings every app shares: runtime mode, logging, stores, queue prefix, auth and outbound policy. */
+/** Settings every app shares: runtime mode, logging, stores, queue prefix, HTTP and outbound policy. */
 export const baseEnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'debug']).default('info'),
@@ -21,8 +21,11 @@ export const baseEnvSchema = z.object({
   /** Connect to a Redis Cluster (QUEUE_PREFIX must then hold a hash tag such as {music}). */
   REDIS_CLUSTER: booleanFromEnv.default(false),
   QUEUE_PREFIX: z.string().min(1).default('music'),
-  JWT_SECRET: z.string().min(16, 'must be at least 16 characters').default('dev-only-secret-change-me-please'),
-  JWT_EXPIRES_IN_SECONDS: z.coerce.number().int().positive().default(3600),
+  /**
+   * The address the HTTP server binds. Unset: 127.0.0.1 outside production (a development stack is
+   * not reachable from the network), every interface in production (`::`, or 0.0.0.0 without IPv6).
+   */
+  HTTP_HOST: z.string().min(1).optional(),
   HTTP_BODY_LIMIT: z.string().default('1mb'),
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(30000),
   /** Comma-separated hosts or CIDR ranges outbound calls may reach although private/loopback. */
@@ -35,8 +38,69 @@ export const baseEnvSchema = z.object({
 
 export type BaseConfig = z.infer<typeof baseEnvSchema>;
 
-/** The development JWT secret; production refuses to start with it. */
-export const DEVELOPMENT_JWT_SECRET = 'dev-only-secret-change-me-please';
+/**
+ * Settings of the apps that verify access tokens (every app with a guarded route). Tokens are RS256,
+ * signed by music-auth's private key; verifiers hold only public keys, matched by the token's `kid`.
+ */
+export const tokenVerificationEnv = {
+  /** PEM public key(s) that verify tokens (several during a key rotation). Unset outside production: the development key. */
+  JWT_PUBLIC_KEYS: z.string().optional(),
+  /** A file holding JWT_PUBLIC_KEYS (read once at start-up). */
+  JWT_PUBLIC_KEYS_FILE: z.string().optional(),
+  /** `iss` music-auth writes and every app requires. */
+  JWT_ISSUER: z.string().min(1).default('music-auth'),
+  /** `aud` music-auth writes and every app requires. */
+  JWT_AUDIENCE: z.string().min(1).default('music-sync'),
+  /** Lifetime of the tokens music-auth issues, and the longest lifetime (`exp - iat`) any app accepts. */
+  JWT_EXPIRES_IN_SECONDS: z.coerce.number().int().positive().max(86400).default(3600),
+};
+
+/** Settings of music-auth's signing key (besides tokenVerificationEnv). */
+export const tokenSigningEnv = {
+  /** PEM private key (PKCS#8 or PKCS#1, RSA 2048+). Unset outside production: the development key. */
+  JWT_PRIVATE_KEY: z.string().optional(),
+  /** A file holding JWT_PRIVATE_KEY (read once at start-up). */
+  JWT_PRIVATE_KEY_FILE: z.string().optional(),
+};
+
+/** Settings of the apps that seal or open stored secrets (webhook secrets, polling credentials). */
+export const secretsEnv = {
+  /** `keyId:base64(32 bytes)` entries, comma-separated; old ids stay to open what they sealed. */
+  SECRETS_KEYS: z.string().optional(),
+  /** The id of SECRETS_KEYS that seals new values (default: the first one listed). */
+  SECRETS_KEY_ID: z.string().optional(),
+};
+
+/** Settings of the apps that take (music-integration) or describe (music-config) input webhook calls. */
+export const inboundWebhookEnv = {
+  /**
+   * `accept` or `refuse` input webhook calls that carry neither a Standard Webhooks signature nor
+   * the webhook's token (the brief's bare `/sync?orgId=` form). Unset: accept outside production
+   * (each call logged as a warning), refuse in production, where `accept` stops the start.
+   */
+  INBOUND_WEBHOOK_UNAUTHENTICATED: z.enum(['accept', 'refuse']).optional(),
+};
+
+/** Whether unauthenticated input webhook calls are accepted. Throws ConfigError for `accept` in production. */
+export function acceptsUnauthenticatedWebhooks(config: { NODE_ENV: BaseConfig['NODE_ENV']; INBOUND_WEBHOOK_UNAUTHENTICATED?: 'accept' | 'refuse' | undefined }): boolean {
+  const production = config.NODE_ENV === 'production';
+  if (production && config.INBOUND_WEBHOOK_UNAUTHENTICATED === 'accept') {
+    throw new ConfigError('Invalid configuration: INBOUND_WEBHOOK_UNAUTHENTICATED: production cannot accept unauthenticated input webhook calls');
+  }
+  return (config.INBOUND_WEBHOOK_UNAUTHENTICATED ?? (production ? 'refuse' : 'accept')) === 'accept';
+}
+
+/** The largest number of pages one poll run reads (QUOTA_PAGES_PER_RUN), shared by music-config and music-integration. */
+export const pagesPerRunEnv = {
+  /** Pages one poll run may read: a polling entry's `maxPages` above it is refused (429), and runs stop there. */
+  QUOTA_PAGES_PER_RUN: z.coerce.number().int().min(1).max(100000).default(1000),
+};
+
+/** The address to bind: HTTP_HOST, else loopback outside production and every interface in production. */
+export function listenHost(config: Pick<BaseConfig, 'NODE_ENV' | 'HTTP_HOST'>): string | undefined {
+  if (config.HTTP_HOST) return config.HTTP_HOST;
+  return config.NODE_ENV === 'production' ? undefined : '127.0.0.1';
+}
 
 /**
  * Parses an environment against a zod schema. Throws ConfigError naming every bad setting on one
@@ -52,9 +116,6 @@ export function parseConfig<S extends z.ZodType>(schema: S, env: Record<string, 
   }
   const config = parsed.data as z.infer<S>;
   const base = config as Partial<BaseConfig>;
-  if (base.NODE_ENV === 'production' && base.JWT_SECRET === DEVELOPMENT_JWT_SECRET) {
-    throw new ConfigError('Invalid configuration: JWT_SECRET: the development secret cannot be used in production');
-  }
   if (base.REDIS_CLUSTER && base.QUEUE_PREFIX !== undefined && !hasHashTag(base.QUEUE_PREFIX)) {
     // BullMQ's scripts touch several keys of a queue at once, and the item locks take several
     // keys in one script: on a Cluster every such key must hash to one slot.

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'RATE_LIMITED'
+  | 'QUOTA_EXCEEDED'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'SERVICE_UNAVAILABLE'
@@ -20,6 +21,13 @@ export interface ErrorDetail {
   message: string;
 }
 
+/** The limit a RATE_LIMITED or QUOTA_EXCEEDED answer ran into: its setting and value. */
+export interface LimitInfo {
+  /** The setting that holds it, e.g. `QUOTA_ORGANIZATIONS_PER_USER`. */
+  name: string;
+  value: number;
+}
+
 /** A domain error: what use-cases return inside `Result.err`. */
 export class AppError extends Error {
   override readonly name = 'AppError';
@@ -27,12 +35,18 @@ export class AppError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details?: ErrorDetail[],
-    /** Seconds a client should wait (RATE_LIMITED). */
+    /** Seconds a client should wait (RATE_LIMITED, QUOTA_EXCEEDED). */
     readonly retryAfterSeconds?: number,
+    /** The limit that was reached (RATE_LIMITED, QUOTA_EXCEEDED). */
+    readonly limit?: LimitInfo,
   ) {
     super(message);
   }
 }
+
+/** A per-account quota reached: 429, naming the setting and its value. */
+export const quotaExceeded = (message: string, limit: LimitInfo, retryAfterSeconds?: number): AppError =>
+  new AppError('QUOTA_EXCEEDED', message, undefined, retryAfterSeconds, limit);
 
 export const notFound = (what: string): AppError => new AppError('NOT_FOUND', `${what} not found`);
 export const conflict = (message: string): AppError => new AppError('CONFLICT', message);
@@ -56,6 +70,7 @@ export function statusForCode(code: ErrorCode): number {
     case 'UNSUPPORTED_MEDIA_TYPE':
       return 415;
     case 'RATE_LIMITED':
+    case 'QUOTA_EXCEEDED':
       return 429;
     case 'SERVICE_UNAVAILABLE':
       return 503;
@@ -70,7 +85,7 @@ export function statusForCode(code: ErrorCode): number {
 
 /** The JSON envelope every error response has. */
 export interface ErrorEnvelope {
-  error: { code: ErrorCode; message: string; details?: ErrorDetail[]; errorId?: string };
+  error: { code: ErrorCode; message: string; details?: ErrorDetail[]; limit?: LimitInfo; errorId?: string };
 }
 
 export function toEnvelope(error: AppError, errorId?: string): ErrorEnvelope {
@@ -79,6 +94,7 @@ export function toEnvelope(error: AppError, errorId?: string): ErrorEnvelope {
       code: error.code,
       message: error.message,
       ...(error.details && error.details.length > 0 ? { details: error.details } : {}),
+      ...(error.limit ? { limit: error.limit } : {}),
       ...(errorId ? { errorId } : {}),
     },
   };

@@ -1,5 +1,6 @@
 import winston from 'winston';
 import { currentContext } from './request-context';
+import { maskUrlsIn } from './url-mask';
 
 export type Logger = winston.Logger;
 
@@ -13,13 +14,15 @@ export interface LoggerOptions {
 
 // Keys whose values never reach a log line, wherever they appear in the metadata (nested objects,
 // arrays and errors included): `password`, `passwordHash`, `clientSecret`, `accessToken`,
-// `Authorization`, `x-api-key`, `cookie`...
+// `Authorization`, `x-api-key`, `cookie`... URLs in any text have their credentials masked.
 const SECRET_KEY = /password|secret|token|authorization|cookie|jwt|api[-_]?key/i;
 const REDACTED = '[redacted]';
 const MAX_REDACT_DEPTH = 10;
 
 /** A copy of `value` with secret-named keys replaced; the caller's objects are left untouched. */
 function redactValue(value: unknown, depth: number, seen: WeakSet<object>): unknown {
+  // URLs anywhere in a text (an error naming the endpoint it called) lose their credentials.
+  if (typeof value === 'string') return maskUrlsIn(value);
   if (value === null || typeof value !== 'object') return value;
   if (seen.has(value)) return '[circular]';
   if (depth > MAX_REDACT_DEPTH) return '[too deep]';
@@ -32,7 +35,7 @@ function redactValue(value: unknown, depth: number, seen: WeakSet<object>): unkn
     if (!isError && !isPlain) return value;
     const copy: Record<string, unknown> = {};
     // An Error's message and stack are not enumerable; keep them (server-side detail).
-    if (isError) Object.assign(copy, { name: value.name, message: value.message, stack: value.stack });
+    if (isError) Object.assign(copy, { name: value.name, message: maskUrlsIn(value.message), stack: value.stack && maskUrlsIn(value.stack) });
     for (const [key, v] of Object.entries(value)) copy[key] = SECRET_KEY.test(key) ? REDACTED : redactValue(v, depth + 1, seen);
     return copy;
   } finally {
@@ -42,6 +45,7 @@ function redactValue(value: unknown, depth: number, seen: WeakSet<object>): unkn
 
 const redact = winston.format((info) => {
   const seen = new WeakSet<object>([info]);
+  if (typeof info.message === 'string') info.message = maskUrlsIn(info.message);
   for (const key of Object.keys(info)) {
     if (key === 'level' || key === 'message') continue;
     info[key] = SECRET_KEY.test(key) ? REDACTED : redactValue(info[key], 1, seen);

@@ -18,6 +18,7 @@ const ERROR_CODES = [
   'NOT_FOUND',
   'CONFLICT',
   'RATE_LIMITED',
+  'QUOTA_EXCEEDED',
   'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
   'SERVICE_UNAVAILABLE',
@@ -34,6 +35,10 @@ export const errorEnvelopeSchema = z
       code: z.enum(ERROR_CODES),
       message: z.string(),
       details: z.array(z.object({ path: z.string(), message: z.string() })).optional().meta({ description: 'One entry per offending field' }),
+      limit: z
+        .object({ name: z.string(), value: z.number() })
+        .optional()
+        .meta({ description: 'On 429s: the limit that was reached, as the setting that holds it and its value' }),
       errorId: z.string().optional().meta({ description: 'Only on 500s; the same id is on the server log line' }),
     }),
   })
@@ -47,7 +52,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   409: 'Conflict with the current state',
   413: 'Body too large',
   415: 'Unsupported body encoding',
-  429: 'Rate limited: wait `Retry-After` seconds',
+  429: 'Rate limited or a quota reached: `limit` names it; wait `Retry-After` seconds when given',
   500: 'Unexpected server error; `errorId` is on the server log line',
   503: 'A store or the queue is unavailable; retry later',
 };

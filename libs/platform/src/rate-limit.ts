@@ -10,6 +10,12 @@ export interface RateLimiterOptions {
   /** Attempts allowed per window and key. */
   limit: number;
   windowSeconds: number;
+  /** The setting that holds `limit`, named in the 429 answer (e.g. `MANUAL_SYNC_RATE_LIMIT_PER_MINUTE`). */
+  setting?: string;
+  /** The error code of a refusal: RATE_LIMITED (default) or QUOTA_EXCEEDED for a per-account quota. */
+  code?: 'RATE_LIMITED' | 'QUOTA_EXCEEDED';
+  /** The refusal's message before ", retry in N s" (default "Too many attempts"). */
+  message?: string;
   /** Warned when Redis cannot be reached (the limiter then lets requests through). */
   logger?: Logger;
 }
@@ -38,7 +44,7 @@ return {count, ttl}
  * uniform errors) still hold meanwhile.
  */
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
-  const { redis, prefix, limit, windowSeconds, logger } = options;
+  const { redis, prefix, limit, windowSeconds, logger, setting, code = 'RATE_LIMITED', message = 'Too many attempts' } = options;
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`rate limit must be a positive integer, got ${limit}`);
   if (!Number.isInteger(windowSeconds) || windowSeconds < 1) throw new Error(`rate-limit window must be a positive integer, got ${windowSeconds}`);
   const windowMs = windowSeconds * 1000;
@@ -56,7 +62,8 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       }
       if (count <= limit) return Result.ok(undefined);
       const retryAfterSeconds = Math.max(1, Math.ceil(ttlMs / 1000));
-      return Result.err(new AppError('RATE_LIMITED', `Too many attempts, retry in ${retryAfterSeconds} s`, undefined, retryAfterSeconds));
+      const named = setting ? { name: setting, value: limit } : undefined;
+      return Result.err(new AppError(code, `${message}, retry in ${retryAfterSeconds} s`, undefined, retryAfterSeconds, named));
     },
   };
 }

@@ -72,7 +72,7 @@ describe('request log lines', () => {
 
 describe('loggerFor (LOG_LEVEL, LOG_FORMAT, NODE_ENV)', () => {
   it('writes JSON in production, one object per line with the context ids', () => {
-    const logger = loggerFor('music-x', configWith({ NODE_ENV: 'production', JWT_SECRET: 'a-real-production-secret' }));
+    const logger = loggerFor('music-x', configWith({ NODE_ENV: 'production' }));
     const output = capture(logger);
     withContext({ orgId: 'o1', jobId: 'j1', deliveryId: 'd1' }, () => logger.info('delivered', { status: 200 }));
     expect(JSON.parse(output[0] ?? '')).toMatchObject({ level: 'info', message: 'delivered', service: 'music-x', orgId: 'o1', jobId: 'j1', deliveryId: 'd1', status: 200 });

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { Express } from 'express';
 import type { Connection } from 'mongoose';
-import type { BaseConfig } from './config';
+import { listenHost, type BaseConfig } from './config';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { connectMongo, mongoHealthCheck } from './mongo';
@@ -51,8 +51,9 @@ export function redactUrl(url: string): string {
  * queues), then Redis and mongoose.
  */
 export async function serveRuntime(runtime: ServiceRuntime, app: Express, port: number, steps: ShutdownStep[] = []): Promise<Server> {
-  const server = await listen(app, port, undefined, runtime.config.HTTP_REQUEST_TIMEOUT_MS);
-  runtime.logger.info(`${runtime.service} listening`, { port });
+  const host = listenHost(runtime.config);
+  const server = await listen(app, port, host, runtime.config.HTTP_REQUEST_TIMEOUT_MS);
+  runtime.logger.info(`${runtime.service} listening`, { port, host: host ?? 'all interfaces' });
   handleShutdown(runtime.logger, [
     { name: 'http', close: () => closeServer(server) },
     ...steps,

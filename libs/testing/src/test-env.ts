@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Connection } from 'mongoose';
 import { Redis } from 'ioredis';
-import { connectMongo, createLogger, type Logger } from '@music/platform';
+import { connectMongo, createLogger, secretBoxFrom, signAccessToken, tokenIssuingFrom, type Logger, type SecretBox } from '@music/platform';
 import { createModels, ensureIndexes, type Models } from '@music/persistence';
 
 /** Where the test store and Redis are (set by scripts/test.sh; see jest-setup.ts). */
@@ -84,4 +84,38 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * A bearer token for `user`, signed with the development key pair: what every app verifies with
+ * outside production when JWT_PUBLIC_KEYS is not set, as tests run them.
+ */
+export function testAccessToken(user: { id: string; email: string }, expiresInSeconds = 600): string {
+  // At most the apps' default JWT_EXPIRES_IN_SECONDS (an hour), the longest lifetime they accept.
+  const issuing = tokenIssuingFrom({ NODE_ENV: 'test', JWT_ISSUER: 'music-auth', JWT_AUDIENCE: 'music-sync', JWT_EXPIRES_IN_SECONDS: Math.min(expiresInSeconds, 3600) });
+  return signAccessToken(user, issuing).token;
+}
+
+/** The development secret box (what apps use outside production when SECRETS_KEYS is not set). */
+export function testSecretBox(): SecretBox {
+  return secretBoxFrom({ NODE_ENV: 'test' });
+}
+
+let productionKeys: { JWT_PRIVATE_KEY: string; JWT_PUBLIC_KEYS: string; SECRETS_KEYS: string } | undefined;
+
+/**
+ * Keys production accepts (a fresh RSA-2048 pair and a secrets key, one set per test process), for
+ * tests that run the apps with NODE_ENV=production: JWT_PRIVATE_KEY for music-auth, JWT_PUBLIC_KEYS
+ * and SECRETS_KEYS for the others.
+ */
+export function testProductionKeys(): { JWT_PRIVATE_KEY: string; JWT_PUBLIC_KEYS: string; SECRETS_KEYS: string } {
+  if (!productionKeys) {
+    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    productionKeys = {
+      JWT_PRIVATE_KEY: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+      JWT_PUBLIC_KEYS: pair.publicKey.export({ type: 'spki', format: 'pem' }) as string,
+      SECRETS_KEYS: `test:${randomBytes(32).toString('base64')}`,
+    };
+  }
+  return productionKeys;
 }

@@ -10,6 +10,10 @@ export interface StubDelivery {
   path: string;
   body: unknown;
   status: number;
+  /** The Standard Webhooks headers and exact body, to verify a signature with. */
+  timestamp: string | undefined;
+  signature: string | undefined;
+  raw: string;
 }
 
 /** One list request as the stub saw it (before answering). */
@@ -86,6 +90,10 @@ export class ThirdPartyStub {
   private readonly listGate = new Gate();
   private holdNext = false;
   private readonly listSeq = new Map<string, number>();
+  /** When set, GET /music answers 401 unless the request carries this header with this value. */
+  requiredHeader: { name: string; value: string } | null = null;
+  /** Every GET /music: its query and headers. */
+  readonly listRequests: Array<{ query: string; headers: IncomingMessage['headers'] }> = [];
   private server: Server | null = null;
   baseUrl = '';
 
@@ -176,6 +184,8 @@ export class ThirdPartyStub {
     if (listMatch && req.method === 'GET') {
       const list = listMatch[1] ?? '';
       this.musicRequests.push(url.search.replace(/^\?/, ''));
+      this.listRequests.push({ query: url.search, headers: req.headers });
+      if (this.requiredHeader && req.headers[this.requiredHeader.name.toLowerCase()] !== this.requiredHeader.value) return send(401, { error: 'unauthorized' });
       if (this.musicRawBody !== null) {
         res.writeHead(200, { 'content-type': 'application/json' });
         return void res.end(this.musicRawBody);
@@ -223,7 +233,8 @@ export class ThirdPartyStub {
           else this.records.set(item.id, item);
         }
       }
-      this.deliveries.push({ webhookId, method: req.method ?? '', path: url.pathname, body, status });
+      const header = (name: string) => req.headers[name] as string | undefined;
+      this.deliveries.push({ webhookId, method: req.method ?? '', path: url.pathname, body, status, timestamp: header('webhook-timestamp'), signature: header('webhook-signature'), raw: text });
       return send(status, { ok: status < 300 });
     }
     send(404, { error: 'not found' });
