@@ -81,7 +81,8 @@ describe('fuzzing every JSON endpoint of every app (fast-check, fixed seeds)', (
   let owner: User;
 
   beforeAll(async () => {
-    system = await InProcessSystem.open({ workers: false, env: { AUTH_RATE_LIMIT_PER_MINUTE: '1000000', AUTH_EMAIL_RATE_LIMIT_PER_MINUTE: '1000000' } });
+    // Limits and quotas out of the way: every request must reach the route's code.
+    system = await InProcessSystem.open({ workers: false, env: { AUTH_RATE_LIMIT_PER_MINUTE: '1000000', AUTH_EMAIL_RATE_LIMIT_PER_MINUTE: '1000000', QUOTA_ORGANIZATIONS_PER_USER: '1000000' } });
     owner = await system.user('fuzzer');
   });
   afterAll(async () => system?.close());
