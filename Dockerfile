@@ -1,6 +1,6 @@
 # One image for every app; the command names the app (docs/deployment.md):
 #   docker build -t music-sync .
-#   docker run --rm -e MONGO_URL=... -e REDIS_URL=... -e JWT_SECRET=... -p 3001:3000 music-sync music-auth
+#   docker run --rm -e MONGO_URL=... -e REDIS_URL=... -e JWT_PRIVATE_KEY=... -e JWT_PUBLIC_KEYS=... -e SECRETS_KEYS=... -p 3001:3000 music-sync music-auth
 # Every app listens on $PORT (3000 unless set) and answers GET /health/ready, which the
 # HEALTHCHECK below probes. tools/deploy/dockerfile.spec.ts checks the rules this file keeps.
 #

@@ -18,8 +18,8 @@ else
   compose=(docker-compose)
 fi
 
-# config refuses to render without the required secret; any value of the right shape will do here.
-export JWT_SECRET=compose-check-only-0123456789
+# config refuses to render without the required keys; any value will do here.
+export JWT_PRIVATE_KEY=compose-check-only JWT_PUBLIC_KEYS=compose-check-only SECRETS_KEYS=compose-check-only
 
 for files in "-f docker-compose.yml" "-f docker-compose.yml -f docker-compose.dev.yml"; do
   for profile in "" "--profile demo"; do

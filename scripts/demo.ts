@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   console.log(`   token: ${session.token.slice(0, 24)}...`);
 
   step('Create an organization with the example mapping (polling the faker, delivering to it)');
-  const { body: org } = await call<{ id: string }>(
+  const { body: org } = await call<{ id: string; webhooks: Array<{ type: string; method: string; callUrl?: string; secret?: string }> }>(
     'POST',
     `${CONFIG}/organization`,
     { ...exampleOrganization({ thirdParty: THIRD_PARTY, integration: INTEGRATION }), name: 'Demo organization' },
@@ -82,8 +82,13 @@ async function main(): Promise<void> {
   );
   console.log(`   organization id: ${org.id}`);
 
-  step('Tell the faker to call our input webhook when it deletes a song');
-  await call('POST', `${THIRD_PARTY}/config/targets`, { event: 'remove', url: `${INTEGRATION}/sync?orgId=${org.id}` });
+  // Its call URL and secret are in the create answer, shown this once: the faker signs its calls
+  // with the secret (Standard Webhooks), as production requires.
+  step('Tell the faker to call our input webhook, signed with its secret, when it deletes a song');
+  const input = org.webhooks.find((w) => w.type === 'input' && w.method === 'DELETE');
+  if (!input?.callUrl || !input.secret) throw new Error('the organization has no DELETE input webhook with its call URL and secret');
+  await call('POST', `${THIRD_PARTY}/config/targets`, { event: 'remove', url: input.callUrl, secret: input.secret });
+  console.log(`   ${input.callUrl} (signed with the webhook's secret)`);
 
   step('Generate 5 fake songs at the third party');
   const { body: songs } = await call<Array<{ id: string; name: string; artist: string }>>('POST', `${THIRD_PARTY}/music/generate`, { count: 5 });

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { eventually, startRedisCluster, testUrls, uniqueName, type LocalRedisCluster } from '@music/testing';
 import { startStack, type Stack } from '../stack-processes';
@@ -30,7 +29,6 @@ describe('the apps on a Redis Cluster, queue prefix in a hash tag', () => {
         REDIS_CLUSTER: 'true',
         QUEUE_PREFIX: prefix,
         AUTH_RATE_LIMIT_PREFIX: `${prefix}:rate-limit:auth`,
-        JWT_SECRET: randomBytes(24).toString('hex'),
         OUTBOUND_ALLOW_LIST: '127.0.0.1,localhost,::1',
         LOG_LEVEL: 'warn',
         BCRYPT_COST: '4',

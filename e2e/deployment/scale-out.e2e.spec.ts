@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { eventually, testUrls, uniqueName } from '@music/testing';
 import { freePort, launchApp, startStack, stopApp, type RunningApp, type Stack } from '../stack-processes';
 import { BRIEF_MAPPINGS, call } from '../reliability/http-client';
@@ -44,7 +43,6 @@ describe('three music-integration processes against one store and Redis', () => 
       REDIS_URL: redisUrl,
       QUEUE_PREFIX: uniqueName('e2e_scale'),
       AUTH_RATE_LIMIT_PREFIX: uniqueName('e2e_scale_rl'),
-      JWT_SECRET: randomBytes(24).toString('hex'),
       OUTBOUND_ALLOW_LIST: '127.0.0.1,localhost,::1',
       LOG_LEVEL: 'warn',
       BCRYPT_COST: '4',

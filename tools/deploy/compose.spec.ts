@@ -89,12 +89,12 @@ describe('docker-compose.yml', () => {
     expect(services['demo']?.command).toEqual(['node', 'dist/scripts/demo.js']);
   });
 
-  it('runs the apps in production mode, with the JWT secret required from outside', () => {
+  it('runs the apps in production mode, with the production keys required from outside', () => {
     for (const [name, service] of appServices) {
       if (name === 'demo') continue;
       expect({ name, env: envOf(service)['NODE_ENV'] }).toEqual({ name, env: 'production' });
     }
-    expect(read('docker-compose.yml')).toMatch(/JWT_SECRET: \$\{JWT_SECRET:\?/);
+    for (const key of ['JWT_PRIVATE_KEY', 'JWT_PUBLIC_KEYS', 'SECRETS_KEYS']) expect(read('docker-compose.yml')).toMatch(new RegExp(`${key}: \\$\\{${key}:\\?`));
   });
 });
 

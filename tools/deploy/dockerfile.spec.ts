@@ -119,7 +119,7 @@ describe('docker/run-app.sh (the image entrypoint)', () => {
 
   it('starts the app named by the command, which then serves /health/ready', async () => {
     const listenOn = await freePort();
-    const env = { ...process.env, PORT: String(listenOn), LOG_FORMAT: 'json', NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-for-this-test' };
+    const env = { ...process.env, PORT: String(listenOn), LOG_FORMAT: 'json', NODE_ENV: 'production' };
     const child = spawn('sh', [script, 'music-faker'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     let output = '';
