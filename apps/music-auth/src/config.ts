@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseEnvSchema, ConfigError, parseConfig, tokenIssuingFrom, tokenSigningEnv, tokenVerificationEnv } from '@music/platform';
+import { baseEnvSchema, checkSettings, ConfigError, parseConfig, tokenIssuingFrom, tokenSigningEnv, tokenVerificationEnv } from '@music/platform';
 
 /** Production's lowest bcrypt cost (OWASP's minimum for bcrypt is 10; 12 costs about 0.25 s a hash). */
 export const MIN_PRODUCTION_BCRYPT_COST = 12;
@@ -36,9 +36,13 @@ export type AuthConfig = z.infer<typeof authConfigSchema>;
 /** Reads this app's settings once, at start-up (the signing key included: a bad one stops the start). */
 export function loadAuthConfig(env: Record<string, string | undefined>): AuthConfig {
   const config = parseConfig(authConfigSchema, env);
-  if (config.NODE_ENV === 'production' && config.BCRYPT_COST < MIN_PRODUCTION_BCRYPT_COST) {
-    throw new ConfigError(`Invalid configuration: BCRYPT_COST: at least ${MIN_PRODUCTION_BCRYPT_COST} in production (got ${config.BCRYPT_COST})`);
-  }
-  tokenIssuingFrom(config);
+  checkSettings(
+    () => {
+      if (config.NODE_ENV === 'production' && config.BCRYPT_COST < MIN_PRODUCTION_BCRYPT_COST) {
+        throw new ConfigError(`Invalid configuration: BCRYPT_COST: at least ${MIN_PRODUCTION_BCRYPT_COST} in production (got ${config.BCRYPT_COST})`);
+      }
+    },
+    () => tokenIssuingFrom(config),
+  );
   return config;
 }

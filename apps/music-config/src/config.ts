@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   acceptsUnauthenticatedWebhooks,
   baseEnvSchema,
+  checkSettings,
   inboundWebhookEnv,
   pagesPerRunEnv,
   parseConfig,
@@ -54,8 +55,10 @@ export type ConfigConfig = z.infer<typeof configConfigSchema>;
 /** Reads this app's settings once, at start-up (keys included: a bad one stops the start). */
 export function loadConfigConfig(env: Record<string, string | undefined>): ConfigConfig {
   const config = parseConfig(configConfigSchema, env);
-  tokenVerificationFrom(config);
-  secretBoxFrom(config);
-  acceptsUnauthenticatedWebhooks(config);
+  checkSettings(
+    () => tokenVerificationFrom(config),
+    () => secretBoxFrom(config),
+    () => acceptsUnauthenticatedWebhooks(config),
+  );
   return config;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   acceptsUnauthenticatedWebhooks,
   baseEnvSchema,
+  checkSettings,
   inboundWebhookEnv,
   pagesPerRunEnv,
   parseConfig,
@@ -82,8 +83,10 @@ const checkedSchema = integrationConfigSchema.refine((c) => c.TOMBSTONE_RETENTIO
 /** Reads this app's settings once, at start-up (keys included: a bad one stops the start). */
 export function loadIntegrationConfig(env: Record<string, string | undefined>): IntegrationConfig {
   const config = parseConfig(checkedSchema, env);
-  tokenVerificationFrom(config);
-  secretBoxFrom(config);
-  acceptsUnauthenticatedWebhooks(config);
+  checkSettings(
+    () => tokenVerificationFrom(config),
+    () => secretBoxFrom(config),
+    () => acceptsUnauthenticatedWebhooks(config),
+  );
   return config;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseEnvSchema, ConfigError, hasHashTag, listenHost, listSetting, parseConfig, tokenVerificationEnv } from './config';
+import { baseEnvSchema, checkSettings, ConfigError, hasHashTag, listenHost, listSetting, parseConfig, tokenVerificationEnv } from './config';
 
 const withPort = baseEnvSchema.extend({ ...tokenVerificationEnv, PORT: z.coerce.number().int().min(0).max(65535).default(3000) });
 
@@ -76,6 +76,29 @@ describe('parseConfig', () => {
   it('ignores variables the schema does not know', () => {
     const config = parseConfig(baseEnvSchema, { PATH: '/usr/bin', HOME: '/root' }) as Record<string, unknown>;
     expect(config['PATH']).toBeUndefined();
+  });
+});
+
+describe('checkSettings', () => {
+  it('names every problem the checks find on one line, and lets other errors through', () => {
+    const error = configError(() =>
+      checkSettings(
+        () => {
+          throw new ConfigError('Invalid configuration: A: bad');
+        },
+        () => undefined,
+        () => {
+          throw new ConfigError('Invalid configuration: B: worse');
+        },
+      ),
+    );
+    expect(error.message).toBe('Invalid configuration: A: bad; B: worse');
+    expect(() => checkSettings(() => undefined)).not.toThrow();
+    expect(() =>
+      checkSettings(() => {
+        throw new TypeError('a bug');
+      }),
+    ).toThrow(TypeError);
   });
 });
 

@@ -138,6 +138,23 @@ export function hasHashTag(prefix: string): boolean {
   return close > open + 1;
 }
 
+/**
+ * Runs checks that go beyond the schema (keys read and verified, production refusals) and throws
+ * one ConfigError naming every problem, like parseConfig does for the schema.
+ */
+export function checkSettings(...checks: Array<() => unknown>): void {
+  const problems: string[] = [];
+  for (const check of checks) {
+    try {
+      check();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(error.message.replace(/^Invalid configuration: /, ''));
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+}
+
 /** Splits a comma-separated setting into trimmed, non-empty entries. */
 export function listSetting(value: string): string[] {
   return value
