@@ -1,4 +1,4 @@
-import { closeServer, createMetrics, exitOnStartupError, handleShutdown, listen, loggerFor } from '@music/platform';
+import { closeServer, createMetrics, exitOnStartupError, handleShutdown, listen, listenHost, loggerFor } from '@music/platform';
 import { loadConsoleConfig } from './config';
 import { createConsoleApp } from './app';
 
@@ -7,9 +7,11 @@ async function main(): Promise<void> {
   const logger = loggerFor('music-console', config);
   const metrics = config.METRICS_ENABLED ? createMetrics({ service: 'music-console', processMetrics: true }) : undefined;
   const app = createConsoleApp({ config, logger, ...(metrics ? { metrics } : {}) });
-  const server = await listen(app, config.PORT, undefined, config.HTTP_REQUEST_TIMEOUT_MS);
+  const host = listenHost(config);
+  const server = await listen(app, config.PORT, host, config.HTTP_REQUEST_TIMEOUT_MS);
   logger.info('music-console listening', {
     port: config.PORT,
+    host: host ?? 'all interfaces',
     upstreams: { config: config.CONFIG_API_URL, auth: config.AUTH_API_URL, inventory: config.INVENTORY_API_URL, integration: config.INTEGRATION_API_URL },
   });
   handleShutdown(logger, [{ name: 'http', close: () => closeServer(server) }]);
