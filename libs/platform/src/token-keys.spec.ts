@@ -50,6 +50,9 @@ describe('token keys', () => {
   it('production accepts real keys, inline (with \\n escapes, as .env files write them) or from a file', () => {
     const inline = pem(pair.privateKey).replace(/\n/g, '\\n');
     const issuing = tokenIssuingFrom({ ...production, JWT_PRIVATE_KEY: inline });
+    // As `npm run keys` writes them, in case an env-file reader keeps the quotes.
+    expect(tokenIssuingFrom({ ...production, JWT_PRIVATE_KEY: `"${inline}"` }).kid).toBe(issuing.kid);
+    expect(tokenVerificationFrom({ ...production, JWT_PUBLIC_KEYS: `"${pem(pair.publicKey).trim().replace(/\n/g, '\\n')}"` }).keys.has(issuing.kid)).toBe(true);
     expect(issuing.development).toBe(false);
     expect(issuing.kid).toBe(keyIdOf(pair.publicKey));
     const dir = mkdtempSync(path.join(tmpdir(), 'keys-'));

@@ -150,7 +150,9 @@ export function tokenIssuingFrom(settings: TokenSigningSettings): TokenIssuing {
   }
   let privateKey: KeyObject;
   try {
-    privateKey = createPrivateKey(text ?? DEVELOPMENT_JWT_PRIVATE_KEY);
+    // The PEM block alone: a value may arrive wrapped in the quotes of an env file.
+    const block = text === undefined ? DEVELOPMENT_JWT_PRIVATE_KEY : (text.match(PEM_BLOCK)?.[0] ?? text);
+    privateKey = createPrivateKey(block);
   } catch {
     throw new ConfigError('Invalid configuration: JWT_PRIVATE_KEY: not a PEM private key');
   }
