@@ -1,4 +1,4 @@
-import { closeServer, createMetrics, exitOnStartupError, handleShutdown, listen, loggerFor } from '@music/platform';
+import { closeServer, createMetrics, exitOnStartupError, handleShutdown, listen, listenHost, loggerFor } from '@music/platform';
 import { loadFakerConfig } from './config';
 import { createFakerApp, fakerNamespacesOf, FakerState } from './app';
 
@@ -8,7 +8,8 @@ async function main(): Promise<void> {
   const state = new FakerState({ seed: config.FAKER_SEED });
   const metrics = config.METRICS_ENABLED ? createMetrics({ service: 'music-faker', processMetrics: true }) : undefined;
   const app = createFakerApp({ config, logger, state, ...(metrics ? { metrics } : {}) });
-  const server = await listen(app, config.PORT);
+  // Loopback outside production, like the other apps (HTTP_HOST overrides).
+  const server = await listen(app, config.PORT, listenHost(config));
   logger.info('music-faker listening', {
     port: config.PORT,
     seeded: config.FAKER_SEED !== undefined,
