@@ -18,7 +18,7 @@ import {
   type OutboundClient,
   type RedisClient,
 } from '@music/platform';
-import { OrganizationRepository, SyncRunRepository, type Models } from '@music/persistence';
+import { OrganizationRepository, SyncControlRepository, SyncRunRepository, type Models } from '@music/persistence';
 import { jobSettingsFrom, type OrgChangedJob, type PollJob, type PurgeOrganizationJob } from '@music/queue';
 import type { ConfigConfig } from './config';
 import { configApiDocument } from './config.openapi';
@@ -86,6 +86,7 @@ export function createConfigApp(deps: ConfigDeps): Express {
     triggerSync: new TriggerSyncUseCase(
       organizations,
       syncRuns,
+      new SyncControlRepository(deps.models),
       queues.polling,
       jobSettings,
       logger,

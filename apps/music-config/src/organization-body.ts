@@ -22,6 +22,7 @@ export interface OrganizationUpdate {
 const READ_ONLY_TOP = ['id', 'revision', 'createdAt', 'updatedAt'];
 const READ_ONLY_WEBHOOK = ['hasSecret', 'secretHint', 'verification', 'callUrl', 'callUrlWithToken', 'rotation'];
 const READ_ONLY_POLLING: string[] = [];
+const READ_ONLY_NOTIFICATION = ['hasSecret', 'secretHint'];
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -36,9 +37,14 @@ function without(obj: Json, keys: string[]): Json {
  * What GET showed, back to what is stored: a URL shown masked (`https://***@host`, `?token=***`)
  * and credentials shown as `{ type, hint }` stand for the stored ones of the same entry (same id).
  */
-function restoreMasked(entry: Json, stored: Organization | null | undefined, kind: 'webhooks' | 'polling'): Json {
+function restoreMasked(entry: Json, stored: Organization | null | undefined, kind: 'webhooks' | 'polling' | 'notifications'): Json {
   const id = entry['id'];
   if (!stored || typeof id !== 'string') return entry;
+  if (kind === 'notifications') {
+    const match = stored.notifications.find((n) => n.id === id);
+    if (match && entry['url'] !== match.url && entry['url'] === maskUrl(match.url)) return { ...entry, url: match.url };
+    return entry;
+  }
   if (kind === 'webhooks') {
     const match = stored.webhooks.find((w) => w.id === id);
     if (match && entry['url'] !== match.url && entry['url'] === maskUrl(match.url)) return { ...entry, url: match.url };
@@ -90,6 +96,16 @@ export function prepareBody(body: unknown, stored?: Organization | null): { body
       return cleaned;
     });
   }
+  const notifications = prepared['notifications'];
+  if (Array.isArray(notifications)) {
+    // A notification webhook always has a secret: `"secret": null` (or none) keeps the stored one.
+    prepared['notifications'] = notifications.map((entry: unknown) => {
+      if (!isObject(entry)) return entry;
+      const cleaned = without(restoreMasked(entry, stored, 'notifications'), READ_ONLY_NOTIFICATION);
+      if (cleaned['secret'] === null) delete cleaned['secret'];
+      return cleaned;
+    });
+  }
   return { body: prepared, clearedSecrets, clearedAuth };
 }
 
@@ -127,6 +143,7 @@ export function storedAsInput(org: Organization): Json {
     synchronization: org.synchronization,
     webhooks: org.webhooks.map((w) => ({ id: w.id, type: w.type, url: w.url, method: w.method })),
     polling: org.polling.map(({ auth: _auth, ...p }) => p),
+    notifications: org.notifications.map(({ secret: _secret, ...n }) => n),
     mappings: org.mappings,
     transforms: org.transforms,
   };
@@ -160,8 +177,13 @@ export function keepStoredSecrets(update: OrganizationUpdate, stored: Organizati
   const settings = assignEntryIds(update.input, stored, newEntryId);
   const webhooks = new Map((stored?.webhooks ?? []).map((w) => [w.id, w]));
   const polling = new Map((stored?.polling ?? []).map((p) => [p.id, p]));
+  const notifications = new Map((stored?.notifications ?? []).map((n) => [n.id, n]));
   return {
     ...settings,
+    notifications: (settings.notifications ?? []).map((n) => {
+      const secret = n.secret ?? notifications.get(n.id)?.secret;
+      return secret !== undefined ? { ...n, secret } : n;
+    }),
     webhooks: settings.webhooks.map((w, index) => {
       const same = webhooks.get(w.id);
       if (!same || update.clearedSecrets.has(index)) return w;

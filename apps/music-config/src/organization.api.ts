@@ -1,6 +1,6 @@
-import type { Organization, PollingCredentials, PollingEntry, Webhook } from '@music/domain';
+import type { NotificationTarget, Organization, PollingCredentials, PollingEntry, Webhook } from '@music/domain';
 import { maskUrl } from '@music/platform';
-import type { RevealedCredentials } from './webhook-credentials';
+import { notificationKey, type RevealedCredentials } from './webhook-credentials';
 
 /** What answers need to know about the deployment, besides the organization. */
 export interface ApiView {
@@ -62,6 +62,19 @@ function webhookToApi(org: Organization, w: Webhook, view: ApiView, revealed: Re
   };
 }
 
+function notificationToApi(n: NotificationTarget, revealed: RevealedCredentials) {
+  const shown = revealed.get(notificationKey(n.id));
+  return {
+    id: n.id,
+    url: maskUrl(n.url),
+    events: n.events,
+    hasSecret: Boolean(n.secret),
+    secretHint: secretHint(n.secret),
+    // Shown once: in the answer of the write that generated it.
+    ...(shown?.secret ? { secret: shown.secret } : {}),
+  };
+}
+
 function pollingToApi({ auth, ...entry }: PollingEntry) {
   return { ...entry, endpoint: maskUrl(entry.endpoint), ...(auth ? { auth: credentialsToApi(auth) } : {}) };
 }
@@ -78,6 +91,7 @@ export function toApi(org: Organization, view: ApiView, revealed: RevealedCreden
     synchronization: org.synchronization,
     webhooks: org.webhooks.map((w) => webhookToApi(org, w, view, revealed)),
     polling: org.polling.map(pollingToApi),
+    notifications: org.notifications.map((n) => notificationToApi(n, revealed)),
     mappings: org.mappings,
     transforms: org.transforms,
     revision: org.revision,

@@ -17,6 +17,7 @@ export function storedOrganization(overrides: Partial<Organization> = {}): Organ
     synchronization: input.synchronization,
     webhooks: input.webhooks.map((w) => ({ ...w, id: webhookId(w), ...(w.type === 'output' ? { secret: OUTPUT_SECRET } : {}) })),
     polling: input.polling.map((p) => ({ ...p, id: pollingEntryId(p) })),
+    notifications: [],
     mappings: input.mappings,
     transforms: input.transforms,
     revision: 3,

@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import { Result } from '@sapphire/result';
 import { emptyCounts, type SyncRun } from '@music/domain';
 import { AppError, conflict, notFound, withinDeadline, type Logger, type RateLimiter } from '@music/platform';
-import type { OrganizationRepository, SyncRunRepository } from '@music/persistence';
+import type { OrganizationRepository, SyncControlRepository, SyncRunRepository } from '@music/persistence';
 import { jobRequest, JOBS, type JobSettings, type PollJob } from '@music/queue';
 
 /**
@@ -14,6 +14,8 @@ export class TriggerSyncUseCase {
   constructor(
     private readonly organizations: OrganizationRepository,
     private readonly syncRuns: SyncRunRepository,
+    /** Paused organizations and polling entries run no poll, manual ones included. */
+    private readonly controls: SyncControlRepository,
     private readonly pollingQueue: Queue<PollJob>,
     private readonly jobSettings: JobSettings,
     private readonly logger: Logger,
@@ -28,6 +30,11 @@ export class TriggerSyncUseCase {
     const org = await this.organizations.findOwned(ownerId, id);
     if (!org) return Result.err(notFound('Organization'));
     if (org.polling.length === 0) return Result.err(conflict('organization has no polling entries'));
+    // A paused organization runs no poll; a paused entry is left out (all of them paused: refused).
+    if (await this.controls.isPaused(org.id)) return Result.err(new AppError('SYNC_PAUSED', 'The organization is paused: resume it (POST /organization/:id/resume) to sync'));
+    const entries = [];
+    for (const entry of org.polling) if (!(await this.controls.isPaused(org.id, entry.id))) entries.push(entry);
+    if (entries.length === 0) return Result.err(new AppError('SYNC_PAUSED', 'Every polling entry of the organization is paused: resume one (POST /organization/:id/resume) to sync'));
     // Counted per organization, and only for its owner (a stranger's 404 spends nothing): without
     // it, one client could make us poll any endpoint it configured as fast as it can ask.
     const allowed = this.limiter ? await this.limiter.consume(org.id) : Result.ok(undefined);
@@ -37,7 +44,7 @@ export class TriggerSyncUseCase {
     if (withinQuota.isErr()) return Result.err(withinQuota.unwrapErr());
 
     const runs: SyncRun[] = [];
-    for (const entry of org.polling) runs.push(await this.syncRuns.createQueued(org.id, entry, 'manual'));
+    for (const entry of entries) runs.push(await this.syncRuns.createQueued(org.id, entry, 'manual'));
 
     // The poll job's definition: a manual run retries like a scheduled one.
     const jobs = runs.map((run) => jobRequest(JOBS.poll, { version: 1, organizationId: org.id, pollingId: run.pollingId, trigger: 'manual', runId: run.id } satisfies PollJob, this.jobSettings));

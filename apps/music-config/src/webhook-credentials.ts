@@ -1,7 +1,7 @@
 import type { Organization, OrganizationSettings, Webhook } from '@music/domain';
 import { generateWebhookSecret, generateWebhookToken, webhookTokenHash } from '@music/platform';
 
-/** Credentials shown once, in the answer of the write that created them, keyed by webhook id. */
+/** Credentials shown once, in the answer of the write that created them, keyed by webhook id (notification webhooks: `notificationKey(id)`). */
 export type RevealedCredentials = ReadonlyMap<string, { secret?: string; token?: string }>;
 
 /** An organization just written, and the credentials that write generated (shown this once). */
@@ -15,6 +15,9 @@ export interface IssuedSettings {
   settings: OrganizationSettings;
   revealed: RevealedCredentials;
 }
+
+/** The key of a notification webhook's revealed secret. */
+export const notificationKey = (id: string): string => `notification:${id}`;
 
 /** Drops a rotation's previous secret and token once their overlap window has passed. */
 function withoutExpired(webhook: Webhook, now: Date): Webhook {
@@ -47,7 +50,14 @@ export function issueCredentials(settings: OrganizationSettings, now = new Date(
     if (shown.secret || shown.token) revealed.set(webhook.id, shown);
     return { ...webhook, secret, tokenHash };
   });
-  return { settings: { ...settings, webhooks }, revealed };
+  // Notification webhooks are always signed: one without a secret gets one, shown once.
+  const notifications = (settings.notifications ?? []).map((target) => {
+    if (target.secret) return target;
+    const secret = generateWebhookSecret();
+    revealed.set(notificationKey(target.id), { secret });
+    return { ...target, secret };
+  });
+  return { settings: { ...settings, webhooks, notifications }, revealed };
 }
 
 /**
@@ -69,7 +79,7 @@ export function rotateCredentials(org: Organization, id: string, overlapSeconds:
     return rotated;
   });
   return {
-    settings: { name: org.name, synchronization: org.synchronization, webhooks, polling: org.polling, mappings: org.mappings, transforms: org.transforms },
+    settings: { name: org.name, synchronization: org.synchronization, webhooks, polling: org.polling, notifications: org.notifications, mappings: org.mappings, transforms: org.transforms },
     revealed: new Map([[id, token ? { secret, token } : { secret }]]),
   };
 }

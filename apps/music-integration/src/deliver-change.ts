@@ -92,7 +92,7 @@ export async function deliverChange(deliveryId: string, attemptNumber: number, l
       : response.kind === 'timeout' || response.kind === 'network' || response.kind === 'quota';
     const message = response.ok ? `HTTP ${response.status}` : (attempt.error ?? 'failed');
     if (!transient || lastAttempt) {
-      await deps.sync.outbound.settle(delivery, { status: 'failed', attempt, attemptNumber, message }, { allEntries, preread: item });
+      await deps.sync.outbound.settle(delivery, { status: 'failed', attempt, attemptNumber, message, deadLettered: transient }, { allEntries, preread: item });
       if (transient) deps.logger.warn('delivery dead-lettered', { deliveryId: delivery.id, attempts: attemptNumber, reason: message });
       else deps.logger.warn('delivery failed permanently', { deliveryId: delivery.id, reason: message });
       return { kind: 'failed', message: transient ? `gave up after ${attemptNumber} attempts: ${message}` : message, deadLettered: transient };

@@ -36,6 +36,8 @@ export interface Delivery {
   attempts: number;
   lastAttempts: DeliveryAttempt[];
   lastError: string | null;
+  /** Failed after running out of attempts (transient errors each time); false for a delivery refused for good (4xx, blocked). */
+  deadLettered: boolean;
   createdAt: Date;
   updatedAt: Date;
   deliveredAt: Date | null;

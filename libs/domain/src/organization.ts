@@ -134,6 +134,30 @@ export const paginationSchema = z.discriminatedUnion('type', [
 ]);
 export type Pagination = z.infer<typeof paginationSchema>;
 
+/** What an organization can be told about (docs/sync-model.md, "Notifications"). */
+export const NOTIFICATION_EVENTS = ['sync.failed', 'sync.paused', 'delivery.dead_lettered', 'item.diverged'] as const;
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
+
+/**
+ * A notification webhook: events of the sync sent to `url`, signed (Standard Webhooks) with a
+ * secret the server generates when none is given (shown once, stored sealed).
+ */
+export const notificationInputSchema = z
+  .object({
+    /** Present when editing an existing notification webhook (its id and secret are kept). */
+    id: entryIdSchema.optional(),
+    url: absoluteHttpUrl,
+    events: z.array(z.enum(NOTIFICATION_EVENTS)).min(1).max(NOTIFICATION_EVENTS.length).refine((e) => new Set(e).size === e.length, 'must not repeat an event'),
+    secret: webhookSecretSchema.optional(),
+  })
+  .strict();
+export type NotificationInput = z.infer<typeof notificationInputSchema>;
+
+/** A notification webhook as stored. */
+export interface NotificationTarget extends NotificationInput {
+  id: string;
+}
+
 export const pollingInputSchema = z
   .object({
     /** Present when editing an existing entry (its id, schedule and the items it listed are kept). */
@@ -173,6 +197,8 @@ export const organizationInputSchema = z.preprocess(
       synchronization: z.enum(SYNC_MODES),
       webhooks: z.array(webhookInputSchema).max(20).default([]),
       polling: z.array(pollingInputSchema).max(20).default([]),
+      /** Notification webhooks: where the organization is told of failed runs, pauses, dead letters and divergences. */
+      notifications: z.array(notificationInputSchema).max(10).optional(),
       mappings: mappingsSchema,
       transforms: transformsSchema,
     })
@@ -193,7 +219,7 @@ export interface PollingEntry extends PollingInput {
  * An organization's settings with every webhook and polling entry given its id (and the webhooks'
  * server-held credentials: rotation state, token hashes).
  */
-export type OrganizationSettings = Omit<OrganizationInput, 'webhooks' | 'polling'> & { webhooks: Webhook[]; polling: PollingEntry[] };
+export type OrganizationSettings = Omit<OrganizationInput, 'webhooks' | 'polling' | 'notifications'> & { webhooks: Webhook[]; polling: PollingEntry[]; notifications?: NotificationTarget[] };
 
 /**
  * Gives each webhook and polling entry of `input` its id: the id it was sent with when the stored
@@ -202,11 +228,14 @@ export type OrganizationSettings = Omit<OrganizationInput, 'webhooks' | 'polling
  * URL, so editing a URL, method, secret or interval keeps the id, and with it the pending
  * deliveries and the items an entry listed (docs/sync-model.md, rule 8).
  */
-export function assignEntryIds(input: OrganizationInput, stored: Pick<Organization, 'webhooks' | 'polling'> | null, newEntryId: () => string): OrganizationSettings {
+export function assignEntryIds(input: OrganizationInput, stored: (Pick<Organization, 'webhooks' | 'polling'> & Partial<Pick<Organization, 'notifications'>>) | null, newEntryId: () => string): OrganizationSettings {
   const webhookIds = assignIds(input.webhooks, stored?.webhooks ?? [], (w, s) => s.type === w.type && s.method === w.method && s.url === w.url, newEntryId);
   const pollingIds = assignIds(input.polling, stored?.polling ?? [], (p, s) => s.endpoint === p.endpoint, newEntryId);
+  const notifications = input.notifications ?? [];
+  const notificationIds = assignIds(notifications, stored?.notifications ?? [], (n, s) => s.url === n.url, newEntryId);
   return {
     ...input,
+    notifications: notifications.map(({ id: _sent, ...n }, i) => ({ ...n, id: notificationIds[i] as string })),
     webhooks: input.webhooks.map(({ id: _sent, ...w }, i) => ({ ...w, id: webhookIds[i] as string })),
     polling: input.polling.map(({ id: _sent, ...p }, i) => ({ ...p, id: pollingIds[i] as string })),
   };
@@ -246,6 +275,7 @@ export interface Organization {
   synchronization: SyncMode;
   webhooks: Webhook[];
   polling: PollingEntry[];
+  notifications: NotificationTarget[];
   mappings: Mappings;
   transforms: Transform[];
   /** Incremented on every change; lets consumers skip stale org-changed events. */

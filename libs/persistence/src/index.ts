@@ -5,3 +5,4 @@ export * from './organization-secrets';
 export * from './user.repository';
 export * from './sync-run.repository';
 export * from './inventory.repository';
+export * from './sync-control.repository';

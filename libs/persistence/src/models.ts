@@ -20,6 +20,8 @@ export interface OrganizationDoc {
   synchronization: 'one-way' | 'two-way';
   webhooks: unknown[];
   polling: unknown[];
+  /** Notification webhooks (secrets sealed); absent on organizations stored before they existed. */
+  notifications?: unknown[];
   mappingsJson: string;
   transformsJson: string;
   revision: number;
@@ -94,6 +96,8 @@ export interface DeliveryDoc {
   attempts: number;
   lastAttempts: unknown[];
   lastError: string | null;
+  /** A failed delivery that ran out of attempts (transient errors each time), as opposed to one refused for good. */
+  deadLettered?: boolean;
   createdAt: Date;
   updatedAt: Date;
   deliveredAt: Date | null;
@@ -111,6 +115,27 @@ export interface InboundMessageDoc {
   /** Store-clock time of acceptance: the freshness of its changes (docs/sync-model.md, rule 2). */
   acceptedAt: Date;
   appliedAt: Date | null;
+}
+
+/**
+ * The sync controls of an organization (`entryId` null) or of one of its polling entries: paused
+ * or not and why, and the entry's run of consecutive failed runs (auto-pause). One document per
+ * scope, so runs of two entries never update the same document.
+ */
+export interface SyncControlDoc {
+  /** `<organizationId>` for the organization, `<organizationId>/<entryId>` for an entry. */
+  _id: string;
+  organizationId: string;
+  entryId: string | null;
+  paused: boolean;
+  pausedReason: string | null;
+  pausedAt: Date | null;
+  /** Paused by the auto-pause (consecutive failed runs), not by a person. */
+  pausedAutomatically: boolean;
+  consecutiveFailures: number;
+  lastError: string | null;
+  lastSuccessAt: Date | null;
+  updatedAt: Date;
 }
 
 const options = { versionKey: false, minimize: false, strict: true } as const;
@@ -133,6 +158,7 @@ const organizationSchema = new Schema<OrganizationDoc>(
     synchronization: { type: String, required: true, enum: ['one-way', 'two-way'] },
     webhooks: { type: [Mixed], default: [] },
     polling: { type: [Mixed], default: [] },
+    notifications: { type: [Mixed], default: [] },
     mappingsJson: { type: String, required: true },
     transformsJson: { type: String, required: true },
     revision: { type: Number, required: true, default: 1 },
@@ -212,6 +238,7 @@ const deliverySchema = new Schema<DeliveryDoc>(
     attempts: { type: Number, default: 0 },
     lastAttempts: { type: [Mixed], default: [] },
     lastError: { type: String, default: null },
+    deadLettered: { type: Boolean, default: false },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
     deliveredAt: { type: Date, default: null },
@@ -236,6 +263,24 @@ const inboundMessageSchema = new Schema<InboundMessageDoc>(
 inboundMessageSchema.index({ appliedAt: 1, acceptedAt: 1 });
 inboundMessageSchema.index({ organizationId: 1 });
 
+const syncControlSchema = new Schema<SyncControlDoc>(
+  {
+    _id: { type: String, required: true },
+    organizationId: { type: String, required: true },
+    entryId: { type: String, default: null },
+    paused: { type: Boolean, required: true, default: false },
+    pausedReason: { type: String, default: null },
+    pausedAt: { type: Date, default: null },
+    pausedAutomatically: { type: Boolean, default: false },
+    consecutiveFailures: { type: Number, default: 0 },
+    lastError: { type: String, default: null },
+    lastSuccessAt: { type: Date, default: null },
+    updatedAt: { type: Date, required: true },
+  },
+  { ...options, collection: 'sync_controls' },
+);
+syncControlSchema.index({ organizationId: 1 });
+
 export interface Models {
   users: Model<UserDoc>;
   organizations: Model<OrganizationDoc>;
@@ -243,6 +288,7 @@ export interface Models {
   syncRuns: Model<SyncRunDoc>;
   deliveries: Model<DeliveryDoc>;
   inboundMessages: Model<InboundMessageDoc>;
+  syncControls: Model<SyncControlDoc>;
 }
 
 /** Registers every model on one connection (each app and each test has its own connection). */
@@ -254,6 +300,7 @@ export function createModels(connection: Connection): Models {
     syncRuns: connection.model<SyncRunDoc>('SyncRun', syncRunSchema),
     deliveries: connection.model<DeliveryDoc>('Delivery', deliverySchema),
     inboundMessages: connection.model<InboundMessageDoc>('InboundMessage', inboundMessageSchema),
+    syncControls: connection.model<SyncControlDoc>('SyncControl', syncControlSchema),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { PollingCredentials, PollingEntry, Webhook } from '@music/domain';
+import type { NotificationTarget, PollingCredentials, PollingEntry, Webhook } from '@music/domain';
 import type { SecretBox } from '@music/platform';
 
 // Webhook secrets and polling credentials are sealed (AES-256-GCM, secret-box.ts) in the stored
@@ -36,4 +36,16 @@ export function openPolling(stored: PollingEntry, box: SecretBox | undefined): P
   const { auth, ...rest } = stored as PollingEntry & { auth?: PollingCredentials | string };
   if (!box || auth === undefined) return rest;
   return { ...rest, auth: typeof auth === 'string' ? (JSON.parse(box.open(auth)) as PollingCredentials) : auth };
+}
+
+/** A notification webhook as stored: its secret sealed. */
+export function sealNotification(target: NotificationTarget, box: SecretBox): NotificationTarget {
+  return { ...target, ...(target.secret !== undefined ? { secret: box.seal(target.secret) } : {}) };
+}
+
+/** A stored notification webhook with its secret opened; without a box, with its secret left out. */
+export function openNotification(stored: NotificationTarget, box: SecretBox | undefined): NotificationTarget {
+  const { secret, ...rest } = stored;
+  if (!box) return rest;
+  return { ...rest, ...(secret !== undefined ? { secret: box.open(secret) } : {}) };
 }

@@ -3,7 +3,7 @@ import { assignEntryIds, newEntryId, newId } from '@music/domain';
 import type { SecretBox } from '@music/platform';
 import { toOrganization } from './mappers';
 import type { Models, OrganizationDoc } from './models';
-import { openPolling, openWebhook, sealPolling, sealWebhook } from './organization-secrets';
+import { openNotification, openPolling, openWebhook, sealNotification, sealPolling, sealWebhook } from './organization-secrets';
 
 /** Gives every webhook and polling entry of a new organization its id. */
 export function withEntryIds(input: OrganizationInput): OrganizationSettings {
@@ -28,15 +28,24 @@ export class OrganizationRepository {
     private readonly secrets?: SecretBox,
   ) {}
 
-  private sealed(settings: OrganizationSettings): { webhooks: unknown[]; polling: unknown[] } {
+  private sealed(settings: OrganizationSettings): { webhooks: unknown[]; polling: unknown[]; notifications: unknown[] } {
     const box = this.secrets;
     if (!box) throw new Error('OrganizationRepository: writing an organization needs a SecretBox');
-    return { webhooks: settings.webhooks.map((w) => sealWebhook(w, box)), polling: settings.polling.map((p) => sealPolling(p, box)) };
+    return {
+      webhooks: settings.webhooks.map((w) => sealWebhook(w, box)),
+      polling: settings.polling.map((p) => sealPolling(p, box)),
+      notifications: (settings.notifications ?? []).map((n) => sealNotification(n, box)),
+    };
   }
 
   private opened(doc: OrganizationDoc): Organization {
     const org = toOrganization(doc);
-    return { ...org, webhooks: org.webhooks.map((w) => openWebhook(w, this.secrets)), polling: org.polling.map((p) => openPolling(p, this.secrets)) };
+    return {
+      ...org,
+      webhooks: org.webhooks.map((w) => openWebhook(w, this.secrets)),
+      polling: org.polling.map((p) => openPolling(p, this.secrets)),
+      notifications: org.notifications.map((n) => openNotification(n, this.secrets)),
+    };
   }
 
   /** How many organizations the owner has (the per-account quota). */
@@ -45,7 +54,7 @@ export class OrganizationRepository {
   }
 
   async create(ownerId: string, settings: OrganizationSettings, now = new Date()): Promise<Organization> {
-    const { webhooks, polling } = this.sealed(settings);
+    const { webhooks, polling, notifications } = this.sealed(settings);
     const doc: OrganizationDoc = {
       _id: newId(),
       ownerId,
@@ -53,6 +62,7 @@ export class OrganizationRepository {
       synchronization: settings.synchronization,
       webhooks,
       polling,
+      notifications,
       mappingsJson: JSON.stringify(settings.mappings),
       transformsJson: JSON.stringify(settings.transforms),
       revision: 1,
@@ -82,7 +92,7 @@ export class OrganizationRepository {
 
   /** Replaces the settings of an owned organization; null when it is not the caller's. */
   async replace(ownerId: string, id: string, settings: OrganizationSettings, now = new Date()): Promise<Organization | null> {
-    const { webhooks, polling } = this.sealed(settings);
+    const { webhooks, polling, notifications } = this.sealed(settings);
     const updated = await this.models.organizations
       .findOneAndUpdate(
         { _id: id, ownerId, ...LIVE },
@@ -92,6 +102,7 @@ export class OrganizationRepository {
             synchronization: settings.synchronization,
             webhooks,
             polling,
+            notifications,
             mappingsJson: JSON.stringify(settings.mappings),
             transformsJson: JSON.stringify(settings.transforms),
             updatedAt: now,

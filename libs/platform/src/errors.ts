@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'CONFLICT'
+  /** The organization (or every polling entry asked for) is paused: resume it first. */
+  | 'SYNC_PAUSED'
   | 'RATE_LIMITED'
   | 'QUOTA_EXCEEDED'
   | 'PAYLOAD_TOO_LARGE'
@@ -64,6 +66,7 @@ export function statusForCode(code: ErrorCode): number {
     case 'NOT_FOUND':
       return 404;
     case 'CONFLICT':
+    case 'SYNC_PAUSED':
       return 409;
     case 'PAYLOAD_TOO_LARGE':
       return 413;

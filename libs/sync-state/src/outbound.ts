@@ -26,7 +26,7 @@ export type FanOutResult =
 export type DeliveryAnswer =
   | { status: 'succeeded'; attempt: DeliveryAttempt; attemptNumber: number }
   /** The webhook gave up: a permanent error, or attempts ran out (`attempt` null: nothing new was tried). */
-  | { status: 'failed'; attempt: DeliveryAttempt | null; attemptNumber: number; message: string };
+  | { status: 'failed'; attempt: DeliveryAttempt | null; attemptNumber: number; message: string; /** Attempts ran out (transient errors each time). */ deadLettered?: boolean };
 
 function lastErrorOf(attempt: DeliveryAttempt): string | null {
   return attempt.error ?? (attempt.statusCode !== null && attempt.statusCode >= 300 ? `HTTP ${attempt.statusCode}` : null);
@@ -119,6 +119,7 @@ export class Outbound {
           attempts: Math.max(answer.attemptNumber, delivery.attempts),
           lastAttempts: attempts,
           lastError,
+          deadLettered: answer.status === 'failed' && answer.deadLettered === true,
           updatedAt: now,
           ...(answer.status === 'succeeded' ? { deliveredAt: now } : {}),
         },
@@ -186,7 +187,7 @@ export class Outbound {
       beforeWrite: async () => {
         await this.models.deliveries.updateMany(
           { _id: { $in: current.map((d) => d.id) } },
-          { $set: { status: 'pending', lastError: null, updatedAt: new Date() } },
+          { $set: { status: 'pending', lastError: null, deadLettered: false, updatedAt: new Date() } },
         );
       },
     });
