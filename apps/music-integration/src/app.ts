@@ -6,6 +6,7 @@ import { integrationApiDocument } from './integration.openapi';
 import { divergenceRoutes } from './divergences.routes';
 import { inboundWebhookRoutes } from './inbound-webhook.routes';
 import { syncHistoryRoutes } from './sync-history.routes';
+import { syncControlRoutes } from './sync-controls.routes';
 import type { SyncEngine } from './sync-engine';
 
 export interface IntegrationDeps {
@@ -58,6 +59,17 @@ export function createIntegrationApp(deps: IntegrationDeps): Express {
         syncHistoryRoutes({
           organizations: engine.organizations,
           runs: engine.runs,
+          deliveries: engine.deliveries,
+          sync: engine.sync,
+          outputQueue: engine.queues.output,
+          jobSettings: engine.jobSettings,
+        }),
+      );
+      app.use(
+        syncControlRoutes({
+          organizations: engine.organizations,
+          controls: engine.controls,
+          testWebhook: (org, webhook) => engine.testWebhook(org, webhook),
           deliveries: engine.deliveries,
           sync: engine.sync,
           outputQueue: engine.queues.output,

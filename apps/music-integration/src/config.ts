@@ -50,6 +50,11 @@ export const integrationConfigSchema = baseEnvSchema.extend({
   OUTBOX_GRACE_MS: z.coerce.number().int().min(0).default(5000),
   /** Re-register every organization's polling schedules from the database this often. */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1000).default(5 * 60 * 1000),
+  /**
+   * A polling entry pauses itself after this many failed runs in a row (its reason names the last
+   * error; resume it with POST /organization/:id/resume). 0: never.
+   */
+  AUTO_PAUSE_AFTER_FAILED_RUNS: z.coerce.number().int().min(0).max(1000).default(5),
   /** A complete snapshot that would delete more than this share of the known items deletes nothing. */
   DELETE_GUARD_RATIO: z.coerce.number().min(0).max(1).default(0.5),
   /** Records per inbound webhook call. */

@@ -15,13 +15,17 @@ export interface DeliverDeps {
   logger: Logger;
   /** TTL of the per-item send lease (renewed while the send runs). */
   leaseTtlMs: number;
+  /** Whether the organization is paused: its deliveries are held (not sent, not failed) until it resumes. */
+  isPaused?: (organizationId: string) => Promise<boolean>;
+  /** How long a held delivery waits before it looks again. */
+  pausedRecheckMs?: number;
 }
 
 /** What the queue processor does next with the job. */
 export type DeliverOutcome =
   | { kind: 'done'; status: 'succeeded' | 'superseded' | 'cancelled' | 'skipped'; /** Succeeded: from the delivery's creation to now. */ latencyMs?: number }
-  /** Another send for the same item is in flight (or its fan-out is finishing): try again shortly, without using an attempt. */
-  | { kind: 'wait' }
+  /** Another send for the same item is in flight (or its fan-out is finishing), or the organization is paused (`delayMs`): try again later, without using an attempt. */
+  | { kind: 'wait'; delayMs?: number }
   /** A transient failure (408, 429, 5xx, network, timeout): retry with backoff; 429 may say when. */
   | { kind: 'retry'; message: string; retryAfterMs?: number }
   /** The webhook gave up: a permanent failure (other 4xx, refused address), or the last attempt failed (`deadLettered`). */
@@ -59,6 +63,7 @@ export async function deliverChange(deliveryId: string, attemptNumber: number, l
     }
     const org = await deps.organizations.findById(delivery.organizationId);
     if (!org) return await cancel(delivery, 'the organization was deleted', [], deps);
+    if (deps.isPaused && (await deps.isPaused(org.id))) return { kind: 'wait', delayMs: deps.pausedRecheckMs ?? 30_000 };
     const allEntries = org.polling.map((p) => p.id);
     if (org.synchronization !== 'two-way') return await cancel(delivery, 'the organization switched to one-way', allEntries, deps);
     const webhook = org.webhooks.find((w) => w.id === delivery.webhookId);

@@ -5,6 +5,10 @@ export interface DeliveryFilter {
   status?: DeliveryStatus;
   /** The deliveries of one item (by the externalId both sides know it by). */
   externalId?: string;
+  /** The deliveries of one output webhook. */
+  webhookId?: string;
+  /** Only failed deliveries that ran out of attempts (true), or only those refused for good (false). */
+  deadLettered?: boolean;
   since?: Date;
   until?: Date;
   before?: Date;
@@ -36,6 +40,8 @@ export class DeliveryRepository {
     const query: Record<string, unknown> = { organizationId };
     if (filter.status) query['status'] = filter.status;
     if (filter.externalId !== undefined) query['externalId'] = filter.externalId;
+    if (filter.webhookId !== undefined) query['webhookId'] = filter.webhookId;
+    if (filter.deadLettered !== undefined) query['deadLettered'] = filter.deadLettered;
     if (Object.keys(createdAt).length > 0) query['createdAt'] = createdAt;
     // A fan-out creates its deliveries in the same millisecond: ties are ordered by id, so a page
     // boundary between them loses none.

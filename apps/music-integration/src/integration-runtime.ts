@@ -36,6 +36,9 @@ export async function startIntegration(opts: {
     output: openQueue(QUEUE_NAMES.output, settings),
     inbound: openQueue(QUEUE_NAMES.inbound, settings),
     maintenance: openQueue(QUEUE_NAMES.maintenance, settings),
+    notifications: openQueue(QUEUE_NAMES.notifications, settings),
+    // Added by music-config, processed here: opened to be seen (Bull Board, queue metrics).
+    orgEvents: openQueue(QUEUE_NAMES.orgEvents, settings),
   };
   const engine = new SyncEngine({ config, logger, models: opts.models, redis: opts.redis, queues, ...(opts.http ? { http: opts.http } : {}), ...(opts.metrics ? { metrics: opts.metrics } : {}) });
   // Items written by earlier versions get their sync state (idempotent; nothing to do after the first start).

@@ -1,8 +1,8 @@
 import type { Queue } from 'bullmq';
-import type { Organization } from '@music/domain';
+import { emptyCounts, type Organization, type Webhook } from '@music/domain';
 import type { Models } from '@music/persistence';
-import { InventoryRepository, OrganizationRepository, SyncRunRepository } from '@music/persistence';
-import { addJobs, ensureJob, jobSettingsFrom, JOBS, type DeliveryTrace, type FanoutJob, type InboundWebhookJob, type JobSettings, type PurgeOrganizationJob } from '@music/queue';
+import { InventoryRepository, OrganizationRepository, SyncControlRepository, SyncRunRepository } from '@music/persistence';
+import { addJobs, ensureJob, jobSettingsFrom, JOBS, type DeliveryTrace, type FanoutJob, type InboundWebhookJob, type JobSettings, type NotifyJob, type PollJob, type PurgeOrganizationJob } from '@music/queue';
 import { createOutboundClient, createRateLimiter, listSetting, RedisLocks, secretBoxFrom, type Logger, type Metrics, type OutboundClient, type RedisClient } from '@music/platform';
 import { createSyncState, type SyncState } from '@music/sync-state';
 import type { IntegrationConfig } from './config';
@@ -12,7 +12,9 @@ import { DeliveryRepository } from './delivery.repository';
 import { fanOutChange } from './fanout';
 import { MappingCache } from './mapping-cache';
 import { PollingSchedules } from './polling-schedules';
-import { pollLeaseName, PollRun } from './poll-run';
+import { pollLeaseName, PollRun, type PollRunOutcome } from './poll-run';
+import { sendNotification, sendTestEvent, type NotifyOutcome, type TestEventResult } from './notifications';
+import { SyncControls } from './sync-controls';
 import { MeteredSyncRunRepository, SyncMetrics } from './sync-metrics';
 import { AccountOutbound } from './account-outbound';
 
@@ -22,7 +24,7 @@ export interface SyncEngineDeps {
   models: Models;
   /** Any Redis client (locks); workers and queues get their own connections. */
   redis: RedisClient;
-  queues: { polling: Queue; output: Queue; inbound: Queue; maintenance: Queue };
+  queues: { polling: Queue; output: Queue; inbound: Queue; maintenance: Queue; notifications: Queue; orgEvents: Queue };
   /** Replaceable for tests; defaults to the guarded client built from the config. */
   http?: OutboundClient;
   /** The app's registry: runs, records, deliveries, divergences and queue depths are counted on it. */
@@ -34,6 +36,9 @@ const SWEEP_BATCH = 500;
 const POLL_LEASE_TTL_MS = 30_000;
 /** How long the revision an organization's configuration was last reconciled at is remembered (then reconciled once more). */
 const CONFIGURATION_MEMORY_MS = 24 * 3600 * 1000;
+
+/** A delivery of a paused organization is looked at again after this (resuming sends it at once). */
+const PAUSED_DELIVERY_RECHECK_MS = 30_000;
 
 /** What one pass of an organization's purge did; `done` once the organization itself is gone. */
 export interface PurgePass {
@@ -51,6 +56,9 @@ export class SyncEngine {
   readonly pollRun: PollRun;
   /** The one writer of item state. */
   readonly sync: SyncState;
+  /** Pause, resume, auto-pause, status and notifications. */
+  readonly controls: SyncControls;
+  readonly controlStore: SyncControlRepository;
   readonly jobSettings: JobSettings;
   private readonly mappings = new MappingCache();
   private readonly locks: RedisLocks;
@@ -67,7 +75,13 @@ export class SyncEngine {
     if (secrets.development) deps.logger.warn('opening stored secrets with the development key: set SECRETS_KEYS (production refuses to start without it)');
     this.organizations = new OrganizationRepository(models, secrets);
     this.items = new InventoryRepository(models);
-    this.metrics = deps.metrics ? new SyncMetrics(deps.metrics.registry, deps.queues, () => this.countDiverged()) : undefined;
+    this.controlStore = new SyncControlRepository(models);
+    this.metrics = deps.metrics
+      ? new SyncMetrics(deps.metrics.registry, deps.queues, () => this.countDiverged(), {
+          backlog: () => this.countBacklog(),
+          lastSuccesses: async () => (await this.controlStore.listAll()).filter((c) => c.entryId !== null && !c.paused).map((c) => c.lastSuccessAt),
+        })
+      : undefined;
     this.runs = this.metrics ? new MeteredSyncRunRepository(models, this.metrics) : new SyncRunRepository(models);
     this.deliveries = new DeliveryRepository(models);
     this.locks = new RedisLocks(deps.redis, {
@@ -95,6 +109,17 @@ export class SyncEngine {
       }),
       config.QUOTA_OUTBOUND_CALLS_PER_DESTINATION_PER_MINUTE,
     );
+    this.controls = new SyncControls({
+      controls: this.controlStore,
+      runs: this.runs,
+      deliveries: this.deliveries,
+      models,
+      sync: this.sync,
+      queues: deps.queues,
+      jobSettings: this.jobSettings,
+      logger: deps.logger,
+      autoPauseAfter: config.AUTO_PAUSE_AFTER_FAILED_RUNS,
+    });
     this.schedules = new PollingSchedules(deps.queues.polling, config.POLL_MINUTE_MS, this.jobSettings);
     this.pollRun = new PollRun({
       organizations: this.organizations,
@@ -110,6 +135,37 @@ export class SyncEngine {
       leaseTtlMs: POLL_LEASE_TTL_MS,
       pagesPerRun: config.QUOTA_PAGES_PER_RUN,
     });
+  }
+
+  /**
+   * One attempt of a poll job: nothing runs while the organization or the entry is paused (a
+   * queued manual run is marked skipped); the run's end counts towards the auto-pause.
+   * `lastAttempt`: a transient failure now is the run's end.
+   */
+  async poll(job: PollJob, ensureRunId: (runId: string) => Promise<void>, lastAttempt: boolean): Promise<PollRunOutcome | { kind: 'paused' }> {
+    if (await this.controls.isPollPaused(job.organizationId, job.pollingId)) {
+      if (job.runId) await this.runs.finish(job.runId, { status: 'skipped', counts: emptyCounts(), pages: 0, errors: [], message: 'the organization or this polling entry is paused' });
+      return { kind: 'paused' };
+    }
+    const started = performance.now();
+    const outcome = await this.pollRun.execute(job, ensureRunId);
+    const ended = outcome.kind === 'done' ? outcome.status : outcome.kind === 'retry' && lastAttempt ? ('failed' as const) : null;
+    if (outcome.kind === 'done' || outcome.kind === 'retry') this.metrics?.pollRunDuration((performance.now() - started) / 1000, ended ?? 'failed');
+    if (ended !== null && (outcome.kind === 'done' || outcome.kind === 'retry')) {
+      const org = await this.organizations.findById(job.organizationId);
+      if (org) await this.controls.runEnded(org, job.pollingId, outcome.runId, ended);
+    }
+    return outcome;
+  }
+
+  /** One attempt of a notify job. */
+  notify(job: NotifyJob): Promise<NotifyOutcome> {
+    return sendNotification(job, { organizations: this.organizations, http: this.http, logger: this.deps.logger });
+  }
+
+  /** A signed test event to an output webhook, now (nothing recorded). */
+  testWebhook(org: Organization, webhook: Webhook): Promise<TestEventResult> {
+    return sendTestEvent(org, webhook, this.http);
   }
 
   fanout(job: FanoutJob): Promise<string> {
@@ -132,8 +188,11 @@ export class SyncEngine {
       locks: this.locks,
       logger: this.deps.logger,
       leaseTtlMs: this.deps.config.OUTBOUND_TIMEOUT_MS + 5000,
+      isPaused: (organizationId) => this.controls.isDeliveryPaused(organizationId),
+      pausedRecheckMs: PAUSED_DELIVERY_RECHECK_MS,
     });
     this.metrics?.deliveryOutcome(outcome);
+    if (outcome.kind === 'failed') await this.deliveryGaveUp(deliveryId);
     return outcome;
   }
 
@@ -270,6 +329,7 @@ export class SyncEngine {
     }
     const purged = await this.sync.maintenance.purgeOrganization(org.id);
     const runs = await this.runs.deleteForOrganization(org.id);
+    await this.controlStore.deleteForOrganization(org.id);
     const removed = purged.items + purged.deliveries + purged.inboundMessages + runs;
     this.deps.logger.info('organization purge pass', { orgId: org.id, pass: job.pass, ...purged, runs });
     if (job.pass > 1 && removed === 0) {
@@ -278,6 +338,28 @@ export class SyncEngine {
       return { removed, done: true };
     }
     return { removed, done: false };
+  }
+
+  /** Tells the organization's notification webhooks; never fails the delivery job. */
+  private async deliveryGaveUp(deliveryId: string): Promise<void> {
+    try {
+      const delivery = await this.deliveries.findById(deliveryId);
+      const org = delivery ? await this.organizations.findById(delivery.organizationId) : null;
+      if (org) await this.controls.deliveryGaveUp(org, deliveryId);
+    } catch (error) {
+      this.deps.logger.warn('could not queue the notifications of a failed delivery', { deliveryId, err: (error as Error).message });
+    }
+  }
+
+  /** Local changes not yet fanned out, pending deliveries and dead letters (the metrics gauges). */
+  private async countBacklog(): Promise<{ outbox: number; pending: number; failed: number }> {
+    const { models } = this.deps;
+    const [outbox, pending, failed] = await Promise.all([
+      models.inventoryItems.countDocuments({ pendingEvent: { $ne: null } }),
+      models.deliveries.countDocuments({ status: 'pending' }),
+      models.deliveries.countDocuments({ status: 'failed' }),
+    ]);
+    return { outbox, pending, failed };
   }
 
   /** Items diverged now (the metrics gauge). */

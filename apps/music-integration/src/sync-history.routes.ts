@@ -100,7 +100,7 @@ export function syncHistoryRoutes(deps: SyncHistoryDeps): Router {
   router.post('/organization/:id/deliveries/:deliveryId/replay', async (req, res) => {
     const org = await ownedOrganization(req, deps.organizations);
     if (org.isErr()) return sendResult(res, org);
-    sendResult(res, await replay(org.unwrap(), String(req.params['deliveryId']), deps), 202, deliveryToApi);
+    sendResult(res, await replayDelivery(org.unwrap(), String(req.params['deliveryId']), deps), 202, deliveryToApi);
   });
 
   return router;
@@ -123,7 +123,11 @@ async function owned(req: Request, deps: SyncHistoryDeps): Promise<Result<string
  * can drop it), to its webhook's current URL. Refused when a newer change of the item exists
  * (replaying would send an older state) or when its webhook no longer takes it.
  */
-async function replay(org: Organization, deliveryId: string, deps: SyncHistoryDeps): Promise<Result<Delivery, AppError>> {
+export async function replayDelivery(
+  org: Organization,
+  deliveryId: string,
+  deps: Pick<SyncHistoryDeps, 'deliveries' | 'sync' | 'outputQueue' | 'jobSettings'>,
+): Promise<Result<Delivery, AppError>> {
   const delivery = await deps.deliveries.findForOrganization(org.id, deliveryId);
   if (!delivery) return Result.err(new AppError('NOT_FOUND', 'Delivery not found'));
   if (delivery.status === 'pending') return Result.err(new AppError('CONFLICT', 'Delivery is still pending'));

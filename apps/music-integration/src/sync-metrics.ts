@@ -17,6 +17,14 @@ const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed'] a
 // A scrape must answer even while Redis does not: the depths are left out rather than waited for.
 const QUEUE_COUNT_TIMEOUT_MS = 1000;
 
+/** What the alerting gauges read from the store when scraped (at most every 30 s). */
+export interface AlertingSources {
+  /** Local changes not yet fanned out, pending deliveries, failed (given-up) deliveries. */
+  backlog: () => Promise<{ outbox: number; pending: number; failed: number }>;
+  /** The last successful run of every polling entry that is not paused (null: none yet). */
+  lastSuccesses: () => Promise<Array<Date | null>>;
+}
+
 /**
  * The sync engine's Prometheus metrics, on the app's registry: runs by status, records by outcome,
  * delivery attempts by result, delivery latency, and queue depths (read from Redis at scrape time).
@@ -27,11 +35,19 @@ export class SyncMetrics implements TransitionObserver {
   private readonly attempts: Counter<'result'>;
   private readonly latency: Histogram;
   private readonly divergences: Counter<'event'>;
+  private readonly pollDuration: Histogram<'status'>;
   /** A divergence began or ended here since the gauge last counted. */
   private divergencesChanged = false;
 
   /** `countDiverged`: items diverged or delete-diverged now (read from the store when scraped, at most every 30 s). */
-  constructor(registry: Registry, queues: Record<string, Queue>, countDiverged?: () => Promise<number>) {
+  constructor(registry: Registry, queues: Record<string, Queue>, countDiverged?: () => Promise<number>, alerting?: AlertingSources) {
+    this.pollDuration = new Histogram({
+      name: 'music_poll_run_duration_seconds',
+      help: 'Duration of poll runs (each attempt) by how they ended (succeeded, partial, failed, attention, skipped)',
+      labelNames: ['status'] as const,
+      buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 7200],
+      registers: [registry],
+    });
     this.runs = new Counter({
       name: 'music_sync_runs_total',
       help: 'Finished poll runs by status (succeeded, partial, failed, attention, skipped)',
@@ -83,6 +99,85 @@ export class SyncMetrics implements TransitionObserver {
         },
       });
     }
+    if (alerting) {
+      let backlog: { at: number; value: { outbox: number; pending: number; failed: number } } | null = null;
+      const readBacklog = async () => {
+        if (!backlog || Date.now() - backlog.at > DIVERGED_COUNT_EVERY_MS) {
+          try {
+            backlog = { at: Date.now(), value: await withinDeadline(alerting.backlog(), QUEUE_COUNT_TIMEOUT_MS, 'backlog') };
+          } catch {
+            // The store is slow or down: the last count stands.
+          }
+        }
+        return backlog?.value ?? null;
+      };
+      new Gauge({
+        name: 'music_outbox_pending_events',
+        help: 'Local changes stored with their outgoing event, not fanned out yet (the outbox)',
+        registers: [registry],
+        async collect() {
+          const value = await readBacklog();
+          if (value) this.set(value.outbox);
+        },
+      });
+      new Gauge({
+        name: 'music_deliveries_pending',
+        help: 'Deliveries being sent or retried (held ones of paused organizations included)',
+        registers: [registry],
+        async collect() {
+          const value = await readBacklog();
+          if (value) this.set(value.pending);
+        },
+      });
+      new Gauge({
+        name: 'music_deliveries_dead_lettered',
+        help: 'Deliveries that gave up (attempts ran out, or refused for good) and were not replayed: the dead letters',
+        registers: [registry],
+        async collect() {
+          const value = await readBacklog();
+          if (value) this.set(value.failed);
+        },
+      });
+      let since: { at: number; value: number } | null = null;
+      new Gauge({
+        name: 'music_sync_seconds_since_last_success',
+        help: 'The longest time since the last successful poll run, over the polling entries that are not paused and succeeded once (read at most every 30 s)',
+        registers: [registry],
+        async collect() {
+          if (!since || Date.now() - since.at > DIVERGED_COUNT_EVERY_MS) {
+            try {
+              const times = (await withinDeadline(alerting.lastSuccesses(), QUEUE_COUNT_TIMEOUT_MS, 'last successes')).filter((t): t is Date => t !== null);
+              since = { at: Date.now(), value: times.length === 0 ? 0 : Math.max(...times.map((t) => (Date.now() - t.getTime()) / 1000)) };
+            } catch {
+              // The store is slow or down: the last value stands.
+            }
+          }
+          // The value ages between reads.
+          if (since) this.set(since.value > 0 ? since.value + (Date.now() - since.at) / 1000 : 0);
+        },
+      });
+    }
+    new Gauge({
+      name: 'music_queue_oldest_waiting_seconds',
+      help: 'Age of the oldest job waiting in each queue (0 when none waits): workers not keeping up, or stopped',
+      labelNames: ['queue'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        await Promise.all(
+          Object.values(queues).map(async (queue) => {
+            try {
+              const [oldest] = await withinDeadline(queue.getJobs(['waiting'], 0, 0, true), QUEUE_COUNT_TIMEOUT_MS, 'oldest job');
+              // Waiting since it was added, or since its delay ended.
+              const readyAt = oldest ? oldest.timestamp + (oldest.delay ?? 0) : null;
+              this.set({ queue: queue.name }, readyAt === null ? 0 : Math.max(0, (Date.now() - readyAt) / 1000));
+            } catch {
+              // Redis unavailable: no value for this queue in this scrape.
+            }
+          }),
+        );
+      },
+    });
     new Gauge({
       name: 'music_queue_jobs',
       help: 'Jobs in each BullMQ queue by state, read when scraped',
@@ -108,6 +203,11 @@ export class SyncMetrics implements TransitionObserver {
   runFinished(status: SyncRunStatus, counts: SyncRunCounts): void {
     this.runs.inc({ status });
     this.recordsApplied('poll', counts);
+  }
+
+  /** One poll attempt's duration, by how it ended. */
+  pollRunDuration(seconds: number, status: SyncRunStatus): void {
+    this.pollDuration.observe({ status }, seconds);
   }
 
   /** An input webhook call was applied. */

@@ -6,6 +6,7 @@ import {
   deliverJobSchema,
   fanoutJobSchema,
   inboundWebhookJobSchema,
+  notifyJobSchema,
   orgChangedJobSchema,
   pollJobSchema,
   purgeOrganizationJobSchema,
@@ -54,9 +55,15 @@ export function startWorkers(engine: SyncEngine, connection: ConnectionOptions, 
     async (job: Job, token?: string) => {
       const data = pollJobSchema.parse(job.data);
       return withContext({ orgId: data.organizationId, jobId: job.id }, async () => {
-        const outcome = await engine.pollRun.execute(data, async (runId) => {
-          if (data.runId !== runId) await job.updateData({ ...data, runId });
-        });
+        const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+        const outcome = await engine.poll(
+          data,
+          async (runId) => {
+            if (data.runId !== runId) await job.updateData({ ...data, runId });
+          },
+          lastAttempt,
+        );
+        if (outcome.kind === 'paused') return { paused: true };
         if (outcome.kind === 'stale') {
           await engine.schedules.remove(data.organizationId, data.pollingId).catch(() => undefined);
           return { stale: true };
@@ -89,8 +96,8 @@ export function startWorkers(engine: SyncEngine, connection: ConnectionOptions, 
           case 'done':
             return outcome.status;
           case 'wait':
-            // Not an attempt: another send of the same item is in flight.
-            await job.moveToDelayed(Date.now() + 50 + Math.floor(Math.random() * 150), token);
+            // Not an attempt: another send of the same item is in flight (or the organization is paused).
+            await job.moveToDelayed(Date.now() + (outcome.delayMs ?? 50 + Math.floor(Math.random() * 150)), token);
             throw new DelayedError();
           case 'failed':
             throw new UnrecoverableError(outcome.message);
@@ -148,7 +155,21 @@ export function startWorkers(engine: SyncEngine, connection: ConnectionOptions, 
     { ...common, concurrency: 2 },
   );
 
-  const workers = [polling, output, inbound, orgEvents, maintenance];
+  const notifications = new Worker(
+    QUEUE_NAMES.notifications,
+    async (job: Job) => {
+      const data = notifyJobSchema.parse(job.data);
+      return withContext({ orgId: data.organizationId, jobId: job.id }, async () => {
+        const outcome = await engine.notify(data);
+        if (outcome.kind === 'retry') throw new Error(outcome.message);
+        if (outcome.kind === 'failed') throw new UnrecoverableError(outcome.message);
+        return outcome;
+      });
+    },
+    { ...common, concurrency: 4 },
+  );
+
+  const workers = [polling, output, inbound, orgEvents, maintenance, notifications];
   for (const worker of workers) {
     worker.on('failed', (job, error) => {
       if (error instanceof DelayedError) return;

@@ -4,6 +4,7 @@ import {
   deliverJobSchema,
   fanoutJobSchema,
   inboundWebhookJobSchema,
+  notifyJobSchema,
   orgChangedJobSchema,
   pollJobSchema,
   purgeOrganizationJobSchema,
@@ -11,6 +12,7 @@ import {
   type DeliverJob,
   type FanoutJob,
   type InboundWebhookJob,
+  type NotifyJob,
   type OrgChangedJob,
   type PollJob,
   type PurgeOrganizationJob,
@@ -110,6 +112,17 @@ export const JOBS = {
     jobId: (p: PurgeOrganizationJob) => jobIds.purgeOrganization(p.organizationId),
     options: (): JobsOptions => ({ ...KEEP, attempts: 10, backoff: { type: 'exponential', delay: 5000 } }),
   } satisfies JobDefinition<PurgeOrganizationJob>,
+  /**
+   * One notification event to one notification webhook. Retried with backoff (2 s doubling: about
+   * 17 minutes over 10 attempts); a 4xx other than 408/429 is not retried.
+   */
+  notify: {
+    queue: QUEUE_NAMES.notifications,
+    name: JOB_NAMES.notify,
+    schema: notifyJobSchema,
+    jobId: (p: NotifyJob) => jobIds.notify(p.eventId, p.notificationId),
+    options: (): JobsOptions => ({ ...KEEP, attempts: 10, backoff: { type: 'exponential', delay: 2000 } }),
+  } satisfies JobDefinition<NotifyJob>,
   /** The periodic sweep (a job scheduler of the maintenance queue). */
   sweep: {
     queue: QUEUE_NAMES.maintenance,

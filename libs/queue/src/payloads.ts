@@ -69,3 +69,17 @@ export const purgeOrganizationJobSchema = z.object({
   pass: z.number().int().min(1),
 });
 export type PurgeOrganizationJob = z.infer<typeof purgeOrganizationJobSchema>;
+
+export const notifyJobSchema = z.object({
+  version: z.literal(1),
+  organizationId: z.string().min(1),
+  /** The notification webhook (its id on the organization): sent to its current URL and secret. */
+  notificationId: z.string().min(1),
+  /** The event's id, stable for one occurrence: the `webhook-id` the receiver deduplicates on. */
+  eventId: z.string().min(1).max(200),
+  type: z.enum(['sync.failed', 'sync.paused', 'delivery.dead_lettered', 'item.diverged']),
+  /** When it happened (ISO). */
+  occurredAt: z.string(),
+  data: z.record(z.string(), z.unknown()),
+});
+export type NotifyJob = z.infer<typeof notifyJobSchema>;

@@ -11,6 +11,8 @@ export const QUEUE_NAMES = {
   inbound: 'inbound',
   /** Organization created/updated/deleted: the integration app re-registers polling schedules. */
   orgEvents: 'org-events',
+  /** Notification events (a failed run, a pause, a dead letter, a divergence) sent to the organization's notification webhooks. */
+  notifications: 'notifications',
   /** Housekeeping: the sweep (lost work re-queued, tombstones and old messages expired) and organization purges. */
   maintenance: 'maintenance',
 } as const;
@@ -26,6 +28,7 @@ export const JOB_NAMES = {
   orgChanged: 'org-changed',
   sweepOutbox: 'sweep-outbox',
   purgeOrganization: 'purge-organization',
+  notify: 'notify',
 } as const;
 
 /**
@@ -43,4 +46,6 @@ export const jobIds = {
   orgChanged: (organizationId: string, revision: number, kind: string): string => `org-${organizationId}-${revision}-${kind}`,
   /** One per organization: its passes are the same job, delayed between them. */
   purgeOrganization: (organizationId: string): string => `purge-${organizationId}`,
+  /** One event sent to one notification webhook. */
+  notify: (eventId: string, notificationId: string): string => `notify-${eventId}-${notificationId}`,
 };

@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import type { Organization, Webhook } from '@music/domain';
+import type { OrganizationRepository } from '@music/persistence';
+import type { NotifyJob } from '@music/queue';
+import { signedHeaders, type Logger } from '@music/platform';
+import type { AccountOutbound } from './account-outbound';
+
+/** What one attempt of a notify job did. */
+export type NotifyOutcome =
+  | { kind: 'sent'; status: number }
+  /** The organization, its notification webhook, or its interest in this event is gone: nothing to send. */
+  | { kind: 'skipped'; reason: string }
+  /** 408, 429, 5xx, timeouts, connection errors, the outbound quota: retried with backoff. */
+  | { kind: 'retry'; message: string }
+  /** Any other answer (a 4xx, a refused address): not retried. */
+  | { kind: 'failed'; message: string };
+
+export interface NotifyDeps {
+  organizations: OrganizationRepository;
+  http: AccountOutbound;
+  logger: Logger;
+}
+
+/** The body of a notification: Standard Webhooks' recommended `{ type, timestamp, data }`. */
+export const notificationBody = (job: Pick<NotifyJob, 'type' | 'occurredAt' | 'data'>): string => JSON.stringify({ type: job.type, timestamp: job.occurredAt, data: job.data });
+
+/**
+ * Sends one notification event to one notification webhook (its current URL and secret), signed
+ * (Standard Webhooks) with `webhook-id` = the event's id, the same on every retry.
+ */
+export async function sendNotification(job: NotifyJob, deps: NotifyDeps): Promise<NotifyOutcome> {
+  const org = await deps.organizations.findById(job.organizationId);
+  if (!org) return { kind: 'skipped', reason: 'the organization was deleted' };
+  const target = org.notifications.find((n) => n.id === job.notificationId);
+  if (!target || !target.events.includes(job.type)) return { kind: 'skipped', reason: 'the notification webhook was removed or no longer takes this event' };
+  const body = notificationBody(job);
+  const headers = { 'content-type': 'application/json', ...signedHeaders(target.secret, job.eventId, body) };
+  const response = await deps.http.forOrganization(org).send({ method: 'POST', url: target.url, headers, body });
+  if (response.ok && response.status >= 200 && response.status < 300) {
+    deps.logger.info('notification sent', { type: job.type, eventId: job.eventId, notificationId: target.id, status: response.status });
+    return { kind: 'sent', status: response.status };
+  }
+  const transient = response.ok ? response.status === 408 || response.status === 429 || response.status >= 500 : response.kind === 'timeout' || response.kind === 'network' || response.kind === 'quota';
+  const message = response.ok ? `HTTP ${response.status}` : `${response.kind}: ${response.message}`;
+  deps.logger.warn('notification not delivered', { type: job.type, eventId: job.eventId, notificationId: target.id, reason: message, transient });
+  return transient ? { kind: 'retry', message } : { kind: 'failed', message };
+}
+
+/** `POST /organization/:id/webhooks/:webhookId/test`'s answer. */
+export interface TestEventResult {
+  delivered: boolean;
+  status: number | null;
+  durationMs: number;
+  error: string | null;
+}
+
+/**
+ * Sends a signed test event (`type: 'test'`) to an output webhook now, with its method, current URL
+ * and secret(s), through the guarded client; records nothing (no delivery, no item state).
+ */
+export async function sendTestEvent(org: Organization, webhook: Webhook, http: AccountOutbound): Promise<TestEventResult> {
+  const messageId = `test_${randomUUID()}`;
+  const body = JSON.stringify({ type: 'test', timestamp: new Date().toISOString(), data: { organizationId: org.id, webhookId: webhook.id } });
+  const overlap = webhook.previousSecretExpiresAt !== undefined && webhook.previousSecretExpiresAt > new Date();
+  const headers = { 'content-type': 'application/json', ...signedHeaders([webhook.secret, overlap ? webhook.previousSecret : undefined], messageId, body) };
+  const response = await http.forOrganization(org).send({ method: webhook.method, url: webhook.url, headers, body });
+  if (!response.ok) return { delivered: false, status: null, durationMs: response.ms, error: `${response.kind}: ${response.message}` };
+  const delivered = response.status >= 200 && response.status < 300;
+  return { delivered, status: response.status, durationMs: response.ms, error: delivered ? null : `HTTP ${response.status}` };
+}
