@@ -1,0 +1,261 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import request from 'supertest';
+import { Webhook } from 'standardwebhooks';
+import { generateWebhookSecret } from '@music/platform';
+import type { PollJob } from '@music/queue';
+import { eventually } from '@music/testing';
+import { IntegrationHarness } from './integration.test-harness';
+
+/** A notification receiver on loopback: keeps every call's headers and exact body. */
+class Receiver {
+  readonly calls: Array<{ headers: IncomingHttpHeaders; raw: string }> = [];
+  private server: Server | null = null;
+  url = '';
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
+      req.on('end', () => {
+        this.calls.push({ headers: req.headers, raw });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hooks`;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** Every call verified with the secret (Standard Webhooks' own library), as its parsed payload and webhook-id. */
+  verified(secret: string): Array<{ id: string; type: string; data: Record<string, unknown> }> {
+    const verifier = new Webhook(secret);
+    return this.calls.map((c) => {
+      const payload = verifier.verify(c.raw, {
+        'webhook-id': String(c.headers['webhook-id']),
+        'webhook-timestamp': String(c.headers['webhook-timestamp']),
+        'webhook-signature': String(c.headers['webhook-signature']),
+      }) as { type: string; data: Record<string, unknown> };
+      return { id: String(c.headers['webhook-id']), type: payload.type, data: payload.data };
+    });
+  }
+}
+
+const song = (id: string) => ({ id, name: `Song ${id}`, artist: 'Artist', album: 'Album' });
+
+describe('sync controls: status, pause/resume, auto-pause, notifications, test events, bulk replay (real store, real Redis)', () => {
+  let h: IntegrationHarness;
+  let receiver: Receiver;
+  beforeEach(async () => {
+    h = await new IntegrationHarness().start({ AUTO_PAUSE_AFTER_FAILED_RUNS: '2' });
+    receiver = await new Receiver().start();
+  });
+  afterEach(async () => {
+    await receiver.close();
+    await h.stop();
+  });
+
+  const auth = () => `Bearer ${h.token()}`;
+  const get = (path: string) => request(h.app).get(path).set('authorization', auth());
+  const post = (path: string, body: Record<string, unknown> = {}) => request(h.app).post(path).set('authorization', auth()).send(body);
+
+  /** One poll job of the organization's first entry as the worker runs it (its last attempt). */
+  const poll = async (organizationId: string, trigger: PollJob['trigger'] = 'schedule') => {
+    const org = await h.organizations.findById(organizationId);
+    const entry = org?.polling[0];
+    if (!entry) throw new Error('no polling entry');
+    return h.engine.poll({ version: 1, organizationId, pollingId: entry.id, trigger }, async () => undefined, true);
+  };
+
+  it('reports health, last and next run per polling entry, counts, pending and failed deliveries', async () => {
+    const org = await h.createOrganization({}, { schedule: true });
+    const entryId = org.polling[0]?.id;
+    h.thirdParty.put(song('1'), song('2'));
+    await eventually(async () => ((await get(`/organization/${org.id}/status`)).body.pollingEntries[0].lastRun?.status === 'succeeded' ? true : null), 'the scheduled first run');
+
+    const healthy = await get(`/organization/${org.id}/status`);
+    expect(healthy.status).toBe(200);
+    expect(healthy.body).toMatchObject({
+      organizationId: org.id,
+      health: 'healthy',
+      paused: false,
+      pausedReason: null,
+      items: { total: 2 },
+      deliveries: { pending: 0, deadLettered: 0, failed: 0 },
+      divergedItems: 0,
+    });
+    expect(healthy.body.pollingEntries).toEqual([
+      expect.objectContaining({ entryId, url: `${h.thirdParty.baseUrl}/music`, paused: false, consecutiveFailures: 0, lastSuccessAt: expect.any(String), nextRunAt: expect.any(String) }),
+    ]);
+    expect(healthy.body.pollingEntries[0].lastRun).toMatchObject({ status: 'succeeded', counts: { created: 2 } });
+    expect(Date.parse(healthy.body.pollingEntries[0].nextRunAt)).toBeGreaterThan(Date.now());
+
+    h.thirdParty.failures.music = { count: 1, status: 404 };
+    await poll(org.id);
+    const failing = (await get(`/organization/${org.id}/status`)).body;
+    expect(failing.health).toBe('failing');
+    expect(failing.pollingEntries[0]).toMatchObject({ consecutiveFailures: 1, lastRun: { status: 'failed' } });
+
+    // A delivery that gave up makes it failing too, after a run that succeeded again.
+    await poll(org.id);
+    expect((await get(`/organization/${org.id}/status`)).body.health).toBe('healthy');
+    h.thirdParty.failPath('/sync/create', 400);
+    await h.createLocal(org.id, 'mine', { name: 'n', artist: 'a', album: 'b' });
+    await h.drainOutput();
+    const withDeadLetter = (await get(`/organization/${org.id}/status`)).body;
+    expect(withDeadLetter).toMatchObject({ health: 'failing', deliveries: { pending: 0, failed: 1, deadLettered: 0 }, divergedItems: 1 });
+
+    expect((await request(h.app).get(`/organization/${org.id}/status`).set('authorization', `Bearer ${h.token('intruder')}`)).status).toBe(404);
+    expect((await request(h.app).post(`/organization/${org.id}/pause`).set('authorization', `Bearer ${h.token('intruder')}`).send({})).status).toBe(404);
+  });
+
+  it('pausing an organization stops its polls and holds its deliveries until resumed; a paused entry alone stops only its polls', async () => {
+    const org = await h.createOrganization();
+    const entryId = org.polling[0]?.id as string;
+    h.thirdParty.put(song('1'));
+
+    const paused = await post(`/organization/${org.id}/pause`, { reason: 'maintenance at the label' });
+    expect(paused.status).toBe(200);
+    expect(paused.body).toMatchObject({ health: 'paused', paused: true, pausedReason: 'maintenance at the label', pausedAt: expect.any(String) });
+    expect(paused.body.pollingEntries[0]).toMatchObject({ paused: true, nextRunAt: null });
+
+    // Neither a scheduled nor a manual (already queued) run polls: no request reaches the third party.
+    expect(await poll(org.id)).toEqual({ kind: 'paused' });
+    const queued = await h.engine.runs.createQueued(org.id, org.polling[0] as never, 'manual');
+    expect(await h.engine.poll({ version: 1, organizationId: org.id, pollingId: entryId, trigger: 'manual', runId: queued.id }, async () => undefined, true)).toEqual({ kind: 'paused' });
+    expect(h.thirdParty.musicRequests).toHaveLength(0);
+    expect(await h.engine.runs.findForOrganization(org.id, queued.id)).toMatchObject({ status: 'skipped', message: expect.stringContaining('paused') });
+
+    // A local change is fanned out, but its delivery waits: pending, not failed, not sent.
+    await h.createLocal(org.id, 'held', { name: 'n', artist: 'a', album: 'b' });
+    await eventually(async () => ((await get(`/organization/${org.id}/status`)).body.deliveries.pending === 1 ? true : null), 'the held delivery');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(h.thirdParty.deliveries).toHaveLength(0);
+    expect((await get(`/organization/${org.id}/deliveries`)).body.items.map((d: { status: string }) => d.status)).toEqual(['pending']);
+
+    const resumed = await post(`/organization/${org.id}/resume`);
+    expect(resumed.status).toBe(200);
+    expect(resumed.body).toMatchObject({ paused: false, pausedReason: null });
+    await eventually(async () => (h.thirdParty.deliveries.length === 1 ? true : null), 'the held delivery sent on resume', 5000);
+    await h.drainOutput();
+    expect((await get(`/organization/${org.id}/deliveries`)).body.items.map((d: { status: string }) => d.status)).toEqual(['succeeded']);
+    expect(await poll(org.id)).toMatchObject({ kind: 'done', status: 'succeeded' });
+
+    // One entry paused: its polls stop, the organization's deliveries go on.
+    const entryPaused = await post(`/organization/${org.id}/pause`, { entryId, reason: 'endpoint moving' });
+    expect(entryPaused.body).toMatchObject({ paused: false, health: 'paused' });
+    expect(entryPaused.body.pollingEntries[0]).toMatchObject({ entryId, paused: true, pausedReason: 'endpoint moving' });
+    expect(await poll(org.id)).toEqual({ kind: 'paused' });
+    await h.updateLocal(org.id, 'held', { name: 'n2', artist: 'a', album: 'b' });
+    await eventually(async () => (h.thirdParty.deliveries.length === 2 ? true : null), 'a delivery while only an entry is paused');
+    await post(`/organization/${org.id}/resume`, { entryId });
+    expect(await poll(org.id)).toMatchObject({ kind: 'done' });
+
+    expect((await post(`/organization/${org.id}/pause`, { entryId: 'no-such-entry' })).status).toBe(404);
+    expect((await post(`/organization/${org.id}/pause`, { paused: true })).status).toBe(400);
+  });
+
+  it('pauses an entry after AUTO_PAUSE_AFTER_FAILED_RUNS failed runs in a row, saying why, and tells a signed notification webhook', async () => {
+    const secret = generateWebhookSecret();
+    const org = await h.createOrganization({ notifications: [{ url: receiver.url, events: ['sync.failed', 'sync.paused'], secret }] });
+    h.thirdParty.failures.music = { count: 5, status: 404 };
+
+    expect(await poll(org.id)).toMatchObject({ kind: 'done', status: 'failed' });
+    expect(await poll(org.id)).toMatchObject({ kind: 'done', status: 'failed' });
+    const status = (await get(`/organization/${org.id}/status`)).body;
+    expect(status.health).toBe('paused');
+    expect(status.pollingEntries[0]).toMatchObject({ paused: true, consecutiveFailures: 2, pausedReason: expect.stringMatching(/^paused after 2 consecutive failed runs: .*404/) });
+    expect(await poll(org.id)).toEqual({ kind: 'paused' });
+
+    await eventually(async () => (receiver.calls.length >= 3 ? true : null), 'three notifications');
+    const events = receiver.verified(secret);
+    expect(events.map((e) => e.type).sort()).toEqual(['sync.failed', 'sync.failed', 'sync.paused']);
+    expect(new Set(events.map((e) => e.id)).size).toBe(3);
+    expect(events.find((e) => e.type === 'sync.paused')?.data).toMatchObject({ organizationId: org.id, entryId: org.polling[0]?.id, automatic: true, reason: expect.stringContaining('2 consecutive') });
+    expect(events.find((e) => e.type === 'sync.failed')?.data).toMatchObject({ organizationId: org.id, error: expect.stringContaining('404') });
+
+    // Resumed, the count starts again: one more failure does not pause it.
+    await post(`/organization/${org.id}/resume`, { entryId: org.polling[0]?.id });
+    expect(await poll(org.id)).toMatchObject({ status: 'failed' });
+    expect((await get(`/organization/${org.id}/status`)).body.pollingEntries[0]).toMatchObject({ paused: false, consecutiveFailures: 1 });
+  });
+
+  it('tells a notification webhook of a delivery that gave up and of the item it left diverged, once each', async () => {
+    const secret = generateWebhookSecret();
+    const org = await h.createOrganization({
+      webhooks: [{ type: 'output', url: `${h.thirdParty.baseUrl}/sync/create`, method: 'POST' }],
+      notifications: [{ url: receiver.url, events: ['delivery.dead_lettered', 'item.diverged'], secret }],
+    });
+    h.thirdParty.failPath('/sync/create', 422);
+    await h.createLocal(org.id, 'refused', { name: 'n', artist: 'a', album: 'b' });
+    await h.drainOutput();
+    await eventually(async () => (receiver.calls.length >= 2 ? true : null), 'two notifications');
+    await new Promise((r) => setTimeout(r, 300));
+    const events = receiver.verified(secret);
+    expect(events.map((e) => e.type).sort()).toEqual(['delivery.dead_lettered', 'item.diverged']);
+    expect(events.find((e) => e.type === 'delivery.dead_lettered')?.data).toMatchObject({ externalId: 'refused', deadLettered: false, reason: 'HTTP 422' });
+    expect(events.find((e) => e.type === 'item.diverged')?.data).toMatchObject({ externalId: 'refused', state: 'diverged' });
+  });
+
+  it('sends a signed test event to an output webhook now and records nothing', async () => {
+    const secret = generateWebhookSecret();
+    const org = await h.createOrganization({
+      webhooks: [
+        { type: 'input', url: 'http://localhost:3003/sync', method: 'POST' },
+        { type: 'output', url: `${h.thirdParty.baseUrl}/sync/create`, method: 'PUT', secret },
+        { type: 'output', url: `${h.thirdParty.baseUrl}/sync/broken`, method: 'POST' },
+      ],
+    });
+    const [input, output, broken] = org.webhooks;
+    const res = await post(`/organization/${org.id}/webhooks/${output?.id}/test`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ delivered: true, status: expect.any(Number), durationMs: expect.any(Number), error: null });
+    expect(h.thirdParty.deliveries).toHaveLength(1);
+    const sent = h.thirdParty.deliveries[0];
+    expect(sent?.method).toBe('PUT');
+    const payload = new Webhook(secret).verify(sent?.raw ?? '', { 'webhook-id': sent?.webhookId ?? '', 'webhook-timestamp': sent?.timestamp ?? '', 'webhook-signature': sent?.signature ?? '' });
+    expect(payload).toMatchObject({ type: 'test', data: { organizationId: org.id, webhookId: output?.id } });
+
+    h.thirdParty.failPath('/sync/broken', 503);
+    expect((await post(`/organization/${org.id}/webhooks/${broken?.id}/test`)).body).toEqual({ delivered: false, status: 503, durationMs: expect.any(Number), error: 'HTTP 503' });
+    expect((await post(`/organization/${org.id}/webhooks/${input?.id}/test`)).status).toBe(409);
+    expect((await post(`/organization/${org.id}/webhooks/nope/test`)).status).toBe(404);
+    expect(await h.store.models.deliveries.countDocuments({ organizationId: org.id })).toBe(0);
+    expect(await h.items(org.id)).toHaveLength(0);
+  });
+
+  it('replays failed deliveries in bulk by filter, by the single replay’s rules', async () => {
+    const org = await h.createOrganization({ webhooks: [{ type: 'output', url: `${h.thirdParty.baseUrl}/sync/create`, method: 'POST' }] });
+    await h.createLocal(org.id, 'ok', { name: 'n', artist: 'a', album: 'b' });
+    await h.drainOutput();
+    h.thirdParty.failPath('/sync/create', 400);
+    for (const id of ['f1', 'f2', 'f3']) await h.createLocal(org.id, id, { name: id, artist: 'a', album: 'b' });
+    await h.drainOutput();
+    // f3 changed locally since: its failed delivery is of an older version and is skipped.
+    await h.updateLocal(org.id, 'f3', { name: 'f3 again', artist: 'a', album: 'b' });
+    await h.drainOutput();
+    h.thirdParty.clearPathFailure('/sync/create');
+
+    expect((await post(`/organization/${org.id}/deliveries/replay`, { status: 'dead_lettered' })).body).toEqual({ replayed: 0, skipped: 0 });
+    expect((await post(`/organization/${org.id}/deliveries/replay`, { webhookId: 'other' })).body).toEqual({ replayed: 0, skipped: 0 });
+    const one = await post(`/organization/${org.id}/deliveries/replay`, { externalId: 'f1' });
+    expect(one.status).toBe(202);
+    expect(one.body).toEqual({ replayed: 1, skipped: 0 });
+    await h.drainOutput();
+    const all = await post(`/organization/${org.id}/deliveries/replay`, { status: 'failed', limit: 1000 });
+    expect(all.body).toEqual({ replayed: 2, skipped: 1 });
+    await h.drainOutput();
+    const items = await h.items(org.id);
+    expect(items.filter((i) => i.externalId !== 'f3').map((i) => [i.externalId, i.state])).toEqual([
+      ['f1', 'synced'],
+      ['f2', 'synced'],
+      ['ok', 'synced'],
+    ]);
+    expect((await post(`/organization/${org.id}/deliveries/replay`, { limit: 1001 })).status).toBe(400);
+  });
+});
