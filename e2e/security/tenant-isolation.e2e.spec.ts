@@ -168,6 +168,11 @@ describe('tenant isolation across every endpoint of every app', () => {
       { app: 'music-integration', method: 'get', route: '/organization/:id/divergences', path: `/organization/${aliceOrg}/divergences` },
       { app: 'music-integration', method: 'post', route: '/organization/:id/divergences/:externalId/replay', path: `/organization/${aliceOrg}/divergences/alice-private-1/replay` },
       { app: 'music-integration', method: 'post', route: '/organization/:id/divergences/:externalId/accept-remote', path: `/organization/${aliceOrg}/divergences/alice-private-1/accept-remote` },
+      { app: 'music-integration', method: 'get', route: '/organization/:id/status', path: `/organization/${aliceOrg}/status` },
+      { app: 'music-integration', method: 'post', route: '/organization/:id/pause', path: `/organization/${aliceOrg}/pause`, body: { reason: 'Mallory was here' } },
+      { app: 'music-integration', method: 'post', route: '/organization/:id/resume', path: `/organization/${aliceOrg}/resume`, body: {} },
+      { app: 'music-integration', method: 'post', route: '/organization/:id/webhooks/:webhookId/test', path: `/organization/${aliceOrg}/webhooks/${aliceInputWebhook}/test` },
+      { app: 'music-integration', method: 'post', route: '/organization/:id/deliveries/replay', path: `/organization/${aliceOrg}/deliveries/replay`, body: {} },
     ];
     const out: Probe[] = [];
     // Without a token, and with a token Mallory signed herself for Alice's id: 401 everywhere.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { exampleOrganization, organizationInputSchema, pollingInputSchema, SYNC_MODES, transformsSchema, webhookInputSchema } from '@music/domain';
+import { exampleOrganization, NOTIFICATION_EVENTS, organizationInputSchema, pollingInputSchema, SYNC_MODES, transformsSchema, webhookInputSchema } from '@music/domain';
 import { BEARER_AUTH, createApiDocument, errorResponses, type OpenApiDocument, type SchemaOverrideContext } from '@music/platform';
 import { mappingPreviewBodySchema } from './mapping-preview.use-case';
 
@@ -48,6 +48,19 @@ function organizationBody(id: string, base: z.ZodType) {
           };
         }
       }
+      const notificationItem = properties['notifications']?.['items'] as (JsonSchema & { properties?: Record<string, JsonSchema> }) | undefined;
+      if (notificationItem?.properties && !widened.has(notificationItem)) {
+        widened.add(notificationItem);
+        notificationItem.properties['id'] = { type: 'string', description: 'The notification webhook being edited (its id and secret are kept); omitted: the stored one with the same URL, else a new one' };
+        const secret = notificationItem.properties['secret'];
+        if (secret) {
+          notificationItem.properties['secret'] = {
+            anyOf: [secret, { type: 'null' }],
+            description: 'Standard Webhooks secret the events are signed with; generated when omitted on a new notification webhook (shown once in the answer); omitted or null on an existing one keeps the stored one.',
+          };
+        }
+        for (const key of ['hasSecret', 'secretHint']) notificationItem.properties[key] = { readOnly: true, description: 'Read-only: accepted and ignored' };
+      }
       for (const key of ['id', 'revision', 'createdAt', 'updatedAt']) properties[key] = { readOnly: true, description: 'Read-only: accepted and ignored' };
     },
   });
@@ -93,6 +106,21 @@ const organizationApi = z
           .meta({ description: 'The credentials’ type, header name or user name, and a hint; never the secret' }),
       }),
     ),
+    notifications: z
+      .array(
+        z.object({
+          id: z.string(),
+          url: z.string().meta({ description: 'Credentials in the URL are shown as ***' }),
+          events: z.array(z.enum(NOTIFICATION_EVENTS)),
+          hasSecret: z.boolean(),
+          secretHint: z.string().nullable(),
+          secret: z.string().optional().meta({ description: 'Only in the answer that generated it: the signing secret (`whsec_...`), never shown again' }),
+        }),
+      )
+      .meta({
+        description:
+          'Notification webhooks: `sync.failed`, `sync.paused`, `delivery.dead_lettered`, `item.diverged` events POSTed as `{ type, timestamp, data }`, signed (Standard Webhooks, `webhook-id` stable per event), retried with backoff',
+      }),
     mappings: z.record(z.string(), z.record(z.string(), z.unknown())).meta({ description: 'As sent, with `required` stored as a boolean' }),
     transforms: transformsSchema,
     revision: z.number().int(),
@@ -219,7 +247,7 @@ export function configApiDocument(options: { metrics: boolean }): OpenApiDocumen
           tags: ['sync'],
           summary: 'Poll now: one queued run per polling entry',
           description:
-            'Answers at once with the queued runs. Watch one with `GET /organization/{id}/sync-runs/{runId}` on music-integration: its `status` goes queued -> running -> succeeded/partial/failed/attention/skipped, and its `counts` and `pages` move while it runs. At most MANUAL_SYNC_RATE_LIMIT_PER_MINUTE (10) per organization per minute and QUOTA_MANUAL_SYNCS_PER_USER_PER_HOUR (120) per account; more answer 429 with Retry-After and the limit named.',
+            'Answers at once with the queued runs. Watch one with `GET /organization/{id}/sync-runs/{runId}` on music-integration: its `status` goes queued -> running -> succeeded/partial/failed/attention/skipped, and its `counts` and `pages` move while it runs. A paused organization answers 409 `SYNC_PAUSED` (as does one whose every polling entry is paused; paused entries are left out otherwise): resume it with `POST /organization/{id}/resume` on music-integration. At most MANUAL_SYNC_RATE_LIMIT_PER_MINUTE (10) per organization per minute and QUOTA_MANUAL_SYNCS_PER_USER_PER_HOUR (120) per account; more answer 429 with Retry-After and the limit named.',
           security: BEARER_AUTH,
           requestParams: { path: idParams },
           responses: {

@@ -4,6 +4,7 @@ import { inboundWebhookQuerySchema } from './inbound-webhook.routes';
 import { DELIVERY_STATUSES } from '@music/domain';
 import { divergenceListQuerySchema } from './divergences.routes';
 import { deliveryListQuerySchema, syncRunListQuerySchema } from './sync-history.routes';
+import { bulkReplayBodySchema, pauseBodySchema, resumeBodySchema } from './sync-controls.routes';
 
 const dateTime = z.string().meta({ format: 'date-time' });
 const counts = z.object({
@@ -53,6 +54,7 @@ const delivery = z
     attempts: z.number().int(),
     lastAttempts: z.array(z.object({ at: dateTime, statusCode: z.number().int().nullable(), error: z.string().nullable(), ms: z.number() })),
     lastError: z.string().nullable(),
+    deadLettered: z.boolean().meta({ description: 'A failed delivery that ran out of attempts (transient errors each time); false for one refused for good (a 4xx, a blocked address)' }),
     createdAt: dateTime,
     updatedAt: dateTime,
     deliveredAt: dateTime.nullable(),
@@ -78,6 +80,40 @@ const divergence = z
   .meta({ id: 'Divergence' });
 const divergenceParams = z.object({ id: z.string().meta({ description: 'Organization id' }), externalId: z.string() });
 const orgParams = z.object({ id: z.string().meta({ description: 'Organization id' }) });
+const organizationStatus = z
+  .object({
+    organizationId: z.string(),
+    health: z.enum(['healthy', 'failing', 'paused', 'attention']).meta({
+      description:
+        '`paused`: the organization, or every polling entry, is paused; `failing`: the last run of a polling entry failed, or a delivery gave up (failed or dead-lettered, not replayed); `attention`: a run ended `attention` (the delete guard held) or items diverged; else `healthy`',
+    }),
+    paused: z.boolean().meta({ description: 'The organization as a whole is paused (polls and deliveries)' }),
+    pausedReason: z.string().nullable(),
+    pausedAt: dateTime.nullable(),
+    pollingEntries: z.array(
+      z.object({
+        entryId: z.string(),
+        url: z.string().meta({ description: 'The endpoint, credentials in the URL shown as ***' }),
+        paused: z.boolean().meta({ description: 'No poll runs: the entry or the organization is paused' }),
+        pausedReason: z.string().nullable().meta({ description: 'The entry’s own reason (an auto-pause says how many runs failed and the last error), else the organization’s' }),
+        consecutiveFailures: z.number().int(),
+        lastRun: z
+          .object({ runId: z.string(), status: syncRun.shape.status, startedAt: dateTime.nullable(), finishedAt: dateTime.nullable(), counts })
+          .nullable()
+          .meta({ description: 'The latest run that was not skipped (a running one included)' }),
+        lastSuccessAt: dateTime.nullable(),
+        nextRunAt: dateTime.nullable().meta({ description: 'The next scheduled run; null while paused' }),
+      }),
+    ),
+    items: z.object({ total: z.number().int() }),
+    deliveries: z.object({
+      pending: z.number().int().meta({ description: 'Being sent or retried (held while the organization is paused)' }),
+      deadLettered: z.number().int().meta({ description: 'Gave up after running out of attempts' }),
+      failed: z.number().int().meta({ description: 'Every delivery that gave up (dead letters and those refused for good), not replayed' }),
+    }),
+    divergedItems: z.number().int(),
+  })
+  .meta({ id: 'OrganizationStatus' });
 
 const inbound = (method: 'POST' | 'PUT' | 'DELETE') => ({
   tags: ['inbound'],
@@ -100,7 +136,7 @@ export function integrationApiDocument(options: { metrics: boolean }): OpenApiDo
   return createApiDocument({
     title: 'music-integration',
     description:
-      'Inbound webhooks from the third party, the sync history of an organization (poll runs and outbound deliveries, newest first, filtered by status and time, paged with `cursor`), and its divergences (local changes the third party never took) with the ways to resolve them. The queue dashboard (Bull Board, HTTP Basic login) is at /admin/queues.',
+      'Inbound webhooks from the third party, the sync history of an organization (poll runs and outbound deliveries, newest first, filtered by status and time, paged with `cursor`), and its divergences (local changes the third party never took) with the ways to resolve them, and its sync controls (status, pause and resume, test events, bulk replay). The queue dashboard (Bull Board, HTTP Basic login) is at /admin/queues.',
     metrics: options.metrics,
     paths: {
       '/sync': { post: inbound('POST'), put: inbound('PUT'), delete: inbound('DELETE') },
@@ -174,6 +210,66 @@ export function integrationApiDocument(options: { metrics: boolean }): OpenApiDo
             '200': { description: 'Resolved', content: json(z.object({ externalId: z.string(), state: z.string(), data: z.record(z.string(), z.unknown()).nullable() })) },
             ...errorResponses(401, 404),
           },
+        },
+      },
+      '/organization/{id}/status': {
+        get: {
+          tags: ['sync controls'],
+          summary: 'The organization’s health at a glance: pause state, last and next run per polling entry, items, pending and failed deliveries, diverged items',
+          security: BEARER_AUTH,
+          requestParams: { path: orgParams },
+          responses: { '200': { description: 'The status', content: json(organizationStatus) }, ...errorResponses(401, 404) },
+        },
+      },
+      '/organization/{id}/pause': {
+        post: {
+          tags: ['sync controls'],
+          summary: 'Pause the organization, or one polling entry (`entryId`)',
+          description:
+            'Paused: no scheduled or manual poll runs for that scope (a manual sync answers 409 `SYNC_PAUSED`). An organization’s pause also holds its deliveries (pending, not failed, sent on resume). Input webhooks are still accepted and applied. Pausing what is paused changes nothing. Notification webhooks get `sync.paused`.',
+          security: BEARER_AUTH,
+          requestParams: { path: orgParams },
+          requestBody: { content: json(pauseBodySchema) },
+          responses: { '200': { description: 'The status after the pause', content: json(organizationStatus) }, ...errorResponses(400, 401, 404) },
+        },
+      },
+      '/organization/{id}/resume': {
+        post: {
+          tags: ['sync controls'],
+          summary: 'Resume the organization, or one polling entry (`entryId`): held deliveries go out now, schedules run again, the failure count starts again',
+          security: BEARER_AUTH,
+          requestParams: { path: orgParams },
+          requestBody: { content: json(resumeBodySchema) },
+          responses: { '200': { description: 'The status after the resume', content: json(organizationStatus) }, ...errorResponses(400, 401, 404) },
+        },
+      },
+      '/organization/{id}/webhooks/{webhookId}/test': {
+        post: {
+          tags: ['sync controls'],
+          summary: 'Send a signed test event (`{ type: "test", timestamp, data }`) to an output webhook now',
+          description:
+            'Sent with the webhook’s method, current URL and secret (Standard Webhooks headers, `webhook-id` starting `test_`) through the same outbound policy as deliveries; records nothing (no delivery, no item state). 409 for an input webhook.',
+          security: BEARER_AUTH,
+          requestParams: { path: orgParams.extend({ webhookId: z.string() }) },
+          responses: {
+            '200': {
+              description: 'What the webhook answered (`delivered`: a 2xx)',
+              content: json(z.object({ delivered: z.boolean(), status: z.number().int().nullable(), durationMs: z.number(), error: z.string().nullable() })),
+            },
+            ...errorResponses(401, 404, 409),
+          },
+        },
+      },
+      '/organization/{id}/deliveries/replay': {
+        post: {
+          tags: ['sync history'],
+          summary: 'Send failed deliveries again, in bulk, by filter (oldest first, at most `limit`)',
+          description:
+            'Each by the rules of the single replay (same `webhook-id`; skipped when a newer change of its item exists or its webhook was removed). `status`: `failed` (default) every delivery that gave up, `dead_lettered` only those that ran out of attempts; `since`/`until` bound when they were created.',
+          security: BEARER_AUTH,
+          requestParams: { path: orgParams },
+          requestBody: { content: json(bulkReplayBodySchema) },
+          responses: { '202': { description: 'Queued again', content: json(z.object({ replayed: z.number().int(), skipped: z.number().int() })) }, ...errorResponses(400, 401, 404) },
         },
       },
       '/organization/{id}/deliveries/{deliveryId}/replay': {
