@@ -25,7 +25,7 @@ describe('queue dashboard at /admin/queues (Bull Board; real Redis)', () => {
     const api = await request(h.app).get('/admin/queues/api/queues').query({ activeQueue: 'polling', page: 1, jobsPerPage: 10 }).set('authorization', basic('ops', 'a-long-admin-password'));
     expect(api.status).toBe(200);
     const names = (api.body as { queues: Array<{ name: string }> }).queues.map((q) => q.name).sort();
-    expect(names).toEqual(['inbound', 'maintenance', 'output', 'polling']);
+    expect(names).toEqual(['inbound', 'maintenance', 'notifications', 'org-events', 'output', 'polling']);
   });
 
   it('keeps the browser on this origin (no Google Fonts or other third party) and out of caches', async () => {

@@ -140,6 +140,41 @@ describe('integration metrics and job log context (real store, real Redis, stub 
     expect(sample(text, 'music_queue_jobs', { queue: 'polling', state: 'delayed' })).toBe(1);
   });
 
+  it('reports what operators alert on: poll-run duration, time since the last success, the oldest waiting job per queue, the outbox, pending deliveries and dead letters', async () => {
+    const org = await h.createOrganization({ webhooks: [{ type: 'output', url: `${h.thirdParty.baseUrl}/sync/create`, method: 'POST' }] });
+    const entry = org.polling[0];
+    if (!entry) throw new Error('no polling entry');
+    h.thirdParty.put(song('1'));
+    await h.engine.poll({ version: 1, organizationId: org.id, pollingId: entry.id, trigger: 'manual' }, async () => undefined, true);
+    h.thirdParty.failures.music = { count: 1, status: 404 };
+    await h.engine.poll({ version: 1, organizationId: org.id, pollingId: entry.id, trigger: 'manual' }, async () => undefined, true);
+    h.thirdParty.failures.sync = { count: 1, status: 400 };
+    await h.createLocal(org.id, 'refused', { name: 'x', artist: 'y', album: 'z' });
+    await h.drainOutput();
+    // A job waiting in a queue nobody works, and a local change not fanned out yet (read before the sweeper's grace ends).
+    // (An organization that does not exist: nothing to reconcile if the worker takes one before it pauses; it takes one at most.)
+    await h.runtime.workers?.workers.find((w) => w.name === 'org-events')?.pause(true);
+    for (const revision of [1, 2]) await h.engine.queues.orgEvents.add('org-changed', { version: 1, organizationId: 'nobody', kind: 'updated', revision }, { jobId: `stuck-${revision}` });
+    await h.createLocal(org.id, 'waiting', { name: 'x', artist: 'y', album: 'z' }, false);
+    await new Promise((r) => setTimeout(r, 200));
+
+    const text = await scrape();
+    expect(sample(text, 'music_poll_run_duration_seconds_count', { status: 'succeeded' })).toBe(1);
+    expect(sample(text, 'music_poll_run_duration_seconds_count', { status: 'failed' })).toBe(1);
+    expect(sample(text, 'music_sync_seconds_since_last_success')).toBeGreaterThan(0);
+    expect(sample(text, 'music_outbox_pending_events')).toBe(1);
+    expect(sample(text, 'music_deliveries_pending')).toBe(0);
+    expect(sample(text, 'music_deliveries_dead_lettered')).toBe(1);
+    for (const queue of ['polling', 'output', 'inbound', 'maintenance', 'org-events', 'notifications']) {
+      expect(text).toMatch(new RegExp(`^music_queue_oldest_waiting_seconds\\{[^}]*queue="${queue}"[^}]*\\} [\\d.e+-]+$`, 'm'));
+    }
+    expect(sample(text, 'music_queue_oldest_waiting_seconds', { queue: 'org-events' })).toBeGreaterThan(0.1);
+    expect(sample(text, 'music_queue_oldest_waiting_seconds', { queue: 'output' })).toBe(0);
+    // No organization or entry id in any label.
+    expect(text).not.toContain(org.id);
+    expect(text).not.toContain(entry.id);
+  });
+
   it('times the HTTP routes by pattern and status', async () => {
     const org = await h.createOrganization();
     await request(h.app).get(`/organization/${org.id}/sync-runs`).set('authorization', `Bearer ${h.token()}`);
