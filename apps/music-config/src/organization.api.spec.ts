@@ -36,7 +36,7 @@ describe('toApi', () => {
     const org = storedOrganization();
     const api = toApi(org, VIEW);
     expect(Object.keys(api).sort()).toEqual(
-      ['createdAt', 'id', 'mappings', 'name', 'polling', 'revision', 'synchronization', 'transforms', 'updatedAt', 'webhooks'].sort(),
+      ['createdAt', 'id', 'mappings', 'name', 'notifications', 'polling', 'revision', 'synchronization', 'transforms', 'updatedAt', 'webhooks'].sort(),
     );
     expect(api.polling).toEqual([{ id: org.polling[0]?.id, endpoint: 'http://localhost:3004/music', interval: 1, type: 'minute', trackDeletes: true }]);
   });

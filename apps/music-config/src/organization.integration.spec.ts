@@ -129,6 +129,7 @@ describe('music-config /organization (real store + Redis)', () => {
         id: expect.any(String),
         name: 'Untitled organization',
         synchronization: 'two-way',
+        notifications: [],
         webhooks: [
           {
             id: expect.stringMatching(/^[0-9a-f]{16}$/),
