@@ -257,5 +257,24 @@ describe('sync controls: status, pause/resume, auto-pause, notifications, test e
       ['ok', 'synced'],
     ]);
     expect((await post(`/organization/${org.id}/deliveries/replay`, { limit: 1001 })).status).toBe(400);
+
+    // Out of attempts (503 every time): a dead letter, replayed by `status: dead_lettered`; the refused one is not.
+    h.thirdParty.failPath('/sync/create', 503);
+    await h.createLocal(org.id, 'dl', { name: 'dl', artist: 'a', album: 'b' });
+    await h.drainOutput();
+    h.thirdParty.failPath('/sync/create', 400, 1);
+    await h.createLocal(org.id, 'refused', { name: 'r', artist: 'a', album: 'b' });
+    await h.drainOutput();
+    const failed = (await get(`/organization/${org.id}/deliveries?status=failed`)).body.items as Array<{ externalId: string; deadLettered: boolean }>;
+    expect(failed.filter((d) => ['dl', 'refused'].includes(d.externalId)).map((d) => [d.externalId, d.deadLettered]).sort()).toEqual([
+      ['dl', true],
+      ['refused', false],
+    ]);
+    expect((await get(`/organization/${org.id}/status`)).body.deliveries).toMatchObject({ deadLettered: 1, failed: 3 });
+    h.thirdParty.clearPathFailure('/sync/create');
+    expect((await post(`/organization/${org.id}/deliveries/replay`, { status: 'dead_lettered' })).body).toEqual({ replayed: 1, skipped: 0 });
+    await h.drainOutput();
+    expect((await h.item(org.id, 'dl'))?.state).toBe('synced');
+    expect((await h.item(org.id, 'refused'))?.state).toBe('diverged');
   });
 });
