@@ -55,6 +55,9 @@ function shapes(fakerUrl: string): Record<string, RouteShape> {
     'POST /inventory': { bodies: [{ ...song, duration: 120, tags: ['a'] }] },
     'PUT /inventory/:id': { bodies: [{ ...song, duration: 10 }] },
     'PATCH /inventory/:id': { bodies: [{ name: 'Patched' }, { duration: null }] },
+    'POST /organization/:id/pause': { bodies: [{ reason: 'fuzzing' }, { entryId: 'no-such-entry', reason: 'x' }] },
+    'POST /organization/:id/resume': { bodies: [{ entryId: 'no-such-entry' }] },
+    'POST /organization/:id/deliveries/replay': { bodies: [{ status: 'dead_lettered', webhookId: 'w', externalId: 'e', since: '2026-01-01T00:00:00Z', until: '2026-12-31T00:00:00Z', limit: 10 }] },
     'GET /inventory': { query: ['limit', 'cursor'] },
     'GET /inventory/organization/:orgId': { query: ['limit', 'cursor'] },
     'GET /organization/:id/sync-runs': { query: ['limit', 'before', 'since', 'until', 'status'] },
@@ -82,7 +85,7 @@ describe('fuzzing every JSON endpoint of every app (fast-check, fixed seeds)', (
 
   beforeAll(async () => {
     // Limits and quotas out of the way: every request must reach the route's code.
-    system = await InProcessSystem.open({ workers: false, env: { AUTH_RATE_LIMIT_PER_MINUTE: '1000000', AUTH_EMAIL_RATE_LIMIT_PER_MINUTE: '1000000', QUOTA_ORGANIZATIONS_PER_USER: '1000000' } });
+    system = await InProcessSystem.open({ workers: false, env: { AUTH_RATE_LIMIT_PER_MINUTE: '1000000', AUTH_EMAIL_RATE_LIMIT_PER_MINUTE: '1000000', QUOTA_ORGANIZATIONS_PER_USER: '1000000', QUOTA_MANUAL_SYNCS_PER_USER_PER_HOUR: '1000000' } });
     owner = await system.user('fuzzer');
   });
   afterAll(async () => system?.close());
