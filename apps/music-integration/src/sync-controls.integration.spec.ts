@@ -9,7 +9,9 @@ import { IntegrationHarness } from './integration.test-harness';
 
 /** A notification receiver on loopback: keeps every call's headers and exact body. */
 class Receiver {
-  readonly calls: Array<{ headers: IncomingHttpHeaders; raw: string }> = [];
+  readonly calls: Array<{ headers: IncomingHttpHeaders; raw: string; status: number }> = [];
+  /** Answer 503 to this many calls first. */
+  failNext = 0;
   private server: Server | null = null;
   url = '';
 
@@ -18,8 +20,10 @@ class Receiver {
       let raw = '';
       req.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
       req.on('end', () => {
-        this.calls.push({ headers: req.headers, raw });
-        res.writeHead(204).end();
+        const status = this.failNext > 0 ? 503 : 204;
+        if (status === 503) this.failNext--;
+        this.calls.push({ headers: req.headers, raw, status });
+        res.writeHead(status).end();
       });
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
@@ -183,6 +187,21 @@ describe('sync controls: status, pause/resume, auto-pause, notifications, test e
     await post(`/organization/${org.id}/resume`, { entryId: org.polling[0]?.id });
     expect(await poll(org.id)).toMatchObject({ status: 'failed' });
     expect((await get(`/organization/${org.id}/status`)).body.pollingEntries[0]).toMatchObject({ paused: false, consecutiveFailures: 1 });
+  });
+
+  it('retries a notification the receiver did not take, with the same webhook-id, and sends a manual pause once', async () => {
+    const secret = generateWebhookSecret();
+    const org = await h.createOrganization({ notifications: [{ url: receiver.url, events: ['sync.paused'], secret }] });
+    receiver.failNext = 1;
+    await post(`/organization/${org.id}/pause`, { reason: 'label audit' });
+    // Pausing what is paused tells nobody again.
+    await post(`/organization/${org.id}/pause`, { reason: 'again' });
+    await eventually(async () => (receiver.calls.some((c) => c.status === 204) ? true : null), 'the retried notification', 15000);
+    expect(receiver.calls.map((c) => c.status)).toEqual([503, 204]);
+    const [first, second] = receiver.verified(secret);
+    expect(second?.id).toBe(first?.id);
+    expect(second).toMatchObject({ type: 'sync.paused', data: { organizationId: org.id, entryId: null, reason: 'label audit', automatic: false } });
+    expect((await get(`/organization/${org.id}/status`)).body.pausedReason).toBe('label audit');
   });
 
   it('tells a notification webhook of a delivery that gave up and of the item it left diverged, once each', async () => {
