@@ -127,6 +127,34 @@ export const organizations = {
    * @param {unknown} body
    */
   previewMapping: (id, body) => call('config', `/organization/${enc(id)}/mapping-preview`, { method: 'POST', body }),
+  /**
+   * A new secret for a webhook (and a new call URL for an input one), in the answer only.
+   * @param {string} id
+   * @param {string} webhookId
+   */
+  rotateSecret: (id, webhookId) => call('config', `/organization/${enc(id)}/webhooks/${enc(webhookId)}/rotate-secret`, { method: 'POST' }),
+};
+
+/** The sync controls (music-integration): status, pause and resume, test events. */
+export const controls = {
+  /** @param {string} id */
+  status: (id) => call('integration', `/organization/${enc(id)}/status`),
+  /**
+   * The organization, or one polling entry of it, stops polling until resumed.
+   * @param {string} id
+   * @param {{ entryId?: string, reason?: string }} body
+   */
+  pause: (id, body) => call('integration', `/organization/${enc(id)}/pause`, { method: 'POST', body }),
+  /**
+   * @param {string} id
+   * @param {{ entryId?: string }} body
+   */
+  resume: (id, body) => call('integration', `/organization/${enc(id)}/resume`, { method: 'POST', body }),
+  /**
+   * @param {string} id
+   * @param {string} webhookId
+   */
+  testWebhook: (id, webhookId) => call('integration', `/organization/${enc(id)}/webhooks/${enc(webhookId)}/test`, { method: 'POST' }),
 };
 
 export const history = {
@@ -145,6 +173,24 @@ export const history = {
    * @param {string} deliveryId
    */
   replay: (id, deliveryId) => call('integration', `/organization/${enc(id)}/deliveries/${enc(deliveryId)}/replay`, { method: 'POST' }),
+  /**
+   * Every finished delivery matching the filter, sent again: `{ replayed, skipped }`.
+   * @param {string} id
+   * @param {{ status?: string, webhookId?: string, externalId?: string, since?: string, until?: string, limit?: number }} filter
+   */
+  replayMatching: (id, filter) => call('integration', `/organization/${enc(id)}/deliveries/replay`, { method: 'POST', body: filter }),
+  /** @param {string} id */
+  divergences: (id) => call('integration', `/organization/${enc(id)}/divergences`, { query: { limit: 200 } }),
+  /**
+   * @param {string} id
+   * @param {string} externalId
+   */
+  replayDivergence: (id, externalId) => call('integration', `/organization/${enc(id)}/divergences/${enc(externalId)}/replay`, { method: 'POST' }),
+  /**
+   * @param {string} id
+   * @param {string} externalId
+   */
+  acceptRemote: (id, externalId) => call('integration', `/organization/${enc(id)}/divergences/${enc(externalId)}/accept-remote`, { method: 'POST' }),
 };
 
 /** The canonical example organization the "new organization" form starts from. */

@@ -16,7 +16,7 @@ import { signInPage } from './pages/sign-in.js';
 /** @type {Array<{ pattern: RegExp, page: Page, signedIn: boolean }>} */
 const ROUTES = [
   { pattern: /^#\/sign-in$/, page: signInPage, signedIn: false },
-  { pattern: /^#\/organizations\/([^/]+)(?:\/(runs|deliveries|preview))?$/, page: organizationPage, signedIn: true },
+  { pattern: /^#\/organizations\/([^/]+)(?:\/(overview|runs|deliveries|dead-letters|diverged|webhooks|preview))?$/, page: organizationPage, signedIn: true },
   { pattern: /^(#\/?)?$/, page: organizationsPage, signedIn: true },
 ];
 

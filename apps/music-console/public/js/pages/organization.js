@@ -1,19 +1,27 @@
 // @ts-check
-// One organization: its runs (a timeline and a table), its deliveries (filters, replay of failed
-// ones), and the mapping preview beside the third party's records.
-//
-// Room for the sync controls that come with the sync engine's state API: a status badge and
-// pause / resume go in the header's `controls` box; dead letters and diverged items (replay,
-// accept the remote version), and webhook secret rotation, are more entries of SECTIONS.
+// One organization: an overview of its sync (health, polling entries, pause and resume), its runs
+// (a timeline and a table), its deliveries (filters, replay), dead letters (bulk replay), diverged
+// items (replay or accept the remote version), its webhooks (test event, secret rotation), and the
+// mapping preview beside the third party's records.
 import { ApiError, history, organizations } from '../api.js';
 import { runsChart } from '../charts.js';
 import { badge, field, h, uid } from '../dom.js';
 import { count, duration, json, when } from '../format.js';
+import { deadLettersSection } from './org-dead-letters.js';
+import { divergencesSection } from './org-divergences.js';
+import { overviewSection } from './org-overview.js';
+import { healthBadge, HEALTH_TEXT, loadStatus } from './org-status.js';
+import { webhooksSection } from './org-webhooks.js';
+import { deliveriesTable } from './deliveries-table.js';
 
-/** The organization's sections, each a link and a renderer. */
-const SECTIONS = /** @type {const} */ ([
+/** The organization's sections, each a link (`#/organizations/<id>/<key>`) and a renderer. */
+export const SECTIONS = /** @type {const} */ ([
+  { key: 'overview', label: 'Overview' },
   { key: 'runs', label: 'Runs' },
   { key: 'deliveries', label: 'Deliveries' },
+  { key: 'dead-letters', label: 'Dead letters' },
+  { key: 'diverged', label: 'Diverged items' },
+  { key: 'webhooks', label: 'Webhooks' },
   { key: 'preview', label: 'Mapping preview' },
 ]);
 
@@ -21,15 +29,24 @@ const FINISHED = ['succeeded', 'partial', 'failed', 'attention', 'skipped'];
 const RUNS_SHOWN = 30;
 
 /**
+ * What every section of an organization gets: the organization (as music-config shows it), its
+ * sync status (null when the server does not report it), and a way to show a newer status (the
+ * answer of pause and resume) in the page's header.
+ * @typedef {{ org: any, status: import('./org-status.js').StatusAnswer, setStatus: (status: import('./org-status.js').SyncStatus) => void }} OrgView
+ */
+
+/**
  * @param {import('../app.js').PageContext} ctx
  * @param {string[]} params  [organization id, section]
  */
 export async function organizationPage(ctx, params) {
   const id = params[0] ?? '';
-  const section = params[1] || 'runs';
+  const section = params[1] || 'overview';
   let org;
+  /** @type {import('./org-status.js').StatusAnswer} */
+  let status;
   try {
-    org = await organizations.get(id);
+    [org, status] = await Promise.all([organizations.get(id), loadStatus(id)]);
   } catch (error) {
     if (/** @type {ApiError} */ (error).status === 404) {
       ctx.main.replaceChildren(h('h1', {}, 'Organization not found'), h('p', {}, h('a', { href: '#/' }, 'Back to your organizations')));
@@ -41,6 +58,7 @@ export async function organizationPage(ctx, params) {
 
   const body = h('div', { class: 'section-body' });
   const controls = h('div', { class: 'controls' });
+  const health = h('p', { class: 'meta health-line' });
   const tabs = h(
     'nav',
     { class: 'tabs', 'aria-label': 'Organization' },
@@ -48,15 +66,45 @@ export async function organizationPage(ctx, params) {
   );
   ctx.main.replaceChildren(
     h('p', { class: 'crumbs' }, h('a', { href: '#/' }, 'Organizations'), ' / '),
-    h('div', { class: 'org-head' }, h('div', {}, h('h1', {}, org.name), h('p', { class: 'meta' }, describe(org))), controls),
+    h('div', { class: 'org-head' }, h('div', {}, h('h1', {}, org.name), h('p', { class: 'meta' }, describe(org)), health), controls),
     tabs,
     body,
   );
 
+  /** @type {OrgView} */
+  const view = {
+    org,
+    status,
+    setStatus: (next) => {
+      view.status = { status: next };
+      showHealth(health, view.status);
+    },
+  };
+  showHealth(health, status);
+
   if (section === 'deliveries') await deliveriesSection(ctx, org, body);
   else if (section === 'preview') previewSection(ctx, org, body);
-  else await runsSection(ctx, org, body, controls);
-  return `${org.name}: ${SECTIONS.find((s) => s.key === section)?.label ?? 'Runs'}`;
+  else if (section === 'runs') await runsSection(ctx, org, body, controls);
+  else if (section === 'dead-letters') await deadLettersSection(ctx, view, body);
+  else if (section === 'diverged') await divergencesSection(ctx, view, body);
+  else if (section === 'webhooks') webhooksSection(ctx, view, body);
+  else overviewSection(ctx, view, body);
+  return `${org.name}: ${SECTIONS.find((s) => s.key === section)?.label ?? 'Overview'}`;
+}
+
+/**
+ * The header's health line: a badge and what it means (paused: why and since when).
+ * @param {HTMLElement} el
+ * @param {import('./org-status.js').StatusAnswer} answer
+ */
+function showHealth(el, answer) {
+  const status = answer.status;
+  if (!status) {
+    el.replaceChildren();
+    return;
+  }
+  const why = status.paused ? `paused${status.pausedReason ? `: ${status.pausedReason}` : ''}${status.pausedAt ? ` (since ${when(status.pausedAt)})` : ''}` : HEALTH_TEXT[status.health];
+  el.replaceChildren(healthBadge(status.health), ' ', why);
 }
 
 /** @param {any} org */
@@ -208,60 +256,10 @@ async function deliveriesSection(ctx, org, body) {
       cursor: cursor ?? undefined,
     });
     items = cursor ? [...items, ...page.items] : page.items;
-    list.replaceChildren(deliveriesTable(ctx, org, items, () => void load()));
+    list.replaceChildren(deliveriesTable(ctx, org, items, () => load()));
     more.replaceChildren(...(page.nextCursor ? [h('button', { type: 'button', class: 'secondary', onClick: () => void load(page.nextCursor) }, 'Load more')] : []));
   };
   await load();
-}
-
-/**
- * @param {import('../app.js').PageContext} ctx
- * @param {any} org
- * @param {any[]} items
- * @param {() => void} reload
- */
-function deliveriesTable(ctx, org, items, reload) {
-  if (items.length === 0) return h('p', { class: 'empty' }, 'No delivery matches.');
-  const cols = ['Created', 'Record', 'Sent', 'To', 'Status', 'Attempts', 'Last error', ''];
-  return h(
-    'table',
-    { class: 'deliveries' },
-    h('caption', { class: 'visually-hidden' }, 'Deliveries, newest first'),
-    h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col' }, c || h('span', { class: 'visually-hidden' }, 'Action'))))),
-    h(
-      'tbody',
-      {},
-      items.map((d) => {
-        const replay =
-          d.status === 'failed'
-            ? h('button', { type: 'button', class: 'secondary', 'aria-label': `Replay the delivery of ${d.externalId}` }, 'Replay')
-            : null;
-        replay?.addEventListener('click', async () => {
-          replay.toggleAttribute('disabled', true);
-          try {
-            await history.replay(org.id, d.id);
-            ctx.announce(`Replay of ${d.externalId} queued`);
-            window.setTimeout(reload, 1000);
-          } catch (error) {
-            ctx.announce(`Replay refused: ${/** @type {Error} */ (error).message}`);
-            replay.removeAttribute('disabled');
-          }
-        });
-        return h(
-          'tr',
-          { 'data-delivery-id': d.id },
-          h('td', {}, when(d.createdAt)),
-          h('th', { scope: 'row' }, h('code', {}, d.externalId)),
-          h('td', {}, `${d.method} (${d.op})`),
-          h('td', { class: 'url' }, d.url),
-          h('td', {}, badge(d.status)),
-          h('td', { class: 'num' }, d.attempts),
-          h('td', { class: 'message' }, d.lastError ?? ''),
-          h('td', {}, replay),
-        );
-      }),
-    ),
-  );
 }
 
 // ---- mapping preview -----------------------------------------------------------------------

@@ -2,6 +2,7 @@
 import { ApiError, exampleOrganization, organizations } from '../api.js';
 import { field, h } from '../dom.js';
 import { when } from '../format.js';
+import { healthBadge, loadStatus } from './org-status.js';
 
 /**
  * The caller's organizations, and a form to create one.
@@ -11,11 +12,18 @@ export async function organizationsPage(ctx) {
   const [{ organizations: list }, example] = await Promise.all([organizations.list(), exampleOrganization().catch(() => null)]);
   if (!ctx.isCurrent()) return 'Organizations';
 
+  // Each organization's health arrives after the list (one status call each): the list shows at once.
+  const healthCells = new Map();
   const rows = /** @type {any[]} */ (list).map((org) =>
     h(
       'tr',
-      {},
-      h('th', { scope: 'row' }, h('a', { href: `#/organizations/${encodeURIComponent(org.id)}/runs` }, org.name)),
+      { 'data-organization-id': org.id },
+      h('th', { scope: 'row' }, h('a', { href: `#/organizations/${encodeURIComponent(org.id)}` }, org.name)),
+      (() => {
+        const cell = h('td', { class: 'health-cell' }, h('span', { class: 'loading' }, '…'));
+        healthCells.set(org.id, cell);
+        return cell;
+      })(),
       h('td', {}, org.synchronization),
       h('td', { class: 'num' }, org.polling.length),
       h('td', { class: 'num' }, org.webhooks.length),
@@ -27,12 +35,20 @@ export async function organizationsPage(ctx) {
         'table',
         {},
         h('caption', { class: 'visually-hidden' }, 'Your organizations'),
-        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Sync'), h('th', { scope: 'col' }, 'Polling entries'), h('th', { scope: 'col' }, 'Webhooks'), h('th', { scope: 'col' }, 'Updated'))),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Health'), h('th', { scope: 'col' }, 'Sync'), h('th', { scope: 'col' }, 'Polling entries'), h('th', { scope: 'col' }, 'Webhooks'), h('th', { scope: 'col' }, 'Updated'))),
         h('tbody', {}, rows),
       )
     : h('p', { class: 'empty' }, 'No organization yet: create one below.');
 
   ctx.main.replaceChildren(h('h1', {}, 'Organizations'), table, newOrganizationForm(ctx, example));
+  for (const [id, cell] of healthCells) {
+    void loadStatus(id)
+      .then((answer) => {
+        if (!answer.status) cell.replaceChildren(h('span', { class: 'hint', title: answer.unavailable }, 'not reported'));
+        else cell.replaceChildren(healthBadge(answer.status.health), answer.status.paused && answer.status.pausedReason ? h('span', { class: 'hint block' }, answer.status.pausedReason) : null);
+      })
+      .catch(() => cell.replaceChildren(h('span', { class: 'hint' }, 'not reported')));
+  }
   return 'Organizations';
 }
 
