@@ -255,8 +255,201 @@ describe('the web console in a real browser (headless Chromium)', () => {
     expect(await page.locator('table.preview tr.refused').innerText()).toMatch(/externalId: is required/);
   });
 
+  // ---- the sync controls ------------------------------------------------------------------
+
+  async function apiToken(): Promise<string> {
+    return ((await request(system.apps['music-auth']).post('/auth/sign-in').send(user)).body as { token: string }).token;
+  }
+
+  /** A song created on our side (music-inventory), delivered to the third party by the output webhook. */
+  async function createHere(token: string, externalId: string, name: string): Promise<string> {
+    const created = await request(system.apps['music-inventory'])
+      .post('/inventory')
+      .set('authorization', `Bearer ${token}`)
+      .set('x-organization-id', orgId)
+      .send({ externalId, name, artist: 'Us', album: 'Local' });
+    expect(created.status).toBe(201);
+    return (created.body as { id: string }).id;
+  }
+
+  async function failedDeliveries(token: string): Promise<string[]> {
+    const res = await request(system.apps['music-integration']).get(`/organization/${orgId}/deliveries?status=failed`).set('authorization', `Bearer ${token}`);
+    return (res.body as { items: Array<{ externalId: string }> }).items.map((d) => d.externalId).sort();
+  }
+
+  async function openSection(label: string, h2: string): Promise<void> {
+    await page.goto(`${consoleUrl}/#/organizations/${encodeURIComponent(orgId)}`);
+    await heading('Acme Records').waitFor();
+    await page.getByRole('navigation', { name: 'Organization' }).getByRole('link', { name: label, exact: true }).click();
+    await page.getByRole('heading', { level: 2, name: h2, exact: true }).waitFor();
+  }
+
+  /** Answers the confirmation dialog: fills its field (when given) and presses its confirm button. */
+  async function confirmDialog(confirm: string, answer?: string): Promise<void> {
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    if (answer !== undefined) await dialog.getByRole('textbox').fill(answer);
+    await dialog.getByRole('button', { name: confirm, exact: true }).click();
+    await dialog.waitFor({ state: 'detached' });
+  }
+
+  it('lists dead letters, and replays every one the filters match in one go once the cause is fixed', async () => {
+    const token = await apiToken();
+    thirdParty.setFaults({ target: 'sync', remaining: null, status: 400, delayMs: 0, retryAfterSeconds: null });
+    await createHere(token, 'bulk-1', 'Bulk One');
+    await createHere(token, 'bulk-2', 'Bulk Two');
+    await eventually(async () => (await failedDeliveries(token)).join() === 'bulk-1,bulk-2', 'both deliveries dead-lettered', 20000);
+
+    await openSection('Dead letters', 'Dead letters');
+    const rows = page.locator('table.deliveries tbody tr');
+    await eventually(async () => (await rows.count()) === 2, 'two dead letters listed', 10000, 200);
+    for (const text of await rows.allInnerTexts()) expect(text).toMatch(/bulk-[12][\s\S]*failed[\s\S]*HTTP 400/);
+    // Filtered by record: one.
+    await page.getByLabel('Record (externalId)').fill('bulk-1');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await eventually(async () => (await rows.count()) === 1, 'one dead letter for bulk-1', 10000, 200);
+    await page.getByLabel('Record (externalId)').fill('');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await eventually(async () => (await rows.count()) === 2, 'both again', 10000, 200);
+
+    thirdParty.clearFaults();
+    await page.getByRole('button', { name: 'Replay all that match…' }).click();
+    // Cancelling (Escape) sends nothing.
+    await page.getByRole('dialog').waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    expect(await inPage<string>('document.activeElement?.textContent')).toBe('Replay all that match…');
+    expect(thirdParty.get('bulk-1')).toBeUndefined();
+
+    await page.getByRole('button', { name: 'Replay all that match…' }).click();
+    await confirmDialog('Replay them');
+    await page.getByRole('status').filter({ hasText: '2 dead letters replayed' }).first().waitFor();
+    await eventually(async () => thirdParty.get('bulk-1') !== undefined && thirdParty.get('bulk-2') !== undefined, 'the replayed deliveries to arrive', 20000);
+    await eventually(async () => (await failedDeliveries(token)).length === 0, 'no dead letter left', 20000);
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByText('No dead letter matches').waitFor();
+  });
+
+  it('shows diverged items beside what the third party sent meanwhile; accepts theirs, or replays ours', async () => {
+    const token = await apiToken();
+    thirdParty.setFaults({ target: 'sync', remaining: null, status: 400, delayMs: 0, retryAfterSeconds: null });
+    let failed: string[] = [];
+    const oursId = await createHere(token, 'ours-a', 'Our A');
+    await createHere(token, 'ours-b', 'Our B');
+    await eventually(async () => ['ours-a', 'ours-b'].every((id) => failed.includes(id)) || ((failed = await failedDeliveries(token)), false), 'both deliveries dead-lettered', 20000);
+    // Meanwhile the third party has its own ours-a: the next poll holds it beside ours.
+    thirdParty.upsert({ id: 'ours-a', name: 'Their A', artist: 'Them', album: 'Theirs' });
+    await openSection('Runs', 'Sync runs');
+    const before = await page.locator('table.runs tbody tr').count();
+    await syncNow(before + 1);
+
+    await openSection('Diverged items', 'Diverged items');
+    const rowA = page.locator('table.divergences tbody tr').filter({ hasText: 'ours-a' });
+    const rowB = page.locator('table.divergences tbody tr').filter({ hasText: 'ours-b' });
+    await rowA.waitFor();
+    await rowB.waitFor();
+    expect(await rowA.innerText()).toMatch(/diverged[\s\S]*Our A[\s\S]*upsert at[\s\S]*Their A[\s\S]*HTTP 400/);
+    expect(await rowB.innerText()).toMatch(/nothing since/);
+
+    await rowA.getByRole('button', { name: 'Accept the third party’s version of ours-a' }).click();
+    await confirmDialog('Accept theirs');
+    await page.getByRole('status').filter({ hasText: 'ours-a now has the third party’s version' }).waitFor();
+    await rowA.waitFor({ state: 'detached' });
+    // The focus is not lost with the row: it is on the section's heading.
+    expect(await inPage<string>('document.activeElement?.textContent')).toBe('Diverged items');
+    const item = await request(system.apps['music-inventory']).get(`/inventory/${oursId}`).set('authorization', `Bearer ${token}`).set('x-organization-id', orgId);
+    expect(JSON.stringify(item.body)).toContain('Their A');
+
+    thirdParty.clearFaults();
+    await rowB.getByRole('button', { name: 'Replay our change of ours-b' }).click();
+    await page.getByRole('status').filter({ hasText: 'Our change of ours-b is being sent again' }).waitFor();
+    await eventually(async () => thirdParty.get('ours-b') !== undefined, 'our change of ours-b to arrive', 20000);
+    await page.getByText('No diverged item').waitFor();
+  });
+
+  it('rotates a webhook’s secret and shows the new one once; the previous one works for a while', async () => {
+    await openSection('Webhooks', 'Webhooks');
+    const input = () => page.locator('li.webhook').filter({ hasText: 'Input' });
+    const hintBefore = await input().locator('dd').first().innerText();
+    await input().getByRole('button', { name: /^Rotate the secret of / }).click();
+    await confirmDialog('Rotate the secret');
+    const secret = await page.getByLabel('New secret', { exact: true }).inputValue();
+    expect(secret).toMatch(/^whsec_/);
+    expect(await page.getByLabel('New call URL (with its token)').inputValue()).toMatch(/\/sync\?orgId=.*&token=/);
+    // The focus moves to what must be copied now; the webhook shows the new secret's tail.
+    expect(await inPage<string>('document.activeElement?.id')).toBe('revealed-heading');
+    const hintAfter = await input().locator('dd').first().innerText();
+    expect(hintAfter).not.toBe(hintBefore);
+    expect(hintAfter).toBe(`whsec_…${secret.slice(-4)}`);
+    await input().getByText('still accepted until').waitFor();
+    // Shown once: the page read again does not have it.
+    await page.reload();
+    await page.getByRole('heading', { level: 2, name: 'Webhooks', exact: true }).waitFor();
+    expect(await page.content()).not.toContain(secret);
+  });
+
+  it('sends a test event to an output webhook and says what the receiver answered', async () => {
+    await openSection('Webhooks', 'Webhooks');
+    const seen = thirdParty.received.length;
+    const output = page.locator('li.webhook').filter({ hasText: 'Output' });
+    await output.getByRole('button', { name: /^Send a test event to / }).click();
+    const outcome = output.getByRole('status').filter({ hasText: /Test event (delivered|not delivered)/ });
+    await outcome.waitFor();
+    // What the console says is what the third party saw.
+    await eventually(async () => thirdParty.received.length > seen, 'the test event to arrive', 10000);
+    const got = thirdParty.received.slice(seen).at(-1);
+    expect(await outcome.innerText()).toContain(`HTTP ${got?.status}`);
+  });
+
+  it('pauses and resumes the organization and one polling entry, with a reason; the health follows, here and on the list', async () => {
+    await openSection('Overview', 'Sync status');
+    const health = page.locator('.org-head .health .badge');
+    await health.waitFor();
+    expect(await health.innerText()).not.toBe('paused');
+
+    await page.getByRole('button', { name: 'Pause syncing…' }).click();
+    await confirmDialog('Pause', 'Their API is down until Monday');
+    await eventually(async () => (await health.innerText()) === 'paused', 'the header to say paused', 10000, 100);
+    await page.locator('.org-head').getByText('Their API is down until Monday').waitFor();
+    await page.getByRole('status').filter({ hasText: 'Acme Records: paused. Health: paused.' }).waitFor();
+    // The control used is replaced by its opposite, and has the focus.
+    expect(await inPage<string>('document.activeElement?.textContent')).toBe('Resume syncing');
+    const entry = page.locator('table.entries tbody tr').first();
+    expect(await entry.innerText()).toMatch(/paused/);
+
+    // The list of organizations shows it too, with the reason.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Organizations' }).click();
+    await heading('Organizations').waitFor();
+    const listed = page.locator(`tr[data-organization-id="${orgId}"] .health-cell`);
+    await listed.getByText('paused', { exact: true }).waitFor();
+    expect(await listed.innerText()).toContain('Their API is down until Monday');
+
+    await page.getByRole('link', { name: 'Acme Records' }).click();
+    await page.getByRole('heading', { level: 2, name: 'Sync status' }).waitFor();
+    await page.getByRole('button', { name: 'Resume syncing' }).click();
+    await eventually(async () => (await health.innerText()) !== 'paused', 'the header to leave paused', 10000, 100);
+    expect(await inPage<string>('document.activeElement?.textContent')).toBe('Pause syncing…');
+
+    // One entry: paused with its reason, the organization is not.
+    await entry.getByRole('button', { name: /^Pause polling of / }).click();
+    await confirmDialog('Pause', 'Rate limited');
+    await entry.getByText('Rate limited').waitFor();
+    expect(await entry.locator('.badge').first().innerText()).toBe('paused');
+    await page.getByRole('button', { name: 'Pause syncing…' }).waitFor();
+    const token = await apiToken();
+    const status = await request(system.apps['music-integration']).get(`/organization/${orgId}/status`).set('authorization', `Bearer ${token}`);
+    expect(status.body).toMatchObject({ paused: false, pollingEntries: [{ paused: true, pausedReason: 'Rate limited' }] });
+    await entry.getByRole('button', { name: /^Resume polling of / }).click();
+    await eventually(async () => (await entry.locator('.badge').first().innerText()) === 'active', 'the entry to be active again', 10000, 100);
+
+    if (process.env['UPDATE_SCREENSHOTS'] === '1') {
+      await inPage('window.scrollTo(0, 0)');
+      await page.screenshot({ path: path.resolve(__dirname, '..', '..', 'docs', 'console-overview.png'), clip: { x: 0, y: 0, width: 1200, height: 860 } });
+    }
+  });
+
   it('is usable with labels and the keyboard: every control has a name, and focus moves through the page', async () => {
-    for (const section of ['runs', 'deliveries', 'preview']) {
+    for (const section of ['overview', 'runs', 'deliveries', 'dead-letters', 'diverged', 'webhooks', 'preview']) {
       await page.goto(`${consoleUrl}/#/organizations/${encodeURIComponent(orgId)}/${section}`);
       await heading('Acme Records').waitFor();
       await page.locator('.section-body h2').waitFor();
