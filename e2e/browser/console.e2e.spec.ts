@@ -450,6 +450,25 @@ describe('the web console in a real browser (headless Chromium)', () => {
     }
   });
 
+  it('works on a server that does not report sync status: no health, every other section as before', async () => {
+    // An integration API without the status route answers 404 there.
+    const noStatus = '**/api/integration/organization/*/status';
+    await page.route(noStatus, (route) => route.fulfill({ status: 404, contentType: 'application/json', body: JSON.stringify({ error: { code: 'NOT_FOUND', message: 'No route for GET /organization/x/status' } }) }));
+    try {
+      await page.goto(`${consoleUrl}/#/`);
+      await heading('Organizations').waitFor();
+      await page.locator(`tr[data-organization-id="${orgId}"] .health-cell`).getByText('not reported').waitFor();
+      await page.getByRole('link', { name: 'Acme Records' }).click();
+      await page.getByRole('heading', { level: 2, name: 'Sync status' }).waitFor();
+      await page.getByText('This server does not report sync status.').waitFor();
+      expect(await page.locator('.org-head .health .badge').count()).toBe(0);
+      await page.getByRole('navigation', { name: 'Organization' }).getByRole('link', { name: 'Runs', exact: true }).click();
+      await page.locator('table.runs tbody tr').first().waitFor();
+    } finally {
+      await page.unroute(noStatus);
+    }
+  });
+
   it('is usable with labels and the keyboard: every control has a name, and focus moves through the page', async () => {
     for (const section of ['overview', 'runs', 'deliveries', 'dead-letters', 'diverged', 'webhooks', 'preview']) {
       await page.goto(`${consoleUrl}/#/organizations/${encodeURIComponent(orgId)}/${section}`);
