@@ -342,6 +342,7 @@ describe('the web console in a real browser (headless Chromium)', () => {
     // Meanwhile the third party has its own ours-a: the next poll holds it beside ours.
     thirdParty.upsert({ id: 'ours-a', name: 'Their A', artist: 'Them', album: 'Theirs' });
     await openSection('Runs', 'Sync runs');
+    await page.locator('table.runs tbody tr').first().waitFor();
     const before = await page.locator('table.runs tbody tr').count();
     await syncNow(before + 1);
 
