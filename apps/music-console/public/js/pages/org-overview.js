@@ -43,7 +43,7 @@ export function overviewSection(ctx, view, body) {
         title: `Pause ${target.label}?`,
         text: target.entryId
           ? 'This polling entry stops polling until you resume it; the others go on. Webhooks from the third party are still taken.'
-          : 'No polling entry of this organization polls until you resume it. Webhooks from the third party are still taken.',
+          : 'Nothing of this organization polls, and none of our changes is delivered, until you resume it: the changes wait, none is lost. Webhooks from the third party are still taken.',
         confirm: 'Pause',
         field: { label: 'Reason (shown with the status)', hint: 'Optional, e.g. “their API is down until Monday”.', maxlength: 500 },
       });
@@ -64,6 +64,8 @@ export function overviewSection(ctx, view, body) {
   /** @param {import('./org-status.js').SyncStatus} status */
   const statusView = (status) => {
     const entries = new Map(org.polling.map((/** @type {any} */ p) => [p.id, p]));
+    // Every delivery that gave up (`failed`, refused for good or out of attempts): what Dead letters lists.
+    const deadLetters = status.deliveries.failed ?? status.deliveries.deadLettered;
     const orgControl = status.paused
       ? h('button', { type: 'button', 'data-control': 'resume:org', onClick: () => void act('resume', { label: org.name }) }, 'Resume syncing')
       : h('button', { type: 'button', class: 'secondary', 'data-control': 'pause:org', onClick: () => void act('pause', { label: org.name }) }, 'Pause syncing…');
@@ -78,7 +80,7 @@ export function overviewSection(ctx, view, body) {
               { class: 'paused-note' },
               `Paused${status.pausedAt ? ` since ${when(status.pausedAt)}` : ''}`,
               status.pausedReason ? [': ', h('q', {}, status.pausedReason)] : '',
-              '. Nothing polls until it is resumed.',
+              '. Nothing polls and no change is delivered until it is resumed.',
             )
           : null,
         h('div', { class: 'actions' }, orgControl),
@@ -88,7 +90,7 @@ export function overviewSection(ctx, view, body) {
         { class: 'counts' },
         countBox('Items', count(status.items.total), `${base}/runs`, 'runs'),
         countBox('Deliveries waiting', count(status.deliveries.pending), `${base}/deliveries`, 'deliveries'),
-        countBox('Dead letters', count(status.deliveries.deadLettered), `${base}/dead-letters`, 'dead letters', status.deliveries.deadLettered > 0),
+        countBox('Dead letters', count(deadLetters), `${base}/dead-letters`, 'dead letters', deadLetters > 0),
         countBox('Diverged items', count(status.divergedItems), `${base}/diverged`, 'diverged items', status.divergedItems > 0),
       ),
       h('h3', {}, 'Polling entries'),

@@ -8,16 +8,16 @@ import { badge, h } from '../dom.js';
  * @typedef {'healthy' | 'failing' | 'paused' | 'attention'} Health
  * @typedef {{ runId: string, status: string, startedAt: string | null, finishedAt: string | null, counts: Record<string, number> }} LastRun
  * @typedef {{ entryId: string, url: string, paused: boolean, pausedReason: string | null, consecutiveFailures: number, lastRun: LastRun | null, lastSuccessAt: string | null, nextRunAt: string | null }} EntryStatus
- * @typedef {{ organizationId: string, health: Health, paused: boolean, pausedReason: string | null, pausedAt: string | null, pollingEntries: EntryStatus[], items: { total: number }, deliveries: { pending: number, deadLettered: number }, divergedItems: number }} SyncStatus
+ * @typedef {{ organizationId: string, health: Health, paused: boolean, pausedReason: string | null, pausedAt: string | null, pollingEntries: EntryStatus[], items: { total: number }, deliveries: { pending: number, deadLettered: number, failed?: number }, divergedItems: number }} SyncStatus
  * @typedef {{ status: SyncStatus } | { status: null, unavailable: string }} StatusAnswer
  */
 
-/** What each health means, for the badge's neighbours and screen readers. */
+/** What each health means, beside its badge. */
 export const HEALTH_TEXT = /** @type {Record<Health, string>} */ ({
-  healthy: 'every polling entry’s last run went through, nothing waits for you',
-  failing: 'a polling entry’s last runs failed',
-  paused: 'polling is paused',
-  attention: 'dead letters or diverged items wait for you',
+  healthy: 'the last runs went through and every change was delivered',
+  failing: 'a polling entry’s last run failed, or deliveries gave up (see Dead letters)',
+  paused: 'nothing polls until it is resumed',
+  attention: 'a run held deletions back, or items diverged (see Diverged items)',
 });
 
 /**
