@@ -419,6 +419,10 @@ describe('the web console in a real browser (headless Chromium)', () => {
     expect(await inPage<string>('document.activeElement?.textContent')).toBe('Resume syncing');
     const entry = page.locator('table.entries tbody tr').first();
     expect(await entry.innerText()).toMatch(/paused/);
+    if (process.env['UPDATE_SCREENSHOTS'] === '1') {
+      await inPage('document.activeElement?.blur(); window.scrollTo(0, 0)');
+      await page.screenshot({ path: path.resolve(__dirname, '..', '..', 'docs', 'console-overview.png'), clip: { x: 0, y: 0, width: 1200, height: 720 } });
+    }
 
     // The list of organizations shows it too, with the reason.
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Organizations' }).click();
@@ -445,10 +449,6 @@ describe('the web console in a real browser (headless Chromium)', () => {
     await entry.getByRole('button', { name: /^Resume polling of / }).click();
     await eventually(async () => (await entry.locator('.badge').first().innerText()) === 'active', 'the entry to be active again', 10000, 100);
 
-    if (process.env['UPDATE_SCREENSHOTS'] === '1') {
-      await inPage('window.scrollTo(0, 0)');
-      await page.screenshot({ path: path.resolve(__dirname, '..', '..', 'docs', 'console-overview.png'), clip: { x: 0, y: 0, width: 1200, height: 860 } });
-    }
   });
 
   it('works on a server that does not report sync status: no health, every other section as before', async () => {

@@ -45,7 +45,7 @@ export async function organizationsPage(ctx) {
     void loadStatus(id)
       .then((answer) => {
         if (!answer.status) cell.replaceChildren(h('span', { class: 'hint', title: answer.unavailable }, 'not reported'));
-        else cell.replaceChildren(healthBadge(answer.status.health), answer.status.paused && answer.status.pausedReason ? h('span', { class: 'hint block' }, answer.status.pausedReason) : null);
+        else cell.replaceChildren(healthBadge(answer.status.health), ...(answer.status.paused && answer.status.pausedReason ? [h('span', { class: 'hint block' }, answer.status.pausedReason)] : []));
       })
       .catch(() => cell.replaceChildren(h('span', { class: 'hint' }, 'not reported')));
   }
