@@ -418,7 +418,9 @@ describe('the web console in a real browser (headless Chromium)', () => {
     // The control used is replaced by its opposite, and has the focus.
     expect(await inPage<string>('document.activeElement?.textContent')).toBe('Resume syncing');
     const entry = page.locator('table.entries tbody tr').first();
-    expect(await entry.innerText()).toMatch(/paused/);
+    // Its entries are paused with it: the organization's Resume is the one that counts.
+    expect(await entry.innerText()).toMatch(/paused\s+with the organization/);
+    expect(await entry.getByRole('button').count()).toBe(0);
     if (process.env['UPDATE_SCREENSHOTS'] === '1') {
       await inPage('document.activeElement?.blur(); window.scrollTo(0, 0)');
       await page.screenshot({ path: path.resolve(__dirname, '..', '..', 'docs', 'console-overview.png'), clip: { x: 0, y: 0, width: 1200, height: 720 } });

@@ -73,16 +73,16 @@ export function overviewSection(ctx, view, body) {
       h(
         'div',
         { class: `card status-card status-${status.health}` },
-        h('p', { class: 'status-line' }, healthBadge(status.health), ' ', HEALTH_TEXT[status.health], '.'),
         status.paused
           ? h(
               'p',
-              { class: 'paused-note' },
-              `Paused${status.pausedAt ? ` since ${when(status.pausedAt)}` : ''}`,
+              { class: 'status-line' },
+              healthBadge(status.health),
+              ` Paused${status.pausedAt ? ` since ${when(status.pausedAt)}` : ''}`,
               status.pausedReason ? [': ', h('q', {}, status.pausedReason)] : '',
-              '. Nothing polls and no change is delivered until it is resumed.',
+              '. Nothing polls and none of our changes is delivered until it is resumed.',
             )
-          : null,
+          : h('p', { class: 'status-line' }, healthBadge(status.health), ' ', capitalized(HEALTH_TEXT[status.health]), '.'),
         h('div', { class: 'actions' }, orgControl),
       ),
       h(
@@ -114,7 +114,7 @@ export function overviewSection(ctx, view, body) {
                     'tr',
                     { 'data-entry-id': e.entryId },
                     h('th', { scope: 'row', class: 'url' }, e.url, entry ? h('span', { class: 'hint block' }, `every ${entry.interval} ${entry.type}${entry.interval > 1 ? 's' : ''}`) : null),
-                    h('td', {}, e.paused ? [badge('paused'), e.pausedReason ? h('span', { class: 'hint block' }, e.pausedReason) : null] : status.paused ? badge('paused') : badge('active')),
+                    h('td', {}, status.paused ? [badge('paused'), h('span', { class: 'hint block' }, 'with the organization')] : e.paused ? [badge('paused'), e.pausedReason ? h('span', { class: 'hint block' }, e.pausedReason) : null] : badge('active')),
                     h('td', {}, e.lastRun ? [badge(e.lastRun.status), ' ', h('time', { datetime: e.lastRun.startedAt ?? '', title: fullTime(e.lastRun.startedAt) }, when(e.lastRun.startedAt)), runCounts(e.lastRun.counts)] : 'none yet'),
                     h('td', {}, when(e.lastSuccessAt)),
                     h('td', {}, e.paused || status.paused ? 'paused' : when(e.nextRunAt)),
@@ -122,7 +122,10 @@ export function overviewSection(ctx, view, body) {
                     h(
                       'td',
                       {},
-                      e.paused
+                      // While the whole organization is paused, its Resume is the one that counts.
+                      status.paused
+                        ? null
+                        : e.paused
                         ? h('button', { type: 'button', class: 'secondary', 'data-control': `resume:entry:${e.entryId}`, 'aria-label': `Resume ${label}`, onClick: () => void act('resume', { entryId: e.entryId, label }) }, 'Resume')
                         : h('button', { type: 'button', class: 'secondary', 'data-control': `pause:entry:${e.entryId}`, 'aria-label': `Pause ${label}`, onClick: () => void act('pause', { entryId: e.entryId, label }) }, 'Pause…'),
                     ),
@@ -161,6 +164,11 @@ export function overviewSection(ctx, view, body) {
  */
 function countBox(label, value, href, what, alert = false) {
   return h('div', { class: alert ? 'count alert' : 'count' }, h('dt', {}, label), h('dd', {}, h('a', { href, 'aria-label': `${value} ${label.toLowerCase()}: see ${what}` }, value)));
+}
+
+/** @param {string} text */
+function capitalized(text) {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** @param {Record<string, number>} c */

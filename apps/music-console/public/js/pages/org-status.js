@@ -16,7 +16,7 @@ import { badge, h } from '../dom.js';
 export const HEALTH_TEXT = /** @type {Record<Health, string>} */ ({
   healthy: 'the last runs went through and every change was delivered',
   failing: 'a polling entry’s last run failed, or deliveries gave up (see Dead letters)',
-  paused: 'nothing polls until it is resumed',
+  paused: 'every polling entry is paused',
   attention: 'a run held deletions back, or items diverged (see Diverged items)',
 });
 

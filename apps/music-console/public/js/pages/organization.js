@@ -103,7 +103,7 @@ function showHealth(el, answer) {
     el.replaceChildren();
     return;
   }
-  const why = status.paused ? `paused${status.pausedReason ? `: ${status.pausedReason}` : ''}${status.pausedAt ? ` (since ${when(status.pausedAt)})` : ''}` : HEALTH_TEXT[status.health];
+  const why = status.paused ? `${status.pausedReason ?? 'no reason given'}${status.pausedAt ? ` (since ${when(status.pausedAt)})` : ''}` : HEALTH_TEXT[status.health];
   el.replaceChildren(healthBadge(status.health), ' ', why);
 }
 
