@@ -2,7 +2,7 @@
 // Asking before an action that changes things: a native modal <dialog> (the browser keeps the focus
 // inside it and Escape cancels it), optionally with one text field (a reason). The focus goes back
 // to where it was when the dialog closes.
-import { field, h } from './dom.js';
+import { field, h, uid } from './dom.js';
 
 /**
  * @typedef {{ label: string, hint?: string, maxlength?: number }} AskField
@@ -19,16 +19,17 @@ export function ask(options) {
   const input = options.field ? h('input', { type: 'text', name: 'answer', maxlength: options.field.maxlength ?? 500, autocomplete: 'off' }) : null;
   const confirm = h('button', { type: 'submit', value: 'confirm', class: options.danger ? 'danger' : null }, options.confirm);
   const cancel = h('button', { type: 'submit', value: 'cancel', class: 'secondary', formnovalidate: true }, 'Cancel');
-  const titleId = `${Math.random().toString(36).slice(2)}-title`;
+  const titleId = uid('dialog-title');
+  const textId = uid('dialog-text');
   const dialog = /** @type {HTMLDialogElement} */ (
     h(
       'dialog',
-      { 'aria-labelledby': titleId },
+      { 'aria-labelledby': titleId, 'aria-describedby': textId },
       h(
         'form',
         { method: 'dialog' },
         h('h2', { id: titleId }, options.title),
-        h('p', {}, options.text),
+        h('p', { id: textId }, options.text),
         input && options.field ? field(options.field.label, input, options.field.hint) : null,
         h('div', { class: 'actions' }, confirm, cancel),
       ),

@@ -7,6 +7,9 @@ import { field, h } from '../dom.js';
 import { count } from '../format.js';
 import { deliveriesTable } from './deliveries-table.js';
 
+/** The most one bulk replay takes (oldest first). */
+const BULK_LIMIT = 500;
+
 /**
  * @param {import('../app.js').PageContext} ctx
  * @param {import('./organization.js').OrgView} view
@@ -60,8 +63,11 @@ export async function deadLettersSection(ctx, view, body) {
     if (confirmed === null) return;
     bulk.toggleAttribute('disabled', true);
     try {
-      const { replayed, skipped } = await history.replayMatching(org.id, filter());
-      const text = `${count(replayed)} dead letter${replayed === 1 ? '' : 's'} replayed${skipped ? `, ${count(skipped)} skipped (newer changes exist, or their webhook no longer takes them)` : ''}.`;
+      const { replayed, skipped } = await history.replayMatching(org.id, { ...filter(), limit: BULK_LIMIT });
+      const text =
+        `${count(replayed)} dead letter${replayed === 1 ? '' : 's'} replayed` +
+        (skipped ? `, ${count(skipped)} skipped (their item changed since, or their webhook no longer takes them)` : '') +
+        (replayed + skipped >= BULK_LIMIT ? `. The first ${BULK_LIMIT} were taken, oldest first: narrow the filters for the rest.` : '.');
       outcome.textContent = text;
       ctx.announce(text);
       window.setTimeout(() => void load(), 1000);

@@ -88,7 +88,7 @@ export function overviewSection(ctx, view, body) {
       h(
         'dl',
         { class: 'counts' },
-        countBox('Items', count(status.items.total), `${base}/runs`, 'runs'),
+        countBox('Items', count(status.items.total), null, ''),
         countBox('Deliveries waiting', count(status.deliveries.pending), `${base}/deliveries`, 'deliveries'),
         countBox('Dead letters', count(deadLetters), `${base}/dead-letters`, 'dead letters', deadLetters > 0),
         countBox('Diverged items', count(status.divergedItems), `${base}/diverged`, 'diverged items', status.divergedItems > 0),
@@ -156,14 +156,15 @@ export function overviewSection(ctx, view, body) {
 }
 
 /**
+ * One number, linked to the section that lists what it counts (when there is one).
  * @param {string} label
  * @param {string} value
- * @param {string} href
+ * @param {string | null} href
  * @param {string} what
- * @param {boolean} [alert]
+ * @param {boolean} [alert]  drawn to the eye: something waits for the owner
  */
 function countBox(label, value, href, what, alert = false) {
-  return h('div', { class: alert ? 'count alert' : 'count' }, h('dt', {}, label), h('dd', {}, h('a', { href, 'aria-label': `${value} ${label.toLowerCase()}: see ${what}` }, value)));
+  return h('div', { class: alert ? 'count alert' : 'count' }, h('dt', {}, label), h('dd', {}, href ? h('a', { href, 'aria-label': `${value} ${label.toLowerCase()}: see ${what}` }, value) : value));
 }
 
 /** @param {string} text */
