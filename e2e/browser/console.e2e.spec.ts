@@ -301,6 +301,9 @@ describe('the web console in a real browser (headless Chromium)', () => {
     await eventually(async () => (await failedDeliveries(token)).join() === 'bulk-1,bulk-2', 'both deliveries dead-lettered', 20000);
 
     await openSection('Dead letters', 'Dead letters');
+    // Deliveries that gave up make the organization `failing`.
+    const health = page.locator('.org-head .health .badge');
+    await eventually(async () => (await health.count()) === 1 && (await health.innerText()) === 'failing', 'the header to say failing', 10000, 100);
     const rows = page.locator('table.deliveries tbody tr');
     await eventually(async () => (await rows.count()) === 2, 'two dead letters listed', 10000, 200);
     for (const text of await rows.allInnerTexts()) expect(text).toMatch(/bulk-[12][\s\S]*failed[\s\S]*HTTP 400/);
@@ -328,6 +331,7 @@ describe('the web console in a real browser (headless Chromium)', () => {
     await eventually(async () => (await failedDeliveries(token)).length === 0, 'no dead letter left', 20000);
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.getByText('No dead letter matches').waitFor();
+    await eventually(async () => (await health.innerText()) === 'healthy', 'the header to say healthy again', 10000, 100);
   });
 
   it('shows diverged items beside what the third party sent meanwhile; accepts theirs, or replays ours', async () => {

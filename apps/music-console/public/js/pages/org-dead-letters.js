@@ -44,6 +44,8 @@ export async function deadLettersSection(ctx, view, body) {
   let items = [];
   /** @param {string | null} [cursor] */
   const load = async (cursor = null) => {
+    // The header's health follows what is listed here (a replay can end a failing state).
+    if (!cursor) void view.refreshStatus();
     const { webhookId, ...query } = filter();
     const page = await history.deliveries(org.id, { ...query, limit: 50, cursor: cursor ?? undefined });
     // The list API filters by status, record and time; the webhook is filtered here.

@@ -57,7 +57,7 @@ export async function divergencesSection(ctx, view, body) {
         await history.acceptRemote(org.id, d.externalId);
         ctx.announce(`${d.externalId} now has the third party’s version`);
       }
-      await load();
+      await Promise.all([load(), view.refreshStatus()]);
       // The row is gone (the item is no longer diverged): start again from the section's heading.
       focusSectionHeading();
     } catch (error) {

@@ -32,7 +32,7 @@ const RUNS_SHOWN = 30;
  * What every section of an organization gets: the organization (as music-config shows it), its
  * sync status (null when the server does not report it), and a way to show a newer status (the
  * answer of pause and resume) in the page's header.
- * @typedef {{ org: any, status: import('./org-status.js').StatusAnswer, setStatus: (status: import('./org-status.js').SyncStatus) => void }} OrgView
+ * @typedef {{ org: any, status: import('./org-status.js').StatusAnswer, setStatus: (status: import('./org-status.js').SyncStatus) => void, refreshStatus: () => Promise<void> }} OrgView
  */
 
 /**
@@ -79,12 +79,17 @@ export async function organizationPage(ctx, params) {
       view.status = { status: next };
       showHealth(health, view.status);
     },
+    // After an action that may change the health (a run, a replay): the header reads it again.
+    refreshStatus: async () => {
+      const next = await loadStatus(id).catch(() => null);
+      if (next?.status && health.isConnected) view.setStatus(next.status);
+    },
   };
   showHealth(health, status);
 
-  if (section === 'deliveries') await deliveriesSection(ctx, org, body);
+  if (section === 'deliveries') await deliveriesSection(ctx, view, body);
   else if (section === 'preview') previewSection(ctx, org, body);
-  else if (section === 'runs') await runsSection(ctx, org, body, controls);
+  else if (section === 'runs') await runsSection(ctx, view, body, controls);
   else if (section === 'dead-letters') await deadLettersSection(ctx, view, body);
   else if (section === 'diverged') await divergencesSection(ctx, view, body);
   else if (section === 'webhooks') webhooksSection(ctx, view, body);
@@ -118,11 +123,12 @@ function describe(org) {
 
 /**
  * @param {import('../app.js').PageContext} ctx
- * @param {any} org
+ * @param {OrgView} view
  * @param {HTMLElement} body
  * @param {HTMLElement} controls
  */
-async function runsSection(ctx, org, body, controls) {
+async function runsSection(ctx, view, body, controls) {
+  const { org } = view;
   const figure = h('figure', { class: 'card chart-card' });
   const table = h('div', { class: 'table-wrap' });
   const heading = h('h2', {}, 'Sync runs');
@@ -156,6 +162,7 @@ async function runsSection(ctx, org, body, controls) {
         const mine = latest.filter((r) => ids.has(r.id));
         if (mine.length > 0 && mine.every((r) => FINISHED.includes(r.status))) {
           ctx.announce(mine.map((r) => `Run finished: ${r.status}; ${r.counts.created} created, ${r.counts.updated} updated, ${r.counts.deleted} deleted, ${r.counts.invalid} failed records`).join('. '));
+          void view.refreshStatus();
           break;
         }
         if (!body.isConnected || Date.now() > deadline) break;
@@ -213,10 +220,11 @@ function recordErrors(errors) {
 
 /**
  * @param {import('../app.js').PageContext} ctx
- * @param {any} org
+ * @param {OrgView} view
  * @param {HTMLElement} body
  */
-async function deliveriesSection(ctx, org, body) {
+async function deliveriesSection(ctx, view, body) {
+  const { org } = view;
   const status = h(
     'select',
     { name: 'status' },
@@ -256,7 +264,7 @@ async function deliveriesSection(ctx, org, body) {
       cursor: cursor ?? undefined,
     });
     items = cursor ? [...items, ...page.items] : page.items;
-    list.replaceChildren(deliveriesTable(ctx, org, items, () => load()));
+    list.replaceChildren(deliveriesTable(ctx, org, items, () => Promise.all([load(), view.refreshStatus()]).then(() => undefined)));
     more.replaceChildren(...(page.nextCursor ? [h('button', { type: 'button', class: 'secondary', onClick: () => void load(page.nextCursor) }, 'Load more')] : []));
   };
   await load();
