@@ -57,9 +57,10 @@ export async function divergencesSection(ctx, view, body) {
         await history.acceptRemote(org.id, d.externalId);
         ctx.announce(`${d.externalId} now has the third party’s version`);
       }
-      await Promise.all([load(), view.refreshStatus()]);
+      await load();
       // The row is gone (the item is no longer diverged): start again from the section's heading.
       focusSectionHeading();
+      void view.refreshStatus();
     } catch (error) {
       ctx.announce(`${action === 'replay' ? 'Replay' : 'Accept'} refused: ${/** @type {ApiError} */ (error).message}`);
     }

@@ -264,7 +264,10 @@ async function deliveriesSection(ctx, view, body) {
       cursor: cursor ?? undefined,
     });
     items = cursor ? [...items, ...page.items] : page.items;
-    list.replaceChildren(deliveriesTable(ctx, org, items, () => Promise.all([load(), view.refreshStatus()]).then(() => undefined)));
+    list.replaceChildren(deliveriesTable(ctx, org, items, () => {
+      void view.refreshStatus();
+      return load();
+    }));
     more.replaceChildren(...(page.nextCursor ? [h('button', { type: 'button', class: 'secondary', onClick: () => void load(page.nextCursor) }, 'Load more')] : []));
   };
   await load();
