@@ -358,7 +358,7 @@ describe('the web console in a real browser (headless Chromium)', () => {
     expect(await rowA.innerText()).toMatch(/diverged[\s\S]*Our A[\s\S]*upsert at[\s\S]*Their A[\s\S]*HTTP 400/);
     expect(await rowB.innerText()).toMatch(/nothing since/);
 
-    await rowA.getByRole('button', { name: 'Accept the third party’s version of ours-a' }).click();
+    await rowA.getByRole('button', { name: 'Accept theirs: the third party’s version of ours-a' }).click();
     await confirmDialog('Accept theirs');
     await page.getByRole('status').filter({ hasText: 'ours-a now has the third party’s version' }).waitFor();
     await rowA.waitFor({ state: 'detached' });
@@ -368,7 +368,7 @@ describe('the web console in a real browser (headless Chromium)', () => {
     expect(JSON.stringify(item.body)).toContain('Their A');
 
     thirdParty.clearFaults();
-    await rowB.getByRole('button', { name: 'Replay our change of ours-b' }).click();
+    await rowB.getByRole('button', { name: 'Replay ours: our change of ours-b' }).click();
     await page.getByRole('status').filter({ hasText: 'Our change of ours-b is being sent again' }).waitFor();
     await eventually(async () => thirdParty.get('ours-b') !== undefined, 'our change of ours-b to arrive', 20000);
     await rowB.waitFor({ state: 'detached' });

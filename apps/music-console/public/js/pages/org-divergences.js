@@ -87,9 +87,13 @@ export async function divergencesSection(ctx, view, body) {
             h('td', { class: 'message' }, h('ul', { class: 'plain' }, d.failedDeliveries.map((/** @type {any} */ f) => h('li', {}, `${f.method} (${f.op}), ${f.attempts} attempt${f.attempts === 1 ? '' : 's'}: ${f.lastError ?? 'no answer'}`)))),
             h(
               'td',
-              { class: 'row-actions' },
-              h('button', { type: 'button', class: 'secondary', 'aria-label': `Replay our change of ${d.externalId}`, onClick: () => void act('replay', d) }, 'Replay ours'),
-              h('button', { type: 'button', class: 'secondary', 'aria-label': `Accept the third party’s version of ${d.externalId}`, onClick: () => void act('accept', d) }, 'Accept theirs…'),
+              {},
+              h(
+                'div',
+                { class: 'row-actions' },
+                h('button', { type: 'button', class: 'secondary', 'aria-label': `Replay ours: our change of ${d.externalId}`, onClick: () => void act('replay', d) }, 'Replay ours'),
+                h('button', { type: 'button', class: 'secondary', 'aria-label': `Accept theirs: the third party’s version of ${d.externalId}`, onClick: () => void act('accept', d) }, 'Accept theirs…'),
+              ),
             ),
           ),
         ),

@@ -85,7 +85,7 @@ export function webhooksSection(ctx, view, body) {
         'div',
         { class: 'actions' },
         w.type === 'output' ? h('button', { type: 'button', 'aria-label': `Send a test event to ${w.url}`, onClick: () => void sendTest(w, outcome) }, 'Send a test event') : null,
-        h('button', { type: 'button', class: 'secondary', 'aria-label': `Rotate the secret of ${w.url}`, onClick: () => void rotate(w, el) }, 'Rotate secret…'),
+        h('button', { type: 'button', class: 'secondary', 'aria-label': `Rotate the secret of ${w.url}`, onClick: () => void rotate(w, el) }, 'Rotate the secret…'),
       ),
       outcome,
     );
