@@ -457,6 +457,19 @@ describe('the web console in a real browser (headless Chromium)', () => {
 
   });
 
+  it('lists the notification webhooks beside the others', async () => {
+    const token = await apiToken();
+    const patched = await request(system.apps['music-config'])
+      .patch(`/organization/${orgId}`)
+      .set('authorization', `Bearer ${token}`)
+      .send({ notifications: [{ url: `${thirdPartyUrl}/notify`, events: ['sync.failed', 'delivery.dead_lettered'] }] });
+    expect(patched.status).toBe(200);
+    await openSection('Webhooks', 'Webhooks');
+    const section = page.getByRole('region', { name: 'Notification webhooks' });
+    await section.getByText(`${thirdPartyUrl}/notify`).waitFor();
+    expect(await section.innerText()).toMatch(/sync\.failed[\s\S]*delivery\.dead_lettered[\s\S]*whsec_…/);
+  });
+
   it('works on a server that does not report sync status: no health, every other section as before', async () => {
     // An integration API without the status route answers 404 there.
     const noStatus = '**/api/integration/organization/*/status';

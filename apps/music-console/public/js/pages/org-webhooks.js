@@ -97,7 +97,40 @@ export function webhooksSection(ctx, view, body) {
     h('p', { class: 'hint' }, 'Output webhooks receive each local change, signed with their secret (Standard Webhooks headers). Input webhooks are where the third party tells us of its changes.'),
     revealed,
     org.webhooks.length ? h('ul', { class: 'webhooks' }, org.webhooks.map(card)) : h('p', { class: 'empty' }, 'No webhook.'),
+    ...notificationsList(org.notifications ?? []),
   );
+}
+
+/**
+ * Where the organization is told of trouble (`sync.failed`, `sync.paused`, ...), signed with its
+ * own secret: set in the organization's settings (`notifications`), shown here.
+ * @param {any[]} targets
+ */
+function notificationsList(targets) {
+  if (targets.length === 0) return [];
+  const item = (/** @type {any} */ n) =>
+    h(
+      'li',
+      { class: 'card webhook' },
+      h('h4', {}, h('span', { class: 'url' }, n.url)),
+      h(
+        'dl',
+        { class: 'facts' },
+        h('dt', {}, 'Events'),
+        h('dd', {}, n.events.map((/** @type {string} */ e) => h('code', { class: 'event' }, e))),
+        h('dt', {}, 'Secret'),
+        h('dd', {}, n.hasSecret ? h('code', {}, n.secretHint ?? 'set') : 'none'),
+      ),
+    );
+  return [
+    h(
+      'section',
+      { 'aria-labelledby': 'notifications-heading' },
+      h('h3', { id: 'notifications-heading' }, 'Notification webhooks'),
+      h('p', { class: 'hint' }, 'Told of failed runs, pauses, dead letters and diverged items. They are part of the organization’s settings.'),
+      h('ul', { class: 'webhooks' }, targets.map(item)),
+    ),
+  ];
 }
 
 /**
