@@ -1,22 +1,23 @@
-// Two Jest projects: fast unit tests of pure logic, and integration tests that talk to the real
-// store and Redis (started by scripts/test.sh). `--selectProjects unit|integration` runs one.
-const preset = require('./jest.preset.js');
+// The whole suite (`npm test`, through scripts/test.sh, which starts the test store): two Jest
+// projects, fast unit tests of pure logic and integration tests that talk to the real store and
+// Redis. `--selectProjects unit|integration` runs one. Each Nx project also has a jest.config.js of
+// its own for `npx nx test <project>` (jest.preset.js).
+const { base, integration } = require('./jest.preset.js');
 
 module.exports = {
   projects: [
     {
-      ...preset,
+      ...base,
       displayName: 'unit',
       testMatch: ['<rootDir>/{apps,libs,bench,tools}/**/*.spec.ts'],
       testPathIgnorePatterns: ['/node_modules/', '\\.integration\\.spec\\.ts$', '\\.e2e\\.spec\\.ts$'],
     },
     {
-      ...preset,
+      ...base,
+      ...integration,
       displayName: 'integration',
       testMatch: ['<rootDir>/{apps,libs}/**/*.integration.spec.ts', '<rootDir>/e2e/**/*.e2e.spec.ts'],
       testTimeout: 60000,
-      setupFiles: ['<rootDir>/libs/testing/src/jest-setup.ts'],
-      setupFilesAfterEnv: ['<rootDir>/libs/testing/src/jest-timeout.ts'],
     },
   ],
 };

@@ -66,7 +66,7 @@ describe('the apps on a Redis Cluster, queue prefix in a hash tag', () => {
     try {
       await syncAcrossTheCluster();
     } catch (error) {
-      throw new Error(`${(error as Error).message}\n${appLogs()}`);
+      throw new Error(`${(error as Error).message}\n${appLogs()}`, { cause: error });
     }
   });
 

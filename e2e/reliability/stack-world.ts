@@ -157,7 +157,7 @@ export class StackWorld {
     try {
       return await eventually(() => this.agreed(), what, timeoutMs, 250);
     } catch (error) {
-      throw new Error(`${(error as Error).message}; last difference: ${this.disagreement}`);
+      throw new Error(`${(error as Error).message}; last difference: ${this.disagreement}`, { cause: error });
     }
   }
 

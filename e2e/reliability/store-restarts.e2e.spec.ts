@@ -1,7 +1,6 @@
-import { eventually } from '@music/testing';
 import type { AppName } from '../stack-processes';
 import { call } from './http-client';
-import { PrivateServer } from './private-stores';
+import { eventually, PrivateServer } from '@music/testing';
 import { FAST_RECOVERY, StackWorld } from './stack-world';
 
 // Redis and the store each SIGKILLed and restarted under traffic, with the five apps as processes
@@ -114,7 +113,7 @@ describe('Redis and the store restarted during traffic', () => {
   it('the apps reconnect by themselves, readiness reports each outage, and every accepted change is delivered', async () => {
     await waitReadiness(world, 200);
     const traffic = new Traffic(world);
-    let duringRedisOutage = 0;
+    let duringRedisOutage: number;
     traffic.start();
     try {
       await eventually(async () => traffic.accepted.length >= 5, 'traffic before the outages');

@@ -2,7 +2,7 @@ import { Result } from '@sapphire/result';
 import { z } from 'zod';
 import { firstPageParams, mappingsSchema, pollingCredentialHeaders, recordsInPage, transformsSchema, type PollingEntry } from '@music/domain';
 import { compileMapping, type CompiledMapping, type FieldError } from '@music/mapping';
-import { AppError, conflict, maskUrl, notFound, type OutboundClient, type OutboundResult, type RateLimiter } from '@music/platform';
+import { type AppError, conflict, maskUrl, notFound, type OutboundClient, type OutboundResult, type RateLimiter } from '@music/platform';
 import type { OrganizationRepository } from '@music/persistence';
 
 /** Records of a pasted sample, and records shown of a fetched page. */

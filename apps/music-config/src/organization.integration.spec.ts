@@ -1,4 +1,3 @@
-import type { Queue } from 'bullmq';
 import type { Express } from 'express';
 import { Redis } from 'ioredis';
 import request from 'supertest';

@@ -69,7 +69,7 @@ export function divergenceRoutes(deps: DivergenceRoutesDeps): Router {
     const org = found.unwrap();
     const outcome = await deps.sync.divergences.replay(org, String(req.params['externalId']));
     switch (outcome.kind) {
-      case 'replaying':
+      case 'replaying': {
         // The failed jobs are still kept under the same ids: replaced by new ones, with every attempt.
         // A replay is caused by this request: the delivery lines carry its id.
         const { requestId } = currentContext();
@@ -77,6 +77,7 @@ export function divergenceRoutes(deps: DivergenceRoutesDeps): Router {
           await ensureJob(deps.outputQueue, JOBS.deliver, { version: 1, organizationId: org.id, deliveryId: d.id, externalId: d.externalId, ...(requestId ? { requestId } : {}) }, deps.jobSettings);
         }
         return sendResult(res, Result.ok({ externalId: outcome.applied.target.externalId, state: outcome.applied.transition.to, deliveries: outcome.deliveries.map((d) => d.id) }), 202);
+      }
       case 'nothing-to-replay':
         return sendResult(res, Result.err(new AppError('CONFLICT', 'No failed delivery of this item can be sent again (its output webhooks were removed, or the organization is one-way); accept the remote version instead')));
       case 'not-diverged':

@@ -1,5 +1,5 @@
 import { outputWebhooksFor } from '@music/domain';
-import type { InventoryRepository, OrganizationRepository } from '@music/persistence';
+import type { OrganizationRepository } from '@music/persistence';
 import type { DeliveryTrace, FanoutJob } from '@music/queue';
 import type { Logger } from '@music/platform';
 import type { SyncState } from '@music/sync-state';

@@ -79,6 +79,8 @@ export class SyncMetrics implements TransitionObserver {
       registers: [registry],
     });
     if (countDiverged) {
+      // prom-client calls collect() with the gauge as `this`.
+      // eslint-disable-next-line @typescript-eslint/no-this-alias
       const metrics = this;
       let cached: { at: number; value: number } | null = null;
       new Gauge({

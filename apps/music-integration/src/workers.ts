@@ -1,4 +1,4 @@
-import { DelayedError, Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { DelayedError, type Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import {
   JOB_NAMES,
   JOBS,

@@ -2,3 +2,4 @@ export * from './test-env';
 export * from './third-party-stub';
 export * from './brief-bodies';
 export * from './redis-cluster';
+export * from './private-servers';

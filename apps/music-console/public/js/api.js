@@ -74,7 +74,7 @@ export async function call(service, path, options = {}) {
   }
   const text = await response.text();
   /** @type {any} */
-  let body = null;
+  let body;
   try {
     body = text ? JSON.parse(text) : null;
   } catch {

@@ -1,0 +1,2 @@
+// The project's unit and integration specs (`npx nx test music-config`); see jest.preset.js.
+module.exports = require('../../jest.preset.js').projectConfig(__dirname);
