@@ -160,6 +160,13 @@ describe('createHttpApp', () => {
     expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example');
     const other = await request(app).get('/health/live').set('origin', 'https://evil.example');
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    const preflight = await request(app).options('/echo').set('origin', 'https://app.example').set('access-control-request-method', 'POST');
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers['access-control-allow-origin']).toBe('https://app.example');
+    expect(preflight.headers['access-control-allow-methods']).toBe('GET,POST,PUT,PATCH,DELETE');
+    expect(preflight.headers['access-control-allow-headers']).toBe('authorization,content-type,x-organization-id,x-request-id');
+    const refused = await request(app).options('/echo').set('origin', 'https://evil.example').set('access-control-request-method', 'POST');
+    expect(refused.headers['access-control-allow-origin']).toBeUndefined();
   });
 
   it('serves /health/live and /health/ready (no checks: ready)', async () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
 import mongoose from 'mongoose';
@@ -76,19 +77,17 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.use(requestContext);
   if (options.metrics) app.use(httpMetricsMiddleware(options.metrics, app));
 
-  const allowed = new Set(options.corsOrigins ?? []);
-  if (allowed.size > 0) {
-    app.use((req, res, next) => {
-      const origin = req.header('origin');
-      if (origin && allowed.has(origin)) {
-        res.setHeader('access-control-allow-origin', origin);
-        res.setHeader('vary', 'origin');
-        res.setHeader('access-control-allow-headers', 'authorization, content-type, x-organization-id, x-request-id');
-        res.setHeader('access-control-allow-methods', 'GET, POST, PUT, PATCH, DELETE');
-      }
-      if (req.method === 'OPTIONS') return void res.status(204).end();
-      next();
-    });
+  // CORS only for the configured origins (none by default: no CORS headers at all). A preflight
+  // from one of them is answered 204 with the methods and headers the API takes.
+  if ((options.corsOrigins ?? []).length > 0) {
+    app.use(
+      cors({
+        origin: options.corsOrigins,
+        methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+        allowedHeaders: ['authorization', 'content-type', 'x-organization-id', 'x-request-id'],
+        optionsSuccessStatus: 204,
+      }),
+    );
   }
 
   options.beforeBody?.(app);

@@ -1,4 +1,5 @@
 import { Result } from '@sapphire/result';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RedisClient } from './redis';
 import { AppError } from './errors';
 import type { Logger } from './logger';
@@ -25,45 +26,34 @@ export interface RateLimiter {
   consume(key: string): Promise<Result<void, AppError>>;
 }
 
-// Fixed window, atomically: the first hit of a window creates the counter with its expiry, so the
-// counter and its TTL can never be split by a crash between two commands. Returns [count, ttl ms].
-const CONSUME_SCRIPT = `
-local count = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if count == 1 or ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
-return {count, ttl}
-`;
-
 /**
- * A fixed-window rate limiter kept in Redis, so every process of a service shares the counts.
- * If Redis cannot be reached it fails open (logs a warning and allows the attempt): an outage of
- * the cache must not lock every user out of signing in, and the other defences (bcrypt cost,
- * uniform errors) still hold meanwhile.
+ * A fixed-window rate limiter kept in Redis (rate-limiter-flexible's RateLimiterRedis: one atomic
+ * script counts the attempt and starts the window's expiry), so every process of a service shares
+ * the counts; the counter of `key` is `<prefix>:<key>`. If Redis cannot be reached it fails open
+ * (logs a warning and allows the attempt): an outage of the cache must not lock every user out of
+ * signing in, and the other defences (bcrypt cost, uniform errors) still hold meanwhile.
  */
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const { redis, prefix, limit, windowSeconds, logger, setting, code = 'RATE_LIMITED', message = 'Too many attempts' } = options;
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`rate limit must be a positive integer, got ${limit}`);
   if (!Number.isInteger(windowSeconds) || windowSeconds < 1) throw new Error(`rate-limit window must be a positive integer, got ${windowSeconds}`);
-  const windowMs = windowSeconds * 1000;
+  const limiter = new RateLimiterRedis({ storeClient: redis, keyPrefix: prefix, points: limit, duration: windowSeconds });
 
   return {
     async consume(key) {
-      let count: number;
-      let ttlMs: number;
       try {
-        const reply = (await redis.eval(CONSUME_SCRIPT, 1, `${prefix}:${key}`, String(windowMs))) as [number, number];
-        [count, ttlMs] = reply;
-      } catch (error) {
-        logger?.warn('rate limiter unavailable, allowing the request', { prefix, err: (error as Error).message });
+        await limiter.consume(key);
         return Result.ok(undefined);
+      } catch (outcome) {
+        // A refusal rejects with the key's state; anything else is Redis failing.
+        if (!(outcome instanceof RateLimiterRes)) {
+          logger?.warn('rate limiter unavailable, allowing the request', { prefix, err: (outcome as Error).message });
+          return Result.ok(undefined);
+        }
+        const retryAfterSeconds = Math.max(1, Math.ceil(outcome.msBeforeNext / 1000));
+        const named = setting ? { name: setting, value: limit } : undefined;
+        return Result.err(new AppError(code, `${message}, retry in ${retryAfterSeconds} s`, undefined, retryAfterSeconds, named));
       }
-      if (count <= limit) return Result.ok(undefined);
-      const retryAfterSeconds = Math.max(1, Math.ceil(ttlMs / 1000));
-      const named = setting ? { name: setting, value: limit } : undefined;
-      return Result.err(new AppError(code, `${message}, retry in ${retryAfterSeconds} s`, undefined, retryAfterSeconds, named));
     },
   };
 }
