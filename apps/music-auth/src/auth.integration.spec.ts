@@ -4,9 +4,10 @@ import express from 'express';
 import type { Redis } from 'ioredis';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
-import { authUser, createJwtGuard, DEVELOPMENT_JWT_PRIVATE_KEY, errorMiddleware, tokenVerificationFrom } from '@music/platform';
+import { AppError, authUser, createJwtGuard, DEVELOPMENT_JWT_PRIVATE_KEY, errorMiddleware, provideValue, resolve, tokenVerificationFrom, type RateLimiter } from '@music/platform';
 import { clearPrefix, openTestRedis, openTestStore, testLogger, uniqueName, type TestStore } from '@music/testing';
-import { createAuthApp } from './app';
+import { Result } from '@sapphire/result';
+import { AUTH, authContainer } from './container';
 import { loadAuthConfig, type AuthConfig } from './config';
 
 // A key pair of this test's own: tokens are RS256, signed by music-auth, verified with the public key.
@@ -44,8 +45,10 @@ describe('music-auth (real store + Redis)', () => {
     });
   }
 
+  const containerWith = (config: AuthConfig) => authContainer({ config, logger: testLogger(), models: store.models, redis, healthChecks: [] });
+
   function appWith(config: AuthConfig): Express {
-    return createAuthApp({ config, logger: testLogger(), models: store.models, redis, healthChecks: [] });
+    return resolve(containerWith(config), AUTH.app);
   }
 
   const uniqueEmail = (): string => `${uniqueName('user')}@test.com`;
@@ -174,6 +177,19 @@ describe('music-auth (real store + Redis)', () => {
   });
 
   describe('rate limiting', () => {
+    it('consults the limiters registered in the container (a test may register its own)', async () => {
+      const container = containerWith(testConfig());
+      const refuseAll: RateLimiter = { consume: async () => Result.err(new AppError('RATE_LIMITED', 'Too many attempts, retry in 7 s', undefined, 7)) };
+      const limits = resolve(container, AUTH.limits);
+      provideValue(container, AUTH.limits, { ...limits, signUp: { ...limits.signUp, byIp: refuseAll } });
+      const app = resolve(container, AUTH.app);
+      const refused = await request(app).post('/auth/sign-up').send({ email: uniqueEmail(), password: 'a long enough password' });
+      expect(refused.status).toBe(429);
+      expect(refused.headers['retry-after']).toBe('7');
+      // Only the overridden limiter refuses: sign-in still answers on its own merits.
+      expect((await request(app).post('/auth/sign-in').send({ email: uniqueEmail(), password: 'a long enough password' })).status).toBe(401);
+    });
+
     it('limits sign-in attempts per IP with 429 and retry-after', async () => {
       const app = appWith(testConfig({ AUTH_RATE_LIMIT_PER_MINUTE: '3' }));
       for (let i = 0; i < 3; i++) {

@@ -24,3 +24,4 @@ export * from './metrics';
 export * from './route-table';
 export * from './openapi';
 export * from './service-index';
+export * from './container';
