@@ -4,9 +4,10 @@ import type { Redis } from 'ioredis';
 import { newId, organizationInputSchema, type Organization } from '@music/domain';
 import { OrganizationRepository, withEntryIds } from '@music/persistence';
 import { JOB_NAMES, openQueue, QUEUE_NAMES, type FanoutJob } from '@music/queue';
+import { provideValue, resolve } from '@music/platform';
 import { clearPrefix, openTestRedis, openTestStore, testAccessToken, testLogger, testSecretBox, uniqueName, type TestStore } from '@music/testing';
 import { loadInventoryConfig, type InventoryConfig } from './config';
-import { createInventoryApp } from './app';
+import { INVENTORY, inventoryContainer } from './container';
 
 /** The mappings the tests use: the brief's four fields (its `"true"` string included) plus extras. */
 export const TEST_MAPPINGS = {
@@ -49,8 +50,11 @@ export async function openInventoryTestEnv(name: string): Promise<InventoryTestE
   const prefix = uniqueName(`${name}_q`);
   const config = loadInventoryConfig({ NODE_ENV: 'test', QUEUE_PREFIX: prefix });
   const outputQueue = openQueue<FanoutJob>(QUEUE_NAMES.output, { connection: redis, prefix: config.QUEUE_PREFIX });
-  const appWithQueue = (queue: Queue<FanoutJob>): Express =>
-    createInventoryApp({ config, logger: testLogger('music-inventory'), models: store.models, redis, outputQueue: queue, healthChecks: [] });
+  const appWithQueue = (queue: Queue<FanoutJob>): Express => {
+    const container = inventoryContainer({ config, logger: testLogger('music-inventory'), models: store.models, redis, outputQueue, healthChecks: [] });
+    provideValue(container, INVENTORY.outputQueue, queue);
+    return resolve(container, INVENTORY.app);
+  };
   const organizations = new OrganizationRepository(store.models, testSecretBox());
 
   return {

@@ -1,10 +1,9 @@
-import 'reflect-metadata';
-import { createRedis, exitOnStartupError, openRuntime, RedisLocks, serveRuntime } from '@music/platform';
+import { createRedis, exitOnStartupError, openRuntime, RedisLocks, resolve, serveRuntime } from '@music/platform';
 import { createModels, ensureIndexes, OrganizationRepository } from '@music/persistence';
 import { createSyncState } from '@music/sync-state';
 import { openQueue, QUEUE_NAMES, type FanoutJob } from '@music/queue';
 import { loadInventoryConfig } from './config';
-import { createInventoryApp } from './app';
+import { INVENTORY, inventoryContainer } from './container';
 
 async function main(): Promise<void> {
   const config = loadInventoryConfig(process.env);
@@ -22,8 +21,8 @@ async function main(): Promise<void> {
   const outputQueue = openQueue<FanoutJob>(QUEUE_NAMES.output, { connection: queueRedis, prefix: config.QUEUE_PREFIX });
   outputQueue.on('error', (error: Error) => runtime.logger.warn('output queue error', { err: error.message }));
 
-  const app = createInventoryApp({ config, logger: runtime.logger, models, redis: runtime.redis, outputQueue, healthChecks: runtime.healthChecks, metrics: runtime.metrics });
-  await serveRuntime(runtime, app, config.PORT, [
+  const container = inventoryContainer({ config, logger: runtime.logger, models, redis: runtime.redis, outputQueue, healthChecks: runtime.healthChecks, metrics: runtime.metrics });
+  await serveRuntime(runtime, resolve(container, INVENTORY.app), config.PORT, [
     { name: 'output-queue', close: () => outputQueue.close() },
     { name: 'queue-redis', close: () => queueRedis.quit() },
   ]);
