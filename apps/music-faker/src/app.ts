@@ -4,6 +4,8 @@
  *
  * Stable exports (other apps' e2e tests import them by relative path; keep them stable):
  * - `createFakerApp({ config, logger, state? })` -> Express app. Pass your own `state` to inspect it.
+ *   It resolves `FAKER.app` from `fakerContainer(deps)` (container.ts), where a test may register
+ *   its own parts first (`provideValue(container, FAKER.state, state)`).
  * - `startFakerServer({ seed?, webhookSecret?, logger?, webhookTimeoutMs? })` -> `{ baseUrl, state,
  *   namespaces, server, close() }`: the app listening on 127.0.0.1 and a free port. `state` is the
  *   default namespace (the unprefixed routes); `namespaces.get(name)` the one under /ns/<name>.
@@ -27,17 +29,12 @@
  * Routes: see apps/music-faker/README.md.
  */
 import type { Server } from 'node:http';
-import { Router, type Express } from 'express';
-import { closeServer, createHttpApp, standardServiceLinks, createLogger, createMetrics, listen, type Logger, type Metrics } from '@music/platform';
-import { loadFakerConfig, type FakerConfig } from './config';
+import type { Express } from 'express';
+import { closeServer, createLogger, listen, resolve, type Logger } from '@music/platform';
+import { loadFakerConfig } from './config';
+import { FAKER, fakerContainer, NAMESPACES_KEY, STATE_KEY, type FakerDeps } from './container';
 import { FakerNamespaces } from './faker-namespaces';
 import { FakerState } from './faker-state';
-import { fakerApiDocument } from './faker.openapi';
-import { faultRoutes } from './faults.routes';
-import { musicRoutes } from './music.routes';
-import { selectNamespace } from './namespace-state';
-import { syncRoutes } from './sync.routes';
-import { WebhookCaller } from './webhook-caller';
 
 export { FakerState } from './faker-state';
 export type {
@@ -56,53 +53,11 @@ export type {
 export { FakerNamespaces } from './faker-namespaces';
 export type { FakerItem, FakerSong } from './song';
 export { loadFakerConfig, type FakerConfig } from './config';
+export { FAKER, fakerContainer, type FakerDeps } from './container';
 
-export interface FakerDeps {
-  config: FakerConfig;
-  logger: Logger;
-  /** The in-memory state to serve; a new one seeded with `config.FAKER_SEED` when omitted. */
-  state?: FakerState;
-  /** The process's registry (main.ts); a fresh one when omitted. Unused when METRICS_ENABLED is false. */
-  metrics?: Metrics;
-}
-
-const STATE_KEY = 'fakerState';
-const NAMESPACES_KEY = 'fakerNamespaces';
-
-/** The fake third-party music service (in-memory; no stores of ours). */
+/** The fake third-party music service (in-memory; no stores of ours), built from its composition root (container.ts). */
 export function createFakerApp(deps: FakerDeps): Express {
-  const { config, logger } = deps;
-  const state = deps.state ?? new FakerState({ seed: config.FAKER_SEED });
-  const namespaces = new FakerNamespaces(state);
-  const webhooks = new WebhookCaller({ logger, timeoutMs: config.FAKER_WEBHOOK_TIMEOUT_MS });
-  const control = config.FAKER_CONTROL_ENDPOINTS;
-  // One set of routes, served for the default namespace at / and for each named one at /ns/<name>.
-  const namespaceRoutes = (): Router => {
-    const router = Router({ mergeParams: true });
-    router.use(selectNamespace(namespaces));
-    musicRoutes(router, { webhooks, control });
-    syncRoutes(router, { webhookSecret: config.FAKER_WEBHOOK_SECRET, control });
-    if (control) faultRoutes(router, namespaces);
-    return router;
-  };
-  const app = createHttpApp({
-    logger,
-    bodyLimit: config.HTTP_BODY_LIMIT,
-    ...(config.METRICS_ENABLED ? { metrics: deps.metrics ?? createMetrics({ service: 'music-faker' }) } : {}),
-    apiDocs: fakerApiDocument({ metrics: config.METRICS_ENABLED, controlEndpoints: control }),
-    index: {
-      service: 'music-faker',
-      description: 'A fake third-party music service for demos and tests: songs at /music, and /sync/* receiving what music-sync delivers.',
-      links: standardServiceLinks({ metrics: config.METRICS_ENABLED }),
-    },
-    routes: (app) => {
-      app.use('/ns/:namespace', namespaceRoutes());
-      app.use(namespaceRoutes());
-    },
-  });
-  app.locals[STATE_KEY] = state;
-  app.locals[NAMESPACES_KEY] = namespaces;
-  return app;
+  return resolve(fakerContainer(deps), FAKER.app);
 }
 
 /** Every namespace of an app made by `createFakerApp` (its default one is `fakerStateOf(app)`). */

@@ -1,13 +1,13 @@
-import { closeServer, createMetrics, exitOnStartupError, handleShutdown, listen, listenHost, loggerFor } from '@music/platform';
+import { closeServer, createMetrics, exitOnStartupError, handleShutdown, listen, listenHost, loggerFor, resolve } from '@music/platform';
 import { loadFakerConfig } from './config';
-import { createFakerApp, fakerNamespacesOf, FakerState } from './app';
+import { FAKER, fakerContainer } from './container';
 
 async function main(): Promise<void> {
   const config = loadFakerConfig(process.env);
   const logger = loggerFor('music-faker', config);
-  const state = new FakerState({ seed: config.FAKER_SEED });
   const metrics = config.METRICS_ENABLED ? createMetrics({ service: 'music-faker', processMetrics: true }) : undefined;
-  const app = createFakerApp({ config, logger, state, ...(metrics ? { metrics } : {}) });
+  const container = fakerContainer({ config, logger, ...(metrics ? { metrics } : {}) });
+  const app = resolve(container, FAKER.app);
   // Loopback outside production, like the other apps (HTTP_HOST overrides).
   const server = await listen(app, config.PORT, listenHost(config));
   logger.info('music-faker listening', {
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   });
   handleShutdown(logger, [
     { name: 'http', close: () => closeServer(server) },
-    { name: 'webhook calls', close: () => fakerNamespacesOf(app).whenIdle() },
+    { name: 'webhook calls', close: () => resolve(container, FAKER.namespaces).whenIdle() },
   ]);
 }
 

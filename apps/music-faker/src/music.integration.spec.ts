@@ -1,10 +1,16 @@
 import request from 'supertest';
+import { provideValue, resolve } from '@music/platform';
 import { eventually, testLogger } from '@music/testing';
-import { createFakerApp, FakerState, fakerStateOf, loadFakerConfig, type FakerItem } from './app';
+import { createFakerApp, FAKER, fakerContainer, FakerState, fakerStateOf, loadFakerConfig, type FakerItem } from './app';
 import { RecordingReceiver } from './recording-receiver.test-helper';
 
 const config = loadFakerConfig({ NODE_ENV: 'test', FAKER_WEBHOOK_TIMEOUT_MS: '2000' });
-const newFaker = (state = new FakerState()) => ({ state, app: createFakerApp({ config, logger: testLogger(), state }) });
+// Built from the composition root, with the test's own state registered in place of the default one.
+const newFaker = (state = new FakerState()) => {
+  const container = fakerContainer({ config, logger: testLogger() });
+  provideValue(container, FAKER.state, state);
+  return { state, app: resolve(container, FAKER.app) };
+};
 
 describe('music-faker /music/generate', () => {
   it.each([[{ count: 0 }], [{ count: 101 }], [{ count: 'x' }], [{ count: 2.5 }], [{}]])('refuses %j with the error envelope', async (body) => {

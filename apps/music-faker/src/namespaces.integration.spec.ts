@@ -1,13 +1,18 @@
 import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
-import { compareRoutesWithDocument } from '@music/platform';
+import { compareRoutesWithDocument, provideValue, resolve } from '@music/platform';
 import { testLogger } from '@music/testing';
-import { createFakerApp, FakerState, fakerNamespacesOf, loadFakerConfig, type FakerItem } from './app';
+import { createFakerApp, FAKER, fakerContainer, FakerState, fakerNamespacesOf, loadFakerConfig, type FakerItem } from './app';
 import { fakerApiDocument } from './faker.openapi';
 import { RecordingReceiver } from './recording-receiver.test-helper';
 
 const config = loadFakerConfig({ NODE_ENV: 'test', FAKER_WEBHOOK_TIMEOUT_MS: '2000' });
-const newFaker = (state = new FakerState({ seed: 7 })) => ({ state, app: createFakerApp({ config, logger: testLogger(), state }) });
+// Built from the composition root, with the test's own state registered in place of the default one.
+const newFaker = (state = new FakerState({ seed: 7 })) => {
+  const container = fakerContainer({ config, logger: testLogger() });
+  provideValue(container, FAKER.state, state);
+  return { state, app: resolve(container, FAKER.app) };
+};
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
 describe('music-faker namespaces: two organizations’ songs and notifications never mix', () => {

@@ -1,12 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
+import { provideValue, resolve } from '@music/platform';
 import { testLogger } from '@music/testing';
-import { createFakerApp, FakerState, loadFakerConfig, startFakerServer, type FakerItem } from './app';
+import { createFakerApp, FAKER, fakerContainer, FakerState, loadFakerConfig, startFakerServer, type FakerItem } from './app';
 import { RecordingReceiver } from './recording-receiver.test-helper';
 
 const config = loadFakerConfig({ NODE_ENV: 'test', FAKER_WEBHOOK_TIMEOUT_MS: '2000' });
-const newFaker = (state = new FakerState()) => ({ state, app: createFakerApp({ config, logger: testLogger(), state }) });
+// Built from the composition root, with the test's own state registered in place of the default one.
+const newFaker = (state = new FakerState()) => {
+  const container = fakerContainer({ config, logger: testLogger() });
+  provideValue(container, FAKER.state, state);
+  return { state, app: resolve(container, FAKER.app) };
+};
 const ids = (items: unknown) => (items as FakerItem[]).map((s) => s.id);
 
 describe('music-faker /sync receiver', () => {
