@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { eventually, startRedisCluster, testUrls, uniqueName, type LocalRedisCluster } from '@music/testing';
 import { startStack, type Stack } from '../stack-processes';
-import { BRIEF_MAPPINGS, call } from '../reliability/http-client';
+import { call } from '../reliability/http-client';
+import { EXAMPLE_MAPPINGS } from '@music/domain';
 
 // docs/deployment.md's Redis Cluster: the five apps (the production build) on a real Redis Cluster
 // of three masters on loopback, with the queue prefix in a hash tag (QUEUE_PREFIX={...},
@@ -93,7 +94,7 @@ describe('the apps on a Redis Cluster, queue prefix in a hash tag', () => {
           { type: 'output', url: `${faker}/sync/create`, method: 'POST' },
         ],
         polling: [{ endpoint: `${faker}/music`, interval: 1, type: 'minute' }],
-        mappings: BRIEF_MAPPINGS,
+        mappings: EXAMPLE_MAPPINGS,
         transforms: [],
       },
       headers,

@@ -1,6 +1,7 @@
 import { eventually, testUrls, uniqueName } from '@music/testing';
 import { freePort, launchApp, startStack, stopApp, type RunningApp, type Stack } from '../stack-processes';
-import { BRIEF_MAPPINGS, call } from '../reliability/http-client';
+import { call } from '../reliability/http-client';
+import { EXAMPLE_MAPPINGS } from '@music/domain';
 
 // docs/deployment.md's scale-out, as `docker compose up --scale music-integration=3` runs it: three
 // music-integration processes (the production build) against one store and one Redis. Every local
@@ -69,7 +70,7 @@ describe('three music-integration processes against one store and Redis', () => 
         ],
         // Hourly: the only polls in this test are the ones it triggers.
         polling: [{ endpoint: `${faker}/music`, interval: 1, type: 'hour' }],
-        mappings: BRIEF_MAPPINGS,
+        mappings: EXAMPLE_MAPPINGS,
         transforms: [],
       },
       auth(),

@@ -28,13 +28,6 @@ export async function call(method: string, url: string, body?: unknown, headers:
   }
 }
 
-/** The brief's mapping (the faker's id/name/artist/album). */
-export const BRIEF_MAPPINGS = {
-  externalId: { type: 'string', source: 'id', required: true },
-  name: { type: 'string', source: 'name', required: true },
-  artist: { type: 'string', source: 'artist', required: true },
-  album: { type: 'string', source: 'album', required: true },
-};
 
 export interface Song {
   id: string;

@@ -1,6 +1,7 @@
 import { eventually, testUrls, uniqueName } from '@music/testing';
 import { startStack, type AppName, type Stack } from '../stack-processes';
-import { BRIEF_MAPPINGS, call, songsOf, type Answer, type Song } from './http-client';
+import { call, songsOf, type Answer, type Song } from './http-client';
+import { EXAMPLE_MAPPINGS } from '@music/domain';
 
 // The five apps as processes (e2e/stack-processes.ts) plus what the fault tests do with them: a
 // signed-in user, an organization syncing with the faker, and readers for both sides.
@@ -69,7 +70,7 @@ export class StackWorld {
           { type: 'output', url: `${faker}/sync/delete`, method: 'DELETE' },
         ],
         polling: [{ endpoint: `${faker}/music`, ...polling }],
-        mappings: BRIEF_MAPPINGS,
+        mappings: EXAMPLE_MAPPINGS,
         transforms: [],
       },
       this.auth,

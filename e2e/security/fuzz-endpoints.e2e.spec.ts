@@ -2,8 +2,9 @@ import fc from 'fast-check';
 import request from 'supertest';
 import { listRoutes, type RouteEntry } from '@music/platform';
 import { fakerStateOf } from '../../apps/music-faker/src/app';
-import { APP_NAMES, BRIEF_MAPPINGS, InProcessSystem, type AppName, type User } from './in-process-system';
+import { APP_NAMES, InProcessSystem, type AppName, type User } from './in-process-system';
 import { bodyFor, hostileString, leafPaths, mutate, paramFor, queryFor } from './fuzz-arbitraries';
+import { EXAMPLE_MAPPINGS } from '@music/domain';
 
 // Property-based fuzzing of every route of every app (their own route tables, so a new route is
 // fuzzed without anyone listing it): random and near-valid bodies, hostile path parameters, query
@@ -36,7 +37,7 @@ function organizationBody(fakerUrl: string): Record<string, unknown> {
       { type: 'output', url: `${fakerUrl}/sync/create`, method: 'POST' },
     ],
     polling: [{ endpoint: `${fakerUrl}/music`, interval: 1, type: 'minute', pagination: { type: 'cursor', limit: 50 }, itemsPath: 'items' }],
-    mappings: { ...BRIEF_MAPPINGS, duration: { type: 'number', source: 'meta.duration', required: false }, tags: { type: 'array', source: 'tags', items: { type: 'string' } } },
+    mappings: { ...EXAMPLE_MAPPINGS, duration: { type: 'number', source: 'meta.duration', required: false }, tags: { type: 'array', source: 'tags', items: { type: 'string' } } },
     transforms: [
       { op: 'trim', field: 'name' },
       { op: 'replace', field: 'album', pattern: '^The ', replacement: '' },

@@ -15,6 +15,7 @@ import { createIntegrationApp } from '../../apps/music-integration/src/app';
 import { loadIntegrationConfig } from '../../apps/music-integration/src/config';
 import { startIntegration, type IntegrationRuntime } from '../../apps/music-integration/src/integration-runtime';
 import { createFakerApp, FakerState, loadFakerConfig, startFakerServer, type FakerServer } from '../../apps/music-faker/src/app';
+import { EXAMPLE_MAPPINGS } from '@music/domain';
 
 // The five apps built in-process by their own factories (create<X>App(deps)), on one test
 // database and one BullMQ prefix on the real store and Redis, with an in-process faker on a
@@ -37,13 +38,6 @@ export interface User {
   auth: string;
 }
 
-/** The brief's mapping (the third party's id/name/artist/album). */
-export const BRIEF_MAPPINGS = {
-  externalId: { type: 'string', source: 'id', required: true },
-  name: { type: 'string', source: 'name', required: true },
-  artist: { type: 'string', source: 'artist', required: true },
-  album: { type: 'string', source: 'album', required: true },
-};
 
 export class InProcessSystem {
   readonly apps = {} as Record<AppName, Express>;
@@ -126,7 +120,7 @@ export class InProcessSystem {
       synchronization: 'two-way',
       webhooks: [{ type: 'output', url: `${this.faker.baseUrl}/sync/create`, method: 'POST' }],
       polling: [{ endpoint: `${this.faker.baseUrl}/music`, interval: 1, type: 'day' }],
-      mappings: BRIEF_MAPPINGS,
+      mappings: EXAMPLE_MAPPINGS,
       transforms: [],
       ...overrides,
     };

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { eventually, testProductionKeys, testUrls, uniqueName } from '@music/testing';
 import { startStack, type Stack } from '../stack-processes';
+import { EXAMPLE_MAPPINGS } from '@music/domain';
 
 // Secrets (the token signing key and the secrets key from the environment, webhook secrets and
 // call URL tokens, polling credentials, passwords and access tokens) never appear in any log line
@@ -89,12 +90,7 @@ describe('secrets stay secret (five apps as processes, LOG_LEVEL=debug)', () => 
             { type: 'output', url: `${faker}/sync/create`, method: 'POST', secret: OUTPUT_SECRET },
           ],
           polling: [{ endpoint: `${faker}/music?api_key=${POLL_TOKEN}`, interval: 1, type: 'day', auth: { type: 'bearer', token: POLL_TOKEN } }],
-          mappings: {
-            externalId: { type: 'string', source: 'id', required: true },
-            name: { type: 'string', source: 'name', required: true },
-            artist: { type: 'string', source: 'artist', required: true },
-            album: { type: 'string', source: 'album', required: true },
-          },
+          mappings: EXAMPLE_MAPPINGS,
           transforms: [],
         },
         bearer,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';
 import { eventually, testAccessToken, testUrls, ThirdPartyStub, uniqueName, type StubRecord } from '@music/testing';
 import { startStack, type Stack } from '../stack-processes';
+import { EXAMPLE_MAPPINGS } from '@music/domain';
 
 // The sync scenarios of issue 13, black-box: music-config, music-inventory and music-integration
 // as processes (the way users run them), driven over HTTP only, with a stub third party on
@@ -25,13 +26,6 @@ export const SCENARIO_ENV = {
   MANUAL_SYNC_RATE_LIMIT_PER_MINUTE: '10000',
   WORKER_LOCK_DURATION_MS: '5000',
   WORKER_STALLED_INTERVAL_MS: '1000',
-};
-
-export const MAPPINGS = {
-  externalId: { type: 'string', source: 'id', required: true },
-  name: { type: 'string', source: 'name', required: true },
-  artist: { type: 'string', source: 'artist', required: true },
-  album: { type: 'string', source: 'album', required: true },
 };
 
 export const song = (id: string, name = `Song ${id}`, artist = `Artist ${id}`): StubRecord => ({ id, name, artist, album: `Album ${id}` });
@@ -100,7 +94,7 @@ export class ScenarioWorld {
 
   /** Creates an organization; its polling entries' first scheduled runs are waited for. */
   async createOrganization(settings: Json): Promise<Json & { id: string }> {
-    const res = await this.call('music-config', 'POST', '/organization', { mappings: MAPPINGS, transforms: [], ...settings });
+    const res = await this.call('music-config', 'POST', '/organization', { mappings: EXAMPLE_MAPPINGS, transforms: [], ...settings });
     if (res.status !== 201) throw new Error(`create organization answered ${res.status}: ${JSON.stringify(res.body)}`);
     const org = res.body as Json & { id: string };
     const entries = (org['polling'] as unknown[]).length;

@@ -9,6 +9,14 @@ export interface ExampleOrganizationUrls {
 /** The local stack's addresses (`npm start`). */
 export const LOCAL_STACK_URLS: ExampleOrganizationUrls = { thirdParty: 'http://localhost:5000', integration: 'http://localhost:3003' };
 
+/** The example organization's mapping: the third party's id, name, artist and album, all required. */
+export const EXAMPLE_MAPPINGS = {
+  externalId: { type: 'string' as const, source: 'id', required: true },
+  name: { type: 'string' as const, source: 'name', required: true },
+  artist: { type: 'string' as const, source: 'artist', required: true },
+  album: { type: 'string' as const, source: 'album', required: true },
+};
+
 /**
  * The example organization in its canonical form (`webhooks`, boolean `required`): two-way, polling
  * the third party's songs every minute and delivering local changes to it, with the
@@ -24,12 +32,7 @@ export function exampleOrganization(urls: ExampleOrganizationUrls = LOCAL_STACK_
       { type: 'output' as const, url: `${urls.thirdParty}/sync/create`, method: 'POST' as const },
     ],
     polling: [{ endpoint: `${urls.thirdParty}/music`, interval: 1, type: 'minute' as const }],
-    mappings: {
-      externalId: { type: 'string' as const, source: 'id', required: true },
-      name: { type: 'string' as const, source: 'name', required: true },
-      artist: { type: 'string' as const, source: 'artist', required: true },
-      album: { type: 'string' as const, source: 'album', required: true },
-    },
+    mappings: EXAMPLE_MAPPINGS,
     transforms: [],
   };
 }

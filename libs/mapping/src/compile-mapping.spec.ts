@@ -1,5 +1,6 @@
 import { mappingsSchema, type Mappings } from '@music/domain';
 import { compileMapping, type MapOutcome } from './index';
+import { BRIEF_ORGANIZATION_BODY } from '@music/testing';
 
 /** Mappings as users write them (the brief's `"required": "true"` strings included). */
 const mappingsOf = (input: unknown): Mappings => mappingsSchema.parse(input);
@@ -15,12 +16,7 @@ const errorsOf = (outcome: MapOutcome) => (outcome.ok ? [] : outcome.errors);
 
 describe('compileMapping: the brief', () => {
   // The organization of the brief's walkthrough, verbatim.
-  const brief = mappingsOf({
-    externalId: { type: 'string', source: 'id', required: true },
-    name: { type: 'string', source: 'name', required: true },
-    artist: { type: 'string', source: 'artist', required: 'true' },
-    album: { type: 'string', source: 'album', required: 'true' },
-  });
+  const brief = mappingsOf(BRIEF_ORGANIZATION_BODY.mappings);
   const song = {
     id: '8d1c5a0e-3b7f-4a59-9f55-2d1f0f0c6a11',
     name: 'Shape of You',
