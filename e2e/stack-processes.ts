@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '@music/testing';
 import path from 'node:path';
 import { builtAppsDir } from './built-apps';
 
@@ -7,18 +7,6 @@ export const APPS = ['music-config', 'music-auth', 'music-inventory', 'music-int
 export type AppName = (typeof APPS)[number];
 
 const ROOT = path.resolve(__dirname, '..');
-
-/** A free loopback port (bound then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface RunningApp {
   name: AppName;

@@ -1,5 +1,5 @@
-import { eventually, testUrls, uniqueName } from '@music/testing';
-import { freePort, launchApp, startStack, stopApp, type RunningApp, type Stack } from '../stack-processes';
+import { eventually, freePort, testUrls, uniqueName } from '@music/testing';
+import { launchApp, startStack, stopApp, type RunningApp, type Stack } from '../stack-processes';
 import { call } from '../reliability/http-client';
 import { EXAMPLE_MAPPINGS } from '@music/domain';
 

@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
-import { testUrls, uniqueName } from '@music/testing';
-import { freePort } from '../stack-processes';
+import { freePort, testUrls, uniqueName } from '@music/testing';
 
 // What a new user meets when an app cannot start: the process exits non-zero (so `npx nx serve`,
 // scripts and supervisors see the failure) with one line that names what to fix.

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
-import { eventually, testProductionKeys, testUrls, uniqueName } from '@music/testing';
-import { freePort, startStack, type Stack } from '../stack-processes';
+import { eventually, freePort, testProductionKeys, testUrls, uniqueName } from '@music/testing';
+import { startStack, type Stack } from '../stack-processes';
 
 // What a stranger on the internet can do to a tenant, tried against the five apps as processes in
 // production mode (NODE_ENV=production, production keys, BCRYPT_COST at its default 12):

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '@music/testing';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,17 +14,6 @@ const OUT = path.join(WORKSPACE, 'dist', `build-spec-${process.pid}`);
 const run = promisify(execFile);
 
 afterAll(() => rmSync(OUT, { recursive: true, force: true }));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function buildAndRun(fixture: string): Promise<{ stdout: string; stderr: string; code: number }> {
   const { outfile } = await buildApp({ appRoot: `tools/build/fixtures/${fixture}`, outDir: path.join(OUT, fixture) });

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '@music/testing';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { buildApp } from '../build/build-app';
@@ -91,17 +91,6 @@ describe('Dockerfile', () => {
     for (const source of copied) expect(ignored).not.toContain(source);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('docker/run-app.sh (the image entrypoint)', () => {
   // The image's layout: <root>/docker/run-app.sh and <root>/dist/apps/<app>/src/main.js, inside the

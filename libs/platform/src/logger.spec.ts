@@ -1,24 +1,12 @@
-import { Writable } from 'node:stream';
-import winston from 'winston';
+import type winston from 'winston';
 import { createLogger, type LoggerOptions } from './logger';
 import { withContext } from './request-context';
+import { captureLines } from './test-capture.test-helper';
 
 /** A logger with the real formats whose output lands in `output` instead of the console. */
 function capture(options: Partial<LoggerOptions> = {}): { logger: winston.Logger; output: string[] } {
-  const output: string[] = [];
   const logger = createLogger({ service: 'logger-spec', format: 'json', ...options });
-  logger.clear();
-  logger.add(
-    new winston.transports.Stream({
-      stream: new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          output.push(chunk.toString());
-          done();
-        },
-      }),
-    }),
-  );
-  return { logger, output };
+  return { logger, output: captureLines(logger) };
 }
 
 const SECRET = 'hunter2-very-secret-value';

@@ -1,29 +1,10 @@
-import { Writable } from 'node:stream';
 import { Router } from 'express';
 import request from 'supertest';
-import winston from 'winston';
 import { baseEnvSchema } from './config';
 import { createHttpApp } from './http-app';
-import type { Logger } from './logger';
 import { addToContext, withContext } from './request-context';
 import { loggerFor } from './runtime';
-
-/** Sends a logger's lines (with its own formats) to `output` instead of the console. */
-function capture(logger: Logger): string[] {
-  const output: string[] = [];
-  logger.clear();
-  logger.add(
-    new winston.transports.Stream({
-      stream: new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          output.push(chunk.toString());
-          done();
-        },
-      }),
-    }),
-  );
-  return output;
-}
+import { captureLines as capture } from './test-capture.test-helper';
 
 const configWith = (env: Record<string, string>) => baseEnvSchema.parse(env);
 

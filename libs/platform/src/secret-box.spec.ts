@@ -1,19 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { ConfigError } from './config';
 import { DEVELOPMENT_SECRETS_KEYS } from './development-keys';
 import { secretBoxFrom } from './secret-box';
+import { configError } from './test-capture.test-helper';
 
 const key = (): string => randomBytes(32).toString('base64');
 
-function configError(run: () => unknown): string {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof ConfigError) return e.message;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('secretBoxFrom', () => {
   it('seals with AES-256-GCM under the active key id, and opens what it sealed', () => {

@@ -2,24 +2,15 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError } from './config';
 import { DEVELOPMENT_JWT_PRIVATE_KEY, DEVELOPMENT_JWT_PUBLIC_KEY } from './development-keys';
 import { jwksOf, keyIdOf, tokenIssuingFrom, tokenVerificationFrom } from './token-keys';
+import { configError } from './test-capture.test-helper';
 
 const pem = (key: KeyObject): string => key.export({ type: key.type === 'private' ? 'pkcs8' : 'spki', format: 'pem' }) as string;
 const base = { JWT_ISSUER: 'music-auth', JWT_AUDIENCE: 'music-sync', JWT_EXPIRES_IN_SECONDS: 3600 };
 const production = { ...base, NODE_ENV: 'production' as const };
 const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
 
-function configError(run: () => unknown): string {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof ConfigError) return e.message;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('token keys', () => {
   it('outside production, with nothing set, uses the development pair (and says so)', () => {

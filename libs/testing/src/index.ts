@@ -3,3 +3,4 @@ export * from './third-party-stub';
 export * from './brief-bodies';
 export * from './redis-cluster';
 export * from './private-servers';
+export * from './ports';
