@@ -1,7 +1,7 @@
 import { eventually, testUrls, uniqueName } from '@music/testing';
 import { startStack, type Stack } from './stack-processes';
 
-// The brief's walkthrough, end to end: five apps as separate processes, the brief's exact
+// The original walkthrough, end to end: five apps as separate processes, its exact
 // organization payload (with "webhook" and "required": "true"), the faker as the third party.
 
 jest.setTimeout(180_000);
@@ -20,7 +20,7 @@ async function call(method: string, url: string, body?: unknown, token?: string,
   return { status: res.status, body: (text ? JSON.parse(text) : {}) as Json & Json[] };
 }
 
-describe('the brief walkthrough, all apps as processes', () => {
+describe('the walkthrough, all apps as processes', () => {
   let stack: Stack;
   const password = 'correct horse battery';
 
@@ -57,7 +57,7 @@ describe('the brief walkthrough, all apps as processes', () => {
     expect(signIn.status).toBe(200);
     const token = signIn.body['token'] as string;
 
-    // 2. The brief's organization payload as pasted, pointed at this run's faker.
+    // 2. The walkthrough's organization payload as pasted, pointed at this run's faker.
     const created = await call(
       'POST',
       `${config}/organization`,

@@ -27,8 +27,8 @@ import { createInventoryApp } from '../../apps/music-inventory/src/app';
 import { inventoryApiDocument } from '../../apps/music-inventory/src/inventory.openapi';
 import { loadInventoryConfig } from '../../apps/music-inventory/src/config';
 
-// The brief's example bodies, copied from brief/original-brief.md as written there (the `webhook`
-// spelling, `"required": "true"` as strings, the `{{ orgId }}` placeholder filled in).
+// The original walkthrough's example bodies as users first wrote them (the `webhook` spelling,
+// `"required": "true"` as strings, the `{{ orgId }}` placeholder filled in).
 const BRIEF = {
   signUp: { email: 'user@test.com', password: '12345678' },
   organization: BRIEF_ORGANIZATION_BODY,
@@ -206,18 +206,18 @@ describe('API docs: one OpenAPI 3.1 document per app, from the zod schemas the r
     expect(created.body).toMatchObject({ name: 'Example organization', synchronization: 'two-way', polling: [{ endpoint: 'http://localhost:5000/music' }] });
   });
 
-  it("the brief's walkthrough bodies validate against the documents, the apps accept them, and their answers match the documented responses", async () => {
+  it("the walkthrough's bodies validate against the documents, the apps accept them, and their answers match the documented responses", async () => {
     const auth = new DocumentSchemas(apps.auth.document);
     const config = new DocumentSchemas(apps.config.document);
     const inventory = new DocumentSchemas(apps.inventory.document);
     const integrationDoc = new DocumentSchemas(apps.integration.document);
     const faker = new DocumentSchemas(apps.faker.document);
 
-    expectValid(auth.requestBody('/auth/sign-up', 'post'), BRIEF.signUp, 'the brief sign-up body');
+    expectValid(auth.requestBody('/auth/sign-up', 'post'), BRIEF.signUp, 'the walkthrough sign-up body');
     const signUp = await request(apps.auth.app).post('/auth/sign-up').send(BRIEF.signUp);
     expect(signUp.status).toBe(201);
     expectValid(auth.response('/auth/sign-up', 'post', 201), signUp.body, 'the sign-up answer');
-    expectValid(auth.requestBody('/auth/sign-in', 'post'), BRIEF.signUp, 'the brief sign-in body');
+    expectValid(auth.requestBody('/auth/sign-in', 'post'), BRIEF.signUp, 'the walkthrough sign-in body');
     const signIn = await request(apps.auth.app).post('/auth/sign-in').send(BRIEF.signUp);
     expect(signIn.status).toBe(200);
     expectValid(auth.response('/auth/sign-in', 'post', 200), signIn.body, 'the sign-in answer');
@@ -225,7 +225,7 @@ describe('API docs: one OpenAPI 3.1 document per app, from the zod schemas the r
     const me = await request(apps.auth.app).get('/auth/me').set('authorization', bearer);
     expectValid(auth.response('/auth/me', 'get', 200), me.body, 'the /auth/me answer');
 
-    expectValid(config.requestBody('/organization', 'post'), BRIEF.organization, 'the brief organization body');
+    expectValid(config.requestBody('/organization', 'post'), BRIEF.organization, 'the walkthrough organization body');
     const created = await request(apps.config.app).post('/organization').set('authorization', bearer).send(BRIEF.organization);
     expect(created.status).toBe(201);
     expectValid(config.response('/organization', 'post', 201), created.body, 'the created organization');
@@ -238,15 +238,15 @@ describe('API docs: one OpenAPI 3.1 document per app, from the zod schemas the r
     const listed = await request(apps.config.app).get('/organization').set('authorization', bearer);
     expectValid(config.response('/organization', 'get', 200), listed.body, 'the organization list');
 
-    expectValid(faker.requestBody('/config', 'put'), BRIEF.fakerConfig(org.id), 'the brief faker config body');
+    expectValid(faker.requestBody('/config', 'put'), BRIEF.fakerConfig(org.id), 'the walkthrough faker config body');
     expect((await request(apps.faker.app).put('/config').send(BRIEF.fakerConfig(org.id))).status).toBe(200);
-    expectValid(faker.requestBody('/music/generate', 'post'), BRIEF.generate, 'the brief generate body');
+    expectValid(faker.requestBody('/music/generate', 'post'), BRIEF.generate, 'the walkthrough generate body');
     const generated = await request(apps.faker.app).post('/music/generate').send(BRIEF.generate);
     expect(generated.status).toBe(201);
     expectValid(faker.response('/music/generate', 'post', 201), generated.body, 'the generated songs');
     expectValid(faker.response('/music', 'get', 200), (await request(apps.faker.app).get('/music')).body, 'the song list');
 
-    expectValid(inventory.requestBody('/inventory', 'post'), BRIEF.inventory, 'the brief inventory body');
+    expectValid(inventory.requestBody('/inventory', 'post'), BRIEF.inventory, 'the walkthrough inventory body');
     const item = await request(apps.inventory.app).post('/inventory').set('authorization', bearer).set('x-organization-id', org.id).send(BRIEF.inventory);
     expect(item.status).toBe(201);
     expectValid(inventory.response('/inventory', 'post', 201), item.body, 'the created item');

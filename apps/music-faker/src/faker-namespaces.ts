@@ -8,7 +8,7 @@ export const MAX_NAMESPACES = 1000;
 
 /**
  * The faker's tenants. The default namespace is what the unprefixed routes serve (`/music`,
- * `/config`, `/sync/*`: the brief's API); `/ns/<name>/...` serves a namespace of its own, created
+ * `/config`, `/sync/*`); `/ns/<name>/...` serves a namespace of its own, created
  * on first use, with its own songs, webhook targets, received deliveries and faults. Two
  * organizations pointed at two namespaces never see each other's songs or notifications.
  */

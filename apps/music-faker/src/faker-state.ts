@@ -217,13 +217,13 @@ export class FakerState {
 
   // ---- webhook targets ---------------------------------------------------------------------
 
-  /** The URLs called per event (the brief's `{ create, remove }` view of the targets). */
+  /** The URLs called per event (the `{ create, remove }` view of the targets that `GET /config` answers). */
   get webhookConfig(): WebhookConfig {
     return { create: this.urlsFor('create'), remove: this.urlsFor('remove') };
   }
 
   /**
-   * Replaces every target with these lists (the brief's `PUT /config`). An entry is a URL or
+   * Replaces every target with these lists (`PUT /config`). An entry is a URL or
    * `{ url, secret }`.
    */
   setWebhookConfig(config: { create: Array<string | Omit<WebhookTargetInput, 'event'>>; remove: Array<string | Omit<WebhookTargetInput, 'event'>> }): void {

@@ -90,7 +90,7 @@ export function fakerApiDocument(options: { metrics: boolean; controlEndpoints?:
         responses: { '200': { description: 'The deleted song', content: json(item) }, ...errorResponses(404) },
       },
     },
-    '/sync/create': { post: deliveryReceiver('Receive upserts'), put: deliveryReceiver('Receive upserts'), delete: deliveryReceiver('Receive deletes (the brief’s single-URL form)') },
+    '/sync/create': { post: deliveryReceiver('Receive upserts'), put: deliveryReceiver('Receive upserts'), delete: deliveryReceiver('Receive deletes (one URL for every event)') },
     '/sync/delete': { delete: deliveryReceiver('Receive deletes') },
     '/sync/{id}': {
       delete: {

@@ -42,7 +42,7 @@ export interface MusicRoutesOptions {
   control: boolean;
 }
 
-/** /music/*, and the webhook config at /config (the brief uses both /config and /music/config). */
+/** /music/*, and the webhook config at /config (served at both /config and /music/config). */
 export function musicRoutes(router: Router, options: MusicRoutesOptions): void {
   const { webhooks } = options;
   if (options.control) {
@@ -99,7 +99,7 @@ export function musicRoutes(router: Router, options: MusicRoutesOptions): void {
 }
 
 /**
- * `PUT /config` replaces every target (the brief's body, `{ create: [url], remove: [url] }`; an
+ * `PUT /config` replaces every target (body `{ create: [url], remove: [url] }`; an
  * entry may also be `{ url, secret }`); `/config/targets` adds and removes one target beside the
  * others, so several receivers can listen to one namespace.
  */

@@ -55,7 +55,7 @@ describe('music-faker namespaces: two organizations’ songs and notifications n
     expect(receiver.requests[0]?.body).toEqual(songA);
   });
 
-  it('keeps several targets in one namespace: POST /config/targets adds one beside the others, the brief’s PUT /config still replaces them all', async () => {
+  it('keeps several targets in one namespace: POST /config/targets adds one beside the others, PUT /config still replaces them all', async () => {
     const { app, state } = newFaker();
     const first = await request(app).post('/config/targets').send({ event: 'remove', url: `${base}/sync?orgId=A` });
     expect(first.status).toBe(201);

@@ -9,7 +9,7 @@ import { clearPrefix, openTestRedis, openTestStore, testAccessToken, testLogger,
 import { loadInventoryConfig, type InventoryConfig } from './config';
 import { INVENTORY, inventoryContainer } from './container';
 
-/** The mappings the tests use: the brief's four fields (its `"true"` string included) plus extras. */
+/** The mappings the tests use: the example organization's four fields (with `"true"` strings) plus extras. */
 export const TEST_MAPPINGS = {
   externalId: { type: 'string', source: 'id', required: true },
   name: { type: 'string', source: 'name', required: true },

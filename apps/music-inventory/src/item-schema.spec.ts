@@ -53,7 +53,7 @@ describe('parseItemBody', () => {
     expect(details.map((d) => d.path).sort()).toEqual(['genre', 'label.city']);
   });
 
-  it('names missing required fields (the brief\'s "true" string counts as required)', () => {
+  it('names missing required fields (the string "true" counts as required)', () => {
     const details = detailsOf(parseItemBody(mappings, 'create', { name: 'n' }));
     expect(details).toEqual(
       expect.arrayContaining([

@@ -20,11 +20,11 @@ export interface ItemBody {
 const REQUIRED = 'Required';
 const requiredMessage = (issue: { input?: unknown }): string | undefined => (issue.input === undefined ? REQUIRED : undefined);
 
-// The brief writes `"required": "true"`; stored mappings are parsed to booleans, strings are tolerated.
+// `required` may arrive as the string "true"; stored mappings are parsed to booleans, strings are tolerated.
 const isRequired = (mapping: FieldMapping): boolean => mapping.required === true || (mapping.required as unknown) === 'true';
 
-// `items` is either one mapping (an array of scalars or objects) or, as the brief writes it, the
-// properties of the array's objects. A mapping has a string `type`; a property record's values are objects.
+// `items` is either one mapping (an array of scalars or objects) or the properties of the
+// array's objects. A mapping has a string `type`; a property record's values are objects.
 const isSingleMapping = (items: FieldMapping | Record<string, FieldMapping>): items is FieldMapping =>
   typeof (items as { type?: unknown }).type === 'string';
 

@@ -8,7 +8,7 @@ export const SOURCE_PATH = /^[^.\s]+(\.[^.\s]+)*$/;
 export const FIELD_TYPES = ['string', 'number', 'boolean', 'array', 'object'] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
 
-/** The brief writes `"required": "true"`; both the boolean and the strings are accepted. */
+/** `required` may be written as a boolean or as the strings `"true"`/`"false"`; both are accepted. */
 const requiredFlag = z
   .union([z.boolean(), z.enum(['true', 'false'])])
   .transform((v) => v === true || v === 'true')
@@ -31,7 +31,7 @@ export const fieldMappingSchema: z.ZodType<FieldMapping, unknown> = z.lazy(() =>
       type: z.enum(FIELD_TYPES),
       source: z.string().regex(SOURCE_PATH, 'must be a dot path such as `album.title`').max(256).optional(),
       required: requiredFlag,
-      // `items` is one mapping (array of scalars/objects) or, as the brief writes it, a record of properties.
+      // `items` is one mapping (array of scalars/objects) or a record of properties (the objects' fields).
       items: z.union([fieldMappingSchema, z.record(fieldNameKey, fieldMappingSchema)]).optional(),
       properties: z.record(fieldNameKey, fieldMappingSchema).optional(),
     })

@@ -177,8 +177,8 @@ export const pollingInputSchema = z
 export type PollingInput = z.infer<typeof pollingInputSchema>;
 
 /**
- * The organization body as users send it. The brief spells the webhook list both `webhook` and
- * `webhooks`; both are accepted and `webhooks` is canonical.
+ * The organization body as users send it. The webhook list may be spelt `webhook` or `webhooks`;
+ * both are accepted and `webhooks` is canonical.
  */
 export const organizationInputSchema = z.preprocess(
   (body) => {

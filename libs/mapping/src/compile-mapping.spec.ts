@@ -2,7 +2,7 @@ import { mappingsSchema, type Mappings } from '@music/domain';
 import { compileMapping, type MapOutcome } from './index';
 import { BRIEF_ORGANIZATION_BODY } from '@music/testing';
 
-/** Mappings as users write them (the brief's `"required": "true"` strings included). */
+/** Mappings as users write them (`"required": "true"` strings included). */
 const mappingsOf = (input: unknown): Mappings => mappingsSchema.parse(input);
 
 const withId = (fields: Record<string, unknown>): Mappings =>
@@ -14,8 +14,8 @@ const dataOf = (outcome: MapOutcome): Record<string, unknown> => {
 };
 const errorsOf = (outcome: MapOutcome) => (outcome.ok ? [] : outcome.errors);
 
-describe('compileMapping: the brief', () => {
-  // The organization of the brief's walkthrough, verbatim.
+describe('compileMapping: the walkthrough organization', () => {
+  // The organization of the original walkthrough, verbatim.
   const brief = mappingsOf(BRIEF_ORGANIZATION_BODY.mappings);
   const song = {
     id: '8d1c5a0e-3b7f-4a59-9f55-2d1f0f0c6a11',
@@ -204,7 +204,7 @@ describe('compileMapping: paths, objects and arrays', () => {
     ]);
   });
 
-  it('maps arrays of objects written as a record of properties (the brief form)', () => {
+  it('maps arrays of objects written as a record of properties (a record of properties)', () => {
     const mapping = compileMapping(
       withId({ tracks: { type: 'array', source: 'songs', items: { title: { type: 'string', source: 'name', required: true }, n: { type: 'number', source: 'no' } } } }),
     );

@@ -53,7 +53,7 @@ const { field } = fc.letrec<{ field: FieldMapping; scalar: FieldMapping; object:
     { maxDepth: 3, depthIdentifier: 'mapping' },
     // One scalar mapping per element, read from the element or from a path inside it.
     fc.record({ type: fc.constantFrom('string' as const, 'number' as const, 'boolean' as const), required: fc.boolean(), source: fc.option(sourcePath, { nil: undefined }) }).map(dropUndefined),
-    // A record of properties (the brief's form).
+    // A record of properties.
     scope(tie('field'), 1).map((e) => toRecordOfMappings(e)),
     // One object mapping per element.
     fc.record({ type: fc.constant('object' as const), required: fc.boolean(), properties: scope(tie('field')).map((e) => toRecordOfMappings(e)), source: fc.option(sourcePath, { nil: undefined }) }).map(dropUndefined),

@@ -63,7 +63,7 @@ describe('createJwtGuard', () => {
     await expect401(undefined, 'Missing bearer token');
   });
 
-  it('rejects the brief\'s "Beare" typo and other schemes', async () => {
+  it('rejects a misspelt "Beare" and other schemes', async () => {
     const { token } = signAccessToken(user, issuing);
     await expect401(`Beare ${token}`, 'Authorization header must be "Bearer <token>"');
     await expect401(`Basic ${token}`, 'Authorization header must be "Bearer <token>"');

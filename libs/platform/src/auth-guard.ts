@@ -81,8 +81,8 @@ function keyByKid(verification: TokenVerification): SecretOrKeyProvider {
 }
 
 /**
- * Express middleware that requires `Authorization: Bearer <jwt>` (only the `Bearer` scheme: the
- * brief's `Beare` is a typo): a passport-jwt strategy checks the RS256 signature with the public key
+ * Express middleware that requires `Authorization: Bearer <jwt>` (only the `Bearer` scheme; a
+ * misspelt one such as `Beare` is refused): a passport-jwt strategy checks the RS256 signature with the public key
  * the token's `kid` names, `iss`, `aud` and `exp`, then that the token carries `exp` and `iat` at
  * most the configured maximum lifetime apart. On success `req.user` is the AuthUser; otherwise a 401
  * UNAUTHORIZED envelope says what was wrong. Each guard has its own passport instance.
@@ -117,7 +117,7 @@ export function createJwtGuard(verification: TokenVerification): RequestHandler 
         req.user = user;
         return next();
       }
-      // No bearer token at all: tell a missing header from a wrong scheme (the brief's `Beare`).
+      // No bearer token at all: tell a missing header from a wrong scheme (such as `Beare`).
       if (!extractToken(req)) {
         const message = req.header('authorization') ? 'Authorization header must be "Bearer <token>"' : 'Missing bearer token';
         return next(unauthorized(message, res, false));

@@ -75,7 +75,7 @@ export const secretsEnv = {
 export const inboundWebhookEnv = {
   /**
    * `accept` or `refuse` input webhook calls that carry neither a Standard Webhooks signature nor
-   * the webhook's token (the brief's bare `/sync?orgId=` form). Unset: accept outside production
+   * the webhook's token (the bare `/sync?orgId=` form of the example organization). Unset: accept outside production
    * (each call logged as a warning), refuse in production, where `accept` stops the start.
    */
   INBOUND_WEBHOOK_UNAUTHENTICATED: z.enum(['accept', 'refuse']).optional(),
