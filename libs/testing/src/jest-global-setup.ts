@@ -27,7 +27,8 @@ wait
 
 export default async function startTestStore(): Promise<void> {
   if (process.env['TEST_MONGO_URL']) return;
-  const port = Number(process.env['TEST_STORE_PORT']) || (await freePort());
+  // A free port rather than TEST_STORE_PORT: `nx run-many` runs several projects' Jest at once.
+  const port = await freePort();
   const env = { ...process.env, PORT: String(port), DB: `music_test_${process.pid}`, DATA: mkdtempSync(join(tmpdir(), 'test-store-')) };
   const child = spawn('bash', ['-c', LAUNCH], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
   globalThis.musicTestStore = child;
