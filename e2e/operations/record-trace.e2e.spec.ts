@@ -1,13 +1,11 @@
-import { Writable } from 'node:stream';
 import request from 'supertest';
-import winston from 'winston';
 import type { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
 import { organizationInputSchema } from '@music/domain';
 import { OrganizationRepository, withEntryIds } from '@music/persistence';
 import { createLogger, type Logger } from '@music/platform';
 import { openQueue, QUEUE_NAMES, type FanoutJob } from '@music/queue';
-import { clearPrefix, eventually, openTestRedis, openTestStore, testAccessToken, testSecretBox, ThirdPartyStub, uniqueName, type TestStore } from '@music/testing';
+import { captureJsonLog, clearPrefix, eventually, openTestRedis, openTestStore, testAccessToken, testSecretBox, ThirdPartyStub, uniqueName, type TestStore } from '@music/testing';
 import { createInventoryApp } from '../../apps/music-inventory/src/app';
 import { loadInventoryConfig } from '../../apps/music-inventory/src/config';
 import { loadIntegrationConfig } from '../../apps/music-integration/src/config';
@@ -19,17 +17,7 @@ import { startIntegration, type IntegrationRuntime } from '../../apps/music-inte
 
 function capturing(service: string, lines: Array<Record<string, unknown>>): Logger {
   const logger = createLogger({ service, level: 'info', format: 'json' });
-  logger.clear();
-  logger.add(
-    new winston.transports.Stream({
-      stream: new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-          done();
-        },
-      }),
-    }),
-  );
+  captureJsonLog(logger, lines);
   return logger;
 }
 

@@ -1,28 +1,15 @@
-import { Writable } from 'node:stream';
 import mongoose from 'mongoose';
 import request from 'supertest';
-import winston from 'winston';
 import { Result } from '@sapphire/result';
 import { AppError } from './errors';
 import { createHttpApp, sendResult, type HttpAppOptions } from './http-app';
 import { createLogger, type Logger } from './logger';
+import { captureJsonLog } from '@music/testing';
 
 /** A JSON logger whose lines land in `lines` instead of the console. */
 function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
   const logger = createLogger({ service: 'http-app-spec', level: 'debug', format: 'json' });
-  logger.clear();
-  logger.add(
-    new winston.transports.Stream({
-      stream: new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-          done();
-        },
-      }),
-    }),
-  );
-  return { logger, lines };
+  return { logger, lines: captureJsonLog(logger) };
 }
 
 function appWith(overrides: Partial<HttpAppOptions> = {}) {

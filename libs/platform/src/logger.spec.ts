@@ -1,12 +1,12 @@
 import type winston from 'winston';
 import { createLogger, type LoggerOptions } from './logger';
 import { withContext } from './request-context';
-import { captureLines } from './test-capture.test-helper';
+import { captureLog } from '@music/testing';
 
 /** A logger with the real formats whose output lands in `output` instead of the console. */
 function capture(options: Partial<LoggerOptions> = {}): { logger: winston.Logger; output: string[] } {
   const logger = createLogger({ service: 'logger-spec', format: 'json', ...options });
-  return { logger, output: captureLines(logger) };
+  return { logger, output: captureLog(logger) };
 }
 
 const SECRET = 'hunter2-very-secret-value';

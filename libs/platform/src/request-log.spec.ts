@@ -4,7 +4,7 @@ import { baseEnvSchema } from './config';
 import { createHttpApp } from './http-app';
 import { addToContext, withContext } from './request-context';
 import { loggerFor } from './runtime';
-import { captureLines as capture } from './test-capture.test-helper';
+import { captureLog as capture } from '@music/testing';
 
 const configWith = (env: Record<string, string>) => baseEnvSchema.parse(env);
 

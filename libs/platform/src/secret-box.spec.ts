@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DEVELOPMENT_SECRETS_KEYS } from './development-keys';
 import { secretBoxFrom } from './secret-box';
-import { configError } from './test-capture.test-helper';
+import { configError } from './config-error.test-helper';
 
 const key = (): string => randomBytes(32).toString('base64');
 

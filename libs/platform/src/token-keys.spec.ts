@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEVELOPMENT_JWT_PRIVATE_KEY, DEVELOPMENT_JWT_PUBLIC_KEY } from './development-keys';
 import { jwksOf, keyIdOf, tokenIssuingFrom, tokenVerificationFrom } from './token-keys';
-import { configError } from './test-capture.test-helper';
+import { configError } from './config-error.test-helper';
 
 const pem = (key: KeyObject): string => key.export({ type: key.type === 'private' ? 'pkcs8' : 'spki', format: 'pem' }) as string;
 const base = { JWT_ISSUER: 'music-auth', JWT_AUDIENCE: 'music-sync', JWT_EXPIRES_IN_SECONDS: 3600 };

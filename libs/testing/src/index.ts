@@ -4,3 +4,4 @@ export * from './brief-bodies';
 export * from './redis-cluster';
 export * from './private-servers';
 export * from './ports';
+export * from './log-capture';
