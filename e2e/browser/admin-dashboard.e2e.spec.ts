@@ -1,26 +1,12 @@
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { type Browser, type BrowserContext } from 'playwright-core';
 import { closeServer, listen } from '@music/platform';
 import { baseUrlOf } from '@music/testing';
 import { JOB_NAMES } from '@music/queue';
 import { IntegrationHarness } from '../../apps/music-integration/src/integration.test-harness';
+import { CHROMIUM, launchChromium } from './headless-chromium';
 
-// Debian's `chromium` package (installed by .ci/run when missing), driven by playwright-core: no
-// browser download. Nothing is skipped when it is missing: launching fails and so does the test.
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  // Belt and braces with the request filter below: no name resolves, so nothing leaves loopback.
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-];
 const ADMIN = { username: 'ops', password: 'browser-test-password' };
 const QUEUES = ['polling', 'output', 'inbound', 'maintenance'];
 
@@ -37,7 +23,7 @@ describe('in a real browser (headless Chromium): the queue dashboard and the API
     h = await new IntegrationHarness().start({ ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password });
     server = await listen(h.app, 0, '127.0.0.1');
     baseUrl = baseUrlOf(server);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, timeout: 30000 });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Server } from 'node:http';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import request from 'supertest';
 import { exampleOrganization } from '@music/domain';
 import { closeServer, listen } from '@music/platform';
@@ -11,27 +11,16 @@ import { createConsoleApp } from '../../apps/music-console/src/app';
 import { loadConsoleConfig } from '../../apps/music-console/src/config';
 import type { FakerState } from '../../apps/music-faker/src/app';
 import { InProcessSystem } from '../security/in-process-system';
+import { CHROMIUM, launchChromium } from './headless-chromium';
 
-// The console in headless Chromium (Debian's package, driven by playwright-core; launched as in
-// admin-dashboard.e2e.spec.ts), in front of the real apps in-process on the real store and Redis,
+// The console in headless Chromium (Debian's package, driven by playwright-core; launched by
+// headless-chromium.ts), in front of the real apps in-process on the real store and Redis,
 // with the faker as the third party: a person signs up, creates an organization, syncs it, reads
 // its runs, replays a failed delivery and previews the mapping. `UPDATE_SCREENSHOTS=1` also writes
 // the README's picture (docs/console-runs.png).
 
 jest.setTimeout(180_000);
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-];
 const NAMESPACE = 'console-e2e';
 const SCREENSHOT = path.resolve(__dirname, '..', '..', 'docs', 'console-runs.png');
 
@@ -76,7 +65,7 @@ describe('the web console in a real browser (headless Chromium)', () => {
     thirdParty = ns;
     thirdPartyUrl = `${system.faker.baseUrl}/ns/${NAMESPACE}`;
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, timeout: 30000 });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1200, height: 860 } });
     await context.route('**/*', (route) => {
       const url = new URL(route.request().url());
