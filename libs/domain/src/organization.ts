@@ -157,6 +157,19 @@ export type NotificationInput = z.infer<typeof notificationInputSchema>;
 export interface NotificationTarget extends NotificationInput {
   id: string;
 }
+/**
+ * Incremental polling (docs/sync-model.md): `cursorField` is a dot path in each record (e.g.
+ * `updatedAt`), sent back as `queryParam` (e.g. `updatedSince`) with the highest value seen;
+ * every `fullSnapshotEvery`-th run reads the whole list (the only runs that track deletions).
+ */
+export const incrementalSchema = z
+  .object({
+    cursorField: z.string().min(1).max(256),
+    queryParam: z.string().min(1).max(100),
+    fullSnapshotEvery: z.number().int().min(1).max(10000).default(24),
+  })
+  .strict();
+export type IncrementalPolling = z.infer<typeof incrementalSchema>;
 
 export const pollingInputSchema = z
   .object({
@@ -172,6 +185,8 @@ export const pollingInputSchema = z
     trackDeletes: z.boolean().default(true),
     /** Credentials for the endpoint (bearer token, an API-key header, or HTTP Basic). */
     auth: pollingCredentialsSchema.optional(),
+    /** Ask only for records changed since the highest cursor value seen; a full snapshot every `fullSnapshotEvery` runs. */
+    incremental: incrementalSchema.optional(),
   })
   .strict();
 export type PollingInput = z.infer<typeof pollingInputSchema>;

@@ -6,3 +6,4 @@ export * from './user.repository';
 export * from './sync-run.repository';
 export * from './inventory.repository';
 export * from './sync-control.repository';
+export * from './poll-memory.repository';

@@ -280,6 +280,65 @@ const syncControlSchema = new Schema<SyncControlDoc>(
   { ...options, collection: 'sync_controls' },
 );
 syncControlSchema.index({ organizationId: 1 });
+/**
+ * What a poll remembers of one polling entry (docs/sync-model.md, "Unchanged pages skip the store"):
+ * one `head` document per entry and one `page` document per remembered page.
+ */
+export interface PollMemoryDoc {
+  _id: string;
+  organizationId: string;
+  pollingId: string;
+  kind: 'head' | 'page';
+  // head
+  /** The write mark the remembered pages are true at (null: in doubt). */
+  mark?: string | null;
+  /** The entry's fetch settings and the mappings the pages were recorded with. */
+  configKey?: string;
+  /** Pages of the last complete walk (or of the walk so far). */
+  pages?: number;
+  /** The last walk was complete and consistent and its deletion pass (if any) left nothing to do. */
+  passSettled?: boolean;
+  /** Incremental polling: the highest cursor value seen, and runs since the last full snapshot. */
+  cursor?: string | number | null;
+  runsSinceFull?: number;
+  // page
+  index?: number;
+  fingerprint?: string | null;
+  ids?: string[];
+  etag?: string | null;
+  lastModified?: string | null;
+  /** What the walk needs from a page answered 304: its next cursor, records fetched, total, last record's identity. */
+  next?: string | null;
+  fetched?: number;
+  total?: number | null;
+  last?: string | null;
+}
+
+const pollMemorySchema = new Schema<PollMemoryDoc>(
+  {
+    _id: { type: String, required: true },
+    organizationId: { type: String, required: true },
+    pollingId: { type: String, required: true },
+    kind: { type: String, required: true },
+    mark: { type: String, default: undefined },
+    configKey: { type: String, default: undefined },
+    pages: { type: Number, default: undefined },
+    passSettled: { type: Boolean, default: undefined },
+    cursor: { type: Mixed, default: undefined },
+    runsSinceFull: { type: Number, default: undefined },
+    index: { type: Number, default: undefined },
+    fingerprint: { type: String, default: undefined },
+    ids: { type: [String], default: undefined },
+    etag: { type: String, default: undefined },
+    lastModified: { type: String, default: undefined },
+    next: { type: String, default: undefined },
+    fetched: { type: Number, default: undefined },
+    total: { type: Number, default: undefined },
+    last: { type: String, default: undefined },
+  },
+  { ...options, collection: 'poll_memory' },
+);
+pollMemorySchema.index({ organizationId: 1, pollingId: 1 });
 
 export interface Models {
   users: Model<UserDoc>;
@@ -289,6 +348,7 @@ export interface Models {
   deliveries: Model<DeliveryDoc>;
   inboundMessages: Model<InboundMessageDoc>;
   syncControls: Model<SyncControlDoc>;
+  pollMemory: Model<PollMemoryDoc>;
 }
 
 /** Registers every model on one connection (each app and each test has its own connection). */
@@ -301,6 +361,7 @@ export function createModels(connection: Connection): Models {
     deliveries: connection.model<DeliveryDoc>('Delivery', deliverySchema),
     inboundMessages: connection.model<InboundMessageDoc>('InboundMessage', inboundMessageSchema),
     syncControls: connection.model<SyncControlDoc>('SyncControl', syncControlSchema),
+    pollMemory: connection.model<PollMemoryDoc>('PollMemory', pollMemorySchema),
   };
 }
 

@@ -163,6 +163,11 @@ export class RedisLocks {
     return `${this.options.prefix}:lock:${name}`;
   }
 
+  /** The Redis connection and key prefix, for other keys every process of the deployment shares (the write marks of @music/sync-state). */
+  get shared(): { redis: RedisClient; prefix: string } {
+    return { redis: this.redis, prefix: this.options.prefix };
+  }
+
   /** Takes a lock if free (no waiting, no renewal). */
   async acquire(name: string, token: string, ttlMs: number): Promise<boolean> {
     return (await this.redis.set(this.key(name), token, 'PX', ttlMs, 'NX')) === 'OK';

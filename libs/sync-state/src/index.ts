@@ -8,3 +8,4 @@ export * from './divergences';
 export * from './inbound-inbox';
 export * from './maintenance';
 export * from './sync-state';
+export * from './write-marks';

@@ -3,6 +3,7 @@ import type { InventoryItem } from '@music/domain';
 import { toInventoryItem, type InventoryItemDoc, type Models } from '@music/persistence';
 import { itemLockName, type RedisLocks } from '@music/platform';
 import { divergenceChange, noTransition, transition, type ItemFacts, type SyncEvent, type Transition } from './transitions';
+import type { MarkTally, WriteMarks } from './write-marks';
 
 /** Something that must still hold before a write: a lease (`Lease.assertHeld` throws when it was lost). */
 export interface WriteGuard {
@@ -106,7 +107,23 @@ export class ItemStore {
     private readonly models: Pick<Models, 'inventoryItems' | 'deliveries'>,
     private readonly locks: RedisLocks,
     private readonly observer?: TransitionObserver,
+    /** The organizations' write marks: raised before and after every write of their items. */
+    readonly marks?: WriteMarks,
   ) {}
+
+  /**
+   * Runs `write` between two raises of the organization's write mark (docs/sync-model.md, "Unchanged
+   * pages skip the store"): a poll reading the mark while the write is on its way sees it moved.
+   */
+  async marked<T>(organizationId: string, write: () => Promise<T>, tally?: MarkTally): Promise<T> {
+    if (!this.marks) return write();
+    await this.marks.raise(organizationId, tally);
+    try {
+      return await write();
+    } finally {
+      await this.marks.raise(organizationId, tally);
+    }
+  }
 
   async read(id: string): Promise<InventoryItem | null> {
     const doc = await this.models.inventoryItems.findOne({ _id: id }).lean<InventoryItemDoc>();
@@ -139,6 +156,8 @@ export class ItemStore {
       needsFloor?: boolean;
       /** Runs under the item's lock right before the item is written (e.g. the fan-out inserts its deliveries). */
       beforeWrite?: (t: Transition, item: InventoryItem | null) => Promise<void>;
+      /** Counts this call's raises of the write mark. */
+      marks?: MarkTally;
     } = {},
   ): Promise<Applied> {
     return this.locks.withLock(itemLockName(target.id), async (lease) => {
@@ -154,7 +173,7 @@ export class ItemStore {
           await options.beforeWrite(t, current);
           lease.assertHeld();
         }
-        const written = await this.writeOne(target, current, t);
+        const written = await this.marked(target.organizationId, () => this.writeOne(target, current, t), options.marks);
         if (written !== undefined) {
           this.observe([t]);
           return { target, before: current, transition: t, after: written };
@@ -172,17 +191,26 @@ export class ItemStore {
    */
   async applyMany(
     targets: ReadonlyArray<{ target: ItemTarget; decide: Decide }>,
-    options: { guard?: WriteGuard; insertFirst?: boolean; needsFloor?: boolean } = {},
+    options: { guard?: WriteGuard; insertFirst?: boolean; needsFloor?: boolean; marks?: MarkTally } = {},
   ): Promise<{ applied: Applied[]; deferred: ItemTarget[] }> {
     const byId = new Map(targets.map((t) => [t.target.id, t]));
     const ids = [...byId.keys()];
-    return this.locks.withLocks(ids.map(itemLockName), async (held, lease) => {
+    // The write mark is raised before the first write of the batch and after the last (none: no raise).
+    const organizations = [...new Set(targets.map((t) => t.target.organizationId))];
+    let raised = false;
+    const result = await this.locks.withLocks(ids.map(itemLockName), async (held, lease) => {
       const deferred = ids.filter((id) => !held.has(itemLockName(id))).map((id) => (byId.get(id) as { target: ItemTarget }).target);
       const mine = ids.filter((id) => held.has(itemLockName(id)));
       const applied: Applied[] = [];
-      const check = (): void => {
+      const check = async (): Promise<void> => {
         options.guard?.assertHeld();
         lease.assertHeld();
+        if (!raised && this.marks) {
+          raised = true;
+          for (const o of organizations) await this.marks.raise(o, options.marks);
+          options.guard?.assertHeld();
+          lease.assertHeld();
+        }
       };
       let current: Map<string, InventoryItem | null>;
       let todo = mine;
@@ -206,11 +234,14 @@ export class ItemStore {
       }
       this.observe(applied.map((a) => a.transition));
       return { applied, deferred };
+    }).finally(async () => {
+      if (raised && this.marks) for (const o of organizations) await this.marks.raise(o, options.marks);
     });
+    return result;
   }
 
   /** Inserts every target decided as new on an absent item; returns the ids refused (they exist). */
-  private async insertFresh(ids: string[], byId: Map<string, { target: ItemTarget; decide: Decide }>, check: () => void, applied: Applied[]): Promise<Set<string>> {
+  private async insertFresh(ids: string[], byId: Map<string, { target: ItemTarget; decide: Decide }>, check: () => Promise<void>, applied: Applied[]): Promise<Set<string>> {
     const floors = await versionFloors(this.models, ids);
     const docs: InventoryItemDoc[] = [];
     const pending = new Map<string, Applied>();
@@ -240,7 +271,7 @@ export class ItemStore {
     byId: Map<string, { target: ItemTarget; decide: Decide }>,
     current: Map<string, InventoryItem | null>,
     floors: Map<string, number>,
-    check: () => void,
+    check: () => Promise<void>,
     applied: Applied[],
   ): Promise<string[]> {
     const inserts: Array<{ doc: InventoryItemDoc; applied: Applied }> = [];
@@ -278,7 +309,7 @@ export class ItemStore {
     for (const group of [updates, deletes]) {
       for (let i = 0; i < group.length; i += UPDATE_CHUNK) {
         const chunk = group.slice(i, i + UPDATE_CHUNK);
-        check();
+        await check();
         const result = await this.models.inventoryItems.bulkWrite(
           chunk.map((c) => c.op),
           { ordered: false },
@@ -353,8 +384,8 @@ export class ItemStore {
   }
 
   /** Inserts every document it can; returns the ids refused as duplicates. */
-  private async insertAll(docs: InventoryItemDoc[], check: () => void): Promise<Set<string>> {
-    check();
+  private async insertAll(docs: InventoryItemDoc[], check: () => Promise<void>): Promise<Set<string>> {
+    await check();
     try {
       await this.models.inventoryItems.insertMany(docs, { ordered: false, lean: true });
       return new Set();

@@ -33,7 +33,7 @@ export class Maintenance {
   constructor(
     private readonly store: ItemStore,
     private readonly outbound: Outbound,
-    private readonly models: Pick<Models, 'inventoryItems' | 'deliveries' | 'inboundMessages'>,
+    private readonly models: Pick<Models, 'inventoryItems' | 'deliveries' | 'inboundMessages' | 'pollMemory'>,
   ) {}
 
   /** Removes settled tombstones fenced before `cutoff` (store time minus TOMBSTONE_RETENTION_MS). */
@@ -127,8 +127,11 @@ export class Maintenance {
    * job repeats it until nothing is left; the organization is hidden from every API already).
    */
   async purgeOrganization(organizationId: string): Promise<PurgeResult> {
+    const items = await this.store.marked(organizationId, () => this.removeAll('inventoryItems', organizationId));
+    // What its polls remembered goes with the items.
+    await this.models.pollMemory.deleteMany({ organizationId });
     return {
-      items: await this.removeAll('inventoryItems', organizationId),
+      items,
       deliveries: await this.removeAll('deliveries', organizationId),
       inboundMessages: await this.removeAll('inboundMessages', organizationId),
     };

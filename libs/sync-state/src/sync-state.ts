@@ -8,6 +8,7 @@ import { Maintenance } from './maintenance';
 import { Outbound } from './outbound';
 import { RemoteChanges } from './remote-changes';
 import { StoreClock } from './store-clock';
+import { WriteMarks } from './write-marks';
 
 export interface SyncStateDeps {
   models: Models;
@@ -31,11 +32,15 @@ export interface SyncState {
   divergences: Divergences;
   inbox: InboundInbox;
   maintenance: Maintenance;
+  /** The organizations' write marks (read by polls to skip unchanged pages). */
+  marks: WriteMarks;
 }
 
 export function createSyncState(deps: SyncStateDeps): SyncState {
   const clock = new StoreClock(deps.models);
-  const items = new ItemStore(deps.models, deps.locks, deps.observer);
+  const { redis, prefix } = deps.locks.shared;
+  const marks = new WriteMarks(redis, prefix, deps.models);
+  const items = new ItemStore(deps.models, deps.locks, deps.observer, marks);
   const outbound = new Outbound(items, deps.models);
   return {
     clock,
@@ -46,5 +51,6 @@ export function createSyncState(deps: SyncStateDeps): SyncState {
     divergences: new Divergences(items, outbound, deps.models),
     inbox: new InboundInbox(deps.models, clock),
     maintenance: new Maintenance(items, outbound, deps.models),
+    marks,
   };
 }

@@ -1,0 +1,84 @@
+import type { Models, PollMemoryDoc } from './models';
+
+/** What a poll remembers of one polling entry as a whole (docs/sync-model.md, "Unchanged pages skip the store"). */
+export interface PollHead {
+  /** The organization's write mark the remembered pages are true at; null: in doubt. */
+  mark: string | null;
+  /** The entry's fetch settings and the mappings the pages were recorded with. */
+  configKey: string;
+  pages: number;
+  /** The last walk was complete and consistent and left no deletion work (held, deferred, half-missed). */
+  passSettled: boolean;
+  /** Incremental polling: the highest cursor value seen (null: none yet). */
+  cursor: string | number | null;
+  runsSinceFull: number;
+}
+
+/** One remembered page: its records' fingerprint (null: not skippable) and what a 304 needs to continue the walk. */
+export interface RememberedPage {
+  index: number;
+  fingerprint: string | null;
+  ids: string[];
+  etag: string | null;
+  lastModified: string | null;
+  next: string | null;
+  fetched: number;
+  total: number | null;
+  last: string | null;
+}
+
+// Statements per write command: the development store holds a pool connection per statement (see UPDATE_CHUNK in @music/sync-state).
+const CHUNK = 4;
+
+const headId = (organizationId: string, pollingId: string): string => `${organizationId}:${pollingId}:head`;
+const pageId = (organizationId: string, pollingId: string, index: number): string => `${organizationId}:${pollingId}:p${index}`;
+
+/** The poll memory of each polling entry (`poll_memory`): not item state, only what lets a poll skip unchanged pages. */
+export class PollMemoryRepository {
+  constructor(private readonly models: Pick<Models, 'pollMemory'>) {}
+
+  /** The head and every remembered page of an entry, in one query. */
+  async read(organizationId: string, pollingId: string): Promise<{ head: PollHead | null; pages: Map<number, RememberedPage> }> {
+    const docs = await this.models.pollMemory.find({ organizationId, pollingId }).batchSize(100_000).lean<PollMemoryDoc[]>();
+    let head: PollHead | null = null;
+    const pages = new Map<number, RememberedPage>();
+    for (const d of docs) {
+      if (d.kind === 'head') {
+        head = { mark: d.mark ?? null, configKey: d.configKey ?? '', pages: d.pages ?? 0, passSettled: d.passSettled === true, cursor: d.cursor ?? null, runsSinceFull: d.runsSinceFull ?? 0 };
+      } else if (typeof d.index === 'number') {
+        pages.set(d.index, {
+          index: d.index,
+          fingerprint: d.fingerprint ?? null,
+          ids: d.ids ?? [],
+          etag: d.etag ?? null,
+          lastModified: d.lastModified ?? null,
+          next: d.next ?? null,
+          fetched: d.fetched ?? 0,
+          total: d.total ?? null,
+          last: d.last ?? null,
+        });
+      }
+    }
+    return { head, pages };
+  }
+
+  async savePages(organizationId: string, pollingId: string, pages: readonly RememberedPage[]): Promise<void> {
+    for (let i = 0; i < pages.length; i += CHUNK) {
+      const ops = pages.slice(i, i + CHUNK).map((p) => {
+        const doc: PollMemoryDoc = { _id: pageId(organizationId, pollingId, p.index), organizationId, pollingId, kind: 'page', ...p };
+        return { replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } };
+      });
+      await this.models.pollMemory.bulkWrite(ops, { ordered: false });
+    }
+  }
+
+  /** Forgets the pages at `from` and after (a walk that ended earlier). */
+  async dropPagesFrom(organizationId: string, pollingId: string, from: number): Promise<void> {
+    await this.models.pollMemory.deleteMany({ organizationId, pollingId, kind: 'page', index: { $gte: from } });
+  }
+
+  async saveHead(organizationId: string, pollingId: string, head: PollHead): Promise<void> {
+    const doc: PollMemoryDoc = { _id: headId(organizationId, pollingId), organizationId, pollingId, kind: 'head', ...head };
+    await this.models.pollMemory.replaceOne({ _id: doc._id }, doc, { upsert: true });
+  }
+}
