@@ -12,9 +12,35 @@ export class PollFetchError extends Error {
   }
 }
 
+/** What the walk needs to know of a page again when the third party answers it 304 (kept in the poll memory). */
+export interface PageFacts {
+  etag: string | null;
+  lastModified: string | null;
+  /** The next cursor (cursor pagination), null when the page ended the walk. */
+  next: string | null;
+  /** Records in the answer (before the overlap record was taken off). */
+  fetched: number;
+  total: number | null;
+  /** Identities of its first and last record, and whether the first was the overlap with the previous page. */
+  first: string | null;
+  last: string | null;
+  trimmed: boolean;
+}
+
 export interface FetchedPage {
   index: number;
+  /** The page's records (after the overlap record was taken off); empty when `notModified`. */
   records: unknown[];
+  /** Answered 304 to the remembered page's validators: the same page as remembered. */
+  notModified: boolean;
+  facts: PageFacts;
+}
+
+export interface FetchOptions {
+  /** A remembered page the third party may answer 304 for (conditional request); undefined: ask plainly. */
+  remembered?: (index: number) => PageFacts | undefined;
+  /** Extra query parameters on every request (incremental polling's cursor). */
+  params?: Record<string, string | number>;
 }
 
 /** What a walk found out about itself while it ran. */
@@ -65,19 +91,31 @@ function recordsOf(body: unknown, itemsPath: string | undefined): unknown[] {
   throw new PollFetchError('response is not an array (set the polling entry itemsPath)', false);
 }
 
-async function getJson(http: OutboundClient, url: string, params: Record<string, string | number>): Promise<unknown> {
-  const response = await http.send({ method: 'GET', url, params, headers: { accept: 'application/json' } });
+interface Answer {
+  /** The third party answered 304 Not Modified to a conditional request. */
+  notModified: boolean;
+  body: unknown;
+  etag: string | null;
+  lastModified: string | null;
+}
+
+async function getJson(http: OutboundClient, url: string, params: Record<string, string | number>, conditional?: { etag: string | null; lastModified: string | null }): Promise<Answer> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (conditional?.etag) headers['if-none-match'] = conditional.etag;
+  if (conditional?.lastModified) headers['if-modified-since'] = conditional.lastModified;
+  const response = await http.send({ method: 'GET', url, params, headers });
   if (!response.ok) {
     // Blocked or malformed URLs do not fix themselves; the rest may (a quota: the next minute).
     const transient = response.kind === 'timeout' || response.kind === 'network' || response.kind === 'quota';
     throw new PollFetchError(`${response.kind}: ${response.message}`, transient);
   }
+  if (response.status === 304 && conditional) return { notModified: true, body: null, etag: conditional.etag, lastModified: conditional.lastModified };
   if (response.status < 200 || response.status >= 300) {
     const transient = response.status === 408 || response.status === 429 || response.status >= 500;
     throw new PollFetchError(`GET ${url} answered ${response.status}`, transient);
   }
   try {
-    return JSON.parse(response.text) as unknown;
+    return { notModified: false, body: JSON.parse(response.text) as unknown, etag: response.headers['etag'] ?? null, lastModified: response.headers['last-modified'] ?? null };
   } catch {
     throw new PollFetchError(`GET ${url} did not return JSON`, true);
   }
@@ -97,13 +135,31 @@ function identityOf(record: unknown, keyOf: (record: unknown) => string | undefi
  *   overlap) and checks it is the same record: an insert or delete before the boundary moves it.
  * Duplicate externalIds are checked by the caller, which holds them.
  */
-export async function* fetchPages(http: OutboundClient, entry: PollingEntry, state: WalkState, keyOf: (record: unknown) => string | undefined): AsyncGenerator<FetchedPage> {
+export async function* fetchPages(
+  http: OutboundClient,
+  entry: PollingEntry,
+  state: WalkState,
+  keyOf: (record: unknown) => string | undefined,
+  options: FetchOptions = {},
+): AsyncGenerator<FetchedPage> {
   state.complete = false;
   const pagination = entry.pagination;
+  const extra = options.params ?? {};
+  const conditionalFor = (index: number): PageFacts | undefined => {
+    const facts = options.remembered?.(index);
+    return facts && (facts.etag || facts.lastModified) ? facts : undefined;
+  };
   if (!pagination) {
-    const records = recordsOf(await getJson(http, entry.endpoint, {}), entry.itemsPath);
-    state.read += records.length;
-    yield { index: 0, records };
+    const memo = conditionalFor(0);
+    const answer = await getJson(http, entry.endpoint, { ...extra }, memo);
+    if (answer.notModified && memo) {
+      state.read += memo.fetched;
+      yield { index: 0, records: [], notModified: true, facts: memo };
+    } else {
+      const records = recordsOf(answer.body, entry.itemsPath);
+      state.read += records.length;
+      yield { index: 0, records, notModified: false, facts: { etag: answer.etag, lastModified: answer.lastModified, next: null, fetched: records.length, total: null, first: null, last: null, trimmed: false } };
+    }
     state.complete = true;
     return;
   }
@@ -113,10 +169,9 @@ export async function* fetchPages(http: OutboundClient, entry: PollingEntry, sta
   let lastOfPrevious: string | null = null;
   // One record of overlap needs pages of two or more.
   const overlap = pagination.type === 'offset' && pagination.limit >= 2;
-  const noteTotal = (body: unknown): void => {
+  const noteTotal = (value: number | null): void => {
     if (!pagination.totalPath) return;
-    const value = Number(readPath(body, pagination.totalPath));
-    if (!Number.isFinite(value)) {
+    if (value === null || !Number.isFinite(value)) {
       state.inconsistent ??= `the response has no number at "${pagination.totalPath}"`;
       return;
     }
@@ -125,16 +180,48 @@ export async function* fetchPages(http: OutboundClient, entry: PollingEntry, sta
   };
   let ended = false;
   for (let index = 0; index < pagination.maxPages && !ended; index++) {
-    const params: Record<string, string | number> = { [pagination.limitParam]: pagination.limit };
+    const params: Record<string, string | number> = { ...extra, [pagination.limitParam]: pagination.limit };
     if (pagination.type === 'page') params[pagination.pageParam] = pagination.firstPage + index;
     if (pagination.type === 'offset') params[pagination.offsetParam] = offset;
     // The first request names the cursor too (empty): an API that enters its cursor mode only when
     // asked would otherwise answer a plain slice.
     if (pagination.type === 'cursor') params[pagination.cursorParam] = cursor ?? '';
-    const body = await getJson(http, entry.endpoint, params);
-    noteTotal(body);
+    let memo = conditionalFor(index);
+    let answer = await getJson(http, entry.endpoint, params, memo);
+    // A 304 stands for the remembered page only when the overlap decision comes out as it did then;
+    // otherwise the page is asked for again, plainly.
+    if (answer.notModified && memo && overlap && (lastOfPrevious !== null) !== memo.trimmed) {
+      memo = undefined;
+      answer = await getJson(http, entry.endpoint, params);
+    }
+    if (answer.notModified && memo) {
+      noteTotal(memo.total);
+      if (overlap && lastOfPrevious !== null && memo.first !== lastOfPrevious) {
+        state.inconsistent ??= `the record at offset ${offset} changed between pages: the list shifted while it was read`;
+      }
+      const kept = memo.fetched - (memo.trimmed ? 1 : 0);
+      state.read += kept;
+      yield { index, records: [], notModified: true, facts: memo };
+      if (pagination.type === 'cursor') {
+        if (memo.next === null) ended = true;
+        else cursor = memo.next;
+        continue;
+      }
+      if (memo.fetched < pagination.limit) ended = true;
+      else if (overlap) {
+        lastOfPrevious = memo.last;
+        offset += memo.fetched - 1;
+      } else {
+        offset += memo.fetched;
+      }
+      continue;
+    }
+    const body = answer.body;
+    const reported = pagination.totalPath ? Number(readPath(body, pagination.totalPath)) : null;
+    noteTotal(reported);
     const fetched = recordsOf(body, entry.itemsPath);
     let records = fetched;
+    let trimmed = false;
     if (overlap && lastOfPrevious !== null) {
       const first = fetched[0];
       if (first === undefined) {
@@ -143,20 +230,38 @@ export async function* fetchPages(http: OutboundClient, entry: PollingEntry, sta
         state.inconsistent ??= `the record at offset ${offset} changed between pages: the list shifted while it was read`;
       } else {
         records = fetched.slice(1);
+        trimmed = true;
       }
     }
     state.read += records.length;
-    yield { index, records };
+    const facts: PageFacts = {
+      etag: answer.etag,
+      lastModified: answer.lastModified,
+      next: null,
+      fetched: fetched.length,
+      total: reported !== null && Number.isFinite(reported) ? reported : null,
+      first: fetched.length > 0 ? identityOf(fetched[0], keyOf) : null,
+      last: fetched.length > 0 ? identityOf(fetched[fetched.length - 1], keyOf) : null,
+      trimmed,
+    };
     if (pagination.type === 'cursor') {
       const next = readPath(body, pagination.nextCursorPath);
       if (next === null || next === '' || (next === undefined && fetched.length < pagination.limit)) ended = true;
-      // A full page without any next-cursor field: the API did not paginate the way it was
-      // configured, so whether more records exist is unknown. Stop with the walk incomplete: the
-      // records are stored, nothing is deleted (taking one page for the snapshot would delete the rest).
-      else if (next === undefined) return;
-      else cursor = String(next);
+      else if (next !== undefined) {
+        cursor = String(next);
+        facts.next = cursor;
+      } else {
+        // A full page without any next-cursor field: the API did not paginate the way it was
+        // configured, so whether more records exist is unknown. Stop with the walk incomplete: the
+        // records are stored, nothing is deleted (taking one page for the snapshot would delete the
+        // rest). Such a page is never answered from memory.
+        yield { index, records, notModified: false, facts: { ...facts, etag: null, lastModified: null } };
+        return;
+      }
+      yield { index, records, notModified: false, facts };
       continue;
     }
+    yield { index, records, notModified: false, facts };
     if (fetched.length < pagination.limit) ended = true;
     else if (overlap) {
       lastOfPrevious = identityOf(fetched[fetched.length - 1], keyOf);

@@ -1,20 +1,52 @@
 import { contentHash, emptyCounts, type Organization, type PollingEntry, type RecordError, type SyncRunCounts, type SyncRunStatus } from '@music/domain';
 import { LeaseLostError, type Lease, type Logger, type RedisLocks } from '@music/platform';
-import type { InventoryRepository, OrganizationRepository, SyncRunRepository } from '@music/persistence';
+import type { InventoryRepository, OrganizationRepository, PollHead, PollMemoryRepository, RememberedPage, SyncRunRepository } from '@music/persistence';
 import type { AccountOutbound } from './account-outbound';
 import type { PollJob } from '@music/queue';
-import type { InboundCounts, InboundRecord, SyncState } from '@music/sync-state';
+import { markAdvancedBy, newMarkTally, type InboundCounts, type InboundRecord, type SyncState } from '@music/sync-state';
+import { createHash } from 'node:crypto';
 import type { MappingCache } from './mapping-cache';
-import { fetchPages, needsTwoMisses, newWalkState, PollFetchError } from './poll-pages';
+import { fetchPages, needsTwoMisses, newWalkState, PollFetchError, readPath, type PageFacts } from './poll-pages';
 
 const ERROR_SAMPLE = 20;
+/** Remembered pages written per batch while a run goes on. */
+const MEMORY_FLUSH_PAGES = 25;
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('base64url');
+
+/** The fingerprint of a page's mapped records: their externalIds and content hashes in order, and the mapping's. */
+function fingerprintOf(mappingKey: string, batch: readonly InboundRecord[]): string {
+  const h = createHash('sha256').update(mappingKey);
+  for (const r of batch) h.update('\n').update(r.externalId).update('\u0000').update(r.hash);
+  return h.digest('base64url');
+}
+
+/** Incremental cursors: numerically when both are numbers, else as text (ISO timestamps sort as time). */
+function laterCursor(a: string | number | null, b: unknown): string | number | null {
+  if (typeof b !== 'string' && typeof b !== 'number') return a;
+  if (typeof b === 'number' && !Number.isFinite(b)) return a;
+  if (a === null) return b;
+  if (typeof a === 'number' && typeof b === 'number') return b > a ? b : a;
+  return String(b) > String(a) ? b : a;
+}
+
+const sameHead = (a: PollHead | null, b: PollHead): boolean => a !== null && JSON.stringify(a) === JSON.stringify(b);
+
+function samePage(a: RememberedPage | undefined, b: RememberedPage): boolean {
+  if (!a) return false;
+  const { ids: aIds, ...aRest } = a;
+  const { ids: bIds, ...bRest } = b;
+  return aIds.length === bIds.length && JSON.stringify(aRest) === JSON.stringify(bRest);
+}
 const PROGRESS_EVERY_MS = 1000;
 
 export interface PollRunDeps {
   organizations: OrganizationRepository;
   runs: SyncRunRepository;
   items: InventoryRepository;
-  sync: Pick<SyncState, 'clock' | 'remote'>;
+  sync: Pick<SyncState, 'clock' | 'remote' | 'marks'>;
+  /** What the entry's runs remember, to skip unchanged pages (absent: every page takes the normal path). */
+  memory?: PollMemoryRepository;
   /** The guarded client, held to each owner's outbound quota, presenting each entry's credentials. */
   http: AccountOutbound;
   mappings: MappingCache;
@@ -104,17 +136,33 @@ export class PollRun {
 
   private async walk(org: Organization, entry: PollingEntry, runId: string, lease: Lease): Promise<PollRunOutcome> {
     const { runs, items, logger, sync } = this.deps;
+    const memoryRepo = this.deps.memory;
+    // What the entry's runs remember (docs/sync-model.md, "Unchanged pages skip the store"), and the
+    // organization's write mark, read before the start is recorded.
+    const mappingKey = sha256(JSON.stringify([org.mappings, org.transforms]));
+    const configKey = sha256(JSON.stringify([entry.endpoint, entry.pagination ?? null, entry.itemsPath ?? null, entry.trackDeletes, entry.incremental ?? null, mappingKey]));
+    const memory = memoryRepo ? await memoryRepo.read(org.id, entry.id) : { head: null, pages: new Map<number, RememberedPage>() };
+    const head = memory.head && memory.head.configKey === configKey ? memory.head : null;
+    const markStart = memoryRepo ? await sync.marks.read(org.id) : null;
+    const tally = newMarkTally();
+    const inc = entry.incremental;
+    const incremental = inc !== undefined && head !== null && head.cursor !== null && head.runsSinceFull + 1 < inc.fullSnapshotEvery;
+    // The remembered pages are true: no item of the organization was written since they were recorded.
+    const trusted = !incremental && head !== null && head.mark !== null && markStart !== null && head.mark === markStart;
     // Before the first request: every record of this snapshot is at least this fresh (rule 2).
     const startedAt = await sync.clock.now();
     const deadline = performance.now() + this.deps.maxRunMs;
     await runs.markRunning(runId, startedAt);
     const mapping = this.deps.mappings.for(org);
     // An organization holding no item when the run starts: every record is new (insert first, no
-    // read back), and nothing can have vanished.
-    const startedEmpty = !(await items.hasAny(org.id));
+    // read back), and nothing can have vanished. Remembered pages that are true and list items say it holds some.
+    const knownToHold = trusted && [...memory.pages.values()].some((p) => p.ids.length > 0);
+    const startedEmpty = knownToHold ? false : !(await items.hasAny(org.id));
     let insertFirst = startedEmpty;
-    // Only the deletion pass needs the externalIds seen (a million of them take tens of MB).
-    const tracking = entry.trackDeletes && !startedEmpty;
+    // An incremental run reads only what changed: it never deletes.
+    const tracking = entry.trackDeletes && !startedEmpty && !incremental;
+    // The externalIds seen: for the deletion pass, and (remembered pages) to know no record came twice.
+    const collecting = tracking || (memoryRepo !== undefined && !incremental);
     const counts = emptyCounts();
     const errors: RecordError[] = [];
     const seen = new Set<string>();
@@ -124,16 +172,22 @@ export class PollRun {
     let pages = 0;
     let lastProgress = performance.now();
     const walk = newWalkState();
+    // Pages that took the normal path (read and applied), and what this run will remember.
+    let applied = 0;
+    const toSave: RememberedPage[] = [];
+    let cursor = head?.cursor ?? null;
     const see = (externalId: string): void => {
-      if (!tracking) return;
+      if (!collecting) return;
       if (seen.has(externalId)) walkIds.duplicate ??= externalId;
       seen.add(externalId);
     };
 
-    const mapPage = (records: unknown[]): InboundRecord[] => {
+    const mapPage = (records: unknown[]): { batch: InboundRecord[]; invalid: number } => {
       const batch: InboundRecord[] = [];
+      let invalid = 0;
       records.forEach((record) => {
         counts.fetched++;
+        if (inc) cursor = laterCursor(cursor, readPath(record, inc.cursorField));
         const outcome = mapping.toItem(record);
         if (outcome.ok) {
           see(outcome.externalId);
@@ -141,6 +195,7 @@ export class PollRun {
           return;
         }
         counts.invalid++;
+        invalid++;
         // An invalid record still proves its item exists remotely, when its id can be read.
         const externalId = outcome.externalId ?? mapping.externalIdOf(record);
         if (externalId === undefined) unidentified++;
@@ -149,36 +204,106 @@ export class PollRun {
           if (errors.length < ERROR_SAMPLE) errors.push({ index: counts.fetched - 1, ...(externalId ? { externalId } : {}), path: e.path, message: e.message });
         }
       });
-      return batch;
+      return { batch, invalid };
     };
-    const finish = async (status: SyncRunStatus, message: string | null): Promise<PollRunOutcome> => {
+    const flush = async (): Promise<void> => {
+      if (!memoryRepo || toSave.length === 0) return;
+      await memoryRepo.savePages(org.id, entry.id, toSave.splice(0));
+    };
+    const keep = async (page: RememberedPage): Promise<void> => {
+      if (samePage(memory.pages.get(page.index), page)) return;
+      toSave.push(page);
+      if (toSave.length >= MEMORY_FLUSH_PAGES) await flush();
+    };
+    // Settles what the entry remembers once the run is over (not after a lost lease: another run holds the entry).
+    const commit = async (passSettled: boolean): Promise<void> => {
+      if (!memoryRepo) return;
+      await flush();
+      const markEnd = await sync.marks.read(org.id);
+      const complete = walk.complete && !incremental;
+      let next: PollHead;
+      if (incremental) {
+        // The remembered pages stay what they were (its own writes, if any, moved the mark).
+        next = { ...(head as PollHead), cursor: walk.complete ? cursor : (head as PollHead).cursor, runsSinceFull: (head as PollHead).runsSinceFull + 1 };
+      } else {
+        const alone = markAdvancedBy(markStart, markEnd, tally.raised) && !tally.doubt && walkIds.duplicate === null;
+        if (complete) await memoryRepo.dropPagesFrom(org.id, entry.id, pages);
+        next = {
+          mark: alone ? markEnd : null,
+          configKey,
+          pages: complete ? pages : Math.max(pages, head?.pages ?? 0),
+          passSettled: complete && passSettled,
+          cursor: walk.complete ? cursor : (head?.cursor ?? null),
+          runsSinceFull: walk.complete ? 0 : (head?.runsSinceFull ?? 0),
+        };
+      }
+      if (!sameHead(memory.head, next)) await memoryRepo.saveHead(org.id, entry.id, next);
+    };
+    const finish = async (status: SyncRunStatus, message: string | null, passSettled = false): Promise<PollRunOutcome> => {
+      await commit(passSettled).catch((error: Error) => logger.warn('poll could not record its page memory', { runId, err: error.message }));
       await runs.finish(runId, { status, counts, pages, errors, message });
       logger.info('poll finished', { runId, status, ...counts, ...(message ? { message } : {}) });
       return { kind: 'done', runId, status, counts };
     };
     const capped = (): boolean => performance.now() > deadline;
     const cappedMessage = `stopped after POLL_RUN_MAX_MS (${this.deps.maxRunMs} ms) at page ${pages}; deletions skipped`;
+    const factsOf = (index: number): PageFacts | undefined => {
+      const page = memory.pages.get(index);
+      return trusted && page && page.fingerprint !== null ? page : undefined;
+    };
+    const params = incremental && inc && head?.cursor !== null && head?.cursor !== undefined ? { [inc.queryParam]: head.cursor } : undefined;
 
     try {
-      const source = fetchPages(this.deps.http.forPoll(org, entry), withPageQuota(entry, this.deps.pagesPerRun), walk, (record) => mapping.externalIdOf(record));
+      const source = fetchPages(this.deps.http.forPoll(org, entry), withPageQuota(entry, this.deps.pagesPerRun), walk, (record) => mapping.externalIdOf(record), {
+        ...(trusted ? { remembered: factsOf } : {}),
+        ...(params ? { params } : {}),
+      });
+      type Mapped = { index: number; notModified: boolean; facts: PageFacts; batch: InboundRecord[]; invalid: number };
       // The next page is fetched and mapped while this one is written, so the third party, this
       // process and the store work at the same time (two pages are held at most).
-      const ahead = (): Promise<InboundRecord[] | null> => {
-        const next = source.next().then((r) => (r.done ? null : mapPage(r.value.records)));
+      const ahead = (): Promise<Mapped | null> => {
+        const next = source.next().then((r) => {
+          if (r.done) return null;
+          const page = r.value;
+          if (page.notModified) return { index: page.index, notModified: true, facts: page.facts, batch: [], invalid: 0 };
+          return { index: page.index, notModified: false, facts: page.facts, ...mapPage(page.records) };
+        });
         // Awaited below, after the page being written: a failed fetch surfaces there, in page order.
         next.catch(() => undefined);
         return next;
       };
       let next = ahead();
-      for (let batch = await next; batch !== null; batch = await next) {
+      for (let page = await next; page !== null; page = await next) {
         if (capped()) return await finish('partial', cappedMessage);
-        // A lease taken away (a purge, or another process after ours lapsed) is seen before this page is written.
-        await lease.confirm();
         pages++;
         next = ahead();
-        const applied = await sync.remote.applyUpserts(org.id, batch, { kind: 'poll', entry: entry.id, freshness: startedAt }, { guard: lease, insertFirst });
-        insertFirst = batch.length > 0 && applied.created === batch.length;
-        addCounts(counts, applied);
+        const known = trusted ? memory.pages.get(page.index) : undefined;
+        if (page.notModified && known) {
+          // 304: the remembered page, unchanged.
+          for (const id of known.ids) see(id);
+          counts.fetched += known.ids.length;
+          counts.unchanged += known.ids.length;
+          continue;
+        }
+        const { batch, invalid, facts } = page;
+        const fingerprint = incremental ? null : fingerprintOf(mappingKey, batch);
+        if (known && known.fingerprint !== null && known.fingerprint === fingerprint && invalid === 0) {
+          // The same records as remembered, nothing written since: no item read, no write.
+          counts.unchanged += batch.length;
+          await keep({ ...known, ...facts, index: page.index, fingerprint, ids: known.ids });
+          continue;
+        }
+        // A lease taken away (a purge, or another process after ours lapsed) is seen before this page is written.
+        await lease.confirm();
+        applied++;
+        const result = await sync.remote.applyUpserts(org.id, batch, { kind: 'poll', entry: entry.id, freshness: startedAt }, { guard: lease, insertFirst, marks: tally });
+        insertFirst = batch.length > 0 && result.created === batch.length;
+        addCounts(counts, result);
+        if (!incremental) {
+          // Remembered as skippable only when every record now holds exactly as listed.
+          const clean = invalid === 0 && result.deferred === 0 && result.created + result.updated + result.unchanged === batch.length;
+          await keep({ index: page.index, fingerprint: clean ? fingerprint : null, ids: clean ? batch.map((r) => r.externalId) : [], ...facts });
+        }
         if (performance.now() - lastProgress > PROGRESS_EVERY_MS) {
           lastProgress = performance.now();
           await runs.recordProgress(runId, counts, pages);
@@ -187,11 +312,13 @@ export class PollRun {
     } catch (error) {
       if (error instanceof LeaseLostError) {
         logger.warn('poll lost its lease; stopped before writing more', { runId, err: error.message });
-        return await finish('partial', `lost its lease (${error.message}); stopped before writing more; deletions skipped`);
+        await runs.finish(runId, { status: 'partial', counts, pages, errors, message: `lost its lease (${error.message}); stopped before writing more; deletions skipped` });
+        return { kind: 'done', runId, status: 'partial', counts };
       }
       if (!(error instanceof PollFetchError)) throw error;
       // Never delete after a failed or partial fetch.
       const status: SyncRunStatus = pages > 0 ? 'partial' : 'failed';
+      await commit(false).catch((e: Error) => logger.warn('poll could not record its page memory', { runId, err: e.message }));
       await runs.finish(runId, { status, counts, pages, errors, message: error.message });
       logger.warn('poll fetch failed', { runId, endpoint: entry.endpoint, err: error.message, transient: error.transient });
       return error.transient ? { kind: 'retry', runId, message: error.message } : { kind: 'done', runId, status, counts };
@@ -199,25 +326,29 @@ export class PollRun {
 
     if (!walk.complete) return finish('partial', `stopped at maxPages (${pages}); deletions skipped`);
     if (unidentified > 0) return finish('succeeded', `${unidentified} record(s) without a readable externalId; deletions skipped`);
-    if (!tracking) return finish('succeeded', null);
     const duplicate = walkIds.duplicate;
     const shifted = walk.inconsistent ?? (duplicate !== null ? `externalId "${duplicate.slice(0, 100)}" appeared twice: the list shifted while it was read` : null);
+    if (!tracking) return finish('succeeded', null, !shifted);
     if (shifted) return finish('succeeded', `${shifted}; deletions skipped`);
     if (capped()) return finish('partial', cappedMessage);
+    // Every page as remembered, after a run whose deletion pass left nothing to do: the same
+    // snapshot, nothing written since, so the pass would find nothing either.
+    if (trusted && applied === 0 && pages === (head as PollHead).pages && (head as PollHead).passSettled) return finish('succeeded', null, true);
     try {
       await lease.confirm();
       const verdict = await sync.remote.reconcileSnapshot(
         org.id,
         { entry: entry.id, seen, startedAt, twoMiss: needsTwoMisses(entry) },
-        { guardRatio: this.deps.deleteGuardRatio, guard: lease },
+        { guardRatio: this.deps.deleteGuardRatio, guard: lease, marks: tally },
       );
       counts.deleted += verdict.deleted;
       if (verdict.held) return finish('attention', verdict.message);
       const deferred = verdict.deferred > 0 ? `${verdict.deferred} vanished item(s) were being written by others; the next run considers them` : null;
-      return finish('succeeded', deferred);
+      return finish('succeeded', deferred, verdict.deferred === 0 && verdict.missed === 0);
     } catch (error) {
       if (!(error instanceof LeaseLostError)) throw error;
-      return finish('partial', `lost its lease during the deletion pass (${error.message}); stopped`);
+      await runs.finish(runId, { status: 'partial', counts, pages, errors, message: `lost its lease during the deletion pass (${error.message}); stopped` });
+      return { kind: 'done', runId, status: 'partial', counts };
     }
   }
 }

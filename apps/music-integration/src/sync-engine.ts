@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import { emptyCounts, type Organization, type Webhook } from '@music/domain';
 import type { Models } from '@music/persistence';
-import { InventoryRepository, OrganizationRepository, SyncControlRepository, SyncRunRepository } from '@music/persistence';
+import { InventoryRepository, OrganizationRepository, PollMemoryRepository, SyncControlRepository, SyncRunRepository } from '@music/persistence';
 import { addJobs, ensureJob, jobSettingsFrom, JOBS, type DeliveryTrace, type FanoutJob, type InboundWebhookJob, type JobSettings, type NotifyJob, type PollJob, type PurgeOrganizationJob } from '@music/queue';
 import { createOutboundClient, createRateLimiter, listSetting, RedisLocks, secretBoxFrom, type Logger, type Metrics, type OutboundClient, type RedisClient } from '@music/platform';
 import { createSyncState, type SyncState } from '@music/sync-state';
@@ -126,6 +126,7 @@ export class SyncEngine {
       runs: this.runs,
       items: this.items,
       sync: this.sync,
+      memory: new PollMemoryRepository(models),
       http: this.http,
       mappings: this.mappings,
       locks: this.locks,

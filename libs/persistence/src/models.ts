@@ -311,7 +311,9 @@ export interface PollMemoryDoc {
   next?: string | null;
   fetched?: number;
   total?: number | null;
+  first?: string | null;
   last?: string | null;
+  trimmed?: boolean;
 }
 
 const pollMemorySchema = new Schema<PollMemoryDoc>(
@@ -334,7 +336,9 @@ const pollMemorySchema = new Schema<PollMemoryDoc>(
     next: { type: String, default: undefined },
     fetched: { type: Number, default: undefined },
     total: { type: Number, default: undefined },
+    first: { type: String, default: undefined },
     last: { type: String, default: undefined },
+    trimmed: { type: Boolean, default: undefined },
   },
   { ...options, collection: 'poll_memory' },
 );

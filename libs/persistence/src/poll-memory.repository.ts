@@ -24,7 +24,10 @@ export interface RememberedPage {
   next: string | null;
   fetched: number;
   total: number | null;
+  /** Identities of the first and last record as fetched (the offset walk's overlap check), and whether the first was the overlap. */
+  first: string | null;
   last: string | null;
+  trimmed: boolean;
 }
 
 // Statements per write command: the development store holds a pool connection per statement (see UPDATE_CHUNK in @music/sync-state).
@@ -55,7 +58,9 @@ export class PollMemoryRepository {
           next: d.next ?? null,
           fetched: d.fetched ?? 0,
           total: d.total ?? null,
+          first: d.first ?? null,
           last: d.last ?? null,
+          trimmed: d.trimmed === true,
         });
       }
     }

@@ -2,6 +2,7 @@ import { inventoryItemId, type InventoryItem } from '@music/domain';
 import type { Models } from '@music/persistence';
 import type { Applied, ItemStore, ItemTarget, WriteGuard } from './item-store';
 import type { Outcome, SyncEvent } from './transitions';
+import type { MarkTally } from './write-marks';
 
 /** One third-party record after mapping. */
 export interface InboundRecord {
@@ -44,6 +45,8 @@ export interface ApplyOptions {
   insertFirst?: boolean;
   /** False for changes older than the tombstone retention: they never create an absent item. */
   mayCreate?: boolean;
+  /** Counts the write-mark raises of these writes (a poll tells its own writes from others'). */
+  marks?: MarkTally;
 }
 
 /** A complete snapshot of one polling entry, for its deletion pass. */
@@ -123,7 +126,12 @@ export class RemoteChanges {
         mayCreate: options.mayCreate ?? true,
       }),
     }));
-    const { applied, deferred } = await this.store.applyMany(targets, { needsFloor: true, ...(options.guard ? { guard: options.guard } : {}), ...(options.insertFirst ? { insertFirst: true } : {}) });
+    const { applied, deferred } = await this.store.applyMany(targets, {
+      needsFloor: true,
+      ...(options.guard ? { guard: options.guard } : {}),
+      ...(options.insertFirst ? { insertFirst: true } : {}),
+      ...(options.marks ? { marks: options.marks } : {}),
+    });
     return this.tally(applied, deferred);
   }
 
@@ -144,7 +152,7 @@ export class RemoteChanges {
    * entry may list, synced, fenced before the snapshot began. Held back entirely (`held`) when the
    * snapshot came back empty while such items exist, or would remove more than `guardRatio` of them.
    */
-  async reconcileSnapshot(organizationId: string, snapshot: Snapshot, options: { guardRatio: number; guard?: WriteGuard }): Promise<DeletionVerdict> {
+  async reconcileSnapshot(organizationId: string, snapshot: Snapshot, options: { guardRatio: number; guard?: WriteGuard; marks?: MarkTally }): Promise<DeletionVerdict> {
     const candidates = await this.models.inventoryItems
       .find({ organizationId, seenBy: snapshot.entry, deleted: false, state: 'synced' }, { _id: 1, externalId: 1, fenceAt: 1 })
       .lean<Array<{ _id: string; externalId: string; fenceAt: Date | null }>>();
@@ -167,7 +175,7 @@ export class RemoteChanges {
         target: { id: c._id, organizationId, externalId: c.externalId } satisfies ItemTarget,
         decide: (): SyncEvent => ({ type: 'snapshot-absent', entry: snapshot.entry, snapshotStart: snapshot.startedAt, twoMiss: snapshot.twoMiss }),
       }));
-      const { applied, deferred } = await this.store.applyMany(targets, options.guard ? { guard: options.guard } : {});
+      const { applied, deferred } = await this.store.applyMany(targets, { ...(options.guard ? { guard: options.guard } : {}), ...(options.marks ? { marks: options.marks } : {}) });
       verdict.deferred += deferred.length;
       for (const a of applied) {
         if (a.transition.outcome === 'deleted') verdict.deleted++;
