@@ -120,6 +120,8 @@ export class FakerState {
   private readonly generator: SongGenerator;
 
   private items = new Map<string, Stored>();
+  /** When the list last changed (any create, update, removal or reset): the list's `Last-Modified`. */
+  private changedAt = new Date(0);
   private nextSeq = 1;
   private targets: WebhookTarget[] = [];
   private nextTargetId = 1;
@@ -146,6 +148,7 @@ export class FakerState {
     for (let i = 0; i < count; i++) {
       const song = this.generator.next(this.now());
       this.items.set(song.id, { seq: this.nextSeq++, item: { ...song } });
+      this.changedAt = new Date();
       songs.push(song);
     }
     return songs;
@@ -154,6 +157,11 @@ export class FakerState {
   /** Every item, in insertion order (an update keeps an item's place). */
   list(): FakerItem[] {
     return [...this.items.values()].map((s) => ({ ...s.item }));
+  }
+
+  /** When the list last changed (wall clock of this process, whatever `now` the songs are stamped with). */
+  get listChangedAt(): Date {
+    return this.changedAt;
   }
 
   get size(): number {
@@ -173,6 +181,7 @@ export class FakerState {
     const existing = this.items.get(incoming.id);
     const updatedAt = typeof incoming['updatedAt'] === 'string' ? incoming['updatedAt'] : this.now().toISOString();
     const item: FakerItem = { ...(existing?.item ?? {}), ...incoming, updatedAt };
+    this.changedAt = new Date();
     if (existing) {
       existing.item = item;
       return 'updated';
@@ -186,6 +195,7 @@ export class FakerState {
     const stored = this.items.get(id);
     if (!stored) return undefined;
     this.items.delete(id);
+    this.changedAt = new Date();
     return stored.item;
   }
 
@@ -194,11 +204,11 @@ export class FakerState {
    * of the last one returned, or null when nothing follows. Positions never shift, so a cursor walk
    * stays exact while items are added or removed.
    */
-  itemsAfter(afterSeq: number, limit: number): { items: FakerItem[]; lastSeq: number | null } {
+  itemsAfter(afterSeq: number, limit: number, where: (item: FakerItem) => boolean = () => true): { items: FakerItem[]; lastSeq: number | null } {
     const items: FakerItem[] = [];
     let lastSeq: number | null = null;
     for (const stored of this.items.values()) {
-      if (stored.seq <= afterSeq) continue;
+      if (stored.seq <= afterSeq || !where(stored.item)) continue;
       if (items.length === limit) return { items, lastSeq };
       items.push({ ...stored.item });
       lastSeq = stored.seq;
@@ -372,6 +382,7 @@ export class FakerState {
   /** Back to empty: items, webhook targets, received log and counts, outbound log, faults; the seed sequence restarts. */
   reset(): void {
     this.items = new Map();
+    this.changedAt = new Date();
     this.nextSeq = 1;
     this.targets = [];
     this.nextTargetId = 1;

@@ -73,10 +73,13 @@ export function fakerApiDocument(options: { metrics: boolean; controlEndpoints?:
     '/music': {
       get: {
         tags: ['music'],
-        summary: 'Every song; or a page (`page`/`offset` + `limit`), or a cursor walk (`cursor` + `limit`)',
+        summary: 'Every song; or a page (`page`/`offset` + `limit`), or a cursor walk (`cursor` + `limit`); `updatedSince` keeps the songs written at or after it',
+        description:
+          'Answers carry an `ETag` and, once the list has not changed for a second, a `Last-Modified`; a request with a matching `If-None-Match` (or, without one, an `If-Modified-Since` not older than the last change) is answered 304.',
         requestParams: { query: musicPageQuerySchema },
         responses: {
           '200': { description: 'An array, or `{ items, nextCursor }` in cursor mode', content: json(z.union([z.array(item), z.object({ items: z.array(item), nextCursor: z.string().nullable() })])) },
+          '304': { description: 'Not modified: the same answer as the one the validators came from' },
           ...errorResponses(400),
         },
       },

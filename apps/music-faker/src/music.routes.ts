@@ -5,7 +5,7 @@ import { AppError, notFound, parseInput, sendResult } from '@music/platform';
 import { MAX_TARGETS_PER_EVENT, type WebhookTarget } from './faker-state';
 import { faultGate } from './faults.routes';
 import { stateOf } from './namespace-state';
-import { encodeCursor, parseMusicPage } from './pagination';
+import { encodeCursor, parseMusicPage, updatedSinceFilter } from './pagination';
 import type { WebhookCaller } from './webhook-caller';
 
 export const generateSchema = z.object({ count: z.number().int().min(1).max(100) });
@@ -55,16 +55,20 @@ export function musicRoutes(router: Router, options: MusicRoutesOptions): void {
     });
   }
 
+  // Every answer carries an ETag (Express: a hash of the body) and, once the list has not changed for
+  // a second, a Last-Modified (HTTP dates have whole seconds: a change later in the same second
+  // would otherwise look older); If-None-Match / If-Modified-Since are answered 304 when they match.
   router.get('/music', faultGate('music'), (req, res) => {
     const state = stateOf(res);
+    const where = updatedSinceFilter(req.query);
     const result = parseMusicPage(req.query).map((page) => {
       switch (page.mode) {
         case 'all':
-          return state.list();
+          return state.list().filter(where);
         case 'slice':
-          return state.list().slice(page.offset, page.offset + page.limit);
+          return state.list().filter(where).slice(page.offset, page.offset + page.limit);
         case 'cursor': {
-          const { items, lastSeq } = state.itemsAfter(page.afterSeq, page.limit);
+          const { items, lastSeq } = state.itemsAfter(page.afterSeq, page.limit, where);
           return { items, nextCursor: lastSeq === null ? null : encodeCursor(lastSeq) };
         }
         default: {
@@ -73,6 +77,8 @@ export function musicRoutes(router: Router, options: MusicRoutesOptions): void {
         }
       }
     });
+    const changedAt = state.listChangedAt.getTime();
+    if (result.isOk() && Date.now() - changedAt >= 1000) res.setHeader('last-modified', new Date(Math.floor(changedAt / 1000) * 1000).toUTCString());
     sendResult(res, result);
   });
 

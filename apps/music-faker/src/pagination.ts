@@ -18,7 +18,17 @@ export const musicPageQuerySchema = z.object({
   offset: intParam(0).optional(),
   limit: intParam(1).max(MAX_PAGE_LIMIT).optional(),
   cursor: z.string().max(200).optional(),
+  /** Only songs whose `updatedAt` is at or after this time (incremental polling). */
+  updatedSince: z.iso.datetime({ offset: true }).optional(),
 });
+
+/** The `updatedSince` filter of a list query: songs written at or after it (inclusive, so a poll never misses one written in the same millisecond). */
+export function updatedSinceFilter(query: unknown): (item: Record<string, unknown>) => boolean {
+  const raw = (query as Record<string, unknown> | null)?.['updatedSince'];
+  if (typeof raw !== 'string') return () => true;
+  const since = Date.parse(raw);
+  return (item) => typeof item['updatedAt'] === 'string' && Date.parse(item['updatedAt']) >= since;
+}
 
 /** Encodes an insertion position as an opaque cursor. */
 export function encodeCursor(seq: number): string {
