@@ -227,7 +227,7 @@ export class PollRun {
         next = { ...(head as PollHead), cursor: walk.complete ? cursor : (head as PollHead).cursor, runsSinceFull: (head as PollHead).runsSinceFull + 1 };
       } else {
         const alone = markAdvancedBy(markStart, markEnd, tally.raised) && !tally.doubt && walkIds.duplicate === null;
-        if (complete) await memoryRepo.dropPagesFrom(org.id, entry.id, pages);
+        if (complete && [...memory.pages.keys()].some((i) => i >= pages)) await memoryRepo.dropPagesFrom(org.id, entry.id, pages);
         next = {
           mark: alone ? markEnd : null,
           configKey,

@@ -1,0 +1,198 @@
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import mongoose, { type Connection } from 'mongoose';
+import { inventoryItemId, organizationInputSchema } from '@music/domain';
+import { createModels, InventoryRepository, OrganizationRepository, PollMemoryRepository, SyncRunRepository, withEntryIds, type Models } from '@music/persistence';
+import { createOutboundClient, createRateLimiter, RedisLocks } from '@music/platform';
+import { createSyncState } from '@music/sync-state';
+import { baseUrlOf, testLogger, testSecretBox, testUrls } from '@music/testing';
+import { AccountOutbound } from './account-outbound';
+import { BRIEF_MAPPINGS, IntegrationHarness } from './integration.test-harness';
+import { MappingCache } from './mapping-cache';
+import { PollRun } from './poll-run';
+
+type Song = { id: string; name: string; artist: string; album: string };
+const song = (id: number, name = `Song ${id}`): Song => ({ id: String(id), name, artist: `Artist ${id}`, album: `Album ${id}` });
+
+/** The store commands one connection sent, by collection (command monitoring of the MongoDB driver). */
+interface Commands {
+  on(collection: string): Array<{ name: string; command: Record<string, unknown> }>;
+  reset(): void;
+}
+
+async function monitoredModels(dbName: string): Promise<{ models: Models; commands: Commands; connection: Connection }> {
+  const connection = mongoose.createConnection(testUrls().mongoUrl, { dbName, monitorCommands: true, retryWrites: false });
+  await connection.asPromise();
+  const seen: Array<{ name: string; collection: string; command: Record<string, unknown> }> = [];
+  connection.getClient().on('commandStarted', (e) => {
+    const collection = e.command[e.commandName];
+    seen.push({ name: e.commandName, collection: typeof collection === 'string' ? collection : '', command: e.command as Record<string, unknown> });
+  });
+  return {
+    models: createModels(connection),
+    connection,
+    commands: {
+      on: (collection) => seen.filter((c) => c.collection === collection),
+      reset: () => void seen.splice(0),
+    },
+  };
+}
+
+describe('polls skip unchanged pages (real store, command monitoring)', () => {
+  let h: IntegrationHarness;
+  let server: Server;
+  let records: Song[] = [];
+  let etags = false;
+  const requests: IncomingHttpHeaders[] = [];
+  let models: Models;
+  let commands: Commands;
+  let connection: Connection;
+  let poll: PollRun;
+
+  beforeEach(async () => {
+    h = await new IntegrationHarness().start();
+    records = Array.from({ length: 25 }, (_, i) => song(i + 1));
+    etags = false;
+    requests.length = 0;
+    // Page-number pagination, 10 a page; with `etags`, a strong ETag per answer and 304 on If-None-Match.
+    server = createServer((req, res) => {
+      requests.push(req.headers);
+      const url = new URL(req.url ?? '/', 'http://x');
+      const page = Number(url.searchParams.get('page'));
+      const body = JSON.stringify(records.slice((page - 1) * 10, page * 10));
+      const tag = `"${createHash('sha256').update(body).digest('hex').slice(0, 20)}"`;
+      if (etags && req.headers['if-none-match'] === tag) return void res.writeHead(304, { etag: tag }).end();
+      res.writeHead(200, { 'content-type': 'application/json', ...(etags ? { etag: tag } : {}) }).end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    ({ models, commands, connection } = await monitoredModels(h.store.dbName));
+    const locks = new RedisLocks(h.redis, { prefix: h.prefix });
+    poll = new PollRun({
+      organizations: new OrganizationRepository(models, testSecretBox()),
+      runs: new SyncRunRepository(models),
+      items: new InventoryRepository(models),
+      sync: createSyncState({ models, locks }),
+      memory: new PollMemoryRepository(models),
+      http: new AccountOutbound(
+        createOutboundClient({ allowList: ['127.0.0.1'], timeoutMs: 3000, maxBytes: 1 << 20 }),
+        createRateLimiter({ redis: h.redis, prefix: `${h.prefix}:quota`, limit: 1000, windowSeconds: 60 }),
+        1000,
+      ),
+      mappings: new MappingCache(),
+      locks,
+      logger: testLogger(),
+      deleteGuardRatio: 0.5,
+      maxRunMs: 60_000,
+      leaseTtlMs: 30_000,
+      pagesPerRun: 1000,
+    });
+  });
+  afterEach(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await connection.close();
+    await h.stop();
+  });
+
+  const organization = (synchronization: 'one-way' | 'two-way' = 'one-way') =>
+    h.createOrganization({ synchronization, webhooks: [], polling: [{ endpoint: `${baseUrlOf(server)}/music`, interval: 1, type: 'hour', pagination: { type: 'page', limit: 10 } }] });
+
+  const run = async (organizationId: string) => {
+    const org = await h.organizations.findById(organizationId);
+    const outcome = await poll.execute({ version: 1, organizationId, pollingId: org?.polling[0]?.id as string, trigger: 'manual' }, async () => undefined);
+    if (outcome.kind !== 'done') throw new Error(`poll ended ${outcome.kind}`);
+    return outcome;
+  };
+  /** The externalIds a run read from inventory_items (reads by _id), and whether it wrote any. */
+  const itemTraffic = () => {
+    const onItems = commands.on('inventory_items');
+    const read = onItems
+      .filter((c) => c.name === 'find')
+      .flatMap((c) => (c.command['filter'] as { _id?: { $in?: string[] } })?._id?.$in ?? []);
+    const writes = onItems.filter((c) => ['insert', 'update', 'delete', 'findAndModify'].includes(c.name)).length;
+    return { commands: onItems.length, read, writes };
+  };
+
+  it('an unchanged re-poll reads no item and writes nothing, and needs no deletion pass', async () => {
+    const org = await organization();
+    expect(await run(org.id)).toMatchObject({ status: 'succeeded', counts: { created: 25 } });
+    commands.reset();
+    expect(await run(org.id)).toMatchObject({ status: 'succeeded', counts: { fetched: 25, unchanged: 25, created: 0, updated: 0, deleted: 0 } });
+    expect(itemTraffic()).toEqual({ commands: 0, read: [], writes: 0 });
+    // Nor is anything written about the pages: the memory is already right.
+    expect(commands.on('poll_memory').filter((c) => c.name !== 'find')).toHaveLength(0);
+    // And again (the memory stays true after a run that skipped everything).
+    commands.reset();
+    expect(await run(org.id)).toMatchObject({ counts: { unchanged: 25 } });
+    expect(itemTraffic().commands).toBe(0);
+  });
+
+  it('a local write between runs forces the normal path: the third party (one-way: the source) wins again', async () => {
+    const org = await organization('one-way');
+    await run(org.id);
+    const item = await h.sync.items.read((await h.item(org.id, '3'))?._id as string);
+    const outcome = await h.sync.local.update(org, item as NonNullable<typeof item>, { name: 'Local', artist: 'Artist 3', album: 'Album 3' });
+    expect(outcome.kind).toBe('written');
+    commands.reset();
+    expect(await run(org.id)).toMatchObject({ status: 'succeeded', counts: { updated: 1, unchanged: 24 } });
+    expect((await h.item(org.id, '3'))?.data['name']).toBe('Song 3');
+    expect(itemTraffic().read.length).toBeGreaterThan(0);
+  });
+
+  it('a changed record on one page: only that page is read and written; the others are skipped', async () => {
+    const org = await organization();
+    await run(org.id);
+    records[14] = song(15, 'Renamed');
+    commands.reset();
+    expect(await run(org.id)).toMatchObject({ status: 'succeeded', counts: { updated: 1, unchanged: 24, deleted: 0 } });
+    expect((await h.item(org.id, '15'))?.data['name']).toBe('Renamed');
+    expect(new Set(itemTraffic().read)).toEqual(new Set(records.slice(10, 20).map((r) => inventoryItemId(org.id, r.id))));
+    // Its write moved the mark by its own raises only: the next unchanged run skips everything again.
+    commands.reset();
+    expect(await run(org.id)).toMatchObject({ counts: { unchanged: 25 } });
+    expect(itemTraffic().commands).toBe(0);
+  });
+
+  it('a record gone from the last page: that page is applied and the deletion passes run (two misses without a total)', async () => {
+    const org = await organization();
+    await run(org.id);
+    records = records.filter((r) => r.id !== '24');
+    expect(await run(org.id)).toMatchObject({ status: 'succeeded', counts: { deleted: 0, unchanged: 24 } });
+    // Every page now as remembered, but the last pass left a first miss: the pass runs again.
+    expect(await run(org.id)).toMatchObject({ status: 'succeeded', counts: { deleted: 1, unchanged: 24 } });
+    expect((await h.items(org.id)).map((i) => i.externalId)).not.toContain('24');
+  });
+
+  it('a mapping change forces the normal path and the change is applied', async () => {
+    const org = await organization();
+    await run(org.id);
+    const settings = withEntryIds(
+      organizationInputSchema.parse({
+        synchronization: 'one-way',
+        webhooks: [],
+        polling: org.polling,
+        mappings: { ...BRIEF_MAPPINGS, name: { type: 'string', source: 'artist', required: true } },
+        transforms: [],
+      }),
+    );
+    await h.organizations.replace(h.ownerId, org.id, { ...settings, name: org.name, polling: org.polling });
+    commands.reset();
+    expect(await run(org.id)).toMatchObject({ status: 'succeeded', counts: { updated: 25 } });
+    expect((await h.item(org.id, '7'))?.data['name']).toBe('Artist 7');
+  });
+
+  it('conditional requests: If-None-Match with the remembered ETag, 304 counted as the same page', async () => {
+    etags = true;
+    const org = await organization();
+    await run(org.id);
+    expect(requests.every((r) => r['if-none-match'] === undefined)).toBe(true);
+    requests.length = 0;
+    commands.reset();
+    expect(await run(org.id)).toMatchObject({ status: 'succeeded', counts: { fetched: 25, unchanged: 25 } });
+    expect(requests.map((r) => r['if-none-match'])).toEqual([expect.any(String), expect.any(String), expect.any(String)]);
+    expect(itemTraffic().commands).toBe(0);
+    // A change: that page's ETag no longer matches, its records are read and applied.
+    records[3] = song(4, 'Changed');
+    expect(await run(org.id)).toMatchObject({ counts: { updated: 1, unchanged: 24 } });
+    expect((await h.item(org.id, '4'))?.data['name']).toBe('Changed');
+  });
+});
