@@ -249,3 +249,55 @@ describe('music-faker create/remove webhooks', () => {
     expect(call?.error).toMatch(/ECONNREFUSED/);
   });
 });
+
+describe('music-faker GET /music: validators and updatedSince', () => {
+  it.each([['/music'], ['/music?page=1&limit=2'], ['/music?offset=1&limit=2'], ['/music?cursor=&limit=2'], ['/ns/acme/music?limit=2&page=1']])('%s: an ETag, 304 on If-None-Match, 200 again after a change', async (path) => {
+    const { app } = newFaker();
+    const generate = path.startsWith('/ns/') ? '/ns/acme/music/generate' : '/music/generate';
+    await request(app).post(generate).send({ count: 4 });
+    const first = await request(app).get(path);
+    expect(first.status).toBe(200);
+    const etag = first.headers['etag'] as string;
+    expect(etag).toEqual(expect.any(String));
+    expect((await request(app).get(path).set('if-none-match', etag)).status).toBe(304);
+    await request(app).post(generate).send({ count: 1 });
+    const ids = (first.body.items ?? first.body) as FakerItem[];
+    await request(app).delete(`${generate.replace('/generate', '')}/${ids[1]?.id}`);
+    const changed = await request(app).get(path).set('if-none-match', etag);
+    expect(changed.status).toBe(200);
+  });
+
+  it('Last-Modified once the list is a second old; If-Modified-Since answered 304 until the next change', async () => {
+    let now = Date.now() - 5000;
+    const state = new FakerState({ now: () => new Date(now) });
+    const { app } = newFaker(state);
+    await request(app).post('/music/generate').send({ count: 2 });
+    // Fresh: no Last-Modified (a change later in the same second would look older).
+    expect((await request(app).get('/music')).headers['last-modified']).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 1100));
+    const lastModified = (await request(app).get('/music')).headers['last-modified'] as string;
+    expect(lastModified).toEqual(expect.any(String));
+    expect((await request(app).get('/music').set('if-modified-since', lastModified)).status).toBe(304);
+    now = Date.now();
+    state.upsert({ id: 'new', name: 'New' });
+    expect((await request(app).get('/music').set('if-modified-since', lastModified)).status).toBe(200);
+  });
+
+  it('updatedSince keeps the songs written at or after it, in every pagination style', async () => {
+    let now = Date.parse('2026-01-01T00:00:00.000Z');
+    const state = new FakerState({ now: () => new Date(now) });
+    const { app } = newFaker(state);
+    await request(app).post('/music/generate').send({ count: 3 });
+    now += 60_000;
+    const since = new Date(now).toISOString();
+    state.upsert({ id: 'late', name: 'Late' });
+    const [first] = state.list();
+    state.upsert({ id: first?.id as string, name: 'Renamed' });
+    const all = await request(app).get('/music').query({ updatedSince: since });
+    expect((all.body as FakerItem[]).map((s) => s.id).sort()).toEqual([first?.id, 'late'].sort());
+    expect((await request(app).get('/music').query({ updatedSince: since, page: 1, limit: 1 })).body).toHaveLength(1);
+    const cursor = await request(app).get('/music').query({ updatedSince: since, cursor: '', limit: 5 });
+    expect(cursor.body.items).toHaveLength(2);
+    expect((await request(app).get('/music').query({ updatedSince: 'yesterday' })).status).toBe(400);
+  });
+});
