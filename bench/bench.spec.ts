@@ -40,7 +40,7 @@ describe('percentile (nearest rank)', () => {
 describe('verdicts', () => {
   const met = {
     ingest: { ratio: 0.7 },
-    repoll: { speedup: 5, writes: 0 },
+    repoll: { speedup: 10, writes: 0, itemReads: 0 },
     delivery: { ratio: 0.71 },
     latency: { p50Ms: 10, p95Ms: 40, p99Ms: 99.9 },
     memory: { peakRssMb: 299 },

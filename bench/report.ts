@@ -21,7 +21,7 @@ export function verdicts(results: Results): Record<string, boolean | null> {
   const memory = part('memory');
   return {
     ingest: ingest ? num(ingest['ratio']) >= 0.7 : null,
-    repoll: repoll ? num(repoll['speedup']) >= 5 && repoll['writes'] === 0 : null,
+    repoll: repoll ? num(repoll['speedup']) >= 10 && repoll['writes'] === 0 && repoll['itemReads'] === 0 : null,
     delivery: delivery ? num(delivery['ratio']) >= 0.7 : null,
     latency: latency ? num(latency['p99Ms']) < 100 : null,
     memory: memory ? num(memory['peakRssMb']) < 300 : null,
@@ -43,7 +43,14 @@ export function table(results: Results): string {
   add('ingest', [`1 ingest${ingestNote}`, `${fmt(r('ingest')['recordsPerSec'])} rec/s`, `${fmt(r('ingest')['rawRecordsPerSec'])} rec/s`, fmt(r('ingest')['ratio'], 3), '>= 0.7', verdict(v['ingest'] ?? null)]);
   const repoll = r('repoll');
   const bound = repoll['finished'] === false ? `< ${fmt(repoll['speedup'], 3)}x (stopped at ${fmt(repoll['recordsDone'])} records)` : `${fmt(repoll['speedup'], 2)}x faster`;
-  add('repoll', ['2 unchanged re-poll', `${bound}, ${fmt(repoll['writes'])} writes`, '', '', '>= 5x, 0 writes', verdict(v['repoll'] ?? null)]);
+  add('repoll', [
+    '2 unchanged re-poll',
+    `${bound}, ${fmt(repoll['writes'])} writes, ${fmt(repoll['itemReads'])} item reads, ${fmt(repoll['storeCommandsPerPage'], 3)} store commands/page`,
+    '',
+    '',
+    '>= 10x, 0 writes, 0 item reads',
+    verdict(v['repoll'] ?? null),
+  ]);
   add('delivery', [`3 delivery (${fmt(r('delivery')['deliveries'])})`, `${fmt(r('delivery')['perSec'], 1)} /s`, `${fmt(r('delivery')['rawPerSec'], 1)} /s`, fmt(r('delivery')['ratio'], 3), '>= 0.7', verdict(v['delivery'] ?? null)]);
   const pct = (figures: Record<string, unknown>, key: string): string => {
     const bound = Array.isArray(figures['lowerBounds']) && (figures['lowerBounds'] as unknown[]).includes(key);

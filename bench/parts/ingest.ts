@@ -9,7 +9,20 @@ import { writesIn } from '../store';
 export interface IngestResult {
   ingest: { recordsPerSec: number; rawRecordsPerSec: number; ratio: number; records: number; seconds: number; rawSeconds: number };
   /** When the re-poll ran out of its budget, `speedup` is an upper bound and `finished` false. */
-  repoll: { speedup: number; writes: number; seconds: number; recordsPerSec: number; finished: boolean; recordsDone: number };
+  repoll: {
+    speedup: number;
+    writes: number;
+    seconds: number;
+    recordsPerSec: number;
+    finished: boolean;
+    recordsDone: number;
+    /** Every store command the re-poll sent (run bookkeeping included), per page it read. */
+    storeCommandsPerPage: number;
+    /** Read commands the re-poll sent to inventory_items (0: no item was read). */
+    itemReads: number;
+    storeCommands: number;
+    pages: number;
+  };
   details: Record<string, unknown>;
 }
 
@@ -111,7 +124,13 @@ export async function runIngest(ctx: BenchContext): Promise<IngestResult> {
       ctx.log(`repoll: stopped after ${round(repollSeconds, 0)} s at ${recordsDone} of ${n} records`);
     }
     const writes = writesIn(repollProfile.commands, 'inventory_items');
-    ctx.log(`repoll: ${round(repollSeconds, 1)} s, ${writes} writes to inventory_items`);
+    const storeCommands = Object.values(repollProfile.commands).reduce((sum, v) => sum + v.count, 0);
+    const itemReads = Object.entries(repollProfile.commands)
+      .filter(([key]) => /^(find|count|aggregate|distinct) inventory_items\b/.test(key))
+      .reduce((sum, [, v]) => sum + v.count, 0);
+    const lastRun = await scope.store.models.syncRuns.findOne({ organizationId: org.id }).sort({ queuedAt: -1 }).lean();
+    const repollPages = Math.max(1, Number(lastRun?.pages ?? 0));
+    ctx.log(`repoll: ${round(repollSeconds, 1)} s, ${writes} writes to inventory_items, ${itemReads} item reads, ${storeCommands} store commands for ${repollPages} pages`);
 
     return {
       ingest: {
@@ -129,6 +148,10 @@ export async function runIngest(ctx: BenchContext): Promise<IngestResult> {
         recordsPerSec: round(recordsDone / repollSeconds, 0),
         finished: second !== null,
         recordsDone,
+        storeCommandsPerPage: round(storeCommands / repollPages, 3),
+        itemReads,
+        storeCommands,
+        pages: repollPages,
       },
       details: {
         ingestPoll: { status: first.status, counts: first.counts, thirdPartyServeMs: Math.round(serveMs), ...pollBreakdown(first.profile) },
