@@ -14,11 +14,20 @@ const MEMORY_FLUSH_PAGES = 25;
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('base64url');
 
-/** The fingerprint of a page's mapped records: their externalIds and content hashes in order, and the mapping's. */
-function fingerprintOf(mappingKey: string, batch: readonly InboundRecord[]): string {
-  const h = createHash('sha256').update(mappingKey);
-  for (const r of batch) h.update('\n').update(r.externalId).update('\u0000').update(r.hash);
-  return h.digest('base64url');
+/** A mapped record before its content hash (computed only for pages that are applied). */
+type Mapped = Omit<InboundRecord, 'hash'>;
+
+/**
+ * The fingerprint of a page's mapped records: their externalIds and data in order (the JSON the
+ * mapping produced: the same mapping writes its fields in the same order), and the mapping's hash.
+ * Equal fingerprints mean equal data, hence equal content hashes; a mere reordering of fields
+ * inside a value only costs the normal path.
+ */
+function fingerprintOf(mappingKey: string, batch: readonly Mapped[]): string {
+  return createHash('sha256')
+    .update(mappingKey)
+    .update(JSON.stringify(batch.map((r) => [r.externalId, r.data])))
+    .digest('base64url');
 }
 
 /** Incremental cursors: numerically when both are numbers, else as text (ISO timestamps sort as time). */
@@ -182,8 +191,8 @@ export class PollRun {
       seen.add(externalId);
     };
 
-    const mapPage = (records: unknown[]): { batch: InboundRecord[]; invalid: number } => {
-      const batch: InboundRecord[] = [];
+    const mapPage = (records: unknown[]): { batch: Mapped[]; invalid: number } => {
+      const batch: Mapped[] = [];
       let invalid = 0;
       records.forEach((record) => {
         counts.fetched++;
@@ -191,7 +200,7 @@ export class PollRun {
         const outcome = mapping.toItem(record);
         if (outcome.ok) {
           see(outcome.externalId);
-          batch.push({ externalId: outcome.externalId, data: outcome.data, hash: contentHash(outcome.externalId, outcome.data) });
+          batch.push({ externalId: outcome.externalId, data: outcome.data });
           return;
         }
         counts.invalid++;
@@ -258,15 +267,24 @@ export class PollRun {
         ...(trusted ? { remembered: factsOf } : {}),
         ...(params ? { params } : {}),
       });
-      type Mapped = { index: number; notModified: boolean; facts: PageFacts; batch: InboundRecord[]; invalid: number };
+      type MappedPage = { index: number; notModified: boolean; facts: PageFacts; batch: Mapped[]; invalid: number; fingerprint: string | null; skip: boolean; hashed: InboundRecord[] };
+      // Mapped, fingerprinted, compared with the remembered page, and (to be applied) hashed.
+      const prepare = (index: number, facts: PageFacts, records: unknown[]): MappedPage => {
+        const { batch, invalid } = mapPage(records);
+        const fingerprint = incremental ? null : fingerprintOf(mappingKey, batch);
+        const known = trusted ? memory.pages.get(index) : undefined;
+        const skip = known !== undefined && known.fingerprint !== null && known.fingerprint === fingerprint && invalid === 0;
+        const hashed = skip ? [] : batch.map((r): InboundRecord => ({ ...r, hash: contentHash(r.externalId, r.data) }));
+        return { index, notModified: false, facts, batch, invalid, fingerprint, skip, hashed };
+      };
       // The next page is fetched and mapped while this one is written, so the third party, this
       // process and the store work at the same time (two pages are held at most).
-      const ahead = (): Promise<Mapped | null> => {
+      const ahead = (): Promise<MappedPage | null> => {
         const next = source.next().then((r) => {
           if (r.done) return null;
           const page = r.value;
-          if (page.notModified) return { index: page.index, notModified: true, facts: page.facts, batch: [], invalid: 0 };
-          return { index: page.index, notModified: false, facts: page.facts, ...mapPage(page.records) };
+          if (page.notModified) return { index: page.index, notModified: true, facts: page.facts, batch: [], invalid: 0, fingerprint: null, skip: true, hashed: [] };
+          return prepare(page.index, page.facts, page.records);
         });
         // Awaited below, after the page being written: a failed fetch surfaces there, in page order.
         next.catch(() => undefined);
@@ -285,9 +303,8 @@ export class PollRun {
           counts.unchanged += known.ids.length;
           continue;
         }
-        const { batch, invalid, facts } = page;
-        const fingerprint = incremental ? null : fingerprintOf(mappingKey, batch);
-        if (known && known.fingerprint !== null && known.fingerprint === fingerprint && invalid === 0) {
+        const { batch, invalid, facts, fingerprint, hashed } = page;
+        if (known && page.skip) {
           // The same records as remembered, nothing written since: no item read, no write.
           counts.unchanged += batch.length;
           await keep({ ...known, ...facts, index: page.index, fingerprint, ids: known.ids });
@@ -296,7 +313,7 @@ export class PollRun {
         // A lease taken away (a purge, or another process after ours lapsed) is seen before this page is written.
         await lease.confirm();
         applied++;
-        const result = await sync.remote.applyUpserts(org.id, batch, { kind: 'poll', entry: entry.id, freshness: startedAt }, { guard: lease, insertFirst, marks: tally });
+        const result = await sync.remote.applyUpserts(org.id, hashed, { kind: 'poll', entry: entry.id, freshness: startedAt }, { guard: lease, insertFirst, marks: tally });
         insertFirst = batch.length > 0 && result.created === batch.length;
         addCounts(counts, result);
         if (!incremental) {

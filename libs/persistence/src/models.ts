@@ -304,7 +304,8 @@ export interface PollMemoryDoc {
   // page
   index?: number;
   fingerprint?: string | null;
-  ids?: string[];
+  /** The page's externalIds as JSON text (one value: far cheaper to store and read than an array of them). */
+  idsJson?: string;
   etag?: string | null;
   lastModified?: string | null;
   /** What the walk needs from a page answered 304: its next cursor, records fetched, total, last record's identity. */
@@ -330,7 +331,7 @@ const pollMemorySchema = new Schema<PollMemoryDoc>(
     runsSinceFull: { type: Number, default: undefined },
     index: { type: Number, default: undefined },
     fingerprint: { type: String, default: undefined },
-    ids: { type: [String], default: undefined },
+    idsJson: { type: String, default: undefined },
     etag: { type: String, default: undefined },
     lastModified: { type: String, default: undefined },
     next: { type: String, default: undefined },

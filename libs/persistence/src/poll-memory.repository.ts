@@ -52,7 +52,7 @@ export class PollMemoryRepository {
         pages.set(d.index, {
           index: d.index,
           fingerprint: d.fingerprint ?? null,
-          ids: d.ids ?? [],
+          ids: d.idsJson ? (JSON.parse(d.idsJson) as string[]) : [],
           etag: d.etag ?? null,
           lastModified: d.lastModified ?? null,
           next: d.next ?? null,
@@ -69,8 +69,8 @@ export class PollMemoryRepository {
 
   async savePages(organizationId: string, pollingId: string, pages: readonly RememberedPage[]): Promise<void> {
     for (let i = 0; i < pages.length; i += CHUNK) {
-      const ops = pages.slice(i, i + CHUNK).map((p) => {
-        const doc: PollMemoryDoc = { _id: pageId(organizationId, pollingId, p.index), organizationId, pollingId, kind: 'page', ...p };
+      const ops = pages.slice(i, i + CHUNK).map(({ ids, ...p }) => {
+        const doc: PollMemoryDoc = { _id: pageId(organizationId, pollingId, p.index), organizationId, pollingId, kind: 'page', ...p, idsJson: JSON.stringify(ids) };
         return { replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } };
       });
       await this.models.pollMemory.bulkWrite(ops, { ordered: false });
