@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { PollingEntry } from '@music/domain';
 import type { OutboundClient } from '@music/platform';
 
@@ -14,6 +15,8 @@ export class PollFetchError extends Error {
 
 /** What the walk needs to know of a page again when the third party answers it 304 (kept in the poll memory). */
 export interface PageFacts {
+  /** SHA-256 of the answer's body as received (null: a 304, or not known). */
+  bodyHash: string | null;
   etag: string | null;
   lastModified: string | null;
   /** The next cursor (cursor pagination), null when the page ended the walk. */
@@ -95,6 +98,7 @@ interface Answer {
   /** The third party answered 304 Not Modified to a conditional request. */
   notModified: boolean;
   body: unknown;
+  bodyHash: string | null;
   etag: string | null;
   lastModified: string | null;
 }
@@ -109,13 +113,15 @@ async function getJson(http: OutboundClient, url: string, params: Record<string,
     const transient = response.kind === 'timeout' || response.kind === 'network' || response.kind === 'quota';
     throw new PollFetchError(`${response.kind}: ${response.message}`, transient);
   }
-  if (response.status === 304 && conditional) return { notModified: true, body: null, etag: conditional.etag, lastModified: conditional.lastModified };
+  if (response.status === 304 && conditional) return { notModified: true, body: null, bodyHash: null, etag: conditional.etag, lastModified: conditional.lastModified };
   if (response.status < 200 || response.status >= 300) {
     const transient = response.status === 408 || response.status === 429 || response.status >= 500;
     throw new PollFetchError(`GET ${url} answered ${response.status}`, transient);
   }
   try {
-    return { notModified: false, body: JSON.parse(response.text) as unknown, etag: response.headers['etag'] ?? null, lastModified: response.headers['last-modified'] ?? null };
+    const body = JSON.parse(response.text) as unknown;
+    const bodyHash = createHash('sha256').update(response.text).digest('base64url');
+    return { notModified: false, body, bodyHash, etag: response.headers['etag'] ?? null, lastModified: response.headers['last-modified'] ?? null };
   } catch {
     throw new PollFetchError(`GET ${url} did not return JSON`, true);
   }
@@ -158,7 +164,7 @@ export async function* fetchPages(
     } else {
       const records = recordsOf(answer.body, entry.itemsPath);
       state.read += records.length;
-      yield { index: 0, records, notModified: false, facts: { etag: answer.etag, lastModified: answer.lastModified, next: null, fetched: records.length, total: null, first: null, last: null, trimmed: false } };
+      yield { index: 0, records, notModified: false, facts: { bodyHash: answer.bodyHash, etag: answer.etag, lastModified: answer.lastModified, next: null, fetched: records.length, total: null, first: null, last: null, trimmed: false } };
     }
     state.complete = true;
     return;
@@ -235,6 +241,7 @@ export async function* fetchPages(
     }
     state.read += records.length;
     const facts: PageFacts = {
+      bodyHash: answer.bodyHash,
       etag: answer.etag,
       lastModified: answer.lastModified,
       next: null,

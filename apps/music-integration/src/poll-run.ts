@@ -267,15 +267,22 @@ export class PollRun {
         ...(trusted ? { remembered: factsOf } : {}),
         ...(params ? { params } : {}),
       });
-      type MappedPage = { index: number; notModified: boolean; facts: PageFacts; batch: Mapped[]; invalid: number; fingerprint: string | null; skip: boolean; hashed: InboundRecord[] };
+      type MappedPage = { index: number; notModified: boolean; facts: PageFacts; batch: Mapped[]; invalid: number; fingerprint: string | null; skip: boolean; hashed: InboundRecord[]; size: number };
       // Mapped, fingerprinted, compared with the remembered page, and (to be applied) hashed.
       const prepare = (index: number, facts: PageFacts, records: unknown[]): MappedPage => {
+        const known = trusted ? memory.pages.get(index) : undefined;
+        // The very same bytes as the remembered (clean) page, read the same way: the same records,
+        // mapped by the same mapping (the mapping is a pure function): not even mapped again.
+        if (known && known.fingerprint !== null && facts.bodyHash !== null && known.bodyHash === facts.bodyHash && known.trimmed === facts.trimmed && known.ids.length === records.length) {
+          counts.fetched += records.length;
+          for (const id of known.ids) see(id);
+          return { index, notModified: false, facts, batch: [], invalid: 0, fingerprint: known.fingerprint, skip: true, hashed: [], size: records.length };
+        }
         const { batch, invalid } = mapPage(records);
         const fingerprint = incremental ? null : fingerprintOf(mappingKey, batch);
-        const known = trusted ? memory.pages.get(index) : undefined;
         const skip = known !== undefined && known.fingerprint !== null && known.fingerprint === fingerprint && invalid === 0;
         const hashed = skip ? [] : batch.map((r): InboundRecord => ({ ...r, hash: contentHash(r.externalId, r.data) }));
-        return { index, notModified: false, facts, batch, invalid, fingerprint, skip, hashed };
+        return { index, notModified: false, facts, batch, invalid, fingerprint, skip, hashed, size: batch.length };
       };
       // The next page is fetched and mapped while this one is written, so the third party, this
       // process and the store work at the same time (two pages are held at most).
@@ -283,7 +290,7 @@ export class PollRun {
         const next = source.next().then((r) => {
           if (r.done) return null;
           const page = r.value;
-          if (page.notModified) return { index: page.index, notModified: true, facts: page.facts, batch: [], invalid: 0, fingerprint: null, skip: true, hashed: [] };
+          if (page.notModified) return { index: page.index, notModified: true, facts: page.facts, batch: [], invalid: 0, fingerprint: null, skip: true, hashed: [], size: 0 };
           return prepare(page.index, page.facts, page.records);
         });
         // Awaited below, after the page being written: a failed fetch surfaces there, in page order.
@@ -306,7 +313,7 @@ export class PollRun {
         const { batch, invalid, facts, fingerprint, hashed } = page;
         if (known && page.skip) {
           // The same records as remembered, nothing written since: no item read, no write.
-          counts.unchanged += batch.length;
+          counts.unchanged += page.size;
           await keep({ ...known, ...facts, index: page.index, fingerprint, ids: known.ids });
           continue;
         }

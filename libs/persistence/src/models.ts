@@ -304,6 +304,7 @@ export interface PollMemoryDoc {
   // page
   index?: number;
   fingerprint?: string | null;
+  bodyHash?: string | null;
   /** The page's externalIds as JSON text (one value: far cheaper to store and read than an array of them). */
   idsJson?: string;
   etag?: string | null;
@@ -331,6 +332,7 @@ const pollMemorySchema = new Schema<PollMemoryDoc>(
     runsSinceFull: { type: Number, default: undefined },
     index: { type: Number, default: undefined },
     fingerprint: { type: String, default: undefined },
+    bodyHash: { type: String, default: undefined },
     idsJson: { type: String, default: undefined },
     etag: { type: String, default: undefined },
     lastModified: { type: String, default: undefined },

@@ -19,6 +19,8 @@ export interface RememberedPage {
   index: number;
   fingerprint: string | null;
   ids: string[];
+  /** SHA-256 of the page's body as last received. */
+  bodyHash: string | null;
   etag: string | null;
   lastModified: string | null;
   next: string | null;
@@ -52,6 +54,7 @@ export class PollMemoryRepository {
         pages.set(d.index, {
           index: d.index,
           fingerprint: d.fingerprint ?? null,
+          bodyHash: d.bodyHash ?? null,
           ids: d.idsJson ? (JSON.parse(d.idsJson) as string[]) : [],
           etag: d.etag ?? null,
           lastModified: d.lastModified ?? null,
