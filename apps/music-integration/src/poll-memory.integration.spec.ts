@@ -162,6 +162,19 @@ describe('polls skip unchanged pages (real store, command monitoring)', () => {
     expect((await h.items(org.id)).map((i) => i.externalId)).not.toContain('24');
   });
 
+  it('a record listed twice in one run: nothing of that run is trusted, and the next run applies what changed', async () => {
+    const org = await organization();
+    await run(org.id);
+    // Song 5 stays on page 1 (skipped: as remembered) and appears again on page 2 as "Twice", which applies.
+    records[12] = song(5, 'Twice');
+    await run(org.id);
+    expect((await h.item(org.id, '5'))?.data['name']).toBe('Twice');
+    // The third party fixes its list: page 1 is byte for byte as remembered, yet song 5 must become "Song 5" again.
+    records[12] = song(13);
+    await run(org.id);
+    expect((await h.item(org.id, '5'))?.data['name']).toBe('Song 5');
+  });
+
   it('a mapping change forces the normal path and the change is applied', async () => {
     const org = await organization();
     await run(org.id);

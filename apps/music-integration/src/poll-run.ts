@@ -170,8 +170,11 @@ export class PollRun {
     let insertFirst = startedEmpty;
     // An incremental run reads only what changed: it never deletes.
     const tracking = entry.trackDeletes && !startedEmpty && !incremental;
-    // The externalIds seen: for the deletion pass, and (remembered pages) to know no record came twice.
-    const collecting = tracking || (memoryRepo !== undefined && !incremental);
+    // The externalIds seen: for the deletion pass, and (remembered pages) to know no record came
+    // twice. A run that started empty knows it without them (a record seen twice is not created
+    // twice), so a first poll of a million records does not hold a million ids.
+    const collecting = tracking || (memoryRepo !== undefined && !incremental && !startedEmpty);
+    let allCreated = true;
     const counts = emptyCounts();
     const errors: RecordError[] = [];
     const seen = new Set<string>();
@@ -235,7 +238,8 @@ export class PollRun {
         // The remembered pages stay what they were (its own writes, if any, moved the mark).
         next = { ...(head as PollHead), cursor: walk.complete ? cursor : (head as PollHead).cursor, runsSinceFull: (head as PollHead).runsSinceFull + 1 };
       } else {
-        const alone = markAdvancedBy(markStart, markEnd, tally.raised) && !tally.doubt && walkIds.duplicate === null;
+        const once = startedEmpty ? allCreated : walkIds.duplicate === null;
+        const alone = markAdvancedBy(markStart, markEnd, tally.raised) && !tally.doubt && once;
         if (complete && [...memory.pages.keys()].some((i) => i >= pages)) await memoryRepo.dropPagesFrom(org.id, entry.id, pages);
         next = {
           mark: alone ? markEnd : null,
@@ -322,6 +326,7 @@ export class PollRun {
         applied++;
         const result = await sync.remote.applyUpserts(org.id, hashed, { kind: 'poll', entry: entry.id, freshness: startedAt }, { guard: lease, insertFirst, marks: tally });
         insertFirst = batch.length > 0 && result.created === batch.length;
+        if (result.created !== batch.length) allCreated = false;
         addCounts(counts, result);
         if (!incremental) {
           // Remembered as skippable only when every record now holds exactly as listed.
