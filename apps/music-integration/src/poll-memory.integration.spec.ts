@@ -5,7 +5,7 @@ import { inventoryItemId, organizationInputSchema } from '@music/domain';
 import { createModels, InventoryRepository, OrganizationRepository, PollMemoryRepository, SyncRunRepository, withEntryIds, type Models } from '@music/persistence';
 import { createOutboundClient, createRateLimiter, RedisLocks } from '@music/platform';
 import { createSyncState } from '@music/sync-state';
-import { baseUrlOf, testLogger, testSecretBox, testUrls } from '@music/testing';
+import { baseUrlOf, openTestRedis, testLogger, testSecretBox, testUrls } from '@music/testing';
 import { AccountOutbound } from './account-outbound';
 import { BRIEF_MAPPINGS, IntegrationHarness } from './integration.test-harness';
 import { MappingCache } from './mapping-cache';
@@ -136,6 +136,20 @@ describe('polls skip unchanged pages (real store, command monitoring)', () => {
     expect(await run(org.id)).toMatchObject({ status: 'succeeded', counts: { updated: 1, unchanged: 24 } });
     expect((await h.item(org.id, '3'))?.data['name']).toBe('Song 3');
     expect(itemTraffic().read.length).toBeGreaterThan(0);
+  });
+
+  it('a local write whose write mark could not be raised (Redis unreachable) forgets the remembered pages', async () => {
+    const org = await organization('one-way');
+    await run(org.id);
+    // A writer whose Redis connection is gone: its item lock fails open, the write goes on.
+    const broken = openTestRedis();
+    broken.disconnect();
+    const writer = createSyncState({ models: h.store.models, locks: new RedisLocks(broken, { prefix: h.prefix, waitMs: 200 }) });
+    const item = await writer.items.read((await h.item(org.id, '8'))?._id as string);
+    expect((await writer.local.update(org, item as NonNullable<typeof item>, { name: 'Local', artist: 'Artist 8', album: 'Album 8' })).kind).toBe('written');
+    expect((await h.item(org.id, '8'))?.data['name']).toBe('Local');
+    expect(await run(org.id)).toMatchObject({ counts: { updated: 1, unchanged: 24 } });
+    expect((await h.item(org.id, '8'))?.data['name']).toBe('Song 8');
   });
 
   it('a changed record on one page: only that page is read and written; the others are skipped', async () => {

@@ -150,7 +150,9 @@ export class PollRun {
     // organization's write mark, read before the start is recorded.
     const mappingKey = sha256(JSON.stringify([org.mappings, org.transforms]));
     const configKey = sha256(JSON.stringify([entry.endpoint, entry.pagination ?? null, entry.itemsPath ?? null, entry.trackDeletes, entry.incremental ?? null, mappingKey]));
-    const memory = memoryRepo ? await memoryRepo.read(org.id, entry.id) : { head: null, pages: new Map<number, RememberedPage>() };
+    const memory: { head: PollHead | null; pages: Map<number, RememberedPage> } = memoryRepo ? await memoryRepo.read(org.id, entry.id) : { head: null, pages: new Map<number, RememberedPage>() };
+    // The head exists before the mark is read: a writer that cannot raise the mark forgets it (raises its `gen`).
+    if (memoryRepo && !memory.head) memory.head = await memoryRepo.ensureHead(org.id, entry.id);
     const head = memory.head && memory.head.configKey === configKey ? memory.head : null;
     const markStart = memoryRepo ? await sync.marks.read(org.id) : null;
     const tally = newMarkTally();
@@ -236,7 +238,7 @@ export class PollRun {
       let next: PollHead;
       if (incremental) {
         // The remembered pages stay what they were (its own writes, if any, moved the mark).
-        next = { ...(head as PollHead), cursor: walk.complete ? cursor : (head as PollHead).cursor, runsSinceFull: (head as PollHead).runsSinceFull + 1 };
+        next = { ...(head as PollHead), cursor: walk.complete ? cursor : (head as PollHead).cursor, runsSinceFull: (head as PollHead).runsSinceFull + 1, gen: memory.head?.gen ?? 0 };
       } else {
         const once = startedEmpty ? allCreated : walkIds.duplicate === null;
         const alone = markAdvancedBy(markStart, markEnd, tally.raised) && !tally.doubt && once;
@@ -248,6 +250,7 @@ export class PollRun {
           passSettled: complete && passSettled,
           cursor: walk.complete ? cursor : (head?.cursor ?? null),
           runsSinceFull: walk.complete ? 0 : (head?.runsSinceFull ?? 0),
+          gen: memory.head?.gen ?? 0,
         };
       }
       if (!sameHead(memory.head, next)) await memoryRepo.saveHead(org.id, entry.id, next);

@@ -301,6 +301,8 @@ export interface PollMemoryDoc {
   /** Incremental polling: the highest cursor value seen, and runs since the last full snapshot. */
   cursor?: string | number | null;
   runsSinceFull?: number;
+  /** Raised with the mark forgotten by a writer that could not raise the write mark: a run saves its head only if it is unchanged. */
+  gen?: number;
   // page
   index?: number;
   fingerprint?: string | null;
@@ -330,6 +332,7 @@ const pollMemorySchema = new Schema<PollMemoryDoc>(
     passSettled: { type: Boolean, default: undefined },
     cursor: { type: Mixed, default: undefined },
     runsSinceFull: { type: Number, default: undefined },
+    gen: { type: Number, default: undefined },
     index: { type: Number, default: undefined },
     fingerprint: { type: String, default: undefined },
     bodyHash: { type: String, default: undefined },

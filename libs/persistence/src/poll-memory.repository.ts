@@ -12,6 +12,8 @@ export interface PollHead {
   /** Incremental polling: the highest cursor value seen (null: none yet). */
   cursor: string | number | null;
   runsSinceFull: number;
+  /** Raised whenever the organization's remembered pages are forgotten (see `saveHead`). */
+  gen: number;
 }
 
 /** One remembered page: its records' fingerprint (null: not skippable) and what a 304 needs to continue the walk. */
@@ -49,7 +51,7 @@ export class PollMemoryRepository {
     const pages = new Map<number, RememberedPage>();
     for (const d of docs) {
       if (d.kind === 'head') {
-        head = { mark: d.mark ?? null, configKey: d.configKey ?? '', pages: d.pages ?? 0, passSettled: d.passSettled === true, cursor: d.cursor ?? null, runsSinceFull: d.runsSinceFull ?? 0 };
+        head = { mark: d.mark ?? null, configKey: d.configKey ?? '', pages: d.pages ?? 0, passSettled: d.passSettled === true, cursor: d.cursor ?? null, runsSinceFull: d.runsSinceFull ?? 0, gen: d.gen ?? 0 };
       } else if (typeof d.index === 'number') {
         pages.set(d.index, {
           index: d.index,
@@ -85,8 +87,31 @@ export class PollMemoryRepository {
     await this.models.pollMemory.deleteMany({ organizationId, pollingId, kind: 'page', index: { $gte: from } });
   }
 
-  async saveHead(organizationId: string, pollingId: string, head: PollHead): Promise<void> {
+  /**
+   * The entry's head, created (in doubt) when it has none: it must exist before a run reads the
+   * write mark, so that a writer forgetting the organization's pages meanwhile finds it.
+   */
+  async ensureHead(organizationId: string, pollingId: string): Promise<PollHead> {
+    const head: PollHead = { mark: null, configKey: '', pages: 0, passSettled: false, cursor: null, runsSinceFull: 0, gen: 0 };
     const doc: PollMemoryDoc = { _id: headId(organizationId, pollingId), organizationId, pollingId, kind: 'head', ...head };
-    await this.models.pollMemory.replaceOne({ _id: doc._id }, doc, { upsert: true });
+    try {
+      await this.models.pollMemory.create(doc);
+      return head;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 11000) throw error;
+      return (await this.read(organizationId, pollingId)).head ?? head;
+    }
+  }
+
+  /** Saves the head only if nothing forgot the pages since the run read it (`gen` unchanged); false otherwise. */
+  async saveHead(organizationId: string, pollingId: string, head: PollHead): Promise<boolean> {
+    const doc: PollMemoryDoc = { _id: headId(organizationId, pollingId), organizationId, pollingId, kind: 'head', ...head };
+    const result = await this.models.pollMemory.replaceOne({ _id: doc._id, gen: head.gen }, doc);
+    return result.matchedCount === 1;
+  }
+
+  /** Forgets the remembered pages of every entry of an organization (their runs take the normal path once). */
+  async forgetOrganization(organizationId: string): Promise<void> {
+    await this.models.pollMemory.updateMany({ organizationId, kind: 'head' }, { $set: { mark: null }, $inc: { gen: 1 } });
   }
 }

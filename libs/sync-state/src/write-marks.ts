@@ -69,7 +69,7 @@ export class WriteMarks {
       if (tally) tally.raised++;
     } catch {
       if (tally) tally.doubt = true;
-      await this.models.pollMemory.updateMany({ organizationId, kind: 'head' }, { $set: { mark: null } });
+      await this.models.pollMemory.updateMany({ organizationId, kind: 'head' }, { $set: { mark: null }, $inc: { gen: 1 } });
     }
   }
 
