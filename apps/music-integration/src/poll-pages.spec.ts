@@ -1,6 +1,6 @@
 import { pollingInputSchema, type PollingEntry } from '@music/domain';
 import type { OutboundClient, OutboundRequest } from '@music/platform';
-import { fetchPages, needsTwoMisses, newWalkState } from './poll-pages';
+import { fetchPages, needsTwoMisses, newWalkState, type PageFacts } from './poll-pages';
 
 // The walk's own checks of a consistent snapshot (docs/sync-model.md, "Consistent"), against a
 // third party whose list is changed between two pages by `between`.
@@ -97,4 +97,44 @@ describe('fetchPages: complete and consistent walks', () => {
     expect(needsTwoMisses(entry({ type: 'offset', limit: 1 }))).toBe(true);
     expect(needsTwoMisses(entry({ type: 'cursor', limit: 10 }))).toBe(false);
   });
+});
+
+describe('fetchPages: conditional requests', () => {
+  /** The same API, answering a strong ETag per body and 304 to a matching If-None-Match. */
+  function withEtags(http: OutboundClient & { requests: OutboundRequest[] }): OutboundClient & { requests: OutboundRequest[]; notModified: number } {
+    const wrapped = {
+      requests: http.requests,
+      notModified: 0,
+      async send(req: OutboundRequest) {
+        const answer = await http.send(req);
+        if (!answer.ok) return answer;
+        const etag = `"${answer.text.length}:${Buffer.from(answer.text).toString('base64').slice(-24)}"`;
+        if (req.headers?.['if-none-match'] === etag) {
+          wrapped.notModified++;
+          return { ...answer, status: 304, text: '', headers: { etag } };
+        }
+        return { ...answer, headers: { etag } };
+      },
+    };
+    return wrapped;
+  }
+
+  it.each([[{ type: 'offset', limit: 3 }], [{ type: 'page', limit: 3 }], [{ type: 'cursor', limit: 3, nextCursorPath: 'next' }]])(
+    '%j: a walk answered 304 page by page continues from what was remembered and reads as the first one',
+    async (pagination) => {
+      const http = withEtags(api(records(7)));
+      const e = entry(pagination);
+      const first = newWalkState();
+      const facts: PageFacts[] = [];
+      for await (const page of fetchPages(http, e, first, keyOf)) facts[page.index] = page.facts;
+      const again = newWalkState();
+      const pages: Array<{ index: number; notModified: boolean }> = [];
+      for await (const page of fetchPages(http, e, again, keyOf, { remembered: (i) => facts[i] })) pages.push({ index: page.index, notModified: page.notModified });
+      expect(again).toEqual(first);
+      expect(again).toMatchObject({ complete: true, inconsistent: null, read: 7 });
+      expect(pages.every((p) => p.notModified)).toBe(true);
+      expect(pages).toHaveLength(facts.length);
+      expect(http.notModified).toBe(facts.length);
+    },
+  );
 });
