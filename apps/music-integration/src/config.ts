@@ -55,6 +55,11 @@ export const integrationConfigSchema = baseEnvSchema.extend({
    * error; resume it with POST /organization/:id/resume). 0: never.
    */
   AUTO_PAUSE_AFTER_FAILED_RUNS: z.coerce.number().int().min(0).max(1000).default(5),
+  /**
+   * A delivery of a paused organization waits this long before it looks again (resuming sends the
+   * held deliveries at once; this bounds the wait of any the resume could not reach).
+   */
+  PAUSED_DELIVERY_RECHECK_MS: z.coerce.number().int().min(100).max(3600 * 1000).default(30_000),
   /** A complete snapshot that would delete more than this share of the known items deletes nothing. */
   DELETE_GUARD_RATIO: z.coerce.number().min(0).max(1).default(0.5),
   /** Records per inbound webhook call. */

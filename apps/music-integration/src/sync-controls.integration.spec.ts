@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
 import { generateWebhookSecret } from '@music/platform';
-import type { PollJob } from '@music/queue';
+import { SyncControlRepository } from '@music/persistence';
+import { jobIds, type PollJob } from '@music/queue';
 import { eventually } from '@music/testing';
 import { IntegrationHarness } from './integration.test-harness';
 
@@ -295,5 +296,31 @@ describe('sync controls: status, pause/resume, auto-pause, notifications, test e
     await h.drainOutput();
     expect((await h.item(org.id, 'dl'))?.state).toBe('synced');
     expect((await h.item(org.id, 'refused'))?.state).toBe('diverged');
+  });
+});
+
+describe('a delivery held by a pause looks again after PAUSED_DELIVERY_RECHECK_MS (real store, real Redis)', () => {
+  let h: IntegrationHarness;
+  beforeEach(async () => {
+    h = await new IntegrationHarness().start({ PAUSED_DELIVERY_RECHECK_MS: '300' });
+  });
+  afterEach(async () => {
+    await h.stop();
+  });
+
+  it('sends a held delivery soon after a resume that could not reach its job (another process resumed it)', async () => {
+    const org = await h.createOrganization();
+    const auth = `Bearer ${h.token()}`;
+    expect((await request(h.app).post(`/organization/${org.id}/pause`).set('authorization', auth).send({ reason: 'audit' })).status).toBe(200);
+    await h.createLocal(org.id, 'held', { name: 'n', artist: 'a', album: 'b' });
+    const [delivery] = await eventually(async () => {
+      const found = await h.store.models.deliveries.find({ organizationId: org.id }).lean<Array<{ _id: string }>>();
+      return found.length === 1 ? found : null;
+    }, 'the held delivery');
+    // Its job looked, found the organization paused, and waits for its next look.
+    await eventually(async () => ((await (await h.engine.queues.output.getJob(jobIds.deliver(delivery?._id as string)))?.getState()) === 'delayed' ? true : null), 'the held job waiting');
+    // Resumed by the store alone (as a process that could not promote this job would leave it).
+    await new SyncControlRepository(h.store.models).setPaused(org.id, null, null);
+    await eventually(async () => (h.thirdParty.deliveries.length === 1 ? true : null), 'the held delivery sent at its next look', 5000);
   });
 });

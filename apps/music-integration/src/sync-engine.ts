@@ -37,9 +37,6 @@ const POLL_LEASE_TTL_MS = 30_000;
 /** How long the revision an organization's configuration was last reconciled at is remembered (then reconciled once more). */
 const CONFIGURATION_MEMORY_MS = 24 * 3600 * 1000;
 
-/** A delivery of a paused organization is looked at again after this (resuming sends it at once). */
-const PAUSED_DELIVERY_RECHECK_MS = 30_000;
-
 /** What one pass of an organization's purge did; `done` once the organization itself is gone. */
 export interface PurgePass {
   removed: number;
@@ -190,7 +187,7 @@ export class SyncEngine {
       logger: this.deps.logger,
       leaseTtlMs: this.deps.config.OUTBOUND_TIMEOUT_MS + 5000,
       isPaused: (organizationId) => this.controls.isDeliveryPaused(organizationId),
-      pausedRecheckMs: PAUSED_DELIVERY_RECHECK_MS,
+      pausedRecheckMs: this.deps.config.PAUSED_DELIVERY_RECHECK_MS,
     });
     this.metrics?.deliveryOutcome(outcome);
     if (outcome.kind === 'failed') await this.deliveryGaveUp(deliveryId);
