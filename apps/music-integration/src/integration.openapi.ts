@@ -50,11 +50,18 @@ const delivery = z
     op: z.enum(['upsert', 'delete']),
     version: z.number().int(),
     body: z.string().meta({ description: 'The exact JSON body sent' }),
-    status: z.enum(DELIVERY_STATUSES).meta({ description: '`superseded`: a newer version of the item exists, never sent; `cancelled`: its webhook was removed, the organization switched to one-way, or the item is gone (`lastError` says which)' }),
+    status: z.enum(DELIVERY_STATUSES).meta({
+      description:
+        '`failed`: the webhook gave up and a person may still act on it (replay it, or accept the remote version of its item); `resolved`: it failed, then stopped needing a person (`resolution` says why; `lastError` keeps the failure); `superseded`: a newer version of the item exists, never sent; `cancelled`: its webhook was removed, the organization switched to one-way, or the item is gone (`lastError` says which)',
+    }),
     attempts: z.number().int(),
     lastAttempts: z.array(z.object({ at: dateTime, statusCode: z.number().int().nullable(), error: z.string().nullable(), ms: z.number() })),
     lastError: z.string().nullable(),
     deadLettered: z.boolean().meta({ description: 'A failed delivery that ran out of attempts (transient errors each time); false for one refused for good (a 4xx, a blocked address)' }),
+    resolution: z
+      .string()
+      .nullable()
+      .meta({ description: 'Why a failed delivery no longer needs a person (status `resolved`): the remote version of its item was accepted, a newer change of the item replaced it, or the organization switched to one-way' }),
     createdAt: dateTime,
     updatedAt: dateTime,
     deliveredAt: dateTime.nullable(),

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
 import { generateWebhookSecret } from '@music/platform';
-import { SyncControlRepository } from '@music/persistence';
+import { SyncControlRepository, withEntryIds } from '@music/persistence';
 import { jobIds, type PollJob } from '@music/queue';
 import { eventually } from '@music/testing';
 import { IntegrationHarness } from './integration.test-harness';
@@ -256,7 +256,7 @@ describe('sync controls: status, pause/resume, auto-pause, notifications, test e
     h.thirdParty.failPath('/sync/create', 400);
     for (const id of ['f1', 'f2', 'f3']) await h.createLocal(org.id, id, { name: id, artist: 'a', album: 'b' });
     await h.drainOutput();
-    // f3 changed locally since: its failed delivery is of an older version and is skipped.
+    // f3 changed locally since (and failed again): its older failed delivery no longer needs a person (resolved).
     await h.updateLocal(org.id, 'f3', { name: 'f3 again', artist: 'a', album: 'b' });
     await h.drainOutput();
     h.thirdParty.clearPathFailure('/sync/create');
@@ -268,7 +268,7 @@ describe('sync controls: status, pause/resume, auto-pause, notifications, test e
     expect(one.body).toEqual({ replayed: 1, skipped: 0 });
     await h.drainOutput();
     const all = await post(`/organization/${org.id}/deliveries/replay`, { status: 'failed', limit: 1000 });
-    expect(all.body).toEqual({ replayed: 2, skipped: 1 });
+    expect(all.body).toEqual({ replayed: 2, skipped: 0 });
     await h.drainOutput();
     const items = await h.items(org.id);
     expect(items.filter((i) => i.externalId !== 'f3').map((i) => [i.externalId, i.state])).toEqual([
@@ -290,12 +290,64 @@ describe('sync controls: status, pause/resume, auto-pause, notifications, test e
       ['dl', true],
       ['refused', false],
     ]);
-    expect((await get(`/organization/${org.id}/status`)).body.deliveries).toMatchObject({ deadLettered: 1, failed: 3 });
+    expect((await get(`/organization/${org.id}/status`)).body.deliveries).toMatchObject({ deadLettered: 1, failed: 2 });
     h.thirdParty.clearPathFailure('/sync/create');
     expect((await post(`/organization/${org.id}/deliveries/replay`, { status: 'dead_lettered' })).body).toEqual({ replayed: 1, skipped: 0 });
     await h.drainOutput();
     expect((await h.item(org.id, 'dl'))?.state).toBe('synced');
     expect((await h.item(org.id, 'refused'))?.state).toBe('diverged');
+
+    // Its webhook removed since, the refused one has nowhere to go: skipped by the single replay's rules.
+    const { id: _id, ownerId: _owner, revision: _r, createdAt: _c, updatedAt: _u, ...settings } = org;
+    await h.organizations.replace(h.ownerId, org.id, withEntryIds({ ...settings, webhooks: [] }));
+    expect((await post(`/organization/${org.id}/deliveries/replay`, {})).body).toEqual({ replayed: 0, skipped: 1 });
+  });
+
+  it('a failed delivery that no longer needs a person is resolved: not counted, not a dead letter, not replayed in bulk (rule 5)', async () => {
+    const org = await h.createOrganization({ webhooks: [{ type: 'output', url: `${h.thirdParty.baseUrl}/sync/create`, method: 'POST' }] });
+    const statusOf = async () => (await get(`/organization/${org.id}/status`)).body;
+    h.thirdParty.failPath('/sync/create', 400);
+    for (const id of ['accepted', 'replaced', 'again']) await h.createLocal(org.id, id, { name: id, artist: 'a', album: 'b' });
+    await h.drainOutput();
+    expect(await statusOf()).toMatchObject({ health: 'failing', deliveries: { failed: 3 }, divergedItems: 3 });
+
+    // Accepting the remote version resolves the divergence, and its failure with it.
+    expect((await post(`/organization/${org.id}/divergences/accepted/accept-remote`)).status).toBe(200);
+    // A newer change that fails too: only the newer failure needs a person.
+    await h.updateLocal(org.id, 'again', { name: 'again 2', artist: 'a', album: 'b' });
+    await h.drainOutput();
+    // A newer change that is delivered.
+    h.thirdParty.clearPathFailure('/sync/create');
+    await h.updateLocal(org.id, 'replaced', { name: 'replaced 2', artist: 'a', album: 'b' });
+    await h.drainOutput();
+
+    expect(await statusOf()).toMatchObject({ health: 'failing', deliveries: { pending: 0, failed: 1 }, divergedItems: 1 });
+    const deadLetters = (await get(`/organization/${org.id}/deliveries?status=failed`)).body.items as Array<{ externalId: string; version: number }>;
+    expect(deadLetters.map((d) => [d.externalId, d.version])).toEqual([['again', 2]]);
+    const resolved = (await get(`/organization/${org.id}/deliveries?status=resolved`)).body.items as Array<{ externalId: string; version: number; resolution: string; lastError: string }>;
+    expect(resolved.map((d) => [d.externalId, d.version, d.lastError, d.resolution]).sort()).toEqual([
+      ['accepted', 1, 'HTTP 400', 'the remote version of the item was accepted'],
+      ['again', 1, 'HTTP 400', 'replaced by a newer change of the item (version 2)'],
+      ['replaced', 1, 'HTTP 400', 'replaced by a newer change of the item (version 2)'],
+    ]);
+    // The bulk replay takes only the failure that still needs a person; then nothing is failing.
+    expect((await post(`/organization/${org.id}/deliveries/replay`, { limit: 1000 })).body).toEqual({ replayed: 1, skipped: 0 });
+    await h.drainOutput();
+    expect(await statusOf()).toMatchObject({ health: 'healthy', deliveries: { pending: 0, failed: 0, deadLettered: 0 }, divergedItems: 0 });
+  });
+
+  it('switching to one-way resolves the failed deliveries (nothing is sent any more) (rule 8)', async () => {
+    const org = await h.createOrganization({ webhooks: [{ type: 'output', url: `${h.thirdParty.baseUrl}/sync/create`, method: 'POST' }] });
+    h.thirdParty.failPath('/sync/create', 400);
+    await h.createLocal(org.id, 'mine', { name: 'n', artist: 'a', album: 'b' });
+    await h.drainOutput();
+    expect((await get(`/organization/${org.id}/status`)).body).toMatchObject({ health: 'failing', deliveries: { failed: 1 } });
+
+    const { id: _id, ownerId: _owner, revision: _r, createdAt: _c, updatedAt: _u, ...settings } = org;
+    await h.organizations.replace(h.ownerId, org.id, withEntryIds({ ...settings, synchronization: 'one-way' }));
+    await h.engine.reconcileOrganization(org.id);
+    expect((await get(`/organization/${org.id}/status`)).body).toMatchObject({ health: 'healthy', deliveries: { failed: 0 }, divergedItems: 0 });
+    expect((await get(`/organization/${org.id}/deliveries`)).body.items).toEqual([expect.objectContaining({ status: 'resolved', resolution: 'the organization switched to one-way', lastError: 'HTTP 400' })]);
   });
 });
 

@@ -1,12 +1,14 @@
 /**
  * `pending`: being sent (or retried); `succeeded`: acknowledged (2xx); `failed`: the webhook gave up
- * (a permanent error, or attempts ran out); `superseded`: a newer version of the item exists, so it
- * was never sent; `cancelled`: its webhook was removed, the organization switched to one-way or was
- * deleted, or the item is gone (`lastError` says which).
+ * (a permanent error, or attempts ran out) and a person may still act on it; `resolved`: it failed,
+ * then stopped needing a person (`resolution` says why: the remote version accepted, a newer change
+ * of the item, the organization switched to one-way); `superseded`: a newer version of the item
+ * exists, so it was never sent; `cancelled`: its webhook was removed, the organization switched to
+ * one-way or was deleted, or the item is gone (`lastError` says which).
  */
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'superseded' | 'cancelled';
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'resolved' | 'superseded' | 'cancelled';
 
-export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'superseded', 'cancelled'] as const satisfies readonly DeliveryStatus[];
+export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'resolved', 'superseded', 'cancelled'] as const satisfies readonly DeliveryStatus[];
 
 export interface DeliveryAttempt {
   at: Date;
@@ -38,6 +40,8 @@ export interface Delivery {
   lastError: string | null;
   /** Failed after running out of attempts (transient errors each time); false for a delivery refused for good (4xx, blocked). */
   deadLettered: boolean;
+  /** Why a failed delivery no longer needs a person (status `resolved`); null otherwise. */
+  resolution: string | null;
   createdAt: Date;
   updatedAt: Date;
   deliveredAt: Date | null;

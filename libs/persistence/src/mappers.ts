@@ -117,6 +117,7 @@ export const toDelivery = (doc: DeliveryDoc): Delivery => ({
   lastAttempts: doc.lastAttempts as DeliveryAttempt[],
   lastError: doc.lastError ?? null,
   deadLettered: doc.deadLettered ?? false,
+  resolution: doc.resolution ?? null,
   createdAt: doc.createdAt,
   updatedAt: doc.updatedAt,
   deliveredAt: doc.deliveredAt ?? null,

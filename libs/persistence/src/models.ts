@@ -92,12 +92,14 @@ export interface DeliveryDoc {
   op: 'upsert' | 'delete';
   version: number;
   body: string;
-  status: 'pending' | 'succeeded' | 'failed' | 'superseded' | 'cancelled';
+  status: 'pending' | 'succeeded' | 'failed' | 'resolved' | 'superseded' | 'cancelled';
   attempts: number;
   lastAttempts: unknown[];
   lastError: string | null;
   /** A failed delivery that ran out of attempts (transient errors each time), as opposed to one refused for good. */
   deadLettered?: boolean;
+  /** Why a failed delivery no longer needs a person (status `resolved`). */
+  resolution?: string | null;
   createdAt: Date;
   updatedAt: Date;
   deliveredAt: Date | null;
@@ -239,6 +241,7 @@ const deliverySchema = new Schema<DeliveryDoc>(
     lastAttempts: { type: [Mixed], default: [] },
     lastError: { type: String, default: null },
     deadLettered: { type: Boolean, default: false },
+    resolution: { type: String, default: null },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
     deliveredAt: { type: Date, default: null },

@@ -1,5 +1,6 @@
 import { inventoryItemId, itemStateOf, webhookTakes, type Delivery, type InventoryItem, type Organization } from '@music/domain';
 import { toDelivery, type DeliveryDoc, type Models } from '@music/persistence';
+import type { DeliveryFailures } from './failures';
 import type { Applied, ItemStore } from './item-store';
 import type { Outbound } from './outbound';
 
@@ -20,6 +21,7 @@ export class Divergences {
     private readonly store: ItemStore,
     private readonly outbound: Outbound,
     private readonly models: Pick<Models, 'deliveries'>,
+    private readonly failures: DeliveryFailures,
   ) {}
 
   /** The item of `externalId` if it is diverged or delete-diverged. */
@@ -39,7 +41,10 @@ export class Divergences {
     const item = await this.find(organizationId, externalId);
     if (!item) return { kind: 'not-diverged' };
     const applied = await this.store.applyOne(item, (current) => (current && current.version === item.version ? { type: 'accept-remote' } : null));
-    return applied.transition.changed ? { kind: 'resolved', applied } : { kind: 'not-diverged' };
+    if (!applied.transition.changed) return { kind: 'not-diverged' };
+    // A resolved divergence leaves no failure behind (rule 5).
+    await this.failures.resolve({ itemId: item.id }, 'the remote version of the item was accepted');
+    return { kind: 'resolved', applied };
   }
 
   /** Sends the item's failed deliveries again, to the webhooks that still take them. */

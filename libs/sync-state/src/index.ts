@@ -5,6 +5,7 @@ export * from './local-changes';
 export * from './remote-changes';
 export * from './outbound';
 export * from './divergences';
+export * from './failures';
 export * from './inbound-inbox';
 export * from './maintenance';
 export * from './sync-state';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { contentHash, inventoryItemId, type InventoryItem, type Organization } from '@music/domain';
 import { currentContext } from '@music/platform';
-import type { ItemStore } from './item-store';
+import type { DeliveryFailures } from './failures';
+import type { Applied, ItemStore } from './item-store';
 import type { NewEvent } from './transitions';
 
 /** The organization a local write belongs to (two-way organizations keep an outbox). */
@@ -29,7 +30,10 @@ const twoWay = (org: LocalOrganization): boolean => org.synchronization === 'two
  * single-document write (`pendingEvent`); the caller then queues its fan-out.
  */
 export class LocalChanges {
-  constructor(private readonly store: ItemStore) {}
+  constructor(
+    private readonly store: ItemStore,
+    private readonly failures: DeliveryFailures,
+  ) {}
 
   async create(org: LocalOrganization, input: { externalId: string; data: Record<string, unknown> }): Promise<LocalCreateOutcome> {
     const target = { id: inventoryItemId(org.id, input.externalId), organizationId: org.id, externalId: input.externalId };
@@ -40,6 +44,7 @@ export class LocalChanges {
       (_item, context) => ({ type: 'local-create', externalId: input.externalId, data: input.data, hash, twoWay: twoWay(org), versionFloor: context.versionFloor, event: newEvent() }),
       { preread: null, needsFloor: true },
     );
+    await this.replacedFailures(applied);
     if (applied.transition.outcome === 'exists') return { kind: 'exists', item: applied.before as InventoryItem };
     return { kind: applied.before ? 'revived' : 'created', item: applied.after as InventoryItem };
   }
@@ -52,6 +57,7 @@ export class LocalChanges {
       (item) => (item && item.rev === expected.rev ? { type: 'local-update', data, hash, twoWay: twoWay(org), event: newEvent() } : null),
       { preread: expected },
     );
+    await this.replacedFailures(applied);
     return this.outcome(applied.transition.outcome, applied.after, applied.before, expected);
   }
 
@@ -60,7 +66,20 @@ export class LocalChanges {
     const applied = await this.store.applyOne(expected, (item) => (item && item.rev === expected.rev ? { type: 'local-delete', twoWay: twoWay(org), event: newEvent() } : null), {
       preread: expected,
     });
+    await this.replacedFailures(applied);
     return this.outcome(applied.transition.outcome, applied.after, applied.before, expected);
+  }
+
+  /**
+   * A new version of an item that carried a failure (diverged, or a webhook that gave up while
+   * others still owed an answer): its failed deliveries can never be sent again (a replay would
+   * send an older state) and the newer change has deliveries of its own, so they are `resolved`
+   * (rows 11, 19, 32). Written after the item, so only a change that exists resolves them.
+   */
+  private async replacedFailures(applied: Applied): Promise<void> {
+    const { before, transition } = applied;
+    if (!before || !transition.outbox || (before.state !== 'diverged' && before.gaveUp.length === 0)) return;
+    await this.failures.resolve({ itemId: before.id, belowVersion: transition.outbox.version }, `replaced by a newer change of the item (version ${transition.outbox.version})`);
   }
 
   private outcome(outcome: string, after: InventoryItem | null, before: InventoryItem | null, expected: InventoryItem): LocalWriteOutcome {

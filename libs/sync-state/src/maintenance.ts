@@ -1,5 +1,6 @@
 import { webhookTakes, type Delivery, type InventoryItem, type Organization } from '@music/domain';
 import type { InventoryItemDoc, Models } from '@music/persistence';
+import type { DeliveryFailures } from './failures';
 import type { ItemStore, ItemTarget } from './item-store';
 import type { Outbound } from './outbound';
 import type { SyncEvent } from './transitions';
@@ -34,6 +35,7 @@ export class Maintenance {
     private readonly store: ItemStore,
     private readonly outbound: Outbound,
     private readonly models: Pick<Models, 'inventoryItems' | 'deliveries' | 'inboundMessages' | 'pollMemory'>,
+    private readonly failures: DeliveryFailures,
   ) {}
 
   /** Removes settled tombstones fenced before `cutoff` (store time minus TOMBSTONE_RETENTION_MS). */
@@ -73,6 +75,8 @@ export class Maintenance {
       result.cancelled += await this.outbound.cancel(pending, 'the organization switched to one-way', allEntries);
       // Items with a local change not settled (pending, deleting, diverged, or an event not fanned out).
       result.items += await this.applyToItems(org.id, {}, (item) => (item.state !== 'synced' || item.pendingEvent !== null ? { type: 'switched-to-one-way' } : null));
+      // Nothing is sent in one-way: no failed delivery can be replayed, none needs a person (rule 5).
+      await this.failures.resolve({ organizationId: org.id }, 'the organization switched to one-way');
     } else {
       const withdrawn = pending.filter((d) => !org.webhooks.some((w) => w.id === d.webhookId && webhookTakes(w, d.op)));
       const reasons = new Map<string, Delivery[]>();

@@ -187,7 +187,7 @@ export class Outbound {
       beforeWrite: async () => {
         await this.models.deliveries.updateMany(
           { _id: { $in: current.map((d) => d.id) } },
-          { $set: { status: 'pending', lastError: null, deadLettered: false, updatedAt: new Date() } },
+          { $set: { status: 'pending', lastError: null, deadLettered: false, resolution: null, updatedAt: new Date() } },
         );
       },
     });

@@ -1,6 +1,7 @@
 import type { Models } from '@music/persistence';
 import type { RedisLocks } from '@music/platform';
 import { Divergences } from './divergences';
+import { DeliveryFailures } from './failures';
 import { InboundInbox } from './inbound-inbox';
 import { ItemStore, type TransitionObserver } from './item-store';
 import { LocalChanges } from './local-changes';
@@ -42,15 +43,16 @@ export function createSyncState(deps: SyncStateDeps): SyncState {
   const marks = new WriteMarks(redis, prefix, deps.models);
   const items = new ItemStore(deps.models, deps.locks, deps.observer, marks);
   const outbound = new Outbound(items, deps.models);
+  const failures = new DeliveryFailures(deps.models);
   return {
     clock,
     items,
-    local: new LocalChanges(items),
+    local: new LocalChanges(items, failures),
     remote: new RemoteChanges(items, deps.models),
     outbound,
-    divergences: new Divergences(items, outbound, deps.models),
+    divergences: new Divergences(items, outbound, deps.models, failures),
     inbox: new InboundInbox(deps.models, clock),
-    maintenance: new Maintenance(items, outbound, deps.models),
+    maintenance: new Maintenance(items, outbound, deps.models, failures),
     marks,
   };
 }
