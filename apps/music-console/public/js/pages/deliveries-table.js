@@ -48,7 +48,7 @@ export function deliveriesTable(ctx, org, items, reload) {
           h('td', { class: 'url' }, d.url),
           h('td', {}, badge(d.status)),
           h('td', { class: 'num' }, d.attempts),
-          h('td', { class: 'message' }, d.lastError ?? ''),
+          h('td', { class: 'message' }, d.lastError ?? '', d.status === 'resolved' && d.resolution ? h('span', { class: 'hint block' }, `Resolved: ${d.resolution}`) : null),
           h('td', {}, replay),
         );
       }),

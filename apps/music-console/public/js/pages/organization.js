@@ -232,6 +232,7 @@ async function deliveriesSection(ctx, view, body) {
     h('option', { value: 'failed' }, 'failed (dead-lettered)'),
     h('option', { value: 'pending' }, 'pending'),
     h('option', { value: 'succeeded' }, 'succeeded'),
+    h('option', { value: 'resolved' }, 'resolved (failed, no longer needing you)'),
     h('option', { value: 'superseded' }, 'superseded'),
     h('option', { value: 'cancelled' }, 'cancelled'),
   );
