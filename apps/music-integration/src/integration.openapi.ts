@@ -92,7 +92,7 @@ const organizationStatus = z
     organizationId: z.string(),
     health: z.enum(['healthy', 'failing', 'paused', 'attention']).meta({
       description:
-        '`paused`: the organization, or every polling entry, is paused; `failing`: the last run of a polling entry failed, or a delivery gave up (failed or dead-lettered, not replayed); `attention`: a run ended `attention` (the delete guard held) or items diverged; else `healthy`',
+        '`paused`: the organization, or every polling entry, is paused; `failing`: the last run of a polling entry failed, or a delivery gave up and still needs a person (`failed`: not replayed, not `resolved`); `attention`: a run ended `attention` (the delete guard held) or items diverged; else `healthy`',
     }),
     paused: z.boolean().meta({ description: 'The organization as a whole is paused (polls and deliveries)' }),
     pausedReason: z.string().nullable(),
@@ -102,6 +102,13 @@ const organizationStatus = z
         entryId: z.string(),
         url: z.string().meta({ description: 'The endpoint, credentials in the URL shown as ***' }),
         paused: z.boolean().meta({ description: 'No poll runs: the entry or the organization is paused' }),
+        pausedBy: z
+          .enum(['entry', 'organization'])
+          .nullable()
+          .meta({
+            description:
+              '`entry`: paused in its own right (it stays paused when the organization resumes; resume it with its `entryId`), whether or not the organization is paused too; `organization`: held only by the organization’s pause; null: not paused',
+          }),
         pausedReason: z.string().nullable().meta({ description: 'The entry’s own reason (an auto-pause says how many runs failed and the last error), else the organization’s' }),
         consecutiveFailures: z.number().int(),
         lastRun: z
@@ -116,7 +123,7 @@ const organizationStatus = z
     deliveries: z.object({
       pending: z.number().int().meta({ description: 'Being sent or retried (held while the organization is paused)' }),
       deadLettered: z.number().int().meta({ description: 'Gave up after running out of attempts' }),
-      failed: z.number().int().meta({ description: 'Every delivery that gave up (dead letters and those refused for good), not replayed' }),
+      failed: z.number().int().meta({ description: 'Every delivery that gave up and still needs a person (dead letters and those refused for good), not replayed and not `resolved`' }),
     }),
     divergedItems: z.number().int(),
   })

@@ -165,6 +165,48 @@ describe('sync controls: status, pause/resume, auto-pause, notifications, test e
     expect((await post(`/organization/${org.id}/pause`, { paused: true })).status).toBe(400);
   });
 
+  it('tells an entry paused in its own right from one held by the organization’s pause (pausedBy), whichever was paused first', async () => {
+    const org = await h.createOrganization({
+      polling: [
+        { endpoint: `${h.thirdParty.baseUrl}/music`, interval: 1, type: 'hour' },
+        { endpoint: `${h.thirdParty.baseUrl}/music?page=1`, interval: 1, type: 'hour' },
+      ],
+    });
+    const [a, b] = org.polling.map((p) => p.id);
+    const entries = async () =>
+      ((await get(`/organization/${org.id}/status`)).body.pollingEntries as Array<{ entryId: string; paused: boolean; pausedBy: string | null; pausedReason: string | null }>).map((e) => [
+        e.entryId,
+        e.paused,
+        e.pausedBy,
+        e.pausedReason,
+      ]);
+
+    await post(`/organization/${org.id}/pause`, { entryId: a, reason: 'endpoint moving' });
+    expect(await entries()).toEqual([
+      [a, true, 'entry', 'endpoint moving'],
+      [b, false, null, null],
+    ]);
+    // The organization paused too: the entry's own pause still shows as its own.
+    await post(`/organization/${org.id}/pause`, { reason: 'audit' });
+    expect(await entries()).toEqual([
+      [a, true, 'entry', 'endpoint moving'],
+      [b, true, 'organization', 'audit'],
+    ]);
+    // The entry resumed on its own while the organization is paused: held by the organization alone.
+    await post(`/organization/${org.id}/resume`, { entryId: a });
+    expect(await entries()).toEqual([
+      [a, true, 'organization', 'audit'],
+      [b, true, 'organization', 'audit'],
+    ]);
+    // Paused again on its own, it stays paused when the organization resumes.
+    await post(`/organization/${org.id}/pause`, { entryId: a, reason: 'still moving' });
+    await post(`/organization/${org.id}/resume`);
+    expect(await entries()).toEqual([
+      [a, true, 'entry', 'still moving'],
+      [b, false, null, null],
+    ]);
+  });
+
   it('pauses an entry after AUTO_PAUSE_AFTER_FAILED_RUNS failed runs in a row, saying why, and tells a signed notification webhook', async () => {
     const secret = generateWebhookSecret();
     const org = await h.createOrganization({ notifications: [{ url: receiver.url, events: ['sync.failed', 'sync.paused'], secret }] });

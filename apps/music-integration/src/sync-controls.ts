@@ -19,7 +19,10 @@ export interface OrganizationStatus {
   pollingEntries: Array<{
     entryId: string;
     url: string;
+    /** No poll runs: the entry or the organization is paused. */
     paused: boolean;
+    /** `entry`: paused in its own right (whether or not the organization is too); `organization`: held only by the organization's pause. */
+    pausedBy: 'entry' | 'organization' | null;
     pausedReason: string | null;
     consecutiveFailures: number;
     lastRun: { runId: string; status: SyncRunStatus; startedAt: string | null; finishedAt: string | null; counts: SyncRun['counts'] } | null;
@@ -27,7 +30,7 @@ export interface OrganizationStatus {
     nextRunAt: string | null;
   }>;
   items: { total: number };
-  /** `deadLettered`: gave up after running out of attempts; `failed`: every delivery that gave up (dead letters included). */
+  /** `deadLettered`: gave up after running out of attempts; `failed`: every delivery that gave up and still needs a person (dead letters included; `resolved` ones not). */
   deliveries: { pending: number; deadLettered: number; failed: number };
   divergedItems: number;
 }
@@ -192,7 +195,8 @@ export class SyncControls {
     const pollingEntries: OrganizationStatus['pollingEntries'] = [];
     for (const entry of org.polling) {
       const control = entryControl(entry.id);
-      const paused = orgControl.paused || control.paused;
+      const pausedBy = control.paused ? ('entry' as const) : orgControl.paused ? ('organization' as const) : null;
+      const paused = pausedBy !== null;
       const [last] = await models.syncRuns
         .find({ organizationId: org.id, pollingId: entry.id, status: { $nin: ['queued', 'skipped'] } })
         .sort({ queuedAt: -1, _id: -1 })
@@ -208,6 +212,7 @@ export class SyncControls {
         entryId: entry.id,
         url: maskUrl(entry.endpoint),
         paused,
+        pausedBy,
         pausedReason: control.paused ? control.pausedReason : orgControl.paused ? orgControl.pausedReason : null,
         consecutiveFailures: control.consecutiveFailures,
         lastRun: last ? { runId: last._id, status: last.status, startedAt: iso(last.startedAt), finishedAt: iso(last.finishedAt), counts: last.counts } : null,
