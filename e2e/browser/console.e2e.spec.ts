@@ -440,8 +440,19 @@ describe('the web console in a real browser (headless Chromium)', () => {
     await page.getByRole('button', { name: 'Pause syncing…' }).waitFor();
     const token = await apiToken();
     const status = await request(system.apps['music-integration']).get(`/organization/${orgId}/status`).set('authorization', `Bearer ${token}`);
-    expect(status.body).toMatchObject({ paused: false, pollingEntries: [{ paused: true, pausedReason: 'Rate limited' }] });
+    expect(status.body).toMatchObject({ paused: false, pollingEntries: [{ paused: true, pausedBy: 'entry', pausedReason: 'Rate limited' }] });
+
+    // The organization paused too: the entry's own pause still shows, with its own Resume.
+    await page.getByRole('button', { name: 'Pause syncing…' }).click();
+    await confirmDialog('Pause', 'Label audit');
+    await eventually(async () => (await health.innerText()) === 'paused', 'the header to say paused again', 10000, 100);
+    await entry.getByText('Rate limited').waitFor();
+    expect(await entry.innerText()).toContain('the organization is paused too');
     await entry.getByRole('button', { name: /^Resume polling of / }).click();
+    // Resumed on its own, it is still held by the organization's pause, whose Resume is the one left.
+    await eventually(async () => /paused\s+with the organization/.test(await entry.innerText()), 'the entry to be paused with the organization only', 10000, 100);
+    expect(await entry.getByRole('button').count()).toBe(0);
+    await page.getByRole('button', { name: 'Resume syncing' }).click();
     await eventually(async () => (await entry.locator('.badge').first().innerText()) === 'active', 'the entry to be active again', 10000, 100);
 
   });

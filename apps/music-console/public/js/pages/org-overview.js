@@ -110,11 +110,20 @@ export function overviewSection(ctx, view, body) {
                 status.pollingEntries.map((e) => {
                   const entry = entries.get(e.entryId);
                   const label = `polling of ${e.url}`;
+                  const by = pausedBy(e, status);
                   return h(
                     'tr',
                     { 'data-entry-id': e.entryId },
                     h('th', { scope: 'row', class: 'url' }, e.url, entry ? h('span', { class: 'hint block' }, `every ${entry.interval} ${entry.type}${entry.interval > 1 ? 's' : ''}`) : null),
-                    h('td', {}, status.paused ? [badge('paused'), h('span', { class: 'hint block' }, 'with the organization')] : e.paused ? [badge('paused'), e.pausedReason ? h('span', { class: 'hint block' }, e.pausedReason) : null] : badge('active')),
+                    h(
+                      'td',
+                      {},
+                      by === 'entry'
+                        ? [badge('paused'), e.pausedReason ? h('span', { class: 'hint block' }, e.pausedReason) : null, status.paused ? h('span', { class: 'hint block' }, 'the organization is paused too') : null]
+                        : by === 'organization'
+                        ? [badge('paused'), h('span', { class: 'hint block' }, 'with the organization')]
+                        : badge('active'),
+                    ),
                     h('td', {}, e.lastRun ? [badge(e.lastRun.status), ' ', h('time', { datetime: e.lastRun.startedAt ?? '', title: fullTime(e.lastRun.startedAt) }, when(e.lastRun.startedAt)), runCounts(e.lastRun.counts)] : 'none yet'),
                     h('td', {}, when(e.lastSuccessAt)),
                     h('td', {}, e.paused || status.paused ? 'paused' : when(e.nextRunAt)),
@@ -122,10 +131,11 @@ export function overviewSection(ctx, view, body) {
                     h(
                       'td',
                       {},
-                      // While the whole organization is paused, its Resume is the one that counts.
-                      status.paused
+                      // An entry paused in its own right has its own Resume, even while the organization is
+                      // paused; one held only by the organization's pause is resumed with it.
+                      by === 'organization'
                         ? null
-                        : e.paused
+                        : by === 'entry'
                         ? h('button', { type: 'button', class: 'secondary', 'data-control': `resume:entry:${e.entryId}`, 'aria-label': `Resume ${label}`, onClick: () => void act('resume', { entryId: e.entryId, label }) }, 'Resume')
                         : h('button', { type: 'button', class: 'secondary', 'data-control': `pause:entry:${e.entryId}`, 'aria-label': `Pause ${label}`, onClick: () => void act('pause', { entryId: e.entryId, label }) }, 'Pause…'),
                     ),
@@ -165,6 +175,18 @@ export function overviewSection(ctx, view, body) {
  */
 function countBox(label, value, href, what, alert = false) {
   return h('div', { class: alert ? 'count alert' : 'count' }, h('dt', {}, label), h('dd', {}, href ? h('a', { href, 'aria-label': `${value} ${label.toLowerCase()}: see ${what}` }, value) : value));
+}
+
+/**
+ * Why an entry is paused: on its own (`entry`), only with the organization, or not at all. A status
+ * without `pausedBy` (an older server) counts every entry of a paused organization as paused with it.
+ * @param {import('./org-status.js').EntryStatus} e
+ * @param {import('./org-status.js').SyncStatus} status
+ * @returns {'entry' | 'organization' | null}
+ */
+function pausedBy(e, status) {
+  if (e.pausedBy !== undefined) return e.pausedBy;
+  return status.paused ? 'organization' : e.paused ? 'entry' : null;
 }
 
 /** @param {string} text */

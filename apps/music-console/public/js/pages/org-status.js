@@ -7,7 +7,7 @@ import { badge, h } from '../dom.js';
 /**
  * @typedef {'healthy' | 'failing' | 'paused' | 'attention'} Health
  * @typedef {{ runId: string, status: string, startedAt: string | null, finishedAt: string | null, counts: Record<string, number> }} LastRun
- * @typedef {{ entryId: string, url: string, paused: boolean, pausedReason: string | null, consecutiveFailures: number, lastRun: LastRun | null, lastSuccessAt: string | null, nextRunAt: string | null }} EntryStatus
+ * @typedef {{ entryId: string, url: string, paused: boolean, pausedBy?: 'entry' | 'organization' | null, pausedReason: string | null, consecutiveFailures: number, lastRun: LastRun | null, lastSuccessAt: string | null, nextRunAt: string | null }} EntryStatus
  * @typedef {{ organizationId: string, health: Health, paused: boolean, pausedReason: string | null, pausedAt: string | null, pollingEntries: EntryStatus[], items: { total: number }, deliveries: { pending: number, deadLettered: number, failed?: number }, divergedItems: number }} SyncStatus
  * @typedef {{ status: SyncStatus } | { status: null, unavailable: string }} StatusAnswer
  */
