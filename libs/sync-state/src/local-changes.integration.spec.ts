@@ -1,5 +1,5 @@
-import { contentHash, inventoryItemId, type InventoryItem } from '@music/domain';
-import { InventoryRepository } from '@music/persistence';
+import { contentHash, inventoryItemId, type Delivery, type InventoryItem } from '@music/domain';
+import { InventoryRepository, toDelivery, type DeliveryDoc } from '@music/persistence';
 import { RedisLocks } from '@music/platform';
 import { openTestRedis, openTestStore, uniqueName, type TestStore } from '@music/testing';
 import { createSyncState, type SyncState } from './sync-state';
@@ -136,6 +136,46 @@ describe('local changes (real store)', () => {
     expect(await reads.findInOrganizations([twoWay.id], item.id)).toBeNull();
     expect(await reads.findInOrganizations([], item.id)).toBeNull();
     expect((await reads.findInOrganizations([twoWay.id, orgB.id], item.id))?.externalId).toBe('f1');
+  });
+
+  it('a newer local change of an item that carried a failure resolves its failed deliveries (rows 11, 32); the other deliveries are untouched', async () => {
+    const org = { id: 'org-failures', synchronization: 'two-way' as const };
+    const webhook = (id: string, method: 'POST' | 'DELETE') => ({ id, type: 'output' as const, url: `http://127.0.0.1:9/${id}`, method });
+    const fanned = async (item: InventoryItem, webhooks: ReturnType<typeof webhook>[]) => {
+      const result = await sync.outbound.fanOut(item, item.pendingEvent?.id as string, { webhooks, body: '{}' });
+      if (result.kind !== 'fanned-out') throw new Error(`not fanned out: ${result.kind}`);
+      return Promise.all(result.deliveryIds.map(async (id) => toDelivery((await store.models.deliveries.findById(id).lean<DeliveryDoc>()) as DeliveryDoc)));
+    };
+    const gaveUp = (d: Delivery) => sync.outbound.settle(d, { status: 'failed', attempt: null, attemptNumber: 1, message: 'HTTP 400' }, { allEntries: [] });
+    const statuses = async (itemId: string) =>
+      (await store.models.deliveries.find({ itemId }).sort({ version: 1, webhookId: 1 }).lean<DeliveryDoc[]>()).map((d) => [d.version, d.webhookId, d.status, d.resolution ?? null]);
+
+    // Row 11: one webhook gave up while another still owes an answer; a newer change replaces both.
+    const two = await created(org, 'two-webhooks', { n: 1 });
+    const [first] = await fanned(two, [webhook('w1', 'POST'), webhook('w2', 'POST')]);
+    await gaveUp(first as Delivery);
+    const pending = (await sync.items.read(two.id)) as InventoryItem;
+    expect(pending).toMatchObject({ state: 'pending', gaveUp: ['w1'], awaiting: ['w2'] });
+    expect(await sync.local.update(org, pending, { n: 2 })).toMatchObject({ kind: 'written' });
+    expect(await statuses(two.id)).toEqual([
+      [1, 'w1', 'resolved', 'replaced by a newer change of the item (version 2)'],
+      // Still pending: its send finds the newer version and supersedes it.
+      [1, 'w2', 'pending', null],
+    ]);
+
+    // Row 32: a DELETE the third party never took, then the item created again.
+    const gone = await created(org, 'delete-refused', { n: 1 });
+    const [upsert] = await fanned(gone, [webhook('w1', 'POST')]);
+    await sync.outbound.settle(upsert as Delivery, { status: 'succeeded', attempt: { at: new Date(), statusCode: 200, error: null, ms: 1 }, attemptNumber: 1 }, { allEntries: [] });
+    expect(await sync.local.delete(org, (await sync.items.read(gone.id)) as InventoryItem)).toMatchObject({ kind: 'written' });
+    const [del] = await fanned((await sync.items.read(gone.id)) as InventoryItem, [webhook('wd', 'DELETE')]);
+    await gaveUp(del as Delivery);
+    expect(await sync.items.read(gone.id)).toMatchObject({ state: 'diverged', deleted: true });
+    expect(await sync.local.create(org, { externalId: 'delete-refused', data: { n: 3 } })).toMatchObject({ kind: 'revived' });
+    expect(await statuses(gone.id)).toEqual([
+      [1, 'w1', 'succeeded', null],
+      [2, 'wd', 'resolved', 'replaced by a newer change of the item (version 3)'],
+    ]);
   });
 
   it('pages through several organizations by id without repeats or gaps', async () => {
