@@ -372,6 +372,17 @@ describe('sync controls: status, pause/resume, auto-pause, notifications, test e
       ['again', 1, 'HTTP 400', 'replaced by a newer change of the item (version 2)'],
       ['replaced', 1, 'HTTP 400', 'replaced by a newer change of the item (version 2)'],
     ]);
+    // A failure of an older version left `failed` (as an earlier version of the product left them):
+    // the organization's reconciliation resolves it.
+    await h.store.models.deliveries.updateOne({ externalId: 'replaced', version: 1 }, { $set: { status: 'failed', resolution: null } });
+    expect(await statusOf()).toMatchObject({ deliveries: { failed: 2 } });
+    await h.engine.reconcileOrganization(org.id);
+    expect(await statusOf()).toMatchObject({ deliveries: { failed: 1 } });
+    expect((await get(`/organization/${org.id}/deliveries?externalId=replaced`)).body.items.map((d: { version: number; status: string; resolution: string | null }) => [d.version, d.status, d.resolution])).toEqual([
+      [2, 'succeeded', null],
+      [1, 'resolved', 'replaced by a newer change of the item (version 2)'],
+    ]);
+
     // The bulk replay takes only the failure that still needs a person; then nothing is failing.
     expect((await post(`/organization/${org.id}/deliveries/replay`, { limit: 1000 })).body).toEqual({ replayed: 1, skipped: 0 });
     await h.drainOutput();

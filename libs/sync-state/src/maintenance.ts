@@ -92,6 +92,9 @@ export class Maintenance {
         const gone = item.awaiting.filter((w) => !live.has(w));
         return gone.length > 0 && item.pendingEvent === null ? { type: 'webhooks-withdrawn', webhooks: gone, allEntries } : null;
       });
+      // Failures whose item has a newer version or no document any more (left by an earlier version,
+      // or by a write interrupted between the item and its deliveries): none needs a person.
+      await this.failures.resolveOutdated(org.id);
     }
     const entries = new Set(allEntries);
     result.entriesRemoved += await this.applyToItems(org.id, {}, (item) => {
