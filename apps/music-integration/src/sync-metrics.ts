@@ -133,7 +133,7 @@ export class SyncMetrics implements TransitionObserver {
       });
       new Gauge({
         name: 'music_deliveries_dead_lettered',
-        help: 'Deliveries that gave up (attempts ran out, or refused for good) and were not replayed: the dead letters',
+        help: 'Deliveries that gave up (attempts ran out, or refused for good) and still need a person (not replayed, not resolved): the dead letters',
         registers: [registry],
         async collect() {
           const value = await readBacklog();
