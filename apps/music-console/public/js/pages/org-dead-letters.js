@@ -59,7 +59,7 @@ export async function deadLettersSection(ctx, view, body) {
   bulk.addEventListener('click', async () => {
     const confirmed = await ask({
       title: 'Replay every dead letter that matches?',
-      text: 'Each is sent again to its webhook’s current URL, with the same webhook-id (a receiver that already has it can drop it). One whose record changed since is skipped: the newer change is what counts. Fix the cause first.',
+      text: 'Each is sent again to its webhook’s current URL, with the same webhook-id (a receiver that already has it can drop it). One whose webhook was removed since is skipped (a record changed since is no dead letter any more: the newer change is what counts). Fix the cause first.',
       confirm: 'Replay them',
     });
     if (confirmed === null) return;
@@ -68,7 +68,7 @@ export async function deadLettersSection(ctx, view, body) {
       const { replayed, skipped } = await history.replayMatching(org.id, { ...filter(), limit: BULK_LIMIT });
       const text =
         `${count(replayed)} dead letter${replayed === 1 ? '' : 's'} replayed` +
-        (skipped ? `, ${count(skipped)} skipped (their item changed since, or their webhook no longer takes them)` : '') +
+        (skipped ? `, ${count(skipped)} skipped (their webhook no longer takes them, or their item changed meanwhile)` : '') +
         (replayed + skipped >= BULK_LIMIT ? `. The first ${BULK_LIMIT} were taken, oldest first: narrow the filters for the rest.` : '.');
       outcome.textContent = text;
       ctx.announce(text);
