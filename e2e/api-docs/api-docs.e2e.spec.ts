@@ -15,7 +15,7 @@ import { authApiDocument } from '../../apps/music-auth/src/auth.openapi';
 import { loadAuthConfig } from '../../apps/music-auth/src/config';
 import { createConfigApp } from '../../apps/music-config/src/app';
 import { configApiDocument } from '../../apps/music-config/src/config.openapi';
-import { loadConfigConfig } from '../../apps/music-config/src/config';
+import { loadConfigServiceSettings } from '../../apps/music-config/src/config';
 import { createFakerApp } from '../../apps/music-faker/src/app';
 import { fakerApiDocument } from '../../apps/music-faker/src/faker.openapi';
 import { loadFakerConfig } from '../../apps/music-faker/src/config';
@@ -135,7 +135,7 @@ describe('API docs: one OpenAPI 3.1 document per app, from the zod schemas the r
         document: authApiDocument({ metrics: true }),
       },
       config: {
-        app: createConfigApp({ config: loadConfigConfig(env), logger, models: store.models, redis, healthChecks: [], queues: { orgEvents, polling, maintenance } }),
+        app: createConfigApp({ config: loadConfigServiceSettings(env), logger, models: store.models, redis, healthChecks: [], queues: { orgEvents, polling, maintenance } }),
         document: configApiDocument({ metrics: true }),
       },
       inventory: {

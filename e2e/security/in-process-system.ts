@@ -8,7 +8,7 @@ import { clearPrefix, eventually, openTestRedis, openTestStore, testLogger, uniq
 import { createAuthApp } from '../../apps/music-auth/src/app';
 import { loadAuthConfig } from '../../apps/music-auth/src/config';
 import { createConfigApp } from '../../apps/music-config/src/app';
-import { loadConfigConfig } from '../../apps/music-config/src/config';
+import { loadConfigServiceSettings } from '../../apps/music-config/src/config';
 import { createInventoryApp } from '../../apps/music-inventory/src/app';
 import { loadInventoryConfig } from '../../apps/music-inventory/src/config';
 import { createIntegrationApp } from '../../apps/music-integration/src/app';
@@ -83,7 +83,7 @@ export class InProcessSystem {
       maintenance: openQueue<PurgeOrganizationJob>(QUEUE_NAMES.maintenance, settings),
     };
     this.apps['music-auth'] = createAuthApp({ config: loadAuthConfig(env), logger, models, redis: this.redis, healthChecks: [] });
-    this.apps['music-config'] = createConfigApp({ config: loadConfigConfig(env), logger, models, redis: this.redis, healthChecks: [], queues: this.queues });
+    this.apps['music-config'] = createConfigApp({ config: loadConfigServiceSettings(env), logger, models, redis: this.redis, healthChecks: [], queues: this.queues });
     this.apps['music-inventory'] = createInventoryApp({ config: loadInventoryConfig(env), logger, models, redis: this.redis, outputQueue: this.queues.output, healthChecks: [] });
     const integrationConfig = loadIntegrationConfig(env);
     this.integration = await startIntegration({ config: integrationConfig, logger, models, redis: this.redis, bullConnection: this.redis });

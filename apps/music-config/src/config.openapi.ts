@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { exampleOrganization, NOTIFICATION_EVENTS, organizationInputSchema, pollingInputSchema, SYNC_MODES, transformsSchema, webhookInputSchema } from '@music/domain';
 import { BEARER_AUTH, createApiDocument, errorResponses, type OpenApiDocument, type SchemaOverrideContext } from '@music/platform';
-import { mappingPreviewBodySchema } from './mapping-preview.use-case';
+import { mappingPreviewBodySchema } from './use-cases/preview-mapping.use-case';
 
 type JsonSchema = Record<string, unknown>;
 

@@ -13,7 +13,7 @@ import {
 } from '@music/platform';
 import { jobSettingsEnvSchema } from '@music/queue';
 
-export const configConfigSchema = baseEnvSchema.extend({
+export const configServiceSettingsSchema = baseEnvSchema.extend({
   ...tokenVerificationEnv,
   ...secretsEnv,
   ...inboundWebhookEnv,
@@ -50,11 +50,11 @@ export const configConfigSchema = baseEnvSchema.extend({
   /** Manual syncs one account may ask for per hour, across its organizations. */
   QUOTA_MANUAL_SYNCS_PER_USER_PER_HOUR: z.coerce.number().int().min(1).default(120),
 });
-export type ConfigConfig = z.infer<typeof configConfigSchema>;
+export type ConfigServiceSettings = z.infer<typeof configServiceSettingsSchema>;
 
 /** Reads this app's settings once, at start-up (keys included: a bad one stops the start). */
-export function loadConfigConfig(env: Record<string, string | undefined>): ConfigConfig {
-  const config = parseConfig(configConfigSchema, env);
+export function loadConfigServiceSettings(env: Record<string, string | undefined>): ConfigServiceSettings {
+  const config = parseConfig(configServiceSettingsSchema, env);
   checkSettings(
     () => tokenVerificationFrom(config),
     () => secretBoxFrom(config),

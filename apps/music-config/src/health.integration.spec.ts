@@ -4,7 +4,7 @@ import { clearPrefix, openTestRedis, openTestStore, testLogger, uniqueName, type
 import { mongoHealthCheck, redisHealthCheck } from '@music/platform';
 import { openQueue, QUEUE_NAMES, type OrgChangedJob, type PollJob, type PurgeOrganizationJob } from '@music/queue';
 import type { Redis } from 'ioredis';
-import { loadConfigConfig } from './config';
+import { loadConfigServiceSettings } from './config';
 import { createConfigApp } from './app';
 
 describe('music-config health', () => {
@@ -31,7 +31,7 @@ describe('music-config health', () => {
   });
 
   it('reports ready when the real store and Redis answer', async () => {
-    const config = loadConfigConfig({ NODE_ENV: 'test', QUEUE_PREFIX: prefix });
+    const config = loadConfigServiceSettings({ NODE_ENV: 'test', QUEUE_PREFIX: prefix });
     const app = createConfigApp({
       config,
       logger: testLogger(),

@@ -1,12 +1,11 @@
-import 'reflect-metadata';
-import { createRedis, exitOnStartupError, openRuntime, serveRuntime } from '@music/platform';
+import { createRedis, exitOnStartupError, openRuntime, resolve, serveRuntime } from '@music/platform';
 import { createModels, ensureIndexes } from '@music/persistence';
 import { openQueue, QUEUE_NAMES, type OrgChangedJob, type PollJob, type PurgeOrganizationJob } from '@music/queue';
-import { loadConfigConfig } from './config';
-import { createConfigApp } from './app';
+import { loadConfigServiceSettings } from './config';
+import { CONFIG, configContainer } from './container';
 
 async function main(): Promise<void> {
-  const config = loadConfigConfig(process.env);
+  const config = loadConfigServiceSettings(process.env);
   const runtime = await openRuntime('music-config', config);
   const models = createModels(runtime.mongo);
   await ensureIndexes(models);
@@ -23,8 +22,8 @@ async function main(): Promise<void> {
   // Connection errors are already logged once by createRedis; an unheard 'error' would crash the process.
   for (const queue of Object.values(queues)) queue.on('error', () => undefined);
 
-  const app = createConfigApp({ config, logger: runtime.logger, models, redis: runtime.redis, healthChecks: runtime.healthChecks, queues, metrics: runtime.metrics });
-  await serveRuntime(runtime, app, config.PORT, [
+  const container = configContainer({ config, logger: runtime.logger, models, redis: runtime.redis, healthChecks: runtime.healthChecks, queues, metrics: runtime.metrics });
+  await serveRuntime(runtime, resolve(container, CONFIG.app), config.PORT, [
     { name: 'queues', close: () => Promise.all(Object.values(queues).map((q) => q.close())) },
     { name: 'queue-redis', close: () => queueRedis.quit() },
   ]);

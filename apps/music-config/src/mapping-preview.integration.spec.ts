@@ -3,8 +3,8 @@ import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { openQueue, QUEUE_NAMES, type OrgChangedJob, type PollJob } from '@music/queue';
 import { clearPrefix, openTestRedis, openTestStore, testAccessToken, testLogger, ThirdPartyStub, uniqueName, type TestStore } from '@music/testing';
-import { createConfigApp, type ConfigDeps } from './app';
-import { loadConfigConfig } from './config';
+import { createConfigApp, type ConfigQueues } from './app';
+import { loadConfigServiceSettings } from './config';
 
 const alice = { id: 'user-alice', email: 'alice@test.com' };
 const bob = { id: 'user-bob', email: 'bob@test.com' };
@@ -20,7 +20,7 @@ describe('POST /organization/:id/mapping-preview: a dry run of the mapping (real
   let store: TestStore;
   let redis: Redis;
   let prefix: string;
-  let queues: ConfigDeps['queues'];
+  let queues: ConfigQueues;
   const thirdParty = new ThirdPartyStub();
 
   beforeAll(async () => {
@@ -47,7 +47,7 @@ describe('POST /organization/:id/mapping-preview: a dry run of the mapping (real
 
   /** The config app with a guarded client of its own (the local stack allows loopback 127.0.0.1 only). */
   function appWith(env: Record<string, string> = {}): Express {
-    const config = loadConfigConfig({ NODE_ENV: 'test', QUEUE_PREFIX: uniqueName('preview'), OUTBOUND_ALLOW_LIST: '127.0.0.1', OUTBOUND_TIMEOUT_MS: '3000', ...env });
+    const config = loadConfigServiceSettings({ NODE_ENV: 'test', QUEUE_PREFIX: uniqueName('preview'), OUTBOUND_ALLOW_LIST: '127.0.0.1', OUTBOUND_TIMEOUT_MS: '3000', ...env });
     return createConfigApp({ config, logger: testLogger(), models: store.models, redis, healthChecks: [], queues });
   }
 

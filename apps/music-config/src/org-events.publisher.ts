@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import { Result } from '@sapphire/result';
 import type { Organization } from '@music/domain';
 import { withinDeadline, type Logger } from '@music/platform';
 import { addJob, JOBS, type JobSettings, type OrgChangedJob, type PurgeOrganizationJob } from '@music/queue';
@@ -34,11 +35,11 @@ export class OrgEventsPublisher {
 
   private async add(what: string, context: Record<string, unknown>, add: () => Promise<void>): Promise<void> {
     const added = add();
+    // Past the deadline nobody awaits it: its late failure must not go unhandled.
     added.catch(() => undefined);
-    try {
-      await withinDeadline(added, this.timeoutMs, what);
-    } catch (error) {
-      this.logger.warn(`${what} job not enqueued; the integration app catches up from the database`, { ...context, err: (error as Error).message });
+    const enqueued = await Result.fromAsync(() => withinDeadline(added, this.timeoutMs, what));
+    if (enqueued.isErr()) {
+      this.logger.warn(`${what} job not enqueued; the integration app catches up from the database`, { ...context, err: (enqueued.unwrapErr() as Error).message });
     }
   }
 }

@@ -5,8 +5,8 @@ import { Webhook } from 'standardwebhooks';
 import { webhookTokenHash } from '@music/platform';
 import { openQueue, QUEUE_NAMES, type OrgChangedJob, type PollJob } from '@music/queue';
 import { clearPrefix, openTestRedis, openTestStore, testAccessToken, testLogger, testSecretBox, uniqueName, type TestStore } from '@music/testing';
-import { createConfigApp, type ConfigDeps } from './app';
-import { loadConfigConfig } from './config';
+import { createConfigApp, type ConfigQueues } from './app';
+import { loadConfigServiceSettings } from './config';
 
 // Input webhooks' generated secrets and call URL tokens (shown once), their rotation with an
 // overlap window, polling credentials sealed at rest, and URLs masked in every answer.
@@ -17,7 +17,7 @@ describe('music-config: webhook credentials and polling credentials (real store 
   let store: TestStore;
   let redis: Redis;
   let prefix: string;
-  let queues: ConfigDeps['queues'];
+  let queues: ConfigQueues;
   let app: Express;
   const alice = `Bearer ${testAccessToken({ id: 'user-alice', email: 'alice@test.com' })}`;
   const bob = `Bearer ${testAccessToken({ id: 'user-bob', email: 'bob@test.com' })}`;
@@ -56,7 +56,7 @@ describe('music-config: webhook credentials and polling credentials (real store 
       orgEvents: openQueue<OrgChangedJob>(QUEUE_NAMES.orgEvents, { connection: redis, prefix }),
       polling: openQueue<PollJob>(QUEUE_NAMES.polling, { connection: redis, prefix }),
     };
-    const config = loadConfigConfig({ NODE_ENV: 'test', QUEUE_PREFIX: prefix, INBOUND_WEBHOOK_BASE_URL: 'https://sync.example.com/', WEBHOOK_SECRET_OVERLAP_SECONDS: '3600' });
+    const config = loadConfigServiceSettings({ NODE_ENV: 'test', QUEUE_PREFIX: prefix, INBOUND_WEBHOOK_BASE_URL: 'https://sync.example.com/', WEBHOOK_SECRET_OVERLAP_SECONDS: '3600' });
     app = createConfigApp({ config, logger: testLogger(), models: store.models, redis, healthChecks: [], queues });
   });
   afterAll(async () => {

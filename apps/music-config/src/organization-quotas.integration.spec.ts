@@ -3,8 +3,8 @@ import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { openQueue, QUEUE_NAMES, type OrgChangedJob, type PollJob } from '@music/queue';
 import { clearPrefix, openTestRedis, openTestStore, testAccessToken, testLogger, uniqueName, type TestStore } from '@music/testing';
-import { createConfigApp, type ConfigDeps } from './app';
-import { loadConfigConfig } from './config';
+import { createConfigApp, type ConfigQueues } from './app';
+import { loadConfigServiceSettings } from './config';
 
 // Finding: no per-account quotas (unlimited organizations, 20 polling entries each, up to 100,000
 // pages a run): the platform could be used as a request amplifier. Each quota answers 429 with the
@@ -14,7 +14,7 @@ describe('music-config: per-account quotas (real store + Redis)', () => {
   let store: TestStore;
   let redis: Redis;
   let prefix: string;
-  let queues: ConfigDeps['queues'];
+  let queues: ConfigQueues;
   let app: Express;
   const user = (name: string) => `Bearer ${testAccessToken({ id: uniqueName(name), email: `${name}@test.com` })}`;
 
@@ -34,7 +34,7 @@ describe('music-config: per-account quotas (real store + Redis)', () => {
       orgEvents: openQueue<OrgChangedJob>(QUEUE_NAMES.orgEvents, { connection: redis, prefix }),
       polling: openQueue<PollJob>(QUEUE_NAMES.polling, { connection: redis, prefix }),
     };
-    const config = loadConfigConfig({
+    const config = loadConfigServiceSettings({
       NODE_ENV: 'test',
       QUEUE_PREFIX: prefix,
       QUOTA_ORGANIZATIONS_PER_USER: '3',

@@ -2,23 +2,23 @@ import type { Express } from 'express';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { generateKeyPairSync } from 'node:crypto';
-import { signAccessToken, tokenIssuingFrom } from '@music/platform';
+import { provideValue, resolve, signAccessToken, tokenIssuingFrom } from '@music/platform';
 import { JOB_NAMES, jobIds, openQueue, QUEUE_NAMES, type OrgChangedJob, type PollJob, type PurgeOrganizationJob } from '@music/queue';
 import { clearPrefix, openTestRedis, openTestStore, testAccessToken, testLogger, testSecretBox, uniqueName, type TestStore } from '@music/testing';
-import { createConfigApp, type ConfigDeps } from './app';
-import { loadConfigConfig, type ConfigConfig } from './config';
+import { CONFIG, configContainer, createConfigApp, type ConfigQueues } from './app';
+import { loadConfigServiceSettings, type ConfigServiceSettings } from './config';
 import { BRIEF_ORGANIZATION_PAYLOAD } from './organization.test-helper';
 
 const SECRET = 'whsec_aW50ZWdyYXRpb24tdGVzdC1zZWNyZXQtOTg3Ng==';
 
-type Queues = ConfigDeps['queues'];
+type Queues = ConfigQueues;
 
 describe('music-config /organization (real store + Redis)', () => {
   let store: TestStore;
   let redis: Redis;
   let prefix: string;
   let queues: Queues;
-  let config: ConfigConfig;
+  let config: ConfigServiceSettings;
   let app: Express;
 
   const alice = { id: 'user-alice', email: 'alice@test.com' };
@@ -71,7 +71,7 @@ describe('music-config /organization (real store + Redis)', () => {
       polling: openQueue<PollJob>(QUEUE_NAMES.polling, { connection: redis, prefix }),
       maintenance: openQueue<PurgeOrganizationJob>(QUEUE_NAMES.maintenance, { connection: redis, prefix }),
     };
-    config = loadConfigConfig({ NODE_ENV: 'test', QUEUE_PREFIX: prefix });
+    config = loadConfigServiceSettings({ NODE_ENV: 'test', QUEUE_PREFIX: prefix });
     app = createConfigApp({ config, logger: testLogger(), models: store.models, redis, healthChecks: [], queues });
   });
   afterAll(async () => {
@@ -429,8 +429,11 @@ describe('music-config /organization (real store + Redis)', () => {
         maintenance: openQueue<PurgeOrganizationJob>(QUEUE_NAMES.maintenance, { connection: deadRedis, prefix }),
       };
       for (const q of Object.values(deadQueues)) q.on('error', () => undefined);
-      const fast = loadConfigConfig({ NODE_ENV: 'test', QUEUE_PREFIX: prefix, QUEUE_ENQUEUE_TIMEOUT_MS: '300' });
-      degraded = createConfigApp({ config: fast, logger: testLogger(), models: store.models, redis, healthChecks: [], queues: deadQueues });
+      const fast = loadConfigServiceSettings({ NODE_ENV: 'test', QUEUE_PREFIX: prefix, QUEUE_ENQUEUE_TIMEOUT_MS: '300' });
+      // The same app with its queues replaced by ones whose Redis is gone.
+      const container = configContainer({ config: fast, logger: testLogger(), models: store.models, redis, healthChecks: [], queues });
+      provideValue(container, CONFIG.queues, deadQueues);
+      degraded = resolve(container, CONFIG.app);
     });
     afterAll(() => {
       deadRedis.disconnect();

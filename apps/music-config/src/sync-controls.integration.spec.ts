@@ -5,8 +5,8 @@ import { Webhook } from 'standardwebhooks';
 import { SyncControlRepository } from '@music/persistence';
 import { openQueue, QUEUE_NAMES, type OrgChangedJob, type PollJob } from '@music/queue';
 import { clearPrefix, openTestRedis, openTestStore, testAccessToken, testLogger, uniqueName, type TestStore } from '@music/testing';
-import { createConfigApp, type ConfigDeps } from './app';
-import { loadConfigConfig } from './config';
+import { createConfigApp, type ConfigQueues } from './app';
+import { loadConfigServiceSettings } from './config';
 
 // music-config's side of the sync controls: notification webhooks on the organization body (secret
 // generated and shown once, sealed at rest, kept on writes), and manual syncs refused while paused.
@@ -17,7 +17,7 @@ describe('music-config: notification webhooks and paused organizations (real sto
   let store: TestStore;
   let redis: Redis;
   let prefix: string;
-  let queues: ConfigDeps['queues'];
+  let queues: ConfigQueues;
   let app: Express;
   const alice = `Bearer ${testAccessToken({ id: 'user-alice', email: 'alice@test.com' })}`;
 
@@ -48,7 +48,7 @@ describe('music-config: notification webhooks and paused organizations (real sto
       orgEvents: openQueue<OrgChangedJob>(QUEUE_NAMES.orgEvents, { connection: redis, prefix }),
       polling: openQueue<PollJob>(QUEUE_NAMES.polling, { connection: redis, prefix }),
     };
-    const config = loadConfigConfig({ NODE_ENV: 'test', QUEUE_PREFIX: prefix });
+    const config = loadConfigServiceSettings({ NODE_ENV: 'test', QUEUE_PREFIX: prefix });
     app = createConfigApp({ config, logger: testLogger(), models: store.models, redis, healthChecks: [], queues });
   });
   afterAll(async () => {

@@ -1,5 +1,6 @@
+import { Result } from '@sapphire/result';
 import type { Organization, OrganizationSettings, Webhook } from '@music/domain';
-import { generateWebhookSecret, generateWebhookToken, webhookTokenHash } from '@music/platform';
+import { generateWebhookSecret, generateWebhookToken, notFound, webhookTokenHash, type AppError } from '@music/platform';
 
 /** Credentials shown once, in the answer of the write that created them, keyed by webhook id (notification webhooks: `notificationKey(id)`). */
 export type RevealedCredentials = ReadonlyMap<string, { secret?: string; token?: string }>;
@@ -62,11 +63,11 @@ export function issueCredentials(settings: OrganizationSettings, now = new Date(
 
 /**
  * A rotation: a new secret (and, for an input webhook, a new token); the current ones keep working
- * until `now + overlapSeconds`. Returns null when the organization has no such webhook.
+ * until `now + overlapSeconds`. NOT_FOUND when the organization has no such webhook.
  */
-export function rotateCredentials(org: Organization, id: string, overlapSeconds: number, now = new Date()): IssuedSettings | null {
+export function rotateCredentials(org: Organization, id: string, overlapSeconds: number, now = new Date()): Result<IssuedSettings, AppError> {
   const target = org.webhooks.find((w) => w.id === id);
-  if (!target) return null;
+  if (!target) return Result.err(notFound('Webhook'));
   const secret = generateWebhookSecret();
   const token = target.type === 'input' ? generateWebhookToken() : undefined;
   const expiresAt = new Date(now.getTime() + overlapSeconds * 1000);
@@ -78,8 +79,8 @@ export function rotateCredentials(org: Organization, id: string, overlapSeconds:
     if (overlapSeconds > 0 && w.tokenHash) Object.assign(rotated, { previousTokenHash: w.tokenHash, previousSecretExpiresAt: expiresAt });
     return rotated;
   });
-  return {
+  return Result.ok({
     settings: { name: org.name, synchronization: org.synchronization, webhooks, polling: org.polling, notifications: org.notifications, mappings: org.mappings, transforms: org.transforms },
     revealed: new Map([[id, token ? { secret, token } : { secret }]]),
-  };
+  });
 }

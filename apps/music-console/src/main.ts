@@ -1,12 +1,12 @@
-import { closeServer, createMetrics, exitOnStartupError, handleShutdown, listen, listenHost, loggerFor } from '@music/platform';
+import { closeServer, createMetrics, exitOnStartupError, handleShutdown, listen, listenHost, loggerFor, resolve } from '@music/platform';
 import { loadConsoleConfig } from './config';
-import { createConsoleApp } from './app';
+import { CONSOLE, consoleContainer } from './container';
 
 async function main(): Promise<void> {
   const config = loadConsoleConfig(process.env);
   const logger = loggerFor('music-console', config);
   const metrics = config.METRICS_ENABLED ? createMetrics({ service: 'music-console', processMetrics: true }) : undefined;
-  const app = createConsoleApp({ config, logger, ...(metrics ? { metrics } : {}) });
+  const app = resolve(consoleContainer({ config, logger, ...(metrics ? { metrics } : {}) }), CONSOLE.app);
   const host = listenHost(config);
   const server = await listen(app, config.PORT, host, config.HTTP_REQUEST_TIMEOUT_MS);
   logger.info('music-console listening', {

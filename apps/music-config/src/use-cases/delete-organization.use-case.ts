@@ -1,7 +1,11 @@
 import { Result } from '@sapphire/result';
 import { notFound, type AppError } from '@music/platform';
-import type { OrganizationRepository } from '@music/persistence';
-import type { OrgEventsPublisher } from './org-events.publisher';
+import type { OrganizationWriteDeps } from './organization-access';
+
+export interface DeleteOrganizationCommand {
+  ownerId: string;
+  organizationId: string;
+}
 
 /** What `DELETE /organization/:id` answers: the organization is gone from every API; its data goes by a durable job. */
 export interface OrganizationDeleted {
@@ -17,18 +21,15 @@ export interface OrganizationDeleted {
  * app's sweeper queues the purge again if the job was lost (Redis down now, or restarted later).
  */
 export class DeleteOrganizationUseCase {
-  constructor(
-    private readonly organizations: OrganizationRepository,
-    private readonly events: OrgEventsPublisher,
-  ) {}
+  constructor(private readonly deps: Pick<OrganizationWriteDeps, 'organizations' | 'events'>) {}
 
-  async execute(ownerId: string, id: string): Promise<Result<OrganizationDeleted, AppError>> {
-    const org = await this.organizations.markDeleted(ownerId, id);
+  async execute(command: DeleteOrganizationCommand): Promise<Result<OrganizationDeleted, AppError>> {
+    const org = await this.deps.organizations.markDeleted(command.ownerId, command.organizationId);
     if (!org) return Result.err(notFound('Organization'));
     // A deletion is one more change (markDeleted bumped the revision): a consumer that skips
     // revisions it has already seen never skips the delete.
-    await this.events.publish(org, 'deleted', org.revision);
-    await this.events.schedulePurge(org);
+    await this.deps.events.publish(org, 'deleted', org.revision);
+    await this.deps.events.schedulePurge(org);
     return Result.ok({ id: org.id, deleted: true, cleanup: 'scheduled' });
   }
 }

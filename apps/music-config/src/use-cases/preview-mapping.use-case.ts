@@ -4,6 +4,7 @@ import { firstPageParams, mappingsSchema, pollingCredentialHeaders, recordsInPag
 import { compileMapping, type CompiledMapping, type FieldError } from '@music/mapping';
 import { type AppError, conflict, maskUrl, notFound, type OutboundClient, type OutboundResult, type RateLimiter } from '@music/platform';
 import type { OrganizationRepository } from '@music/persistence';
+import { findOwnedOrganization } from './organization-access';
 
 /** Records of a pasted sample, and records shown of a fetched page. */
 export const MAX_PREVIEW_RECORDS = 50;
@@ -44,7 +45,13 @@ export interface MappingPreview {
   results: PreviewResult[];
 }
 
-export interface MappingPreviewDeps {
+export interface PreviewMappingCommand {
+  ownerId: string;
+  organizationId: string;
+  body: MappingPreviewBody;
+}
+
+export interface PreviewMappingDeps {
   organizations: OrganizationRepository;
   /** The guarded client (address policy, deadline, size cap). */
   http: OutboundClient;
@@ -61,12 +68,14 @@ export interface MappingPreviewDeps {
  * nothing, enqueues nothing: one GET at most, through the guarded client, bounded by its deadline
  * and size cap.
  */
-export class MappingPreviewUseCase {
-  constructor(private readonly deps: MappingPreviewDeps) {}
+export class PreviewMappingUseCase {
+  constructor(private readonly deps: PreviewMappingDeps) {}
 
-  async execute(ownerId: string, organizationId: string, body: MappingPreviewBody): Promise<Result<MappingPreview, AppError>> {
-    const org = await this.deps.organizations.findOwned(ownerId, organizationId);
-    if (!org) return Result.err(notFound('Organization'));
+  async execute(command: PreviewMappingCommand): Promise<Result<MappingPreview, AppError>> {
+    const found = await findOwnedOrganization(this.deps.organizations, command.ownerId, command.organizationId);
+    if (found.isErr()) return Result.err(found.unwrapErr());
+    const org = found.unwrap();
+    const { body } = command;
     const draft = body.mappings !== undefined || body.transforms !== undefined;
     const mapping = compileMapping(body.mappings ?? org.mappings, body.transforms ?? org.transforms);
 
@@ -89,13 +98,9 @@ export class MappingPreviewUseCase {
     const failed = (error: string): MappingPreview => ({ source: { ...where, ok: false, error }, mapping: draft ? 'draft' : 'saved', reversible: mapping.reversible, counts: { records: 0, valid: 0, invalid: 0 }, results: [] });
     if (!response.ok) return failed(this.describeFailure(response));
     if (response.status < 200 || response.status >= 300) return failed(`the endpoint answered HTTP ${response.status}`);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(response.text);
-    } catch {
-      return failed('the endpoint did not answer JSON');
-    }
-    const page = recordsInPage(parsed, entry.itemsPath);
+    const parsed = Result.from<unknown>(() => JSON.parse(response.text));
+    if (parsed.isErr()) return failed('the endpoint did not answer JSON');
+    const page = recordsInPage(parsed.unwrap(), entry.itemsPath);
     if (!page.ok) return failed(page.message);
     return preview({ ...where, ok: true, httpStatus: response.status, ms: response.ms }, page.records, mapping, draft);
   }

@@ -15,21 +15,23 @@ export interface OrganizationQuotaSettings {
  * is stored, so lowering a quota never makes an organization unwritable: a count that did not grow,
  * and an entry stored before with the same `maxPages`, pass.
  */
-export function pollingQuotaProblem(input: Pick<OrganizationSettings, 'polling'>, stored: Organization | null, quotas: OrganizationQuotaSettings): AppError | null {
+export function checkPollingQuotas(input: Pick<OrganizationSettings, 'polling'>, stored: Organization | null, quotas: OrganizationQuotaSettings): Result<void, AppError> {
   const storedCount = stored?.polling.length ?? 0;
   if (input.polling.length > quotas.pollingEntriesPerOrganization && input.polling.length > storedCount) {
-    return quotaExceeded(`At most ${quotas.pollingEntriesPerOrganization} polling entries per organization`, {
-      name: 'QUOTA_POLLING_ENTRIES_PER_ORGANIZATION',
-      value: quotas.pollingEntriesPerOrganization,
-    });
+    return Result.err(
+      quotaExceeded(`At most ${quotas.pollingEntriesPerOrganization} polling entries per organization`, {
+        name: 'QUOTA_POLLING_ENTRIES_PER_ORGANIZATION',
+        value: quotas.pollingEntriesPerOrganization,
+      }),
+    );
   }
   const storedPages = new Map((stored?.polling ?? []).map((p) => [p.id, p.pagination?.maxPages]));
   for (const entry of input.polling) {
     const maxPages = entry.pagination?.maxPages;
     if (maxPages === undefined || maxPages <= quotas.pagesPerRun || storedPages.get(entry.id) === maxPages) continue;
-    return quotaExceeded(`At most ${quotas.pagesPerRun} pages per poll run (maxPages)`, { name: 'QUOTA_PAGES_PER_RUN', value: quotas.pagesPerRun });
+    return Result.err(quotaExceeded(`At most ${quotas.pagesPerRun} pages per poll run (maxPages)`, { name: 'QUOTA_PAGES_PER_RUN', value: quotas.pagesPerRun }));
   }
-  return null;
+  return Result.ok(undefined);
 }
 
 /**
