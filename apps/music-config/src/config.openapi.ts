@@ -10,7 +10,7 @@ const widened = new WeakSet<object>();
 
 /**
  * The request body the routes accept: `organizationInputSchema` (what they validate with), widened
- * by what `prepareBody` does first: the brief's `webhook` alias of `webhooks`, read-only fields of
+ * by what `prepareBody` does first: `webhook` accepted for `webhooks`, read-only fields of
  * a GET response ignored (so a GET can be PUT back), and `"secret": null` clearing a stored secret.
  */
 function organizationBody(id: string, base: z.ZodType) {
@@ -36,7 +36,7 @@ function organizationBody(id: string, base: z.ZodType) {
         for (const key of ['hasSecret', 'secretHint', 'verification', 'callUrl', 'callUrlWithToken', 'rotation']) webhookItem.properties[key] = { readOnly: true, description: 'Read-only: accepted and ignored' };
         webhookItem.properties['id'] = { type: 'string', description: 'The webhook being edited (its id is kept, and its pending deliveries follow it); omitted: the stored webhook with the same type, method and URL, else a new one' };
       }
-      if (webhooks) properties['webhook'] = { ...webhooks, description: 'The brief’s spelling of `webhooks` (accepted; `webhooks` wins when both are sent)' };
+      if (webhooks) properties['webhook'] = { ...webhooks, description: 'Accepted for `webhooks` (`webhooks` wins when both are sent)' };
       const pollingItem = properties['polling']?.['items'] as (JsonSchema & { properties?: Record<string, JsonSchema> }) | undefined;
       if (pollingItem?.properties) {
         pollingItem.properties['id'] = { type: 'string', description: 'The polling entry being edited (its id, schedule and listed items are kept); omitted: the stored entry with the same endpoint, else a new one' };

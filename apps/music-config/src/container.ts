@@ -17,12 +17,13 @@ import {
   secretBoxFrom,
   standardServiceLinks,
   token,
-  tokenVerificationFrom,
+  tokenVerificationFor,
   type HealthCheck,
   type Logger,
   type Metrics,
   type OutboundClient,
   type RateLimiter,
+  type RateLimiterOptions,
   type RedisClient,
   type SecretBox,
   type TokenVerification,
@@ -101,6 +102,15 @@ export const CONFIG = {
 /** The largest first page a mapping preview reads: its own cap, within the outbound one. */
 const previewMaxBytes = (config: ConfigServiceSettings): number => Math.min(config.OUTBOUND_MAX_BYTES, config.MAPPING_PREVIEW_MAX_BYTES);
 
+/**
+ * A limit counted in Redis under `<QUEUE_PREFIX>:<name>`, so every music-config process shares the
+ * counts; it fails open (and warns) while Redis is down.
+ */
+function redisLimiter(c: DependencyContainer, name: string, options: Omit<RateLimiterOptions, 'redis' | 'logger' | 'prefix'>): RateLimiter {
+  const prefix = `${resolve(c, CONFIG.config).QUEUE_PREFIX}:${name}`;
+  return createRateLimiter({ redis: resolve(c, CONFIG.redis), logger: resolve(c, CONFIG.logger), prefix, ...options });
+}
+
 /** music-config's composition root: each dependency registered with the factory that builds it. */
 export function configContainer(deps: ConfigDeps): DependencyContainer {
   const c = createContainer();
@@ -117,11 +127,7 @@ export function configContainer(deps: ConfigDeps): DependencyContainer {
     if (secrets.development) resolve(c, CONFIG.logger).warn('sealing stored secrets with the development key: set SECRETS_KEYS (production refuses to start without it)');
     return secrets;
   });
-  provideFactory(c, CONFIG.verification, (c) => {
-    const verification = tokenVerificationFrom(resolve(c, CONFIG.config));
-    if (verification.development) resolve(c, CONFIG.logger).warn('verifying tokens with the development public key: set JWT_PUBLIC_KEYS (production refuses to start without it)');
-    return verification;
-  });
+  provideFactory(c, CONFIG.verification, (c) => tokenVerificationFor(resolve(c, CONFIG.config), resolve(c, CONFIG.logger)));
   provideFactory(c, CONFIG.previewHttp, (c) => {
     const config = resolve(c, CONFIG.config);
     return createOutboundClient({ allowList: listSetting(config.OUTBOUND_ALLOW_LIST), timeoutMs: config.OUTBOUND_TIMEOUT_MS, maxBytes: previewMaxBytes(config) });
@@ -149,41 +155,21 @@ export function configContainer(deps: ConfigDeps): DependencyContainer {
     return new OrgEventsPublisher(resolve(c, CONFIG.queues), resolve(c, CONFIG.logger), config.QUEUE_ENQUEUE_TIMEOUT_MS, jobSettingsFrom(config));
   });
 
-  // The limits are counted in Redis, shared by every music-config process; they fail open while Redis is down.
   provideFactory(c, CONFIG.manualSyncLimiter, (c) => {
     const config = resolve(c, CONFIG.config);
-    return createRateLimiter({
-      redis: resolve(c, CONFIG.redis),
-      logger: resolve(c, CONFIG.logger),
-      prefix: `${config.QUEUE_PREFIX}:rate-limit:manual-sync`,
-      limit: config.MANUAL_SYNC_RATE_LIMIT_PER_MINUTE,
-      windowSeconds: 60,
-      setting: 'MANUAL_SYNC_RATE_LIMIT_PER_MINUTE',
-    });
+    return redisLimiter(c, 'rate-limit:manual-sync', { limit: config.MANUAL_SYNC_RATE_LIMIT_PER_MINUTE, windowSeconds: 60, setting: 'MANUAL_SYNC_RATE_LIMIT_PER_MINUTE' });
   });
   provideFactory(c, CONFIG.manualSyncQuota, (c) => {
-    const config = resolve(c, CONFIG.config);
-    return createRateLimiter({
-      redis: resolve(c, CONFIG.redis),
-      logger: resolve(c, CONFIG.logger),
-      prefix: `${config.QUEUE_PREFIX}:quota:manual-sync-per-user`,
-      limit: config.QUOTA_MANUAL_SYNCS_PER_USER_PER_HOUR,
+    const limit = resolve(c, CONFIG.config).QUOTA_MANUAL_SYNCS_PER_USER_PER_HOUR;
+    return redisLimiter(c, 'quota:manual-sync-per-user', {
+      limit,
       windowSeconds: 3600,
       setting: 'QUOTA_MANUAL_SYNCS_PER_USER_PER_HOUR',
       code: 'QUOTA_EXCEEDED',
-      message: `At most ${config.QUOTA_MANUAL_SYNCS_PER_USER_PER_HOUR} manual syncs per account an hour`,
+      message: `At most ${limit} manual syncs per account an hour`,
     });
   });
-  provideFactory(c, CONFIG.previewLimiter, (c) => {
-    const config = resolve(c, CONFIG.config);
-    return createRateLimiter({
-      redis: resolve(c, CONFIG.redis),
-      logger: resolve(c, CONFIG.logger),
-      prefix: `${config.QUEUE_PREFIX}:rate-limit:mapping-preview`,
-      limit: config.MAPPING_PREVIEW_RATE_LIMIT_PER_MINUTE,
-      windowSeconds: 60,
-    });
-  });
+  provideFactory(c, CONFIG.previewLimiter, (c) => redisLimiter(c, 'rate-limit:mapping-preview', { limit: resolve(c, CONFIG.config).MAPPING_PREVIEW_RATE_LIMIT_PER_MINUTE, windowSeconds: 60 }));
 
   provideFactory(c, CONFIG.useCases, (c): OrganizationUseCases => {
     const config = resolve(c, CONFIG.config);

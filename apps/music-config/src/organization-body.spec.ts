@@ -1,7 +1,7 @@
 import { pollingEntryId, webhookId } from '@music/domain';
 import { keepStoredSecrets, mergePatch, parseOrganizationBody, prepareBody } from './organization-body';
 import { toApi } from './organization.api';
-import { BRIEF_ORGANIZATION_PAYLOAD, OUTPUT_SECRET, storedOrganization } from './organization.test-helper';
+import { LOOSE_ORGANIZATION_BODY, OUTPUT_SECRET, storedOrganization } from './organization.test-helper';
 
 const VIEW = { inboundBaseUrl: 'http://localhost:3003', acceptsUnauthenticated: false };
 const NEW_SECRET = 'whsec_bmV3LXNlY3JldC1uZXctc2VjcmV0LW5ldy1zZWNyZXQ=';
@@ -70,20 +70,20 @@ describe('parseOrganizationBody', () => {
   });
 
   it('refuses to clear an input webhook’s secret (rotate it instead)', () => {
-    const body = { ...BRIEF_ORGANIZATION_PAYLOAD, webhook: [{ type: 'input', url: 'http://localhost:3000/sync?orgId=', method: 'DELETE', secret: null }] };
+    const body = { ...LOOSE_ORGANIZATION_BODY, webhook: [{ type: 'input', url: 'http://localhost:3000/sync?orgId=', method: 'DELETE', secret: null }] };
     expect(paths(parseOrganizationBody(body))).toEqual(['webhooks.0.secret']);
   });
 
   // Finding: a plain secret the API accepted could not be verified by the official library.
   it('accepts webhook secrets only in the form the official Standard Webhooks libraries read', () => {
-    const withSecret = (secret: string) => ({ ...BRIEF_ORGANIZATION_PAYLOAD, webhook: [{ type: 'output', url: 'https://a.example/x', method: 'POST', secret }] });
+    const withSecret = (secret: string) => ({ ...LOOSE_ORGANIZATION_BODY, webhook: [{ type: 'output', url: 'https://a.example/x', method: 'POST', secret }] });
     expect(paths(parseOrganizationBody(withSecret('a-plain-shared-secret-of-some-length')))).toEqual(['webhooks.0.secret']);
     expect(paths(parseOrganizationBody(withSecret('whsec_c2hvcnQ=')))).toEqual(['webhooks.0.secret']);
     expect(parseOrganizationBody(withSecret(OUTPUT_SECRET)).isOk()).toBe(true);
   });
 
   it('still refuses unknown keys', () => {
-    expect(paths(parseOrganizationBody({ ...BRIEF_ORGANIZATION_PAYLOAD, owner: 'me' }))).toEqual(['(root)']);
+    expect(paths(parseOrganizationBody({ ...LOOSE_ORGANIZATION_BODY, owner: 'me' }))).toEqual(['(root)']);
   });
 
   it('refuses transforms on fields the mappings do not have, and templates naming them', () => {
@@ -92,8 +92,8 @@ describe('parseOrganizationBody', () => {
       { field: 'genre', op: 'lowercase' },
       { field: 'name', op: 'template', template: '{{artist}} - {{title}}' },
     ];
-    expect(paths(parseOrganizationBody({ ...BRIEF_ORGANIZATION_PAYLOAD, transforms }))).toEqual(['transforms.1.field', 'transforms.2.template']);
-    expect(parseOrganizationBody({ ...BRIEF_ORGANIZATION_PAYLOAD, transforms: [transforms[0]] }).isOk()).toBe(true);
+    expect(paths(parseOrganizationBody({ ...LOOSE_ORGANIZATION_BODY, transforms }))).toEqual(['transforms.1.field', 'transforms.2.template']);
+    expect(parseOrganizationBody({ ...LOOSE_ORGANIZATION_BODY, transforms: [transforms[0]] }).isOk()).toBe(true);
   });
 });
 
@@ -123,24 +123,24 @@ describe('keepStoredSecrets (entry ids and secrets)', () => {
   it('keeps a webhook\'s id (and secret) when it is sent back with its id, whatever else changed', () => {
     const org = storedOrganization();
     const output = org.webhooks.find((w) => w.type === 'output');
-    const edited = parseOrganizationBody({ ...BRIEF_ORGANIZATION_PAYLOAD, webhook: [{ id: output?.id, type: 'output', url: 'https://moved.example/hook', method: 'PUT' }] }).unwrap();
+    const edited = parseOrganizationBody({ ...LOOSE_ORGANIZATION_BODY, webhook: [{ id: output?.id, type: 'output', url: 'https://moved.example/hook', method: 'PUT' }] }).unwrap();
     expect(keepStoredSecrets(edited, org).webhooks).toEqual([{ id: output?.id, type: 'output', url: 'https://moved.example/hook', method: 'PUT', secret: OUTPUT_SECRET }]);
   });
 
   it('without an id: the stored webhook with the same type, method and URL (or the entry with the same endpoint); else a new id', () => {
     const org = storedOrganization();
-    const kept = keepStoredSecrets(parseOrganizationBody(BRIEF_ORGANIZATION_PAYLOAD).unwrap(), org);
+    const kept = keepStoredSecrets(parseOrganizationBody(LOOSE_ORGANIZATION_BODY).unwrap(), org);
     expect(kept.webhooks.map((w) => w.id)).toEqual(org.webhooks.map((w) => w.id));
     expect(kept.polling.map((p) => p.id)).toEqual(org.polling.map((p) => p.id));
     const renamed = keepStoredSecrets(
-      parseOrganizationBody({ ...BRIEF_ORGANIZATION_PAYLOAD, polling: [{ endpoint: 'http://localhost:3004/music', interval: 5, type: 'hour' }] }).unwrap(),
+      parseOrganizationBody({ ...LOOSE_ORGANIZATION_BODY, polling: [{ endpoint: 'http://localhost:3004/music', interval: 5, type: 'hour' }] }).unwrap(),
       org,
     );
     expect(renamed.polling[0]?.id).toBe(org.polling[0]?.id);
-    const other = keepStoredSecrets(parseOrganizationBody({ ...BRIEF_ORGANIZATION_PAYLOAD, polling: [{ endpoint: 'http://localhost:3004/other', interval: 1, type: 'minute' }] }).unwrap(), org);
+    const other = keepStoredSecrets(parseOrganizationBody({ ...LOOSE_ORGANIZATION_BODY, polling: [{ endpoint: 'http://localhost:3004/other', interval: 1, type: 'minute' }] }).unwrap(), org);
     expect(other.polling[0]?.id).not.toBe(org.polling[0]?.id);
     // An id the organization does not have is not taken over: a new one is given.
-    const unknown = keepStoredSecrets(parseOrganizationBody({ ...BRIEF_ORGANIZATION_PAYLOAD, polling: [{ id: 'someone-elses', endpoint: 'http://localhost:3004/music', interval: 1, type: 'minute' }] }).unwrap(), org);
+    const unknown = keepStoredSecrets(parseOrganizationBody({ ...LOOSE_ORGANIZATION_BODY, polling: [{ id: 'someone-elses', endpoint: 'http://localhost:3004/music', interval: 1, type: 'minute' }] }).unwrap(), org);
     expect(unknown.polling[0]?.id).not.toBe('someone-elses');
   });
 });
@@ -151,14 +151,14 @@ describe('keepStoredSecrets', () => {
 
   it('keeps the stored credentials of a polling entry sent back without them; "auth": null clears them', () => {
     const withAuth = storedOrganization({ polling: org.polling.map((p) => ({ ...p, auth: { type: 'basic', username: 'u', password: 'pw' } })) });
-    const update = parseOrganizationBody(BRIEF_ORGANIZATION_PAYLOAD).unwrap();
+    const update = parseOrganizationBody(LOOSE_ORGANIZATION_BODY).unwrap();
     expect(keepStoredSecrets(update, withAuth).polling[0]?.auth).toEqual({ type: 'basic', username: 'u', password: 'pw' });
-    const cleared = parseOrganizationBody({ ...BRIEF_ORGANIZATION_PAYLOAD, polling: [{ ...BRIEF_ORGANIZATION_PAYLOAD.polling[0], auth: null }] }).unwrap();
+    const cleared = parseOrganizationBody({ ...LOOSE_ORGANIZATION_BODY, polling: [{ ...LOOSE_ORGANIZATION_BODY.polling[0], auth: null }] }).unwrap();
     expect(keepStoredSecrets(cleared, withAuth).polling[0]?.auth).toBeUndefined();
   });
 
   it('keeps the stored secret of a webhook sent back without one', () => {
-    const update = parseOrganizationBody(BRIEF_ORGANIZATION_PAYLOAD).unwrap();
+    const update = parseOrganizationBody(LOOSE_ORGANIZATION_BODY).unwrap();
     const kept = keepStoredSecrets(update, org);
     expect(kept.webhooks.find((w) => w.id === output?.id)?.secret).toBe(OUTPUT_SECRET);
     expect(kept.webhooks.find((w) => w.type === 'input')?.secret).toBeUndefined();
@@ -166,19 +166,19 @@ describe('keepStoredSecrets', () => {
 
   it('does not carry a secret over to a different webhook (other url), and honours a new or cleared secret', () => {
     const moved = parseOrganizationBody({
-      ...BRIEF_ORGANIZATION_PAYLOAD,
+      ...LOOSE_ORGANIZATION_BODY,
       webhook: [{ type: 'output', url: 'http://localhost:3004/elsewhere', method: 'POST' }],
     }).unwrap();
     expect(keepStoredSecrets(moved, org).webhooks[0]?.secret).toBeUndefined();
 
     const replaced = parseOrganizationBody({
-      ...BRIEF_ORGANIZATION_PAYLOAD,
+      ...LOOSE_ORGANIZATION_BODY,
       webhook: [{ type: 'output', url: 'http://localhost:3004/sync/create', method: 'POST', secret: NEW_SECRET }],
     }).unwrap();
     expect(keepStoredSecrets(replaced, org).webhooks[0]?.secret).toBe(NEW_SECRET);
 
     const cleared = parseOrganizationBody({
-      ...BRIEF_ORGANIZATION_PAYLOAD,
+      ...LOOSE_ORGANIZATION_BODY,
       webhook: [{ type: 'output', url: 'http://localhost:3004/sync/create', method: 'POST', secret: null }],
     }).unwrap();
     expect(keepStoredSecrets(cleared, org).webhooks[0]?.secret).toBeUndefined();

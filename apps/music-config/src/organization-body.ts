@@ -60,7 +60,8 @@ function restoreMasked(entry: Json, stored: Organization | null | undefined, kin
 }
 
 /**
- * Normalizes a client body before validation: the brief's `webhook` alias becomes `webhooks`,
+ * Normalizes a client body before validation: the singular `webhook` key (accepted for
+ * `webhooks`; `webhooks` wins when both are sent) becomes `webhooks`,
  * masked values GET showed become the stored ones again (with `stored`), read-only fields are
  * dropped, and `"secret": null` / `"auth": null` are recorded as requests to clear them.
  */

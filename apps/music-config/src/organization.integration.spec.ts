@@ -7,7 +7,7 @@ import { JOB_NAMES, jobIds, openQueue, QUEUE_NAMES, type OrgChangedJob, type Pol
 import { clearPrefix, openTestRedis, openTestStore, testAccessToken, testLogger, testSecretBox, uniqueName, type TestStore } from '@music/testing';
 import { CONFIG, configContainer, createConfigApp, type ConfigQueues } from './app';
 import { loadConfigServiceSettings, type ConfigServiceSettings } from './config';
-import { BRIEF_ORGANIZATION_PAYLOAD } from './organization.test-helper';
+import { LOOSE_ORGANIZATION_BODY } from './organization.test-helper';
 
 const SECRET = 'whsec_aW50ZWdyYXRpb24tdGVzdC1zZWNyZXQtOTg3Ng==';
 
@@ -101,7 +101,7 @@ describe('music-config /organization (real store + Redis)', () => {
         }`,
         'Invalid token',
       ],
-      ['the brief\'s "Beare" scheme', 'Beare token', 'Authorization header must be "Bearer <token>"'],
+      ['the misspelt "Beare" scheme', 'Beare token', 'Authorization header must be "Bearer <token>"'],
     ])('answers 401 with %s', async (_what, authorization, message) => {
       for (const call of [
         () => request(app).get('/organization'),
@@ -119,9 +119,9 @@ describe('music-config /organization (real store + Redis)', () => {
     });
   });
 
-  describe('the brief\'s payload', () => {
-    it('is accepted as pasted and stored and returned in canonical form', async () => {
-      const res = await request(app).post('/organization').set('authorization', asAlice()).send(BRIEF_ORGANIZATION_PAYLOAD);
+  describe('a body in the looser spellings (`webhook`, `"required": "true"`)', () => {
+    it('is accepted as sent and stored and returned in canonical form', async () => {
+      const res = await request(app).post('/organization').set('authorization', asAlice()).send(LOOSE_ORGANIZATION_BODY);
       expect(res.status).toBe(201);
       expect(res.headers['location']).toBe(`/organization/${res.body.id}`);
       expect(res.body).toEqual({
@@ -266,7 +266,7 @@ describe('music-config /organization (real store + Redis)', () => {
     it.each([
       ['a bad field type', body({ mappings: { externalId: { type: 'string', source: 'id' }, album: { type: 'text', source: 'album' } } }), ['mappings.album.type']],
       ['a URL that is not absolute', body({ webhooks: [{ type: 'output', url: '/hooks/out', method: 'POST' }] }), ['webhooks.0.url']],
-      ['a relative URL under the webhook alias', { ...BRIEF_ORGANIZATION_PAYLOAD, webhook: [{ type: 'input', url: 'localhost/sync', method: 'POST' }] }, ['webhooks.0.url']],
+      ['a relative URL under the webhook alias', { ...LOOSE_ORGANIZATION_BODY, webhook: [{ type: 'input', url: 'localhost/sync', method: 'POST' }] }, ['webhooks.0.url']],
       ['a missing externalId mapping', body({ mappings: { name: { type: 'string', source: 'title' } } }), ['mappings.externalId']],
       ['an unknown key', body({ colour: 'blue' }), ['(root)']],
       ['an unknown method and a bad polling unit', body({ webhooks: [{ type: 'output', url: 'https://a.example/', method: 'PATCH' }], polling: [{ endpoint: 'https://a.example/', interval: 1, type: 'week' }] }), ['polling.0.type', 'webhooks.0.method']],

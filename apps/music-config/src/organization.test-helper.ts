@@ -1,14 +1,17 @@
 import { BRIEF_ORGANIZATION_BODY } from '@music/testing';
 import { organizationInputSchema, pollingEntryId, webhookId, type Organization } from '@music/domain';
 
-/** Step 2 of the original walkthrough, exactly as written there (`webhook`, `"required": "true"`). */
-export const BRIEF_ORGANIZATION_PAYLOAD = BRIEF_ORGANIZATION_BODY;
+/**
+ * An organization body in the looser spellings the API also accepts: `webhook` for `webhooks`,
+ * `"required": "true"` as a string, no name.
+ */
+export const LOOSE_ORGANIZATION_BODY = BRIEF_ORGANIZATION_BODY;
 
 export const OUTPUT_SECRET = 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtMTIzNA==';
 
 /** A stored organization (as the repository returns it) with one signed output webhook. */
 export function storedOrganization(overrides: Partial<Organization> = {}): Organization {
-  const input = organizationInputSchema.parse(BRIEF_ORGANIZATION_PAYLOAD);
+  const input = organizationInputSchema.parse(LOOSE_ORGANIZATION_BODY);
   const now = new Date('2026-01-01T00:00:00Z');
   return {
     id: 'org-1',

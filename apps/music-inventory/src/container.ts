@@ -12,7 +12,7 @@ import {
   resolve,
   standardServiceLinks,
   token,
-  tokenVerificationFrom,
+  tokenVerificationFor,
   type HealthCheck,
   type Logger,
   type Metrics,
@@ -71,11 +71,7 @@ export function inventoryContainer(deps: InventoryDeps): DependencyContainer {
   provideValue(c, INVENTORY.healthChecks, deps.healthChecks);
   provideFactory(c, INVENTORY.metrics, () => deps.metrics ?? createMetrics({ service: 'music-inventory' }));
 
-  provideFactory(c, INVENTORY.verification, (c) => {
-    const verification = tokenVerificationFrom(resolve(c, INVENTORY.config));
-    if (verification.development) resolve(c, INVENTORY.logger).warn('verifying tokens with the development public key: set JWT_PUBLIC_KEYS (production refuses to start without it)');
-    return verification;
-  });
+  provideFactory(c, INVENTORY.verification, (c) => tokenVerificationFor(resolve(c, INVENTORY.config), resolve(c, INVENTORY.logger)));
   // Without a secret box: ownership checks need no webhook secrets or credentials, and this app holds no key to open them.
   provideFactory(c, INVENTORY.organizations, (c) => new OrganizationRepository(resolve(c, INVENTORY.models)));
   provideFactory(c, INVENTORY.items, (c) => new InventoryRepository(resolve(c, INVENTORY.models)));

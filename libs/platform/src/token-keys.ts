@@ -2,6 +2,7 @@ import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'n
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './config';
 import { DEVELOPMENT_JWT_PRIVATE_KEY, DEVELOPMENT_JWT_PUBLIC_KEY } from './development-keys';
+import type { Logger } from './logger';
 
 /** The settings that say which keys verify access tokens, and what a token must claim. */
 export interface TokenVerificationSettings {
@@ -133,6 +134,13 @@ export function tokenVerificationFrom(settings: TokenVerificationSettings): Toke
     verifications.set(settings, found);
   }
   return found;
+}
+
+/** tokenVerificationFrom for an app that verifies tokens: warns at start-up while it uses the development public key. */
+export function tokenVerificationFor(settings: TokenVerificationSettings, logger: Pick<Logger, 'warn'>): TokenVerification {
+  const verification = tokenVerificationFrom(settings);
+  if (verification.development) logger.warn('verifying tokens with the development public key: set JWT_PUBLIC_KEYS (production refuses to start without it)');
+  return verification;
 }
 
 /**
