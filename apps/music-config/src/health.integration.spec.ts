@@ -1,45 +1,20 @@
 import request from 'supertest';
-import type { Queue } from 'bullmq';
-import { clearPrefix, openTestRedis, openTestStore, testLogger, uniqueName, type TestStore } from '@music/testing';
-import { mongoHealthCheck, redisHealthCheck } from '@music/platform';
-import { openQueue, QUEUE_NAMES, type OrgChangedJob, type PollJob, type PurgeOrganizationJob } from '@music/queue';
-import type { Redis } from 'ioredis';
-import { loadConfigServiceSettings } from './config';
-import { createConfigApp } from './app';
+import { mongoHealthCheck, provideValue, redisHealthCheck, resolve } from '@music/platform';
+import { CONFIG } from './container';
+import { openConfigTestEnv, type ConfigTestEnv } from './config.test-helper';
 
 describe('music-config health', () => {
-  let store: TestStore;
-  let redis: Redis;
-  let prefix: string;
-  let queues: { orgEvents: Queue<OrgChangedJob>; polling: Queue<PollJob>; maintenance: Queue<PurgeOrganizationJob> };
+  let env: ConfigTestEnv;
 
   beforeAll(async () => {
-    store = await openTestStore('config');
-    redis = openTestRedis();
-    prefix = uniqueName('cfg');
-    queues = {
-      orgEvents: openQueue<OrgChangedJob>(QUEUE_NAMES.orgEvents, { connection: redis, prefix }),
-      polling: openQueue<PollJob>(QUEUE_NAMES.polling, { connection: redis, prefix }),
-      maintenance: openQueue<PurgeOrganizationJob>(QUEUE_NAMES.maintenance, { connection: redis, prefix }),
-    };
+    env = await openConfigTestEnv('config', { purges: true });
   });
-  afterAll(async () => {
-    await Promise.all(Object.values(queues).map((q) => q.close()));
-    await clearPrefix(redis, prefix);
-    await store.close();
-    redis.disconnect();
-  });
+  afterAll(() => env.close());
 
   it('reports ready when the real store and Redis answer', async () => {
-    const config = loadConfigServiceSettings({ NODE_ENV: 'test', QUEUE_PREFIX: prefix });
-    const app = createConfigApp({
-      config,
-      logger: testLogger(),
-      models: store.models,
-      redis,
-      healthChecks: [mongoHealthCheck(store.connection), redisHealthCheck(redis)],
-      queues,
-    });
+    const container = env.containerWith();
+    provideValue(container, CONFIG.healthChecks, [mongoHealthCheck(env.store.connection), redisHealthCheck(env.redis)]);
+    const app = resolve(container, CONFIG.app);
     const live = await request(app).get('/health/live');
     expect(live.status).toBe(200);
     const ready = await request(app).get('/health/ready');

@@ -1,10 +1,8 @@
 import type { Express } from 'express';
-import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { openQueue, QUEUE_NAMES, type OrgChangedJob, type PollJob } from '@music/queue';
-import { clearPrefix, openTestRedis, openTestStore, testAccessToken, testLogger, ThirdPartyStub, uniqueName, type TestStore } from '@music/testing';
-import { createConfigApp, type ConfigQueues } from './app';
-import { loadConfigServiceSettings } from './config';
+import { testAccessToken, ThirdPartyStub, uniqueName, type TestStore } from '@music/testing';
+import type { ConfigQueues } from './app';
+import { openConfigTestEnv, type ConfigTestEnv } from './config.test-helper';
 
 const alice = { id: 'user-alice', email: 'alice@test.com' };
 const bob = { id: 'user-bob', email: 'bob@test.com' };
@@ -17,25 +15,19 @@ const MAPPINGS = {
 };
 
 describe('POST /organization/:id/mapping-preview: a dry run of the mapping (real store + Redis, stub third party)', () => {
+  let env: ConfigTestEnv;
   let store: TestStore;
-  let redis: Redis;
-  let prefix: string;
   let queues: ConfigQueues;
   const thirdParty = new ThirdPartyStub();
 
   beforeAll(async () => {
-    store = await openTestStore('preview');
-    redis = openTestRedis();
-    prefix = uniqueName('preview');
-    queues = { orgEvents: openQueue<OrgChangedJob>(QUEUE_NAMES.orgEvents, { connection: redis, prefix }), polling: openQueue<PollJob>(QUEUE_NAMES.polling, { connection: redis, prefix }) };
+    env = await openConfigTestEnv('preview');
+    ({ store, queues } = env);
     await thirdParty.start();
   });
   afterAll(async () => {
-    await Promise.all(Object.values(queues).map((q) => q.close()));
-    await clearPrefix(redis, prefix);
-    redis.disconnect();
+    await env.close();
     await thirdParty.close();
-    await store.close();
   });
   beforeEach(() => {
     thirdParty.records.clear();
@@ -46,9 +38,9 @@ describe('POST /organization/:id/mapping-preview: a dry run of the mapping (real
   });
 
   /** The config app with a guarded client of its own (the local stack allows loopback 127.0.0.1 only). */
-  function appWith(env: Record<string, string> = {}): Express {
-    const config = loadConfigServiceSettings({ NODE_ENV: 'test', QUEUE_PREFIX: uniqueName('preview'), OUTBOUND_ALLOW_LIST: '127.0.0.1', OUTBOUND_TIMEOUT_MS: '3000', ...env });
-    return createConfigApp({ config, logger: testLogger(), models: store.models, redis, healthChecks: [], queues });
+  function appWith(settings: Record<string, string> = {}): Express {
+    // Each app counts its previews afresh (a prefix of its own for the rate limit).
+    return env.appWith({ QUEUE_PREFIX: uniqueName('preview'), OUTBOUND_ALLOW_LIST: '127.0.0.1', OUTBOUND_TIMEOUT_MS: '3000', ...settings });
   }
 
   async function createOrg(app: Express, polling: unknown[], owner = alice): Promise<{ id: string; polling: Array<{ id: string }> }> {

@@ -1,12 +1,9 @@
 import type { Express } from 'express';
-import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
 import { webhookTokenHash } from '@music/platform';
-import { openQueue, QUEUE_NAMES, type OrgChangedJob, type PollJob } from '@music/queue';
-import { clearPrefix, openTestRedis, openTestStore, testAccessToken, testLogger, testSecretBox, uniqueName, type TestStore } from '@music/testing';
-import { createConfigApp, type ConfigQueues } from './app';
-import { loadConfigServiceSettings } from './config';
+import { testAccessToken, testSecretBox, type TestStore } from '@music/testing';
+import { openConfigTestEnv, type ConfigTestEnv } from './config.test-helper';
 
 // Input webhooks' generated secrets and call URL tokens (shown once), their rotation with an
 // overlap window, polling credentials sealed at rest, and URLs masked in every answer.
@@ -14,10 +11,8 @@ import { loadConfigServiceSettings } from './config';
 type Json = Record<string, any>;
 
 describe('music-config: webhook credentials and polling credentials (real store + Redis)', () => {
+  let env: ConfigTestEnv;
   let store: TestStore;
-  let redis: Redis;
-  let prefix: string;
-  let queues: ConfigQueues;
   let app: Express;
   const alice = `Bearer ${testAccessToken({ id: 'user-alice', email: 'alice@test.com' })}`;
   const bob = `Bearer ${testAccessToken({ id: 'user-bob', email: 'bob@test.com' })}`;
@@ -49,22 +44,10 @@ describe('music-config: webhook credentials and polling credentials (real store 
   const stored = async (id: string) => (await store.models.organizations.findById(id).lean()) as unknown as Json;
 
   beforeAll(async () => {
-    store = await openTestStore('config_creds');
-    redis = openTestRedis();
-    prefix = uniqueName('cfgc');
-    queues = {
-      orgEvents: openQueue<OrgChangedJob>(QUEUE_NAMES.orgEvents, { connection: redis, prefix }),
-      polling: openQueue<PollJob>(QUEUE_NAMES.polling, { connection: redis, prefix }),
-    };
-    const config = loadConfigServiceSettings({ NODE_ENV: 'test', QUEUE_PREFIX: prefix, INBOUND_WEBHOOK_BASE_URL: 'https://sync.example.com/', WEBHOOK_SECRET_OVERLAP_SECONDS: '3600' });
-    app = createConfigApp({ config, logger: testLogger(), models: store.models, redis, healthChecks: [], queues });
+    env = await openConfigTestEnv('config_creds', { env: { INBOUND_WEBHOOK_BASE_URL: 'https://sync.example.com/', WEBHOOK_SECRET_OVERLAP_SECONDS: '3600' } });
+    ({ store, app } = env);
   });
-  afterAll(async () => {
-    await Promise.all(Object.values(queues).map((q) => q.close()));
-    await clearPrefix(redis, prefix);
-    await store.close();
-    redis.disconnect();
-  });
+  afterAll(() => env.close());
 
   it('generates a secret and a call URL token for every input webhook, shown once, that the official library signs with', async () => {
     const created = await create();

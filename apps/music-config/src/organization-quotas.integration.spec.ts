@@ -1,20 +1,14 @@
 import type { Express } from 'express';
-import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { openQueue, QUEUE_NAMES, type OrgChangedJob, type PollJob } from '@music/queue';
-import { clearPrefix, openTestRedis, openTestStore, testAccessToken, testLogger, uniqueName, type TestStore } from '@music/testing';
-import { createConfigApp, type ConfigQueues } from './app';
-import { loadConfigServiceSettings } from './config';
+import { testAccessToken, uniqueName } from '@music/testing';
+import { openConfigTestEnv, type ConfigTestEnv } from './config.test-helper';
 
 // Finding: no per-account quotas (unlimited organizations, 20 polling entries each, up to 100,000
 // pages a run): the platform could be used as a request amplifier. Each quota answers 429 with the
 // limit named (the setting and its value).
 
 describe('music-config: per-account quotas (real store + Redis)', () => {
-  let store: TestStore;
-  let redis: Redis;
-  let prefix: string;
-  let queues: ConfigQueues;
+  let env: ConfigTestEnv;
   let app: Express;
   const user = (name: string) => `Bearer ${testAccessToken({ id: uniqueName(name), email: `${name}@test.com` })}`;
 
@@ -27,30 +21,18 @@ describe('music-config: per-account quotas (real store + Redis)', () => {
   const entries = (n: number, extra: Record<string, unknown> = {}) => Array.from({ length: n }, (_, i) => ({ endpoint: `https://api.example/music/${i}`, interval: 1, type: 'hour', ...extra }));
 
   beforeAll(async () => {
-    store = await openTestStore('config_quota');
-    redis = openTestRedis();
-    prefix = uniqueName('cfgq');
-    queues = {
-      orgEvents: openQueue<OrgChangedJob>(QUEUE_NAMES.orgEvents, { connection: redis, prefix }),
-      polling: openQueue<PollJob>(QUEUE_NAMES.polling, { connection: redis, prefix }),
-    };
-    const config = loadConfigServiceSettings({
-      NODE_ENV: 'test',
-      QUEUE_PREFIX: prefix,
-      QUOTA_ORGANIZATIONS_PER_USER: '3',
-      QUOTA_POLLING_ENTRIES_PER_ORGANIZATION: '2',
-      QUOTA_PAGES_PER_RUN: '50',
-      QUOTA_MANUAL_SYNCS_PER_USER_PER_HOUR: '4',
-      MANUAL_SYNC_RATE_LIMIT_PER_MINUTE: '100',
+    env = await openConfigTestEnv('config_quota', {
+      env: {
+        QUOTA_ORGANIZATIONS_PER_USER: '3',
+        QUOTA_POLLING_ENTRIES_PER_ORGANIZATION: '2',
+        QUOTA_PAGES_PER_RUN: '50',
+        QUOTA_MANUAL_SYNCS_PER_USER_PER_HOUR: '4',
+        MANUAL_SYNC_RATE_LIMIT_PER_MINUTE: '100',
+      },
     });
-    app = createConfigApp({ config, logger: testLogger(), models: store.models, redis, healthChecks: [], queues });
+    ({ app } = env);
   });
-  afterAll(async () => {
-    await Promise.all(Object.values(queues).map((q) => q.close()));
-    await clearPrefix(redis, prefix);
-    await store.close();
-    redis.disconnect();
-  });
+  afterAll(() => env.close());
 
   it('organizations per account: 429 naming QUOTA_ORGANIZATIONS_PER_USER, concurrent creates included; another account is unaffected', async () => {
     const alice = user('alice');

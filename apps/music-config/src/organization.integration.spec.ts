@@ -4,21 +4,18 @@ import request from 'supertest';
 import { generateKeyPairSync } from 'node:crypto';
 import { provideValue, resolve, signAccessToken, tokenIssuingFrom } from '@music/platform';
 import { JOB_NAMES, jobIds, openQueue, QUEUE_NAMES, type OrgChangedJob, type PollJob, type PurgeOrganizationJob } from '@music/queue';
-import { clearPrefix, openTestRedis, openTestStore, testAccessToken, testLogger, testSecretBox, uniqueName, type TestStore } from '@music/testing';
-import { CONFIG, configContainer, createConfigApp, type ConfigQueues } from './app';
-import { loadConfigServiceSettings, type ConfigServiceSettings } from './config';
+import { testAccessToken, testSecretBox, type TestStore } from '@music/testing';
+import { CONFIG, type ConfigQueues } from './app';
+import { openConfigTestEnv, type ConfigTestEnv } from './config.test-helper';
 import { LOOSE_ORGANIZATION_BODY } from './organization.test-helper';
 
 const SECRET = 'whsec_aW50ZWdyYXRpb24tdGVzdC1zZWNyZXQtOTg3Ng==';
 
-type Queues = ConfigQueues;
-
 describe('music-config /organization (real store + Redis)', () => {
+  let env: ConfigTestEnv;
   let store: TestStore;
-  let redis: Redis;
   let prefix: string;
-  let queues: Queues;
-  let config: ConfigServiceSettings;
+  let queues: ConfigQueues;
   let app: Express;
 
   const alice = { id: 'user-alice', email: 'alice@test.com' };
@@ -63,23 +60,10 @@ describe('music-config /organization (real store + Redis)', () => {
   }
 
   beforeAll(async () => {
-    store = await openTestStore('config');
-    redis = openTestRedis();
-    prefix = uniqueName('cfgq');
-    queues = {
-      orgEvents: openQueue<OrgChangedJob>(QUEUE_NAMES.orgEvents, { connection: redis, prefix }),
-      polling: openQueue<PollJob>(QUEUE_NAMES.polling, { connection: redis, prefix }),
-      maintenance: openQueue<PurgeOrganizationJob>(QUEUE_NAMES.maintenance, { connection: redis, prefix }),
-    };
-    config = loadConfigServiceSettings({ NODE_ENV: 'test', QUEUE_PREFIX: prefix });
-    app = createConfigApp({ config, logger: testLogger(), models: store.models, redis, healthChecks: [], queues });
+    env = await openConfigTestEnv('config', { purges: true });
+    ({ store, prefix, queues, app } = env);
   });
-  afterAll(async () => {
-    await Promise.all(Object.values(queues).map((q) => q.close()));
-    await clearPrefix(redis, prefix);
-    await store.close();
-    redis.disconnect();
-  });
+  afterAll(() => env.close());
 
   describe('authentication', () => {
     it.each([
@@ -416,7 +400,7 @@ describe('music-config /organization (real store + Redis)', () => {
 
   describe('with Redis unreachable for the queues', () => {
     let deadRedis: Redis;
-    let deadQueues: Queues;
+    let deadQueues: ConfigQueues;
     let degraded: Express;
 
     beforeAll(() => {
@@ -429,9 +413,8 @@ describe('music-config /organization (real store + Redis)', () => {
         maintenance: openQueue<PurgeOrganizationJob>(QUEUE_NAMES.maintenance, { connection: deadRedis, prefix }),
       };
       for (const q of Object.values(deadQueues)) q.on('error', () => undefined);
-      const fast = loadConfigServiceSettings({ NODE_ENV: 'test', QUEUE_PREFIX: prefix, QUEUE_ENQUEUE_TIMEOUT_MS: '300' });
       // The same app with its queues replaced by ones whose Redis is gone.
-      const container = configContainer({ config: fast, logger: testLogger(), models: store.models, redis, healthChecks: [], queues });
+      const container = env.containerWith({ QUEUE_ENQUEUE_TIMEOUT_MS: '300' });
       provideValue(container, CONFIG.queues, deadQueues);
       degraded = resolve(container, CONFIG.app);
     });

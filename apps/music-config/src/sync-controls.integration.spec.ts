@@ -1,12 +1,9 @@
 import type { Express } from 'express';
-import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
 import { SyncControlRepository } from '@music/persistence';
-import { openQueue, QUEUE_NAMES, type OrgChangedJob, type PollJob } from '@music/queue';
-import { clearPrefix, openTestRedis, openTestStore, testAccessToken, testLogger, uniqueName, type TestStore } from '@music/testing';
-import { createConfigApp, type ConfigQueues } from './app';
-import { loadConfigServiceSettings } from './config';
+import { testAccessToken, type TestStore } from '@music/testing';
+import { openConfigTestEnv, type ConfigTestEnv } from './config.test-helper';
 
 // music-config's side of the sync controls: notification webhooks on the organization body (secret
 // generated and shown once, sealed at rest, kept on writes), and manual syncs refused while paused.
@@ -14,10 +11,8 @@ import { loadConfigServiceSettings } from './config';
 type Json = Record<string, any>;
 
 describe('music-config: notification webhooks and paused organizations (real store + Redis)', () => {
+  let env: ConfigTestEnv;
   let store: TestStore;
-  let redis: Redis;
-  let prefix: string;
-  let queues: ConfigQueues;
   let app: Express;
   const alice = `Bearer ${testAccessToken({ id: 'user-alice', email: 'alice@test.com' })}`;
 
@@ -41,22 +36,10 @@ describe('music-config: notification webhooks and paused organizations (real sto
   };
 
   beforeAll(async () => {
-    store = await openTestStore('config_controls');
-    redis = openTestRedis();
-    prefix = uniqueName('cfgctl');
-    queues = {
-      orgEvents: openQueue<OrgChangedJob>(QUEUE_NAMES.orgEvents, { connection: redis, prefix }),
-      polling: openQueue<PollJob>(QUEUE_NAMES.polling, { connection: redis, prefix }),
-    };
-    const config = loadConfigServiceSettings({ NODE_ENV: 'test', QUEUE_PREFIX: prefix });
-    app = createConfigApp({ config, logger: testLogger(), models: store.models, redis, healthChecks: [], queues });
+    env = await openConfigTestEnv('config_controls');
+    ({ store, app } = env);
   });
-  afterAll(async () => {
-    await Promise.all(Object.values(queues).map((q) => q.close()));
-    await clearPrefix(redis, prefix);
-    await store.close();
-    redis.disconnect();
-  });
+  afterAll(() => env.close());
 
   it('generates a notification webhook’s secret, shows it once, seals it at rest and keeps it across writes', async () => {
     const created = await create();
