@@ -1,12 +1,13 @@
-import { webhookTakes, type Delivery, type DeliveryAttempt } from '@music/domain';
+import { webhookTakes, type Delivery, type DeliveryAttempt, type Webhook } from '@music/domain';
 import type { OrganizationRepository } from '@music/persistence';
-import { signedHeaders, type Logger, type RedisLocks } from '@music/platform';
+import { signedHeaders, type Logger, type OutboundClient, type RedisLocks } from '@music/platform';
 import type { SyncState } from '@music/sync-state';
 import type { AccountOutbound } from './account-outbound';
 import type { DeliveryRepository } from './delivery.repository';
 
 export interface DeliverDeps {
-  organizations: OrganizationRepository;
+  /** The organization as stored now (the cache checks its revision on every read). */
+  organizations: Pick<OrganizationRepository, 'findById'>;
   deliveries: DeliveryRepository;
   sync: Pick<SyncState, 'items' | 'outbound'>;
   /** The guarded client, held to each owner's outbound quota. */
@@ -76,26 +77,15 @@ export async function deliverChange(deliveryId: string, attemptNumber: number, l
     }
 
     lease.assertHeld();
-    const method = delivery.op === 'delete' ? 'DELETE' : webhook.method;
-    // During a secret rotation's overlap the delivery is signed with both secrets, so the receiver may switch at any time.
-    const overlap = webhook.previousSecretExpiresAt !== undefined && webhook.previousSecretExpiresAt > new Date();
-    const headers = { 'content-type': 'application/json', ...signedHeaders([webhook.secret, overlap ? webhook.previousSecret : undefined], delivery.id, delivery.body) };
-    const response = await deps.http.forOrganization(org).send({ method, url: webhook.url, headers, body: delivery.body });
-    const attempt: DeliveryAttempt = {
-      at: new Date(),
-      statusCode: response.ok ? response.status : null,
-      error: response.ok ? null : `${response.kind}: ${response.message}`,
-      ms: response.ms,
-    };
-    if (response.ok && response.status >= 200 && response.status < 300) {
+    const sent = await sendDelivery(deps.http.forOrganization(org), webhook, delivery);
+    const { attempt } = sent;
+    if (sent.result === 'succeeded') {
       await deps.sync.outbound.settle(delivery, { status: 'succeeded', attempt, attemptNumber }, { allEntries, preread: item });
-      deps.logger.info('delivered', { deliveryId: delivery.id, status: response.status, ms: response.ms });
+      deps.logger.info('delivered', { deliveryId: delivery.id, status: attempt.statusCode, ms: attempt.ms });
       return { kind: 'done', status: 'succeeded', latencyMs: Date.now() - delivery.createdAt.getTime() };
     }
-    const transient = response.ok
-      ? response.status === 408 || response.status === 429 || response.status >= 500
-      : response.kind === 'timeout' || response.kind === 'network' || response.kind === 'quota';
-    const message = response.ok ? `HTTP ${response.status}` : (attempt.error ?? 'failed');
+    const transient = sent.result === 'retry';
+    const message = sent.message;
     if (!transient || lastAttempt) {
       await deps.sync.outbound.settle(delivery, { status: 'failed', attempt, attemptNumber, message, deadLettered: transient }, { allEntries, preread: item });
       if (transient) deps.logger.warn('delivery dead-lettered', { deliveryId: delivery.id, attempts: attemptNumber, reason: message });
@@ -104,8 +94,7 @@ export async function deliverChange(deliveryId: string, attemptNumber: number, l
     }
     await deps.sync.outbound.recordRetry(delivery, attempt, attemptNumber);
     deps.logger.warn('delivery attempt failed', { deliveryId: delivery.id, attempt: attemptNumber, reason: message });
-    const retryAfterMs = response.ok ? retryAfter(response.headers['retry-after']) : undefined;
-    return { kind: 'retry', message, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+    return { kind: 'retry', message, ...(sent.retryAfterMs !== undefined ? { retryAfterMs: sent.retryAfterMs } : {}) };
   } finally {
     await lease.release();
   }
@@ -115,6 +104,39 @@ async function cancel(delivery: Delivery, reason: string, allEntries: string[], 
   await deps.sync.outbound.cancel([delivery], reason, allEntries);
   deps.logger.info('delivery cancelled', { deliveryId: delivery.id, reason });
   return { kind: 'done', status: 'cancelled' };
+}
+
+/** One attempt's answer: 2xx succeeded; 408, 429, 5xx, timeouts, network errors and quota are retried; the rest fail for good. */
+export interface SentDelivery {
+  result: 'succeeded' | 'retry' | 'failed';
+  attempt: DeliveryAttempt;
+  message: string;
+  retryAfterMs?: number;
+}
+
+/**
+ * Sends one delivery to the webhook's current URL, method and secret: `webhook-id` is the delivery
+ * id; during a secret rotation's overlap it is signed with both secrets, so the receiver may switch
+ * at any time.
+ */
+export async function sendDelivery(http: OutboundClient, webhook: Webhook, delivery: Pick<Delivery, 'id' | 'op' | 'body'>): Promise<SentDelivery> {
+  const method = delivery.op === 'delete' ? 'DELETE' : webhook.method;
+  const overlap = webhook.previousSecretExpiresAt !== undefined && webhook.previousSecretExpiresAt > new Date();
+  const headers = { 'content-type': 'application/json', ...signedHeaders([webhook.secret, overlap ? webhook.previousSecret : undefined], delivery.id, delivery.body) };
+  const response = await http.send({ method, url: webhook.url, headers, body: delivery.body });
+  const attempt: DeliveryAttempt = {
+    at: new Date(),
+    statusCode: response.ok ? response.status : null,
+    error: response.ok ? null : `${response.kind}: ${response.message}`,
+    ms: response.ms,
+  };
+  if (response.ok && response.status >= 200 && response.status < 300) return { result: 'succeeded', attempt, message: '' };
+  const transient = response.ok
+    ? response.status === 408 || response.status === 429 || response.status >= 500
+    : response.kind === 'timeout' || response.kind === 'network' || response.kind === 'quota';
+  const message = response.ok ? `HTTP ${response.status}` : (attempt.error ?? 'failed');
+  const retryAfterMs = response.ok && transient ? retryAfter(response.headers['retry-after']) : undefined;
+  return { result: transient ? 'retry' : 'failed', attempt, message, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
 }
 
 /** Retry-After in seconds or as an HTTP date; capped at an hour. */

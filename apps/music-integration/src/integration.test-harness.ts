@@ -37,8 +37,9 @@ export class IntegrationHarness {
   readonly ownerId = 'user-owner';
   extraRuntimes: IntegrationRuntime[] = [];
 
-  async start(env: Record<string, string> = {}): Promise<this> {
-    this.store = await openTestStore('integration');
+  /** `monitorCommands`: the store connection emits the driver's command events (tests that count commands). */
+  async start(env: Record<string, string> = {}, options: { monitorCommands?: boolean } = {}): Promise<this> {
+    this.store = await openTestStore('integration', options);
     this.redis = openTestRedis();
     await this.thirdParty.start();
     this.config = loadIntegrationConfig({

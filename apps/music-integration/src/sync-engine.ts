@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import { emptyCounts, type Organization, type Webhook } from '@music/domain';
 import type { Models } from '@music/persistence';
 import { InventoryRepository, OrganizationRepository, PollMemoryRepository, SyncControlRepository, SyncRunRepository } from '@music/persistence';
-import { addJobs, ensureJob, jobSettingsFrom, JOBS, type DeliveryTrace, type FanoutJob, type InboundWebhookJob, type JobSettings, type NotifyJob, type PollJob, type PurgeOrganizationJob } from '@music/queue';
+import { addJob, addJobs, ensureJob, jobSettingsFrom, JOBS, type DeliveryTrace, type FanoutJob, type InboundWebhookJob, type JobSettings, type NotifyJob, type PollJob, type PurgeOrganizationJob } from '@music/queue';
 import { createOutboundClient, createRateLimiter, listSetting, RedisLocks, secretBoxFrom, type Logger, type Metrics, type OutboundClient, type RedisClient } from '@music/platform';
 import { createSyncState, type SyncState } from '@music/sync-state';
 import type { IntegrationConfig } from './config';
@@ -11,12 +11,14 @@ import { deliverChange, type DeliverOutcome } from './deliver-change';
 import { DeliveryRepository } from './delivery.repository';
 import { fanOutChange } from './fanout';
 import { MappingCache } from './mapping-cache';
+import { OrganizationCache } from './organization-cache';
 import { PollingSchedules } from './polling-schedules';
 import { pollLeaseName, PollRun, type PollRunOutcome } from './poll-run';
 import { sendNotification, sendTestEvent, type NotifyOutcome, type TestEventResult } from './notifications';
 import { SyncControls } from './sync-controls';
 import { MeteredSyncRunRepository, SyncMetrics } from './sync-metrics';
 import { AccountOutbound } from './account-outbound';
+import { deliveryBackoffMs } from './delivery-backoff';
 
 export interface SyncEngineDeps {
   config: IntegrationConfig;
@@ -58,6 +60,8 @@ export class SyncEngine {
   readonly controlStore: SyncControlRepository;
   readonly jobSettings: JobSettings;
   private readonly mappings = new MappingCache();
+  /** The organizations the delivery path reads, opened once per revision (exact: the revision is checked on every read). */
+  readonly organizationCache: OrganizationCache;
   private readonly locks: RedisLocks;
   private readonly http: AccountOutbound;
   private readonly metrics: SyncMetrics | undefined;
@@ -72,6 +76,7 @@ export class SyncEngine {
     if (secrets.development) deps.logger.warn('opening stored secrets with the development key: set SECRETS_KEYS (production refuses to start without it)');
     this.organizations = new OrganizationRepository(models, secrets);
     this.items = new InventoryRepository(models);
+    this.organizationCache = new OrganizationCache(this.organizations);
     this.controlStore = new SyncControlRepository(models);
     this.metrics = deps.metrics
       ? new SyncMetrics(deps.metrics.registry, deps.queues, () => this.countDiverged(), {
@@ -167,19 +172,32 @@ export class SyncEngine {
   }
 
   fanout(job: FanoutJob): Promise<string> {
+    const config = this.deps.config;
     return fanOutChange(job, {
-      organizations: this.organizations,
+      organizations: this.organizationCache,
       sync: this.sync,
       mappings: this.mappings,
       enqueueDeliveries: (organizationId, ids, trace) => this.enqueueDeliveries(organizationId, ids, trace),
       logger: this.deps.logger,
+      firstAttempt: {
+        http: this.http,
+        locks: this.locks,
+        leaseTtlMs: config.OUTBOUND_TIMEOUT_MS + 5000,
+        lastAttempt: this.jobSettings.deliveryAttempts <= 1,
+        enqueueRetry: (organizationId, deliveryId, trace, delayMs) =>
+          addJob(this.deps.queues.output, JOBS.deliver, { version: 1, organizationId, deliveryId, priorAttempts: 1, ...trace }, this.jobSettings, { delay: delayMs }),
+        retryDelayMs: (retryAfterMs) => deliveryBackoffMs(1, config, retryAfterMs),
+        outcome: (outcome) => this.metrics?.deliveryOutcome(outcome),
+        isPaused: (organizationId) => this.controls.isDeliveryPaused(organizationId),
+        gaveUp: (deliveryId) => this.deliveryGaveUp(deliveryId),
+      },
     });
   }
 
   /** One attempt of a delivery; `lastAttempt`: a transient failure now dead-letters it. */
   async deliver(deliveryId: string, attemptNumber: number, lastAttempt = attemptNumber >= this.jobSettings.deliveryAttempts): Promise<DeliverOutcome> {
     const outcome = await deliverChange(deliveryId, attemptNumber, lastAttempt, {
-      organizations: this.organizations,
+      organizations: this.organizationCache,
       deliveries: this.deliveries,
       sync: this.sync,
       http: this.http,
@@ -221,6 +239,7 @@ export class SyncEngine {
    * entries: rule 8). A deleted one gets its purge queued.
    */
   async reconcileOrganization(organizationId: string): Promise<{ upserted: number; removed: number }> {
+    this.organizationCache.forget(organizationId);
     const org = await this.organizations.findById(organizationId);
     const schedules = await this.schedules.reconcile(organizationId, org);
     if (org) await this.reconcileConfiguration(org);

@@ -15,6 +15,7 @@ import {
 } from '@music/queue';
 import { withContext, type Logger } from '@music/platform';
 import type { IntegrationConfig } from './config';
+import { deliveryBackoffMs } from './delivery-backoff';
 import type { SyncEngine } from './sync-engine';
 
 /** A transient delivery failure; carries the third party's Retry-After when it gave one. */
@@ -27,16 +28,17 @@ class RetryLater extends Error {
   }
 }
 
-/** Exponential backoff with +-20% jitter, capped; a 429's Retry-After wins when longer. */
-export function deliveryBackoffMs(attemptsMade: number, config: Pick<IntegrationConfig, 'DELIVERY_BACKOFF_BASE_MS' | 'DELIVERY_BACKOFF_MAX_MS'>, retryAfterMs?: number, random = Math.random): number {
-  const exponential = Math.min(config.DELIVERY_BACKOFF_BASE_MS * 2 ** Math.max(0, attemptsMade - 1), config.DELIVERY_BACKOFF_MAX_MS);
-  const jittered = Math.round(exponential * (0.8 + 0.4 * random()));
-  return retryAfterMs !== undefined ? Math.max(jittered, retryAfterMs) : jittered;
-}
+export { deliveryBackoffMs } from './delivery-backoff';
 
 /** The record and request a fan-out or deliver job carries, as log context (absent fields left out). */
 function traceOf(data: { externalId?: string | undefined; requestId?: string | undefined }): { externalId?: string; requestId?: string } {
   return { ...(data.externalId ? { externalId: data.externalId } : {}), ...(data.requestId ? { requestId: data.requestId } : {}) };
+}
+
+/** The attempts a deliver job's fan-out made before it (0 for other jobs). */
+function priorAttemptsOf(job: { data?: unknown } | undefined): number {
+  const prior = (job?.data as { priorAttempts?: unknown } | undefined)?.priorAttempts;
+  return typeof prior === 'number' ? prior : 0;
 }
 
 export interface RunningWorkers {
@@ -90,7 +92,8 @@ export function startWorkers(engine: SyncEngine, connection: ConnectionOptions, 
       }
       const data: DeliverJob = deliverJobSchema.parse(job.data);
       return withContext({ orgId: data.organizationId, jobId: job.id, deliveryId: data.deliveryId, ...traceOf(data) }, async () => {
-        const attemptNumber = job.attemptsMade + 1;
+        // The fan-out may have made the first attempt: it counts toward DELIVERY_ATTEMPTS.
+        const attemptNumber = (data.priorAttempts ?? 0) + job.attemptsMade + 1;
         const outcome = await engine.deliver(data.deliveryId, attemptNumber, attemptNumber >= (job.opts.attempts ?? 1));
         switch (outcome.kind) {
           case 'done':
@@ -114,8 +117,8 @@ export function startWorkers(engine: SyncEngine, connection: ConnectionOptions, 
       ...common,
       concurrency: config.OUTPUT_CONCURRENCY,
       settings: {
-        backoffStrategy: (attemptsMade: number, _type?: string, error?: Error) =>
-          deliveryBackoffMs(attemptsMade, config, error instanceof RetryLater ? error.retryAfterMs : undefined),
+        backoffStrategy: (attemptsMade: number, _type?: string, error?: Error, job?: { data?: unknown }) =>
+          deliveryBackoffMs(attemptsMade + priorAttemptsOf(job), config, error instanceof RetryLater ? error.retryAfterMs : undefined),
       },
     },
   );

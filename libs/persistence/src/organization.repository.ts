@@ -145,6 +145,15 @@ export class OrganizationRepository {
     return result.deletedCount === 1;
   }
 
+  /**
+   * For workers' caches: the revision of a live organization (null when deleted or gone). Every
+   * change of an organization raises it, so a copy of the same revision is the organization as stored.
+   */
+  async revisionOf(id: string): Promise<number | null> {
+    const doc = await this.models.organizations.findOne({ _id: id, ...LIVE }, { _id: 0, revision: 1 }).lean<{ revision: number }>();
+    return doc ? doc.revision : null;
+  }
+
   /** For workers: the organization whatever its owner (null when deleted). */
   async findById(id: string): Promise<Organization | null> {
     const doc = await this.models.organizations.findOne({ _id: id, ...LIVE }).lean<OrganizationDoc>();

@@ -6,6 +6,8 @@ export interface MongoOptions {
   url: string;
   dbName: string;
   logger: Logger;
+  /** The driver's command monitoring (commandStarted events), for tests and benchmarks that count store commands. */
+  monitorCommands?: boolean;
 }
 
 /**
@@ -21,6 +23,7 @@ export async function connectMongo(options: MongoOptions): Promise<Connection> {
     // FerretDB has no retryable writes (no sessions); real MongoDB accepts this setting too.
     retryWrites: false,
     autoIndex: true,
+    ...(options.monitorCommands ? { monitorCommands: true } : {}),
   });
   connection.on('disconnected', () => options.logger.warn('mongo disconnected'));
   connection.on('reconnected', () => options.logger.info('mongo reconnected'));

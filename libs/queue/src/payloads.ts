@@ -27,6 +27,8 @@ export const deliverJobSchema = z.object({
   version: z.literal(1),
   organizationId: z.string().min(1),
   deliveryId: z.string().min(1),
+  /** Attempts made before this job's (its fan-out made the first): they count toward DELIVERY_ATTEMPTS. */
+  priorAttempts: z.number().int().min(0).optional(),
   /** Log fields only: the item's externalId and the request that caused the delivery (its change, or a replay). */
   externalId: z.string().optional(),
   requestId: z.string().optional(),

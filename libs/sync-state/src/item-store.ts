@@ -2,7 +2,7 @@ import type { AnyBulkWriteOperation } from 'mongoose';
 import type { InventoryItem } from '@music/domain';
 import { toInventoryItem, type InventoryItemDoc, type Models } from '@music/persistence';
 import { itemLockName, type RedisLocks } from '@music/platform';
-import { divergenceChange, noTransition, transition, type ItemFacts, type SyncEvent, type Transition } from './transitions';
+import { divergenceChange, noTransition, transition, transitionAll, type ItemFacts, type SyncEvent, type Transition } from './transitions';
 import type { MarkTally, WriteMarks } from './write-marks';
 
 /** Something that must still hold before a write: a lease (`Lease.assertHeld` throws when it was lost). */
@@ -22,8 +22,15 @@ export interface DecideContext {
   versionFloor: number;
 }
 
-/** Decides the event for the item as it is now (null: nothing to do for it). */
-export type Decide = (item: InventoryItem | null, context: DecideContext) => SyncEvent | null;
+/** Decides the event for the item as it is now (null: nothing to do for it); several are applied in order, in one write. */
+export type Decide = (item: InventoryItem | null, context: DecideContext) => SyncEvent | readonly SyncEvent[] | null;
+
+/** What the decided event(s) make of the item. */
+function transitionOf(item: InventoryItem | null, event: SyncEvent | readonly SyncEvent[] | null): Transition {
+  const facts = factsOf(item);
+  if (!event) return noTransition(facts);
+  return Array.isArray(event) ? transitionAll(facts, event) : transition(facts, event as SyncEvent);
+}
 
 export interface Applied {
   target: ItemTarget;
@@ -164,8 +171,7 @@ export class ItemStore {
       let current = options.preread !== undefined ? options.preread : await this.read(target.id);
       for (let round = 0; ; round++) {
         const floor = current === null && options.needsFloor ? ((await versionFloors(this.models, [target.id])).get(target.id) ?? 0) : 0;
-        const event = decide(current, { versionFloor: floor });
-        const t = event ? transition(factsOf(current), event) : noTransition(factsOf(current));
+        const t = transitionOf(current, decide(current, { versionFloor: floor }));
         if (!t.changed) return { target, before: current, transition: t, after: current };
         options.guard?.assertHeld();
         lease.assertHeld();
@@ -250,7 +256,7 @@ export class ItemStore {
     for (const id of ids) {
       const { target, decide } = byId.get(id) as { target: ItemTarget; decide: Decide };
       const event = decide(null, { versionFloor: floors.get(id) ?? 0 });
-      const t = event ? transition(null, event) : null;
+      const t = event ? transitionOf(null, event) : null;
       if (!t || !t.changed || !t.next) {
         notNew.add(id);
         continue;
@@ -283,7 +289,7 @@ export class ItemStore {
       const before = current.get(id) ?? null;
       const event = decide(before, { versionFloor: floors.get(id) ?? 0 });
       if (!event) continue;
-      const t = transition(factsOf(before), event);
+      const t = transitionOf(before, event);
       if (!t.changed) {
         applied.push({ target, before, transition: t, after: before });
         continue;

@@ -1,6 +1,7 @@
 import type { Delivery, DeliveryAttempt, InventoryItem, Webhook } from '@music/domain';
 import { toDelivery, type DeliveryDoc, type Models } from '@music/persistence';
 import type { Applied, ItemStore } from './item-store';
+import type { SyncEvent } from './transitions';
 
 const DUPLICATE_KEY = 11000;
 const KEEP_ATTEMPTS = 10;
@@ -72,6 +73,7 @@ export class Outbound {
           attempts: 0,
           lastAttempts: [],
           lastError: null,
+          deadLettered: false,
           createdAt: now,
           updatedAt: now,
           deliveredAt: null,
@@ -83,6 +85,64 @@ export class Outbound {
     if (applied.transition.row === 13) return { kind: 'fanned-out', deliveryIds };
     if (applied.transition.changed) return { kind: 'settled' };
     return { kind: 'stale' };
+  }
+
+  /**
+   * A fan-out with one matching webhook whose first attempt was made in the same job, before
+   * anything was recorded (the send held the item's send lease; its `webhook-id` is the delivery id,
+   * so a crash before this write sends the same id again). The delivery is stored with that attempt,
+   * then the item is fanned out and, when the answer is final, answered, in one write (rows 13 then
+   * 15/16, 27/28): two commands where a fan-out and a separate delivery take six. `pending`: a
+   * transient failure, retried by a deliver job (the item awaits the webhook as after any fan-out).
+   * `recorded` false: a newer change replaced the event meanwhile (its own fan-out carries it), and a
+   * pending delivery is superseded.
+   */
+  async fanOutFirstAttempt(
+    item: InventoryItem,
+    eventId: string,
+    plan: { webhook: Webhook; body: string },
+    first: { status: 'succeeded' | 'failed' | 'pending'; attempt: DeliveryAttempt; message?: string; /** A transient failure that was the last attempt allowed. */ deadLettered?: boolean },
+    context: { allEntries: string[] },
+  ): Promise<{ recorded: boolean; deliveryId: string; applied: Applied }> {
+    const event = item.pendingEvent;
+    if (!event || event.id !== eventId) throw new Error('fanOutFirstAttempt: the item does not hold this event');
+    const { webhook } = plan;
+    const now = new Date();
+    const lastError = first.status === 'succeeded' ? null : (lastErrorOf(first.attempt) ?? first.message ?? null);
+    const doc: DeliveryDoc = {
+      _id: deliveryIdOf(event.id, webhook.id),
+      organizationId: item.organizationId,
+      itemId: item.id,
+      externalId: item.externalId,
+      eventId: event.id,
+      webhookId: webhook.id,
+      url: webhook.url,
+      method: event.op === 'delete' ? 'DELETE' : webhook.method,
+      op: event.op,
+      version: event.version,
+      body: plan.body,
+      status: first.status,
+      attempts: 1,
+      lastAttempts: [first.attempt],
+      lastError,
+      deadLettered: first.status === 'failed' && first.deadLettered === true,
+      createdAt: now,
+      updatedAt: now,
+      deliveredAt: first.status === 'succeeded' ? now : null,
+    };
+    if (!(await this.insertMissing([doc]))) {
+      // An earlier run of the same fan-out stored it (and died before the item's write): it learns this attempt.
+      const { _id, createdAt: _c, ...answer } = doc;
+      await this.models.deliveries.updateOne({ _id, status: 'pending' }, { $set: answer });
+    }
+    const events: SyncEvent[] = [{ type: 'fan-out', eventId, webhooks: [webhook.id] }];
+    if (first.status !== 'pending') {
+      events.push({ type: 'delivery-answered', version: event.version, webhook: webhook.id, result: first.status === 'succeeded' ? 'acknowledged' : 'gave-up', allEntries: context.allEntries });
+    }
+    const applied = await this.store.applyOne(item, (current) => (current?.pendingEvent?.id === eventId ? events : null), { preread: item });
+    const recorded = applied.transition.changed;
+    if (!recorded && first.status === 'pending') await this.supersede(toDelivery(doc));
+    return { recorded, deliveryId: doc._id, applied };
   }
 
   /** A transient failure: the attempt is recorded and the delivery stays pending (retried with backoff). */
@@ -200,16 +260,18 @@ export class Outbound {
     return docs.map(toDelivery);
   }
 
-  /** Inserts the deliveries that do not exist yet (a fan-out repeated after a crash adds none twice). */
-  private async insertMissing(docs: DeliveryDoc[]): Promise<void> {
-    if (docs.length === 0) return;
+  /** Inserts the deliveries that do not exist yet (a fan-out repeated after a crash adds none twice); false when some existed. */
+  private async insertMissing(docs: DeliveryDoc[]): Promise<boolean> {
+    if (docs.length === 0) return true;
     try {
-      await this.models.deliveries.insertMany(docs, { ordered: false });
+      await this.models.deliveries.insertMany(docs, { ordered: false, lean: true });
+      return true;
     } catch (error) {
       const e = error as { code?: number; writeErrors?: Array<{ code?: number; err?: { code?: number } }> };
       const writeErrors = e.writeErrors ?? [];
       const onlyDuplicates = writeErrors.length > 0 ? writeErrors.every((w) => (w.code ?? w.err?.code) === DUPLICATE_KEY) : e.code === DUPLICATE_KEY;
       if (!onlyDuplicates) throw error;
+      return false;
     }
   }
 }

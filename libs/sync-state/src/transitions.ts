@@ -467,3 +467,23 @@ export function divergenceChange(t: Transition): 'diverged' | 'resolved' | null 
   if (wasDiverged && !isDiverged) return 'resolved';
   return null;
 }
+
+/**
+ * Events applied one after the other in one write (a fan-out whose one delivery was answered in the
+ * same job: rows 13 then 15/16, 27/28). Each step is a row of the table; the write is their result.
+ * When the first does not apply, nothing does (the later ones are about what it would have made).
+ */
+export function transitionAll(item: ItemFacts | null, events: readonly SyncEvent[]): Transition {
+  let result: Transition | null = null;
+  for (const event of events) {
+    const t = transition(result ? result.next : item, event);
+    if (!t.changed) {
+      if (result) break;
+      return t;
+    }
+    result = result
+      ? { ...t, from: result.from, fenceNow: result.fenceNow || t.fenceNow, outbox: t.outbox ?? result.outbox }
+      : t;
+  }
+  return result ?? noTransition(item);
+}

@@ -33,9 +33,9 @@ export interface TestStore {
 }
 
 /** A connection to a database of its own on the real test store, with every index built. */
-export async function openTestStore(prefix = 'test'): Promise<TestStore> {
+export async function openTestStore(prefix = 'test', options: { monitorCommands?: boolean } = {}): Promise<TestStore> {
   const dbName = uniqueName(prefix);
-  const connection = await connectMongo({ url: testUrls().mongoUrl, dbName, logger: testLogger() });
+  const connection = await connectMongo({ url: testUrls().mongoUrl, dbName, logger: testLogger(), ...(options.monitorCommands ? { monitorCommands: true } : {}) });
   const models = createModels(connection);
   await ensureIndexes(models);
   return {
