@@ -33,6 +33,15 @@ export const integrationConfigSchema = baseEnvSchema.extend({
   OUTPUT_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(16),
   INBOUND_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   /**
+   * Deliveries one organization may have in flight at once, across every worker process (its
+   * fan-outs included: they make a change's first attempt). Past it, its jobs wait their turn
+   * without holding a worker, so a slow or failing third party cannot take every OUTPUT_CONCURRENCY
+   * slot from the other organizations.
+   */
+  ORG_MAX_INFLIGHT_DELIVERIES: z.coerce.number().int().min(1).max(1024).default(8),
+  /** Poll runs one organization may have in flight at once, across every worker process (past it, its polls wait their turn). */
+  ORG_MAX_INFLIGHT_POLLS: z.coerce.number().int().min(1).max(256).default(2),
+  /**
    * A worker holds a lock on each job it runs, renewed every half of this; when its process dies
    * the lock expires, and the next stalled-job check (every WORKER_STALLED_INTERVAL_MS, by any
    * worker) runs the job again. BullMQ's defaults (30 s each); tests shorten them.

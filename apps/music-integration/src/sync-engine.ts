@@ -12,6 +12,7 @@ import { DeliveryRepository } from './delivery.repository';
 import { fanOutChange } from './fanout';
 import { MappingCache } from './mapping-cache';
 import { OrganizationCache } from './organization-cache';
+import { OrganizationSlots } from './organization-slots';
 import { PollingSchedules } from './polling-schedules';
 import { pollLeaseName, PollRun, type PollRunOutcome } from './poll-run';
 import { sendNotification, sendTestEvent, type NotifyOutcome, type TestEventResult } from './notifications';
@@ -62,6 +63,8 @@ export class SyncEngine {
   private readonly mappings = new MappingCache();
   /** The organizations the delivery path reads, opened once per revision (exact: the revision is checked on every read). */
   readonly organizationCache: OrganizationCache;
+  /** Per-organization caps on deliveries and polls in flight (ORG_MAX_INFLIGHT_*). */
+  readonly slots: OrganizationSlots;
   private readonly locks: RedisLocks;
   private readonly http: AccountOutbound;
   private readonly metrics: SyncMetrics | undefined;
@@ -77,6 +80,13 @@ export class SyncEngine {
     this.organizations = new OrganizationRepository(models, secrets);
     this.items = new InventoryRepository(models);
     this.organizationCache = new OrganizationCache(this.organizations);
+    this.slots = new OrganizationSlots(
+      deps.redis,
+      config.QUEUE_PREFIX,
+      { deliver: config.ORG_MAX_INFLIGHT_DELIVERIES, poll: config.ORG_MAX_INFLIGHT_POLLS },
+      // A crashed holder's slot frees after its work could have ended.
+      { deliver: config.OUTBOUND_TIMEOUT_MS + 30_000, poll: config.POLL_RUN_MAX_MS + 60_000 },
+    );
     this.controlStore = new SyncControlRepository(models);
     this.metrics = deps.metrics
       ? new SyncMetrics(deps.metrics.registry, deps.queues, () => this.countDiverged(), {

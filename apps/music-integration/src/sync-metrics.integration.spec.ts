@@ -194,17 +194,20 @@ describe('integration metrics and job log context (real store, real Redis, stub 
     await h.engine.queues.polling.add(JOB_NAMES.poll, { version: 1, organizationId: org.id, pollingId: entry.id, trigger: 'manual', runId: run.id }, { jobId: jobIds.manualPoll(run.id) });
     await eventually(async () => h.lines.some((l) => l['message'] === 'poll finished'), 'the poll job');
 
-    h.thirdParty.failures.sync = { count: 1, status: 503 };
+    // The fan-out makes the first attempt; its deliver job the next two.
+    h.thirdParty.failures.sync = { count: 2, status: 503 };
     const item = await h.createLocal(org.id, 'local-1', { name: 'Mine', artist: 'A', album: 'B' });
     await eventually(async () => h.lines.some((l) => l['message'] === 'delivered'), 'the delivery job');
     await h.drainOutput();
 
     const poll = h.lines.find((l) => l['message'] === 'poll finished');
     expect(poll).toMatchObject({ orgId: org.id, jobId: jobIds.manualPoll(run.id), runId: run.id });
-    const deliveryId = `${item.pendingEvent?.id}_${org.webhooks[0]?.id}`;
+    const eventId = item.pendingEvent?.id ?? '';
+    const deliveryId = `${eventId}_${org.webhooks[0]?.id}`;
     const deliveryLines = h.lines.filter((l) => l['message'] === 'delivery attempt failed' || l['message'] === 'delivered');
-    expect(deliveryLines).toHaveLength(2);
-    for (const line of deliveryLines) expect(line).toMatchObject({ orgId: org.id, jobId: jobIds.deliver(deliveryId), deliveryId });
+    expect(deliveryLines).toHaveLength(3);
+    expect(deliveryLines[0]).toMatchObject({ message: 'delivery attempt failed', orgId: org.id, jobId: jobIds.fanout(eventId), deliveryId });
+    for (const line of deliveryLines.slice(1)) expect(line).toMatchObject({ orgId: org.id, jobId: jobIds.deliver(deliveryId), deliveryId });
     // The worker's own line about the failed attempt (written outside the job) names them too.
     expect(h.lines.filter((l) => l['message'] === 'job failed')).toEqual([
       expect.objectContaining({ queue: 'output', orgId: org.id, jobId: jobIds.deliver(deliveryId), deliveryId }),

@@ -17,6 +17,7 @@ import { withContext, type Logger } from '@music/platform';
 import type { IntegrationConfig } from './config';
 import { deliveryBackoffMs } from './delivery-backoff';
 import type { SyncEngine } from './sync-engine';
+import type { SlotKind } from './organization-slots';
 
 /** A transient delivery failure; carries the third party's Retry-After when it gave one. */
 class RetryLater extends Error {
@@ -52,11 +53,28 @@ export function startWorkers(engine: SyncEngine, connection: ConnectionOptions, 
   // A killed process's jobs are run again once their lock expires (BullMQ stalled-job recovery).
   const common = { connection, prefix, autorun: true, lockDuration: config.WORKER_LOCK_DURATION_MS, stalledInterval: config.WORKER_STALLED_INTERVAL_MS };
 
+  /**
+   * Runs `work` holding one of the organization's slots of this kind; past its cap the job waits
+   * its turn (delayed, not an attempt) and the worker takes the next job.
+   */
+  const withSlot = async <T>(kind: SlotKind, organizationId: string, job: Job, token: string | undefined, work: () => Promise<T>): Promise<T> => {
+    const slot = await engine.slots.acquire(kind, organizationId, job.id ?? job.name);
+    if (!slot.taken) {
+      await job.moveToDelayed(Date.now() + slot.waitMs, token);
+      throw new DelayedError();
+    }
+    try {
+      return await work();
+    } finally {
+      await slot.release();
+    }
+  };
+
   const polling = new Worker(
     QUEUE_NAMES.polling,
     async (job: Job, token?: string) => {
       const data = pollJobSchema.parse(job.data);
-      return withContext({ orgId: data.organizationId, jobId: job.id }, async () => {
+      return withSlot('poll', data.organizationId, job, token, () => withContext({ orgId: data.organizationId, jobId: job.id }, async () => {
         const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
         const outcome = await engine.poll(
           data,
@@ -78,7 +96,7 @@ export function startWorkers(engine: SyncEngine, connection: ConnectionOptions, 
           throw new DelayedError();
         }
         return { runId: outcome.runId, status: outcome.status, counts: outcome.counts };
-      });
+      }));
     },
     { ...common, concurrency: config.POLL_CONCURRENCY },
   );
@@ -88,10 +106,10 @@ export function startWorkers(engine: SyncEngine, connection: ConnectionOptions, 
     async (job: Job, token?: string) => {
       if (job.name === JOB_NAMES.fanout) {
         const data: FanoutJob = fanoutJobSchema.parse(job.data);
-        return withContext({ orgId: data.organizationId, jobId: job.id, ...traceOf(data) }, () => engine.fanout(data));
+        return withSlot('deliver', data.organizationId, job, token, () => withContext({ orgId: data.organizationId, jobId: job.id, ...traceOf(data) }, () => engine.fanout(data)));
       }
       const data: DeliverJob = deliverJobSchema.parse(job.data);
-      return withContext({ orgId: data.organizationId, jobId: job.id, deliveryId: data.deliveryId, ...traceOf(data) }, async () => {
+      return withSlot('deliver', data.organizationId, job, token, () => withContext({ orgId: data.organizationId, jobId: job.id, deliveryId: data.deliveryId, ...traceOf(data) }, async () => {
         // The fan-out may have made the first attempt: it counts toward DELIVERY_ATTEMPTS.
         const attemptNumber = (data.priorAttempts ?? 0) + job.attemptsMade + 1;
         const outcome = await engine.deliver(data.deliveryId, attemptNumber, attemptNumber >= (job.opts.attempts ?? 1));
@@ -111,7 +129,7 @@ export function startWorkers(engine: SyncEngine, connection: ConnectionOptions, 
             throw new Error(`unknown outcome ${JSON.stringify(unreachable)}`);
           }
         }
-      });
+      }));
     },
     {
       ...common,
