@@ -26,6 +26,8 @@ export class FakeThirdParty {
   pagesServed = 0;
   /** Time spent generating and serializing pages (this process's share of a poll). */
   pageMs = 0;
+  /** Deliveries of these tags are answered after this long (ms): a slow third party. */
+  readonly delaysMs = new Map<string, number>();
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -125,6 +127,8 @@ export class FakeThirdParty {
           return false;
         });
       }
+      const delay = this.delaysMs.get(arg);
+      if (delay) await new Promise((r) => setTimeout(r, delay));
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': 11 });
       res.end('{"ok":true}');
       return;

@@ -9,6 +9,7 @@ import { cleanupRun, newRunId, round, type BenchContext } from './context';
 import { FakeThirdParty } from './fake-third-party';
 import { parseOptions, PARTS, type PartName } from './options';
 import { runDelivery, runScaleOut } from './parts/delivery';
+import { runFairness } from './parts/fairness';
 import { runIngest } from './parts/ingest';
 import { runLatency } from './parts/latency';
 import { runMemory } from './parts/memory';
@@ -102,6 +103,11 @@ async function main(): Promise<void> {
       results['scaleOut'] = r.scaleOut;
       details['scaleOut'] = r.details;
     },
+    fairness: async () => {
+      const r = await runFairness(ctx);
+      results['fairness'] = r.fairness;
+      details['fairness'] = r.details;
+    },
   };
   try {
     for (const part of options.parts) {
@@ -140,6 +146,9 @@ async function main(): Promise<void> {
       repollBudgetSec: options.repollBudgetSec,
       memoryRecords: options.memoryRecords,
       outputConcurrency: options.outputConcurrency,
+      fairnessBacklog: options.fairnessBacklog,
+      fairnessChanges: options.fairnessChanges,
+      fairnessRate: options.fairnessRate,
       ...(options.mode === 'quick' ? { note: 'quick mode: reduced sizes; the memory figure is for memoryRecords, not 1,000,000' } : {}),
     },
     versions: {

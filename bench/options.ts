@@ -1,6 +1,6 @@
 // Command line of `npm run bench`: sizes for the full and the quick run, and which parts to run.
 
-export const PARTS = ['ingest', 'delivery', 'latency', 'memory', 'scaleOut'] as const;
+export const PARTS = ['ingest', 'delivery', 'latency', 'memory', 'scaleOut', 'fairness'] as const;
 /** Run only when asked for (`--only store`): the store's primitive costs, for the analysis. */
 export const EXTRA_PARTS = ['store'] as const;
 export type PartName = (typeof PARTS)[number] | (typeof EXTRA_PARTS)[number];
@@ -33,17 +33,22 @@ export interface BenchOptions {
   memoryRecords: number;
   /** OUTPUT_CONCURRENCY of the integration workers, and of the raw BullMQ worker. */
   outputConcurrency: number;
+  /** Fairness part: changes pending for the slow organization A, changes of organization B and their rate (/s). */
+  fairnessBacklog: number;
+  fairnessChanges: number;
+  fairnessRate: number;
   /** Where the figures go. */
   out: string;
   /** Write V8 CPU profiles of the child processes to bench/profiles/. */
   cpuProf: boolean;
 }
 
-const FULL = { ingestRecords: 100_000, repollBudgetSec: 300, pageSize: 1000, deliveries: 10_000, scaleOutDeliveries: 2000, latencyRate: 200, latencySeconds: 30, latencyDrainSec: 120, latencyLowRate: 20, memoryRecords: 1_000_000 };
-const QUICK = { ingestRecords: 10_000, repollBudgetSec: 12, pageSize: 1000, deliveries: 500, scaleOutDeliveries: 200, latencyRate: 200, latencySeconds: 3, latencyDrainSec: 8, latencyLowRate: 20, memoryRecords: 20_000 };
+const FULL = { ingestRecords: 100_000, repollBudgetSec: 300, pageSize: 1000, deliveries: 10_000, scaleOutDeliveries: 2000, latencyRate: 200, latencySeconds: 30, latencyDrainSec: 120, latencyLowRate: 20, memoryRecords: 1_000_000, fairnessBacklog: 1000, fairnessChanges: 100, fairnessRate: 50 };
+const QUICK = { ingestRecords: 10_000, repollBudgetSec: 12, pageSize: 1000, deliveries: 500, scaleOutDeliveries: 200, latencyRate: 200, latencySeconds: 3, latencyDrainSec: 8, latencyLowRate: 20, memoryRecords: 20_000, fairnessBacklog: 1000, fairnessChanges: 100, fairnessRate: 50 };
 
 const USAGE = `usage: npm run bench -- [--quick] [--only ${[...PARTS, ...EXTRA_PARTS].join(',')}|repoll] [--records N] [--repoll-budget S] [--page-size N]
        [--deliveries N] [--scale-out-deliveries N] [--latency-rate N] [--latency-seconds N] [--latency-low-rate N] [--latency-drain S] [--memory-records N] [--concurrency N]
+       [--fairness-backlog N] [--fairness-changes N] [--fairness-rate N]
        [--out FILE] [--cpu-prof]`;
 
 /** Parses the arguments after `npm run bench --`; throws with the usage on a mistake. */
@@ -63,6 +68,9 @@ export function parseOptions(argv: string[]): BenchOptions {
     '--latency-drain': 'latencyDrainSec',
     '--memory-records': 'memoryRecords',
     '--concurrency': 'outputConcurrency',
+    '--fairness-backlog': 'fairnessBacklog',
+    '--fairness-changes': 'fairnessChanges',
+    '--fairness-rate': 'fairnessRate',
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;

@@ -16,6 +16,8 @@ export interface ProcessProfile {
   eventLoopUtilization: number;
   http: { count: number; ms: number; bytes: number };
   commands: CommandProfile;
+  /** Redis commands sent, by name (every ioredis client of the process). */
+  redisCommands: Record<string, number>;
 }
 
 export type ToChild =

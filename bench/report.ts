@@ -19,13 +19,16 @@ export function verdicts(results: Results): Record<string, boolean | null> {
   const delivery = part('delivery');
   const latency = part('latency');
   const memory = part('memory');
+  const fairness = part('fairness');
   return {
     ingest: ingest ? num(ingest['ratio']) >= 0.7 : null,
     repoll: repoll ? num(repoll['speedup']) >= 10 && repoll['writes'] === 0 && repoll['itemReads'] === 0 : null,
     delivery: delivery ? num(delivery['ratio']) >= 0.7 : null,
+    deliveryCosts: delivery && 'storeCommandsPerChange' in delivery ? num(delivery['storeCommandsPerChange']) <= 4 && num(delivery['workerCpuMsPerChange']) <= 4 && num(delivery['durableRatio']) >= 0.7 : null,
     latency: latency ? num(latency['p99Ms']) < 100 : null,
     memory: memory ? num(memory['peakRssMb']) < 300 : null,
     scaleOut: null,
+    fairness: fairness ? num(fairness['ratio']) <= 2 : null,
   };
 }
 
@@ -52,6 +55,17 @@ export function table(results: Results): string {
     verdict(v['repoll'] ?? null),
   ]);
   add('delivery', [`3 delivery (${fmt(r('delivery')['deliveries'])})`, `${fmt(r('delivery')['perSec'], 1)} /s`, `${fmt(r('delivery')['rawPerSec'], 1)} /s`, fmt(r('delivery')['ratio'], 3), '>= 0.7', verdict(v['delivery'] ?? null)]);
+  const d = r('delivery');
+  if ('storeCommandsPerChange' in d && !error('delivery')) {
+    rows.push([
+      '  delivery costs',
+      `${fmt(d['storeCommandsPerChange'], 2)} store, ${fmt(d['redisCommandsPerChange'], 1)} Redis commands, ${fmt(d['workerCpuMsPerChange'], 2)} ms CPU a change`,
+      `durable ${fmt(d['durableRawPerSec'], 1)} /s`,
+      fmt(d['durableRatio'], 3),
+      '<= 4, <= 4 ms, >= 0.7',
+      verdict(v['deliveryCosts'] ?? null),
+    ]);
+  }
   const pct = (figures: Record<string, unknown>, key: string): string => {
     const bound = Array.isArray(figures['lowerBounds']) && (figures['lowerBounds'] as unknown[]).includes(key);
     return `${bound ? '>= ' : ''}${fmt(figures[key], 1)}`;
@@ -72,6 +86,15 @@ export function table(results: Results): string {
   }
   add('memory', [`5 memory (${fmt(r('memory')['records'])} rec)`, `peak RSS ${fmt(r('memory')['peakRssMb'])} MB`, `idle ${fmt(r('memory')['baselineRssMb'])} MB`, '', '< 300 MB', verdict(v['memory'] ?? null)]);
   add('scaleOut', [`6 scale-out (2 vs 1, ${fmt(r('scaleOut')['deliveries'])})`, `${fmt(r('scaleOut')['twoPerSec'], 1)} vs ${fmt(r('scaleOut')['onePerSec'], 1)} /s`, '', fmt(r('scaleOut')['ratio'], 3), 'report', '']);
+  const fair = r('fairness');
+  add('fairness', [
+    `7 fairness (B ${fmt(fair['changes'])} at ${fmt(fair['ratePerSec'])}/s)`,
+    `B p99 ${fmt(fair['p99MsBesideSlow'], 1)} ms beside A (${fmt(fair['slowBacklog'])} pending, ${fmt(fair['slowAnswerMs'])} ms answers)`,
+    `alone ${fmt(fair['p99MsAlone'], 1)} ms`,
+    fmt(fair['ratio'], 2),
+    '<= 2',
+    verdict(v['fairness'] ?? null),
+  ]);
   const store = r('store');
   if ('store' in results && !error('store')) {
     rows.push([

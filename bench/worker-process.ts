@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Agent, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import { contentHash, inventoryItemId } from '@music/domain';
 import { compileMapping } from '@music/mapping';
 import type { InventoryItemDoc } from '@music/persistence';
@@ -65,6 +66,17 @@ function timedClient(client: OutboundClient, stats: ProcessProfile['http']): Out
   };
 }
 
+/** Redis commands this process sent (every ioredis client: BullMQ's, the locks', the quotas'), by command name. */
+const redisCommands: Record<string, number> = {};
+{
+  const proto = Redis.prototype as unknown as { sendCommand: (command: { name: string }, ...rest: unknown[]) => unknown };
+  const original = proto.sendCommand;
+  proto.sendCommand = function (this: unknown, command: { name: string }, ...rest: unknown[]) {
+    redisCommands[command.name] = (redisCommands[command.name] ?? 0) + 1;
+    return original.call(this, command, ...rest);
+  };
+}
+
 async function main(): Promise<void> {
   const store = await openBenchStore(env('BENCH_MONGO_URL'), env('BENCH_DB'), true);
   const http = { count: 0, ms: 0, bytes: 0 };
@@ -78,10 +90,12 @@ async function main(): Promise<void> {
     eventLoopUtilization: performance.eventLoopUtilization(since.elu).utilization,
     http: { ...http },
     commands: structuredClone(store.profile()),
+    redisCommands: { ...redisCommands },
   });
   const resetProfile = (): void => {
     since = { wall: performance.now(), cpu: process.cpuUsage(), elu: performance.eventLoopUtilization() };
     Object.assign(http, { count: 0, ms: 0, bytes: 0 });
+    for (const key of Object.keys(redisCommands)) delete redisCommands[key];
     store.resetProfile();
   };
   const closers: Array<() => Promise<unknown>> = [];
@@ -153,8 +167,12 @@ async function main(): Promise<void> {
   }
 
   if (role === 'raw-deliver') {
-    // The raw limit of delivery: a bare BullMQ worker POSTing each job's body, nothing else.
+    // The raw limit of delivery: a bare BullMQ worker POSTing each job's body, nothing else. Durable
+    // (BENCH_DURABLE=1): it also settles the change's document in the store once the POST is
+    // answered (one update by _id), the one write a delivery that survives a crash cannot skip.
     const concurrency = Number(env('BENCH_CONCURRENCY'));
+    const durable = process.env['BENCH_DURABLE'] === '1';
+    const items = store.models.inventoryItems.collection;
     const logger = createLogger({ service: 'raw-deliver', level: 'warn', format: 'json' });
     const bull = createRedis(env('BENCH_REDIS_URL'), 'worker', logger);
     const agent = new Agent({ keepAlive: true });
@@ -167,12 +185,16 @@ async function main(): Promise<void> {
         req.on('error', reject);
         req.end(body);
       });
-    const worker = new Worker<{ url: string; id: string; body: string; secret: string }>(
+    const worker = new Worker<{ url: string; id: string; body: string; secret: string; itemId?: string }>(
       RAW_DELIVER_QUEUE,
       async (job) => {
-        const { url, id, body, secret } = job.data;
+        const { url, id, body, secret, itemId } = job.data;
         const status = await post(url, { 'content-type': 'application/json', ...signedHeaders(secret, id, body) }, body);
         if (status < 200 || status >= 300) throw new Error(`HTTP ${status}`);
+        if (durable && itemId) {
+          // The driver's own types want ObjectId _ids; ours are strings, as on every item.
+          await items.updateOne({ _id: itemId } as never, { $set: { state: 'synced', pendingEvent: null }, $currentDate: { updatedAt: true, fenceAt: true } });
+        }
       },
       { connection: bull, prefix: env('BENCH_PREFIX'), concurrency },
     );

@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq';
+import { inventoryItemId } from '@music/domain';
 import { compileMapping } from '@music/mapping';
 import { createLogger, RedisLocks } from '@music/platform';
 import { createSyncState } from '@music/sync-state';
@@ -24,6 +25,8 @@ async function pool(count: number, concurrency: number, task: (i: number) => Pro
 }
 
 export interface EngineDelivery {
+  /** Per delivered change, over the worker processes (driver command monitoring, ioredis commands, process CPU). */
+  costs: { storeCommandsPerChange: number; redisCommandsPerChange: number; workerCpuMsPerChange: number };
   perSec: number;
   seconds: number;
   localWritesPerSec: number;
@@ -72,20 +75,29 @@ export async function measureEngineDelivery(ctx: BenchContext, workers: number, 
     const last = await ctx.thirdParty.waitFor(tag, m, drainTimeoutMs(m));
     const seconds = (last - t0) / 1000;
     const profiles = [];
+    let storeCommands = 0;
+    let redisCommands = 0;
+    let cpuMs = 0;
     for (const c of children.splice(0)) {
       const stopped = await c.stop();
-      if (stopped) profiles.push(pollBreakdown(stopped.profile));
+      if (!stopped) continue;
+      profiles.push({ ...pollBreakdown(stopped.profile), redisCommands: stopped.profile.redisCommands });
+      storeCommands += Object.values(stopped.profile.commands).reduce((sum, v) => sum + v.count, 0);
+      redisCommands += Object.values(stopped.profile.redisCommands).reduce((sum, n) => sum + n, 0);
+      cpuMs += stopped.profile.cpuMs;
     }
+    const costs = { storeCommandsPerChange: round(storeCommands / m, 2), redisCommandsPerChange: round(redisCommands / m, 1), workerCpuMsPerChange: round(cpuMs / m, 2) };
     const delivered = await scope.store.models.deliveries.countDocuments({ organizationId: org.id, status: 'succeeded' });
     const received = ctx.thirdParty.received(tag);
     ctx.thirdParty.forget(tag);
     ctx.log(`${part}: ${round(m / seconds, 0)} deliveries/s (${round(seconds, 1)} s)`);
     return {
+      costs,
       perSec: round(m / seconds, 1),
       seconds: round(seconds, 2),
       localWritesPerSec: round(localWritesPerSec, 0),
       duplicates: received.duplicates,
-      details: { workers, deliveriesSucceeded: delivered, received, localWritesPerSec: round(localWritesPerSec, 0), processes: profiles },
+      details: { workers, deliveriesSucceeded: delivered, received, localWritesPerSec: round(localWritesPerSec, 0), costs, processes: profiles },
     };
   } finally {
     for (const c of children) await c.stop().catch(() => undefined);
@@ -94,32 +106,43 @@ export async function measureEngineDelivery(ctx: BenchContext, workers: number, 
   }
 }
 
-/** The raw limit: a bare BullMQ worker, same concurrency, POSTing the same bodies (signed alike). */
-export async function measureRawDelivery(ctx: BenchContext, m: number): Promise<{ perSec: number; seconds: number }> {
-  const scope = await openScope(ctx, 'deliveryraw');
-  const tag = `raw-${ctx.runId}`;
+/**
+ * The raw limit: a bare BullMQ worker, same concurrency, POSTing the same bodies (signed alike).
+ * `durable`: it also settles one document per change in the store (an update by _id of an item
+ * inserted beforehand, as many as the engine's run holds): the one write a delivery that must
+ * survive a crash cannot do without.
+ */
+export async function measureRawDelivery(ctx: BenchContext, m: number, durable = false): Promise<{ perSec: number; seconds: number }> {
+  const scope = await openScope(ctx, durable ? 'deliverydurable' : 'deliveryraw');
+  const tag = `${durable ? 'durable' : 'raw'}-${ctx.runId}`;
   const queue = new Queue(RAW_DELIVER_QUEUE, { connection: scope.redis, prefix: scope.prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
   let child: Child | undefined;
   try {
     const mapping = compileMapping(BENCH_MAPPINGS as never, BENCH_TRANSFORMS as never);
     await queue.pause();
     const url = ctx.thirdParty.deliveryUrl(tag);
+    const organizationId = 'bench-durable-org';
     for (let from = 0; from < m; from += 1000) {
       const jobs = [];
+      const docs = [];
       for (let i = from; i < Math.min(m, from + 1000); i++) {
         const body = JSON.stringify(mapping.toRecord({ externalId: `local-${i}`, data: localItemData(i) }));
-        jobs.push({ name: 'deliver', data: { url, id: `raw-${i}`, body, secret: SECRET } });
+        const itemId = inventoryItemId(organizationId, `local-${i}`);
+        jobs.push({ name: 'deliver', data: { url, id: `raw-${i}`, body, secret: SECRET, ...(durable ? { itemId } : {}) } });
+        if (durable) docs.push({ _id: itemId, organizationId, externalId: `local-${i}`, data: localItemData(i), state: 'pending', pendingEvent: null, createdAt: new Date(), updatedAt: new Date() });
       }
+      // The driver's own types want ObjectId _ids; ours are strings, as on every item.
+      if (docs.length > 0) await scope.store.models.inventoryItems.collection.insertMany(docs as never[]);
       await queue.addBulk(jobs);
     }
-    ({ child } = await Child.start('raw-deliver', scope.childSettings({ extraEnv: { BENCH_CONCURRENCY: String(ctx.options.outputConcurrency) } })));
-    ctx.log(`delivery: raw limit, a bare BullMQ worker (concurrency ${ctx.options.outputConcurrency}) posting ${m} bodies`);
+    ({ child } = await Child.start('raw-deliver', scope.childSettings({ extraEnv: { BENCH_CONCURRENCY: String(ctx.options.outputConcurrency), BENCH_DURABLE: durable ? '1' : '0' } })));
+    ctx.log(`delivery: ${durable ? 'durable raw limit, a bare BullMQ worker settling one document per change' : 'raw limit, a bare BullMQ worker'} (concurrency ${ctx.options.outputConcurrency}) posting ${m} bodies`);
     const t0 = nowMs();
     await queue.resume();
     const last = await ctx.thirdParty.waitFor(tag, m, drainTimeoutMs(m));
     const seconds = (last - t0) / 1000;
     ctx.thirdParty.forget(tag);
-    ctx.log(`delivery: raw ${round(m / seconds, 0)} deliveries/s`);
+    ctx.log(`delivery: ${durable ? 'durable raw' : 'raw'} ${round(m / seconds, 0)} deliveries/s`);
     return { perSec: round(m / seconds, 1), seconds: round(seconds, 2) };
   } finally {
     await child?.stop().catch(() => undefined);
@@ -132,12 +155,16 @@ export async function measureRawDelivery(ctx: BenchContext, m: number): Promise<
 export async function runDelivery(ctx: BenchContext): Promise<{ delivery: Record<string, number>; details: Record<string, unknown> }> {
   const m = ctx.options.deliveries;
   const raw = await measureRawDelivery(ctx, m);
+  const durable = await measureRawDelivery(ctx, m, true);
   const engine = await measureEngineDelivery(ctx, 1, m, 'delivery');
   return {
     delivery: {
       perSec: engine.perSec,
       rawPerSec: raw.perSec,
       ratio: round(engine.perSec / raw.perSec, 3),
+      durableRawPerSec: durable.perSec,
+      durableRatio: round(engine.perSec / durable.perSec, 3),
+      ...engine.costs,
       deliveries: m,
       seconds: engine.seconds,
       rawSeconds: raw.seconds,

@@ -40,7 +40,8 @@ export interface SlotTtls {
   poll: number;
 }
 
-const MAX_WAIT_MS = 30_000;
+/** The longest a job waits for its turn before it looks again (its line is that long at most). */
+const MAX_WAIT_MS = 120_000;
 /** Until a kind's time in flight is measured for an organization, its line moves this fast per slot. */
 const FIRST_ESTIMATE_MS = 1000;
 const MAX_TRACKED = 1000;
