@@ -121,3 +121,14 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 export const round = (n: number, digits = 1): number => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : n);
+
+/**
+ * App settings of a part that measures one organization's throughput or latency against a raw
+ * worker of the same concurrency: the organization may use every delivery slot (its cap,
+ * ORG_MAX_INFLIGHT_DELIVERIES, is set to OUTPUT_CONCURRENCY; by default it would hold half of them,
+ * leaving the rest to other organizations, which these parts do not have).
+ */
+export function oneOrganizationEnv(ctx: Pick<BenchContext, 'options'>): Record<string, string> {
+  const concurrency = String(ctx.options.outputConcurrency);
+  return { OUTPUT_CONCURRENCY: concurrency, ORG_MAX_INFLIGHT_DELIVERIES: concurrency };
+}

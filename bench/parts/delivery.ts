@@ -6,7 +6,7 @@ import { createSyncState } from '@music/sync-state';
 import { DEFAULT_JOB_OPTIONS, openQueue, QUEUE_NAMES, type FanoutJob } from '@music/queue';
 import { FanoutPublisher } from '../../apps/music-inventory/src/fanout-publisher';
 import { Child } from '../children';
-import { benchOrganization, openScope, round, type BenchContext } from '../context';
+import { benchOrganization, oneOrganizationEnv, openScope, round, type BenchContext } from '../context';
 import { nowMs } from '../fake-third-party';
 import { BENCH_MAPPINGS, BENCH_TRANSFORMS, localItemData } from '../records';
 import { RAW_DELIVER_QUEUE } from '../protocol';
@@ -63,7 +63,7 @@ export async function measureEngineDelivery(ctx: BenchContext, workers: number, 
     const localWritesPerSec = m / ((performance.now() - writesStarted) / 1000);
 
     const started = await Promise.all(
-      Array.from({ length: workers }, () => Child.start('engine', scope.childSettings({ appEnv: { OUTPUT_CONCURRENCY: String(ctx.options.outputConcurrency) } }))),
+      Array.from({ length: workers }, () => Child.start('engine', scope.childSettings({ appEnv: oneOrganizationEnv(ctx) }))),
     );
     children.push(...started.map((s) => s.child));
     for (const c of children) c.send({ type: 'profile-reset' });

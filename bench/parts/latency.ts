@@ -2,7 +2,7 @@ import { Agent, request } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { signAccessToken, tokenIssuingFrom } from '@music/platform';
 import { Child } from '../children';
-import { benchOrganization, openScope, percentile, round, type BenchContext } from '../context';
+import { benchOrganization, oneOrganizationEnv, openScope, percentile, round, type BenchContext } from '../context';
 import { nowMs } from '../fake-third-party';
 import { localItemData } from '../records';
 import { pollBreakdown } from './ingest';
@@ -41,7 +41,7 @@ export async function runLatency(ctx: BenchContext): Promise<{ latency: Record<s
     const token = signAccessToken({ id: userId, email: 'bench@bench.invalid' }, issuing).token;
     const org = await benchOrganization(scope, userId, { deliverTo: ctx.thirdParty.deliveryUrl(tag), secret: SECRET });
 
-    const [inventory, engine] = await Promise.all([Child.start('inventory', scope.childSettings()), Child.start('engine', scope.childSettings({ appEnv: { OUTPUT_CONCURRENCY: String(ctx.options.outputConcurrency) } }))]);
+    const [inventory, engine] = await Promise.all([Child.start('inventory', scope.childSettings()), Child.start('engine', scope.childSettings({ appEnv: oneOrganizationEnv(ctx) }))]);
     children.push(inventory.child, engine.child);
     const url = `http://127.0.0.1:${inventory.ready.port}/inventory`;
     const headers = { authorization: `Bearer ${token}`, 'x-organization-id': org.id };
