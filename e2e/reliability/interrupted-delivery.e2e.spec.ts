@@ -22,7 +22,10 @@ describe('a delivery interrupted between recording its outcome and settling its 
     const org = await h.createOrganization();
     const item = await h.createLocal(org.id, 'x1', fields, false);
     const event = item.pendingEvent as { id: string };
+    // The fan-out's own first attempt fails for now (503): the delivery is left to its deliver job.
+    h.thirdParty.failures.sync = { count: 1, status: 503 };
     await h.engine.fanout({ version: 1, organizationId: org.id, itemId: item.id, eventId: event.id });
+    expect(h.thirdParty.deliveries.map((d) => d.status)).toEqual([503]);
     const [delivery] = await h.engine.deliveries.listForOrganization(org.id, { limit: 5 });
     if (!delivery) throw new Error('no delivery');
     // The first write of the run that was interrupted: the outcome, and nothing after it (written
@@ -43,7 +46,8 @@ describe('a delivery interrupted between recording its outcome and settling its 
     expect(outcome).toMatchObject({ kind: 'done' });
     const [after] = await h.items(org.id);
     expect(after).toMatchObject({ state: 'synced', awaiting: [], remoteKnown: true, pendingEvent: null });
-    expect(h.thirdParty.deliveries).toHaveLength(0);
+    // Nothing sent after the fan-out's first attempt.
+    expect(h.thirdParty.deliveries).toHaveLength(1);
   });
 
   it('a failed delivery: the job run again makes the item diverged (the webhook gave up)', async () => {
@@ -51,6 +55,31 @@ describe('a delivery interrupted between recording its outcome and settling its 
     await h.engine.deliver(delivery.id, 2);
     const [after] = await h.items(org.id);
     expect(after).toMatchObject({ state: 'diverged', awaiting: [], gaveUp: [delivery.webhookId], remoteKnown: false });
-    expect(h.thirdParty.deliveries).toHaveLength(0);
+    expect(h.thirdParty.deliveries).toHaveLength(1);
+  });
+
+  it("a fan-out that sent a change's first attempt and stored the delivery, then died before the item's write: run again, it sends the same webhook-id and settles the item", async () => {
+    const org = await h.createOrganization();
+    const item = await h.createLocal(org.id, 'x2', fields, false);
+    const job = { version: 1 as const, organizationId: org.id, itemId: item.id, eventId: (item.pendingEvent as { id: string }).id };
+    // The interrupted run: the send and the delivery's record, then nothing (a process killed).
+    h.thirdParty.pathFailures.set('/sync/create', { count: Infinity, status: 599 });
+    const failing = await h.engine.fanout(job);
+    expect(failing).toBe('retrying');
+    h.thirdParty.pathFailures.delete('/sync/create');
+    const [pending] = await h.engine.deliveries.listForOrganization(org.id, { limit: 5 });
+    if (!pending) throw new Error('no delivery');
+    const at = new Date();
+    await h.store.models.deliveries.updateOne({ _id: pending.id }, { $set: { status: 'succeeded', attempts: 1, lastAttempts: [{ at, statusCode: 200, error: null, ms: 5 }], updatedAt: at, deliveredAt: at } });
+    // ...and the item as it was before that run's write (its event still there, awaiting nothing).
+    await h.store.models.inventoryItems.updateOne({ _id: item.id }, { $set: { pendingEvent: item.pendingEvent, awaiting: [] }, $inc: { rev: 1 } });
+
+    expect(await h.engine.fanout(job)).toBe('delivered');
+    const [after] = await h.items(org.id);
+    expect(after).toMatchObject({ state: 'synced', awaiting: [], remoteKnown: true, pendingEvent: null });
+    const ids = h.thirdParty.deliveries.map((d) => d.webhookId);
+    expect(ids).toEqual([pending.id, pending.id]);
+    const [stored] = await h.engine.deliveries.listForOrganization(org.id, { limit: 5 });
+    expect(stored).toMatchObject({ id: pending.id, status: 'succeeded' });
   });
 });
