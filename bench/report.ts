@@ -82,7 +82,10 @@ export function table(results: Results): string {
   ]);
   const low = r('latency')['lowRate'] as Record<string, unknown> | undefined;
   if (low && !error('latency')) {
-    rows.push([`  latency at ${fmt(low['ratePerSec'])}/s`, latencyText(low), '', '', '(no queueing)', '']);
+    const lat = r('latency');
+    const raw = 'rawLowRateP99Ms' in lat ? `bare worker p99 ${fmt(lat['rawLowRateP99Ms'], 1)} ms` : '';
+    rows.push([`  latency at ${fmt(low['ratePerSec'])}/s`, latencyText(low), raw, 'lowRateP99VsRaw' in lat ? fmt(lat['lowRateP99VsRaw'], 2) : '', '(no queueing)', '']);
+    if ('sustainedRatePerSec' in lat) rows.push(['  latency, highest rate', `${fmt(lat['sustainedRatePerSec'])} changes/s with p99 < 1 s (rates tried: the low rate, 50, 100, the steady rate)`, '', '', 'report', '']);
   }
   add('memory', [`5 memory (${fmt(r('memory')['records'])} rec)`, `peak RSS ${fmt(r('memory')['peakRssMb'])} MB`, `idle ${fmt(r('memory')['baselineRssMb'])} MB`, '', '< 300 MB', verdict(v['memory'] ?? null)]);
   add('scaleOut', [`6 scale-out (2 vs 1, ${fmt(r('scaleOut')['deliveries'])})`, `${fmt(r('scaleOut')['twoPerSec'], 1)} vs ${fmt(r('scaleOut')['onePerSec'], 1)} /s`, '', fmt(r('scaleOut')['ratio'], 3), 'report', '']);

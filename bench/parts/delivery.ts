@@ -112,7 +112,7 @@ export async function measureEngineDelivery(ctx: BenchContext, workers: number, 
  * inserted beforehand, as many as the engine's run holds): the one write a delivery that must
  * survive a crash cannot do without.
  */
-export async function measureRawDelivery(ctx: BenchContext, m: number, durable = false): Promise<{ perSec: number; seconds: number }> {
+export async function measureRawDelivery(ctx: BenchContext, m: number, durable = false): Promise<{ perSec: number; seconds: number; cpuMsPerChange: number }> {
   const scope = await openScope(ctx, durable ? 'deliverydurable' : 'deliveryraw');
   const tag = `${durable ? 'durable' : 'raw'}-${ctx.runId}`;
   const queue = new Queue(RAW_DELIVER_QUEUE, { connection: scope.redis, prefix: scope.prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
@@ -137,13 +137,19 @@ export async function measureRawDelivery(ctx: BenchContext, m: number, durable =
     }
     ({ child } = await Child.start('raw-deliver', scope.childSettings({ extraEnv: { BENCH_CONCURRENCY: String(ctx.options.outputConcurrency), BENCH_DURABLE: durable ? '1' : '0' } })));
     ctx.log(`delivery: ${durable ? 'durable raw limit, a bare BullMQ worker settling one document per change' : 'raw limit, a bare BullMQ worker'} (concurrency ${ctx.options.outputConcurrency}) posting ${m} bodies`);
+    child.send({ type: 'profile-reset' });
+    await child.next('profile', 10_000);
     const t0 = nowMs();
     await queue.resume();
     const last = await ctx.thirdParty.waitFor(tag, m, drainTimeoutMs(m));
     const seconds = (last - t0) / 1000;
     ctx.thirdParty.forget(tag);
     ctx.log(`delivery: ${durable ? 'durable raw' : 'raw'} ${round(m / seconds, 0)} deliveries/s`);
-    return { perSec: round(m / seconds, 1), seconds: round(seconds, 2) };
+    const stopped = await child.stop();
+    child = undefined;
+    // The same measure as the engine's workerCpuMsPerChange: the process's CPU from the queue's resume to its stop.
+    const cpuMsPerChange = stopped ? round(stopped.profile.cpuMs / m, 2) : NaN;
+    return { perSec: round(m / seconds, 1), seconds: round(seconds, 2), cpuMsPerChange };
   } finally {
     await child?.stop().catch(() => undefined);
     await queue.close();
@@ -165,6 +171,8 @@ export async function runDelivery(ctx: BenchContext): Promise<{ delivery: Record
       durableRawPerSec: durable.perSec,
       durableRatio: round(engine.perSec / durable.perSec, 3),
       ...engine.costs,
+      rawCpuMsPerChange: raw.cpuMsPerChange,
+      durableRawCpuMsPerChange: durable.cpuMsPerChange,
       deliveries: m,
       seconds: engine.seconds,
       rawSeconds: raw.seconds,

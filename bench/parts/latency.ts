@@ -1,10 +1,14 @@
 import { Agent, request } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Queue } from 'bullmq';
+import { compileMapping } from '@music/mapping';
 import { signAccessToken, tokenIssuingFrom } from '@music/platform';
+import { DEFAULT_JOB_OPTIONS } from '@music/queue';
 import { Child } from '../children';
 import { benchOrganization, oneOrganizationEnv, openScope, percentile, round, type BenchContext } from '../context';
 import { nowMs } from '../fake-third-party';
-import { localItemData } from '../records';
+import { RAW_DELIVER_QUEUE } from '../protocol';
+import { BENCH_MAPPINGS, BENCH_TRANSFORMS, localItemData } from '../records';
 import { pollBreakdown } from './ingest';
 
 const SECRET = 'whsec_YmVuY2htYXJrLXNlY3JldC1rZXktMzItYnl0ZXMhIQ==';
@@ -21,6 +25,45 @@ function post(agent: Agent, url: string, headers: Record<string, string>, body: 
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+/** Rates tried between the low rate and the steady one (changes/s), for the highest rate sustained with p99 under a second. */
+const LADDER = [50, 100];
+
+/**
+ * The bare BullMQ worker of the delivery part's raw limit (same concurrency, same signed bodies),
+ * fed `rate` jobs/s for `secs` s: its latency from each job's enqueue to the body's arrival.
+ */
+async function rawLatency(ctx: BenchContext, rate: number, secs: number): Promise<{ p50Ms: number; p99Ms: number; changes: number }> {
+  const scope = await openScope(ctx, 'latencyraw');
+  const tag = `latency-raw-${ctx.runId}`;
+  const queue = new Queue(RAW_DELIVER_QUEUE, { connection: scope.redis, prefix: scope.prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+  let child: Child | undefined;
+  try {
+    ({ child } = await Child.start('raw-deliver', scope.childSettings({ extraEnv: { BENCH_CONCURRENCY: String(ctx.options.outputConcurrency), BENCH_DURABLE: '0' } })));
+    const mapping = compileMapping(BENCH_MAPPINGS as never, BENCH_TRANSFORMS as never);
+    const url = ctx.thirdParty.deliveryUrl(tag);
+    const total = Math.max(1, Math.round(rate * secs));
+    const added = new Map<string, number>();
+    ctx.log(`latency: the bare worker at ${rate} jobs/s for ${secs} s`);
+    const t0 = nowMs();
+    for (let i = 0; i < total; i++) {
+      await sleep(t0 + (i * 1000) / rate - nowMs());
+      const externalId = `raw-${i}`;
+      const body = JSON.stringify(mapping.toRecord({ externalId, data: localItemData(i) }));
+      await queue.add('deliver', { url, id: externalId, body, secret: SECRET });
+      added.set(externalId, nowMs());
+    }
+    await ctx.thirdParty.waitFor(tag, total, 60_000);
+    const arrivals = ctx.thirdParty.arrivalTimes(tag);
+    const latencies = [...added].map(([id, at]) => (arrivals.get(id) ?? Infinity) - at).sort((a, b) => a - b);
+    ctx.thirdParty.forget(tag);
+    return { p50Ms: round(percentile(latencies, 50), 1), p99Ms: round(percentile(latencies, 99), 1), changes: total };
+  } finally {
+    await child?.stop().catch(() => undefined);
+    await queue.close();
+    await scope.close();
+  }
+}
 
 /**
  * Part 4: the inventory API (its own process) takes `rate` creates/s for `seconds` s, open loop
@@ -147,16 +190,35 @@ export async function runLatency(ctx: BenchContext): Promise<{ latency: Record<s
     // First at a rate this machine sustains with room to spare (the latency without queueing),
     // then the steady rate of the target, which may leave a backlog behind.
     const low = ctx.options.latencyLowRate > 0 ? await stage('low', ctx.options.latencyLowRate, Math.min(seconds, 10)) : null;
+    // Rates between the two, while p99 stays under a second: the highest rate sustained so.
+    const ladder: Array<{ ratePerSec: number; p99Ms: number; incomplete: number }> = [];
+    if (low) ladder.push({ ratePerSec: ctx.options.latencyLowRate, p99Ms: low.figures.p99Ms, incomplete: low.figures.incomplete });
+    for (const r of LADDER.filter((r) => r > ctx.options.latencyLowRate && r < rate)) {
+      if (ladder.length > 0 && (ladder[ladder.length - 1] as { p99Ms: number }).p99Ms >= 1000) break;
+      const step = await stage(`rate-${r}`, r, Math.min(seconds, 10));
+      ladder.push({ ratePerSec: r, p99Ms: step.figures.p99Ms, incomplete: step.figures.incomplete });
+    }
     const main = await stage('steady', rate, seconds);
+    ladder.push({ ratePerSec: rate, p99Ms: main.figures.p99Ms, incomplete: main.figures.incomplete });
+    const sustained = ladder.filter((l) => l.p99Ms < 1000 && l.incomplete === 0).reduce((best, l) => Math.max(best, l.ratePerSec), 0);
     const profile = await engine.child.stop();
     const apiProfile = await inventory.child.stop();
     children.length = 0;
     ctx.thirdParty.forget(tag);
-    const result = { ...main.figures, ...(low ? { lowRate: low.figures } : {}) };
+    // The bare worker's latency at the low rate, the same way: from the job's enqueue to its arrival.
+    const raw = low ? await rawLatency(ctx, ctx.options.latencyLowRate, Math.min(seconds, 10)) : null;
+    const result = {
+      ...main.figures,
+      ...(low ? { lowRate: low.figures } : {}),
+      ...(raw && low ? { rawLowRateP99Ms: raw.p99Ms, lowRateP99VsRaw: round(low.figures.p99Ms / raw.p99Ms, 2) } : {}),
+      sustainedRatePerSec: sustained,
+    };
     return {
       latency: result,
       details: {
         ...main.details,
+        ladder,
+        ...(raw ? { rawLowRate: raw } : {}),
         ...(low ? { lowRate: low.details } : {}),
         ...(profile ? { worker: pollBreakdown(profile.profile) } : {}),
         ...(apiProfile ? { inventoryApi: pollBreakdown(apiProfile.profile) } : {}),
