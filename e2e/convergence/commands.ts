@@ -1,12 +1,12 @@
 import fc from 'fast-check';
-import { sameFields, type Fields, type SyncModel, type WebhookMessage } from './model';
+import { show, type Fields, type Message, type Model } from './model';
 import { Divergence, KEYS, expectPoll, expectStatus, verifyStep } from './checks';
-import { until, type CrashPoint, type Sequence } from './system';
-import type { PollRunOutcome } from '../../apps/music-integration/src/poll-run';
+import { until, type CrashPoint, type OutputName, type Sequence } from './system';
 
-// The commands of a sequence. Each one changes the model (what must happen), drives the real
-// system the same way, waits until the system is quiet, and compares both. `toString()` is the
-// line printed in a counterexample, so it reads as a script.
+// The commands of a sequence. Each one tells the model what happens (the model says what each side
+// must then hold and what must be sent), drives the real system the same way through its APIs and
+// the stub third party, waits until the system is quiet, and compares (checks.ts). `toString()` is
+// the line printed in a counterexample, so it reads as a script.
 
 export type WebhookMode = 'now' | 'later' | 'twice' | 'drop';
 
@@ -34,8 +34,7 @@ function showOp(key: string, op: LocalOp): string {
   }
 }
 
-/** The model's side of a local write: the status the API must answer. */
-function modelLocal(m: SyncModel, key: string, op: LocalOp): number {
+function modelLocal(m: Model, key: string, op: LocalOp): number {
   switch (op.kind) {
     case 'create':
       return m.localCreate(key, op.fields);
@@ -61,81 +60,93 @@ function realLocal(r: Sequence, key: string, op: LocalOp): Promise<number> {
   }
 }
 
-/** Applies a local write on both sides and compares the API's answer. Returns whether it emitted a change. */
-async function localWrite(m: SyncModel, r: Sequence, key: string, op: LocalOp): Promise<boolean> {
-  const before = m.events.length;
-  const expected = modelLocal(m, key, op);
-  expectStatus(showOp(key, op), await realLocal(r, key, op), expected);
-  return m.events.length > before;
+async function localWrite(m: Model, r: Sequence, key: string, op: LocalOp): Promise<void> {
+  expectStatus(showOp(key, op), await realLocal(r, key, op), modelLocal(m, key, op));
 }
 
 /** Everything is delivered (unless the third party is down), then the model follows. */
-async function settle(m: SyncModel, r: Sequence): Promise<void> {
-  await r.settled(KEYS);
-  m.deliverPending();
+export async function settle(m: Model, r: Sequence): Promise<void> {
+  await r.settled();
+  m.deliverAll();
 }
 
-async function deliverWebhook(m: SyncModel, r: Sequence, message: WebhookMessage): Promise<void> {
-  const expected = m.receiveWebhook(message);
-  const res = await r.sendWebhook(message.method, message.body, message.messageId);
-  if (res.status !== 202) throw new Divergence(`input webhook ${message.messageId}: answered ${res.status}, expected 202`);
-  if (res.duplicate !== expected.duplicate) throw new Divergence(`input webhook ${message.messageId}: duplicate=${res.duplicate}, model: ${expected.duplicate}`);
+async function deliverWebhook(m: Model, r: Sequence, message: Message): Promise<void> {
+  const expected = m.receive(message);
+  const body = message.method === 'POST' && message.data ? { id: message.key, ...message.data, genre: 'Convergence' } : { id: message.key };
+  const res = await r.sendWebhook(message.method, body, message.id);
+  if (res.status !== 202) throw new Divergence(`input webhook ${message.id}: answered ${res.status}, expected 202`);
+  if (res.duplicate !== expected.duplicate) throw new Divergence(`input webhook ${message.id}: duplicate=${res.duplicate}, model: ${expected.duplicate}`);
   await r.inboundSettled();
 }
 
-async function sendByMode(m: SyncModel, r: Sequence, message: WebhookMessage, mode: WebhookMode): Promise<void> {
+async function sendByMode(m: Model, r: Sequence, message: Message, mode: WebhookMode): Promise<void> {
   switch (mode) {
     case 'now':
       return deliverWebhook(m, r, message);
     case 'later':
-      m.delayedWebhooks.push(message);
+      m.delayed.push(message);
       return;
     case 'twice':
       await deliverWebhook(m, r, message);
-      // The sender retries the same message later (same webhook-id): it must be taken once.
-      m.delayedWebhooks.push(message);
+      // The sender retries the same call later (same webhook-id): it must be taken once.
+      m.delayed.push(message);
       return;
     case 'drop':
       return;
   }
 }
 
-/** The base of every command: outage bookkeeping, then the command, then the step check. */
-abstract class Step implements fc.AsyncCommand<SyncModel, Sequence> {
-  abstract readonly kind: string;
+/** A poll of `entry`, run to its end, compared with the model's prediction. */
+async function poll(m: Model, r: Sequence, entry: string): Promise<string[]> {
+  const start = m.tick();
+  const expected = m.poll(entry, m.snapshotOf(entry), start);
+  expectPoll(entry, await r.poll(entry), expected);
+  return expected.kept;
+}
 
-  check(m: Readonly<SyncModel>): boolean {
-    if (m.mustComeBack) return this instanceof ThirdPartyUp;
+/** The base of every command: outage bookkeeping, the command, the step check, and the no-echo check. */
+abstract class Step implements fc.AsyncCommand<Model, Sequence> {
+  abstract readonly kind: string;
+  /** Whether the command makes local changes (only those may create deliveries). */
+  protected readonly local: boolean = false;
+
+  check(m: Readonly<Model>): boolean {
+    if (m.down && m.downFor >= 6) return this instanceof ThirdPartyUp;
     return this.allowed(m);
   }
 
-  protected allowed(_m: Readonly<SyncModel>): boolean {
+  protected allowed(_m: Readonly<Model>): boolean {
     return true;
   }
 
-  async run(m: SyncModel, r: Sequence): Promise<void> {
-    m.tick();
+  async run(m: Model, r: Sequence): Promise<void> {
+    if (m.down) m.downFor++;
     commandStats.run++;
     commandStats.byKind[this.kind] = (commandStats.byKind[this.kind] ?? 0) + 1;
     const started = Date.now();
     try {
+      const before = this.local ? 0 : (await r.deliveries()).length;
       await this.apply(m, r);
+      if (!this.local) {
+        const after = await r.deliveries();
+        if (after.length !== before) throw new Divergence(`${this.toString()}: no local change, yet ${after.length - before} delivery(ies) created: ${after.slice(before).map((d) => `${d.op} ${d.externalId} v${d.version}`).join(', ')} (an echo)`);
+      }
       await verifyStep(m, r);
     } finally {
       commandStats.msByKind[this.kind] = (commandStats.msByKind[this.kind] ?? 0) + Date.now() - started;
     }
   }
 
-  protected abstract apply(m: SyncModel, r: Sequence): Promise<void>;
+  protected abstract apply(m: Model, r: Sequence): Promise<void>;
   abstract toString(): string;
 }
 
-/** How the third party first answers the delivery of a local write (then normally). */
-export type Flaky = 'ok' | '503' | '503x2' | 'timeout';
+/** How the third party first answers the delivery of a local write: normally, a 503 first (retried), or a 400 (refused: the webhook gives up). */
+export type Flaky = 'ok' | '503' | 'refused';
 
-/** A local create/update/delete through the API, its delivery failing first as `flaky` says. */
 export class LocalWrite extends Step {
   readonly kind = 'local';
+  protected override readonly local = true;
   constructor(
     readonly key: string,
     readonly op: LocalOp,
@@ -144,27 +155,36 @@ export class LocalWrite extends Step {
     super();
   }
 
-  protected override allowed(m: Readonly<SyncModel>): boolean {
-    return this.flaky === 'ok' || !m.down;
+  protected override allowed(m: Readonly<Model>): boolean {
+    return this.flaky === 'ok' || (!m.down && m.twoWay);
   }
 
-  protected async apply(m: SyncModel, r: Sequence): Promise<void> {
-    if (this.flaky === '503' || this.flaky === '503x2') r.flakyDeliveries(this.flaky === '503' ? 1 : 2, 503);
-    if (this.flaky === 'timeout') r.slowDelivery();
-    await localWrite(m, r, this.key, this.op);
-    await settle(m, r);
-    if (this.flaky !== 'ok') r.faker.state.clearFaults();
+  protected async apply(m: Model, r: Sequence): Promise<void> {
+    const output: OutputName = this.op.kind === 'delete' ? 'delete' : 'create';
+    const modelOutput = m.outputs.find((o) => o.name === output);
+    if (this.flaky === '503') r.flakyDeliveries(1, 503);
+    if (this.flaky === 'refused') {
+      r.refuseOnce(output);
+      if (modelOutput) modelOutput.refusing = true;
+    }
+    try {
+      await localWrite(m, r, this.key, this.op);
+      await settle(m, r);
+    } finally {
+      if (modelOutput && this.flaky === 'refused') modelOutput.refusing = false;
+      r.clearFaults();
+    }
   }
 
   toString(): string {
-    const first = { ok: '', '503': ' (its delivery answered 503 once first)', '503x2': ' (its delivery answered 503 twice first)', timeout: ' (its delivery timed out once first)' }[this.flaky];
-    return `${showOp(this.key, this.op)}${first}`;
+    return `${showOp(this.key, this.op)}${{ ok: '', '503': ' (its delivery answered 503 once first)', refused: ' (its delivery refused with 400)' }[this.flaky]}`;
   }
 }
 
 /** Several local writes of one item back to back, without waiting for deliveries in between. */
 export class LocalBurst extends Step {
   readonly kind = 'burst';
+  protected override readonly local = true;
   constructor(
     readonly key: string,
     readonly ops: LocalOp[],
@@ -172,7 +192,7 @@ export class LocalBurst extends Step {
     super();
   }
 
-  protected async apply(m: SyncModel, r: Sequence): Promise<void> {
+  protected async apply(m: Model, r: Sequence): Promise<void> {
     for (const op of this.ops) await localWrite(m, r, this.key, op);
     await settle(m, r);
   }
@@ -193,9 +213,9 @@ export class RemoteUpsert extends Step {
     super();
   }
 
-  protected async apply(m: SyncModel, r: Sequence): Promise<void> {
-    const record = r.remoteUpsert(this.key, this.fields);
-    await sendByMode(m, r, m.remoteUpsert(this.key, this.fields, record), this.webhook);
+  protected async apply(m: Model, r: Sequence): Promise<void> {
+    r.remoteUpsert(this.key, this.fields);
+    await sendByMode(m, r, m.remoteUpsert(this.key, this.fields), this.webhook);
   }
 
   toString(): string {
@@ -203,7 +223,6 @@ export class RemoteUpsert extends Step {
   }
 }
 
-/** The third party deletes an item it holds, then calls (or not) our input webhook. */
 export class RemoteDelete extends Step {
   readonly kind = 'remote-delete';
   constructor(
@@ -213,14 +232,13 @@ export class RemoteDelete extends Step {
     super();
   }
 
-  protected override allowed(m: Readonly<SyncModel>): boolean {
+  protected override allowed(m: Readonly<Model>): boolean {
     return m.remote.has(this.key);
   }
 
-  protected async apply(m: SyncModel, r: Sequence): Promise<void> {
-    const record = r.remoteDelete(this.key);
-    if (!record) throw new Divergence(`remote delete ${this.key}: the third party does not hold it, the model says it does`);
-    await sendByMode(m, r, m.remoteDelete(this.key, record), this.webhook);
+  protected async apply(m: Model, r: Sequence): Promise<void> {
+    r.remoteDelete(this.key);
+    await sendByMode(m, r, m.remoteDelete(this.key), this.webhook);
   }
 
   toString(): string {
@@ -228,19 +246,19 @@ export class RemoteDelete extends Step {
   }
 }
 
-/** A delayed webhook arrives now (the `pick`-th waiting one, so they arrive in any order). */
+/** A late input webhook call arrives now (the `pick`-th waiting one: they arrive in any order). */
 export class DeliverDelayedWebhook extends Step {
   readonly kind = 'delayed-webhook';
   constructor(readonly pick: number) {
     super();
   }
 
-  protected override allowed(m: Readonly<SyncModel>): boolean {
-    return m.delayedWebhooks.length > 0;
+  protected override allowed(m: Readonly<Model>): boolean {
+    return m.delayed.length > 0;
   }
 
-  protected async apply(m: SyncModel, r: Sequence): Promise<void> {
-    const [message] = m.delayedWebhooks.splice(this.pick % m.delayedWebhooks.length, 1);
+  protected async apply(m: Model, r: Sequence): Promise<void> {
+    const [message] = m.delayed.splice(this.pick % m.delayed.length, 1);
     if (message) await deliverWebhook(m, r, message);
   }
 
@@ -251,49 +269,111 @@ export class DeliverDelayedWebhook extends Step {
 
 export class Poll extends Step {
   readonly kind = 'poll';
+  constructor(readonly entry: number) {
+    super();
+  }
 
-  protected async apply(m: SyncModel, r: Sequence): Promise<void> {
-    const expected = m.poll();
-    expectPoll(await r.poll(), expected);
-    // A poll writes remote items only: nothing may be delivered because of it.
+  protected async apply(m: Model, r: Sequence): Promise<void> {
+    const entry = m.entries[this.entry % m.entries.length]?.name ?? 'E1';
+    await poll(m, r, entry);
     await settle(m, r);
   }
 
   toString(): string {
-    return 'poll';
+    return `poll entry #${this.entry}`;
   }
 }
 
-/** A poll whose fetch fails (503): nothing changes, nothing is deleted. */
-export class FailedPoll extends Step {
-  readonly kind = 'failed-poll';
+/** What happens while a slow poll's list response is held (its snapshot already taken). */
+export type Overlap = { kind: 'local'; key: string; op: LocalOp } | { kind: 'remote-upsert'; key: string; fields: Fields; webhook: WebhookMode } | { kind: 'remote-delete'; key: string; webhook: WebhookMode } | { kind: 'delayed-webhook'; pick: number };
 
-  protected override allowed(m: Readonly<SyncModel>): boolean {
-    return !m.down;
+function showOverlap(o: Overlap): string {
+  switch (o.kind) {
+    case 'local':
+      return showOp(o.key, o.op);
+    case 'remote-upsert':
+      return `remote upsert ${o.key} {${showFields(o.fields)}} webhook=${o.webhook}`;
+    case 'remote-delete':
+      return `remote delete ${o.key} webhook=${o.webhook}`;
+    case 'delayed-webhook':
+      return `deliver delayed webhook #${o.pick}`;
+  }
+}
+
+/**
+ * A slow poll: it begins (its start recorded), the third party takes its snapshot and answers, but
+ * the answer is held on the way; meanwhile `overlap` happens and settles (a local change delivered,
+ * a remote change and its webhook applied); then the stale answer arrives and is applied. By rule 2
+ * none of its records may undo what happened meanwhile, and its deletion pass may not delete it.
+ */
+export class SlowPoll extends Step {
+  readonly kind = 'slow-poll';
+  protected override readonly local: boolean;
+  constructor(
+    readonly entry: number,
+    readonly overlap: Overlap,
+  ) {
+    super();
+    this.local = overlap.kind === 'local';
   }
 
-  protected async apply(_m: SyncModel, r: Sequence): Promise<void> {
-    r.failNextPoll();
-    const outcome = await r.poll();
-    r.faker.state.clearFaults();
-    if (outcome.kind !== 'retry') throw new Divergence(`a poll whose fetch failed ended ${outcome.kind}, expected a retry`);
+  protected override allowed(m: Readonly<Model>): boolean {
+    if (this.overlap.kind === 'remote-delete' && !m.remote.has(this.overlap.key)) return false;
+    if (this.overlap.kind === 'delayed-webhook' && m.delayed.length === 0) return false;
+    return true;
+  }
+
+  protected async apply(m: Model, r: Sequence): Promise<void> {
+    const entry = m.entries[this.entry % m.entries.length]?.name ?? 'E1';
+    const http = r.world.http;
+    const start = m.tick();
+    const snapshot = m.snapshotOf(entry);
+    http.holdNextPollResponse();
+    const polling = r.poll(entry);
+    try {
+      await until(async () => http.heldPolls > 0, () => 'the slow poll to fetch');
+      const o = this.overlap;
+      switch (o.kind) {
+        case 'local':
+          await localWrite(m, r, o.key, o.op);
+          break;
+        case 'remote-upsert':
+          r.remoteUpsert(o.key, o.fields);
+          await sendByMode(m, r, m.remoteUpsert(o.key, o.fields), o.webhook);
+          break;
+        case 'remote-delete':
+          r.remoteDelete(o.key);
+          await sendByMode(m, r, m.remoteDelete(o.key), o.webhook);
+          break;
+        case 'delayed-webhook': {
+          const [message] = m.delayed.splice(o.pick % m.delayed.length, 1);
+          if (message) await deliverWebhook(m, r, message);
+          break;
+        }
+      }
+      await settle(m, r);
+    } finally {
+      http.releasePollResponse();
+    }
+    expectPoll(entry, await polling, m.poll(entry, snapshot, start));
+    await settle(m, r);
   }
 
   toString(): string {
-    return 'poll (fetch fails with 503)';
+    return `slow poll entry #${this.entry} (snapshot taken, answer held) while: ${showOverlap(this.overlap)}; then the answer arrives`;
   }
 }
 
-/** The third party's delivery endpoints start failing (503) until ThirdPartyUp. */
 export class ThirdPartyDown extends Step {
   readonly kind = 'down';
 
-  protected override allowed(m: Readonly<SyncModel>): boolean {
+  protected override allowed(m: Readonly<Model>): boolean {
     return !m.down;
   }
 
-  protected async apply(m: SyncModel, r: Sequence): Promise<void> {
-    m.goDown();
+  protected async apply(m: Model, r: Sequence): Promise<void> {
+    m.down = true;
+    m.downFor = 0;
     r.goDown();
   }
 
@@ -304,15 +384,17 @@ export class ThirdPartyDown extends Step {
 
 export class ThirdPartyUp extends Step {
   readonly kind = 'up';
+  // Deliveries of changes made during the outage go out now.
+  protected override readonly local = true;
 
-  protected override allowed(m: Readonly<SyncModel>): boolean {
+  protected override allowed(m: Readonly<Model>): boolean {
     return m.down;
   }
 
-  protected async apply(m: SyncModel, r: Sequence): Promise<void> {
+  protected async apply(m: Model, r: Sequence): Promise<void> {
     r.comeBack();
-    m.comeBack();
-    await r.settled(KEYS);
+    m.down = false;
+    await settle(m, r);
   }
 
   toString(): string {
@@ -320,12 +402,133 @@ export class ThirdPartyUp extends Step {
   }
 }
 
+/** The owner resolves a divergence: replay (the failed deliveries again, same webhook-id) or accept remote. */
+export class Resolve extends Step {
+  readonly kind = 'resolve';
+  protected override readonly local = true;
+  constructor(
+    readonly key: string,
+    readonly how: 'replay' | 'accept-remote',
+  ) {
+    super();
+  }
+
+  protected override allowed(m: Readonly<Model>): boolean {
+    const s = m.state(this.key);
+    return !m.down && (s === 'diverged' || s === 'delete-diverged');
+  }
+
+  protected async apply(m: Model, r: Sequence): Promise<void> {
+    if (this.how === 'replay') {
+      m.replay(this.key);
+      expectStatus(`replay ${this.key}`, await r.replay(this.key), 202);
+    } else {
+      m.acceptRemote(this.key);
+      expectStatus(`accept remote ${this.key}`, await r.acceptRemote(this.key), 200);
+    }
+    await settle(m, r);
+  }
+
+  toString(): string {
+    return `${this.how} diverged ${this.key}`;
+  }
+}
+
 /**
- * A local write whose enqueue is lost (the inventory process died after its database write, or
- * its Redis was unreachable): the change was accepted, and only the outbox sweeper can bring it out.
+ * A configuration change mid-flight (rule 8), applied as music-config does (stored, then the
+ * org-changed reconciliation): a second output webhook added or removed, one refusing for good,
+ * the upsert webhook's URL edited, the DELETE webhook removed or added back, the direction switched.
+ */
+export type ConfigChange = 'add-second' | 'remove-second' | 'second-refuses' | 'move-create' | 'remove-delete' | 'add-delete' | 'one-way' | 'two-way';
+
+export class Configure extends Step {
+  readonly kind = 'configure';
+  protected override readonly local = true;
+  constructor(readonly change: ConfigChange) {
+    super();
+  }
+
+  protected override allowed(m: Readonly<Model>): boolean {
+    const has = (n: string) => m.outputs.some((o) => o.name === n);
+    switch (this.change) {
+      case 'add-second':
+        return !has('create2');
+      case 'remove-second':
+      case 'second-refuses':
+        return has('create2') && !(this.change === 'second-refuses' && m.outputs.find((o) => o.name === 'create2')?.refusing);
+      case 'move-create':
+        return has('create');
+      case 'remove-delete':
+        return has('delete');
+      case 'add-delete':
+        return !has('delete');
+      case 'one-way':
+        return m.twoWay;
+      case 'two-way':
+        return !m.twoWay;
+    }
+  }
+
+  protected async apply(m: Model, r: Sequence): Promise<void> {
+    switch (this.change) {
+      case 'add-second':
+        m.outputs.push({ name: 'create2', kind: 'upsert', refusing: false });
+        await r.addOutput('create2');
+        break;
+      case 'remove-second':
+        m.removeOutput('create2');
+        await r.removeOutput('create2');
+        break;
+      case 'second-refuses': {
+        const o = m.outputs.find((x) => x.name === 'create2');
+        if (o) o.refusing = true;
+        r.refuseForGood('create2');
+        break;
+      }
+      case 'move-create':
+        await r.moveOutput('create');
+        break;
+      case 'remove-delete':
+        m.removeOutput('delete');
+        await r.removeOutput('delete');
+        break;
+      case 'add-delete':
+        m.outputs.push({ name: 'delete', kind: 'delete', refusing: false });
+        await r.addOutput('delete');
+        break;
+      case 'one-way':
+        m.switchToOneWay();
+        await r.setDirection('one-way');
+        break;
+      case 'two-way':
+        m.switchToTwoWay();
+        await r.setDirection('two-way');
+        break;
+    }
+    await settle(m, r);
+  }
+
+  toString(): string {
+    return {
+      'add-second': 'config: a second upsert output webhook (PUT /sync/create2) added',
+      'remove-second': 'config: the second upsert output webhook removed',
+      'second-refuses': 'config: the second output webhook refuses everything from now on (400, down for good)',
+      'move-create': 'config: the upsert output webhook URL edited (same id, another path)',
+      'remove-delete': 'config: the DELETE output webhook removed',
+      'add-delete': 'config: a DELETE output webhook added back',
+      'one-way': 'config: switched to one-way',
+      'two-way': 'config: switched to two-way',
+    }[this.change];
+  }
+}
+
+/**
+ * A local write whose enqueue is lost (the inventory process died after its database write, or its
+ * Redis was unreachable): the change was accepted, and only the outbox sweeper can bring it out.
  */
 export class LocalWriteLostEnqueue extends Step {
   readonly kind = 'lost-enqueue';
+  protected override readonly local = true;
   constructor(
     readonly key: string,
     readonly op: LocalOp,
@@ -333,7 +536,7 @@ export class LocalWriteLostEnqueue extends Step {
     super();
   }
 
-  protected async apply(m: SyncModel, r: Sequence): Promise<void> {
+  protected async apply(m: Model, r: Sequence): Promise<void> {
     r.loseEnqueues = true;
     try {
       await localWrite(m, r, this.key, this.op);
@@ -348,125 +551,16 @@ export class LocalWriteLostEnqueue extends Step {
   }
 }
 
-/**
- * A local edit and an inbound change of the same item at the same moment (not waiting for one
- * before the other). Whatever the order, the documented rule gives one outcome: if the local edit
- * lands first it is undelivered when the inbound change arrives and wins; if the inbound change
- * lands first the local edit overwrites it. Either way both sides end with the local edit. Only
- * generated when that holds: the item is live, settled and held by the third party, and the edit
- * differs from both its current and the incoming content.
- */
-export class RaceLocalWithInbound extends Step {
-  readonly kind = 'race';
-  constructor(
-    readonly key: string,
-    readonly local: Fields,
-    readonly incoming: Fields,
-    readonly via: 'webhook' | 'poll',
-  ) {
-    super();
-  }
-
-  protected override allowed(m: Readonly<SyncModel>): boolean {
-    const item = m.local.get(this.key);
-    if (m.down || !item || item.tombstone || item.pending || !m.remote.has(this.key)) return false;
-    return !sameFields(this.local, item.fields) && !sameFields(this.local, this.incoming);
-  }
-
-  protected async apply(m: SyncModel, r: Sequence): Promise<void> {
-    const record = r.remoteUpsert(this.key, this.incoming);
-    const message = m.remoteUpsert(this.key, this.incoming, record);
-    // The model takes the local edit first (the other order ends the same, see above).
-    expectStatus('racing local put', 200, m.localUpdate(this.key, this.local));
-    if (this.via === 'webhook') {
-      m.receiveWebhook(message);
-      const [status, res] = await Promise.all([r.localUpdate(this.key, this.local, 'put'), r.sendWebhook('POST', record, message.messageId)]);
-      expectStatus(`racing local put ${this.key}`, status, 200);
-      if (res.status !== 202) throw new Divergence(`racing input webhook answered ${res.status}`);
-      await r.inboundSettled();
-    } else {
-      // Which of the two the poll saw first changes its counts for this item only: check the rest.
-      const expected = m.poll();
-      const [status, outcome] = await Promise.all([r.localUpdate(this.key, this.local, 'put'), r.poll()]);
-      expectStatus(`racing local put ${this.key}`, status, 200);
-      if (outcome.kind !== 'done' || outcome.status !== expected.status || outcome.counts.deleted !== expected.deleted || outcome.counts.fetched !== expected.fetched) {
-        throw new Divergence(`racing poll: ${JSON.stringify(outcome)}, model expects status ${expected.status}, fetched ${expected.fetched}, deleted ${expected.deleted}`);
-      }
-    }
-    await settle(m, r);
-    // One order leaves a transient difference: our edit delivered, then the older inbound content
-    // applied after it (the latest inbound write wins). The next poll repairs it; it is run here so
-    // that every order ends in the same state.
-    const expected = m.poll();
-    const outcome = await r.poll();
-    if (outcome.kind !== 'done' || outcome.status !== expected.status || outcome.counts.deleted !== expected.deleted) {
-      throw new Divergence(`poll after the race: ${JSON.stringify(outcome)}, model expects status ${expected.status}, deleted ${expected.deleted}`);
-    }
-    await settle(m, r);
-  }
-
-  toString(): string {
-    return `race: local put ${this.key} {${showFields(this.local)}} with remote upsert {${showFields(this.incoming)}} via ${this.via}`;
-  }
-}
+export type RestartKind = 'graceful' | CrashPoint | 'redis-wiped';
 
 /**
- * A poll that overlaps a delivery: a local write whose delivery is slow; a poll starts and the third
- * party answers it before the delivery lands, but the answer reaches the engine only after the
- * delivery landed and settled. The poll thus applies a snapshot older than our delivered change.
- * The documented rule: its records still win ("the latest inbound write wins"), but an item
- * changed since the run started is never taken for a remote delete.
- */
-export class PollOverlappingDelivery extends Step {
-  readonly kind = 'overlapping-poll';
-  constructor(
-    readonly key: string,
-    readonly op: LocalOp,
-  ) {
-    super();
-  }
-
-  protected override allowed(m: Readonly<SyncModel>): boolean {
-    return !m.down;
-  }
-
-  protected async apply(m: SyncModel, r: Sequence): Promise<void> {
-    const http = r.world.http;
-    http.holdDeliveries();
-    let polling: Promise<PollRunOutcome> | undefined;
-    try {
-      const emitted = await localWrite(m, r, this.key, this.op);
-      const snapshot = new Map(m.remote);
-      http.holdNextPollResponse();
-      polling = r.poll();
-      await until(async () => http.heldPolls > 0, () => 'the poll to fetch');
-      http.releaseDeliveries();
-      await r.settled(KEYS);
-      m.deliverPending();
-      http.releasePollResponse();
-      expectPoll(await polling, m.poll(snapshot, new Set(emitted ? [this.key] : [])));
-    } finally {
-      http.releaseDeliveries();
-      http.releasePollResponse();
-      await polling?.catch(() => undefined);
-    }
-    await settle(m, r);
-  }
-
-  toString(): string {
-    return `${showOp(this.key, this.op)} with a poll overlapping its delivery (snapshot taken before it landed; applied after)`;
-  }
-}
-
-export type RestartKind = 'graceful' | CrashPoint;
-
-/**
- * A local write, and the integration process restarts while its change is on the way: gracefully
- * (workers finish their active jobs), or by crashing in the middle of the delivery's HTTP call,
- * before the request left or after the third party applied it (the response lost).
+ * A local write, and then while its change is on the way: the integration process restarts
+ * gracefully, crashes in the middle of the delivery's HTTP call (before the request left, or after
+ * the third party applied it), or Redis restarts with no persistence (every queue and lock lost).
  */
 export class Restart extends Step {
   readonly kind = 'restart';
+  protected override readonly local = true;
   constructor(
     readonly restart: RestartKind,
     readonly key: string,
@@ -475,46 +569,29 @@ export class Restart extends Step {
     super();
   }
 
-  protected override allowed(m: Readonly<SyncModel>): boolean {
+  protected override allowed(m: Readonly<Model>): boolean {
     return !m.down;
   }
 
-  protected async apply(m: SyncModel, r: Sequence): Promise<void> {
+  protected async apply(m: Model, r: Sequence): Promise<void> {
     const world = r.world;
-    // Only a write that emits a change has a delivery to crash in.
-    const emits = wouldEmit(m, this.key, this.op);
-    if (this.restart !== 'graceful' && emits) world.http.arm(this.restart);
+    const crash = this.restart === 'before-send' || this.restart === 'after-send';
+    const deliveriesBefore = (await r.deliveries()).length;
+    if (crash) world.http.arm(this.restart as CrashPoint);
     await localWrite(m, r, this.key, this.op);
-    if (this.restart !== 'graceful' && emits) {
-      await until(async () => world.http.hung > 0, () => 'the delivery to be in flight');
-      await world.crashAndRecover();
-    } else {
-      await world.restartGracefully();
-    }
+    if (crash) {
+      // Only a write that sends something has a delivery to crash in.
+      const sends = await until(async () => world.http.hung > 0 || ((await r.deliveries()).length === deliveriesBefore && (await world.queuesIdle())), () => 'the delivery to be in flight').then(() => world.http.hung > 0);
+      if (sends) await world.crashAndRecover();
+      else world.http.disarm();
+    } else if (this.restart === 'redis-wiped') await world.wipeRedis();
+    else await world.restartGracefully();
     await settle(m, r);
   }
 
   toString(): string {
-    const how = this.restart === 'graceful' ? 'graceful restart' : `crash ${this.restart} and restart`;
-    return `${showOp(this.key, this.op)} then ${how} of the integration workers`;
-  }
-}
-
-/** Whether a local write would emit a change (without changing the model). */
-function wouldEmit(m: SyncModel, key: string, op: LocalOp): boolean {
-  const item = m.local.get(key);
-  const live = item !== undefined && !item.tombstone;
-  switch (op.kind) {
-    case 'create':
-      return !live;
-    case 'delete':
-      return live;
-    case 'put':
-    case 'patch': {
-      if (!live) return false;
-      const next = { ...item.fields, ...(op.kind === 'put' ? op.fields : op.change) };
-      return next.name !== item.fields.name || next.artist !== item.fields.artist || next.album !== item.fields.album;
-    }
+    const how = { graceful: 'graceful restart', 'before-send': 'crash before the delivery is sent, and restart', 'after-send': 'crash after the third party applied the delivery (answer lost), and restart', 'redis-wiped': 'Redis restarts with no persistence (queues and locks lost)' }[this.restart];
+    return `${showOp(this.key, this.op)} then ${how}`;
   }
 }
 
@@ -522,30 +599,30 @@ function wouldEmit(m: SyncModel, key: string, op: LocalOp): boolean {
 
 // Few values per field, so that updates to the same content (no-ops) and equal records happen.
 const keyArb = fc.constantFrom(...KEYS);
-const fieldsArb: fc.Arbitrary<Fields> = fc.record({
-  name: fc.constantFrom('n1', 'n2', 'n3'),
-  artist: fc.constantFrom('r1', 'r2'),
-  album: fc.constantFrom('x1', 'x2'),
-});
-const patchArb: fc.Arbitrary<Partial<Fields>> = fc.oneof(
-  fc.record({ name: fc.constantFrom('n1', 'n2', 'n3') }),
-  fc.record({ artist: fc.constantFrom('r1', 'r2') }),
-  fc.record({ album: fc.constantFrom('x1', 'x2') }),
-);
+const fieldsArb: fc.Arbitrary<Fields> = fc.record({ name: fc.constantFrom('n1', 'n2', 'n3'), artist: fc.constantFrom('r1', 'r2'), album: fc.constant('x1') });
+const patchArb: fc.Arbitrary<Partial<Fields>> = fc.oneof(fc.record({ name: fc.constantFrom('n1', 'n2', 'n3') }), fc.record({ artist: fc.constantFrom('r1', 'r2') }));
 const opArb: fc.Arbitrary<LocalOp> = fc.oneof(
   { weight: 3, arbitrary: fieldsArb.map((fields) => ({ kind: 'create' as const, fields })) },
   { weight: 2, arbitrary: fieldsArb.map((fields) => ({ kind: 'put' as const, fields })) },
-  { weight: 2, arbitrary: patchArb.map((change) => ({ kind: 'patch' as const, change })) },
+  { weight: 1, arbitrary: patchArb.map((change) => ({ kind: 'patch' as const, change })) },
   { weight: 2, arbitrary: fc.constant({ kind: 'delete' as const }) },
 );
 const webhookArb: fc.Arbitrary<WebhookMode> = fc.constantFrom('now', 'now', 'now', 'later', 'later', 'twice', 'drop');
-const flakyArb = fc.constantFrom<Flaky>('ok', 'ok', 'ok', 'ok', 'ok', '503', '503x2', 'timeout');
+const entryArb = fc.nat(1);
+const overlapArb: fc.Arbitrary<Overlap> = fc.oneof(
+  { weight: 3, arbitrary: fc.tuple(keyArb, opArb).map(([key, op]) => ({ kind: 'local' as const, key, op })) },
+  { weight: 2, arbitrary: fc.tuple(keyArb, fieldsArb, fc.constantFrom<WebhookMode>('now', 'drop')).map(([key, fields, webhook]) => ({ kind: 'remote-upsert' as const, key, fields, webhook })) },
+  { weight: 1, arbitrary: fc.tuple(keyArb, fc.constantFrom<WebhookMode>('now', 'drop')).map(([key, webhook]) => ({ kind: 'remote-delete' as const, key, webhook })) },
+  { weight: 1, arbitrary: fc.nat(5).map((pick) => ({ kind: 'delayed-webhook' as const, pick })) },
+);
+const configArb = fc.constantFrom<ConfigChange>('add-second', 'add-second', 'remove-second', 'second-refuses', 'move-create', 'remove-delete', 'add-delete', 'add-delete', 'one-way', 'two-way', 'two-way');
 
 /** The command mix: weights by repetition (fc.commands picks among the arbitraries uniformly). */
-export function commandArbitraries(): Array<fc.Arbitrary<Step>> {
-  const local = fc.tuple(keyArb, opArb, flakyArb).map(([k, op, flaky]) => new LocalWrite(k, op, flaky));
+export function commandArbitraries(options: { slowPolls: boolean }): Array<fc.Arbitrary<Step>> {
+  const local = fc.tuple(keyArb, opArb, fc.constantFrom<Flaky>('ok', 'ok', 'ok', 'ok', '503', 'refused')).map(([k, op, flaky]) => new LocalWrite(k, op, flaky));
   const remoteUpsert = fc.tuple(keyArb, fieldsArb, webhookArb).map(([k, f, w]) => new RemoteUpsert(k, f, w));
   const remoteDelete = fc.tuple(keyArb, webhookArb).map(([k, w]) => new RemoteDelete(k, w));
+  const slow = fc.tuple(entryArb, overlapArb).map(([e, o]) => new SlowPoll(e, o));
   return [
     local,
     local,
@@ -557,19 +634,19 @@ export function commandArbitraries(): Array<fc.Arbitrary<Step>> {
     remoteUpsert,
     remoteDelete,
     remoteDelete,
-    remoteDelete,
-    fc.nat(7).map((n) => new DeliverDelayedWebhook(n)),
-    fc.nat(7).map((n) => new DeliverDelayedWebhook(n)),
-    fc.constant(new Poll()),
-    fc.constant(new Poll()),
-    fc.constant(new FailedPoll()),
+    fc.nat(5).map((n) => new DeliverDelayedWebhook(n)),
+    fc.nat(5).map((n) => new DeliverDelayedWebhook(n)),
+    entryArb.map((e) => new Poll(e)),
+    entryArb.map((e) => new Poll(e)),
+    ...(options.slowPolls ? [slow, slow, slow] : []),
     fc.constant(new ThirdPartyDown()),
     fc.constant(new ThirdPartyUp()),
-    fc.constant(new ThirdPartyUp()),
-    fc.tuple(fc.constantFrom<RestartKind>('graceful', 'before-send', 'after-send'), keyArb, opArb).map(([kind, k, op]) => new Restart(kind, k, op)),
+    fc.tuple(keyArb, fc.constantFrom<'replay' | 'accept-remote'>('replay', 'accept-remote')).map(([k, how]) => new Resolve(k, how)),
+    fc.tuple(keyArb, fc.constantFrom<'replay' | 'accept-remote'>('replay', 'accept-remote')).map(([k, how]) => new Resolve(k, how)),
+    configArb.map((c) => new Configure(c)),
+    fc.tuple(fc.constantFrom<RestartKind>('graceful', 'before-send', 'after-send', 'redis-wiped'), keyArb, opArb).map(([kind, k, op]) => new Restart(kind, k, op)),
     fc.tuple(keyArb, opArb).map(([k, op]) => new LocalWriteLostEnqueue(k, op)),
-    fc.tuple(keyArb, opArb).map(([k, op]) => new PollOverlappingDelivery(k, op)),
-    fc.tuple(keyArb, fieldsArb, fieldsArb, fc.constantFrom<'webhook' | 'poll'>('webhook', 'poll')).map(([k, l, i, via]) => new RaceLocalWithInbound(k, l, i, via)),
-    fc.tuple(keyArb, fieldsArb, fieldsArb, fc.constantFrom<'webhook' | 'poll'>('webhook', 'poll')).map(([k, l, i, via]) => new RaceLocalWithInbound(k, l, i, via)),
   ];
 }
+
+export { show };

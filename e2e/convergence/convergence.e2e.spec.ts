@@ -30,7 +30,7 @@ function summary(stats: RunStats): string {
   return (
     `${stats.sequences} sequences, ${stats.commands} commands (${kinds}), longest ${stats.longestSequence}, ` +
     `${stats.restarts} restarts, ${stats.deliveriesApplied} deliveries applied of ${stats.deliveryAttempts} received, ` +
-    `${stats.guardHeldSequences} sequences ended with the delete guard holding, ${(stats.ms / 1000).toFixed(1)} s`
+    `${stats.excusedSequences} sequences ended with an excused difference (reported divergence or delete guard), ${(stats.ms / 1000).toFixed(1)} s`
   );
 }
 

@@ -1,57 +1,70 @@
-// The reference model of the two-way sync: what each side must hold after each command, written
-// from docs/sync-model.md and nothing else. It is deliberately small and naive (plain maps, no
-// timing): the real system must agree with it after every command and at the end of every
-// sequence. A change of a documented rule (conflicts, the delete guard) is a change here.
+// The reference model of the sync, written from docs/sync-model.md (the rules and the state table)
+// and nothing else: it never imports engine code. Time is a logical clock: every event that the
+// docs time on the store clock (a snapshot's start, an input webhook's acceptance, a delivery's
+// acknowledgement, a tombstone made now) takes the next tick, in the order the commands make them
+// happen. When the model and the system disagree, the model is right until the docs change.
 
-/** The mapped fields of a song (the organization maps id/name/artist/album, the brief's mapping). */
+/** The mapped fields of a song (the organization maps id/name/artist/album). */
 export interface Fields {
   name: string;
   artist: string;
   album: string;
 }
 
-export const FIELD_NAMES = ['name', 'artist', 'album'] as const;
-
-export function sameFields(a: Fields, b: Fields): boolean {
+export function sameFields(a: Fields | null | undefined, b: Fields | null | undefined): boolean {
+  if (!a || !b) return a === b;
   return a.name === b.name && a.artist === b.artist && a.album === b.album;
 }
 
-/** One item on our side, as the sync model describes it. */
-export interface LocalItem {
-  fields: Fields;
-  /** Deleted through the API, the DELETE not delivered yet. */
-  tombstone: boolean;
-  /** A local change not yet delivered ("pendingEvent set or version > settledVersion"). */
-  pending: boolean;
-  /** The third party is known to hold the item (came from there, or a delivery of it succeeded). */
-  remoteKnown: boolean;
-  /**
-   * Local change counter: +1 per local change. A new document continues from the highest version
-   * the externalId had before (its deliveries stay and are ordered by version).
-   */
-  version: number;
-}
+export const show = (f: Fields | null | undefined): string => (f ? `${f.name}/${f.artist}/${f.album}` : '-');
 
-/** What became of one inbound record. */
-export type InboundEffect = 'created' | 'updated' | 'unchanged' | 'conflict';
-export type InboundDeleteEffect = 'deleted' | 'absent' | 'conflict';
+/** The states of the state table. */
+export type State = 'absent' | 'synced' | 'pending' | 'diverged' | 'deleting' | 'delete-diverged' | 'gone';
 
-/** A local change the API accepted: it must produce at most one delivery (one matching webhook). */
-export interface LocalEvent {
-  externalId: string;
-  version: number;
+/** An inbound change kept while a local change is unsettled or the item diverged (rules 3, 5). */
+export interface Held {
   op: 'upsert' | 'delete';
+  data: Fields | null;
+  at: number;
+  entries: string[];
 }
 
-/** An input webhook the third party sent (or will send): its body is the record as it was then. */
-export interface WebhookMessage {
-  messageId: string;
+/** One item on our side, as the docs describe it ("What each item remembers"). */
+export interface Item {
+  state: Exclude<State, 'absent'>;
+  /** Our data (a tombstone keeps its last data). */
+  data: Fields;
+  fenceAt: number | null;
+  held: Held | null;
+  remoteKnown: boolean;
+  /** Polling entries that may list the item. */
+  seenBy: Set<string>;
+  /** Output webhooks that still owe an answer for the current change, and those that gave up. */
+  awaiting: Set<string>;
+  gaveUp: Set<string>;
+  acked: boolean;
+}
+
+/** An output webhook of the organization: `upsert` ones take creates and updates, `delete` ones deletes. */
+export interface Output {
+  name: string;
+  kind: 'upsert' | 'delete';
+  /** Answers every delivery with a 4xx that is not retried (the webhook gives up at once). */
+  refusing: boolean;
+}
+
+/** A polling entry: the ids the third party lists at its endpoint. */
+export interface Entry {
+  name: string;
+  lists: readonly string[];
+}
+
+/** An input webhook call the third party makes (or will make). */
+export interface Message {
+  id: string;
   method: 'POST' | 'DELETE';
-  externalId: string;
-  /** The mapped fields carried (POST only). */
-  fields: Fields | null;
-  /** The body as the third party sends it (its own shape, unmapped fields included). */
-  body: Record<string, unknown>;
+  key: string;
+  data: Fields | null;
 }
 
 export interface PollPrediction {
@@ -59,230 +72,396 @@ export interface PollPrediction {
   fetched: number;
   created: number;
   updated: number;
-  unchanged: number;
   deleted: number;
   conflicts: number;
+  diverged: number;
+  stale: number;
+  /** The items the delete guard kept (status attention). */
+  kept: string[];
 }
 
-/** Expected HTTP status of a local write through the inventory API. */
-export type LocalStatus = 201 | 200 | 204 | 404 | 409;
+export type Outcome = 'created' | 'updated' | 'unchanged' | 'conflict' | 'diverged' | 'stale' | 'deleted' | 'absent';
 
-export interface ModelOptions {
-  /** DELETE_GUARD_RATIO of the engine under test. */
-  deleteGuardRatio: number;
-  /** Commands the third party may stay down before the sequence must bring it back. */
-  maxDownCommands: number;
-}
+const union = (a: Iterable<string>, b: Iterable<string>): Set<string> => new Set([...a, ...b]);
 
-export class SyncModel {
-  /** Our side: live items and tombstones, by externalId. */
-  readonly local = new Map<string, LocalItem>();
-  /** The third party: mapped fields by id. */
+export class Model {
+  /** Our side, by externalId; no entry = absent. */
+  readonly items = new Map<string, Item>();
+  /** The third party, by id, in its list order (a Map keeps insertion order, like the stub). */
   readonly remote = new Map<string, Fields>();
-  /** Webhooks sent by the third party but not delivered yet (delayed; delivered in any order). */
-  readonly delayedWebhooks: WebhookMessage[] = [];
-  /** Message ids the integration app has accepted (a repeat with the same webhook-id is queued once). */
-  readonly acceptedMessageIds = new Set<string>();
-  /** Every local change the API accepted, in order. */
-  readonly events: LocalEvent[] = [];
-  /** Local changes that must have reached the third party (the last change of an item before it settled). */
-  mustDeliver = 0;
-  /** Deliveries to the third party are failing (an injected outage of its /sync endpoints). */
+  readonly outputs: Output[] = [];
+  readonly entries: Entry[] = [];
+  twoWay = true;
+  /** The third party's /sync endpoints answer 503 (deliveries are retried until it is back). */
   down = false;
-  /** Commands run since the outage began. */
   downFor = 0;
-  /** Items the last poll kept although the third party no longer has them (the delete guard held). */
-  guardHeld: string[] = [];
-  lastPoll: PollPrediction | null = null;
-  private messageSeq = 0;
-  /** The version each externalId's last removed document had. */
-  private readonly floors = new Map<string, number>();
+  /** Input webhook calls sent late (delivered in any order, or never). */
+  readonly delayed: Message[] = [];
+  readonly acceptedMessageIds = new Set<string>();
+  /** The local changes the API accepted that must reach the third party, as `key@n`. */
+  accepted = 0;
+  private clock = 0;
+  private messages = 0;
 
-  constructor(readonly options: ModelOptions) {}
+  constructor(readonly deleteGuardRatio: number) {}
 
-  // ---- local writes through the inventory API ------------------------------------------------
+  tick(): number {
+    return ++this.clock;
+  }
 
-  localCreate(externalId: string, fields: Fields): LocalStatus {
-    const item = this.local.get(externalId);
-    if (item && !item.tombstone) return 409;
-    if (item) {
-      // Reviving a tombstone whose DELETE has not gone out yet: same document, next version.
-      Object.assign(item, { fields: { ...fields }, tombstone: false, pending: true, version: item.version + 1 });
-    } else {
-      this.local.set(externalId, { fields: { ...fields }, tombstone: false, pending: true, remoteKnown: false, version: this.floor(externalId) + 1 });
+  state(key: string): State {
+    return this.items.get(key)?.state ?? 'absent';
+  }
+
+  // ---- local writes (the inventory API) -------------------------------------------------------------
+
+  /** Rows 1, 24, 32, 33 (and one-way creates). Returns the status the API must answer. */
+  localCreate(key: string, data: Fields): number {
+    const item = this.items.get(key);
+    if (item && (item.state === 'synced' || item.state === 'pending' || item.state === 'diverged')) return 409;
+    if (!this.twoWay) {
+      // One-way: written synced, origin local, nothing sent.
+      this.items.set(key, { ...this.blank(data), ...(item ? { fenceAt: item.fenceAt, seenBy: item.seenBy, remoteKnown: false } : {}) });
+      return 201;
     }
-    this.recordEvent(externalId, 'upsert');
+    const base = item ?? this.blank(data);
+    this.items.set(key, { ...base, data: { ...data }, state: 'pending', awaiting: new Set(), gaveUp: new Set(), acked: false });
+    this.accepted++;
+    this.fanOut(key);
     return 201;
   }
 
-  /** PUT replaces every field; PATCH changes the fields given. A change to the same content emits nothing. */
-  localUpdate(externalId: string, change: Partial<Fields>): LocalStatus {
-    const item = this.local.get(externalId);
-    if (!item || item.tombstone) return 404;
-    const next = { ...item.fields, ...change };
-    if (sameFields(next, item.fields)) return 200;
-    Object.assign(item, { fields: next, pending: true, version: item.version + 1 });
-    this.recordEvent(externalId, 'upsert');
+  /** Rows 4, 5, 11, 19 (PUT replaces, PATCH merges; same content writes nothing). */
+  localUpdate(key: string, change: Partial<Fields>): number {
+    const item = this.items.get(key);
+    if (!item || !(item.state === 'synced' || item.state === 'pending' || item.state === 'diverged')) return 404;
+    const data = { ...item.data, ...change };
+    if (sameFields(data, item.data)) return 200;
+    if (!this.twoWay) {
+      Object.assign(item, { data });
+      return 200;
+    }
+    Object.assign(item, { data, state: 'pending', awaiting: new Set(), gaveUp: new Set(), acked: false });
+    this.accepted++;
+    this.fanOut(key);
     return 200;
   }
 
-  localDelete(externalId: string): LocalStatus {
-    const item = this.local.get(externalId);
-    if (!item || item.tombstone) return 404;
-    Object.assign(item, { tombstone: true, pending: true, version: item.version + 1 });
-    this.recordEvent(externalId, 'delete');
+  /** Rows 6, 11, 19 (one-way: the document goes). */
+  localDelete(key: string): number {
+    const item = this.items.get(key);
+    if (!item || !(item.state === 'synced' || item.state === 'pending' || item.state === 'diverged')) return 404;
+    if (!this.twoWay) {
+      this.items.delete(key);
+      return 204;
+    }
+    Object.assign(item, { state: 'deleting', awaiting: new Set(), gaveUp: new Set(), acked: false });
+    this.accepted++;
+    this.fanOut(key);
     return 204;
   }
 
-  private recordEvent(externalId: string, op: LocalEvent['op']): void {
-    const item = this.local.get(externalId);
-    if (item) this.events.push({ externalId, version: item.version, op });
+  private blank(data: Fields): Item {
+    return { state: 'synced', data: { ...data }, fenceAt: null, held: null, remoteKnown: false, seenBy: new Set(), awaiting: new Set(), gaveUp: new Set(), acked: false };
   }
 
-  /**
-   * The third party is reachable and the queues drained: every item's latest local change has been
-   * delivered (older ones may have been superseded), so the third party holds our latest state.
-   */
-  deliverPending(): void {
-    if (this.down) return;
-    for (const [externalId, item] of [...this.local]) {
-      if (!item.pending) continue;
-      this.mustDeliver++;
-      if (item.tombstone) {
-        // A delivered DELETE removes the tombstone.
-        this.remote.delete(externalId);
-        this.removeLocal(externalId);
-      } else {
-        // The third party upserts by id: the mapped fields become ours (its other fields stay).
-        this.remote.set(externalId, { ...item.fields });
-        Object.assign(item, { pending: false, remoteKnown: true });
+  /** Rows 13, 14, 26: one delivery per matching output webhook, or settled at once with none. */
+  private fanOut(key: string): void {
+    const item = this.items.get(key) as Item;
+    const kind = item.state === 'deleting' ? 'delete' : 'upsert';
+    const matching = this.outputs.filter((o) => o.kind === kind).map((o) => o.name);
+    if (matching.length > 0) {
+      item.awaiting = new Set(matching);
+      return;
+    }
+    if (item.state === 'pending') {
+      item.state = 'synced';
+      this.applyHeld(key, item); // row 14
+    } else {
+      // Row 26: the tombstone is removed; a held upsert revives it at once.
+      const held = item.held;
+      this.items.delete(key);
+      if (held?.op === 'upsert' && held.data && (item.fenceAt === null || held.at > item.fenceAt)) {
+        this.items.set(key, { ...this.blank(held.data), remoteKnown: true, fenceAt: held.at, seenBy: new Set(held.entries) });
       }
     }
   }
 
-  // ---- the third party ------------------------------------------------------------------------
-
-  /** A change made at the third party; `body` is the record its webhook carries. */
-  remoteUpsert(externalId: string, fields: Fields, body: Record<string, unknown>): WebhookMessage {
-    this.remote.set(externalId, { ...fields });
-    return { messageId: this.nextMessageId(), method: 'POST', externalId, fields: { ...fields }, body };
+  /** A held change applies while it is still fresher than the fence (rows 14, 17); it is dropped otherwise. */
+  private applyHeld(key: string, item: Item): void {
+    const held = item.held;
+    item.held = null;
+    if (!held || (item.fenceAt !== null && held.at <= item.fenceAt)) return;
+    if (held.op === 'upsert' && held.data) {
+      Object.assign(item, { state: 'synced', data: { ...held.data }, fenceAt: held.at, remoteKnown: true, seenBy: union(item.seenBy, held.entries) });
+    } else {
+      Object.assign(item, { state: 'gone', fenceAt: held.at, remoteKnown: false });
+    }
+    void key;
   }
 
-  remoteDelete(externalId: string, body: Record<string, unknown>): WebhookMessage {
-    this.remote.delete(externalId);
-    return { messageId: this.nextMessageId(), method: 'DELETE', externalId, fields: null, body };
+  // ---- deliveries --------------------------------------------------------------------------------
+
+  /**
+   * The queues drain while the third party is up: every awaited webhook answers (rule 4):
+   * acknowledged (the third party applies it) or, refusing, gives up. The last answer settles the
+   * item (rows 15, 16, 27, 28); every acknowledgement fences it at its time.
+   */
+  deliverAll(): void {
+    if (this.down) return;
+    for (const [key, item] of this.items) {
+      if (item.state !== 'pending' && item.state !== 'deleting') continue;
+      for (const name of [...item.awaiting]) this.answer(key, item, name);
+    }
   }
 
-  private nextMessageId(): string {
-    return `msg-${++this.messageSeq}`;
+  private answer(key: string, item: Item, name: string): void {
+    const output = this.outputs.find((o) => o.name === name);
+    item.awaiting.delete(name);
+    if (!output || output.refusing) item.gaveUp.add(name);
+    else {
+      item.acked = true;
+      item.fenceAt = this.tick();
+      if (item.state === 'pending') {
+        this.remote.set(key, { ...item.data });
+        item.remoteKnown = true;
+      } else this.remote.delete(key);
+    }
+    if (item.awaiting.size === 0) this.settle(item);
   }
 
-  // ---- inbound: input webhooks and polls --------------------------------------------------------
+  /** Nothing awaited any more: rows 15/16/17 (pending) and 27/28/29 (deleting). */
+  private settle(item: Item): void {
+    const deleting = item.state === 'deleting';
+    if (item.gaveUp.size > 0) {
+      item.state = deleting ? 'delete-diverged' : 'diverged';
+      return;
+    }
+    if (item.acked) {
+      item.held = null;
+      if (deleting) Object.assign(item, { state: 'gone', remoteKnown: false });
+      else Object.assign(item, { state: 'synced', remoteKnown: true, seenBy: new Set(this.entries.map((e) => e.name)) });
+      return;
+    }
+    // Every awaited webhook withdrew before answering: ours never reached the third party.
+    const key = this.keyOf(item);
+    if (deleting) this.dropDelete(key, item);
+    else {
+      item.state = 'synced';
+      this.applyHeld(key, item);
+    }
+  }
 
-  /** An input webhook reaches /sync. Returns whether the app must answer `duplicate: true`. */
-  receiveWebhook(message: WebhookMessage): { duplicate: boolean } {
-    if (this.acceptedMessageIds.has(message.messageId)) return { duplicate: true };
-    this.acceptedMessageIds.add(message.messageId);
-    if (message.method === 'DELETE') this.inboundDelete(message.externalId);
-    else if (message.fields) this.inboundUpsert(message.externalId, message.fields);
+  /** Row 29: the tombstone is removed (the third party keeps the item); a held upsert applies. */
+  private dropDelete(key: string, item: Item): void {
+    const held = item.held;
+    this.items.delete(key);
+    if (held?.op === 'upsert' && held.data && (item.fenceAt === null || held.at > item.fenceAt)) {
+      this.items.set(key, { ...this.blank(held.data), remoteKnown: true, fenceAt: held.at, seenBy: new Set(held.entries) });
+    }
+  }
+
+  private keyOf(item: Item): string {
+    for (const [k, v] of this.items) if (v === item) return k;
+    throw new Error('item not in the model');
+  }
+
+  // ---- the third party ------------------------------------------------------------------------------
+
+  remoteUpsert(key: string, data: Fields): Message {
+    this.remote.set(key, { ...data });
+    return { id: `msg-${++this.messages}`, method: 'POST', key, data: { ...data } };
+  }
+
+  remoteDelete(key: string): Message {
+    this.remote.delete(key);
+    return { id: `msg-${++this.messages}`, method: 'DELETE', key, data: null };
+  }
+
+  /** An input webhook call reaches /sync now: accepted (freshness now), or a duplicate of an accepted one. */
+  receive(message: Message): { duplicate: boolean } {
+    if (this.acceptedMessageIds.has(message.id)) return { duplicate: true };
+    this.acceptedMessageIds.add(message.id);
+    const at = this.tick();
+    const all = this.entries.map((e) => e.name);
+    if (message.method === 'POST' && message.data) this.inboundUpsert(message.key, message.data, at, all, 'webhook');
+    else this.inboundDelete(message.key, at, all);
     return { duplicate: false };
   }
 
-  /**
-   * The conflict rule (sync-model.md, "Conflicts"): a local change not yet delivered wins over any
-   * inbound write, a tombstone included; otherwise the inbound write wins (the latest one applied).
-   */
-  inboundUpsert(externalId: string, fields: Fields): InboundEffect {
-    const item = this.local.get(externalId);
+  // ---- inbound changes (rows 2, 3, 7, 8, 9, 12, 18, 25, 34, 35) -----------------------------------
+
+  inboundUpsert(key: string, data: Fields, at: number, entries: string[], source: 'poll' | 'webhook'): Outcome {
+    const item = this.items.get(key);
+    if (item && item.fenceAt !== null && at <= item.fenceAt) return 'stale';
     if (!item) {
-      this.local.set(externalId, { fields: { ...fields }, tombstone: false, pending: false, remoteKnown: true, version: this.floor(externalId) });
+      this.items.set(key, { ...this.blank(data), remoteKnown: true, fenceAt: at, seenBy: new Set(entries) });
       return 'created';
     }
-    if (item.tombstone || item.pending) return 'conflict';
-    item.remoteKnown = true;
-    if (sameFields(item.fields, fields)) return 'unchanged';
-    item.fields = { ...fields };
-    return 'updated';
+    switch (item.state) {
+      case 'synced': {
+        item.seenBy = union(item.seenBy, entries);
+        item.remoteKnown = true;
+        if (sameFields(item.data, data)) {
+          if (source === 'webhook') item.fenceAt = at;
+          return 'unchanged';
+        }
+        Object.assign(item, { data: { ...data }, fenceAt: at });
+        return 'updated';
+      }
+      case 'gone':
+        Object.assign(item, { state: 'synced', data: { ...data }, fenceAt: at, remoteKnown: true, seenBy: union(item.seenBy, entries), held: null });
+        return 'created';
+      case 'pending':
+      case 'deleting':
+        this.hold(item, { op: 'upsert', data: { ...data }, at, entries });
+        return 'conflict';
+      case 'diverged':
+      case 'delete-diverged':
+        this.hold(item, { op: 'upsert', data: { ...data }, at, entries });
+        return 'diverged';
+    }
   }
 
-  inboundDelete(externalId: string): InboundDeleteEffect {
-    const item = this.local.get(externalId);
+  inboundDelete(key: string, at: number, entries: string[]): Outcome {
+    const item = this.items.get(key);
+    if (item && item.fenceAt !== null && at <= item.fenceAt) return 'stale';
     if (!item) return 'absent';
-    if (item.tombstone || item.pending) return 'conflict';
-    this.removeLocal(externalId);
-    return 'deleted';
+    switch (item.state) {
+      case 'synced':
+        Object.assign(item, { state: 'gone', fenceAt: at, remoteKnown: false, held: null });
+        return 'deleted';
+      case 'gone':
+        return 'absent';
+      case 'pending':
+      case 'deleting':
+        this.hold(item, { op: 'delete', data: null, at, entries });
+        return 'conflict';
+      case 'diverged':
+      case 'delete-diverged':
+        this.hold(item, { op: 'delete', data: null, at, entries });
+        return 'diverged';
+    }
+  }
+
+  /** The latest inbound change is kept. */
+  private hold(item: Item, change: Held): void {
+    if (item.held && item.held.at >= change.at) return;
+    item.held = change;
+  }
+
+  // ---- polls (rule 6, row 10) -------------------------------------------------------------------------
+
+  /** What entry `name` lists now: the third party's records with an id in the entry's list, in order. */
+  snapshotOf(name: string): Array<[string, Fields]> {
+    const entry = this.entries.find((e) => e.name === name);
+    if (!entry) throw new Error(`no polling entry ${name}`);
+    return [...this.remote].filter(([id]) => entry.lists.includes(id)).map(([id, f]) => [id, { ...f }]);
   }
 
   /**
-   * A complete poll: every record upserted by the rule above, then the items the third party held
-   * before and no longer returns are deleted, unless the snapshot is empty or they are more than
-   * the guard ratio of the known items (then nothing is deleted and the run needs attention).
-   * `snapshot` is what the third party answered (by default what it holds now); items changed
-   * since the run started (`changedDuringRun`: a local change delivered meanwhile) are never taken
-   * for remote deletes (sync-model.md, poll step 5).
+   * One complete, consistent poll run of entry `name`, which began at `start` and read `snapshot`:
+   * every record applied with the start as freshness, then the deletion pass with the delete guard.
    */
-  poll(snapshot: ReadonlyMap<string, Fields> = this.remote, changedDuringRun: ReadonlySet<string> = new Set()): PollPrediction {
-    const p: PollPrediction = { status: 'succeeded', fetched: 0, created: 0, updated: 0, unchanged: 0, deleted: 0, conflicts: 0 };
-    for (const [externalId, fields] of [...snapshot]) {
+  poll(name: string, snapshot: Array<[string, Fields]>, start: number): PollPrediction {
+    const p: PollPrediction = { status: 'succeeded', fetched: 0, created: 0, updated: 0, deleted: 0, conflicts: 0, diverged: 0, stale: 0, kept: [] };
+    for (const [key, data] of snapshot) {
       p.fetched++;
-      const effect = this.inboundUpsert(externalId, fields);
-      if (effect === 'conflict') p.conflicts++;
-      else p[effect]++;
+      const outcome = this.inboundUpsert(key, data, start, [name], 'poll');
+      if (outcome === 'conflict') p.conflicts++;
+      else if (outcome === 'created' || outcome === 'updated' || outcome === 'diverged' || outcome === 'stale') p[outcome]++;
     }
-    const live = [...this.local].filter(([, item]) => !item.tombstone && item.remoteKnown);
-    const vanished = live.filter(([id, item]) => !snapshot.has(id) && !item.pending && !changedDuringRun.has(id)).map(([id]) => id);
-    this.guardHeld = [];
-    if (vanished.length > 0) {
-      if (snapshot.size === 0 || vanished.length > live.length * this.options.deleteGuardRatio) {
-        p.status = 'attention';
-        this.guardHeld = vanished;
-      } else {
-        for (const id of vanished) this.removeLocal(id);
-        p.deleted = vanished.length;
+    const listed = new Set(snapshot.map(([k]) => k));
+    const considered = [...this.items].filter(([, i]) => i.state === 'synced' && i.seenBy.has(name) && (i.fenceAt === null || i.fenceAt < start));
+    const absent = considered.filter(([k]) => !listed.has(k));
+    if (absent.length === 0) return p;
+    if (listed.size === 0 || absent.length > considered.length * this.deleteGuardRatio) {
+      p.status = 'attention';
+      p.kept = absent.map(([k]) => k);
+      return p;
+    }
+    for (const [, item] of absent) {
+      item.seenBy.delete(name);
+      if (item.seenBy.size === 0) {
+        Object.assign(item, { state: 'gone', fenceAt: start, remoteKnown: false });
+        p.deleted++;
       }
     }
-    this.lastPoll = p;
     return p;
   }
 
-  private floor(externalId: string): number {
-    return this.floors.get(externalId) ?? 0;
+  // ---- divergences (rule 5, rows 20-23, 30, 31) ---------------------------------------------------------
+
+  /** Replay: the failed deliveries are sent again; the item awaits their webhooks. */
+  replay(key: string): boolean {
+    const item = this.items.get(key);
+    if (!item || (item.state !== 'diverged' && item.state !== 'delete-diverged')) return false;
+    item.state = item.state === 'diverged' ? 'pending' : 'deleting';
+    item.awaiting = new Set(item.gaveUp);
+    item.gaveUp = new Set();
+    return true;
   }
 
-  private removeLocal(externalId: string): void {
-    const item = this.local.get(externalId);
-    if (item) this.floors.set(externalId, Math.max(this.floor(externalId), item.version));
-    this.local.delete(externalId);
+  acceptRemote(key: string): boolean {
+    const item = this.items.get(key);
+    if (!item || (item.state !== 'diverged' && item.state !== 'delete-diverged')) return false;
+    const held = item.held;
+    item.held = null;
+    item.awaiting = new Set();
+    item.gaveUp = new Set();
+    if (held?.op === 'upsert' && held.data) {
+      Object.assign(item, { state: 'synced', data: { ...held.data }, fenceAt: held.at, remoteKnown: true, seenBy: union(item.seenBy, held.entries) });
+    } else if (held?.op === 'delete' || !item.remoteKnown) {
+      Object.assign(item, { state: 'gone', fenceAt: this.tick(), remoteKnown: false });
+    } else {
+      item.state = 'synced';
+    }
+    return true;
   }
 
-  // ---- outages --------------------------------------------------------------------------------
+  // ---- configuration changes (rule 8) -------------------------------------------------------------------
 
-  goDown(): void {
-    this.down = true;
-    this.downFor = 0;
+  /** An output webhook removed: its pending deliveries are cancelled; items awaiting only it settle (rows 17, 29). */
+  removeOutput(name: string): void {
+    const i = this.outputs.findIndex((o) => o.name === name);
+    if (i >= 0) this.outputs.splice(i, 1);
+    for (const item of [...this.items.values()]) {
+      if ((item.state !== 'pending' && item.state !== 'deleting') || !item.awaiting.has(name)) continue;
+      item.awaiting.delete(name);
+      if (item.awaiting.size === 0) this.settle(item);
+    }
   }
 
-  comeBack(): void {
-    this.down = false;
-    this.downFor = 0;
-    this.deliverPending();
+  /** Two-way to one-way: every pending delivery cancelled, items settled, diverged ones included (rows 17, 29). */
+  switchToOneWay(): void {
+    this.twoWay = false;
+    for (const [key, item] of [...this.items]) {
+      if (item.state === 'pending' || item.state === 'diverged') {
+        Object.assign(item, { state: 'synced', awaiting: new Set(), gaveUp: new Set(), acked: false });
+        this.applyHeld(key, item);
+      } else if (item.state === 'deleting' || item.state === 'delete-diverged') {
+        this.dropDelete(key, item);
+      }
+    }
   }
 
-  /** Counts commands during an outage (the sequence must end it within maxDownCommands). */
-  tick(): void {
-    if (this.down) this.downFor++;
+  switchToTwoWay(): void {
+    this.twoWay = true;
   }
 
-  get mustComeBack(): boolean {
-    return this.down && this.downFor >= this.options.maxDownCommands;
+  /** Removing a polling entry takes it out of every item's `seenBy`. */
+  removeEntry(name: string): void {
+    const i = this.entries.findIndex((e) => e.name === name);
+    if (i >= 0) this.entries.splice(i, 1);
+    for (const item of this.items.values()) item.seenBy.delete(name);
   }
 
-  // ---- what the end state must be --------------------------------------------------------------
+  // ---- what both sides must show ---------------------------------------------------------------------------
 
-  /** Live items on our side (tombstones are invisible through the API). */
-  liveLocal(): Map<string, Fields> {
+  /** Items visible through the inventory API (tombstones are not). */
+  live(): Map<string, Fields> {
     const out = new Map<string, Fields>();
-    for (const [id, item] of this.local) if (!item.tombstone) out.set(id, item.fields);
+    for (const [k, i] of this.items) if (i.state === 'synced' || i.state === 'pending' || i.state === 'diverged') out.set(k, i.data);
     return out;
   }
 }

@@ -1,11 +1,11 @@
 import { World } from './system';
 import { runSequence } from './runner';
-import { DeliverDelayedWebhook, LocalBurst, LocalWrite, Poll, PollOverlappingDelivery, RemoteDelete, RemoteUpsert, Restart, ThirdPartyDown, ThirdPartyUp } from './commands';
+import { Configure, DeliverDelayedWebhook, LocalBurst, LocalWrite, Poll, RemoteDelete, RemoteUpsert, Resolve, Restart, SlowPoll, ThirdPartyDown, ThirdPartyUp } from './commands';
 import type { Fields } from './model';
 
 // Fixed sequences: every divergence the convergence run found, as it printed it after shrinking,
-// plus close variants of it, and one script per documented rule the model encodes. Each runs
-// through the same model and checks as the random sequences (docs/reliability.md, "Convergence").
+// plus close variants of it, and one script per documented rule. Each runs through the same
+// reference model and checks as the random sequences (docs/reliability.md, "Convergence").
 
 jest.setTimeout(120_000);
 
@@ -18,28 +18,23 @@ describe('convergence regressions (fixed sequences)', () => {
   });
   afterAll(async () => world?.close());
 
-  describe('the documented rules, as the model encodes them', () => {
-    it('a local change not yet delivered wins over a poll and a webhook, including an inbound delete', async () => {
+  describe('the documented rules', () => {
+    it('a local change not yet settled wins over a poll and a webhook, an inbound delete included (rule 3)', async () => {
       await runSequence(world, [
         new RemoteUpsert('a', f('n1'), 'now'),
         new RemoteUpsert('b', f('n1'), 'now'),
         new ThirdPartyDown(),
         new LocalWrite('a', { kind: 'put', fields: f('n2') }),
-        new LocalWrite('b', { kind: 'patch', change: { album: 'x2' } }),
+        new LocalWrite('b', { kind: 'patch', change: { artist: 'r2' } }),
         new RemoteUpsert('a', f('n3'), 'now'),
         new RemoteDelete('b', 'now'),
-        new Poll(),
+        new Poll(0),
         new ThirdPartyUp(),
       ]);
     });
 
-    it('otherwise the latest inbound write wins, a late webhook carrying older content included; the next poll repairs it', async () => {
-      await runSequence(world, [
-        new RemoteUpsert('a', f('n1'), 'later'),
-        new RemoteUpsert('a', f('n2'), 'now'),
-        new DeliverDelayedWebhook(0),
-        new Poll(),
-      ]);
+    it('two webhook calls applied out of order leave the later one; the next poll repairs it', async () => {
+      await runSequence(world, [new RemoteUpsert('a', f('n1'), 'later'), new RemoteUpsert('a', f('n2'), 'now'), new DeliverDelayedWebhook(0), new Poll(0)]);
     });
 
     it('a repeated webhook-id is taken once', async () => {
@@ -53,21 +48,51 @@ describe('convergence regressions (fixed sequences)', () => {
         new RemoteUpsert('c', f('n1'), 'now'),
         new RemoteDelete('a', 'drop'),
         new RemoteDelete('b', 'drop'),
-        new Poll(),
+        new Poll(0),
         new RemoteDelete('c', 'drop'),
-        new Poll(),
+        new Poll(0),
       ]);
+    });
+
+    it('a refused delivery diverges the item; replay and accept-remote resolve it (rule 5)', async () => {
+      await runSequence(world, [
+        new LocalWrite('a', { kind: 'create', fields: f('n1') }, 'refused'),
+        new RemoteUpsert('a', f('n2'), 'now'),
+        new Resolve('a', 'accept-remote'),
+        new LocalWrite('b', { kind: 'create', fields: f('n1') }),
+        new LocalWrite('b', { kind: 'delete' }, 'refused'),
+        new Resolve('b', 'replay'),
+      ]);
+    });
+
+    it('with a second output webhook down for good, a change settles only when both answered, and diverges (rule 4)', async () => {
+      await runSequence(world, [new Configure('add-second'), new Configure('second-refuses'), new LocalWrite('a', { kind: 'create', fields: f('n1') }), new Configure('remove-second'), new LocalWrite('a', { kind: 'put', fields: f('n2') })]);
     });
 
     it('a crash after the third party applied a delivery: the new process sends it again, applied once (same webhook-id)', async () => {
       await runSequence(world, [new Restart('after-send', 'a', { kind: 'create', fields: f('n1') }), new Restart('before-send', 'a', { kind: 'put', fields: f('n2') })]);
     });
+
+    it('Redis restarts with no persistence while a change is pending: the sweeper brings it out', async () => {
+      await runSequence(world, [new ThirdPartyDown(), new LocalWrite('a', { kind: 'create', fields: f('n1') }), new Restart('redis-wiped', 'b', { kind: 'create', fields: f('n2') }), new ThirdPartyUp()]);
+    });
   });
 
-  describe('bug 1: an item created again after its delete was delivered never reached the third party', () => {
-    // Its document starts again at version 1 while the deliveries of the first one (versions 1
-    // and 2) remain: the new create's delivery looked "superseded" by the old DELETE (version 2).
+  describe('the stale poll (sync engine v2): a snapshot that began before a change never undoes it', () => {
+    it('resurrection: a slow poll that listed an item deleted meanwhile does not bring it back', async () => {
+      await runSequence(world, [new LocalWrite('a', { kind: 'create', fields: f('n1') }), new SlowPoll(0, { kind: 'local', key: 'a', op: { kind: 'delete' } })]);
+    });
 
+    it('revert: a slow poll that listed the old content does not overwrite a delivered edit', async () => {
+      await runSequence(world, [new LocalWrite('a', { kind: 'create', fields: f('n1') }), new SlowPoll(0, { kind: 'local', key: 'a', op: { kind: 'put', fields: f('n2') } })]);
+    });
+
+    it('a snapshot taken before a delivery landed does not take the delivered item for a remote delete', async () => {
+      await runSequence(world, [new RemoteUpsert('b', f('n1'), 'now'), new RemoteUpsert('c', f('n2'), 'now'), new SlowPoll(0, { kind: 'local', key: 'a', op: { kind: 'create', fields: f('n3') } })]);
+    });
+  });
+
+  describe('an item created again after its delete was delivered reaches the third party', () => {
     it('as found (seed 9009, shrunk)', async () => {
       await runSequence(world, [
         new LocalWrite('c', { kind: 'create', fields: f('n1') }),
@@ -76,45 +101,6 @@ describe('convergence regressions (fixed sequences)', () => {
           { kind: 'create', fields: f('n2') },
           { kind: 'patch', change: { name: 'n2' } },
         ]),
-      ]);
-    });
-
-    it('re-created by a local create after local edits and a delete', async () => {
-      await runSequence(world, [
-        new LocalWrite('a', { kind: 'create', fields: f('n1') }),
-        new LocalWrite('a', { kind: 'put', fields: f('n2') }),
-        new LocalWrite('a', { kind: 'delete' }),
-        new LocalWrite('a', { kind: 'create', fields: f('n3') }),
-      ]);
-    });
-
-    it('re-created by the third party (inbound insert), then edited locally', async () => {
-      await runSequence(world, [
-        new RemoteUpsert('a', f('n1'), 'now'),
-        new LocalWrite('a', { kind: 'put', fields: f('n2') }),
-        new LocalWrite('a', { kind: 'delete' }),
-        new RemoteUpsert('a', f('n3'), 'now'),
-        new LocalWrite('a', { kind: 'patch', change: { artist: 'r2' } }),
-        new Poll(),
-      ]);
-    });
-  });
-
-  describe('bug 2: a poll whose snapshot predates a delivery took the delivered item for a remote delete', () => {
-    // The poll started after the local create and fetched before its delivery landed; the
-    // delivery settled (the item became known remotely) before the deletion pass, which then saw
-    // a known item missing from the snapshot. "Changed since the run started" only looked at
-    // updatedAt, which a delivery does not touch.
-
-    it('as found (seed 9009, shrunk): the lone item makes the snapshot look emptied (attention)', async () => {
-      await runSequence(world, [new PollOverlappingDelivery('a', { kind: 'create', fields: f('n1') })]);
-    });
-
-    it('with other items, the guard does not hold: the item was deleted while the third party has it', async () => {
-      await runSequence(world, [
-        new RemoteUpsert('b', f('n1'), 'now'),
-        new RemoteUpsert('c', f('n2'), 'now'),
-        new PollOverlappingDelivery('a', { kind: 'create', fields: f('n3') }),
       ]);
     });
   });

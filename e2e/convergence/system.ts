@@ -2,24 +2,24 @@ import type { Express } from 'express';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import request from 'supertest';
-import { inventoryItemId, organizationInputSchema, type Organization } from '@music/domain';
+import { assignEntryIds, inventoryItemId, newEntryId, organizationInputSchema, type Organization, type OrganizationInput } from '@music/domain';
 import { OrganizationRepository, withEntryIds, type DeliveryDoc, type InventoryItemDoc } from '@music/persistence';
 import { createOutboundClient, type Logger, type OutboundClient, type OutboundRequest, type OutboundResult } from '@music/platform';
 import { openQueue, QUEUE_NAMES, type FanoutJob } from '@music/queue';
-import { clearPrefix, openTestRedis, openTestStore, testAccessToken, testLogger, testSecretBox, uniqueName, type TestStore } from '@music/testing';
+import { clearPrefix, openTestRedis, openTestStore, testAccessToken, testLogger, testSecretBox, ThirdPartyStub, uniqueName, type StubRecord, type TestStore } from '@music/testing';
 import { createInventoryApp } from '../../apps/music-inventory/src/app';
 import { loadInventoryConfig } from '../../apps/music-inventory/src/config';
 import { createIntegrationApp } from '../../apps/music-integration/src/app';
 import { loadIntegrationConfig, type IntegrationConfig } from '../../apps/music-integration/src/config';
 import { startIntegration, type IntegrationRuntime } from '../../apps/music-integration/src/integration-runtime';
 import type { PollRunOutcome } from '../../apps/music-integration/src/poll-run';
-import { startFakerServer, type FakerItem, type FakerServer } from '../../apps/music-faker/src/app';
 import type { Fields } from './model';
 
+
 // The real system, in one process: the inventory API (supertest), the integration engine with its
-// workers on the real store and Redis, its HTTP app for input webhooks, and the faker as the third
-// party on a loopback port. One World per test file; one Sequence (a fresh organization and a fresh
-// faker) per generated command sequence, so sequences never see each other's items.
+// workers on the real store and Redis, its HTTP app for input webhooks, and a stub third party
+// (@music/testing's ThirdPartyStub) on a loopback port. One World per test file; one Sequence (a fresh
+// organization and a fresh stub) per generated command sequence, so sequences never see each other's items.
 
 /** Engine settings for the test: fast retries, a quick sweeper, and enough attempts that an outage of a few commands never dead-letters. */
 export const ENGINE_ENV: Record<string, string> = {
@@ -28,7 +28,7 @@ export const ENGINE_ENV: Record<string, string> = {
   OUTBOUND_TIMEOUT_MS: '1000',
   DELIVERY_ATTEMPTS: '50',
   DELIVERY_BACKOFF_BASE_MS: '20',
-  DELIVERY_BACKOFF_MAX_MS: '250',
+  DELIVERY_BACKOFF_MAX_MS: '400',
   SWEEP_INTERVAL_MS: '100',
   OUTBOX_GRACE_MS: '100',
   POLL_ATTEMPTS: '1',
@@ -247,6 +247,13 @@ export class World {
     );
   }
 
+  /** Redis restarts with no persistence: every queue, job, lease and lock is gone; the processes reconnect. */
+  async wipeRedis(): Promise<void> {
+    await this.runtime.close();
+    await clearPrefix(this.redis, this.prefix);
+    await this.replaceRuntime();
+  }
+
   private async replaceRuntime(): Promise<void> {
     this.runtime = await World.startRuntime(this.store, this.redis, this.config, this.logger, this.http);
     this.integrationApp = this.buildIntegrationApp();
@@ -294,66 +301,108 @@ export class World {
   }
 }
 
-/** What the third party holds, as the fields our mapping reads. */
-export function fieldsOf(item: FakerItem | Record<string, unknown>): Fields {
+
+/** The fields our mapping reads from a record (ours or the third party's). */
+export function fieldsOf(item: Record<string, unknown>): Fields {
   return { name: String(item['name']), artist: String(item['artist']), album: String(item['album']) };
 }
 
+/** How a sequence's organization polls: one entry, or two whose lists are disjoint or overlap; paged or not. */
+export interface SequenceShape {
+  entries: 'one' | 'disjoint' | 'overlap';
+  pagination: 'none' | 'page' | 'offset' | 'cursor';
+}
+
+/** The ids each entry lists (the third party's named lists): every key is listed by at least one entry. */
+export function entryLists(shape: SequenceShape['entries'], keys: readonly string[]): Array<{ name: string; lists: string[] }> {
+  switch (shape) {
+    case 'one':
+      return [{ name: 'E1', lists: [...keys] }];
+    case 'disjoint':
+      return [
+        { name: 'E1', lists: keys.slice(0, 2) },
+        { name: 'E2', lists: keys.slice(2) },
+      ];
+    case 'overlap':
+      return [
+        { name: 'E1', lists: keys.slice(0, 2) },
+        { name: 'E2', lists: keys.slice(1) },
+      ];
+  }
+}
+
+const PAGINATION = {
+  none: undefined,
+  page: { type: 'page', limit: 2, totalPath: 'total' },
+  offset: { type: 'offset', limit: 2, totalPath: 'total' },
+  cursor: { type: 'cursor', limit: 2, totalPath: 'total' },
+} as const;
+
+export type OutputName = 'create' | 'create2' | 'delete';
+const OUTPUT_METHOD: Record<OutputName, 'POST' | 'PUT' | 'DELETE'> = { create: 'POST', create2: 'PUT', delete: 'DELETE' };
+
 /** One generated sequence's slice of the world: its own organization and its own third party. */
 export class Sequence {
-  /** Deliveries to the faker are failing (an injected outage). */
+  /** Deliveries to the third party are failing (an injected outage of every /sync path). */
   down = false;
+  /** Local writes go through the inventory app whose enqueues fail (Redis unreachable from it). */
+  loseEnqueues = false;
 
   private constructor(
     readonly world: World,
-    readonly faker: FakerServer,
-    readonly org: Organization,
+    readonly stub: ThirdPartyStub,
+    public org: Organization,
+    readonly shape: SequenceShape,
+    /** Model entry name -> polling entry id. */
+    readonly entryIds: Map<string, string>,
   ) {}
 
   /**
-   * A two-way organization as music-config creates it: input webhooks for POST and DELETE, output
-   * webhooks for upserts (POST) and deletes (DELETE) to the faker, a polling entry on the faker.
-   * Its scheduler is registered like music-config's org-changed event does, which fires a first
-   * poll at once; that poll (of an empty third party) is waited for, so no scheduled poll runs
-   * during the sequence (the next one is an hour away).
+   * A two-way organization as music-config creates it: input webhooks, output webhooks for upserts
+   * (POST /sync/create) and deletes (DELETE /sync/delete), one or two polling entries on the stub's
+   * named lists. Its schedulers are registered like music-config's org-changed event does, which
+   * fires a first poll of each entry at once; those (of an empty third party) are waited for.
    */
-  static async begin(world: World): Promise<Sequence> {
-    const faker = await startFakerServer({ seed: 1 });
+  static async begin(world: World, shape: SequenceShape, keys: readonly string[]): Promise<Sequence> {
+    const stub = await new ThirdPartyStub().start();
+    stub.idempotent = true;
+    stub.withTotal = shape.pagination !== 'none';
+    const entries = entryLists(shape.entries, keys);
+    for (const e of entries) stub.list(e.name, e.lists);
     const input = organizationInputSchema.parse({
       name: 'Convergence org',
       synchronization: 'two-way',
       webhooks: [
         { type: 'input', url: 'http://127.0.0.1:9/sync', method: 'POST' },
         { type: 'input', url: 'http://127.0.0.1:9/sync', method: 'DELETE' },
-        { type: 'output', url: `${faker.baseUrl}/sync/create`, method: 'POST' },
-        { type: 'output', url: `${faker.baseUrl}/sync/delete`, method: 'DELETE' },
+        { type: 'output', url: `${stub.baseUrl}/sync/create`, method: 'POST' },
+        { type: 'output', url: `${stub.baseUrl}/sync/delete`, method: 'DELETE' },
       ],
-      polling: [{ endpoint: `${faker.baseUrl}/music`, interval: 1, type: 'hour' }],
+      polling: entries.map((e) => ({ endpoint: `${stub.baseUrl}/music/${e.name}`, interval: 1, type: 'hour', ...(PAGINATION[shape.pagination] ? { pagination: PAGINATION[shape.pagination] } : {}) })),
       mappings: MAPPINGS,
       transforms: [],
     });
     const org = await world.organizations.create(world.ownerId, withEntryIds(input));
+    const entryIds = new Map(entries.map((e, i) => [e.name, org.polling[i]?.id ?? '']));
     await world.engine.reconcileOrganization(org.id);
     await until(
-      async () => (await world.engine.runs.listForOrganization(org.id, { limit: 1 })).some((r) => r.finishedAt !== null),
-      () => 'the first scheduled poll of the new organization',
+      async () => (await world.engine.runs.listForOrganization(org.id, { limit: 10 })).filter((r) => r.finishedAt !== null).length >= entries.length,
+      () => 'the first scheduled polls of the new organization',
     );
-    return new Sequence(world, faker, org);
+    return new Sequence(world, stub, org, shape, entryIds);
   }
 
   /** Removes everything the sequence left behind, so the shared collections stay small. */
   async end(): Promise<void> {
     const { world, org } = this;
-    const pollingId = org.polling[0]?.id;
-    if (pollingId) await world.engine.schedules.remove(org.id, pollingId).catch(() => undefined);
+    for (const p of org.polling) await world.engine.schedules.remove(org.id, p.id).catch(() => undefined);
     const models = world.store.models;
     await models.organizations.deleteOne({ _id: org.id });
     await models.inventoryItems.deleteMany({ organizationId: org.id });
     await models.deliveries.deleteMany({ organizationId: org.id });
     await models.syncRuns.deleteMany({ organizationId: org.id });
     await models.inboundMessages.deleteMany({ organizationId: org.id });
-    this.faker.state.clearFaults();
-    await this.faker.close();
+    await this.stub.close();
   }
 
   itemId(externalId: string): string {
@@ -362,19 +411,12 @@ export class Sequence {
 
   // ---- local writes through the inventory API -------------------------------------------------
 
-  /** Local writes go through this app: the normal one, or (losing the enqueue) the one whose Redis is gone. */
-  loseEnqueues = false;
-
   private get inventory(): Express {
     return this.loseEnqueues ? this.world.inventoryAppLosingEnqueues : this.world.inventoryApp;
   }
 
   async localCreate(externalId: string, fields: Fields): Promise<number> {
-    const res = await request(this.inventory)
-      .post('/inventory')
-      .set('authorization', this.world.auth)
-      .set('x-organization-id', this.org.id)
-      .send({ externalId, ...fields });
+    const res = await request(this.inventory).post('/inventory').set('authorization', this.world.auth).set('x-organization-id', this.org.id).send({ externalId, ...fields });
     return res.status;
   }
 
@@ -385,10 +427,7 @@ export class Sequence {
   }
 
   async localDelete(externalId: string): Promise<number> {
-    const res = await request(this.inventory)
-      .delete(`/inventory/${this.itemId(externalId)}`)
-      .set('authorization', this.world.auth)
-      .set('x-organization-id', this.org.id);
+    const res = await request(this.inventory).delete(`/inventory/${this.itemId(externalId)}`).set('authorization', this.world.auth).set('x-organization-id', this.org.id);
     return res.status;
   }
 
@@ -408,18 +447,39 @@ export class Sequence {
     return items;
   }
 
-  // ---- the third party ------------------------------------------------------------------------
+  // ---- the integration API ----------------------------------------------------------------------
 
-  /** A change made at the third party itself; returns the record as its webhook would carry it. */
-  remoteUpsert(externalId: string, fields: Fields): FakerItem {
-    this.faker.state.upsert({ id: externalId, ...fields, genre: 'Convergence' });
-    const item = this.faker.state.get(externalId);
-    if (!item) throw new Error('faker lost an upsert');
-    return item;
+  private integration(method: 'get' | 'post', path: string): request.Test {
+    return request(this.world.integrationApp)[method](path).set('authorization', this.world.auth);
   }
 
-  remoteDelete(externalId: string): FakerItem | undefined {
-    return this.faker.state.remove(externalId);
+  async divergences(): Promise<Array<Record<string, unknown>>> {
+    const res = await this.integration('get', `/organization/${this.org.id}/divergences?limit=200`);
+    if (res.status !== 200) throw new Error(`divergences answered ${res.status}: ${JSON.stringify(res.body)}`);
+    return res.body.items as Array<Record<string, unknown>>;
+  }
+
+  async replay(externalId: string): Promise<number> {
+    return (await this.integration('post', `/organization/${this.org.id}/divergences/${externalId}/replay`)).status;
+  }
+
+  async acceptRemote(externalId: string): Promise<number> {
+    return (await this.integration('post', `/organization/${this.org.id}/divergences/${externalId}/accept-remote`)).status;
+  }
+
+  // ---- the third party ------------------------------------------------------------------------
+
+  /** The record the third party holds after a change of its own (its shape: `id`, plus a field we do not map). */
+  remoteUpsert(externalId: string, fields: Fields): StubRecord {
+    const record: StubRecord = { id: externalId, ...fields, genre: 'Convergence' };
+    this.stub.put(record);
+    return record;
+  }
+
+  remoteDelete(externalId: string): StubRecord | undefined {
+    const record = this.stub.records.get(externalId);
+    this.stub.records.delete(externalId);
+    return record;
   }
 
   /** The third party calls our input webhook (`POST|DELETE /sync?orgId=`) with a record. */
@@ -431,35 +491,97 @@ export class Sequence {
   }
 
   goDown(): void {
-    this.faker.state.setFaults({ target: 'sync', remaining: null, status: 503, delayMs: 0, retryAfterSeconds: null });
+    this.stub.failures.sync = { count: Infinity, status: 503 };
     this.down = true;
   }
 
   comeBack(): void {
-    this.faker.state.clearFaults();
+    this.stub.failures.sync = { count: 0, status: 500 };
     this.down = false;
   }
 
   /** The next `count` deliveries fail with `status` (then the third party answers normally). */
   flakyDeliveries(count: number, status: number): void {
-    this.faker.state.setFaults({ target: 'sync', remaining: count, status, delayMs: 0, retryAfterSeconds: null });
+    this.stub.failures.sync = { count, status };
   }
 
-  /** The next delivery times out (the third party answers a 504, too late, without applying it). */
-  slowDelivery(): void {
-    this.faker.state.setFaults({ target: 'sync', remaining: 1, status: 504, delayMs: this.world.config.OUTBOUND_TIMEOUT_MS + 200, retryAfterSeconds: null });
+  /** The path each output webhook's URL points at now (edits move it). */
+  private readonly paths = new Map<OutputName, string>([
+    ['create', 'create'],
+    ['create2', 'create2'],
+    ['delete', 'delete'],
+  ]);
+  private readonly refusingForGood = new Set<string>();
+
+  private pathOf(name: OutputName): string {
+    return `/sync/${this.paths.get(name) ?? name}`;
   }
 
-  failNextPoll(): void {
-    this.faker.state.setFaults({ target: 'music', remaining: 1, status: 503, delayMs: 0, retryAfterSeconds: null });
+  /** The next delivery to this output webhook is refused with a 400 (the webhook gives up at once). */
+  refuseOnce(name: OutputName): void {
+    this.stub.failPath(this.pathOf(name), 400, 1);
+  }
+
+  /** Every delivery to this output webhook is refused from now on (it is down for good). */
+  refuseForGood(name: OutputName): void {
+    this.refusingForGood.add(this.pathOf(name));
+    this.stub.failPath(this.pathOf(name), 400);
+  }
+
+  /** Injected one-off faults cleared (an outage and the webhooks down for good stay). */
+  clearFaults(): void {
+    if (!this.down) this.stub.failures.sync = { count: 0, status: 500 };
+    for (const path of [...this.stub.pathFailures.keys()]) if (!this.refusingForGood.has(path)) this.stub.clearPathFailure(path);
+  }
+
+  // ---- configuration (what music-config writes, then its org-changed event) ----------------------
+
+  private async reconfigure(change: (input: OrganizationInput) => OrganizationInput): Promise<void> {
+    const o = this.org;
+    const input = change({
+      name: o.name,
+      synchronization: o.synchronization,
+      webhooks: o.webhooks.map((w) => ({ id: w.id, type: w.type, url: w.url, method: w.method, ...(w.secret ? { secret: w.secret } : {}) })),
+      polling: o.polling.map((p) => ({ ...p })),
+      mappings: o.mappings,
+      transforms: o.transforms,
+    } as unknown as OrganizationInput);
+    const parsed = organizationInputSchema.parse(input);
+    const replaced = await this.world.organizations.replace(this.world.ownerId, o.id, assignEntryIds(parsed, o, newEntryId));
+    if (!replaced) throw new Error('the organization could not be replaced');
+    this.org = replaced;
+    await this.world.engine.reconcileOrganization(o.id);
+  }
+
+  addOutput(name: OutputName): Promise<void> {
+    return this.reconfigure((i) => ({ ...i, webhooks: [...i.webhooks, { type: 'output', url: `${this.stub.baseUrl}${this.pathOf(name)}`, method: OUTPUT_METHOD[name] }] }) as OrganizationInput);
+  }
+
+  async removeOutput(name: OutputName): Promise<void> {
+    const path = this.pathOf(name);
+    await this.reconfigure((i) => ({ ...i, webhooks: i.webhooks.filter((w) => !(w.type === 'output' && w.url.endsWith(path))) }) as OrganizationInput);
+    this.refusingForGood.delete(path);
+    this.stub.clearPathFailure(path);
+  }
+
+  /** The output webhook keeps its id; its URL moves to another path of the third party (and back). */
+  async moveOutput(name: OutputName): Promise<void> {
+    const from = this.pathOf(name);
+    const to = this.paths.get(name) === name ? `${name}-moved` : name;
+    await this.reconfigure((i) => ({ ...i, webhooks: i.webhooks.map((w) => (w.type === 'output' && w.url.endsWith(from) ? { ...w, url: `${this.stub.baseUrl}/sync/${to}` } : w)) }) as OrganizationInput);
+    this.paths.set(name, to);
+  }
+
+  setDirection(mode: 'one-way' | 'two-way'): Promise<void> {
+    return this.reconfigure((i) => ({ ...i, synchronization: mode }) as OrganizationInput);
   }
 
   // ---- the engine -----------------------------------------------------------------------------
 
-  /** One poll of the organization's polling entry, run now (what the scheduler's job does). */
-  poll(): Promise<PollRunOutcome> {
-    const pollingId = this.org.polling[0]?.id;
-    if (!pollingId) throw new Error('organization without polling entry');
+  /** One poll run of a polling entry, now (what the scheduler's job does). */
+  poll(entry: string): Promise<PollRunOutcome> {
+    const pollingId = this.entryIds.get(entry);
+    if (!pollingId) throw new Error(`no polling entry ${entry}`);
     return this.world.engine.pollRun.execute({ version: 1, organizationId: this.org.id, pollingId, trigger: 'manual' }, async () => undefined);
   }
 
@@ -470,24 +592,21 @@ export class Sequence {
 
   /**
    * Waits until every change has gone out: nothing waiting, running or scheduled for retry on the
-   * output and inbound queues, and no item of the sequence with a local change not yet delivered.
-   * (During an outage deliveries keep retrying: only the inbound queue is waited for.)
+   * output and inbound queues, and no item with a local change not yet settled. (During an outage
+   * deliveries keep retrying: only the inbound queue is waited for.)
    */
-  async settled(keys: readonly string[]): Promise<void> {
-    if (this.down) return this.inboundSettled();
+  async settled(): Promise<void> {
+    if (this.down) {
+      // Deliveries keep retrying; the fan-out (which creates them) still happens.
+      return until(
+        async () => (await this.world.inboundIdle()) && (await this.allItemDocs()).every((d) => d.pendingEvent === null),
+        () => this.world.queueSummary(),
+      );
+    }
     await until(
-      async () => (await this.world.queuesIdle()) && (await this.itemDocs(keys)).every((d) => d.pendingEvent === null && d.state === 'synced'),
-      async () => `the queues to drain and items to settle (${await this.world.queueSummary()}; items ${JSON.stringify((await this.itemDocs(keys)).map((d) => ({ externalId: d.externalId, version: d.version, state: d.state, pendingEvent: d.pendingEvent?.op ?? null })))})`,
+      async () => (await this.world.queuesIdle()) && (await this.allItemDocs()).every((d) => d.pendingEvent === null && d.state !== 'pending'),
+      async () => `the queues to drain and items to settle (${await this.world.queueSummary()}; items ${JSON.stringify((await this.allItemDocs()).map((d) => ({ externalId: d.externalId, version: d.version, state: d.state, deleted: d.deleted, pendingEvent: d.pendingEvent?.op ?? null })))})`,
     );
-  }
-
-  /**
-   * The stored documents (live items and unsettled tombstones) of these externalIds: reads by _id
-   * only. A settled tombstone (kept for fencing until TOMBSTONE_RETENTION_MS) is no item: left out.
-   */
-  async itemDocs(keys: readonly string[]): Promise<InventoryItemDoc[]> {
-    const docs = await this.world.store.models.inventoryItems.find({ _id: { $in: keys.map((k) => this.itemId(k)) } }).lean<InventoryItemDoc[]>();
-    return docs.filter((d) => !(d.deleted && d.state === 'synced'));
   }
 
   async allItemDocs(): Promise<InventoryItemDoc[]> {
@@ -498,3 +617,4 @@ export class Sequence {
     return this.world.store.models.deliveries.find({ organizationId: this.org.id }).lean<DeliveryDoc[]>();
   }
 }
+

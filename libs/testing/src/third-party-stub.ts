@@ -14,6 +14,8 @@ export interface StubDelivery {
   timestamp: string | undefined;
   signature: string | undefined;
   raw: string;
+  /** With `idempotent`: a webhook-id already applied, answered 200 and not applied again. */
+  duplicate?: boolean;
 }
 
 /** One list request as the stub saw it (before answering). */
@@ -77,6 +79,8 @@ export class ThirdPartyStub {
   /** Delay before answering deliveries (ms), all paths or one. */
   syncDelayMs = 0;
   readonly pathDelaysMs = new Map<string, number>();
+  /** Take each `webhook-id` once (a Standard Webhooks receiver's idempotency): a repeat is answered 200, not applied. */
+  idempotent = false;
   /** Delay before answering GET /music (ms). */
   musicDelayMs = 0;
   /** GET /music ignores `cursor` and answers a plain slice (an API not paginating as configured). */
@@ -218,6 +222,7 @@ export class ThirdPartyStub {
       const delay = this.pathDelaysMs.get(url.pathname) ?? this.syncDelayMs;
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       let status = 200;
+      let duplicate = false;
       const pathFailure = this.pathFailures.get(url.pathname);
       if (pathFailure && pathFailure.count > 0) {
         pathFailure.count--;
@@ -225,6 +230,8 @@ export class ThirdPartyStub {
       } else if (this.failures.sync.count > 0) {
         this.failures.sync.count--;
         status = this.failures.sync.status;
+      } else if (this.idempotent && webhookId && this.deliveries.some((d) => d.webhookId === webhookId && d.status < 300)) {
+        duplicate = true;
       } else {
         const items = (Array.isArray(body) ? body : [body]) as StubRecord[];
         for (const item of items) {
@@ -234,7 +241,7 @@ export class ThirdPartyStub {
         }
       }
       const header = (name: string) => req.headers[name] as string | undefined;
-      this.deliveries.push({ webhookId, method: req.method ?? '', path: url.pathname, body, status, timestamp: header('webhook-timestamp'), signature: header('webhook-signature'), raw: text });
+      this.deliveries.push({ webhookId, method: req.method ?? '', path: url.pathname, body, status, timestamp: header('webhook-timestamp'), signature: header('webhook-signature'), raw: text, ...(duplicate ? { duplicate } : {}) });
       return send(status, { ok: status < 300 });
     }
     send(404, { error: 'not found' });
