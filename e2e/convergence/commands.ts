@@ -402,35 +402,40 @@ export class ThirdPartyUp extends Step {
   }
 }
 
-/** The owner resolves a divergence: replay (the failed deliveries again, same webhook-id) or accept remote. */
+/** The owner resolves a divergence (the `pick`-th diverged item): replay (the failed deliveries again, same webhook-id) or accept remote. */
 export class Resolve extends Step {
   readonly kind = 'resolve';
   protected override readonly local = true;
   constructor(
-    readonly key: string,
+    readonly pick: number,
     readonly how: 'replay' | 'accept-remote',
   ) {
     super();
   }
 
+  private diverged(m: Readonly<Model>): string[] {
+    return [...m.items].filter(([, i]) => i.state === 'diverged' || i.state === 'delete-diverged').map(([k]) => k);
+  }
+
   protected override allowed(m: Readonly<Model>): boolean {
-    const s = m.state(this.key);
-    return !m.down && (s === 'diverged' || s === 'delete-diverged');
+    return !m.down && this.diverged(m).length > 0;
   }
 
   protected async apply(m: Model, r: Sequence): Promise<void> {
+    const all = this.diverged(m);
+    const key = all[this.pick % all.length] as string;
     if (this.how === 'replay') {
-      m.replay(this.key);
-      expectStatus(`replay ${this.key}`, await r.replay(this.key), 202);
+      m.replay(key);
+      expectStatus(`replay ${key}`, await r.replay(key), 202);
     } else {
-      m.acceptRemote(this.key);
-      expectStatus(`accept remote ${this.key}`, await r.acceptRemote(this.key), 200);
+      m.acceptRemote(key);
+      expectStatus(`accept remote ${key}`, await r.acceptRemote(key), 200);
     }
     await settle(m, r);
   }
 
   toString(): string {
-    return `${this.how} diverged ${this.key}`;
+    return `${this.how} diverged item #${this.pick}`;
   }
 }
 
@@ -641,8 +646,8 @@ export function commandArbitraries(options: { slowPolls: boolean }): Array<fc.Ar
     ...(options.slowPolls ? [slow, slow, slow] : []),
     fc.constant(new ThirdPartyDown()),
     fc.constant(new ThirdPartyUp()),
-    fc.tuple(keyArb, fc.constantFrom<'replay' | 'accept-remote'>('replay', 'accept-remote')).map(([k, how]) => new Resolve(k, how)),
-    fc.tuple(keyArb, fc.constantFrom<'replay' | 'accept-remote'>('replay', 'accept-remote')).map(([k, how]) => new Resolve(k, how)),
+    fc.tuple(fc.nat(2), fc.constantFrom<'replay' | 'accept-remote'>('replay', 'accept-remote')).map(([n, how]) => new Resolve(n, how)),
+    fc.tuple(fc.nat(2), fc.constantFrom<'replay' | 'accept-remote'>('replay', 'accept-remote')).map(([n, how]) => new Resolve(n, how)),
     configArb.map((c) => new Configure(c)),
     fc.tuple(fc.constantFrom<RestartKind>('graceful', 'before-send', 'after-send', 'redis-wiped'), keyArb, opArb).map(([kind, k, op]) => new Restart(kind, k, op)),
     fc.tuple(keyArb, opArb).map(([k, op]) => new LocalWriteLostEnqueue(k, op)),

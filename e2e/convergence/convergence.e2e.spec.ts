@@ -17,6 +17,7 @@ const MAX_COMMANDS = Number(env['CONVERGENCE_MAX_COMMANDS'] ?? 30);
 const PATH = env['CONVERGENCE_PATH'] || undefined;
 const REPLAY_PATH = env['CONVERGENCE_REPLAY_PATH'] || undefined;
 const REPORT_FILE = env['CONVERGENCE_REPORT'] || undefined;
+const MUTANT = env['CONVERGENCE_MUTANT'] || undefined;
 const PROGRESS_EVERY = Number(env['CONVERGENCE_PROGRESS_EVERY'] ?? (RUNS > 200 ? 100 : 0));
 
 // About a second per sequence on a quiet machine; generous, shrinking a failure takes more runs.
@@ -37,7 +38,7 @@ function summary(stats: RunStats): string {
 describe('convergence of the two-way sync (model-based, real store, Redis, workers and third party)', () => {
   let world: World;
   beforeAll(async () => {
-    world = await World.open();
+    world = await World.open(MUTANT ? { SYNC_MUTANT: MUTANT } : {});
   });
   afterAll(async () => world?.close());
 
@@ -54,7 +55,7 @@ describe('convergence of the two-way sync (model-based, real store, Redis, worke
         }
       },
     });
-    const line = `[convergence] seed ${SEED}: ${summary(result.stats)}; ${result.failed ? 'DIVERGED' : '0 divergences'}\n`;
+    const line = `[convergence] ${MUTANT ? `mutant ${MUTANT}, ` : ''}seed ${SEED}: ${summary(result.stats)}; ${result.failed ? 'DIVERGED' : '0 divergences'}\n`;
     process.stderr.write(line);
     if (env['CONVERGENCE_TIMINGS']) process.stderr.write(`[convergence] ms by command: ${JSON.stringify(commandStats.msByKind)}\n`);
     if (REPORT_FILE) writeFileSync(REPORT_FILE, JSON.stringify({ seed: SEED, runs: RUNS, maxCommands: MAX_COMMANDS, failed: result.failed, stats: result.stats, report: result.report }, null, 2));

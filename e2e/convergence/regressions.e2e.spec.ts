@@ -58,10 +58,10 @@ describe('convergence regressions (fixed sequences)', () => {
       await runSequence(world, [
         new LocalWrite('a', { kind: 'create', fields: f('n1') }, 'refused'),
         new RemoteUpsert('a', f('n2'), 'now'),
-        new Resolve('a', 'accept-remote'),
+        new Resolve(0, 'accept-remote'),
         new LocalWrite('b', { kind: 'create', fields: f('n1') }),
         new LocalWrite('b', { kind: 'delete' }, 'refused'),
-        new Resolve('b', 'replay'),
+        new Resolve(0, 'replay'),
       ]);
     });
 

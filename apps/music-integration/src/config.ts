@@ -12,6 +12,7 @@ import {
   tokenVerificationFrom,
 } from '@music/platform';
 import { jobSettingsEnvSchema } from '@music/queue';
+import { SYNC_MUTANTS } from '@music/sync-state';
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -88,16 +89,27 @@ export const integrationConfigSchema = baseEnvSchema.extend({
    * HTTP Basic login of the queue dashboard (/admin/queues). Unset in production: no dashboard.
    * Unset in development/test: admin / admin, with a warning at start-up.
    */
+  /**
+   * Test only: runs a deliberately broken variant of the sync engine (libs/sync-state, mutants.ts),
+   * to check that the convergence test catches it (`npm run test:convergence -- --mutant NAME`).
+   * Refused in production.
+   */
+  SYNC_MUTANT: z.enum(SYNC_MUTANTS).optional(),
   ADMIN_USER: z.string().min(1).max(128).optional(),
   ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').max(256).optional(),
 });
 export type IntegrationConfig = z.infer<typeof integrationConfigSchema>;
 
 // A tombstone removed while a snapshot older than it can still run could let that snapshot bring the item back.
-const checkedSchema = integrationConfigSchema.refine((c) => c.TOMBSTONE_RETENTION_MS > c.POLL_RUN_MAX_MS, {
-  path: ['TOMBSTONE_RETENTION_MS'],
-  message: 'must be longer than POLL_RUN_MAX_MS',
-});
+const checkedSchema = integrationConfigSchema
+  .refine((c) => c.TOMBSTONE_RETENTION_MS > c.POLL_RUN_MAX_MS, {
+    path: ['TOMBSTONE_RETENTION_MS'],
+    message: 'must be longer than POLL_RUN_MAX_MS',
+  })
+  .refine((c) => c.SYNC_MUTANT === undefined || c.NODE_ENV !== 'production', {
+    path: ['SYNC_MUTANT'],
+    message: 'a deliberately broken engine is for tests only: not allowed in production',
+  });
 
 /** Reads this app's settings once, at start-up (keys included: a bad one stops the start). */
 export function loadIntegrationConfig(env: Record<string, string | undefined>): IntegrationConfig {

@@ -4,7 +4,7 @@ import type { Models } from '@music/persistence';
 import { InventoryRepository, OrganizationRepository, PollMemoryRepository, SyncControlRepository, SyncRunRepository } from '@music/persistence';
 import { addJob, addJobs, ensureJob, jobSettingsFrom, JOBS, type DeliveryTrace, type FanoutJob, type InboundWebhookJob, type JobSettings, type NotifyJob, type PollJob, type PurgeOrganizationJob } from '@music/queue';
 import { createOutboundClient, createRateLimiter, listSetting, RedisLocks, secretBoxFrom, type Logger, type Metrics, type OutboundClient, type RedisClient } from '@music/platform';
-import { createSyncState, type SyncState } from '@music/sync-state';
+import { createSyncState, setSyncMutant, type SyncState } from '@music/sync-state';
 import type { IntegrationConfig } from './config';
 import { applyInboundWebhook, type InboundWebhookSummary } from './apply-inbound-webhook';
 import { deliverChange, type DeliverOutcome } from './deliver-change';
@@ -101,6 +101,8 @@ export class SyncEngine {
       onUnavailable: (e) => deps.logger.warn('redis unavailable for locks; writing unlocked', { err: e.message }),
     });
     this.sync = createSyncState({ models, locks: this.locks, ...(this.metrics ? { observer: this.metrics } : {}) });
+    // Test only (refused in production by the config): a deliberately broken engine.
+    setSyncMutant(config.SYNC_MUTANT ?? null);
     const client =
       deps.http ??
       createOutboundClient({

@@ -1,5 +1,6 @@
 import { inventoryItemId, type InventoryItem } from '@music/domain';
 import type { Models } from '@music/persistence';
+import { syncMutant } from './mutants';
 import type { Applied, ItemStore, ItemTarget, WriteGuard } from './item-store';
 import type { Outcome, SyncEvent } from './transitions';
 import type { MarkTally } from './write-marks';
@@ -154,7 +155,7 @@ export class RemoteChanges {
    */
   async reconcileSnapshot(organizationId: string, snapshot: Snapshot, options: { guardRatio: number; guard?: WriteGuard; marks?: MarkTally }): Promise<DeletionVerdict> {
     const candidates = await this.models.inventoryItems
-      .find({ organizationId, seenBy: snapshot.entry, deleted: false, state: 'synced' }, { _id: 1, externalId: 1, fenceAt: 1 })
+      .find({ organizationId, ...(syncMutant() === 'cross-entry-deletion' ? {} : { seenBy: snapshot.entry }), deleted: false, state: 'synced' }, { _id: 1, externalId: 1, fenceAt: 1 })
       .lean<Array<{ _id: string; externalId: string; fenceAt: Date | null }>>();
     const considered = candidates.filter((c) => c.fenceAt === null || c.fenceAt === undefined || c.fenceAt.getTime() < snapshot.startedAt.getTime());
     const absent = considered.filter((c) => !snapshot.seen.has(c.externalId));

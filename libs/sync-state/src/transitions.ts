@@ -1,3 +1,4 @@
+import { syncMutant } from './mutants';
 import { itemStateOf, type HeldChange, type InventoryItem, type ItemState, type PendingEvent } from '@music/domain';
 
 /**
@@ -133,7 +134,10 @@ function moved(row: number | null, from: ItemState, next: ItemFacts | null, outc
   };
 }
 
-const isFresh = (item: ItemFacts | null, freshness: Date): boolean => !item || item.fenceAt === null || freshness.getTime() > item.fenceAt.getTime();
+const isFresh = (item: ItemFacts | null, freshness: Date): boolean => syncMutant() === 'no-fencing' || !item || item.fenceAt === null || freshness.getTime() > item.fenceAt.getTime();
+
+/** Equal hashes mean nothing to write or send (the `no-content-hash` mutant never sees them equal). */
+const sameHash = (a: string | null, b: string | null): boolean => syncMutant() !== 'no-content-hash' && a === b;
 
 /** A local upsert of a two-way item: new version, outbox event, the previous deliveries' answers forgotten. */
 function localUpsert(item: ItemFacts, data: Record<string, unknown>, hash: string, event: NewEvent): { next: ItemFacts; outbox: PendingEvent } {
@@ -289,7 +293,7 @@ function localCreate(item: ItemFacts | null, from: ItemState, e: Extract<SyncEve
 
 function localUpdate(item: ItemFacts | null, from: ItemState, e: Extract<SyncEvent, { type: 'local-update' }>): Transition {
   if (!item || (from !== 'synced' && from !== 'pending' && from !== 'diverged')) return nothing(item, 'not-found');
-  if (item.hash === e.hash) return nothing(item, 'unchanged', from === 'synced' ? 5 : null);
+  if (sameHash(item.hash, e.hash)) return nothing(item, 'unchanged', from === 'synced' ? 5 : null);
   if (!e.twoWay) return moved(4, from, { ...settled(item), data: e.data, hash: e.hash, origin: 'local' }, 'updated', { oneWay: true });
   const row = from === 'synced' ? 4 : from === 'pending' ? 11 : 19;
   const { next, outbox } = localUpsert(item, e.data, e.hash, e.event);
@@ -314,7 +318,13 @@ function inboundUpsert(item: ItemFacts | null, from: ItemState, e: Extract<SyncE
       return moved(2, from, remoteUpsert(null, e, e.versionFloor), 'created');
     case 'synced': {
       const current = item as ItemFacts;
-      if (current.hash !== e.hash) return moved(7, from, remoteUpsert(current, e, e.versionFloor), 'updated');
+      if (!sameHash(current.hash, e.hash)) {
+        const next = remoteUpsert(current, e, e.versionFloor);
+        if (syncMutant() !== 'no-echo-suppression') return moved(7, from, next, 'updated');
+        // The mutant: the inbound change goes back out as if it were ours.
+        const outbox: PendingEvent = { id: `echo-${e.externalId}-${e.freshness.getTime()}`, op: 'upsert', version: current.version + 1, at: e.freshness };
+        return moved(7, from, { ...next, origin: 'local', version: outbox.version, state: 'pending', pendingEvent: outbox }, 'updated', { outbox });
+      }
       // Row 8: nothing, except what the item learns: the entry may list it, the third party holds
       // it, and (a webhook) a newer fence, so an older call applied later cannot undo this one.
       const seenBy = union(current.seenBy, e.entries);
@@ -366,11 +376,12 @@ function inboundDelete(item: ItemFacts | null, from: ItemState, e: Extract<SyncE
 
 function snapshotAbsent(item: ItemFacts | null, from: ItemState, e: Extract<SyncEvent, { type: 'snapshot-absent' }>): Transition {
   if (from === 'gone') return nothing(item, 'ignored', 35);
-  if (!item || from !== 'synced' || !item.seenBy.includes(e.entry)) return nothing(item, 'ignored');
+  const crossEntry = syncMutant() === 'cross-entry-deletion';
+  if (!item || from !== 'synced' || (!crossEntry && !item.seenBy.includes(e.entry))) return nothing(item, 'ignored');
   // Changed since the snapshot began (a delivery acknowledged, a newer inbound change): not a remote delete.
   if (item.fenceAt !== null && item.fenceAt.getTime() >= e.snapshotStart.getTime()) return nothing(item, 'ignored');
   if (e.twoMiss && !item.missedBy.includes(e.entry)) return moved(10, from, { ...item, missedBy: [...item.missedBy, e.entry] }, 'missed');
-  const seenBy = minus(item.seenBy, [e.entry]);
+  const seenBy = crossEntry ? [] : minus(item.seenBy, [e.entry]);
   const missedBy = minus(item.missedBy, [e.entry]);
   if (seenBy.length > 0) return moved(10, from, { ...item, seenBy, missedBy }, 'left');
   return moved(10, from, { ...tombstone(item, e.snapshotStart), seenBy, missedBy }, 'deleted');
@@ -412,6 +423,8 @@ function deliveryAnswered(item: ItemFacts | null, from: ItemState, e: Extract<Sy
     // The third party holds an acknowledged upsert (known before the others answer).
     remoteKnown: item.remoteKnown || (acknowledged && from === 'pending'),
   };
+  // The mutant settles on the first acknowledgement, whatever the others still owe.
+  if (acknowledged && syncMutant() === 'settle-on-first-webhook') next.awaiting = [];
   // Others still owe an answer: the item stays pending (rule 4), fenced at this acknowledgement.
   if (next.awaiting.length > 0) return moved(null, from, next, 'answered', { fenceNow: acknowledged });
   return whenNothingAwaited(next, from, e.allEntries, acknowledged, 'settled');
