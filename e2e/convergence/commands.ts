@@ -589,8 +589,18 @@ export class Restart extends Step {
       const sends = await until(async () => world.http.hung > 0 || ((await r.deliveries()).length === deliveriesBefore && (await world.queuesIdle())), () => 'the delivery to be in flight').then(() => world.http.hung > 0);
       if (sends) await world.crashAndRecover();
       else world.http.disarm();
-    } else if (this.restart === 'redis-wiped') await world.wipeRedis();
-    else await world.restartGracefully();
+    } else if (this.restart === 'redis-wiped') {
+      // The schedules are registered again from the database, which runs each entry's poll at once.
+      const runsBefore = await r.finishedRuns();
+      await world.wipeRedis();
+      await until(async () => (await r.finishedRuns()) >= runsBefore + m.entries.length, () => 'the polls the re-registered schedules run');
+      await settle(m, r);
+      // Whether each of those polls began before or after the change settled, rules 2 and 3 give
+      // the same end state: the model takes them after.
+      for (const entry of m.entries) m.poll(entry.name, m.snapshotOf(entry.name), m.tick());
+      await settle(m, r);
+      return;
+    } else await world.restartGracefully();
     await settle(m, r);
   }
 

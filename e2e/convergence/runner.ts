@@ -95,7 +95,7 @@ const shapeArb: fc.Arbitrary<SequenceShape> = fc.record({
 export function formatScript(commands: unknown): string {
   const lines = String(commands)
     .replace(/\/\*replayPath=.*?\*\//g, '')
-    .split(',')
+    .split(/,(?! )/)
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
   const body = lines.length > 0 ? lines.map((l, i) => `  ${String(i + 1).padStart(2)}. ${l}`).join('\n') : '  (no command)';

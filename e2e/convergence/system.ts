@@ -609,6 +609,10 @@ export class Sequence {
     );
   }
 
+  async finishedRuns(): Promise<number> {
+    return this.world.store.models.syncRuns.countDocuments({ organizationId: this.org.id, finishedAt: { $ne: null } });
+  }
+
   async allItemDocs(): Promise<InventoryItemDoc[]> {
     return this.world.store.models.inventoryItems.find({ organizationId: this.org.id }).lean<InventoryItemDoc[]>();
   }
