@@ -11,7 +11,7 @@ import { commandStats } from './commands';
 // (scripts/convergence.sh), or replay a counterexample with the seed and path it prints.
 
 const env = process.env;
-const RUNS = Number(env['CONVERGENCE_RUNS'] ?? 150);
+const RUNS = Number(env['CONVERGENCE_RUNS'] ?? 120);
 const SEED = Number(env['CONVERGENCE_SEED'] ?? 9009);
 const MAX_COMMANDS = Number(env['CONVERGENCE_MAX_COMMANDS'] ?? 30);
 const PATH = env['CONVERGENCE_PATH'] || undefined;
