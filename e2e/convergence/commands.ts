@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { show, type Fields, type Message, type Model } from './model';
 import { Divergence, KEYS, expectPoll, expectStatus, verifyStep } from './checks';
-import { until, type CrashPoint, type OutputName, type Sequence } from './system';
+import { fieldsOf, until, type CrashPoint, type OutputName, type Sequence } from './system';
 
 // The commands of a sequence. Each one tells the model what happens (the model says what each side
 // must then hold and what must be sent), drives the real system the same way through its APIs and
@@ -364,6 +364,68 @@ export class SlowPoll extends Step {
   }
 }
 
+/**
+ * A paged poll (paged sequences only) during which the third party changes its list: after the
+ * first page was read, it inserts, changes or deletes a record (no webhook). The model reads what
+ * the third party answered page by page; a walk that shows the list shifted applies what it read
+ * and deletes nothing (rule 6: deletions only after a consistent snapshot).
+ */
+export class PagedPollWithChange extends Step {
+  readonly kind = 'paged-poll-change';
+  constructor(
+    readonly entry: number,
+    readonly key: string,
+    readonly change: { kind: 'upsert'; fields: Fields } | { kind: 'delete' },
+  ) {
+    super();
+  }
+
+  protected override allowed(m: Readonly<Model>): boolean {
+    return m.pagination !== 'none' && (this.change.kind === 'upsert' || m.remote.has(this.key));
+  }
+
+  private apply1(m: Model, r: Sequence): void {
+    if (this.change.kind === 'upsert') {
+      r.remoteUpsert(this.key, this.change.fields);
+      m.remoteUpsert(this.key, this.change.fields);
+    } else {
+      r.remoteDelete(this.key);
+      m.remoteDelete(this.key);
+    }
+  }
+
+  protected async apply(m: Model, r: Sequence): Promise<void> {
+    const entry = m.entries[this.entry % m.entries.length]?.name ?? 'E1';
+    const start = m.tick();
+    const answered = r.stub.answers.length;
+    let requests = 0;
+    let changed = false;
+    r.stub.onList = ({ list }) => {
+      if (list !== entry || ++requests !== 2) return;
+      changed = true;
+      this.apply1(m, r);
+    };
+    let outcome;
+    try {
+      outcome = await r.poll(entry);
+    } finally {
+      r.stub.onList = null;
+    }
+    const pages = r.stub.answers.slice(answered).filter((a) => a.list === entry).map((a) => ({ total: a.total, records: a.records.map((rec) => [rec.id, fieldsOf(rec)] as [string, Fields]) }));
+    const expected = m.pagedPoll(entry, pages, start, m.pagination === 'offset');
+    if (outcome.kind !== 'done' || outcome.status !== expected.status || outcome.counts.deleted !== expected.deleted) {
+      throw new Divergence(`paged poll ${entry}: ${JSON.stringify(outcome.kind === 'done' ? { status: outcome.status, deleted: outcome.counts.deleted } : outcome)}, model: status ${expected.status}, deleted ${expected.deleted} (${expected.consistent ? 'consistent' : 'inconsistent'} walk of ${pages.length} page(s))`);
+    }
+    if (!changed) this.apply1(m, r);
+    await settle(m, r);
+  }
+
+  toString(): string {
+    const what = this.change.kind === 'upsert' ? `upserts ${this.key} {${showFields(this.change.fields)}}` : `deletes ${this.key}`;
+    return `paged poll entry #${this.entry} while the third party ${what} after its first page (no webhook)`;
+  }
+}
+
 export class ThirdPartyDown extends Step {
   readonly kind = 'down';
 
@@ -638,6 +700,9 @@ export function commandArbitraries(options: { slowPolls: boolean }): Array<fc.Ar
   const remoteUpsert = fc.tuple(keyArb, fieldsArb, webhookArb).map(([k, f, w]) => new RemoteUpsert(k, f, w));
   const remoteDelete = fc.tuple(keyArb, webhookArb).map(([k, w]) => new RemoteDelete(k, w));
   const slow = fc.tuple(entryArb, overlapArb).map(([e, o]) => new SlowPoll(e, o));
+  const pagedChange = fc
+    .tuple(entryArb, keyArb, fc.oneof(fieldsArb.map((fields) => ({ kind: 'upsert' as const, fields })), fc.constant({ kind: 'delete' as const })))
+    .map(([e, k, c]) => new PagedPollWithChange(e, k, c));
   return [
     local,
     local,
@@ -653,7 +718,7 @@ export function commandArbitraries(options: { slowPolls: boolean }): Array<fc.Ar
     fc.nat(5).map((n) => new DeliverDelayedWebhook(n)),
     entryArb.map((e) => new Poll(e)),
     entryArb.map((e) => new Poll(e)),
-    ...(options.slowPolls ? [slow, slow, slow] : []),
+    ...(options.slowPolls ? [slow, slow, slow] : [pagedChange, pagedChange, pagedChange]),
     fc.constant(new ThirdPartyDown()),
     fc.constant(new ThirdPartyUp()),
     fc.tuple(fc.nat(2), fc.constantFrom<'replay' | 'accept-remote'>('replay', 'accept-remote')).map(([n, how]) => new Resolve(n, how)),

@@ -92,6 +92,8 @@ export class Model {
   readonly outputs: Output[] = [];
   readonly entries: Entry[] = [];
   twoWay = true;
+  /** How the polling entries read the third party: at once, or page by page. */
+  pagination: 'none' | 'page' | 'offset' | 'cursor' = 'none';
   /** The third party's /sync endpoints answer 503 (deliveries are retried until it is back). */
   down = false;
   downFor = 0;
@@ -388,6 +390,31 @@ export class Model {
       }
     }
     return p;
+  }
+
+  /**
+   * A paged walk of entry `name` begun at `start`, as the third party answered it page by page
+   * (`pages`: the records of each page and the list's length then). Every record read applies; the
+   * deletion pass runs only when the walk is consistent ("Polling": no externalId twice, the total
+   * unchanged between pages and equal to the records read).
+   */
+  pagedPoll(name: string, pages: Array<{ records: Array<[string, Fields]>; total: number }>, start: number, overlap: boolean): PollPrediction & { consistent: boolean } {
+    // Offset pagination reads each page from the last record of the previous one, and checks it is the same.
+    let shifted = false;
+    const read = pages.flatMap((p, i) => {
+      const previous = pages[i - 1]?.records;
+      if (!overlap || !previous) return p.records;
+      if (p.records[0]?.[0] === previous[previous.length - 1]?.[0]) return p.records.slice(1);
+      shifted = true;
+      return p.records;
+    });
+    const ids = read.map(([k]) => k);
+    const totals = new Set(pages.map((p) => p.total));
+    const consistent = !shifted && new Set(ids).size === ids.length && totals.size <= 1 && (pages.length === 0 || pages[0]?.total === ids.length);
+    if (consistent) return { ...this.poll(name, read, start), consistent };
+    const p: PollPrediction = { status: 'succeeded', fetched: read.length, created: 0, updated: 0, deleted: 0, conflicts: 0, diverged: 0, stale: 0, kept: [] };
+    for (const [key, data] of read) this.inboundUpsert(key, data, start, [name], 'poll');
+    return { ...p, consistent };
   }
 
   // ---- divergences (rule 5, rows 20-23, 30, 31) ---------------------------------------------------------

@@ -69,6 +69,7 @@ export function newModel(world: World, shape: SequenceShape): Model {
   const m = new Model(world.config.DELETE_GUARD_RATIO);
   m.outputs.push({ name: 'create', kind: 'upsert', refusing: false }, { name: 'delete', kind: 'delete', refusing: false });
   m.entries.push(...entryLists(shape.entries, KEYS));
+  m.pagination = shape.pagination;
   return m;
 }
 

@@ -89,6 +89,8 @@ export class ThirdPartyStub {
   withTotal = false;
   /** Runs before a list request is answered (its snapshot is taken after it). */
   onList: ((request: StubListRequest) => void | Promise<void>) | null = null;
+  /** What each list request was answered: the list, its records (ids and content as sent) and the list's length then. */
+  readonly answers: Array<{ list: string; records: StubRecord[]; total: number }> = [];
   /** List requests that arrived while held (waiting for `releaseList`). */
   heldLists = 0;
   private readonly listGate = new Gate();
@@ -203,7 +205,10 @@ export class ThirdPartyStub {
         return send(this.failures.music.status, { error: 'injected' });
       }
       // The snapshot is taken now, whenever the answer leaves.
-      const answer = this.page(this.listRecords(list), url);
+      const all = this.listRecords(list);
+      const answer = this.page(all, url);
+      const sent = (Array.isArray(answer) ? answer : ((answer as { items?: unknown }).items ?? [])) as StubRecord[];
+      this.answers.push({ list, records: sent.map((r) => ({ ...r })), total: all.length });
       if (this.holdNext) {
         this.holdNext = false;
         this.heldLists++;
