@@ -279,6 +279,12 @@ export class World {
     return true;
   }
 
+  /** Output jobs waiting or running (not those delayed for a retry). */
+  async outputBusy(): Promise<number> {
+    const counts = await this.engine.queues.output.getJobCounts('waiting', 'active', 'prioritized');
+    return Object.values(counts).reduce((a, b) => a + b, 0);
+  }
+
   async inboundIdle(): Promise<boolean> {
     const counts = await this.engine.queues.inbound.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
     return Object.values(counts).every((n) => n === 0);
@@ -597,9 +603,9 @@ export class Sequence {
    */
   async settled(): Promise<void> {
     if (this.down) {
-      // Deliveries keep retrying; the fan-out (which creates them) still happens.
+      // Deliveries keep retrying (delayed jobs); the fan-out jobs (which create them) still run and finish.
       return until(
-        async () => (await this.world.inboundIdle()) && (await this.allItemDocs()).every((d) => d.pendingEvent === null),
+        async () => (await this.world.inboundIdle()) && (await this.world.outputBusy()) === 0 && (await this.allItemDocs()).every((d) => d.pendingEvent === null),
         () => this.world.queueSummary(),
       );
     }

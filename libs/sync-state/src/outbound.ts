@@ -83,6 +83,12 @@ export class Outbound {
       },
     });
     if (applied.transition.row === 13) return { kind: 'fanned-out', deliveryIds };
+    // Deliveries inserted on an attempt whose write then lost to a newer change of the item (its
+    // event replaced meanwhile): a newer version exists, so they are superseded, never sent (rule 4),
+    // rather than left pending with no job.
+    if (deliveryIds.length > 0) {
+      await this.models.deliveries.updateMany({ _id: { $in: deliveryIds }, status: 'pending' }, { $set: { status: 'superseded', updatedAt: new Date() } });
+    }
     if (applied.transition.changed) return { kind: 'settled' };
     return { kind: 'stale' };
   }
