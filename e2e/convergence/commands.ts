@@ -325,13 +325,20 @@ export class SlowPoll extends Step {
 
   protected async apply(m: Model, r: Sequence): Promise<void> {
     const entry = m.entries[this.entry % m.entries.length]?.name ?? 'E1';
-    const http = r.world.http;
+    const stub = r.stub;
     const start = m.tick();
     const snapshot = m.snapshotOf(entry);
-    http.holdNextPollResponse();
-    const polling = r.poll(entry);
+    stub.holdNextList();
+    let ended: unknown = null;
+    const polling = r.poll(entry).then((outcome) => (ended = outcome));
     try {
-      await until(async () => http.heldPolls > 0, () => 'the slow poll to fetch');
+      await until(
+        async () => {
+          if (ended) throw new Divergence(`slow poll ${entry} ended before the third party answered it: ${JSON.stringify(ended)}`);
+          return stub.heldLists > 0;
+        },
+        () => 'the slow poll to fetch',
+      );
       const o = this.overlap;
       switch (o.kind) {
         case 'local':
@@ -353,7 +360,7 @@ export class SlowPoll extends Step {
       }
       await settle(m, r);
     } finally {
-      http.releasePollResponse();
+      stub.releaseList();
     }
     expectPoll(entry, await polling, m.poll(entry, snapshot, start));
     await settle(m, r);

@@ -392,7 +392,10 @@ export class Sequence {
     const entryIds = new Map(entries.map((e, i) => [e.name, org.polling[i]?.id ?? '']));
     await world.engine.reconcileOrganization(org.id);
     await until(
-      async () => (await world.engine.runs.listForOrganization(org.id, { limit: 10 })).filter((r) => r.finishedAt !== null).length >= entries.length,
+      async () => {
+        const runs = await world.engine.runs.listForOrganization(org.id, { limit: 20 });
+        return runs.filter((r) => r.finishedAt !== null).length >= entries.length && runs.every((r) => r.finishedAt !== null);
+      },
       () => 'the first scheduled polls of the new organization',
     );
     return new Sequence(world, stub, org, shape, entryIds);
