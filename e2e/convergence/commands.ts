@@ -528,12 +528,14 @@ export class Configure extends Step {
       case 'add-second':
         return !has('create2');
       case 'remove-second':
+        // Not under a diverged item whose failed delivery went to it (what a replay then does is not generated).
+        return has('create2') && ![...m.items.values()].some((i) => i.gaveUp.has('create2'));
       case 'second-refuses':
-        return has('create2') && !(this.change === 'second-refuses' && m.outputs.find((o) => o.name === 'create2')?.refusing);
+        return has('create2') && !m.outputs.find((o) => o.name === 'create2')?.refusing;
       case 'move-create':
         return has('create');
       case 'remove-delete':
-        return has('delete');
+        return has('delete') && ![...m.items.values()].some((i) => i.gaveUp.has('delete'));
       case 'add-delete':
         return !has('delete');
       case 'one-way':
