@@ -346,9 +346,9 @@ export class Model {
     }
   }
 
-  /** The latest inbound change is kept. */
+  /** The latest inbound change is kept; the same change seen again keeps the held one as it is. */
   private hold(item: Item, change: Held): void {
-    if (item.held && item.held.at >= change.at) return;
+    if (item.held && (item.held.at >= change.at || (item.held.op === change.op && sameFields(item.held.data, change.data)))) return;
     item.held = change;
   }
 

@@ -1,6 +1,6 @@
 import { World } from './system';
 import { runSequence } from './runner';
-import { Configure, DeliverDelayedWebhook, LocalBurst, LocalWrite, Poll, RemoteDelete, RemoteUpsert, Resolve, Restart, SlowPoll, ThirdPartyDown, ThirdPartyUp } from './commands';
+import { Configure, DeliverDelayedWebhook, LocalBurst, LocalWrite, PagedPollWithChange, Poll, RemoteDelete, RemoteUpsert, Resolve, Restart, SlowPoll, ThirdPartyDown, ThirdPartyUp } from './commands';
 import type { Fields } from './model';
 
 // Fixed sequences: every divergence the convergence run found, as it printed it after shrinking,
@@ -75,6 +75,22 @@ describe('convergence regressions (fixed sequences)', () => {
 
     it('Redis restarts with no persistence while a change is pending: the sweeper brings it out', async () => {
       await runSequence(world, [new ThirdPartyDown(), new LocalWrite('a', { kind: 'create', fields: f('n1') }), new Restart('redis-wiped', 'b', { kind: 'create', fields: f('n2') }), new ThirdPartyUp()]);
+    });
+  });
+
+  describe('a held change seen again is kept as first held (docs/sync-model.md, `held`)', () => {
+    it('as found (seed 11, shrunk): accepting the remote version takes the first holding\'s entries', async () => {
+      await runSequence(
+        world,
+        [
+          new RemoteUpsert('a', f('n1'), 'later'),
+          new LocalWrite('a', { kind: 'create', fields: f('n1') }, 'refused'),
+          new PagedPollWithChange(0, 'a', { kind: 'delete' }),
+          new DeliverDelayedWebhook(0),
+          new Resolve(0, 'accept-remote'),
+        ],
+        { entries: 'overlap', pagination: 'cursor' },
+      );
     });
   });
 
