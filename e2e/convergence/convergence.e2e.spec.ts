@@ -3,12 +3,15 @@ import { World } from './system';
 import { runConvergence, type RunStats } from './runner';
 import { commandStats } from './commands';
 
-// Model-based randomized testing of the two-way sync (issue 9): random sequences of local and
-// remote changes, webhooks delivered late, twice or never, polls, outages and worker crashes,
-// against the real inventory API, engine, store and Redis, checked against the model in model.ts.
+// Model-based randomized testing of the sync: random sequences of local and remote changes,
+// input webhooks delayed, duplicated, reordered or dropped, polls (slow, paged, of several
+// entries), outages, divergences and their resolution, configuration changes, crashes and a wiped
+// Redis, against the real inventory API, engine, store and Redis and a stub third party, checked
+// against the reference model in model.ts (written from docs/sync-model.md, no engine code).
 //
 // CI runs a bounded, seeded number of sequences. More: `npm run test:convergence -- --runs N`
-// (scripts/convergence.sh), or replay a counterexample with the seed and path it prints.
+// (scripts/convergence.sh); against a deliberately broken engine: `-- --mutant NAME`; or replay a
+// counterexample with the seed and path it prints.
 
 const env = process.env;
 const RUNS = Number(env['CONVERGENCE_RUNS'] ?? 120);
