@@ -192,6 +192,15 @@ export class LocalBurst extends Step {
     super();
   }
 
+  /**
+   * Without a DELETE output webhook, a delete right after an upsert ends differently depending on
+   * whether the upsert's delivery went out before the delete superseded it (the third party keeps
+   * the item either way, row 26): both are right, so such bursts are not generated.
+   */
+  protected override allowed(m: Readonly<Model>): boolean {
+    return !(m.twoWay && !m.outputs.some((o) => o.kind === 'delete') && this.ops.some((op) => op.kind === 'delete'));
+  }
+
   protected async apply(m: Model, r: Sequence): Promise<void> {
     for (const op of this.ops) await localWrite(m, r, this.key, op);
     await settle(m, r);
