@@ -522,7 +522,7 @@ export class Resolve extends Step {
  * org-changed reconciliation): a second output webhook added or removed, one refusing for good,
  * the upsert webhook's URL edited, the DELETE webhook removed or added back, the direction switched.
  */
-export type ConfigChange = 'add-second' | 'remove-second' | 'second-refuses' | 'move-create' | 'remove-delete' | 'add-delete' | 'one-way' | 'two-way';
+export type ConfigChange = 'add-second' | 'add-second-refusing' | 'remove-second' | 'second-refuses' | 'move-create' | 'remove-delete' | 'add-delete' | 'one-way' | 'two-way';
 
 export class Configure extends Step {
   readonly kind = 'configure';
@@ -535,6 +535,7 @@ export class Configure extends Step {
     const has = (n: string) => m.outputs.some((o) => o.name === n);
     switch (this.change) {
       case 'add-second':
+      case 'add-second-refusing':
         return !has('create2');
       case 'remove-second':
         // Not under a diverged item whose failed delivery went to it (what a replay then does is not generated).
@@ -559,6 +560,11 @@ export class Configure extends Step {
       case 'add-second':
         m.outputs.push({ name: 'create2', kind: 'upsert', refusing: false });
         await r.addOutput('create2');
+        break;
+      case 'add-second-refusing':
+        m.outputs.push({ name: 'create2', kind: 'upsert', refusing: true });
+        await r.addOutput('create2');
+        r.refuseForGood('create2');
         break;
       case 'remove-second':
         m.removeOutput('create2');
@@ -596,6 +602,7 @@ export class Configure extends Step {
   toString(): string {
     return {
       'add-second': 'config: a second upsert output webhook (PUT /sync/create2) added',
+      'add-second-refusing': 'config: a second upsert output webhook (PUT /sync/create2) added, down for good (it refuses everything with a 400)',
       'remove-second': 'config: the second upsert output webhook removed',
       'second-refuses': 'config: the second output webhook refuses everything from now on (400, down for good)',
       'move-create': 'config: the upsert output webhook URL edited (same id, another path)',
@@ -655,7 +662,7 @@ export class Restart extends Step {
   }
 
   protected override allowed(m: Readonly<Model>): boolean {
-    return !m.down;
+    return !m.down || this.restart === 'redis-wiped';
   }
 
   protected async apply(m: Model, r: Sequence): Promise<void> {
@@ -670,13 +677,13 @@ export class Restart extends Step {
       if (sends) await world.crashAndRecover();
       else world.http.disarm();
     } else if (this.restart === 'redis-wiped') {
-      // The schedules are registered again from the database, which runs each entry's poll at once.
+      // The change settles first, or (the third party down) its delivery keeps failing: the polls
+      // that the schedules registered again from the database run at once, and must not race an
+      // acknowledgement (a snapshot begun before it and applied after is stale; one begun after is not).
+      await settle(m, r);
       const runsBefore = await r.finishedRuns();
       await world.wipeRedis();
       await until(async () => (await r.finishedRuns()) >= runsBefore + m.entries.length, () => 'the polls the re-registered schedules run');
-      await settle(m, r);
-      // Whether each of those polls began before or after the change settled, rules 2 and 3 give
-      // the same end state: the model takes them after.
       for (const entry of m.entries) m.poll(entry.name, m.snapshotOf(entry.name), m.tick());
       await settle(m, r);
       return;
@@ -685,7 +692,7 @@ export class Restart extends Step {
   }
 
   toString(): string {
-    const how = { graceful: 'graceful restart', 'before-send': 'crash before the delivery is sent, and restart', 'after-send': 'crash after the third party applied the delivery (answer lost), and restart', 'redis-wiped': 'Redis restarts with no persistence (queues and locks lost)' }[this.restart];
+    const how = { graceful: 'graceful restart', 'before-send': 'crash before the delivery is sent, and restart', 'after-send': 'crash after the third party applied the delivery (answer lost), and restart', 'redis-wiped': 'Redis restarts with no persistence (queues, schedules and locks lost; the schedules come back from the store and poll at once)' }[this.restart];
     return `${showOp(this.key, this.op)} then ${how}`;
   }
 }
@@ -710,7 +717,7 @@ const overlapArb: fc.Arbitrary<Overlap> = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(keyArb, fc.constantFrom<WebhookMode>('now', 'drop')).map(([key, webhook]) => ({ kind: 'remote-delete' as const, key, webhook })) },
   { weight: 1, arbitrary: fc.nat(5).map((pick) => ({ kind: 'delayed-webhook' as const, pick })) },
 );
-const configArb = fc.constantFrom<ConfigChange>('add-second', 'add-second', 'remove-second', 'second-refuses', 'move-create', 'remove-delete', 'add-delete', 'add-delete', 'one-way', 'two-way', 'two-way');
+const configArb = fc.constantFrom<ConfigChange>('add-second', 'add-second', 'add-second-refusing', 'remove-second', 'second-refuses', 'move-create', 'remove-delete', 'add-delete', 'add-delete', 'one-way', 'two-way', 'two-way');
 
 /** The command mix: weights by repetition (fc.commands picks among the arbitraries uniformly). */
 export function commandArbitraries(options: { slowPolls: boolean }): Array<fc.Arbitrary<Step>> {
@@ -741,6 +748,7 @@ export function commandArbitraries(options: { slowPolls: boolean }): Array<fc.Ar
     fc.constant(new ThirdPartyUp()),
     fc.tuple(fc.nat(2), fc.constantFrom<'replay' | 'accept-remote'>('replay', 'accept-remote')).map(([n, how]) => new Resolve(n, how)),
     fc.tuple(fc.nat(2), fc.constantFrom<'replay' | 'accept-remote'>('replay', 'accept-remote')).map(([n, how]) => new Resolve(n, how)),
+    configArb.map((c) => new Configure(c)),
     configArb.map((c) => new Configure(c)),
     fc.tuple(fc.constantFrom<RestartKind>('graceful', 'before-send', 'after-send', 'redis-wiped'), keyArb, opArb).map(([kind, k, op]) => new Restart(kind, k, op)),
     fc.tuple(keyArb, opArb).map(([k, op]) => new LocalWriteLostEnqueue(k, op)),
