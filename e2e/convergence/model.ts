@@ -76,6 +76,7 @@ export interface PollPrediction {
   conflicts: number;
   diverged: number;
   stale: number;
+  unchanged: number;
   /** The items the delete guard kept (status attention). */
   kept: string[];
 }
@@ -366,12 +367,12 @@ export class Model {
    * every record applied with the start as freshness, then the deletion pass with the delete guard.
    */
   poll(name: string, snapshot: Array<[string, Fields]>, start: number): PollPrediction {
-    const p: PollPrediction = { status: 'succeeded', fetched: 0, created: 0, updated: 0, deleted: 0, conflicts: 0, diverged: 0, stale: 0, kept: [] };
+    const p: PollPrediction = { status: 'succeeded', fetched: 0, created: 0, updated: 0, deleted: 0, conflicts: 0, diverged: 0, stale: 0, unchanged: 0, kept: [] };
     for (const [key, data] of snapshot) {
       p.fetched++;
       const outcome = this.inboundUpsert(key, data, start, [name], 'poll');
       if (outcome === 'conflict') p.conflicts++;
-      else if (outcome === 'created' || outcome === 'updated' || outcome === 'diverged' || outcome === 'stale') p[outcome]++;
+      else if (outcome === 'created' || outcome === 'updated' || outcome === 'diverged' || outcome === 'stale' || outcome === 'unchanged') p[outcome]++;
     }
     const listed = new Set(snapshot.map(([k]) => k));
     const considered = [...this.items].filter(([, i]) => i.state === 'synced' && i.seenBy.has(name) && (i.fenceAt === null || i.fenceAt < start));
@@ -412,7 +413,7 @@ export class Model {
     const totals = new Set(pages.map((p) => p.total));
     const consistent = !shifted && new Set(ids).size === ids.length && totals.size <= 1 && (pages.length === 0 || pages[0]?.total === ids.length);
     if (consistent) return { ...this.poll(name, read, start), consistent };
-    const p: PollPrediction = { status: 'succeeded', fetched: read.length, created: 0, updated: 0, deleted: 0, conflicts: 0, diverged: 0, stale: 0, kept: [] };
+    const p: PollPrediction = { status: 'succeeded', fetched: read.length, created: 0, updated: 0, deleted: 0, conflicts: 0, diverged: 0, stale: 0, unchanged: 0, kept: [] };
     for (const [key, data] of read) this.inboundUpsert(key, data, start, [name], 'poll');
     return { ...p, consistent };
   }

@@ -594,9 +594,12 @@ export class Sequence {
     return this.world.engine.pollRun.execute({ version: 1, organizationId: this.org.id, pollingId, trigger: 'manual' }, async () => undefined);
   }
 
-  /** Waits until the inbound queue has applied every accepted webhook. */
+  /** Waits until every accepted input webhook call of the organization is applied (and the inbound queue idle). */
   async inboundSettled(): Promise<void> {
-    await until(() => this.world.inboundIdle(), () => this.world.queueSummary());
+    await until(
+      async () => (await this.inboundApplied()) && (await this.world.inboundIdle()),
+      () => this.world.queueSummary(),
+    );
   }
 
   /**
@@ -608,14 +611,19 @@ export class Sequence {
     if (this.down) {
       // Deliveries keep retrying (delayed jobs); the fan-out jobs (which create them) still run and finish.
       return until(
-        async () => (await this.world.inboundIdle()) && (await this.world.outputBusy()) === 0 && (await this.allItemDocs()).every((d) => d.pendingEvent === null),
+        async () => (await this.inboundApplied()) && (await this.world.inboundIdle()) && (await this.world.outputBusy()) === 0 && (await this.allItemDocs()).every((d) => d.pendingEvent === null),
         () => this.world.queueSummary(),
       );
     }
     await until(
-      async () => (await this.world.queuesIdle()) && (await this.allItemDocs()).every((d) => d.pendingEvent === null && d.state !== 'pending'),
+      async () => (await this.inboundApplied()) && (await this.world.queuesIdle()) && (await this.allItemDocs()).every((d) => d.pendingEvent === null && d.state !== 'pending'),
       async () => `the queues to drain and items to settle (${await this.world.queueSummary()}; items ${JSON.stringify((await this.allItemDocs()).map((d) => ({ externalId: d.externalId, version: d.version, state: d.state, deleted: d.deleted, pendingEvent: d.pendingEvent?.op ?? null })))})`,
     );
+  }
+
+  /** Every accepted input webhook call of the organization applied (a call whose job a wiped Redis lost waits for the sweeper). */
+  async inboundApplied(): Promise<boolean> {
+    return (await this.world.store.models.inboundMessages.countDocuments({ organizationId: this.org.id, appliedAt: null })) === 0;
   }
 
   async finishedRuns(): Promise<number> {
