@@ -587,11 +587,19 @@ export class Sequence {
 
   // ---- the engine -----------------------------------------------------------------------------
 
-  /** One poll run of a polling entry, now (what the scheduler's job does). */
-  poll(entry: string): Promise<PollRunOutcome> {
+  /**
+   * One manual poll run of a polling entry, now. A manual run that finds the entry's lease held
+   * waits ("Polling", step 1): `busy` is tried again, as the job would be.
+   */
+  async poll(entry: string): Promise<PollRunOutcome> {
     const pollingId = this.entryIds.get(entry);
     if (!pollingId) throw new Error(`no polling entry ${entry}`);
-    return this.world.engine.pollRun.execute({ version: 1, organizationId: this.org.id, pollingId, trigger: 'manual' }, async () => undefined);
+    const deadline = Date.now() + QUIET_TIMEOUT_MS;
+    for (;;) {
+      const outcome = await this.world.engine.pollRun.execute({ version: 1, organizationId: this.org.id, pollingId, trigger: 'manual' }, async () => undefined);
+      if (outcome.kind !== 'busy' || Date.now() > deadline) return outcome;
+      await sleep(20);
+    }
   }
 
   /** Waits until every accepted input webhook call of the organization is applied (and the inbound queue idle). */
