@@ -43,6 +43,8 @@ describe('polls skip unchanged pages (real store, command monitoring)', () => {
   let server: Server;
   let records: Song[] = [];
   let etags = false;
+  /** When set, the answer to that page waits until `release` resolves (`reached` is called first). */
+  let hold: { page: number; reached: () => void; release: Promise<void> } | null = null;
   const requests: IncomingHttpHeaders[] = [];
   let models: Models;
   let commands: Commands;
@@ -53,12 +55,17 @@ describe('polls skip unchanged pages (real store, command monitoring)', () => {
     h = await new IntegrationHarness().start();
     records = Array.from({ length: 25 }, (_, i) => song(i + 1));
     etags = false;
+    hold = null;
     requests.length = 0;
     // Page-number pagination, 10 a page; with `etags`, a strong ETag per answer and 304 on If-None-Match.
-    server = createServer((req, res) => {
+    server = createServer(async (req, res) => {
       requests.push(req.headers);
       const url = new URL(req.url ?? '/', 'http://x');
       const page = Number(url.searchParams.get('page'));
+      if (hold && hold.page === page) {
+        hold.reached();
+        await hold.release;
+      }
       const body = JSON.stringify(records.slice((page - 1) * 10, page * 10));
       const tag = `"${createHash('sha256').update(body).digest('hex').slice(0, 20)}"`;
       if (etags && req.headers['if-none-match'] === tag) return void res.writeHead(304, { etag: tag }).end();
@@ -136,6 +143,27 @@ describe('polls skip unchanged pages (real store, command monitoring)', () => {
     expect(await run(org.id)).toMatchObject({ status: 'succeeded', counts: { updated: 1, unchanged: 24 } });
     expect((await h.item(org.id, '3'))?.data['name']).toBe('Song 3');
     expect(itemTraffic().read.length).toBeGreaterThan(0);
+  });
+
+  it('a local write while a run is under way is seen before the next page is skipped: that page and the rest take the normal path', async () => {
+    const org = await organization('one-way');
+    await run(org.id);
+    // The second run reads the mark and skips page 1; page 2's answer is held while item 15 (on page 2) is written.
+    let reached!: () => void;
+    const atPage2 = new Promise<void>((resolve) => (reached = resolve));
+    let release!: () => void;
+    hold = { page: 2, reached, release: new Promise<void>((resolve) => (release = resolve)) };
+    const second = run(org.id);
+    await atPage2;
+    const item = await h.sync.items.read((await h.item(org.id, '15'))?._id as string);
+    expect((await h.sync.local.update(org, item as NonNullable<typeof item>, { name: 'Local', artist: 'Artist 15', album: 'Album 15' })).kind).toBe('written');
+    commands.reset();
+    release();
+    // Page 2 is not skipped on the strength of a mark that has moved: it is read and applied, and
+    // one-way, the third party's version wins again (without the re-check: 25 unchanged, 'Local' kept).
+    expect(await second).toMatchObject({ status: 'succeeded', counts: { fetched: 25, unchanged: 24, updated: 1 } });
+    expect(itemTraffic().read).toContain(inventoryItemId(org.id, '15'));
+    expect((await h.item(org.id, '15'))?.data['name']).toBe('Song 15');
   });
 
   it('a local write whose write mark could not be raised (Redis unreachable) forgets the remembered pages', async () => {

@@ -159,7 +159,8 @@ export class PollRun {
     const inc = entry.incremental;
     const incremental = inc !== undefined && head !== null && head.cursor !== null && head.runsSinceFull + 1 < inc.fullSnapshotEvery;
     // The remembered pages are true: no item of the organization was written since they were recorded.
-    const trusted = !incremental && head !== null && head.mark !== null && markStart !== null && head.mark === markStart;
+    // Re-checked before each page is skipped: another writer during the run revokes it for the rest of the run.
+    let trusted = !incremental && head !== null && head.mark !== null && markStart !== null && head.mark === markStart;
     // Before the first request: every record of this snapshot is at least this fresh (rule 2).
     const startedAt = await sync.clock.now();
     const deadline = performance.now() + this.deps.maxRunMs;
@@ -274,7 +275,7 @@ export class PollRun {
         ...(trusted ? { remembered: factsOf } : {}),
         ...(params ? { params } : {}),
       });
-      type MappedPage = { index: number; notModified: boolean; facts: PageFacts; batch: Mapped[]; invalid: number; fingerprint: string | null; skip: boolean; hashed: InboundRecord[]; size: number };
+      type MappedPage = { index: number; notModified: boolean; facts: PageFacts; records: unknown[]; batch: Mapped[]; invalid: number; fingerprint: string | null; skip: boolean; hashed: InboundRecord[]; size: number };
       // Mapped, fingerprinted, compared with the remembered page, and (to be applied) hashed.
       const prepare = (index: number, facts: PageFacts, records: unknown[]): MappedPage => {
         const known = trusted ? memory.pages.get(index) : undefined;
@@ -283,13 +284,13 @@ export class PollRun {
         if (known && known.fingerprint !== null && facts.bodyHash !== null && known.bodyHash === facts.bodyHash && known.trimmed === facts.trimmed && known.ids.length === records.length) {
           counts.fetched += records.length;
           for (const id of known.ids) see(id);
-          return { index, notModified: false, facts, batch: [], invalid: 0, fingerprint: known.fingerprint, skip: true, hashed: [], size: records.length };
+          return { index, notModified: false, facts, records, batch: [], invalid: 0, fingerprint: known.fingerprint, skip: true, hashed: [], size: records.length };
         }
         const { batch, invalid } = mapPage(records);
         const fingerprint = incremental ? null : fingerprintOf(mappingKey, batch);
         const skip = known !== undefined && known.fingerprint !== null && known.fingerprint === fingerprint && invalid === 0;
         const hashed = skip ? [] : batch.map((r): InboundRecord => ({ ...r, hash: contentHash(r.externalId, r.data) }));
-        return { index, notModified: false, facts, batch, invalid, fingerprint, skip, hashed, size: batch.length };
+        return { index, notModified: false, facts, records, batch, invalid, fingerprint, skip, hashed, size: batch.length };
       };
       // The next page is fetched and mapped while this one is written, so the third party, this
       // process and the store work at the same time (two pages are held at most).
@@ -297,7 +298,7 @@ export class PollRun {
         const next = source.next().then((r) => {
           if (r.done) return null;
           const page = r.value;
-          if (page.notModified) return { index: page.index, notModified: true, facts: page.facts, batch: [], invalid: 0, fingerprint: null, skip: true, hashed: [], size: 0 };
+          if (page.notModified) return { index: page.index, notModified: true, facts: page.facts, records: [], batch: [], invalid: 0, fingerprint: null, skip: true, hashed: [], size: 0 };
           return prepare(page.index, page.facts, page.records);
         });
         // Awaited below, after the page being written: a failed fetch surfaces there, in page order.
@@ -309,6 +310,26 @@ export class PollRun {
         if (capped()) return await finish('partial', cappedMessage);
         pages++;
         next = ahead();
+        if (page.skip && (!trusted || tally.doubt || !markAdvancedBy(markStart, await sync.marks.read(org.id), tally.raised))) {
+          // Another writer wrote the organization's items since the run began (or a page prepared
+          // before that was seen): its remembered pages may no longer be true, so this page and the
+          // rest take the normal path.
+          trusted = false;
+          if (page.notModified) {
+            // 304, with no body to apply: its remembered records are seen (the third party still
+            // lists them) but not applied, like a snapshot older than the write (rule 2: stale).
+            const ids = memory.pages.get(page.index)?.ids ?? [];
+            for (const id of ids) see(id);
+            counts.fetched += ids.length;
+            counts.stale += ids.length;
+            continue;
+          }
+          // Prepared again, not remembered this time: what the first preparation counted and saw is undone.
+          counts.fetched -= page.records.length;
+          for (const id of memory.pages.get(page.index)?.ids ?? []) seen.delete(id);
+          for (const r of page.batch) seen.delete(r.externalId);
+          page = prepare(page.index, page.facts, page.records);
+        }
         const known = trusted ? memory.pages.get(page.index) : undefined;
         if (page.notModified && known) {
           // 304: the remembered page, unchanged.
