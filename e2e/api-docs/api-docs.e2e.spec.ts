@@ -9,7 +9,7 @@ import addFormats from 'ajv-formats';
 import { exampleOrganization } from '@music/domain';
 import { compareRoutesWithDocument, type OpenApiDocument } from '@music/platform';
 import { openQueue, QUEUE_NAMES, type FanoutJob, type OrgChangedJob, type PollJob, type PurgeOrganizationJob } from '@music/queue';
-import { BRIEF_ORGANIZATION_BODY, clearPrefix, openTestRedis, openTestStore, testLogger, uniqueName, type TestStore } from '@music/testing';
+import { LOOSE_ORGANIZATION_BODY, clearPrefix, openTestRedis, openTestStore, testLogger, uniqueName, type TestStore } from '@music/testing';
 import { createAuthApp } from '../../apps/music-auth/src/app';
 import { authApiDocument } from '../../apps/music-auth/src/auth.openapi';
 import { loadAuthConfig } from '../../apps/music-auth/src/config';
@@ -31,7 +31,7 @@ import { loadInventoryConfig } from '../../apps/music-inventory/src/config';
 // `"required": "true"` as strings, the `{{ orgId }}` placeholder filled in).
 const BRIEF = {
   signUp: { email: 'user@test.com', password: '12345678' },
-  organization: BRIEF_ORGANIZATION_BODY,
+  organization: LOOSE_ORGANIZATION_BODY,
   fakerConfig: (orgId: string) => ({ create: [], remove: [`http://localhost:3003/sync?orgId=${orgId}`] }),
   generate: { count: 5 },
   inventory: { externalId: 'brief-1', name: 'Song', artist: 'Artist', album: 'Album' },

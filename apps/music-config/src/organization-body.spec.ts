@@ -1,7 +1,8 @@
 import { pollingEntryId, webhookId } from '@music/domain';
 import { keepStoredSecrets, mergePatch, parseOrganizationBody, prepareBody } from './organization-body';
 import { toApi } from './organization.api';
-import { LOOSE_ORGANIZATION_BODY, OUTPUT_SECRET, storedOrganization } from './organization.test-helper';
+import { LOOSE_ORGANIZATION_BODY } from '@music/testing';
+import { OUTPUT_SECRET, storedOrganization } from './organization.test-helper';
 
 const VIEW = { inboundBaseUrl: 'http://localhost:3003', acceptsUnauthenticated: false };
 const NEW_SECRET = 'whsec_bmV3LXNlY3JldC1uZXctc2VjcmV0LW5ldy1zZWNyZXQ=';

@@ -4,10 +4,9 @@ import request from 'supertest';
 import { generateKeyPairSync } from 'node:crypto';
 import { provideValue, resolve, signAccessToken, tokenIssuingFrom } from '@music/platform';
 import { JOB_NAMES, jobIds, openQueue, QUEUE_NAMES, type OrgChangedJob, type PollJob, type PurgeOrganizationJob } from '@music/queue';
-import { testAccessToken, testSecretBox, type TestStore } from '@music/testing';
+import { LOOSE_ORGANIZATION_BODY, testAccessToken, testSecretBox, type TestStore } from '@music/testing';
 import { CONFIG, type ConfigQueues } from './app';
 import { openConfigTestEnv, type ConfigTestEnv } from './config.test-helper';
-import { LOOSE_ORGANIZATION_BODY } from './organization.test-helper';
 
 const SECRET = 'whsec_aW50ZWdyYXRpb24tdGVzdC1zZWNyZXQtOTg3Ng==';
 

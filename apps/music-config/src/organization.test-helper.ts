@@ -1,11 +1,5 @@
-import { BRIEF_ORGANIZATION_BODY } from '@music/testing';
+import { LOOSE_ORGANIZATION_BODY } from '@music/testing';
 import { organizationInputSchema, pollingEntryId, webhookId, type Organization } from '@music/domain';
-
-/**
- * An organization body in the looser spellings the API also accepts: `webhook` for `webhooks`,
- * `"required": "true"` as a string, no name.
- */
-export const LOOSE_ORGANIZATION_BODY = BRIEF_ORGANIZATION_BODY;
 
 export const OUTPUT_SECRET = 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtMTIzNA==';
 

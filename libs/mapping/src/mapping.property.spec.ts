@@ -2,12 +2,12 @@ import fc from 'fast-check';
 import { mappingsSchema, transformsSchema, type FieldMapping, type Mappings, type Transform } from '@music/domain';
 import { compileMapping, type MapOutcome } from './index';
 import { anyMappings, itemOf, rawTransformsFor, reversibleMappings } from './mapping-arbitraries.test-helper';
-import { BRIEF_ORGANIZATION_BODY } from '@music/testing';
+import { LOOSE_ORGANIZATION_BODY } from '@music/testing';
 
 // Fixed seeds: the same cases on every run, so a failure reproduces; run counts keep the file fast.
 const SEED = 20261107;
 
-const brief = mappingsSchema.parse(BRIEF_ORGANIZATION_BODY.mappings);
+const brief = mappingsSchema.parse(LOOSE_ORGANIZATION_BODY.mappings);
 
 /** Whether `value` has exactly the shape the mapping promises (types, no NaN, no null, no extras). */
 function fits(mapping: FieldMapping, value: unknown): boolean {

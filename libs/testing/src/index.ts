@@ -1,6 +1,6 @@
 export * from './test-env';
 export * from './third-party-stub';
-export * from './brief-bodies';
+export * from './loose-organization-body';
 export * from './redis-cluster';
 export * from './private-servers';
 export * from './ports';

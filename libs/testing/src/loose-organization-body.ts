@@ -1,9 +1,10 @@
 /**
- * Step 2 of the original walkthrough, exactly as its text writes it (`webhook`, `"required":
- * "true"` as strings, the third party on port 3004). Tests use it to prove those spellings are
- * accepted; everything users are shown uses the canonical `exampleOrganization()` of @music/domain.
+ * The first organization body the API documentation shows, in the looser spellings the API also
+ * accepts: `webhook` for `webhooks`, `"required": "true"` as a string, no name, the third party on
+ * port 3004. Tests use it to prove those spellings are accepted; everything users are shown uses the
+ * canonical `exampleOrganization()` of @music/domain.
  */
-export const BRIEF_ORGANIZATION_BODY = {
+export const LOOSE_ORGANIZATION_BODY = {
   synchronization: 'two-way',
   webhook: [
     { type: 'input', url: 'http://localhost:3000/sync?orgId=', method: 'DELETE' },
