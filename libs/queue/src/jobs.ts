@@ -156,6 +156,11 @@ export async function addJobs<P>(queue: Queue, definition: JobDefinition<P>, pay
 /**
  * Adds the job unless a live one exists under its id; a finished one (whose work is evidently not
  * done, since the store says so) is replaced. For the sweeper and replays.
+ *
+ * Not BullMQ's `deduplication` option: BullMQ checks the job id before the deduplication key, so a
+ * kept finished job under the stable id would still block the add, and dropping the stable id would
+ * break `addJob`'s promise that a job id is added once (a finished delivery is not run again) and
+ * let a live job added by `addJob` (which sets no deduplication key) run twice.
  */
 export async function ensureJob<P>(queue: Queue, definition: JobDefinition<P>, payload: P, settings: JobSettings): Promise<boolean> {
   const job = jobRequest(definition, payload, settings);
