@@ -5,7 +5,7 @@ import { organizationInputSchema, type Organization } from '@music/domain';
 import { OrganizationRepository, withEntryIds } from '@music/persistence';
 import { secretBoxFrom } from '@music/platform';
 import type { BenchKeys, ChildSettings } from './children';
-import type { FakeThirdParty } from './fake-third-party';
+import type { ThirdPartyStub } from '@music/testing';
 import type { BenchOptions } from './options';
 import { BENCH_MAPPINGS, BENCH_TRANSFORMS } from './records';
 import { openBenchStore, type BenchStore } from './store';
@@ -17,7 +17,7 @@ export interface BenchContext {
   redisUrl: string;
   /** Short id of this invocation; every database and queue prefix starts with `bench_<runId>`. */
   runId: string;
-  thirdParty: FakeThirdParty;
+  thirdParty: ThirdPartyStub;
   keys: BenchKeys;
   cpuProfDir: string | undefined;
   log: (message: string) => void;

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import { benchKeys, killAllChildren } from './children';
 import { cleanupRun, newRunId, round, type BenchContext } from './context';
-import { FakeThirdParty } from './fake-third-party';
+import { ThirdPartyStub } from '@music/testing';
 import { parseOptions, PARTS, type PartName } from './options';
 import { runDelivery, runScaleOut } from './parts/delivery';
 import { runFairness } from './parts/fairness';
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   const log = (message: string): void => console.log(`[bench ${round((Date.now() - started) / 1000, 0)}s] ${message}`);
   const cpuProfDir = options.cpuProf ? path.join(ROOT, 'bench', 'profiles') : undefined;
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
-  const thirdParty = await new FakeThirdParty().start();
+  const thirdParty = await new ThirdPartyStub().start();
   const ctx: BenchContext = { options, mongoUrl, redisUrl, runId: newRunId(), thirdParty, keys: benchKeys(), cpuProfDir, log };
   log(`${options.mode} run ${ctx.runId}: ${options.parts.join(', ')} (store ${mongoUrl}, redis ${redisUrl})`);
   // Ctrl-C: stop the child processes and drop what this run created, then leave.

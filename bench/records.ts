@@ -1,6 +1,7 @@
+import type { ThirdPartyStub } from '@music/testing';
+
 // The benchmark's third-party data: records generated from their index, so any page of any size can
 // be served (and regenerated) without holding the data set.
-
 /**
  * The mappings the benchmark organizations use: renamed and nested sources, a number, an array and
  * an object, so mapping does real work per record.
@@ -49,4 +50,9 @@ export function recordsPage(total: number, page: number, limit: number): Array<R
 export function localItemData(i: number): Record<string, unknown> {
   const n = (i * 2654435761) >>> 0;
   return { name: `Local song ${i}`, artist: `Artist ${n % 997}`, album: `Album ${n % 4999}`, duration: 90 + (n % 300), tags: ['local'], label: { name: `Label ${n % 101}`, year: 2024 } };
+}
+
+/** The polling endpoint of a data set of `total` benchmark records, served page by page by the stub. */
+export function benchList(thirdParty: ThirdPartyStub, total: number): string {
+  return thirdParty.generatedList(`bench-${total}`, total, benchRecord);
 }

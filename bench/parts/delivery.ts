@@ -7,7 +7,7 @@ import { DEFAULT_JOB_OPTIONS, openQueue, QUEUE_NAMES, type FanoutJob } from '@mu
 import { FanoutPublisher } from '../../apps/music-inventory/src/fanout-publisher';
 import { Child } from '../children';
 import { benchOrganization, oneOrganizationEnv, openScope, round, type BenchContext } from '../context';
-import { nowMs } from '../fake-third-party';
+import { nowMs } from '@music/testing';
 import { BENCH_MAPPINGS, BENCH_TRANSFORMS, localItemData } from '../records';
 import { RAW_DELIVER_QUEUE } from '../protocol';
 import { pollBreakdown } from './ingest';
@@ -49,7 +49,7 @@ export async function measureEngineDelivery(ctx: BenchContext, workers: number, 
   const children: Child[] = [];
   const queue = openQueue<FanoutJob>(QUEUE_NAMES.output, { connection: scope.redis, prefix: scope.prefix });
   try {
-    const org = await benchOrganization(scope, 'bench-owner', { deliverTo: ctx.thirdParty.deliveryUrl(tag), secret: SECRET });
+    const org = await benchOrganization(scope, 'bench-owner', { deliverTo: ctx.thirdParty.count(tag).url, secret: SECRET });
     await queue.pause();
     const local = createSyncState({ models: scope.store.models, locks: new RedisLocks(scope.redis, { prefix: scope.prefix }) }).local;
     const publisher = new FanoutPublisher(queue, createLogger({ service: 'bench', level: 'warn', format: 'json' }));
@@ -72,7 +72,7 @@ export async function measureEngineDelivery(ctx: BenchContext, workers: number, 
     ctx.log(`${part}: draining with ${workers} integration worker process(es), OUTPUT_CONCURRENCY ${ctx.options.outputConcurrency}`);
     const t0 = nowMs();
     await queue.resume();
-    const last = await ctx.thirdParty.waitFor(tag, m, drainTimeoutMs(m));
+    const last = await ctx.thirdParty.count(tag).waitFor(m, drainTimeoutMs(m));
     const seconds = (last - t0) / 1000;
     const profiles = [];
     let storeCommands = 0;
@@ -88,8 +88,9 @@ export async function measureEngineDelivery(ctx: BenchContext, workers: number, 
     }
     const costs = { storeCommandsPerChange: round(storeCommands / m, 2), redisCommandsPerChange: round(redisCommands / m, 1), workerCpuMsPerChange: round(cpuMs / m, 2) };
     const delivered = await scope.store.models.deliveries.countDocuments({ organizationId: org.id, status: 'succeeded' });
-    const received = ctx.thirdParty.received(tag);
-    ctx.thirdParty.forget(tag);
+    const { distinct, duplicates } = ctx.thirdParty.count(tag);
+    const received = { distinct, duplicates };
+    ctx.thirdParty.forgetCount(tag);
     ctx.log(`${part}: ${round(m / seconds, 0)} deliveries/s (${round(seconds, 1)} s)`);
     return {
       costs,
@@ -120,7 +121,7 @@ export async function measureRawDelivery(ctx: BenchContext, m: number, durable =
   try {
     const mapping = compileMapping(BENCH_MAPPINGS as never, BENCH_TRANSFORMS as never);
     await queue.pause();
-    const url = ctx.thirdParty.deliveryUrl(tag);
+    const url = ctx.thirdParty.count(tag).url;
     const organizationId = 'bench-durable-org';
     for (let from = 0; from < m; from += 1000) {
       const jobs = [];
@@ -141,9 +142,9 @@ export async function measureRawDelivery(ctx: BenchContext, m: number, durable =
     await child.next('profile', 10_000);
     const t0 = nowMs();
     await queue.resume();
-    const last = await ctx.thirdParty.waitFor(tag, m, drainTimeoutMs(m));
+    const last = await ctx.thirdParty.count(tag).waitFor(m, drainTimeoutMs(m));
     const seconds = (last - t0) / 1000;
-    ctx.thirdParty.forget(tag);
+    ctx.thirdParty.forgetCount(tag);
     ctx.log(`delivery: ${durable ? 'durable raw' : 'raw'} ${round(m / seconds, 0)} deliveries/s`);
     const stopped = await child.stop();
     child = undefined;

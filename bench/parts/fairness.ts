@@ -4,7 +4,7 @@ import { openQueue, QUEUE_NAMES, type FanoutJob } from '@music/queue';
 import { FanoutPublisher } from '../../apps/music-inventory/src/fanout-publisher';
 import { Child } from '../children';
 import { benchOrganization, openScope, percentile, round, type BenchContext } from '../context';
-import { nowMs } from '../fake-third-party';
+import { nowMs } from '@music/testing';
 import { localItemData } from '../records';
 import { pollBreakdown } from './ingest';
 
@@ -54,7 +54,7 @@ async function measureB(ctx: BenchContext, backlog: number, slow: boolean): Prom
   const queue = openQueue<FanoutJob>(QUEUE_NAMES.output, { connection: scope.redis, prefix: scope.prefix });
   let child: Child | undefined;
   try {
-    const orgB = await benchOrganization(scope, 'owner-b', { deliverTo: ctx.thirdParty.deliveryUrl(tagB), secret: SECRET });
+    const orgB = await benchOrganization(scope, 'owner-b', { deliverTo: ctx.thirdParty.count(tagB).url, secret: SECRET });
     const local = createSyncState({ models: scope.store.models, locks: new RedisLocks(scope.redis, { prefix: scope.prefix }) }).local;
     const publisher = new FanoutPublisher(queue, createLogger({ service: 'bench', level: 'warn', format: 'json' }));
     ({ child } = await Child.start('engine', scope.childSettings({ appEnv: { OUTPUT_CONCURRENCY: String(ctx.options.outputConcurrency), OUTBOUND_TIMEOUT_MS: String(TIMEOUT_MS) } })));
@@ -63,10 +63,10 @@ async function measureB(ctx: BenchContext, backlog: number, slow: boolean): Prom
       const outcome = await local.create(orgB, { externalId: `warm-${i}`, data: localItemData(i) });
       if (outcome.kind !== 'created' || !(await publisher.publish(outcome.item))) throw new Error('warm-up write failed');
     }
-    await ctx.thirdParty.waitFor(tagB, WARM_UP, 60_000);
+    await ctx.thirdParty.count(tagB).waitFor(WARM_UP, 60_000);
     if (backlog > 0) {
-      const orgA = await benchOrganization(scope, 'owner-a', { deliverTo: ctx.thirdParty.deliveryUrl(tagA), secret: SECRET });
-      if (slow) ctx.thirdParty.delaysMs.set(tagA, SLOW_MS);
+      const orgA = await benchOrganization(scope, 'owner-a', { deliverTo: ctx.thirdParty.count(tagA).url, secret: SECRET });
+      if (slow) ctx.thirdParty.pathDelaysMs.set(`/sync/${tagA}`, SLOW_MS);
       // Written as fast as the store takes them, with the worker running: the backlog builds up as
       // it would in service (each change's job queued as it is written).
       ctx.log(
@@ -80,7 +80,7 @@ async function measureB(ctx: BenchContext, backlog: number, slow: boolean): Prom
         if (!(await publisher.publish(outcome.item))) throw new Error('fanout enqueue failed');
       });
     }
-    if (backlog > 0 && !slow) await ctx.thirdParty.waitFor(tagA, backlog, 300_000);
+    if (backlog > 0 && !slow) await ctx.thirdParty.count(tagA).waitFor(backlog, 300_000);
     if (backlog > 0) await sleep(SETTLE_MS);
     child.send({ type: 'profile-reset' });
     await child.next('profile', 10_000);
@@ -89,7 +89,7 @@ async function measureB(ctx: BenchContext, backlog: number, slow: boolean): Prom
     const rate = ctx.options.fairnessRate;
     ctx.log(`fairness: organization B, ${n} changes at ${rate}/s${slow ? ' beside A' : ' alone'}`);
     const written = new Map<string, number>();
-    const slowBefore = ctx.thirdParty.received(tagA).distinct;
+    const slowBefore = ctx.thirdParty.count(tagA).distinct;
     const t0 = nowMs();
     const writes: Array<Promise<void>> = [];
     for (let i = 0; i < n; i++) {
@@ -104,15 +104,15 @@ async function measureB(ctx: BenchContext, backlog: number, slow: boolean): Prom
       );
     }
     await Promise.all(writes);
-    await ctx.thirdParty.waitFor(tagB, WARM_UP + n, 120_000);
-    const slowDelivered = ctx.thirdParty.received(tagA).distinct - slowBefore;
-    const arrivals = ctx.thirdParty.arrivalTimes(tagB);
+    await ctx.thirdParty.count(tagB).waitFor(WARM_UP + n, 120_000);
+    const slowDelivered = ctx.thirdParty.count(tagA).distinct - slowBefore;
+    const arrivals = ctx.thirdParty.count(tagB).arrivals;
     const inOrder = [...written].sort((a, b) => a[1] - b[1]).map(([id, at]) => round((arrivals.get(id) ?? Infinity) - at, 0));
     const latencies = [...inOrder].sort((a, b) => a - b);
     const stopped = await child.stop();
     child = undefined;
-    const received = ctx.thirdParty.received(tagB);
-    received.distinct -= WARM_UP;
+    const { distinct, duplicates } = ctx.thirdParty.count(tagB);
+    const received = { distinct: distinct - WARM_UP, duplicates };
     return {
       p50Ms: round(percentile(latencies, 50), 1),
       p99Ms: round(percentile(latencies, 99), 1),
@@ -123,9 +123,9 @@ async function measureB(ctx: BenchContext, backlog: number, slow: boolean): Prom
     };
   } finally {
     await child?.stop().catch(() => undefined);
-    ctx.thirdParty.delaysMs.delete(tagA);
-    ctx.thirdParty.forget(tagA);
-    ctx.thirdParty.forget(tagB);
+    ctx.thirdParty.pathDelaysMs.delete(`/sync/${tagA}`);
+    ctx.thirdParty.forgetCount(tagA);
+    ctx.thirdParty.forgetCount(tagB);
     await queue.close();
     await scope.close();
   }

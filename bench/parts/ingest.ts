@@ -3,7 +3,7 @@ import { compileMapping } from '@music/mapping';
 import { Child } from '../children';
 import { benchOrganization, openScope, round, type BenchContext } from '../context';
 import type { ProcessProfile } from '../protocol';
-import { BENCH_MAPPINGS, BENCH_TRANSFORMS, recordsPage } from '../records';
+import { BENCH_MAPPINGS, BENCH_TRANSFORMS, benchList, recordsPage } from '../records';
 import { writesIn } from '../store';
 
 export interface IngestResult {
@@ -78,16 +78,16 @@ export async function runIngest(ctx: BenchContext): Promise<IngestResult> {
   const rawScope = await openScope(ctx, 'ingestraw');
   const children: Child[] = [];
   try {
-    const org = await benchOrganization(scope, 'bench-owner', { pollEndpoint: ctx.thirdParty.endpoint(n), pageSize });
+    const org = await benchOrganization(scope, 'bench-owner', { pollEndpoint: benchList(ctx.thirdParty, n), pageSize });
     const pollingId = org.polling[0]?.id as string;
 
     ctx.log(`ingest: poll of ${n} records (pages of ${pageSize}) through the engine`);
     const { child: poller } = await Child.start('poll', scope.childSettings());
     children.push(poller);
-    const servedBefore = ctx.thirdParty.pageMs;
+    const servedBefore = ctx.thirdParty.generatedPageMs;
     poller.send({ type: 'poll', organizationId: org.id, pollingId });
     const first = await poller.next('polled', 4 * 3600_000);
-    const serveMs = ctx.thirdParty.pageMs - servedBefore;
+    const serveMs = ctx.thirdParty.generatedPageMs - servedBefore;
     if (first.counts.created !== n) throw new Error(`the ingest poll created ${first.counts.created} of ${n} items (${first.status})`);
     const seconds = first.profile.wallMs / 1000;
     ctx.log(`ingest: ${round(n / seconds, 0)} records/s (${round(seconds, 1)} s)`);

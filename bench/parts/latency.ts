@@ -6,7 +6,7 @@ import { signAccessToken, tokenIssuingFrom } from '@music/platform';
 import { DEFAULT_JOB_OPTIONS } from '@music/queue';
 import { Child } from '../children';
 import { benchOrganization, oneOrganizationEnv, openScope, percentile, round, type BenchContext } from '../context';
-import { nowMs } from '../fake-third-party';
+import { nowMs } from '@music/testing';
 import { RAW_DELIVER_QUEUE } from '../protocol';
 import { BENCH_MAPPINGS, BENCH_TRANSFORMS, localItemData } from '../records';
 import { pollBreakdown } from './ingest';
@@ -41,7 +41,7 @@ async function rawLatency(ctx: BenchContext, rate: number, secs: number): Promis
   try {
     ({ child } = await Child.start('raw-deliver', scope.childSettings({ extraEnv: { BENCH_CONCURRENCY: String(ctx.options.outputConcurrency), BENCH_DURABLE: '0' } })));
     const mapping = compileMapping(BENCH_MAPPINGS as never, BENCH_TRANSFORMS as never);
-    const url = ctx.thirdParty.deliveryUrl(tag);
+    const url = ctx.thirdParty.count(tag).url;
     const total = Math.max(1, Math.round(rate * secs));
     const added = new Map<string, number>();
     ctx.log(`latency: the bare worker at ${rate} jobs/s for ${secs} s`);
@@ -53,10 +53,10 @@ async function rawLatency(ctx: BenchContext, rate: number, secs: number): Promis
       await queue.add('deliver', { url, id: externalId, body, secret: SECRET });
       added.set(externalId, nowMs());
     }
-    await ctx.thirdParty.waitFor(tag, total, 60_000);
-    const arrivals = ctx.thirdParty.arrivalTimes(tag);
+    await ctx.thirdParty.count(tag).waitFor(total, 60_000);
+    const arrivals = ctx.thirdParty.count(tag).arrivals;
     const latencies = [...added].map(([id, at]) => (arrivals.get(id) ?? Infinity) - at).sort((a, b) => a - b);
-    ctx.thirdParty.forget(tag);
+    ctx.thirdParty.forgetCount(tag);
     return { p50Ms: round(percentile(latencies, 50), 1), p99Ms: round(percentile(latencies, 99), 1), changes: total };
   } finally {
     await child?.stop().catch(() => undefined);
@@ -82,7 +82,7 @@ export async function runLatency(ctx: BenchContext): Promise<{ latency: Record<s
     await scope.store.models.users.create({ _id: userId, email: 'bench@bench.invalid', passwordHash: 'unused', createdAt: new Date() });
     const issuing = tokenIssuingFrom({ NODE_ENV: 'production', JWT_PRIVATE_KEY: ctx.keys.jwtPrivateKey, JWT_ISSUER: 'music-auth', JWT_AUDIENCE: 'music-sync', JWT_EXPIRES_IN_SECONDS: 3600 });
     const token = signAccessToken({ id: userId, email: 'bench@bench.invalid' }, issuing).token;
-    const org = await benchOrganization(scope, userId, { deliverTo: ctx.thirdParty.deliveryUrl(tag), secret: SECRET });
+    const org = await benchOrganization(scope, userId, { deliverTo: ctx.thirdParty.count(tag).url, secret: SECRET });
 
     const [inventory, engine] = await Promise.all([Child.start('inventory', scope.childSettings()), Child.start('engine', scope.childSettings({ appEnv: oneOrganizationEnv(ctx) }))]);
     children.push(inventory.child, engine.child);
@@ -114,7 +114,7 @@ export async function runLatency(ctx: BenchContext): Promise<{ latency: Record<s
     ctx.log('latency: warm-up');
     const warm = newSink();
     for (let i = 0; i < 50; i++) await fire(warm, `warm-${i}`, i);
-    await ctx.thirdParty.waitFor(tag, warm.created.size, 60_000);
+    await ctx.thirdParty.count(tag).waitFor(warm.created.size, 60_000);
 
     const budgetMs = ctx.options.latencyDrainSec * 1000;
     /**
@@ -125,7 +125,7 @@ export async function runLatency(ctx: BenchContext): Promise<{ latency: Record<s
     const stage = async (name: string, stageRate: number, secs: number) => {
       const sink = newSink();
       const total = Math.max(1, Math.round(stageRate * secs));
-      const before = ctx.thirdParty.received(tag).distinct;
+      const before = ctx.thirdParty.count(tag).distinct;
       ctx.log(`latency: ${stageRate} creates/s for ${secs} s through the inventory API (${name})`);
       const loop = monitorEventLoopDelay({ resolution: 10 });
       loop.enable();
@@ -139,9 +139,9 @@ export async function runLatency(ctx: BenchContext): Promise<{ latency: Record<s
       const sendSeconds = (lastSent - t0) / 1000;
       await Promise.race([Promise.all(inflight), sleep(lastSent + budgetMs - nowMs())]);
       const answered = sink.created.size + sink.failures;
-      await ctx.thirdParty.waitFor(tag, before + sink.created.size, Math.max(1, lastSent + budgetMs - nowMs())).catch(() => undefined);
+      await ctx.thirdParty.count(tag).waitFor(before + sink.created.size, Math.max(1, lastSent + budgetMs - nowMs())).catch(() => undefined);
       loop.disable();
-      const arrivals = ctx.thirdParty.arrivalTimes(tag);
+      const arrivals = ctx.thirdParty.count(tag).arrivals;
       const latencies: number[] = [];
       for (const [externalId, at201] of sink.created) {
         const arrived = arrivals.get(externalId);
@@ -204,7 +204,7 @@ export async function runLatency(ctx: BenchContext): Promise<{ latency: Record<s
     const profile = await engine.child.stop();
     const apiProfile = await inventory.child.stop();
     children.length = 0;
-    ctx.thirdParty.forget(tag);
+    ctx.thirdParty.forgetCount(tag);
     // The bare worker's latency at the low rate, the same way: from the job's enqueue to its arrival.
     const raw = low ? await rawLatency(ctx, ctx.options.latencyLowRate, Math.min(seconds, 10)) : null;
     const result = {

@@ -1,5 +1,6 @@
 import { Child, rssOf } from '../children';
 import { benchOrganization, openScope, round, type BenchContext } from '../context';
+import { benchList } from '../records';
 import { pollBreakdown } from './ingest';
 
 /**
@@ -12,7 +13,7 @@ export async function runMemory(ctx: BenchContext): Promise<{ memory: Record<str
   let child: Child | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
-    const org = await benchOrganization(scope, 'bench-owner', { pollEndpoint: ctx.thirdParty.endpoint(n), pageSize });
+    const org = await benchOrganization(scope, 'bench-owner', { pollEndpoint: benchList(ctx.thirdParty, n), pageSize });
     ({ child } = await Child.start('poll', scope.childSettings()));
     const pid = child.pid;
     const baseline = rssOf(pid);

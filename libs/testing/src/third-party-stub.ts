@@ -27,6 +27,73 @@ export interface StubListRequest {
   seq: number;
 }
 
+/** Wall-clock milliseconds with sub-millisecond precision, comparable across processes of this machine. */
+export const nowMs = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * The deliveries one counted path received, tallied on arrival instead of stored (see
+ * `ThirdPartyStub.count`): enough for runs of many thousands of deliveries.
+ */
+export class DeliveryTally {
+  /** externalId (the record's `id`) -> arrival time (`nowMs`) of its first delivery. */
+  readonly arrivals = new Map<string, number>();
+  readonly webhookIds = new Set<string>();
+  /** Deliveries whose webhook-id had already arrived (redeliveries). */
+  duplicates = 0;
+  /** Arrival time of the latest distinct delivery. */
+  last = 0;
+  private waiters: Array<{ count: number; resolve: (at: number) => void }> = [];
+
+  constructor(readonly url: string) {}
+
+  /** Distinct deliveries (by webhook-id). */
+  get distinct(): number {
+    return this.webhookIds.size;
+  }
+
+  /** Resolves with the arrival time of the `count`-th distinct delivery. */
+  waitFor(count: number, timeoutMs: number): Promise<number> {
+    if (this.webhookIds.size >= count) return Promise.resolve(this.last);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`only ${this.webhookIds.size} of ${count} deliveries to ${this.url} arrived within ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.push({
+        count,
+        resolve: (at) => {
+          clearTimeout(timer);
+          resolve(at);
+        },
+      });
+    });
+  }
+
+  record(webhookId: string, raw: string, at: number): void {
+    if (this.webhookIds.has(webhookId)) {
+      this.duplicates++;
+      return;
+    }
+    this.webhookIds.add(webhookId);
+    this.last = at;
+    try {
+      const record = JSON.parse(raw) as { id?: unknown };
+      if (typeof record.id === 'string' && !this.arrivals.has(record.id)) this.arrivals.set(record.id, at);
+    } catch {
+      // Counted by webhook-id all the same.
+    }
+    const size = this.webhookIds.size;
+    this.waiters = this.waiters.filter((w) => {
+      if (size < w.count) return true;
+      w.resolve(at);
+      return false;
+    });
+  }
+}
+
+/** A list generated from the record index: any page of any size, without holding the data set. */
+interface GeneratedList {
+  total: number;
+  recordAt: (index: number) => Record<string, unknown>;
+}
+
 interface Failure {
   count: number;
   status: number;
@@ -53,15 +120,23 @@ class Gate {
 }
 
 /**
- * A controllable third party on a loopback port, for integration and end-to-end tests:
+ * A controllable third party on a loopback port, the one test double of a third party for the
+ * integration and end-to-end tests and the benchmark. It is not the faker (`apps/music-faker`): the
+ * faker is the product's demo third party, a service with its own API, data and signed webhooks that
+ * users run next to ours; the stub is a double a test steers (hold a list answer, reorder, fail or
+ * slow down a delivery, generate a large list, count what arrived) and inspects afterwards.
  * - lists its records at GET /music (whole array, `?page=&limit=`, `?offset=&limit=`, or
- *   `?cursor=&limit=` pages; `withTotal` wraps pages as `{ items, total }`), and named subsets at
- *   GET /music/<list> (`lists`);
+ * - lists its records at GET /music (whole array, `?page=&limit=`, `?offset=&limit=`, or
+ *   `?cursor=&limit=` pages; `withTotal` wraps pages as `{ items, total }`), named subsets at
+ *   GET /music/<list> (`lists`), and generated lists of any size (`generatedList`: pages made on the
+ *   fly from the record index, no hooks, not logged);
  * - can hold a list response: the answer is computed when the request arrives (the snapshot is
  *   taken) and sent only when released (`holdNextList` / `releaseList`), and can run a hook before
  *   each list request (`onList`, e.g. to delete a record between two pages);
  * - receives our deliveries at /sync/* (POST/PUT upsert by id, DELETE removes), records every one
- *   with its `webhook-id`, and can fail or delay them per path.
+ *   with its `webhook-id`, and can fail or delay them per path; deliveries to a counted path
+ *   (`count`) are only tallied on arrival (distinct webhook-ids, redeliveries, first arrival per
+ *   record), for runs too large to keep.
  */
 export class ThirdPartyStub {
   readonly records = new Map<string, StubRecord>();
@@ -100,11 +175,18 @@ export class ThirdPartyStub {
   requiredHeader: { name: string; value: string } | null = null;
   /** Every GET /music: its query and headers. */
   readonly listRequests: Array<{ query: string; headers: IncomingMessage['headers'] }> = [];
+  private readonly generated = new Map<string, GeneratedList>();
+  /** Pages of generated lists served, and the time spent making and serializing them (ms). */
+  generatedPages = 0;
+  generatedPageMs = 0;
+  private readonly tallies = new Map<string, DeliveryTally>();
+  private readonly timers = new Set<NodeJS.Timeout>();
   private server: Server | null = null;
   baseUrl = '';
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
     this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
@@ -112,6 +194,9 @@ export class ThirdPartyStub {
 
   async close(): Promise<void> {
     this.listGate.open();
+    // Answers still waiting out a delay are dropped with their connections.
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
@@ -123,6 +208,27 @@ export class ThirdPartyStub {
   /** Defines GET /music/<name> as the records with these ids. */
   list(name: string, ids: readonly string[]): void {
     this.lists.set(name, new Set(ids));
+  }
+
+  /**
+   * GET /music/<name> serves `total` records made by `recordAt(index)`, page by page
+   * (`?page=&limit=`, 100 by default), without holding them. Returns the list's URL.
+   */
+  generatedList(name: string, total: number, recordAt: (index: number) => Record<string, unknown>): string {
+    this.generated.set(name, { total, recordAt });
+    return `${this.baseUrl}/music/${name}`;
+  }
+
+  /** Deliveries to /sync/<name> are tallied, not stored. Returns the tally (its `url` is where to deliver). */
+  count(name: string): DeliveryTally {
+    let tally = this.tallies.get(`/sync/${name}`);
+    if (!tally) this.tallies.set(`/sync/${name}`, (tally = new DeliveryTally(`${this.baseUrl}/sync/${name}`)));
+    return tally;
+  }
+
+  /** Drops the tally of /sync/<name> (a later `count` starts from zero). */
+  forgetCount(name: string): void {
+    this.tallies.delete(`/sync/${name}`);
   }
 
   /** The next list request takes its snapshot at once and answers only when `releaseList` is called. */
@@ -177,11 +283,47 @@ export class ThirdPartyStub {
     return wrap(all);
   }
 
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        resolve();
+      }, ms);
+      this.timers.add(timer);
+    });
+  }
+
+  private serveGenerated(list: GeneratedList, url: URL, res: ServerResponse): void {
+    const started = performance.now();
+    const page = Number(url.searchParams.get('page') ?? '1');
+    const limit = Number(url.searchParams.get('limit') ?? '100');
+    const start = Math.max(0, (page - 1) * limit);
+    const end = Math.min(list.total, (page - 1) * limit + limit);
+    const records: Array<Record<string, unknown>> = [];
+    for (let i = start; i < end; i++) records.push(list.recordAt(i));
+    const body = Buffer.from(JSON.stringify(records));
+    this.generatedPages++;
+    this.generatedPageMs += performance.now() - started;
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+    res.end(body);
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://stub');
+    const generated = req.method === 'GET' ? this.generated.get(url.pathname.slice('/music/'.length)) : undefined;
+    if (generated && url.pathname.startsWith('/music/')) return this.serveGenerated(generated, url, res);
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
+    const tally = this.tallies.get(url.pathname);
+    if (tally) {
+      const webhookId = req.headers['webhook-id'];
+      tally.record(typeof webhookId === 'string' ? webhookId : '', text, nowMs());
+      const delay = this.pathDelaysMs.get(url.pathname) ?? this.syncDelayMs;
+      if (delay > 0) await this.sleep(delay);
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': 11 });
+      return void res.end('{"ok":true}');
+    }
     const send = (status: number, body?: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(body === undefined ? '' : JSON.stringify(body));
@@ -199,7 +341,7 @@ export class ThirdPartyStub {
       const seq = (this.listSeq.get(list) ?? 0) + 1;
       this.listSeq.set(list, seq);
       if (this.onList) await this.onList({ list, params: url.searchParams, seq });
-      if (this.musicDelayMs > 0) await new Promise((r) => setTimeout(r, this.musicDelayMs));
+      if (this.musicDelayMs > 0) await this.sleep(this.musicDelayMs);
       if (this.failures.music.count > 0) {
         this.failures.music.count--;
         return send(this.failures.music.status, { error: 'injected' });
@@ -225,7 +367,7 @@ export class ThirdPartyStub {
         return send(400, { error: 'bad json' });
       }
       const delay = this.pathDelaysMs.get(url.pathname) ?? this.syncDelayMs;
-      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+      if (delay > 0) await this.sleep(delay);
       let status = 200;
       let duplicate = false;
       const pathFailure = this.pathFailures.get(url.pathname);
