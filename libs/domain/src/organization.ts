@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { mappingsSchema, transformsSchema, type Mappings, type Transform } from './mapping-spec';
+import { mappingsSchema, transformSchema, transformsSchema } from './mapping-spec';
 
 export const SYNC_MODES = ['one-way', 'two-way'] as const;
 export type SyncMode = (typeof SYNC_MODES)[number];
@@ -54,15 +54,16 @@ export const webhookInputSchema = z
 export type WebhookInput = z.infer<typeof webhookInputSchema>;
 
 /** What the server keeps about a webhook's credentials besides its current secret. */
-export interface WebhookCredentials {
+export const webhookCredentialsSchema = z.object({
   /** The secret before the last rotation: it still verifies (input) and signs (output) until previousSecretExpiresAt. */
-  previousSecret?: string;
-  previousSecretExpiresAt?: Date;
+  previousSecret: z.string().optional(),
+  previousSecretExpiresAt: z.date().optional(),
   /** SHA-256 (hex) of the token an input webhook's call URL carries; the token itself is shown once. */
-  tokenHash?: string;
+  tokenHash: z.string().optional(),
   /** The token hash before the last rotation, accepted until previousSecretExpiresAt. */
-  previousTokenHash?: string;
-}
+  previousTokenHash: z.string().optional(),
+});
+export type WebhookCredentials = z.infer<typeof webhookCredentialsSchema>;
 export type WebhookSettings = WebhookInput & WebhookCredentials;
 
 // Headers a credential must not set: the HTTP client owns them.
@@ -154,9 +155,8 @@ export const notificationInputSchema = z
 export type NotificationInput = z.infer<typeof notificationInputSchema>;
 
 /** A notification webhook as stored. */
-export interface NotificationTarget extends NotificationInput {
-  id: string;
-}
+export const notificationTargetSchema = notificationInputSchema.extend({ id: z.string() });
+export type NotificationTarget = z.infer<typeof notificationTargetSchema>;
 /**
  * Incremental polling (docs/sync-model.md): `cursorField` is a dot path in each record (e.g.
  * `updatedAt`), sent back as `queryParam` (e.g. `updatedSince`) with the highest value seen;
@@ -222,13 +222,12 @@ export const organizationInputSchema = z.preprocess(
 export type OrganizationInput = z.infer<typeof organizationInputSchema>;
 
 /** A webhook as stored: its settings, the credentials the server holds for it, and its id. */
-export interface Webhook extends WebhookSettings {
-  id: string;
-}
+export const webhookSchema = webhookInputSchema.extend({ id: z.string(), ...webhookCredentialsSchema.shape });
+export type Webhook = z.infer<typeof webhookSchema>;
 
-export interface PollingEntry extends PollingInput {
-  id: string;
-}
+/** A polling entry as stored: its settings and its id. */
+export const pollingEntrySchema = pollingInputSchema.extend({ id: z.string() });
+export type PollingEntry = z.infer<typeof pollingEntrySchema>;
 
 /**
  * An organization's settings with every webhook and polling entry given its id (and the webhooks'
@@ -283,21 +282,22 @@ function assignIds<I extends { id?: string | undefined }, S extends { id: string
 }
 
 /** An organization: one tenant's sync settings. */
-export interface Organization {
-  id: string;
-  ownerId: string;
-  name: string;
-  synchronization: SyncMode;
-  webhooks: Webhook[];
-  polling: PollingEntry[];
-  notifications: NotificationTarget[];
-  mappings: Mappings;
-  transforms: Transform[];
+export const organizationSchema = z.object({
+  id: z.string(),
+  ownerId: z.string(),
+  name: z.string(),
+  synchronization: z.enum(SYNC_MODES),
+  webhooks: z.array(webhookSchema),
+  polling: z.array(pollingEntrySchema),
+  notifications: z.array(notificationTargetSchema),
+  mappings: mappingsSchema,
+  transforms: z.array(transformSchema),
   /** Incremented on every change; lets consumers skip stale org-changed events. */
-  revision: number;
-  createdAt: Date;
-  updatedAt: Date;
-}
+  revision: z.number().int(),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+});
+export type Organization = z.infer<typeof organizationSchema>;
 
 /** Whether an output webhook takes changes of kind `op`: DELETE webhooks deletes, POST and PUT ones upserts. */
 export function webhookTakes(webhook: Pick<Webhook, 'type' | 'method'>, op: 'upsert' | 'delete'): boolean {

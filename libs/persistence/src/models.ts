@@ -1,10 +1,17 @@
-import { Schema, type Connection, type Model } from 'mongoose';
+import { Schema, type Connection, type Model, type SchemaDefinitionProperty } from 'mongoose';
+import type { InventoryItem, NotificationTarget, Organization, PollingEntry } from '@music/domain';
 
 // Schemas for every collection. `_id` is a string we choose (uuid, or derived for inventory items).
 // Third-party shaped or user-keyed values (mappings, transforms) are stored as JSON text: FerretDB
 // and MongoDB refuse keys with '.' or a leading '$', and user-defined keys can contain anything.
 
 const { Mixed } = Schema.Types;
+
+/**
+ * A list stored as plain values. Typed by hand: mongoose's definition types would read an element's
+ * own `type` field (a webhook's, a polling entry's) as the path's type.
+ */
+const plainList = <T>(): SchemaDefinitionProperty<T[]> => ({ type: [Mixed], default: [] }) as unknown as SchemaDefinitionProperty<T[]>;
 
 export interface UserDoc {
   _id: string;
@@ -13,56 +20,30 @@ export interface UserDoc {
   createdAt: Date;
 }
 
-export interface OrganizationDoc {
+/**
+ * An organization as stored. It differs from the domain's `Organization` where storage needs it:
+ * `_id`; secrets sealed (webhooks, notifications) and polling credentials one sealed JSON text
+ * (organization-secrets.ts); mappings and transforms as JSON text; `deletedAt`.
+ */
+export type OrganizationDoc = Omit<Organization, 'id' | 'polling' | 'notifications' | 'mappings' | 'transforms'> & {
   _id: string;
-  ownerId: string;
-  name: string;
-  synchronization: 'one-way' | 'two-way';
-  webhooks: unknown[];
-  polling: unknown[];
+  polling: StoredPollingEntry[];
   /** Notification webhooks (secrets sealed); absent on organizations stored before they existed. */
-  notifications?: unknown[];
+  notifications?: NotificationTarget[];
   mappingsJson: string;
   transformsJson: string;
-  revision: number;
-  createdAt: Date;
-  updatedAt: Date;
   /** Set when the organization was deleted: hidden from every API at once, its data purged by a job. */
   deletedAt?: Date | null;
-}
+};
 
-export interface HeldChangeDoc {
-  op: 'upsert' | 'delete';
-  data: Record<string, unknown> | null;
-  hash: string | null;
-  at: Date;
-  entries: string[];
-}
+/** A polling entry as stored: its credentials sealed into one text (plain on entries stored before sealing). */
+export type StoredPollingEntry = Omit<PollingEntry, 'auth'> & { auth?: string | PollingEntry['auth'] };
 
-/** One item (see InventoryItem in @music/domain and docs/sync-model.md for every field). */
-export interface InventoryItemDoc {
-  _id: string;
-  organizationId: string;
-  externalId: string;
-  data: Record<string, unknown>;
-  origin: 'local' | 'remote';
-  hash: string;
-  version: number;
-  state: 'synced' | 'pending' | 'diverged';
-  deleted: boolean;
-  pendingEvent: { id: string; op: 'upsert' | 'delete'; version: number; at: Date; requestId?: string } | null;
-  awaiting: string[];
-  gaveUp: string[];
-  acked: boolean;
-  fenceAt: Date | null;
-  held: HeldChangeDoc | null;
-  remoteKnown: boolean;
-  seenBy: string[];
-  missedBy: string[];
-  rev: number;
-  createdAt: Date;
-  updatedAt: Date;
-}
+/**
+ * One item as stored (see InventoryItem in @music/domain and docs/sync-model.md for every field):
+ * the domain's shape with `_id` for `id`.
+ */
+export type InventoryItemDoc = Omit<InventoryItem, 'id'> & { _id: string };
 
 export interface SyncRunDoc {
   _id: string;
@@ -158,9 +139,9 @@ const organizationSchema = new Schema<OrganizationDoc>(
     ownerId: { type: String, required: true, index: true },
     name: { type: String, required: true },
     synchronization: { type: String, required: true, enum: ['one-way', 'two-way'] },
-    webhooks: { type: [Mixed], default: [] },
-    polling: { type: [Mixed], default: [] },
-    notifications: { type: [Mixed], default: [] },
+    webhooks: plainList<OrganizationDoc['webhooks'][number]>(),
+    polling: plainList<StoredPollingEntry>(),
+    notifications: plainList<NotificationTarget>(),
     mappingsJson: { type: String, required: true },
     transformsJson: { type: String, required: true },
     revision: { type: Number, required: true, default: 1 },

@@ -1,5 +1,6 @@
 import type { NotificationTarget, PollingCredentials, PollingEntry, Webhook } from '@music/domain';
 import type { SecretBox } from '@music/platform';
+import type { StoredPollingEntry } from './models';
 
 // Webhook secrets and polling credentials are sealed (AES-256-GCM, secret-box.ts) in the stored
 // organization, and opened when it is read. Values stored before sealing existed are plain: they
@@ -15,7 +16,7 @@ export function sealWebhook(webhook: Webhook, box: SecretBox): Webhook {
 }
 
 /** A polling entry as stored: its credentials one sealed JSON text. */
-export function sealPolling(entry: PollingEntry, box: SecretBox): Record<string, unknown> {
+export function sealPolling(entry: PollingEntry, box: SecretBox): StoredPollingEntry {
   if (entry.auth === undefined) return { ...entry };
   return { ...entry, auth: box.seal(JSON.stringify(entry.auth)) };
 }

@@ -28,7 +28,7 @@ export class OrganizationRepository {
     private readonly secrets?: SecretBox,
   ) {}
 
-  private sealed(settings: OrganizationSettings): { webhooks: unknown[]; polling: unknown[]; notifications: unknown[] } {
+  private sealed(settings: OrganizationSettings): Pick<Required<OrganizationDoc>, 'webhooks' | 'polling' | 'notifications'> {
     const box = this.secrets;
     if (!box) throw new Error('OrganizationRepository: writing an organization needs a SecretBox');
     return {
