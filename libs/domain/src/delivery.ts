@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * `pending`: being sent (or retried); `succeeded`: acknowledged (2xx); `failed`: the webhook gave up
  * (a permanent error, or attempts ran out) and a person may still act on it; `resolved`: it failed,
@@ -6,43 +8,45 @@
  * exists, so it was never sent; `cancelled`: its webhook was removed, the organization switched to
  * one-way or was deleted, or the item is gone (`lastError` says which).
  */
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'resolved' | 'superseded' | 'cancelled';
+export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'resolved', 'superseded', 'cancelled'] as const;
+export const deliveryStatusSchema = z.enum(DELIVERY_STATUSES);
+export type DeliveryStatus = z.infer<typeof deliveryStatusSchema>;
 
-export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'resolved', 'superseded', 'cancelled'] as const satisfies readonly DeliveryStatus[];
-
-export interface DeliveryAttempt {
-  at: Date;
-  statusCode: number | null;
-  error: string | null;
-  ms: number;
-}
+export const deliveryAttemptSchema = z.object({
+  at: z.date(),
+  statusCode: z.number().int().nullable(),
+  error: z.string().nullable(),
+  ms: z.number(),
+});
+export type DeliveryAttempt = z.infer<typeof deliveryAttemptSchema>;
 
 /** One local change sent to one output webhook. Its id is the `webhook-id` header (idempotency key). */
-export interface Delivery {
-  id: string;
-  organizationId: string;
-  itemId: string;
-  externalId: string;
-  eventId: string;
+export const deliverySchema = z.object({
+  id: z.string(),
+  organizationId: z.string(),
+  itemId: z.string(),
+  externalId: z.string(),
+  eventId: z.string(),
   /** The output webhook, by its stable id: sends go to its current URL, method and secret. */
-  webhookId: string;
+  webhookId: z.string(),
   /** The webhook's URL when the delivery was created (sends use the current one). */
-  url: string;
-  method: 'POST' | 'PUT' | 'DELETE';
-  op: 'upsert' | 'delete';
+  url: z.string(),
+  method: z.enum(['POST', 'PUT', 'DELETE']),
+  op: z.enum(['upsert', 'delete']),
   /** The item version this delivery carries; a newer version of the item supersedes it. */
-  version: number;
+  version: z.number().int(),
   /** The exact JSON body sent (reverse-mapped to the third party's shape). */
-  body: string;
-  status: DeliveryStatus;
-  attempts: number;
-  lastAttempts: DeliveryAttempt[];
-  lastError: string | null;
+  body: z.string(),
+  status: deliveryStatusSchema,
+  attempts: z.number().int(),
+  lastAttempts: z.array(deliveryAttemptSchema),
+  lastError: z.string().nullable(),
   /** Failed after running out of attempts (transient errors each time); false for a delivery refused for good (4xx, blocked). */
-  deadLettered: boolean;
+  deadLettered: z.boolean(),
   /** Why a failed delivery no longer needs a person (status `resolved`); null otherwise. */
-  resolution: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-  deliveredAt: Date | null;
-}
+  resolution: z.string().nullable(),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+  deliveredAt: z.date().nullable(),
+});
+export type Delivery = z.infer<typeof deliverySchema>;

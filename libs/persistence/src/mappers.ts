@@ -1,6 +1,5 @@
 import type {
   Delivery,
-  DeliveryAttempt,
   InventoryItem,
   Mappings,
   NotificationTarget,
@@ -114,7 +113,7 @@ export const toDelivery = (doc: DeliveryDoc): Delivery => ({
   body: doc.body,
   status: doc.status,
   attempts: doc.attempts,
-  lastAttempts: doc.lastAttempts as DeliveryAttempt[],
+  lastAttempts: doc.lastAttempts,
   lastError: doc.lastError ?? null,
   deadLettered: doc.deadLettered ?? false,
   resolution: doc.resolution ?? null,

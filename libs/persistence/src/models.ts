@@ -1,5 +1,5 @@
 import { Schema, type Connection, type Model, type SchemaDefinitionProperty } from 'mongoose';
-import type { InventoryItem, NotificationTarget, Organization, PollingEntry } from '@music/domain';
+import type { Delivery, DeliveryAttempt, InventoryItem, NotificationTarget, Organization, PollingEntry } from '@music/domain';
 
 // Schemas for every collection. `_id` is a string we choose (uuid, or derived for inventory items).
 // Third-party shaped or user-keyed values (mappings, transforms) are stored as JSON text: FerretDB
@@ -8,8 +8,9 @@ import type { InventoryItem, NotificationTarget, Organization, PollingEntry } fr
 const { Mixed } = Schema.Types;
 
 /**
- * A list stored as plain values. Typed by hand: mongoose's definition types would read an element's
- * own `type` field (a webhook's, a polling entry's) as the path's type.
+ * A list stored as plain values, typed as the document declares it: mongoose's definition types do
+ * not take `[Mixed]` for a typed list, and would read an element's own `type` field (a webhook's, a
+ * polling entry's) as the path's type.
  */
 const plainList = <T>(): SchemaDefinitionProperty<T[]> => ({ type: [Mixed], default: [] }) as unknown as SchemaDefinitionProperty<T[]>;
 
@@ -61,30 +62,15 @@ export interface SyncRunDoc {
   finishedAt: Date | null;
 }
 
-export interface DeliveryDoc {
+/**
+ * A delivery as stored: the domain's shape with `_id` for `id`; `deadLettered` and `resolution` are
+ * absent on deliveries stored before they existed (`toDelivery` gives their defaults).
+ */
+export type DeliveryDoc = Omit<Delivery, 'id' | 'deadLettered' | 'resolution'> & {
   _id: string;
-  organizationId: string;
-  itemId: string;
-  externalId: string;
-  eventId: string;
-  webhookId: string;
-  url: string;
-  method: 'POST' | 'PUT' | 'DELETE';
-  op: 'upsert' | 'delete';
-  version: number;
-  body: string;
-  status: 'pending' | 'succeeded' | 'failed' | 'resolved' | 'superseded' | 'cancelled';
-  attempts: number;
-  lastAttempts: unknown[];
-  lastError: string | null;
-  /** A failed delivery that ran out of attempts (transient errors each time), as opposed to one refused for good. */
   deadLettered?: boolean;
-  /** Why a failed delivery no longer needs a person (status `resolved`). */
   resolution?: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-  deliveredAt: Date | null;
-}
+};
 
 /** One input-webhook call, stored before it is answered 202 (durable; duplicates recognised by `_id`). */
 export interface InboundMessageDoc {
@@ -219,7 +205,7 @@ const deliverySchema = new Schema<DeliveryDoc>(
     body: { type: String, required: true },
     status: { type: String, required: true },
     attempts: { type: Number, default: 0 },
-    lastAttempts: { type: [Mixed], default: [] },
+    lastAttempts: plainList<DeliveryAttempt>(),
     lastError: { type: String, default: null },
     deadLettered: { type: Boolean, default: false },
     resolution: { type: String, default: null },
