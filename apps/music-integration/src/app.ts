@@ -3,10 +3,10 @@ import { acceptsUnauthenticatedWebhooks, createHttpApp, createJwtGuard, createMe
 import { ADMIN_DASHBOARD_PATH, adminCredentials, adminDashboardRouter } from './admin-dashboard';
 import type { IntegrationConfig } from './config';
 import { integrationApiDocument } from './integration.openapi';
-import { divergenceRoutes } from './divergences.routes';
-import { inboundWebhookRoutes } from './inbound-webhook.routes';
-import { syncHistoryRoutes } from './sync-history.routes';
-import { syncControlRoutes } from './sync-controls.routes';
+import { divergenceRoutes } from './history/divergences.routes';
+import { inboundWebhookRoutes } from './inbound/inbound-webhook.routes';
+import { syncHistoryRoutes } from './history/sync-history.routes';
+import { syncControlRoutes } from './controls/sync-controls.routes';
 import type { SyncEngine } from './sync-engine';
 
 export interface IntegrationDeps {

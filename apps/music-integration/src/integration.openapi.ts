@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { BEARER_AUTH, createApiDocument, errorResponses, type OpenApiDocument } from '@music/platform';
-import { inboundWebhookQuerySchema } from './inbound-webhook.routes';
+import { inboundWebhookQuerySchema } from './inbound/inbound-webhook.routes';
 import { DELIVERY_STATUSES } from '@music/domain';
-import { divergenceListQuerySchema } from './divergences.routes';
-import { deliveryListQuerySchema, syncRunListQuerySchema } from './sync-history.routes';
-import { bulkReplayBodySchema, pauseBodySchema, resumeBodySchema } from './sync-controls.routes';
+import { divergenceListQuerySchema } from './history/divergences.routes';
+import { deliveryListQuerySchema, syncRunListQuerySchema } from './history/sync-history.routes';
+import { bulkReplayBodySchema, pauseBodySchema, resumeBodySchema } from './controls/sync-controls.routes';
 
 const dateTime = z.string().meta({ format: 'date-time' });
 const counts = z.object({

@@ -6,20 +6,20 @@ import { addJob, addJobs, ensureJob, jobSettingsFrom, JOBS, type DeliveryTrace, 
 import { createOutboundClient, createRateLimiter, listSetting, RedisLocks, secretBoxFrom, type Logger, type Metrics, type OutboundClient, type RedisClient } from '@music/platform';
 import { createSyncState, setSyncMutant, type SyncState } from '@music/sync-state';
 import type { IntegrationConfig } from './config';
-import { applyInboundWebhook, type InboundWebhookSummary } from './apply-inbound-webhook';
-import { deliverChange, type DeliverOutcome } from './deliver-change';
-import { DeliveryRepository } from './delivery.repository';
-import { fanOutChange } from './fanout';
-import { MappingCache } from './mapping-cache';
-import { OrganizationCache } from './organization-cache';
-import { OrganizationSlots } from './organization-slots';
-import { PollingSchedules } from './polling-schedules';
-import { pollLeaseName, PollRun, type PollRunOutcome } from './poll-run';
-import { sendNotification, sendTestEvent, type NotifyOutcome, type TestEventResult } from './notifications';
-import { SyncControls } from './sync-controls';
-import { MeteredSyncRunRepository, SyncMetrics } from './sync-metrics';
-import { AccountOutbound } from './account-outbound';
-import { deliveryBackoffMs } from './delivery-backoff';
+import { applyInboundWebhook, type InboundWebhookSummary } from './inbound/apply-inbound-webhook';
+import { deliverChange, type DeliverOutcome } from './delivery/deliver-change';
+import { DeliveryRepository } from './delivery/delivery.repository';
+import { fanOutChange } from './delivery/fanout';
+import { MappingCache } from './engine/mapping-cache';
+import { OrganizationCache } from './engine/organization-cache';
+import { OrganizationSlots } from './engine/organization-slots';
+import { PollingSchedules } from './polling/polling-schedules';
+import { pollLeaseName, PollRun, type PollRunOutcome } from './polling/poll-run';
+import { sendNotification, sendTestEvent, type NotifyOutcome, type TestEventResult } from './controls/notifications';
+import { SyncControls } from './controls/sync-controls';
+import { MeteredSyncRunRepository, SyncMetrics } from './engine/sync-metrics';
+import { AccountOutbound } from './delivery/account-outbound';
+import { deliveryBackoffMs } from './delivery/delivery-backoff';
 
 export interface SyncEngineDeps {
   config: IntegrationConfig;

@@ -15,9 +15,9 @@ import {
 } from '@music/queue';
 import { withContext, type Logger } from '@music/platform';
 import type { IntegrationConfig } from './config';
-import { deliveryBackoffMs } from './delivery-backoff';
+import { deliveryBackoffMs } from './delivery/delivery-backoff';
 import type { SyncEngine } from './sync-engine';
-import type { SlotKind } from './organization-slots';
+import type { SlotKind } from './engine/organization-slots';
 
 /** A transient delivery failure; carries the third party's Retry-After when it gave one. */
 class RetryLater extends Error {
@@ -29,7 +29,7 @@ class RetryLater extends Error {
   }
 }
 
-export { deliveryBackoffMs } from './delivery-backoff';
+export { deliveryBackoffMs } from './delivery/delivery-backoff';
 
 /** The record and request a fan-out or deliver job carries, as log context (absent fields left out). */
 function traceOf(data: { externalId?: string | undefined; requestId?: string | undefined }): { externalId?: string; requestId?: string } {

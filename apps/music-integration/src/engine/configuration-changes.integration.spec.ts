@@ -1,7 +1,7 @@
 import { inventoryItemId } from '@music/domain';
 import { withEntryIds } from '@music/persistence';
 import { eventually } from '@music/testing';
-import { IntegrationHarness } from './integration.test-harness';
+import { IntegrationHarness } from '../integration.test-harness';
 
 // What configuration changes and housekeeping do to pending work and stored state (rules 7, 8):
 // removed webhooks, tombstones expiring, a purge nobody queued, a run reaching its time cap, and

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
 import { eventually } from '@music/testing';
-import { IntegrationHarness } from './integration.test-harness';
+import { IntegrationHarness } from '../integration.test-harness';
 
 const SECRET = 'whsec_' + Buffer.from('0123456789abcdef0123456789abcdef').toString('base64');
 const fields = (name: string) => ({ name, artist: 'Local Artist', album: 'Local Album' });

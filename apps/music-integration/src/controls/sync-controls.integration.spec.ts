@@ -6,7 +6,7 @@ import { generateWebhookSecret } from '@music/platform';
 import { SyncControlRepository, withEntryIds } from '@music/persistence';
 import { jobIds, type PollJob } from '@music/queue';
 import { eventually } from '@music/testing';
-import { IntegrationHarness } from './integration.test-harness';
+import { IntegrationHarness } from '../integration.test-harness';
 
 /** A notification receiver on loopback: keeps every call's headers and exact body. */
 class Receiver {

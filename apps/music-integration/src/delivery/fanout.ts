@@ -6,7 +6,7 @@ import { deliveryIdOf, type SyncState } from '@music/sync-state';
 import type { InventoryItem } from '@music/domain';
 import type { AccountOutbound } from './account-outbound';
 import { sendDelivery, type DeliverOutcome } from './deliver-change';
-import type { MappingCache } from './mapping-cache';
+import type { MappingCache } from '../engine/mapping-cache';
 
 /** What a fan-out needs to make the first attempt of its one delivery itself. */
 export interface FirstAttemptDeps {

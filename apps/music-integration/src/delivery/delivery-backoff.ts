@@ -1,4 +1,4 @@
-import type { IntegrationConfig } from './config';
+import type { IntegrationConfig } from '../config';
 
 /** Exponential backoff with +-20% jitter, capped; a 429's Retry-After wins when longer. */
 export function deliveryBackoffMs(attemptsMade: number, config: Pick<IntegrationConfig, 'DELIVERY_BACKOFF_BASE_MS' | 'DELIVERY_BACKOFF_MAX_MS'>, retryAfterMs?: number, random = Math.random): number {

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
 import { generateWebhookSecret, generateWebhookToken, webhookTokenHash } from '@music/platform';
 import { eventually } from '@music/testing';
-import { IntegrationHarness } from './integration.test-harness';
+import { IntegrationHarness } from '../integration.test-harness';
 
 const song = (id: string) => ({ id, name: `Song ${id}`, artist: 'Remote Artist', album: 'Remote Album' });
 

@@ -7,10 +7,10 @@ import type { OrganizationRepository } from '@music/persistence';
 import type { JobSettings } from '@music/queue';
 import { AppError, parseInput, sendResult } from '@music/platform';
 import type { SyncState } from '@music/sync-state';
-import type { DeliveryRepository } from './delivery.repository';
+import type { DeliveryRepository } from '../delivery/delivery.repository';
 import type { TestEventResult } from './notifications';
 import type { OrganizationStatus, SyncControls } from './sync-controls';
-import { ownedOrganization, replayDelivery } from './sync-history.routes';
+import { ownedOrganization, replayDelivery } from '../history/sync-history.routes';
 
 /** `POST /organization/:id/pause` body. */
 export const pauseBodySchema = z

@@ -7,7 +7,7 @@ import type { InventoryRepository, OrganizationRepository } from '@music/persist
 import { ensureJob, JOBS, type JobSettings } from '@music/queue';
 import { AppError, currentContext, parseInput, sendResult } from '@music/platform';
 import type { SyncState } from '@music/sync-state';
-import type { DeliveryRepository } from './delivery.repository';
+import type { DeliveryRepository } from '../delivery/delivery.repository';
 import { ownedOrganization } from './sync-history.routes';
 
 /** `GET /organization/:id/divergences` query. */

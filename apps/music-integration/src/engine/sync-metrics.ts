@@ -4,8 +4,8 @@ import type { RecordError, SyncRunCounts, SyncRunStatus } from '@music/domain';
 import { SyncRunRepository, type Models } from '@music/persistence';
 import { withinDeadline } from '@music/platform';
 import type { TransitionObserver } from '@music/sync-state';
-import type { DeliverOutcome } from './deliver-change';
-import type { InboundWebhookSummary } from './apply-inbound-webhook';
+import type { DeliverOutcome } from '../delivery/deliver-change';
+import type { InboundWebhookSummary } from '../inbound/apply-inbound-webhook';
 
 /** Results a delivery attempt is counted under. */
 export type DeliveryResult = 'succeeded' | 'retry' | 'failed' | 'superseded' | 'cancelled' | 'dead_lettered';

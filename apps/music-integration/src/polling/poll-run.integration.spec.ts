@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { inventoryItemId } from '@music/domain';
 import { itemLockName, RedisLocks } from '@music/platform';
 import { baseUrlOf } from '@music/testing';
-import { IntegrationHarness } from './integration.test-harness';
+import { IntegrationHarness } from '../integration.test-harness';
 
 const song = (id: number) => ({ id: String(id), name: `Song ${id}`, artist: `Artist ${id}`, album: `Album ${id}` });
 

@@ -3,9 +3,9 @@ import { InventoryRepository, OrganizationRepository, SyncRunRepository, type Mo
 import { createOutboundClient, createRateLimiter, RedisLocks } from '@music/platform';
 import { createSyncState, type InboundRecord } from '@music/sync-state';
 import { testLogger, testSecretBox } from '@music/testing';
-import { AccountOutbound } from './account-outbound';
-import { IntegrationHarness } from './integration.test-harness';
-import { MappingCache } from './mapping-cache';
+import { AccountOutbound } from '../delivery/account-outbound';
+import { IntegrationHarness } from '../integration.test-harness';
+import { MappingCache } from '../engine/mapping-cache';
 import { PollRun } from './poll-run';
 
 const song = (id: number, name = `Song ${id}`) => ({ id: String(id), name, artist: `Artist ${id}`, album: `Album ${id}` });

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { JOB_NAMES, jobIds } from '@music/queue';
-import { IntegrationHarness } from './integration.test-harness';
+import { IntegrationHarness } from '../integration.test-harness';
 
 type Page = { items: Array<Record<string, unknown> & { id: string }>; nextCursor: string | null };
 

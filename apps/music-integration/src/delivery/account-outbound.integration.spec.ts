@@ -1,7 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { generateWebhookSecret } from '@music/platform';
 import { eventually } from '@music/testing';
-import { IntegrationHarness } from './integration.test-harness';
+import { IntegrationHarness } from '../integration.test-harness';
 
 // What each organization's outbound calls carry and are held to: polling credentials as headers
 // (never in the URL, runs or logs), both signatures during a secret rotation, the pages-per-run

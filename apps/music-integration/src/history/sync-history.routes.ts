@@ -7,7 +7,7 @@ import type { OrganizationRepository, SyncRunRepository } from '@music/persisten
 import { ensureJob, JOBS, type JobSettings } from '@music/queue';
 import { addToContext, AppError, authUser, currentContext, maskUrl, parseInput, sendResult } from '@music/platform';
 import type { SyncState } from '@music/sync-state';
-import type { DeliveryRepository } from './delivery.repository';
+import type { DeliveryRepository } from '../delivery/delivery.repository';
 
 /** `nextCursor`: the sort key (time and id) of a page's last entry, opaque to clients. */
 const cursorParam = z

@@ -4,9 +4,9 @@ import winston from 'winston';
 import { createLogger, createMetrics, type Metrics } from '@music/platform';
 import { JOB_NAMES, jobIds } from '@music/queue';
 import { eventually } from '@music/testing';
-import { createIntegrationApp } from './app';
-import { startIntegration, type IntegrationRuntime } from './integration-runtime';
-import { IntegrationHarness } from './integration.test-harness';
+import { createIntegrationApp } from '../app';
+import { startIntegration, type IntegrationRuntime } from '../integration-runtime';
+import { IntegrationHarness } from '../integration.test-harness';
 
 /** The harness with the engine and the app sharing one metrics registry, and a logger whose lines are kept. */
 class MeteredHarness extends IntegrationHarness {

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import request from 'supertest';
 import { RedisLocks } from '@music/platform';
 import { baseUrlOf, eventually } from '@music/testing';
-import { IntegrationHarness } from './integration.test-harness';
+import { IntegrationHarness } from '../integration.test-harness';
 
 // The hazards issue 13 traced in the code of the first engine, each shown with the engine running
 // (real store, real Redis, stub third party): a 202'd webhook lost with Redis, duplicates recognised

@@ -3,7 +3,7 @@ import type { OrganizationRepository } from '@music/persistence';
 import type { InboundWebhookJob } from '@music/queue';
 import type { Logger } from '@music/platform';
 import type { InboundRecord, SyncState } from '@music/sync-state';
-import type { MappingCache } from './mapping-cache';
+import type { MappingCache } from '../engine/mapping-cache';
 
 export interface InboundWebhookDeps {
   organizations: OrganizationRepository;

@@ -4,7 +4,7 @@ import { defaultControl, type Models, type SyncControl, type SyncControlReposito
 import { addJobs, jobIds, JOBS, type JobSettings, type NotifyJob } from '@music/queue';
 import { maskUrl, type Logger } from '@music/platform';
 import type { SyncState } from '@music/sync-state';
-import type { DeliveryRepository } from './delivery.repository';
+import type { DeliveryRepository } from '../delivery/delivery.repository';
 
 /** An organization's health at a glance (docs/sync-model.md, "Sync controls"). */
 export type Health = 'healthy' | 'failing' | 'paused' | 'attention';

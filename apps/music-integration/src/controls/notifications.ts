@@ -3,7 +3,7 @@ import type { Organization, Webhook } from '@music/domain';
 import type { OrganizationRepository } from '@music/persistence';
 import type { NotifyJob } from '@music/queue';
 import { signedHeaders, type Logger } from '@music/platform';
-import type { AccountOutbound } from './account-outbound';
+import type { AccountOutbound } from '../delivery/account-outbound';
 
 /** What one attempt of a notify job did. */
 export type NotifyOutcome =

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { withEntryIds } from '@music/persistence';
 import { JOB_NAMES, jobIds } from '@music/queue';
 import { eventually } from '@music/testing';
-import { IntegrationHarness } from './integration.test-harness';
+import { IntegrationHarness } from '../integration.test-harness';
 
 const song = (id: string, name = `Song ${id}`) => ({ id, name, artist: `Artist ${id}`, album: `Album ${id}`, genre: 'rock' });
 

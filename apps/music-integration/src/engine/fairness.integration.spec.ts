@@ -1,5 +1,5 @@
 import { eventually } from '@music/testing';
-import { IntegrationHarness } from './integration.test-harness';
+import { IntegrationHarness } from '../integration.test-harness';
 
 const fields = (name: string) => ({ name, artist: 'Artist', album: 'Album' });
 

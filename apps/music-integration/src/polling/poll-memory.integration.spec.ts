@@ -6,9 +6,9 @@ import { createModels, InventoryRepository, OrganizationRepository, PollMemoryRe
 import { createOutboundClient, createRateLimiter, RedisLocks } from '@music/platform';
 import { createSyncState } from '@music/sync-state';
 import { baseUrlOf, openTestRedis, testLogger, testSecretBox, testUrls } from '@music/testing';
-import { AccountOutbound } from './account-outbound';
-import { BRIEF_MAPPINGS, IntegrationHarness } from './integration.test-harness';
-import { MappingCache } from './mapping-cache';
+import { AccountOutbound } from '../delivery/account-outbound';
+import { BRIEF_MAPPINGS, IntegrationHarness } from '../integration.test-harness';
+import { MappingCache } from '../engine/mapping-cache';
 import { PollRun } from './poll-run';
 
 type Song = { id: string; name: string; artist: string; album: string };

@@ -1,6 +1,6 @@
 import { eventually } from '@music/testing';
 import type { CommandStartedEvent } from 'mongodb';
-import { IntegrationHarness } from './integration.test-harness';
+import { IntegrationHarness } from '../integration.test-harness';
 
 const fields = (name: string) => ({ name, artist: 'Local Artist', album: 'Local Album' });
 

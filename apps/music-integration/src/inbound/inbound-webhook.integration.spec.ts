@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { eventually } from '@music/testing';
-import { IntegrationHarness } from './integration.test-harness';
+import { IntegrationHarness } from '../integration.test-harness';
 
 const song = (id: string, name = `Song ${id}`) => ({ id, name, artist: 'Remote Artist', album: 'Remote Album' });
 

@@ -1,0 +1,407 @@
+import { contentHash, emptyCounts, type Organization, type PollingEntry, type RecordError, type SyncRunCounts, type SyncRunStatus } from '@music/domain';
+import { LeaseLostError, type Lease, type Logger, type RedisLocks } from '@music/platform';
+import type { InventoryRepository, OrganizationRepository, PollHead, PollMemoryRepository, RememberedPage, SyncRunRepository } from '@music/persistence';
+import type { AccountOutbound } from '../delivery/account-outbound';
+import type { PollJob } from '@music/queue';
+import { markAdvancedBy, newMarkTally, type InboundCounts, type InboundRecord, type SyncState } from '@music/sync-state';
+import { createHash } from 'node:crypto';
+import type { MappingCache } from '../engine/mapping-cache';
+import { fetchPages, needsTwoMisses, newWalkState, PollFetchError, readPath, type PageFacts } from './poll-pages';
+
+const ERROR_SAMPLE = 20;
+/** Remembered pages written per batch while a run goes on. */
+const MEMORY_FLUSH_PAGES = 25;
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('base64url');
+
+/** A mapped record before its content hash (computed only for pages that are applied). */
+type Mapped = Omit<InboundRecord, 'hash'>;
+
+/**
+ * The fingerprint of a page's mapped records: their externalIds and data in order (the JSON the
+ * mapping produced: the same mapping writes its fields in the same order), and the mapping's hash.
+ * Equal fingerprints mean equal data, hence equal content hashes; a mere reordering of fields
+ * inside a value only costs the normal path.
+ */
+function fingerprintOf(mappingKey: string, batch: readonly Mapped[]): string {
+  return createHash('sha256')
+    .update(mappingKey)
+    .update(JSON.stringify(batch.map((r) => [r.externalId, r.data])))
+    .digest('base64url');
+}
+
+/** Incremental cursors: numerically when both are numbers, else as text (ISO timestamps sort as time). */
+function laterCursor(a: string | number | null, b: unknown): string | number | null {
+  if (typeof b !== 'string' && typeof b !== 'number') return a;
+  if (typeof b === 'number' && !Number.isFinite(b)) return a;
+  if (a === null) return b;
+  if (typeof a === 'number' && typeof b === 'number') return b > a ? b : a;
+  return String(b) > String(a) ? b : a;
+}
+
+const sameHead = (a: PollHead | null, b: PollHead): boolean => a !== null && JSON.stringify(a) === JSON.stringify(b);
+
+function samePage(a: RememberedPage | undefined, b: RememberedPage): boolean {
+  if (!a) return false;
+  const { ids: aIds, ...aRest } = a;
+  const { ids: bIds, ...bRest } = b;
+  return aIds.length === bIds.length && JSON.stringify(aRest) === JSON.stringify(bRest);
+}
+const PROGRESS_EVERY_MS = 1000;
+
+export interface PollRunDeps {
+  organizations: OrganizationRepository;
+  runs: SyncRunRepository;
+  items: InventoryRepository;
+  sync: Pick<SyncState, 'clock' | 'remote' | 'marks'>;
+  /** What the entry's runs remember, to skip unchanged pages (absent: every page takes the normal path). */
+  memory?: PollMemoryRepository;
+  /** The guarded client, held to each owner's outbound quota, presenting each entry's credentials. */
+  http: AccountOutbound;
+  mappings: MappingCache;
+  locks: RedisLocks;
+  logger: Logger;
+  deleteGuardRatio: number;
+  /** A run stops writing after this long and ends `partial` (POLL_RUN_MAX_MS). */
+  maxRunMs: number;
+  /** The per-entry lease's TTL (renewed every third of it while the run works). */
+  leaseTtlMs: number;
+  /** QUOTA_PAGES_PER_RUN: no run reads more pages, whatever the entry's maxPages. */
+  pagesPerRun: number;
+}
+
+/** The entry with its maxPages capped by the pages-per-run quota. */
+function withPageQuota(entry: PollingEntry, pagesPerRun: number): PollingEntry {
+  if (!entry.pagination || entry.pagination.maxPages <= pagesPerRun) return entry;
+  return { ...entry, pagination: { ...entry.pagination, maxPages: pagesPerRun } };
+}
+
+export type PollRunOutcome =
+  | { kind: 'done'; runId: string; status: SyncRunStatus; counts: SyncRunCounts }
+  /** The organization or its polling entry is gone: the scheduler should be removed. */
+  | { kind: 'stale' }
+  /** A transient failure: the job should be retried (the run is marked failed meanwhile). */
+  | { kind: 'retry'; runId: string; message: string }
+  /** A manual run found another run of the entry in progress: try again shortly. */
+  | { kind: 'busy'; runId: string };
+
+/** The lease a run of one polling entry holds (one run per entry at a time). */
+export const pollLeaseName = (organizationId: string, pollingId: string): string => `poll:${organizationId}:${pollingId}`;
+
+function addCounts(counts: SyncRunCounts, applied: InboundCounts): void {
+  counts.created += applied.created;
+  counts.updated += applied.updated;
+  counts.unchanged += applied.unchanged;
+  counts.stale += applied.stale;
+  counts.diverged += applied.diverged;
+  // Not applied now (another writer held the item too long): like a conflict, the next run applies it.
+  counts.conflicts += applied.conflicts + applied.deferred;
+}
+
+/**
+ * One poll of one polling entry (docs/sync-model.md, "Polling"): record the start on the store
+ * clock, fetch every page, map each record, apply each page by the state table with the start as
+ * the records' freshness, then - only after a complete, consistent snapshot - run the entry's
+ * deletion pass, unless the delete guard holds. The run holds the entry's lease (renewed while it
+ * works) and stops before its next write once the lease is lost or POLL_RUN_MAX_MS has passed.
+ */
+export class PollRun {
+  constructor(private readonly deps: PollRunDeps) {}
+
+  async execute(job: PollJob, ensureRunId: (runId: string) => Promise<void>): Promise<PollRunOutcome> {
+    const { organizations, runs, logger } = this.deps;
+    const org = await organizations.findById(job.organizationId);
+    const entry = org?.polling.find((p) => p.id === job.pollingId);
+    if (!org || !entry) {
+      if (job.runId) await runs.finish(job.runId, { status: 'skipped', counts: emptyCounts(), pages: 0, errors: [], message: 'organization or polling entry no longer exists' });
+      return { kind: 'stale' };
+    }
+    if (job.runId) {
+      // music-config marks a manual run failed when its enqueue timed out; BullMQ may still have
+      // added the job once Redis answered. That run was reported failed: don't run it.
+      const run = await runs.findForOrganization(org.id, job.runId);
+      if (!run || (run.status === 'failed' && run.startedAt === null)) return { kind: 'done', runId: job.runId, status: 'skipped', counts: emptyCounts() };
+    }
+    const runId = job.runId ?? (await runs.createQueued(org.id, entry, job.trigger)).id;
+    await ensureRunId(runId);
+
+    // The lease's token is the run id: a job BullMQ runs again after its process died (stalled-job
+    // recovery) carries the same run id and takes its own lease back rather than wait for it to expire.
+    const lease = await this.deps.locks.lease(pollLeaseName(org.id, entry.id), runId, this.deps.leaseTtlMs);
+    if (!lease) {
+      if (job.trigger === 'manual') return { kind: 'busy', runId };
+      await runs.finish(runId, { status: 'skipped', counts: emptyCounts(), pages: 0, errors: [], message: 'another run of this polling entry is in progress' });
+      return { kind: 'done', runId, status: 'skipped', counts: emptyCounts() };
+    }
+    try {
+      return await this.walk(org, entry, runId, lease);
+    } catch (error) {
+      logger.error('poll failed unexpectedly', { runId, err: (error as Error).message });
+      throw error;
+    } finally {
+      await lease.release();
+    }
+  }
+
+  private async walk(org: Organization, entry: PollingEntry, runId: string, lease: Lease): Promise<PollRunOutcome> {
+    const { runs, items, logger, sync } = this.deps;
+    const memoryRepo = this.deps.memory;
+    // What the entry's runs remember (docs/sync-model.md, "Unchanged pages skip the store"), and the
+    // organization's write mark, read before the start is recorded.
+    const mappingKey = sha256(JSON.stringify([org.mappings, org.transforms]));
+    const configKey = sha256(JSON.stringify([entry.endpoint, entry.pagination ?? null, entry.itemsPath ?? null, entry.trackDeletes, entry.incremental ?? null, mappingKey]));
+    const memory: { head: PollHead | null; pages: Map<number, RememberedPage> } = memoryRepo ? await memoryRepo.read(org.id, entry.id) : { head: null, pages: new Map<number, RememberedPage>() };
+    // The head exists before the mark is read: a writer that cannot raise the mark forgets it (raises its `gen`).
+    if (memoryRepo && !memory.head) memory.head = await memoryRepo.ensureHead(org.id, entry.id);
+    const head = memory.head && memory.head.configKey === configKey ? memory.head : null;
+    const markStart = memoryRepo ? await sync.marks.read(org.id) : null;
+    const tally = newMarkTally();
+    const inc = entry.incremental;
+    const incremental = inc !== undefined && head !== null && head.cursor !== null && head.runsSinceFull + 1 < inc.fullSnapshotEvery;
+    // The remembered pages are true: no item of the organization was written since they were recorded.
+    // Re-checked before each page is skipped: another writer during the run revokes it for the rest of the run.
+    let trusted = !incremental && head !== null && head.mark !== null && markStart !== null && head.mark === markStart;
+    // Before the first request: every record of this snapshot is at least this fresh (rule 2).
+    const startedAt = await sync.clock.now();
+    const deadline = performance.now() + this.deps.maxRunMs;
+    await runs.markRunning(runId, startedAt);
+    const mapping = this.deps.mappings.for(org);
+    // An organization holding no item when the run starts: every record is new (insert first, no
+    // read back), and nothing can have vanished. Remembered pages that are true and list items say it holds some.
+    const knownToHold = trusted && [...memory.pages.values()].some((p) => p.ids.length > 0);
+    const startedEmpty = knownToHold ? false : !(await items.hasAny(org.id));
+    let insertFirst = startedEmpty;
+    // An incremental run reads only what changed: it never deletes.
+    const tracking = entry.trackDeletes && !startedEmpty && !incremental;
+    // The externalIds seen: for the deletion pass, and (remembered pages) to know no record came
+    // twice. A run that started empty knows it without them (a record seen twice is not created
+    // twice), so a first poll of a million records does not hold a million ids.
+    const collecting = tracking || (memoryRepo !== undefined && !incremental && !startedEmpty);
+    let allCreated = true;
+    const counts = emptyCounts();
+    const errors: RecordError[] = [];
+    const seen = new Set<string>();
+    // An object, not a `let`: the closure below sets it, which flow analysis does not follow.
+    const walkIds = { duplicate: null as string | null };
+    let unidentified = 0;
+    let pages = 0;
+    let lastProgress = performance.now();
+    const walk = newWalkState();
+    // Pages that took the normal path (read and applied), and what this run will remember.
+    let applied = 0;
+    const toSave: RememberedPage[] = [];
+    let cursor = head?.cursor ?? null;
+    const see = (externalId: string): void => {
+      if (!collecting) return;
+      if (seen.has(externalId)) walkIds.duplicate ??= externalId;
+      seen.add(externalId);
+    };
+
+    const mapPage = (records: unknown[]): { batch: Mapped[]; invalid: number } => {
+      const batch: Mapped[] = [];
+      let invalid = 0;
+      records.forEach((record) => {
+        counts.fetched++;
+        if (inc) cursor = laterCursor(cursor, readPath(record, inc.cursorField));
+        const outcome = mapping.toItem(record);
+        if (outcome.ok) {
+          see(outcome.externalId);
+          batch.push({ externalId: outcome.externalId, data: outcome.data });
+          return;
+        }
+        counts.invalid++;
+        invalid++;
+        // An invalid record still proves its item exists remotely, when its id can be read.
+        const externalId = outcome.externalId ?? mapping.externalIdOf(record);
+        if (externalId === undefined) unidentified++;
+        else see(externalId);
+        for (const e of outcome.errors) {
+          if (errors.length < ERROR_SAMPLE) errors.push({ index: counts.fetched - 1, ...(externalId ? { externalId } : {}), path: e.path, message: e.message });
+        }
+      });
+      return { batch, invalid };
+    };
+    const flush = async (): Promise<void> => {
+      if (!memoryRepo || toSave.length === 0) return;
+      await memoryRepo.savePages(org.id, entry.id, toSave.splice(0));
+    };
+    const keep = async (page: RememberedPage): Promise<void> => {
+      if (samePage(memory.pages.get(page.index), page)) return;
+      toSave.push(page);
+      if (toSave.length >= MEMORY_FLUSH_PAGES) await flush();
+    };
+    // Settles what the entry remembers once the run is over (not after a lost lease: another run holds the entry).
+    const commit = async (passSettled: boolean): Promise<void> => {
+      if (!memoryRepo) return;
+      await flush();
+      const markEnd = await sync.marks.read(org.id);
+      const complete = walk.complete && !incremental;
+      let next: PollHead;
+      if (incremental) {
+        // The remembered pages stay what they were (its own writes, if any, moved the mark).
+        next = { ...(head as PollHead), cursor: walk.complete ? cursor : (head as PollHead).cursor, runsSinceFull: (head as PollHead).runsSinceFull + 1, gen: memory.head?.gen ?? 0 };
+      } else {
+        const once = startedEmpty ? allCreated : walkIds.duplicate === null;
+        const alone = markAdvancedBy(markStart, markEnd, tally.raised) && !tally.doubt && once;
+        if (complete && [...memory.pages.keys()].some((i) => i >= pages)) await memoryRepo.dropPagesFrom(org.id, entry.id, pages);
+        next = {
+          mark: alone ? markEnd : null,
+          configKey,
+          pages: complete ? pages : Math.max(pages, head?.pages ?? 0),
+          passSettled: complete && passSettled,
+          cursor: walk.complete ? cursor : (head?.cursor ?? null),
+          runsSinceFull: walk.complete ? 0 : (head?.runsSinceFull ?? 0),
+          gen: memory.head?.gen ?? 0,
+        };
+      }
+      if (!sameHead(memory.head, next)) await memoryRepo.saveHead(org.id, entry.id, next);
+    };
+    const finish = async (status: SyncRunStatus, message: string | null, passSettled = false): Promise<PollRunOutcome> => {
+      await commit(passSettled).catch((error: Error) => logger.warn('poll could not record its page memory', { runId, err: error.message }));
+      await runs.finish(runId, { status, counts, pages, errors, message });
+      logger.info('poll finished', { runId, status, ...counts, ...(message ? { message } : {}) });
+      return { kind: 'done', runId, status, counts };
+    };
+    const capped = (): boolean => performance.now() > deadline;
+    const cappedMessage = `stopped after POLL_RUN_MAX_MS (${this.deps.maxRunMs} ms) at page ${pages}; deletions skipped`;
+    const factsOf = (index: number): PageFacts | undefined => {
+      const page = memory.pages.get(index);
+      return trusted && page && page.fingerprint !== null ? page : undefined;
+    };
+    const params = incremental && inc && head?.cursor !== null && head?.cursor !== undefined ? { [inc.queryParam]: head.cursor } : undefined;
+
+    try {
+      const source = fetchPages(this.deps.http.forPoll(org, entry), withPageQuota(entry, this.deps.pagesPerRun), walk, (record) => mapping.externalIdOf(record), {
+        ...(trusted ? { remembered: factsOf } : {}),
+        ...(params ? { params } : {}),
+      });
+      type MappedPage = { index: number; notModified: boolean; facts: PageFacts; records: unknown[]; batch: Mapped[]; invalid: number; fingerprint: string | null; skip: boolean; hashed: InboundRecord[]; size: number };
+      // Mapped, fingerprinted, compared with the remembered page, and (to be applied) hashed.
+      const prepare = (index: number, facts: PageFacts, records: unknown[]): MappedPage => {
+        const known = trusted ? memory.pages.get(index) : undefined;
+        // The very same bytes as the remembered (clean) page, read the same way: the same records,
+        // mapped by the same mapping (the mapping is a pure function): not even mapped again.
+        if (known && known.fingerprint !== null && facts.bodyHash !== null && known.bodyHash === facts.bodyHash && known.trimmed === facts.trimmed && known.ids.length === records.length) {
+          counts.fetched += records.length;
+          for (const id of known.ids) see(id);
+          return { index, notModified: false, facts, records, batch: [], invalid: 0, fingerprint: known.fingerprint, skip: true, hashed: [], size: records.length };
+        }
+        const { batch, invalid } = mapPage(records);
+        const fingerprint = incremental ? null : fingerprintOf(mappingKey, batch);
+        const skip = known !== undefined && known.fingerprint !== null && known.fingerprint === fingerprint && invalid === 0;
+        const hashed = skip ? [] : batch.map((r): InboundRecord => ({ ...r, hash: contentHash(r.externalId, r.data) }));
+        return { index, notModified: false, facts, records, batch, invalid, fingerprint, skip, hashed, size: batch.length };
+      };
+      // The next page is fetched and mapped while this one is written, so the third party, this
+      // process and the store work at the same time (two pages are held at most).
+      const ahead = (): Promise<MappedPage | null> => {
+        const next = source.next().then((r) => {
+          if (r.done) return null;
+          const page = r.value;
+          if (page.notModified) return { index: page.index, notModified: true, facts: page.facts, records: [], batch: [], invalid: 0, fingerprint: null, skip: true, hashed: [], size: 0 };
+          return prepare(page.index, page.facts, page.records);
+        });
+        // Awaited below, after the page being written: a failed fetch surfaces there, in page order.
+        next.catch(() => undefined);
+        return next;
+      };
+      let next = ahead();
+      for (let page = await next; page !== null; page = await next) {
+        if (capped()) return await finish('partial', cappedMessage);
+        pages++;
+        next = ahead();
+        if (page.skip && (!trusted || tally.doubt || !markAdvancedBy(markStart, await sync.marks.read(org.id), tally.raised))) {
+          // Another writer wrote the organization's items since the run began (or a page prepared
+          // before that was seen): its remembered pages may no longer be true, so this page and the
+          // rest take the normal path.
+          trusted = false;
+          if (page.notModified) {
+            // 304, with no body to apply: its remembered records are seen (the third party still
+            // lists them) but not applied, like a snapshot older than the write (rule 2: stale).
+            const ids = memory.pages.get(page.index)?.ids ?? [];
+            for (const id of ids) see(id);
+            counts.fetched += ids.length;
+            counts.stale += ids.length;
+            continue;
+          }
+          // Prepared again, not remembered this time: what the first preparation counted and saw is undone.
+          counts.fetched -= page.records.length;
+          for (const id of memory.pages.get(page.index)?.ids ?? []) seen.delete(id);
+          for (const r of page.batch) seen.delete(r.externalId);
+          page = prepare(page.index, page.facts, page.records);
+        }
+        const known = trusted ? memory.pages.get(page.index) : undefined;
+        if (page.notModified && known) {
+          // 304: the remembered page, unchanged.
+          for (const id of known.ids) see(id);
+          counts.fetched += known.ids.length;
+          counts.unchanged += known.ids.length;
+          continue;
+        }
+        const { batch, invalid, facts, fingerprint, hashed } = page;
+        if (known && page.skip) {
+          // The same records as remembered, nothing written since: no item read, no write.
+          counts.unchanged += page.size;
+          await keep({ ...known, ...facts, index: page.index, fingerprint, ids: known.ids });
+          continue;
+        }
+        // A lease taken away (a purge, or another process after ours lapsed) is seen before this page is written.
+        await lease.confirm();
+        applied++;
+        const result = await sync.remote.applyUpserts(org.id, hashed, { kind: 'poll', entry: entry.id, freshness: startedAt }, { guard: lease, insertFirst, marks: tally });
+        insertFirst = batch.length > 0 && result.created === batch.length;
+        if (result.created !== batch.length) allCreated = false;
+        addCounts(counts, result);
+        if (!incremental) {
+          // Remembered as skippable only when every record now holds exactly as listed.
+          const clean = invalid === 0 && result.deferred === 0 && result.created + result.updated + result.unchanged === batch.length;
+          await keep({ index: page.index, fingerprint: clean ? fingerprint : null, ids: clean ? batch.map((r) => r.externalId) : [], ...facts });
+        }
+        if (performance.now() - lastProgress > PROGRESS_EVERY_MS) {
+          lastProgress = performance.now();
+          await runs.recordProgress(runId, counts, pages);
+        }
+      }
+    } catch (error) {
+      if (error instanceof LeaseLostError) {
+        logger.warn('poll lost its lease; stopped before writing more', { runId, err: error.message });
+        await runs.finish(runId, { status: 'partial', counts, pages, errors, message: `lost its lease (${error.message}); stopped before writing more; deletions skipped` });
+        return { kind: 'done', runId, status: 'partial', counts };
+      }
+      if (!(error instanceof PollFetchError)) throw error;
+      // Never delete after a failed or partial fetch.
+      const status: SyncRunStatus = pages > 0 ? 'partial' : 'failed';
+      await commit(false).catch((e: Error) => logger.warn('poll could not record its page memory', { runId, err: e.message }));
+      await runs.finish(runId, { status, counts, pages, errors, message: error.message });
+      logger.warn('poll fetch failed', { runId, endpoint: entry.endpoint, err: error.message, transient: error.transient });
+      return error.transient ? { kind: 'retry', runId, message: error.message } : { kind: 'done', runId, status, counts };
+    }
+
+    if (!walk.complete) return finish('partial', `stopped at maxPages (${pages}); deletions skipped`);
+    if (unidentified > 0) return finish('succeeded', `${unidentified} record(s) without a readable externalId; deletions skipped`);
+    const duplicate = walkIds.duplicate;
+    const shifted = walk.inconsistent ?? (duplicate !== null ? `externalId "${duplicate.slice(0, 100)}" appeared twice: the list shifted while it was read` : null);
+    if (!tracking) return finish('succeeded', null, !shifted);
+    if (shifted) return finish('succeeded', `${shifted}; deletions skipped`);
+    if (capped()) return finish('partial', cappedMessage);
+    // Every page as remembered, after a run whose deletion pass left nothing to do: the same
+    // snapshot, nothing written since, so the pass would find nothing either.
+    if (trusted && applied === 0 && pages === (head as PollHead).pages && (head as PollHead).passSettled) return finish('succeeded', null, true);
+    try {
+      await lease.confirm();
+      const verdict = await sync.remote.reconcileSnapshot(
+        org.id,
+        { entry: entry.id, seen, startedAt, twoMiss: needsTwoMisses(entry) },
+        { guardRatio: this.deps.deleteGuardRatio, guard: lease, marks: tally },
+      );
+      counts.deleted += verdict.deleted;
+      if (verdict.held) return finish('attention', verdict.message);
+      const deferred = verdict.deferred > 0 ? `${verdict.deferred} vanished item(s) were being written by others; the next run considers them` : null;
+      return finish('succeeded', deferred, verdict.deferred === 0 && verdict.missed === 0);
+    } catch (error) {
+      if (!(error instanceof LeaseLostError)) throw error;
+      await runs.finish(runId, { status: 'partial', counts, pages, errors, message: `lost its lease during the deletion pass (${error.message}); stopped` });
+      return { kind: 'done', runId, status: 'partial', counts };
+    }
+  }
+}
