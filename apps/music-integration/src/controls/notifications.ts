@@ -4,6 +4,7 @@ import type { OrganizationRepository } from '@music/persistence';
 import type { NotifyJob } from '@music/queue';
 import { signedHeaders, type Logger } from '@music/platform';
 import type { AccountOutbound } from '../delivery/account-outbound';
+import { isTransient } from '../engine/transient';
 
 /** What one attempt of a notify job did. */
 export type NotifyOutcome =
@@ -40,7 +41,7 @@ export async function sendNotification(job: NotifyJob, deps: NotifyDeps): Promis
     deps.logger.info('notification sent', { type: job.type, eventId: job.eventId, notificationId: target.id, status: response.status });
     return { kind: 'sent', status: response.status };
   }
-  const transient = response.ok ? response.status === 408 || response.status === 429 || response.status >= 500 : response.kind === 'timeout' || response.kind === 'network' || response.kind === 'quota';
+  const transient = isTransient(response);
   const message = response.ok ? `HTTP ${response.status}` : `${response.kind}: ${response.message}`;
   deps.logger.warn('notification not delivered', { type: job.type, eventId: job.eventId, notificationId: target.id, reason: message, transient });
   return transient ? { kind: 'retry', message } : { kind: 'failed', message };

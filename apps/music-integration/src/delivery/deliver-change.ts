@@ -4,6 +4,7 @@ import { signedHeaders, type Logger, type OutboundClient, type RedisLocks } from
 import type { SyncState } from '@music/sync-state';
 import type { AccountOutbound } from './account-outbound';
 import type { DeliveryRepository } from './delivery.repository';
+import { isTransient } from '../engine/transient';
 
 export interface DeliverDeps {
   /** The organization as stored now (the cache checks its revision on every read). */
@@ -131,9 +132,7 @@ export async function sendDelivery(http: OutboundClient, webhook: Webhook, deliv
     ms: response.ms,
   };
   if (response.ok && response.status >= 200 && response.status < 300) return { result: 'succeeded', attempt, message: '' };
-  const transient = response.ok
-    ? response.status === 408 || response.status === 429 || response.status >= 500
-    : response.kind === 'timeout' || response.kind === 'network' || response.kind === 'quota';
+  const transient = isTransient(response);
   const message = response.ok ? `HTTP ${response.status}` : (attempt.error ?? 'failed');
   const retryAfterMs = response.ok && transient ? retryAfter(response.headers['retry-after']) : undefined;
   return { result: transient ? 'retry' : 'failed', attempt, message, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PollingEntry } from '@music/domain';
 import type { OutboundClient } from '@music/platform';
+import { isTransient } from '../engine/transient';
 
 /** Why a fetch failed, and whether trying again later can help. */
 export class PollFetchError extends Error {
@@ -110,13 +111,11 @@ async function getJson(http: OutboundClient, url: string, params: Record<string,
   const response = await http.send({ method: 'GET', url, params, headers });
   if (!response.ok) {
     // Blocked or malformed URLs do not fix themselves; the rest may (a quota: the next minute).
-    const transient = response.kind === 'timeout' || response.kind === 'network' || response.kind === 'quota';
-    throw new PollFetchError(`${response.kind}: ${response.message}`, transient);
+    throw new PollFetchError(`${response.kind}: ${response.message}`, isTransient(response));
   }
   if (response.status === 304 && conditional) return { notModified: true, body: null, bodyHash: null, etag: conditional.etag, lastModified: conditional.lastModified };
   if (response.status < 200 || response.status >= 300) {
-    const transient = response.status === 408 || response.status === 429 || response.status >= 500;
-    throw new PollFetchError(`GET ${url} answered ${response.status}`, transient);
+    throw new PollFetchError(`GET ${url} answered ${response.status}`, isTransient(response));
   }
   try {
     const body = JSON.parse(response.text) as unknown;
