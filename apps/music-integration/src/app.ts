@@ -7,20 +7,42 @@ import { divergenceRoutes } from './history/divergences.routes';
 import { inboundWebhookRoutes } from './inbound/inbound-webhook.routes';
 import { syncHistoryRoutes } from './history/sync-history.routes';
 import { syncControlRoutes } from './controls/sync-controls.routes';
-import type { SyncEngine } from './sync-engine';
+import type { Organization, Webhook } from '@music/domain';
+import type { InventoryRepository, OrganizationRepository, SyncRunRepository } from '@music/persistence';
+import type { JobSettings } from '@music/queue';
+import type { SyncState } from '@music/sync-state';
+import type { SyncControls } from './controls/sync-controls';
+import type { TestEventResult } from './controls/notifications';
+import type { DeliveryRepository } from './delivery/delivery.repository';
+import type { IntegrationQueues, SyncEngine } from './sync-engine';
 
-export interface IntegrationDeps {
+/** What the HTTP app's routes work with, each a direct dependency (container.ts registers each). */
+export interface IntegrationRouteDeps {
+  organizations: OrganizationRepository;
+  runs: SyncRunRepository;
+  deliveries: DeliveryRepository;
+  items: InventoryRepository;
+  /** The one writer of item state. */
+  sync: SyncState;
+  controls: SyncControls;
+  /** Sends a webhook's test event (`POST /organization/:id/webhooks/:webhookId/test`). */
+  testWebhook: (org: Organization, webhook: Webhook) => Promise<TestEventResult>;
+  queues: IntegrationQueues;
+  jobSettings: JobSettings;
+}
+
+export interface IntegrationAppDeps {
   config: IntegrationConfig;
   logger: Logger;
-  engine: SyncEngine;
   healthChecks: HealthCheck[];
   /** The registry the engine counts on too (main.ts); a fresh one when omitted. Unused when METRICS_ENABLED is false. */
   metrics?: Metrics;
+  routes: IntegrationRouteDeps;
 }
 
-/** The music-integration HTTP app: inbound webhooks, sync runs, deliveries (tests build it the same way). */
-export function createIntegrationApp(deps: IntegrationDeps): Express {
-  const { engine, config } = deps;
+/** The music-integration HTTP app: inbound webhooks, sync runs, deliveries (container.ts resolves it as `INTEGRATION.app`). */
+export function integrationApp(deps: IntegrationAppDeps): Express {
+  const { config, routes: use } = deps;
   const verification = tokenVerificationFrom(config);
   if (verification.development) deps.logger.warn('verifying tokens with the development public key: set JWT_PUBLIC_KEYS (production refuses to start without it)');
   const acceptUnauthenticated = acceptsUnauthenticatedWebhooks(config);
@@ -42,50 +64,44 @@ export function createIntegrationApp(deps: IntegrationDeps): Express {
       ],
     },
     routes: (app) => {
-      if (admin) app.use(adminDashboardRouter(Object.values(engine.queues), admin));
+      if (admin) app.use(adminDashboardRouter(Object.values(use.queues), admin));
       app.use(
         inboundWebhookRoutes({
-          organizations: engine.organizations,
-          inbox: engine.sync.inbox,
-          inboundQueue: engine.queues.inbound,
-          jobSettings: engine.jobSettings,
+          organizations: use.organizations,
+          inbox: use.sync.inbox,
+          inboundQueue: use.queues.inbound,
+          jobSettings: use.jobSettings,
           maxRecords: config.INBOUND_MAX_RECORDS,
           acceptUnauthenticated,
           logger: deps.logger,
         }),
       );
       app.use('/organization', guard);
-      app.use(
-        syncHistoryRoutes({
-          organizations: engine.organizations,
-          runs: engine.runs,
-          deliveries: engine.deliveries,
-          sync: engine.sync,
-          outputQueue: engine.queues.output,
-          jobSettings: engine.jobSettings,
-        }),
-      );
-      app.use(
-        syncControlRoutes({
-          organizations: engine.organizations,
-          controls: engine.controls,
-          testWebhook: (org, webhook) => engine.testWebhook(org, webhook),
-          deliveries: engine.deliveries,
-          sync: engine.sync,
-          outputQueue: engine.queues.output,
-          jobSettings: engine.jobSettings,
-        }),
-      );
-      app.use(
-        divergenceRoutes({
-          organizations: engine.organizations,
-          items: engine.items,
-          deliveries: engine.deliveries,
-          sync: engine.sync,
-          outputQueue: engine.queues.output,
-          jobSettings: engine.jobSettings,
-        }),
-      );
+      const replays = { deliveries: use.deliveries, sync: use.sync, outputQueue: use.queues.output, jobSettings: use.jobSettings };
+      app.use(syncHistoryRoutes({ organizations: use.organizations, runs: use.runs, ...replays }));
+      app.use(syncControlRoutes({ organizations: use.organizations, controls: use.controls, testWebhook: use.testWebhook, ...replays }));
+      app.use(divergenceRoutes({ organizations: use.organizations, items: use.items, ...replays }));
     },
   });
+}
+
+/** The HTTP app of an engine a caller built itself (startIntegration's runtime): its routes' dependencies read from the engine. */
+export function createIntegrationApp(deps: { config: IntegrationConfig; logger: Logger; engine: SyncEngine; healthChecks: HealthCheck[]; metrics?: Metrics }): Express {
+  const { engine, ...rest } = deps;
+  return integrationApp({ ...rest, routes: routeDepsOf(engine) });
+}
+
+/** The dependencies the routes take, as the engine built them. */
+export function routeDepsOf(engine: SyncEngine): IntegrationRouteDeps {
+  return {
+    organizations: engine.organizations,
+    runs: engine.runs,
+    deliveries: engine.deliveries,
+    items: engine.items,
+    sync: engine.sync,
+    controls: engine.controls,
+    testWebhook: (org, webhook) => engine.testWebhook(org, webhook),
+    queues: engine.queues,
+    jobSettings: engine.jobSettings,
+  };
 }

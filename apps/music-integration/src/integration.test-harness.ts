@@ -4,11 +4,11 @@ import type { InventoryItem, OrganizationInput, WebhookCredentials } from '@musi
 import { inventoryItemId, organizationInputSchema } from '@music/domain';
 import { OrganizationRepository, withEntryIds, type InventoryItemDoc } from '@music/persistence';
 import { addJob, jobSettingsFrom, JOBS } from '@music/queue';
-import { RedisLocks, secretBoxFrom } from '@music/platform';
+import { RedisLocks, resolve, secretBoxFrom } from '@music/platform';
 import { createSyncState, type SyncState } from '@music/sync-state';
 import { clearPrefix, eventually, openTestRedis, openTestStore, testAccessToken, testLogger, ThirdPartyStub, uniqueName, type TestStore } from '@music/testing';
 import { loadIntegrationConfig, type IntegrationConfig } from './config';
-import { createIntegrationApp } from './app';
+import { INTEGRATION } from './container';
 import { startIntegration, type IntegrationRuntime } from './integration-runtime';
 
 /** The brief's mapping: the third party's id/name/artist/album. */
@@ -55,7 +55,7 @@ export class IntegrationHarness {
       ...env,
     });
     this.runtime = await this.startRuntime();
-    this.app = createIntegrationApp({ config: this.config, logger: testLogger(), engine: this.runtime.engine, healthChecks: [] });
+    this.app = resolve(this.runtime.container, INTEGRATION.app);
     this.organizations = new OrganizationRepository(this.store.models, secretBoxFrom(this.config));
     this.sync = createSyncState({ models: this.store.models, locks: new RedisLocks(this.redis, { prefix: this.prefix }) });
     return this;

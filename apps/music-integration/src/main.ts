@@ -1,9 +1,9 @@
 import 'reflect-metadata';
-import { createRedis, exitOnStartupError, openRuntime, serveRuntime } from '@music/platform';
+import { createRedis, exitOnStartupError, openRuntime, resolve, serveRuntime } from '@music/platform';
 import { createModels, ensureIndexes } from '@music/persistence';
 import { loadIntegrationConfig } from './config';
-import { createIntegrationApp } from './app';
-import { startIntegration } from './integration-runtime';
+import { INTEGRATION, integrationContainer } from './container';
+import { startIntegrationIn } from './integration-runtime';
 
 async function main(): Promise<void> {
   const config = loadIntegrationConfig(process.env);
@@ -12,9 +12,9 @@ async function main(): Promise<void> {
   await ensureIndexes(models);
   // BullMQ workers block on Redis and must wait for it through outages.
   const bullConnection = createRedis(config, 'worker', runtime.logger);
-  const integration = await startIntegration({ config, logger: runtime.logger, models, redis: bullConnection, bullConnection, metrics: runtime.metrics });
-  const app = createIntegrationApp({ config, logger: runtime.logger, engine: integration.engine, healthChecks: runtime.healthChecks, metrics: runtime.metrics });
-  await serveRuntime(runtime, app, config.PORT, [
+  const container = integrationContainer({ config, logger: runtime.logger, models, redis: bullConnection, bullConnection, healthChecks: runtime.healthChecks, metrics: runtime.metrics });
+  const integration = await startIntegrationIn(container);
+  await serveRuntime(runtime, resolve(container, INTEGRATION.app), config.PORT, [
     { name: 'workers and queues', close: () => integration.close() },
     { name: 'bullmq redis', close: () => bullConnection.quit() },
   ]);

@@ -21,13 +21,23 @@ import { MeteredSyncRunRepository, SyncMetrics } from './engine/sync-metrics';
 import { AccountOutbound } from './delivery/account-outbound';
 import { deliveryBackoffMs } from './delivery/delivery-backoff';
 
+/** The queues music-integration works from (org-events is music-config's, opened here to be seen: Bull Board, queue metrics). */
+export type IntegrationQueues = {
+  polling: Queue;
+  output: Queue;
+  inbound: Queue;
+  maintenance: Queue;
+  notifications: Queue;
+  orgEvents: Queue;
+};
+
 export interface SyncEngineDeps {
   config: IntegrationConfig;
   logger: Logger;
   models: Models;
   /** Any Redis client (locks); workers and queues get their own connections. */
   redis: RedisClient;
-  queues: { polling: Queue; output: Queue; inbound: Queue; maintenance: Queue; notifications: Queue; orgEvents: Queue };
+  queues: IntegrationQueues;
   /** Replaceable for tests; defaults to the guarded client built from the config. */
   http?: OutboundClient;
   /** The app's registry: runs, records, deliveries, divergences and queue depths are counted on it. */
