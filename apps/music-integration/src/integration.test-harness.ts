@@ -11,8 +11,8 @@ import { loadIntegrationConfig, type IntegrationConfig } from './config';
 import { INTEGRATION } from './container';
 import { startIntegration, type IntegrationRuntime } from './integration-runtime';
 
-/** The brief's mapping: the third party's id/name/artist/album. */
-export const BRIEF_MAPPINGS = {
+/** The test organizations' mapping: the third party's id, name, artist and album. */
+export const TRACK_MAPPINGS = {
   externalId: { type: 'string', source: 'id', required: true },
   name: { type: 'string', source: 'name', required: true },
   artist: { type: 'string', source: 'artist', required: 'true' },
@@ -104,7 +104,7 @@ export class IntegrationHarness {
         { type: 'output', url: `${this.thirdParty.baseUrl}/sync/create`, method: 'DELETE' },
       ],
       polling: [{ endpoint: `${this.thirdParty.baseUrl}/music`, interval: 1, type: 'hour' }],
-      mappings: BRIEF_MAPPINGS,
+      mappings: TRACK_MAPPINGS,
       transforms: [],
       ...overrides,
       ...(webhooks ? { webhooks: webhooks.map(({ type, url, method, secret }) => ({ type, url, method, ...(secret !== undefined ? { secret } : {}) })) } : {}),

@@ -7,7 +7,7 @@ import { createOutboundClient, createRateLimiter, RedisLocks } from '@music/plat
 import { createSyncState } from '@music/sync-state';
 import { baseUrlOf, openTestRedis, testLogger, testSecretBox, testUrls } from '@music/testing';
 import { AccountOutbound } from '../delivery/account-outbound';
-import { BRIEF_MAPPINGS, IntegrationHarness } from '../integration.test-harness';
+import { TRACK_MAPPINGS, IntegrationHarness } from '../integration.test-harness';
 import { MappingCache } from '../engine/mapping-cache';
 import { PollRun } from './poll-run';
 
@@ -225,7 +225,7 @@ describe('polls skip unchanged pages (real store, command monitoring)', () => {
         synchronization: 'one-way',
         webhooks: [],
         polling: org.polling,
-        mappings: { ...BRIEF_MAPPINGS, name: { type: 'string', source: 'artist', required: true } },
+        mappings: { ...TRACK_MAPPINGS, name: { type: 'string', source: 'artist', required: true } },
         transforms: [],
       }),
     );
