@@ -95,6 +95,16 @@ export class Model {
   twoWay = true;
   /** How the polling entries read the third party: at once, or page by page. */
   pagination: 'none' | 'page' | 'offset' | 'cursor' = 'none';
+  /**
+   * Incremental polling ("Incremental polling"): a run asks only for the records changed since the
+   * highest `updatedAt` seen (inclusive), except the first and every `every`-th, which read the whole
+   * list; only those track deletions.
+   */
+  incremental: { every: number } | null = null;
+  /** The third party's `updatedAt` of a record (it stamps each of its writes). */
+  stampOf: (key: string) => number = () => 0;
+  /** Per entry: the highest `updatedAt` a complete walk read, and the runs since the last full one. */
+  readonly cursors = new Map<string, { cursor: number | null; runsSinceFull: number; read: number | null }>();
   /** The third party's /sync endpoints answer 503 (deliveries are retried until it is back). */
   down = false;
   downFor = 0;
@@ -359,7 +369,27 @@ export class Model {
   snapshotOf(name: string): Array<[string, Fields]> {
     const entry = this.entries.find((e) => e.name === name);
     if (!entry) throw new Error(`no polling entry ${name}`);
-    return [...this.remote].filter(([id]) => entry.lists.includes(id)).map(([id, f]) => [id, { ...f }]);
+    const all = [...this.remote].filter(([id]) => entry.lists.includes(id));
+    if (!this.incremental) return all.map(([id, f]) => [id, { ...f }]);
+    // Incremental: the records changed since the cursor (inclusive); remember the highest value read.
+    const run = this.runOf(name);
+    const since = this.isIncremental(name) ? run.cursor : null;
+    const read = all.filter(([id]) => since === null || this.stampOf(id) >= since);
+    run.read = read.reduce<number | null>((max, [id]) => Math.max(max ?? 0, this.stampOf(id)), null);
+    return read.map(([id, f]) => [id, { ...f }]);
+  }
+
+  private runOf(name: string): { cursor: number | null; runsSinceFull: number; read: number | null } {
+    let run = this.cursors.get(name);
+    if (!run) this.cursors.set(name, (run = { cursor: null, runsSinceFull: 0, read: null }));
+    return run;
+  }
+
+  /** Whether the next run of `name` is incremental: a cursor is known and it is not a full run's turn. */
+  isIncremental(name: string): boolean {
+    if (!this.incremental) return false;
+    const run = this.runOf(name);
+    return run.cursor !== null && run.runsSinceFull + 1 < this.incremental.every;
   }
 
   /**
@@ -373,6 +403,15 @@ export class Model {
       const outcome = this.inboundUpsert(key, data, start, [name], 'poll');
       if (outcome === 'conflict') p.conflicts++;
       else if (outcome === 'created' || outcome === 'updated' || outcome === 'diverged' || outcome === 'stale' || outcome === 'unchanged') p[outcome]++;
+    }
+    if (this.incremental) {
+      // A complete walk keeps the highest value read; an incremental run never deletes.
+      const incremental = this.isIncremental(name);
+      const run = this.runOf(name);
+      if (run.read !== null) run.cursor = Math.max(run.cursor ?? 0, run.read);
+      run.read = null;
+      run.runsSinceFull = incremental ? run.runsSinceFull + 1 : 0;
+      if (incremental) return p;
     }
     const listed = new Set(snapshot.map(([k]) => k));
     const considered = [...this.items].filter(([, i]) => i.state === 'synced' && i.seenBy.has(name) && (i.fenceAt === null || i.fenceAt < start));

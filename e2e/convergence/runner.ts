@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { Model } from './model';
 import { Divergence, KEYS, verifyEnd, expectPoll, type SequenceEnd } from './checks';
 import { commandArbitraries, commandStats, settle } from './commands';
-import { entryLists, Sequence, type SequenceShape, type World } from './system';
+import { entryLists, INCREMENTAL_FULL_EVERY, Sequence, type SequenceShape, type World } from './system';
 
 // Runs generated command sequences against the real system (fast-check's model-based testing),
 // each on a fresh organization and third party, and ends each one the same way: the outage (if
@@ -46,7 +46,7 @@ function newStats(): RunStats {
   return { sequences: 0, commands: 0, commandsByKind: {}, excusedSequences: 0, itemsAtEnd: 0, deliveriesApplied: 0, deliveryAttempts: 0, restarts: 0, longestSequence: 0, ms: 0 };
 }
 
-/** How every sequence ends: the outage over, drained, one final poll of every entry, drained, checked. */
+/** How every sequence ends: the outage over, drained, one final (full) poll of every entry, drained, checked. */
 export async function finishSequence(m: Model, r: Sequence): Promise<SequenceEnd> {
   if (m.down) {
     r.comeBack();
@@ -55,10 +55,14 @@ export async function finishSequence(m: Model, r: Sequence): Promise<SequenceEnd
   await settle(m, r);
   const kept = new Set<string>();
   for (const entry of m.entries) {
-    const start = m.tick();
-    const expected = m.poll(entry.name, m.snapshotOf(entry.name), start);
-    expectPoll(entry.name, await r.poll(entry.name), expected);
-    for (const k of expected.kept) kept.add(k);
+    // An incremental entry tracks deletions only in its full snapshots: it polls until one ran.
+    for (let full = false; !full; ) {
+      full = !m.isIncremental(entry.name);
+      const start = m.tick();
+      const expected = m.poll(entry.name, m.snapshotOf(entry.name), start);
+      expectPoll(entry.name, await r.poll(entry.name), expected);
+      if (full) for (const k of expected.kept) kept.add(k);
+    }
   }
   await settle(m, r);
   return verifyEnd(m, r, kept);
@@ -70,6 +74,7 @@ export function newModel(world: World, shape: SequenceShape): Model {
   m.outputs.push({ name: 'create', kind: 'upsert', refusing: false }, { name: 'delete', kind: 'delete', refusing: false });
   m.entries.push(...entryLists(shape.entries, KEYS));
   m.pagination = shape.pagination;
+  if (shape.incremental) m.incremental = { every: INCREMENTAL_FULL_EVERY };
   return m;
 }
 
@@ -79,6 +84,8 @@ export const DEFAULT_SHAPE: SequenceShape = { entries: 'one', pagination: 'none'
 export async function runSequence(world: World, commands: Iterable<fc.AsyncCommand<Model, Sequence>>, shape: SequenceShape = DEFAULT_SHAPE): Promise<SequenceEnd> {
   const seq = await Sequence.begin(world, shape, KEYS);
   const model = newModel(world, shape);
+  // The third party's own updatedAt of each record (incremental polling reads it from the records).
+  model.stampOf = (key) => Number(seq.stub.records.get(key)?.['updatedAt'] ?? 0);
   try {
     await fc.asyncModelRun(() => ({ model, real: seq }), commands);
     return await finishSequence(model, seq);
@@ -87,10 +94,14 @@ export async function runSequence(world: World, commands: Iterable<fc.AsyncComma
   }
 }
 
-const shapeArb: fc.Arbitrary<SequenceShape> = fc.record({
-  entries: fc.constantFrom<SequenceShape['entries']>('one', 'one', 'disjoint', 'overlap'),
-  pagination: fc.constantFrom<SequenceShape['pagination']>('none', 'none', 'none', 'page', 'offset', 'cursor'),
-});
+const shapeArb: fc.Arbitrary<SequenceShape> = fc
+  .record({
+    entries: fc.constantFrom<SequenceShape['entries']>('one', 'one', 'disjoint', 'overlap'),
+    pagination: fc.constantFrom<SequenceShape['pagination']>('none', 'none', 'none', 'page', 'offset', 'cursor'),
+    incremental: fc.constantFrom(false, true),
+  })
+  // Incremental polling is generated on unpaged entries only.
+  .map((s) => ({ ...s, incremental: s.incremental && s.pagination === 'none' }));
 
 /** Formats fast-check's counterexample (the commands that ran, comma-separated) as a numbered script. */
 export function formatScript(commands: unknown): string {
@@ -143,7 +154,7 @@ export async function runConvergence(world: World, options: ConvergenceOptions):
   const replayPath = /\/\*replayPath="(.*?)"\*\//.exec(String(commands))?.[1] ?? '';
   const report = [
     `Convergence counterexample (seed ${details.seed}, path ${details.counterexamplePath ?? '-'}, after ${details.numRuns} sequence(s) and ${details.numShrinks} shrink(s)):`,
-    `  organization: two-way, ${shape.entries === 'one' ? 'one polling entry' : `two polling entries (${shape.entries} lists: ${entryLists(shape.entries, KEYS).map((e) => `${e.name} lists ${e.lists.join(',')}`).join('; ')})`}, ${shape.pagination === 'none' ? 'unpaged' : `${shape.pagination} pagination (2 a page)`}`,
+    `  organization: two-way, ${shape.entries === 'one' ? 'one polling entry' : `two polling entries (${shape.entries} lists: ${entryLists(shape.entries, KEYS).map((e) => `${e.name} lists ${e.lists.join(',')}`).join('; ')})`}, ${shape.pagination === 'none' ? 'unpaged' : `${shape.pagination} pagination (2 a page)`}${shape.incremental ? `, incremental polling (updatedSince, a full snapshot every ${INCREMENTAL_FULL_EVERY}th run)` : ''}`,
     formatScript(commands),
     `failure: ${message}`,
     `replay: CONVERGENCE_SEED=${details.seed} CONVERGENCE_PATH='${details.counterexamplePath ?? ''}' CONVERGENCE_REPLAY_PATH='${replayPath}' npm run test:convergence`,

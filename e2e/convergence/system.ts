@@ -317,7 +317,13 @@ export function fieldsOf(item: Record<string, unknown>): Fields {
 export interface SequenceShape {
   entries: 'one' | 'disjoint' | 'overlap';
   pagination: 'none' | 'page' | 'offset' | 'cursor';
+  /** Incremental polling (unpaged only): `updatedAt` / `updatedSince`, a full snapshot every INCREMENTAL_FULL_EVERY-th run. */
+  incremental?: boolean;
 }
+
+/** An incremental entry's full snapshot runs every this many runs. */
+export const INCREMENTAL_FULL_EVERY = 3;
+const INCREMENTAL = { cursorField: 'updatedAt', queryParam: 'updatedSince', fullSnapshotEvery: INCREMENTAL_FULL_EVERY } as const;
 
 /** The ids each entry lists (the third party's named lists): every key is listed by at least one entry. */
 export function entryLists(shape: SequenceShape['entries'], keys: readonly string[]): Array<{ name: string; lists: string[] }> {
@@ -373,6 +379,7 @@ export class Sequence {
     const stub = await new ThirdPartyStub().start();
     stub.idempotent = true;
     stub.withTotal = shape.pagination !== 'none';
+    if (shape.incremental) stub.stampField = INCREMENTAL.cursorField;
     const entries = entryLists(shape.entries, keys);
     for (const e of entries) stub.list(e.name, e.lists);
     const input = organizationInputSchema.parse({
@@ -384,7 +391,7 @@ export class Sequence {
         { type: 'output', url: `${stub.baseUrl}/sync/create`, method: 'POST' },
         { type: 'output', url: `${stub.baseUrl}/sync/delete`, method: 'DELETE' },
       ],
-      polling: entries.map((e) => ({ endpoint: `${stub.baseUrl}/music/${e.name}`, interval: 1, type: 'hour', ...(PAGINATION[shape.pagination] ? { pagination: PAGINATION[shape.pagination] } : {}) })),
+      polling: entries.map((e) => ({ endpoint: `${stub.baseUrl}/music/${e.name}`, interval: 1, type: 'hour', ...(PAGINATION[shape.pagination] ? { pagination: PAGINATION[shape.pagination] } : {}), ...(shape.incremental ? { incremental: INCREMENTAL } : {}) })),
       mappings: MAPPINGS,
       transforms: [],
     });

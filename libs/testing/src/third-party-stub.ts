@@ -171,6 +171,14 @@ export class ThirdPartyStub {
   private readonly listGate = new Gate();
   private holdNext = false;
   private readonly listSeq = new Map<string, number>();
+  /**
+   * Incremental polling: when set, every record the third party writes (`put`, or a delivery it
+   * applies) gets this field set to the next value of a counter (its `updatedAt`), and a list
+   * request with `sinceParam` answers only the records whose field is at or after its value.
+   */
+  stampField: string | null = null;
+  sinceParam = 'updatedSince';
+  private stampClock = 0;
   /** When set, GET /music answers 401 unless the request carries this header with this value. */
   requiredHeader: { name: string; value: string } | null = null;
   /** Every GET /music: its query and headers. */
@@ -202,7 +210,11 @@ export class ThirdPartyStub {
   }
 
   put(...records: StubRecord[]): void {
-    for (const r of records) this.records.set(r.id, r);
+    for (const r of records) this.records.set(r.id, this.stamped(r));
+  }
+
+  private stamped(record: StubRecord): StubRecord {
+    return this.stampField ? { ...record, [this.stampField]: ++this.stampClock } : record;
   }
 
   /** Defines GET /music/<name> as the records with these ids. */
@@ -256,8 +268,10 @@ export class ThirdPartyStub {
     return new Set(this.deliveries.filter((d) => d.status < 300 && d.webhookId).map((d) => d.webhookId as string));
   }
 
-  private listRecords(list: string): StubRecord[] {
-    const all = [...this.records.values()];
+  private listRecords(list: string, url: URL): StubRecord[] {
+    const field = this.stampField;
+    const since = url.searchParams.get(this.sinceParam);
+    const all = [...this.records.values()].filter((r) => field === null || since === null || Number(r[field]) >= Number(since));
     if (list === '') return all;
     const ids = this.lists.get(list) ?? new Set<string>();
     return all.filter((r) => ids.has(r.id));
@@ -347,7 +361,7 @@ export class ThirdPartyStub {
         return send(this.failures.music.status, { error: 'injected' });
       }
       // The snapshot is taken now, whenever the answer leaves.
-      const all = this.listRecords(list);
+      const all = this.listRecords(list, url);
       const answer = this.page(all, url);
       const sent = (Array.isArray(answer) ? answer : ((answer as { items?: unknown }).items ?? [])) as StubRecord[];
       this.answers.push({ list, records: sent.map((r) => ({ ...r })), total: all.length });
@@ -384,7 +398,7 @@ export class ThirdPartyStub {
         for (const item of items) {
           if (!item || typeof item.id !== 'string') continue;
           if (req.method === 'DELETE') this.records.delete(item.id);
-          else this.records.set(item.id, item);
+          else this.records.set(item.id, this.stamped(item));
         }
       }
       const header = (name: string) => req.headers[name] as string | undefined;
