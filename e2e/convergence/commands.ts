@@ -293,6 +293,46 @@ export class Poll extends Step {
   }
 }
 
+/**
+ * A poll of an entry, then at once another (nothing changed in between): the second may skip its
+ * pages as unchanged ("Unchanged pages skip the store"). Skipping or not, the model expects the same
+ * counts (a skipped page's records count unchanged) and the same end state.
+ */
+export class RePoll extends Step {
+  readonly kind = 'repoll';
+  constructor(readonly entry: number) {
+    super();
+  }
+
+  protected async apply(m: Model, r: Sequence): Promise<void> {
+    const entry = m.entries[this.entry % m.entries.length]?.name ?? 'E1';
+    await poll(m, r, entry);
+    await settle(m, r);
+    await poll(m, r, entry);
+    await settle(m, r);
+  }
+
+  toString(): string {
+    return `poll entry #${this.entry}, then again at once (unchanged re-poll)`;
+  }
+}
+
+/**
+ * The organization's write mark is lost (its Redis key deleted, as an eviction would): the next poll
+ * may not trust its remembered pages. The model: nothing changes on either side.
+ */
+export class LoseWriteMark extends Step {
+  readonly kind = 'mark-lost';
+
+  protected async apply(_m: Model, r: Sequence): Promise<void> {
+    await r.world.loseWriteMark(r.org.id);
+  }
+
+  toString(): string {
+    return 'the write mark lost (its Redis key deleted)';
+  }
+}
+
 /** What happens while a slow poll's list response is held (its snapshot already taken). */
 export type Overlap = { kind: 'local'; key: string; op: LocalOp } | { kind: 'remote-upsert'; key: string; fields: Fields; webhook: WebhookMode } | { kind: 'remote-delete'; key: string; webhook: WebhookMode } | { kind: 'delayed-webhook'; pick: number };
 
@@ -728,6 +768,7 @@ export function commandArbitraries(options: { slowPolls: boolean }): Array<fc.Ar
   const pagedChange = fc
     .tuple(entryArb, keyArb, fc.oneof(fieldsArb.map((fields) => ({ kind: 'upsert' as const, fields })), fc.constant({ kind: 'delete' as const })))
     .map(([e, k, c]) => new PagedPollWithChange(e, k, c));
+  const repoll = entryArb.map((e) => new RePoll(e));
   return [
     local,
     local,
@@ -744,6 +785,9 @@ export function commandArbitraries(options: { slowPolls: boolean }): Array<fc.Ar
     entryArb.map((e) => new Poll(e)),
     entryArb.map((e) => new Poll(e)),
     ...(options.slowPolls ? [slow, slow, slow] : [pagedChange, pagedChange, pagedChange]),
+    // Page skipping made visible: unchanged re-polls (twice as often on paged entries), the write mark lost.
+    ...(options.slowPolls ? [repoll] : [repoll, repoll]),
+    fc.constant(new LoseWriteMark()),
     fc.constant(new ThirdPartyDown()),
     fc.constant(new ThirdPartyUp()),
     fc.tuple(fc.nat(2), fc.constantFrom<'replay' | 'accept-remote'>('replay', 'accept-remote')).map(([n, how]) => new Resolve(n, how)),

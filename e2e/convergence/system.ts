@@ -248,6 +248,11 @@ export class World {
   }
 
   /** Redis restarts with no persistence: every queue, job, lease and lock is gone; the processes reconnect. */
+  /** Deletes an organization's write mark (libs/sync-state's `<prefix>:writemark:{orgId}`), as an evicted or lost key would be. */
+  async loseWriteMark(organizationId: string): Promise<void> {
+    await this.redis.del(`${this.prefix}:writemark:{${organizationId}}`);
+  }
+
   async wipeRedis(): Promise<void> {
     await this.runtime.close();
     await clearPrefix(this.redis, this.prefix);
