@@ -111,6 +111,8 @@ abstract class Step implements fc.AsyncCommand<Model, Sequence> {
   protected readonly local: boolean = false;
 
   check(m: Readonly<Model>): boolean {
+    // A deleted organization takes no more commands: its sequence ends.
+    if (m.deleted) return false;
     if (m.down && m.downFor >= 6) return this instanceof ThirdPartyUp;
     return this.allowed(m);
   }
@@ -131,7 +133,7 @@ abstract class Step implements fc.AsyncCommand<Model, Sequence> {
         const after = await r.deliveries();
         if (after.length !== before) throw new Divergence(`${this.toString()}: no local change, yet ${after.length - before} delivery(ies) created: ${after.slice(before).map((d) => `${d.op} ${d.externalId} v${d.version}`).join(', ')} (an echo)`);
       }
-      await verifyStep(m, r);
+      if (!m.deleted) await verifyStep(m, r);
     } finally {
       commandStats.msByKind[this.kind] = (commandStats.msByKind[this.kind] ?? 0) + Date.now() - started;
     }
@@ -683,6 +685,51 @@ export class LocalWriteLostEnqueue extends Step {
   }
 }
 
+/**
+ * The organization is deleted with work pending: a local write whose delivery is not yet answered
+ * (the third party down, or answering slowly) and a remote change whose input webhook was just
+ * accepted, then `DELETE /organization/:id`. Rule 8: its items, deliveries, runs and inbound
+ * messages are removed, and nothing more is sent to the third party nor polled from it. The
+ * sequence ends there.
+ */
+export class DeleteOrganization extends Step {
+  readonly kind = 'delete-org';
+  protected override readonly local = true;
+  constructor(
+    readonly key: string,
+    readonly op: LocalOp,
+    readonly remoteKey: string,
+    readonly fields: Fields,
+    /** It ends the sequence: generated a quarter as often as one slot of the mix (roll 0 of 0..3). */
+    readonly roll = 0,
+  ) {
+    super();
+  }
+
+  protected override allowed(): boolean {
+    return this.roll === 0;
+  }
+
+  protected async apply(m: Model, r: Sequence): Promise<void> {
+    if (!m.down) r.stub.syncDelayMs = 300;
+    try {
+      await localWrite(m, r, this.key, this.op);
+      r.remoteUpsert(this.remoteKey, this.fields);
+      const message = m.remoteUpsert(this.remoteKey, this.fields);
+      const res = await r.sendWebhook('POST', { id: this.remoteKey, ...this.fields, genre: 'Convergence' }, message.id);
+      if (res.status !== 202) throw new Divergence(`input webhook ${message.id}: answered ${res.status}, expected 202`);
+      m.deleted = true;
+      await r.deleteOrganization();
+    } finally {
+      r.stub.syncDelayMs = 0;
+    }
+  }
+
+  toString(): string {
+    return `${showOp(this.key, this.op)} and remote upsert ${this.remoteKey} {${showFields(this.fields)}} (webhook accepted), then at once the organization deleted`;
+  }
+}
+
 export type RestartKind = 'graceful' | CrashPoint | 'redis-wiped';
 
 /**
@@ -796,6 +843,7 @@ export function commandArbitraries(options: { slowPolls: boolean }): Array<fc.Ar
     configArb.map((c) => new Configure(c)),
     fc.tuple(fc.constantFrom<RestartKind>('graceful', 'before-send', 'after-send', 'redis-wiped'), keyArb, opArb).map(([kind, k, op]) => new Restart(kind, k, op)),
     fc.tuple(keyArb, opArb).map(([k, op]) => new LocalWriteLostEnqueue(k, op)),
+    fc.tuple(keyArb, opArb, keyArb, fieldsArb, fc.nat(3)).map(([k, op, rk, f, roll]) => new DeleteOrganization(k, op, rk, f, roll)),
   ];
 }
 

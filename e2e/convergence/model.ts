@@ -105,6 +105,8 @@ export class Model {
   stampOf: (key: string) => number = () => 0;
   /** Per entry: the highest `updatedAt` a complete walk read, and the runs since the last full one. */
   readonly cursors = new Map<string, { cursor: number | null; runsSinceFull: number; read: number | null }>();
+  /** The organization was deleted (rule 8): nothing of it remains, nothing more is sent or polled. */
+  deleted = false;
   /** The third party's /sync endpoints answer 503 (deliveries are retried until it is back). */
   down = false;
   downFor = 0;

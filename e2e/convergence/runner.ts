@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { Model } from './model';
 import { Divergence, KEYS, verifyEnd, expectPoll, type SequenceEnd } from './checks';
 import { commandArbitraries, commandStats, settle } from './commands';
-import { entryLists, INCREMENTAL_FULL_EVERY, Sequence, type SequenceShape, type World } from './system';
+import { entryLists, INCREMENTAL_FULL_EVERY, Sequence, until, type SequenceShape, type World } from './system';
 
 // Runs generated command sequences against the real system (fast-check's model-based testing),
 // each on a fresh organization and third party, and ends each one the same way: the outage (if
@@ -48,6 +48,7 @@ function newStats(): RunStats {
 
 /** How every sequence ends: the outage over, drained, one final (full) poll of every entry, drained, checked. */
 export async function finishSequence(m: Model, r: Sequence): Promise<SequenceEnd> {
+  if (m.deleted) return finishDeleted(m, r);
   if (m.down) {
     r.comeBack();
     m.down = false;
@@ -66,6 +67,31 @@ export async function finishSequence(m: Model, r: Sequence): Promise<SequenceEnd
   }
   await settle(m, r);
   return verifyEnd(m, r, kept);
+}
+
+/**
+ * How a sequence whose organization was deleted ends: the third party back up, the queues drained,
+ * and then, longer than the delivery backoff, nothing of the organization in the store and nothing
+ * sent to the third party or asked of it since the purge finished (rule 8).
+ */
+async function finishDeleted(m: Model, r: Sequence): Promise<SequenceEnd> {
+  const sent = r.stub.syncArrivals;
+  const listed = r.stub.listRequests.length;
+  if (m.down) {
+    r.comeBack();
+    m.down = false;
+  }
+  await until(() => r.world.queuesIdle(), async () => `the queues to drain after the deletion (${await r.world.queueSummary()})`);
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const left = await r.leftOf();
+  const problems = Object.entries(left)
+    .filter(([, n]) => n > 0)
+    .map(([what, n]) => `${n} ${what}`);
+  if (problems.length > 0) throw new Divergence(`end of sequence: the deleted organization still has ${problems.join(', ')}`);
+  const later = r.stub.syncArrivals - sent;
+  if (later > 0) throw new Divergence(`end of sequence: ${later} call(s) sent to the third party after the organization was deleted (last: ${JSON.stringify(r.stub.deliveries.slice(-later).map((d) => `${d.method} ${d.path} ${d.webhookId ?? ''}`))})`);
+  if (r.stub.listRequests.length > listed) throw new Divergence(`end of sequence: the third party polled ${r.stub.listRequests.length - listed} time(s) after the organization was deleted`);
+  return { items: 0, excused: 0, deliveriesApplied: 0, deliveryAttempts: 0 };
 }
 
 /** A fresh model of a sequence's organization: two-way, upsert and DELETE output webhooks, its polling entries. */

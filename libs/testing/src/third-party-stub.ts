@@ -177,6 +177,8 @@ export class ThirdPartyStub {
    * request with `sinceParam` answers only the records whose field is at or after its value.
    */
   stampField: string | null = null;
+  /** Calls of /sync/* counted when they arrive (a delayed one is recorded in `deliveries` only when answered). */
+  syncArrivals = 0;
   sinceParam = 'updatedSince';
   private stampClock = 0;
   /** When set, GET /music answers 401 unless the request carries this header with this value. */
@@ -373,6 +375,7 @@ export class ThirdPartyStub {
       return send(200, answer);
     }
     if (url.pathname.startsWith('/sync')) {
+      this.syncArrivals++;
       const webhookId = req.headers['webhook-id'] as string | undefined;
       let body: unknown;
       try {
