@@ -106,9 +106,18 @@ export async function startStack(
   const apps = {} as Record<AppName, RunningApp>;
 
   const start = async (name: AppName, extraEnv: Record<string, string> = {}): Promise<RunningApp> => {
-    const running = await launchApp({ name, port: ports[name], env: { ...env, ...perApp[name], ...extraEnv }, ...(options.runtime ? { runtime: options.runtime } : {}) });
-    apps[name] = running;
-    return running;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const running = await launchApp({ name, port: ports[name], env: { ...env, ...perApp[name], ...extraEnv }, ...(options.runtime ? { runtime: options.runtime } : {}) });
+        apps[name] = running;
+        return running;
+      } catch (error) {
+        // A port found free can be taken before the app binds it: outgoing connections draw their
+        // local ports from the same range (seen with apps binding every interface). Another port, then.
+        if (attempt >= 3 || !/already in use/.test((error as Error).message)) throw error;
+        ports[name] = await freePort();
+      }
+    }
   };
 
   const kill = (name: AppName, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => stopApp(apps[name], signal);
