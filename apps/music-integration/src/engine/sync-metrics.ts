@@ -113,33 +113,27 @@ export class SyncMetrics implements TransitionObserver {
         }
         return backlog?.value ?? null;
       };
-      new Gauge({
-        name: 'music_outbox_pending_events',
-        help: 'Local changes stored with their outgoing event, not fanned out yet (the outbox)',
-        registers: [registry],
-        async collect() {
-          const value = await readBacklog();
-          if (value) this.set(value.outbox);
-        },
-      });
-      new Gauge({
-        name: 'music_deliveries_pending',
-        help: 'Deliveries being sent or retried (held ones of paused organizations included)',
-        registers: [registry],
-        async collect() {
-          const value = await readBacklog();
-          if (value) this.set(value.pending);
-        },
-      });
-      new Gauge({
-        name: 'music_deliveries_dead_lettered',
-        help: 'Deliveries that gave up (attempts ran out, or refused for good) and still need a person (not replayed, not resolved): the dead letters',
-        registers: [registry],
-        async collect() {
-          const value = await readBacklog();
-          if (value) this.set(value.failed);
-        },
-      });
+      // Three gauges read from one backlog count (refreshed at most once per scrape interval).
+      const backlogGauges: Array<[string, string, 'outbox' | 'pending' | 'failed']> = [
+        ['music_outbox_pending_events', 'Local changes stored with their outgoing event, not fanned out yet (the outbox)', 'outbox'],
+        ['music_deliveries_pending', 'Deliveries being sent or retried (held ones of paused organizations included)', 'pending'],
+        [
+          'music_deliveries_dead_lettered',
+          'Deliveries that gave up (attempts ran out, or refused for good) and still need a person (not replayed, not resolved): the dead letters',
+          'failed',
+        ],
+      ];
+      for (const [name, help, field] of backlogGauges) {
+        new Gauge({
+          name,
+          help,
+          registers: [registry],
+          async collect() {
+            const value = await readBacklog();
+            if (value) this.set(value[field]);
+          },
+        });
+      }
       let since: { at: number; value: number } | null = null;
       new Gauge({
         name: 'music_sync_seconds_since_last_success',
