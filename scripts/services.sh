@@ -16,6 +16,13 @@ REDIS_STARTED=""      # set to 1 by ensure_redis when it had to start Redis
 
 log() { printf '[services] %s\n' "$*" >&2; }
 
+# ensure_node_modules: a fresh clone has none; npm start and npm test install them (npm ci) first.
+ensure_node_modules() {
+  [ -d node_modules ] && return 0
+  log "node_modules is missing: npm ci"
+  npm ci --no-audit --no-fund
+}
+
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 wait_port() { # port seconds what [pid: give up early when this process exits]

@@ -60,10 +60,7 @@ load_env_file() {
 command -v node >/dev/null || die "Node.js 26 (or 24, 22.13+, 20.19+) is needed (https://nodejs.org)"
 node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a >= 24 || (a === 22 && b >= 13) || (a === 20 && b >= 19) ? 0 : 1)' ||
   die "Node.js 26 (or 24, 22.13+, 20.19+) is needed; this is $(node --version)"
-if [ ! -d node_modules ]; then
-  say "node_modules is missing: npm ci"
-  npm ci --no-audit --no-fund
-fi
+(source scripts/services.sh && ensure_node_modules)
 
 # Before services.sh, so FERRETDB_BIN / STORE_BACKEND from .env apply there too.
 load_env_file .env

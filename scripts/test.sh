@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 source scripts/services.sh
 
 export CI="${CI:-}" NX_NO_CLOUD=true
+ensure_node_modules
 ensure_redis
 ensure_chromium || true
 # The readiness outage test runs a private FerretDB of its own, whatever store the suite uses.
