@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model, type SchemaDefinitionProperty } from 'mongoose';
+import type { SyncControl } from './sync-control.repository';
 import type { Delivery, DeliveryAttempt, InventoryItem, NotificationTarget, Organization, PollingEntry } from '@music/domain';
 
 // Schemas for every collection. `_id` is a string we choose (uuid, or derived for inventory items).
@@ -91,19 +92,9 @@ export interface InboundMessageDoc {
  * or not and why, and the entry's run of consecutive failed runs (auto-pause). One document per
  * scope, so runs of two entries never update the same document.
  */
-export interface SyncControlDoc {
+export interface SyncControlDoc extends SyncControl {
   /** `<organizationId>` for the organization, `<organizationId>/<entryId>` for an entry. */
   _id: string;
-  organizationId: string;
-  entryId: string | null;
-  paused: boolean;
-  pausedReason: string | null;
-  pausedAt: Date | null;
-  /** Paused by the auto-pause (consecutive failed runs), not by a person. */
-  pausedAutomatically: boolean;
-  consecutiveFailures: number;
-  lastError: string | null;
-  lastSuccessAt: Date | null;
   updatedAt: Date;
 }
 

@@ -16,22 +16,28 @@ export interface PollHead {
   gen: number;
 }
 
-/** One remembered page: its records' fingerprint (null: not skippable) and what a 304 needs to continue the walk. */
-export interface RememberedPage {
-  index: number;
-  fingerprint: string | null;
-  ids: string[];
-  /** SHA-256 of the page's body as last received. */
+/** What the poll walk learns of one page's answer, and what a 304 needs to continue the walk. */
+export interface PageFacts {
+  /** SHA-256 of the answer's body as received (null: a 304, or not known). */
   bodyHash: string | null;
   etag: string | null;
   lastModified: string | null;
+  /** The next cursor (cursor pagination), null when the page ended the walk. */
   next: string | null;
+  /** Records in the answer (before the overlap record was taken off). */
   fetched: number;
   total: number | null;
-  /** Identities of the first and last record as fetched (the offset walk's overlap check), and whether the first was the overlap. */
+  /** Identities of its first and last record, and whether the first was the overlap with the previous page (the offset walk's check). */
   first: string | null;
   last: string | null;
   trimmed: boolean;
+}
+
+/** One remembered page: its facts, its records' fingerprint (null: not skippable) and their externalIds. */
+export interface RememberedPage extends PageFacts {
+  index: number;
+  fingerprint: string | null;
+  ids: string[];
 }
 
 // Statements per write command: the development store holds a pool connection per statement (see UPDATE_CHUNK in @music/sync-state).

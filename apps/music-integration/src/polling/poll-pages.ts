@@ -1,3 +1,4 @@
+import type { PageFacts } from '@music/persistence';
 import { createHash } from 'node:crypto';
 import type { PollingEntry } from '@music/domain';
 import type { OutboundClient } from '@music/platform';
@@ -15,21 +16,7 @@ export class PollFetchError extends Error {
 }
 
 /** What the walk needs to know of a page again when the third party answers it 304 (kept in the poll memory). */
-export interface PageFacts {
-  /** SHA-256 of the answer's body as received (null: a 304, or not known). */
-  bodyHash: string | null;
-  etag: string | null;
-  lastModified: string | null;
-  /** The next cursor (cursor pagination), null when the page ended the walk. */
-  next: string | null;
-  /** Records in the answer (before the overlap record was taken off). */
-  fetched: number;
-  total: number | null;
-  /** Identities of its first and last record, and whether the first was the overlap with the previous page. */
-  first: string | null;
-  last: string | null;
-  trimmed: boolean;
-}
+export type { PageFacts };
 
 export interface FetchedPage {
   index: number;
