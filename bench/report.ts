@@ -65,6 +65,16 @@ export function table(results: Results): string {
       '<= 4, <= 4 ms, >= 0.7',
       verdict(v['deliveryCosts'] ?? null),
     ]);
+    if ('fourCommandRawPerSec' in d) {
+      rows.push([
+        '  same 4 commands, bare',
+        `${fmt(d['fourCommandRawCpuMsPerChange'], 2)} ms CPU a change`,
+        `4-command ${fmt(d['fourCommandRawPerSec'], 1)} /s`,
+        fmt(d['fourCommandRatio'], 3),
+        'report',
+        '',
+      ]);
+    }
   }
   const pct = (figures: Record<string, unknown>, key: string): string => {
     const bound = Array.isArray(figures['lowerBounds']) && (figures['lowerBounds'] as unknown[]).includes(key);

@@ -107,15 +107,25 @@ export async function measureEngineDelivery(ctx: BenchContext, workers: number, 
   }
 }
 
+/** Which bare worker: POST only; POST and one settling update; the engine's four store commands around the POST. */
+export type RawDeliveryKind = 'bare' | 'durable' | 'four-commands';
+const RAW_DURABLE_ENV: Record<RawDeliveryKind, string> = { bare: '0', durable: '1', 'four-commands': '4' };
+const RAW_DESCRIPTION: Record<RawDeliveryKind, string> = {
+  bare: 'raw limit, a bare BullMQ worker',
+  durable: 'durable raw limit, a bare BullMQ worker settling one document per change',
+  'four-commands': 'four-command raw limit, a bare BullMQ worker making the store commands of the engine\'s design per change',
+};
+
 /**
  * The raw limit: a bare BullMQ worker, same concurrency, POSTing the same bodies (signed alike).
  * `durable`: it also settles one document per change in the store (an update by _id of an item
  * inserted beforehand, as many as the engine's run holds): the one write a delivery that must
  * survive a crash cannot do without.
  */
-export async function measureRawDelivery(ctx: BenchContext, m: number, durable = false): Promise<{ perSec: number; seconds: number; cpuMsPerChange: number }> {
-  const scope = await openScope(ctx, durable ? 'deliverydurable' : 'deliveryraw');
-  const tag = `${durable ? 'durable' : 'raw'}-${ctx.runId}`;
+export async function measureRawDelivery(ctx: BenchContext, m: number, kind: RawDeliveryKind = 'bare'): Promise<{ perSec: number; seconds: number; cpuMsPerChange: number }> {
+  const durable = kind !== 'bare';
+  const scope = await openScope(ctx, `delivery${kind.replace('-', '')}`);
+  const tag = `${kind}-${ctx.runId}`;
   const queue = new Queue(RAW_DELIVER_QUEUE, { connection: scope.redis, prefix: scope.prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
   let child: Child | undefined;
   try {
@@ -123,21 +133,22 @@ export async function measureRawDelivery(ctx: BenchContext, m: number, durable =
     await queue.pause();
     const url = ctx.thirdParty.count(tag).url;
     const organizationId = 'bench-durable-org';
+    if (kind === 'four-commands') await scope.store.models.organizations.collection.insertOne({ _id: organizationId, name: 'bench', webhooks: [], polling: [], createdAt: new Date() } as never);
     for (let from = 0; from < m; from += 1000) {
       const jobs = [];
       const docs = [];
       for (let i = from; i < Math.min(m, from + 1000); i++) {
         const body = JSON.stringify(mapping.toRecord({ externalId: `local-${i}`, data: localItemData(i) }));
         const itemId = inventoryItemId(organizationId, `local-${i}`);
-        jobs.push({ name: 'deliver', data: { url, id: `raw-${i}`, body, secret: SECRET, ...(durable ? { itemId } : {}) } });
+        jobs.push({ name: 'deliver', data: { url, id: `raw-${i}`, body, secret: SECRET, ...(durable ? { itemId, organizationId } : {}) } });
         if (durable) docs.push({ _id: itemId, organizationId, externalId: `local-${i}`, data: localItemData(i), state: 'pending', pendingEvent: null, createdAt: new Date(), updatedAt: new Date() });
       }
       // The driver's own types want ObjectId _ids; ours are strings, as on every item.
       if (docs.length > 0) await scope.store.models.inventoryItems.collection.insertMany(docs as never[]);
       await queue.addBulk(jobs);
     }
-    ({ child } = await Child.start('raw-deliver', scope.childSettings({ extraEnv: { BENCH_CONCURRENCY: String(ctx.options.outputConcurrency), BENCH_DURABLE: durable ? '1' : '0' } })));
-    ctx.log(`delivery: ${durable ? 'durable raw limit, a bare BullMQ worker settling one document per change' : 'raw limit, a bare BullMQ worker'} (concurrency ${ctx.options.outputConcurrency}) posting ${m} bodies`);
+    ({ child } = await Child.start('raw-deliver', scope.childSettings({ extraEnv: { BENCH_CONCURRENCY: String(ctx.options.outputConcurrency), BENCH_DURABLE: RAW_DURABLE_ENV[kind] } })));
+    ctx.log(`delivery: ${RAW_DESCRIPTION[kind]} (concurrency ${ctx.options.outputConcurrency}) posting ${m} bodies`);
     child.send({ type: 'profile-reset' });
     await child.next('profile', 10_000);
     const t0 = nowMs();
@@ -145,7 +156,7 @@ export async function measureRawDelivery(ctx: BenchContext, m: number, durable =
     const last = await ctx.thirdParty.count(tag).waitFor(m, drainTimeoutMs(m));
     const seconds = (last - t0) / 1000;
     ctx.thirdParty.forgetCount(tag);
-    ctx.log(`delivery: ${durable ? 'durable raw' : 'raw'} ${round(m / seconds, 0)} deliveries/s`);
+    ctx.log(`delivery: ${kind} raw ${round(m / seconds, 0)} deliveries/s`);
     const stopped = await child.stop();
     child = undefined;
     // The same measure as the engine's workerCpuMsPerChange: the process's CPU from the queue's resume to its stop.
@@ -162,7 +173,8 @@ export async function measureRawDelivery(ctx: BenchContext, m: number, durable =
 export async function runDelivery(ctx: BenchContext): Promise<{ delivery: Record<string, number>; details: Record<string, unknown> }> {
   const m = ctx.options.deliveries;
   const raw = await measureRawDelivery(ctx, m);
-  const durable = await measureRawDelivery(ctx, m, true);
+  const durable = await measureRawDelivery(ctx, m, 'durable');
+  const four = await measureRawDelivery(ctx, m, 'four-commands');
   const engine = await measureEngineDelivery(ctx, 1, m, 'delivery');
   return {
     delivery: {
@@ -171,9 +183,12 @@ export async function runDelivery(ctx: BenchContext): Promise<{ delivery: Record
       ratio: round(engine.perSec / raw.perSec, 3),
       durableRawPerSec: durable.perSec,
       durableRatio: round(engine.perSec / durable.perSec, 3),
+      fourCommandRawPerSec: four.perSec,
+      fourCommandRatio: round(engine.perSec / four.perSec, 3),
       ...engine.costs,
       rawCpuMsPerChange: raw.cpuMsPerChange,
       durableRawCpuMsPerChange: durable.cpuMsPerChange,
+      fourCommandRawCpuMsPerChange: four.cpuMsPerChange,
       deliveries: m,
       seconds: engine.seconds,
       rawSeconds: raw.seconds,
