@@ -8,10 +8,6 @@ import { compileMapping } from '@music/mapping';
 import type { InventoryItemDoc } from '@music/persistence';
 import { createLogger, createOutboundClient, createRedis, listen, listSetting, signedHeaders, type OutboundClient } from '@music/platform';
 import { openQueue, QUEUE_NAMES, type FanoutJob } from '@music/queue';
-import { loadIntegrationConfig } from '../apps/music-integration/src/config';
-import { startIntegration } from '../apps/music-integration/src/integration-runtime';
-import { loadInventoryConfig } from '../apps/music-inventory/src/config';
-import { createInventoryApp } from '../apps/music-inventory/src/app';
 import { RAW_DELIVER_QUEUE, type ChildRole, type FromChild, type ProcessProfile, type ToChild } from './protocol';
 import { BENCH_MAPPINGS, BENCH_TRANSFORMS, recordsPage } from './records';
 import { openBenchStore } from './store';
@@ -101,7 +97,11 @@ async function main(): Promise<void> {
   const closers: Array<() => Promise<unknown>> = [];
   const handlers: Partial<Record<ToChild['type'], (m: ToChild) => Promise<void>>> = {};
 
+  // Each role loads only its own app, as that app's main.ts does (an integration worker never holds
+  // the inventory API in memory: the memory part measures the worker's own RSS).
   if (role === 'engine' || role === 'poll') {
+    const { loadIntegrationConfig } = await import('../apps/music-integration/src/config');
+    const { startIntegration } = await import('../apps/music-integration/src/integration-runtime');
     const config = loadIntegrationConfig({ ...appEnv(), RUN_WORKERS: role === 'engine' ? 'true' : 'false' });
     const logger = createLogger({ service: 'music-integration', level: config.LOG_LEVEL, format: 'json' });
     const bull = createRedis(config.REDIS_URL, 'worker', logger);
@@ -215,6 +215,8 @@ async function main(): Promise<void> {
   }
 
   if (role === 'inventory') {
+    const { loadInventoryConfig } = await import('../apps/music-inventory/src/config');
+    const { createInventoryApp } = await import('../apps/music-inventory/src/app');
     const config = loadInventoryConfig(appEnv());
     const logger = createLogger({ service: 'music-inventory', level: config.LOG_LEVEL, format: 'json' });
     const producer = createRedis(config.REDIS_URL, 'producer', logger);
