@@ -1,22 +1,15 @@
-import { createHash } from 'node:crypto';
-import { Router, type Request } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import type { User } from '@music/domain';
 import { authUser, createJwtGuard, jwksOf, parseInput, sendResult, type RateLimiter, type TokenVerification } from '@music/platform';
 import { signInSchema, signUpSchema } from './auth.schemas';
-import { normalizeEmailAddress } from './email';
-import type { SignInGuard } from './sign-in-guard';
-import type { SignInUseCase } from './sign-in.use-case';
-import type { SignUpUseCase } from './sign-up.use-case';
+import type { SignInUseCase } from './use-cases/sign-in.use-case';
+import type { SignUpUseCase } from './use-cases/sign-up.use-case';
 
 export interface AuthRouteDeps {
   signUp: SignUpUseCase;
   signIn: SignInUseCase;
-  limits: {
-    /** Sign-ups by client address and by email address. */
-    signUp: { byIp: RateLimiter; byEmail: RateLimiter };
-    /** Sign-ins by client address, then per (account, address) and per account (SignInGuard). */
-    signIn: { byIp: RateLimiter; guard: SignInGuard };
-  };
+  /** Attempts per client address, counted before the body is read (the use cases hold the per-account limits). */
+  perAddress: { signUp: RateLimiter; signIn: RateLimiter };
   /** music-auth's own public key(s), for /auth/me and the published key set. */
   verification: TokenVerification;
 }
@@ -25,39 +18,29 @@ const toApi = (user: User) => ({ id: user.id, email: user.email, createdAt: user
 
 const clientIp = (req: Request): string => req.ip ?? req.socket.remoteAddress ?? 'unknown';
 
-// Counted per mailbox (normalized when valid), hashed so Redis holds no addresses.
-function emailKey(raw: string): string {
-  const email = normalizeEmailAddress(raw) ?? raw.trim().toLowerCase();
-  return createHash('sha256').update(email).digest('hex').slice(0, 32);
-}
+/** Refuses (429) a client address that used up its attempts, whatever it sends. */
+const limitedPerAddress =
+  (limiter: RateLimiter): RequestHandler =>
+  async (req, res, next) => {
+    const allowed = await limiter.consume(clientIp(req));
+    if (allowed.isErr()) return sendResult(res, allowed);
+    next();
+  };
 
 /** `/auth/sign-up`, `/auth/sign-in`, `/auth/me` and `/.well-known/jwks.json`. */
 export function authRoutes(deps: AuthRouteDeps): Router {
   const router = Router();
 
-  router.post('/auth/sign-up', async (req, res) => {
-    const byIp = await deps.limits.signUp.byIp.consume(clientIp(req));
-    if (byIp.isErr()) return sendResult(res, byIp);
+  router.post('/auth/sign-up', limitedPerAddress(deps.perAddress.signUp), async (req, res) => {
     const input = parseInput(signUpSchema, req.body);
     if (input.isErr()) return sendResult(res, input);
-    const byEmail = await deps.limits.signUp.byEmail.consume(emailKey(input.unwrap().email));
-    if (byEmail.isErr()) return sendResult(res, byEmail);
     sendResult(res, await deps.signUp.execute(input.unwrap()), 201, toApi);
   });
 
-  router.post('/auth/sign-in', async (req, res) => {
-    const address = clientIp(req);
-    const byIp = await deps.limits.signIn.byIp.consume(address);
-    if (byIp.isErr()) return sendResult(res, byIp);
+  router.post('/auth/sign-in', limitedPerAddress(deps.perAddress.signIn), async (req, res) => {
     const input = parseInput(signInSchema, req.body);
     if (input.isErr()) return sendResult(res, input);
-    const account = emailKey(input.unwrap().email);
-    const { guard } = deps.limits.signIn;
-    const admitted = await guard.admit(account, address);
-    if (admitted.isErr()) return sendResult(res, admitted);
-    const result = await deps.signIn.execute(input.unwrap());
-    await (result.isOk() ? guard.succeeded(account, address) : guard.failed(account, address));
-    sendResult(res, result, 200);
+    sendResult(res, await deps.signIn.execute({ ...input.unwrap(), address: clientIp(req) }), 200);
   });
 
   // Lets a client check its token (and shows the guard every other service uses).

@@ -15,16 +15,17 @@ import {
   type HealthCheck,
   type Logger,
   type Metrics,
+  type RateLimiter,
   type RedisClient,
   type TokenIssuing,
 } from '@music/platform';
 import { UserRepository, type Models } from '@music/persistence';
 import type { AuthConfig } from './config';
 import { authApiDocument } from './auth.openapi';
-import { authRoutes, type AuthRouteDeps } from './auth.routes';
-import { createSignInGuard } from './sign-in-guard';
-import { SignInUseCase } from './sign-in.use-case';
-import { SignUpUseCase } from './sign-up.use-case';
+import { authRoutes } from './auth.routes';
+import { createSignInGuard, type SignInGuard } from './sign-in-guard';
+import { SignInUseCase } from './use-cases/sign-in.use-case';
+import { SignUpUseCase } from './use-cases/sign-up.use-case';
 
 /** What the process (main.ts) or a test hands in: settings, connections, the logger. */
 export interface AuthDeps {
@@ -36,6 +37,14 @@ export interface AuthDeps {
   healthChecks: HealthCheck[];
   /** The process's registry (main.ts); a fresh one when omitted. Unused when METRICS_ENABLED is false. */
   metrics?: Metrics;
+}
+
+/** The limits sign-up and sign-in are held to. */
+export interface AuthLimits {
+  /** Sign-ups by client address (the route) and by email address (the use case). */
+  signUp: { byIp: RateLimiter; byEmail: RateLimiter };
+  /** Sign-ins by client address (the route), then per (account, address) and per account (the use case). */
+  signIn: { byIp: RateLimiter; guard: SignInGuard };
 }
 
 /** Everything music-auth is built from; a test overrides one with `provideValue` before resolving `AUTH.app`. */
@@ -51,7 +60,7 @@ export const AUTH = {
   users: token<UserRepository>('UserRepository'),
   signUp: token<SignUpUseCase>('SignUpUseCase'),
   signIn: token<SignInUseCase>('SignInUseCase'),
-  limits: token<AuthRouteDeps['limits']>('AuthLimits'),
+  limits: token<AuthLimits>('AuthLimits'),
   app: token<Express>('AuthApp'),
 };
 
@@ -71,9 +80,13 @@ export function authContainer(deps: AuthDeps): DependencyContainer {
     return issuing;
   });
   provideFactory(c, AUTH.users, (c) => new UserRepository(resolve(c, AUTH.models)));
-  provideFactory(c, AUTH.signUp, (c) => new SignUpUseCase(resolve(c, AUTH.users), resolve(c, AUTH.config).BCRYPT_COST));
-  provideFactory(c, AUTH.signIn, (c) => new SignInUseCase(resolve(c, AUTH.users), { issuing: resolve(c, AUTH.issuing), bcryptCost: resolve(c, AUTH.config).BCRYPT_COST }));
-  provideFactory(c, AUTH.limits, (c) => {
+  provideFactory(c, AUTH.signUp, (c) => new SignUpUseCase({ users: resolve(c, AUTH.users), bcryptCost: resolve(c, AUTH.config).BCRYPT_COST, perEmail: resolve(c, AUTH.limits).signUp.byEmail }));
+  provideFactory(
+    c,
+    AUTH.signIn,
+    (c) => new SignInUseCase({ users: resolve(c, AUTH.users), issuing: resolve(c, AUTH.issuing), bcryptCost: resolve(c, AUTH.config).BCRYPT_COST, guard: resolve(c, AUTH.limits).signIn.guard }),
+  );
+  provideFactory(c, AUTH.limits, (c): AuthLimits => {
     const config = resolve(c, AUTH.config);
     const redis = resolve(c, AUTH.redis);
     const logger = resolve(c, AUTH.logger);
@@ -101,7 +114,13 @@ export function authContainer(deps: AuthDeps): DependencyContainer {
   });
   provideFactory(c, AUTH.app, (c) => {
     const config = resolve(c, AUTH.config);
-    const routes = authRoutes({ signUp: resolve(c, AUTH.signUp), signIn: resolve(c, AUTH.signIn), limits: resolve(c, AUTH.limits), verification: resolve(c, AUTH.issuing).verification });
+    const limits = resolve(c, AUTH.limits);
+    const routes = authRoutes({
+      signUp: resolve(c, AUTH.signUp),
+      signIn: resolve(c, AUTH.signIn),
+      perAddress: { signUp: limits.signUp.byIp, signIn: limits.signIn.byIp },
+      verification: resolve(c, AUTH.issuing).verification,
+    });
     return createHttpApp({
       logger: resolve(c, AUTH.logger),
       bodyLimit: config.HTTP_BODY_LIMIT,
