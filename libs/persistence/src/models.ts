@@ -1,6 +1,6 @@
 import { Schema, type Connection, type Model, type SchemaDefinitionProperty } from 'mongoose';
 import type { SyncControl } from './sync-control.repository';
-import type { Delivery, DeliveryAttempt, InventoryItem, NotificationTarget, Organization, PollingEntry } from '@music/domain';
+import type { Delivery, DeliveryAttempt, InventoryItem, NotificationTarget, Organization, PollingEntry, RecordError, SyncRun, SyncRunCounts, User } from '@music/domain';
 
 // Schemas for every collection. `_id` is a string we choose (uuid, or derived for inventory items).
 // Third-party shaped or user-keyed values (mappings, transforms) are stored as JSON text: FerretDB
@@ -15,12 +15,8 @@ const { Mixed } = Schema.Types;
  */
 const plainList = <T>(): SchemaDefinitionProperty<T[]> => ({ type: [Mixed], default: [] }) as unknown as SchemaDefinitionProperty<T[]>;
 
-export interface UserDoc {
-  _id: string;
-  email: string;
-  passwordHash: string;
-  createdAt: Date;
-}
+/** A user as stored: the domain's shape with `_id` for `id`, and the bcrypt hash of the password (never leaves the repository but for the sign-in check). */
+export type UserDoc = Omit<User, 'id'> & { _id: string; passwordHash: string };
 
 /**
  * An organization as stored. It differs from the domain's `Organization` where storage needs it:
@@ -47,21 +43,11 @@ export type StoredPollingEntry = Omit<PollingEntry, 'auth'> & { auth?: string | 
  */
 export type InventoryItemDoc = Omit<InventoryItem, 'id'> & { _id: string };
 
-export interface SyncRunDoc {
-  _id: string;
-  organizationId: string;
-  pollingId: string;
-  endpoint: string;
-  trigger: 'schedule' | 'manual';
-  status: string;
-  counts: Record<string, number>;
-  pages: number;
-  errors: unknown[];
-  message: string | null;
-  queuedAt: Date;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-}
+/**
+ * A sync run as stored: the domain's shape with `_id` for `id`; `counts` may lack counts added after
+ * the run was stored (`toSyncRun` gives them as 0).
+ */
+export type SyncRunDoc = Omit<SyncRun, 'id' | 'counts'> & { _id: string; counts: Partial<SyncRunCounts> };
 
 /**
  * A delivery as stored: the domain's shape with `_id` for `id`; `deadLettered` and `resolution` are
@@ -171,7 +157,7 @@ const syncRunSchema = new Schema<SyncRunDoc>(
     status: { type: String, required: true },
     counts: { type: Mixed, default: {} },
     pages: { type: Number, default: 0 },
-    errors: { type: [Mixed], default: [] },
+    errors: plainList<RecordError>(),
     message: { type: String, default: null },
     queuedAt: { type: Date, required: true },
     startedAt: { type: Date, default: null },

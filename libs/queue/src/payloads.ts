@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { syncTriggerSchema } from '@music/domain';
 
 // Every payload carries `version`; a consumer validates again and refuses versions it does not know.
 
@@ -6,7 +7,7 @@ export const pollJobSchema = z.object({
   version: z.literal(1),
   organizationId: z.string().min(1),
   pollingId: z.string().min(1),
-  trigger: z.enum(['schedule', 'manual']),
+  trigger: syncTriggerSchema,
   /** Present for manual runs (the run record exists already); scheduled runs create their own. */
   runId: z.string().min(1).optional(),
 });
