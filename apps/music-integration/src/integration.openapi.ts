@@ -1,70 +1,43 @@
 import { z } from 'zod';
 import { BEARER_AUTH, createApiDocument, errorResponses, type OpenApiDocument } from '@music/platform';
 import { inboundWebhookQuerySchema } from './inbound/inbound-webhook.routes';
-import { DELIVERY_STATUSES } from '@music/domain';
+import { deliverySchema, syncRunCountsSchema, syncRunSchema } from '@music/domain';
 import { divergenceListQuerySchema } from './history/divergences.routes';
 import { deliveryListQuerySchema, syncRunListQuerySchema } from './history/sync-history.routes';
 import { bulkReplayBodySchema, pauseBodySchema, resumeBodySchema } from './controls/sync-controls.routes';
 
 const dateTime = z.string().meta({ format: 'date-time' });
-const counts = z.object({
-  fetched: z.number().int(),
-  created: z.number().int(),
-  updated: z.number().int(),
-  unchanged: z.number().int(),
-  deleted: z.number().int(),
-  invalid: z.number().int().meta({ description: 'Records that failed mapping (a sample is in `errors`)' }),
-  conflicts: z.number().int().meta({ description: 'Inbound changes held: a local change not yet settled wins (dropped once the third party acknowledges it, applied if it never can)' }),
-  diverged: z.number().int().meta({ description: 'Inbound changes held because their item diverged (see the divergences)' }),
-  stale: z.number().int().meta({ description: 'Records not fresher than their item’s latest change (the snapshot began before it): skipped' }),
+// Responses are the domain's own shapes (dates sent as ISO text): the schemas come from
+// @music/domain, with the descriptions API users need added here.
+const counts = syncRunCountsSchema.extend({
+  invalid: syncRunCountsSchema.shape.invalid.meta({ description: 'Records that failed mapping (a sample is in `errors`)' }),
+  conflicts: syncRunCountsSchema.shape.conflicts.meta({
+    description: 'Inbound changes held: a local change not yet settled wins (dropped once the third party acknowledges it, applied if it never can)',
+  }),
+  diverged: syncRunCountsSchema.shape.diverged.meta({ description: 'Inbound changes held because their item diverged (see the divergences)' }),
+  stale: syncRunCountsSchema.shape.stale.meta({ description: 'Records not fresher than their item’s latest change (the snapshot began before it): skipped' }),
 });
-const syncRun = z
-  .object({
-    id: z.string(),
-    organizationId: z.string(),
-    pollingId: z.string(),
-    endpoint: z.string(),
-    trigger: z.enum(['schedule', 'manual']),
-    status: z.enum(['queued', 'running', 'succeeded', 'partial', 'failed', 'attention', 'skipped']),
+const syncRun = syncRunSchema
+  .extend({
     counts: counts.meta({ description: 'Updated while the run goes (about every second), final once it has finished' }),
-    pages: z.number().int(),
-    errors: z
-      .array(z.object({ index: z.number().int(), externalId: z.string().optional(), path: z.string(), message: z.string() }))
-      .meta({ description: 'Up to 20 records that failed mapping: which record, which field, why' }),
-    message: z.string().nullable().meta({ description: 'Why a run is partial, failed, attention or skipped, and why deletions were skipped (a list that shifted while it was read, records without an id)' }),
-    queuedAt: dateTime,
-    startedAt: dateTime.nullable(),
-    finishedAt: dateTime.nullable(),
+    errors: syncRunSchema.shape.errors.meta({ description: 'Up to 20 records that failed mapping: which record, which field, why' }),
+    message: syncRunSchema.shape.message.meta({
+      description: 'Why a run is partial, failed, attention or skipped, and why deletions were skipped (a list that shifted while it was read, records without an id)',
+    }),
   })
   .meta({ id: 'SyncRun' });
-const delivery = z
-  .object({
-    id: z.string().meta({ description: 'Also the `webhook-id` header the third party received' }),
-    organizationId: z.string(),
-    itemId: z.string(),
-    externalId: z.string(),
-    eventId: z.string(),
-    webhookId: z.string(),
-    url: z.string(),
-    method: z.enum(['POST', 'PUT', 'DELETE']),
-    op: z.enum(['upsert', 'delete']),
-    version: z.number().int(),
-    body: z.string().meta({ description: 'The exact JSON body sent' }),
-    status: z.enum(DELIVERY_STATUSES).meta({
+const delivery = deliverySchema
+  .extend({
+    id: deliverySchema.shape.id.meta({ description: 'Also the `webhook-id` header the third party received' }),
+    body: deliverySchema.shape.body.meta({ description: 'The exact JSON body sent' }),
+    status: deliverySchema.shape.status.meta({
       description:
         '`failed`: the webhook gave up and a person may still act on it (replay it, or accept the remote version of its item); `resolved`: it failed, then stopped needing a person (`resolution` says why; `lastError` keeps the failure); `superseded`: a newer version of the item exists, never sent; `cancelled`: its webhook was removed, the organization switched to one-way, or the item is gone (`lastError` says which)',
     }),
-    attempts: z.number().int(),
-    lastAttempts: z.array(z.object({ at: dateTime, statusCode: z.number().int().nullable(), error: z.string().nullable(), ms: z.number() })),
-    lastError: z.string().nullable(),
-    deadLettered: z.boolean().meta({ description: 'A failed delivery that ran out of attempts (transient errors each time); false for one refused for good (a 4xx, a blocked address)' }),
-    resolution: z
-      .string()
-      .nullable()
-      .meta({ description: 'Why a failed delivery no longer needs a person (status `resolved`): the remote version of its item was accepted, a newer change of the item replaced it, or the organization switched to one-way' }),
-    createdAt: dateTime,
-    updatedAt: dateTime,
-    deliveredAt: dateTime.nullable(),
+    deadLettered: deliverySchema.shape.deadLettered.meta({ description: 'A failed delivery that ran out of attempts (transient errors each time); false for one refused for good (a 4xx, a blocked address)' }),
+    resolution: deliverySchema.shape.resolution.meta({
+      description: 'Why a failed delivery no longer needs a person (status `resolved`): the remote version of its item was accepted, a newer change of the item replaced it, or the organization switched to one-way',
+    }),
   })
   .meta({ id: 'Delivery' });
 const page = (item: z.ZodType) =>

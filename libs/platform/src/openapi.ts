@@ -1,7 +1,7 @@
 import { Router, type Express, type RequestHandler } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { z } from 'zod';
-import { createDocument, type ZodOpenApiOverrideMetaContext, type ZodOpenApiPathsObject, type ZodOpenApiResponsesObject, type ZodOpenApiSchemaObject } from 'zod-openapi';
+import { createDocument, type ZodOpenApiOverrideContext, type ZodOpenApiOverrideMetaContext, type ZodOpenApiPathsObject, type ZodOpenApiResponsesObject, type ZodOpenApiSchemaObject } from 'zod-openapi';
 import type { ErrorCode } from './errors';
 import { listRoutes, toOpenApiPath } from './route-table';
 
@@ -134,23 +134,35 @@ export interface ApiDocumentOptions {
   metrics?: boolean;
 }
 
+function documentDatesAsText({ jsonSchema, zodSchema, io }: ZodOpenApiOverrideContext): void {
+  if (io === 'output' && zodSchema._zod.def.type === 'date') {
+    jsonSchema.type = 'string';
+    jsonSchema.format = 'date-time';
+  }
+}
+
 /**
  * Builds an app's OpenAPI 3.1 document from the zod schemas its routes validate with (zod-openapi,
  * on zod 4's JSON Schema conversion): request bodies and parameters are documented as the
  * schemas' input side, so the document accepts exactly what the routes accept.
  */
 export function createApiDocument(options: ApiDocumentOptions): OpenApiDocument {
-  return createDocument({
-    openapi: '3.1.0',
-    info: { title: options.title, version: '1.0.0', description: options.description },
-    paths: { ...options.paths, ...platformPaths({ metrics: options.metrics ?? true }) },
-    components: {
-      securitySchemes: {
-        bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The `token` from `POST /auth/sign-in` on music-auth' },
+  return createDocument(
+    {
+      openapi: '3.1.0',
+      info: { title: options.title, version: '1.0.0', description: options.description },
+      paths: { ...options.paths, ...platformPaths({ metrics: options.metrics ?? true }) },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The `token` from `POST /auth/sign-in` on music-auth' },
+        },
+        ...(options.schemas ? { schemas: options.schemas } : {}),
       },
-      ...(options.schemas ? { schemas: options.schemas } : {}),
     },
-  });
+    // Responses are sent as JSON, where a Date is its ISO text: a domain schema's z.date() is
+    // documented as such, so a response can be described by the domain schema itself.
+    { override: documentDatesAsText },
+  );
 }
 
 // Swagger UI's own assets only: no CDN, no online validator, nothing but this origin.
