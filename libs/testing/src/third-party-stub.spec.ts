@@ -1,5 +1,6 @@
 // The stub's bulk features the benchmark relies on: a generated list served page by page, and
-// deliveries to a counted path tallied (distinct, redeliveries, first arrival per record) and slowed.
+// deliveries to a counted path tallied (distinct, redeliveries, first arrival per record) and slowed;
+// and the list behaviours the polling tests steer: a list that is not a set, ETags.
 import { ThirdPartyStub } from './third-party-stub';
 
 describe('ThirdPartyStub bulk features', () => {
@@ -55,5 +56,34 @@ describe('ThirdPartyStub bulk features', () => {
     await deliver(stub.count('again').url, 'msg-1', { id: 'a' });
     stub.forgetCount('again');
     expect(stub.count('again').distinct).toBe(0);
+  });
+
+  it('lists `listedRecords` as they stand, repeats and order included, edits in place showing in the next answer', async () => {
+    stub.put({ id: 'ignored' });
+    const listed = [{ id: 'b' }, { id: 'a' }, { id: 'b', name: 'again' }];
+    stub.listedRecords = listed;
+    const page = async (): Promise<unknown> => (await fetch(`${stub.baseUrl}/music?page=1&limit=2`)).json();
+    expect(await page()).toEqual([{ id: 'b' }, { id: 'a' }]);
+    listed[0] = { id: 'c' };
+    expect(await page()).toEqual([{ id: 'c' }, { id: 'a' }]);
+  });
+
+  it('with `etags`, tags each list answer and answers 304 to the tag of an unchanged answer', async () => {
+    stub.etags = true;
+    stub.put({ id: 'a' });
+    const first = await fetch(`${stub.baseUrl}/music`);
+    const etag = first.headers.get('etag') as string;
+    expect(etag).toMatch(/^"[0-9a-f]{20}"$/);
+    expect(await first.json()).toEqual([{ id: 'a' }]);
+    expect((await fetch(`${stub.baseUrl}/music`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    stub.put({ id: 'b' });
+    const changed = await fetch(`${stub.baseUrl}/music`, { headers: { 'if-none-match': etag } });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get('etag')).not.toBe(etag);
+  });
+
+  it('keeps every header of a delivery', async () => {
+    await deliver(`${stub.baseUrl}/sync/kept`, 'msg-1', { id: 'a' });
+    expect(stub.deliveries[0]?.headers).toMatchObject({ 'content-type': 'application/json', 'webhook-id': 'msg-1' });
   });
 });

@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** A record as the stub third party holds it (its own shape: `id`, not `externalId`). */
@@ -14,6 +15,8 @@ export interface StubDelivery {
   timestamp: string | undefined;
   signature: string | undefined;
   raw: string;
+  /** Every header as received (content-type, the Standard Webhooks ones...). */
+  headers: IncomingHttpHeaders;
   /** With `idempotent`: a webhook-id already applied, answered 200 and not applied again. */
   duplicate?: boolean;
 }
@@ -126,10 +129,11 @@ class Gate {
  * users run next to ours; the stub is a double a test steers (hold a list answer, reorder, fail or
  * slow down a delivery, generate a large list, count what arrived) and inspects afterwards.
  * - lists its records at GET /music (whole array, `?page=&limit=`, `?offset=&limit=`, or
- * - lists its records at GET /music (whole array, `?page=&limit=`, `?offset=&limit=`, or
  *   `?cursor=&limit=` pages; `withTotal` wraps pages as `{ items, total }`), named subsets at
  *   GET /music/<list> (`lists`), and generated lists of any size (`generatedList`: pages made on the
  *   fly from the record index, no hooks, not logged);
+ * - can answer a list as a sequence that is not a set (`listedRecords`), and with ETags (`etags`: 304
+ *   to a matching If-None-Match);
  * - can hold a list response: the answer is computed when the request arrives (the snapshot is
  *   taken) and sent only when released (`holdNextList` / `releaseList`), and can run a hook before
  *   each list request (`onList`, e.g. to delete a record between two pages);
@@ -162,6 +166,13 @@ export class ThirdPartyStub {
   ignoreCursor = false;
   /** Pages are `{ items, total }` with the number of records the list holds now. */
   withTotal = false;
+  /**
+   * GET /music lists exactly these records in this order, repeats included (a third party whose list
+   * is not a set, or reorders), instead of `records`. Edited in place, it changes the next answers.
+   */
+  listedRecords: StubRecord[] | null = null;
+  /** List answers carry a strong ETag of their body, and a request whose If-None-Match is that tag is answered 304. */
+  etags = false;
   /** Runs before a list request is answered (its snapshot is taken after it). */
   onList: ((request: StubListRequest) => void | Promise<void>) | null = null;
   /** What each list request was answered: the list, its records (ids and content as sent) and the list's length then. */
@@ -273,7 +284,7 @@ export class ThirdPartyStub {
   private listRecords(list: string, url: URL): StubRecord[] {
     const field = this.stampField;
     const since = url.searchParams.get(this.sinceParam);
-    const all = [...this.records.values()].filter((r) => field === null || since === null || Number(r[field]) >= Number(since));
+    const all = (list === '' && this.listedRecords ? this.listedRecords : [...this.records.values()]).filter((r) => field === null || since === null || Number(r[field]) >= Number(since));
     if (list === '') return all;
     const ids = this.lists.get(list) ?? new Set<string>();
     return all.filter((r) => ids.has(r.id));
@@ -372,6 +383,13 @@ export class ThirdPartyStub {
         this.heldLists++;
         await this.listGate.wait();
       }
+      if (this.etags) {
+        const body = JSON.stringify(answer);
+        const etag = `"${createHash('sha256').update(body).digest('hex').slice(0, 20)}"`;
+        if (req.headers['if-none-match'] === etag) return void res.writeHead(304, { etag }).end();
+        res.writeHead(200, { 'content-type': 'application/json', etag });
+        return void res.end(body);
+      }
       return send(200, answer);
     }
     if (url.pathname.startsWith('/sync')) {
@@ -405,7 +423,7 @@ export class ThirdPartyStub {
         }
       }
       const header = (name: string) => req.headers[name] as string | undefined;
-      this.deliveries.push({ webhookId, method: req.method ?? '', path: url.pathname, body, status, timestamp: header('webhook-timestamp'), signature: header('webhook-signature'), raw: text, ...(duplicate ? { duplicate } : {}) });
+      this.deliveries.push({ webhookId, method: req.method ?? '', path: url.pathname, body, status, timestamp: header('webhook-timestamp'), signature: header('webhook-signature'), raw: text, headers: req.headers, ...(duplicate ? { duplicate } : {}) });
       return send(status, { ok: status < 300 });
     }
     send(404, { error: 'not found' });

@@ -1,64 +1,37 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
 import { generateWebhookSecret } from '@music/platform';
 import { SyncControlRepository, withEntryIds } from '@music/persistence';
 import { jobIds, type PollJob } from '@music/queue';
-import { eventually } from '@music/testing';
+import { eventually, ThirdPartyStub } from '@music/testing';
 import { IntegrationHarness } from '../integration.test-harness';
 
-/** A notification receiver on loopback: keeps every call's headers and exact body. */
-class Receiver {
-  readonly calls: Array<{ headers: IncomingHttpHeaders; raw: string; status: number }> = [];
-  /** Answer 503 to this many calls first. */
-  failNext = 0;
-  private server: Server | null = null;
-  url = '';
+// Notifications go to a third party of their own, at this path.
+const NOTIFICATIONS_PATH = '/sync/notifications';
 
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => {
-      let raw = '';
-      req.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
-      req.on('end', () => {
-        const status = this.failNext > 0 ? 503 : 204;
-        if (status === 503) this.failNext--;
-        this.calls.push({ headers: req.headers, raw, status });
-        res.writeHead(status).end();
-      });
-    });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hooks`;
-    return this;
-  }
-
-  async close(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
-
-  /** Every call verified with the secret (Standard Webhooks' own library), as its parsed payload and webhook-id. */
-  verified(secret: string): Array<{ id: string; type: string; data: Record<string, unknown> }> {
-    const verifier = new Webhook(secret);
-    return this.calls.map((c) => {
-      const payload = verifier.verify(c.raw, {
-        'webhook-id': String(c.headers['webhook-id']),
-        'webhook-timestamp': String(c.headers['webhook-timestamp']),
-        'webhook-signature': String(c.headers['webhook-signature']),
-      }) as { type: string; data: Record<string, unknown> };
-      return { id: String(c.headers['webhook-id']), type: payload.type, data: payload.data };
-    });
-  }
+/** Every notification the receiver got, verified with the secret (Standard Webhooks' own library), as its parsed payload and webhook-id. */
+function verified(receiver: ThirdPartyStub, secret: string): Array<{ id: string; type: string; data: Record<string, unknown> }> {
+  const verifier = new Webhook(secret);
+  return receiver.deliveries.map((c) => {
+    const payload = verifier.verify(c.raw, {
+      'webhook-id': String(c.webhookId),
+      'webhook-timestamp': String(c.timestamp),
+      'webhook-signature': String(c.signature),
+    }) as { type: string; data: Record<string, unknown> };
+    return { id: String(c.webhookId), type: payload.type, data: payload.data };
+  });
 }
 
 const song = (id: string) => ({ id, name: `Song ${id}`, artist: 'Artist', album: 'Album' });
 
 describe('sync controls: status, pause/resume, auto-pause, notifications, test events, bulk replay (real store, real Redis)', () => {
   let h: IntegrationHarness;
-  let receiver: Receiver;
+  let receiver: ThirdPartyStub;
+  let receiverUrl: string;
   beforeEach(async () => {
     h = await new IntegrationHarness().start({ AUTO_PAUSE_AFTER_FAILED_RUNS: '2' });
-    receiver = await new Receiver().start();
+    receiver = await new ThirdPartyStub().start();
+    receiverUrl = `${receiver.baseUrl}${NOTIFICATIONS_PATH}`;
   });
   afterEach(async () => {
     await receiver.close();
@@ -209,7 +182,7 @@ describe('sync controls: status, pause/resume, auto-pause, notifications, test e
 
   it('pauses an entry after AUTO_PAUSE_AFTER_FAILED_RUNS failed runs in a row, saying why, and tells a signed notification webhook', async () => {
     const secret = generateWebhookSecret();
-    const org = await h.createOrganization({ notifications: [{ url: receiver.url, events: ['sync.failed', 'sync.paused'], secret }] });
+    const org = await h.createOrganization({ notifications: [{ url: receiverUrl, events: ['sync.failed', 'sync.paused'], secret }] });
     h.thirdParty.failures.music = { count: 5, status: 404 };
 
     expect(await poll(org.id)).toMatchObject({ kind: 'done', status: 'failed' });
@@ -219,8 +192,8 @@ describe('sync controls: status, pause/resume, auto-pause, notifications, test e
     expect(status.pollingEntries[0]).toMatchObject({ paused: true, consecutiveFailures: 2, pausedReason: expect.stringMatching(/^paused after 2 consecutive failed runs: .*404/) });
     expect(await poll(org.id)).toEqual({ kind: 'paused' });
 
-    await eventually(async () => (receiver.calls.length >= 3 ? true : null), 'three notifications');
-    const events = receiver.verified(secret);
+    await eventually(async () => (receiver.deliveries.length >= 3 ? true : null), 'three notifications');
+    const events = verified(receiver, secret);
     expect(events.map((e) => e.type).sort()).toEqual(['sync.failed', 'sync.failed', 'sync.paused']);
     expect(new Set(events.map((e) => e.id)).size).toBe(3);
     expect(events.find((e) => e.type === 'sync.paused')?.data).toMatchObject({ organizationId: org.id, entryId: org.polling[0]?.id, automatic: true, reason: expect.stringContaining('2 consecutive') });
@@ -234,14 +207,14 @@ describe('sync controls: status, pause/resume, auto-pause, notifications, test e
 
   it('retries a notification the receiver did not take, with the same webhook-id, and sends a manual pause once', async () => {
     const secret = generateWebhookSecret();
-    const org = await h.createOrganization({ notifications: [{ url: receiver.url, events: ['sync.paused'], secret }] });
-    receiver.failNext = 1;
+    const org = await h.createOrganization({ notifications: [{ url: receiverUrl, events: ['sync.paused'], secret }] });
+    receiver.failPath(NOTIFICATIONS_PATH, 503, 1);
     await post(`/organization/${org.id}/pause`, { reason: 'label audit' });
     // Pausing what is paused tells nobody again.
     await post(`/organization/${org.id}/pause`, { reason: 'again' });
-    await eventually(async () => (receiver.calls.some((c) => c.status === 204) ? true : null), 'the retried notification', 15000);
-    expect(receiver.calls.map((c) => c.status)).toEqual([503, 204]);
-    const [first, second] = receiver.verified(secret);
+    await eventually(async () => (receiver.deliveries.some((c) => c.status === 200) ? true : null), 'the retried notification', 15000);
+    expect(receiver.deliveries.map((c) => c.status)).toEqual([503, 200]);
+    const [first, second] = verified(receiver, secret);
     expect(second?.id).toBe(first?.id);
     expect(second).toMatchObject({ type: 'sync.paused', data: { organizationId: org.id, entryId: null, reason: 'label audit', automatic: false } });
     expect((await get(`/organization/${org.id}/status`)).body.pausedReason).toBe('label audit');
@@ -251,14 +224,14 @@ describe('sync controls: status, pause/resume, auto-pause, notifications, test e
     const secret = generateWebhookSecret();
     const org = await h.createOrganization({
       webhooks: [{ type: 'output', url: `${h.thirdParty.baseUrl}/sync/create`, method: 'POST' }],
-      notifications: [{ url: receiver.url, events: ['delivery.dead_lettered', 'item.diverged'], secret }],
+      notifications: [{ url: receiverUrl, events: ['delivery.dead_lettered', 'item.diverged'], secret }],
     });
     h.thirdParty.failPath('/sync/create', 422);
     await h.createLocal(org.id, 'refused', { name: 'n', artist: 'a', album: 'b' });
     await h.drainOutput();
-    await eventually(async () => (receiver.calls.length >= 2 ? true : null), 'two notifications');
+    await eventually(async () => (receiver.deliveries.length >= 2 ? true : null), 'two notifications');
     await new Promise((r) => setTimeout(r, 300));
-    const events = receiver.verified(secret);
+    const events = verified(receiver, secret);
     expect(events.map((e) => e.type).sort()).toEqual(['delivery.dead_lettered', 'item.diverged']);
     expect(events.find((e) => e.type === 'delivery.dead_lettered')?.data).toMatchObject({ externalId: 'refused', deadLettered: false, reason: 'HTTP 422' });
     expect(events.find((e) => e.type === 'item.diverged')?.data).toMatchObject({ externalId: 'refused', state: 'diverged' });

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
-import { eventually } from '@music/testing';
+import { eventually, type StubDelivery } from '@music/testing';
 import { IntegrationHarness } from '../integration.test-harness';
 
 const SECRET = 'whsec_' + Buffer.from('0123456789abcdef0123456789abcdef').toString('base64');
@@ -40,29 +40,13 @@ describe('outbound deliveries (real store, real Redis, stub third party)', () =>
   });
 
   it('signs deliveries with Standard Webhooks headers the receiver can verify', async () => {
-    const received: Array<{ headers: Record<string, string>; raw: string }> = [];
-    const { createServer } = await import('node:http');
-    const server = createServer((req, res) => {
-      let raw = '';
-      req.on('data', (c: Buffer) => (raw += c.toString('utf8')));
-      req.on('end', () => {
-        received.push({ headers: req.headers as Record<string, string>, raw });
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as { port: number }).port;
-    try {
-      const org = await h.createOrganization({ webhooks: [{ type: 'output', url: `http://127.0.0.1:${port}/hook`, method: 'POST', secret: SECRET }] });
-      await h.createLocal(org.id, 'signed-1', fields('Signed'));
-      await eventually(async () => received.length === 1, 'the signed delivery');
-      const { headers, raw } = received[0] as { headers: Record<string, string>; raw: string };
-      expect(headers['content-type']).toBe('application/json');
-      expect(() => new Webhook(SECRET).verify(raw, headers)).not.toThrow();
-      expect(() => new Webhook(SECRET).verify(raw.replace('Signed', 'Forged'), headers)).toThrow();
-    } finally {
-      server.close();
-    }
+    const org = await h.createOrganization({ webhooks: [{ type: 'output', url: `${h.thirdParty.baseUrl}/sync/signed`, method: 'POST', secret: SECRET }] });
+    await h.createLocal(org.id, 'signed-1', fields('Signed'));
+    await eventually(async () => h.thirdParty.deliveries.length === 1, 'the signed delivery');
+    const { headers, raw } = h.thirdParty.deliveries[0] as StubDelivery;
+    expect(headers['content-type']).toBe('application/json');
+    expect(() => new Webhook(SECRET).verify(raw, headers as Record<string, string>)).not.toThrow();
+    expect(() => new Webhook(SECRET).verify(raw.replace('Signed', 'Forged'), headers as Record<string, string>)).toThrow();
   });
 
   it('delivers updates and deletes in order, and removes the tombstone once the DELETE landed', async () => {

@@ -1,7 +1,6 @@
-import { createServer, type Server } from 'node:http';
 import request from 'supertest';
 import { RedisLocks } from '@music/platform';
-import { baseUrlOf, eventually } from '@music/testing';
+import { eventually } from '@music/testing';
 import { IntegrationHarness } from '../integration.test-harness';
 
 // The hazards issue 13 traced in the code of the first engine, each shown with the engine running
@@ -60,26 +59,16 @@ describe('traced cases (real store, real Redis)', () => {
   });
 
   describe('a poll whose lease is taken away', () => {
-    let server: Server;
     let onPage: (page: number) => Promise<void> = async () => undefined;
-    beforeEach(async () => {
+    beforeEach(() => {
       // 10 records a page, 3 pages.
-      server = createServer((req, res) => {
-        const page = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('page'));
-        void onPage(page).then(() => {
-          const records = page <= 3 ? Array.from({ length: 10 }, (_, i) => song(String((page - 1) * 10 + i + 1))) : [];
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(records));
-        });
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    });
-    afterEach(async () => {
-      await new Promise((resolve) => server.close(resolve));
+      h.thirdParty.put(...Array.from({ length: 30 }, (_, i) => song(String(i + 1))));
+      h.thirdParty.onList = ({ params }) => onPage(Number(params.get('page')));
     });
 
     it('stops before its next write and ends partial, saying why', async () => {
       const org = await h.createOrganization({
-        polling: [{ endpoint: `${baseUrlOf(server)}/music`, interval: 1, type: 'hour', pagination: { type: 'page', limit: 10 } }],
+        polling: [{ endpoint: `${h.thirdParty.baseUrl}/music`, interval: 1, type: 'hour', pagination: { type: 'page', limit: 10 } }],
       });
       const entry = org.polling[0]?.id as string;
       // While page 2 is fetched (page 1 being written), another holder takes the entry's lease.

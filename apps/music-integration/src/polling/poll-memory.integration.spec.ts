@@ -1,11 +1,9 @@
-import { createHash } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import mongoose, { type Connection } from 'mongoose';
 import { inventoryItemId, organizationInputSchema } from '@music/domain';
 import { createModels, InventoryRepository, OrganizationRepository, PollMemoryRepository, SyncRunRepository, withEntryIds, type Models } from '@music/persistence';
 import { createOutboundClient, createRateLimiter, RedisLocks } from '@music/platform';
 import { createSyncState } from '@music/sync-state';
-import { baseUrlOf, openTestRedis, testLogger, testSecretBox, testUrls } from '@music/testing';
+import { openTestRedis, testLogger, testSecretBox, testUrls } from '@music/testing';
 import { AccountOutbound } from '../delivery/account-outbound';
 import { TRACK_MAPPINGS, IntegrationHarness } from '../integration.test-harness';
 import { MappingCache } from '../engine/mapping-cache';
@@ -40,38 +38,29 @@ async function monitoredModels(dbName: string): Promise<{ models: Models; comman
 
 describe('polls skip unchanged pages (real store, command monitoring)', () => {
   let h: IntegrationHarness;
-  let server: Server;
+  /** The third party's list, in order (edited in place by a test: a record listed twice included). */
   let records: Song[] = [];
-  let etags = false;
   /** When set, the answer to that page waits until `release` resolves (`reached` is called first). */
   let hold: { page: number; reached: () => void; release: Promise<void> } | null = null;
-  const requests: IncomingHttpHeaders[] = [];
   let models: Models;
   let commands: Commands;
   let connection: Connection;
   let poll: PollRun;
+  /** The headers of every list request the third party received. */
+  const requests = () => h.thirdParty.listRequests.map((r) => r.headers);
 
   beforeEach(async () => {
     h = await new IntegrationHarness().start();
     records = Array.from({ length: 25 }, (_, i) => song(i + 1));
-    etags = false;
     hold = null;
-    requests.length = 0;
-    // Page-number pagination, 10 a page; with `etags`, a strong ETag per answer and 304 on If-None-Match.
-    server = createServer(async (req, res) => {
-      requests.push(req.headers);
-      const url = new URL(req.url ?? '/', 'http://x');
-      const page = Number(url.searchParams.get('page'));
-      if (hold && hold.page === page) {
+    // Page-number pagination, 10 a page; with the stub's `etags`, a strong ETag per answer and 304 on If-None-Match.
+    h.thirdParty.listedRecords = records;
+    h.thirdParty.onList = async ({ params }) => {
+      if (hold && hold.page === Number(params.get('page'))) {
         hold.reached();
         await hold.release;
       }
-      const body = JSON.stringify(records.slice((page - 1) * 10, page * 10));
-      const tag = `"${createHash('sha256').update(body).digest('hex').slice(0, 20)}"`;
-      if (etags && req.headers['if-none-match'] === tag) return void res.writeHead(304, { etag: tag }).end();
-      res.writeHead(200, { 'content-type': 'application/json', ...(etags ? { etag: tag } : {}) }).end(body);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    };
     ({ models, commands, connection } = await monitoredModels(h.store.dbName));
     const locks = new RedisLocks(h.redis, { prefix: h.prefix });
     poll = new PollRun({
@@ -95,13 +84,12 @@ describe('polls skip unchanged pages (real store, command monitoring)', () => {
     });
   });
   afterEach(async () => {
-    await new Promise((resolve) => server.close(resolve));
     await connection.close();
     await h.stop();
   });
 
   const organization = (synchronization: 'one-way' | 'two-way' = 'one-way') =>
-    h.createOrganization({ synchronization, webhooks: [], polling: [{ endpoint: `${baseUrlOf(server)}/music`, interval: 1, type: 'hour', pagination: { type: 'page', limit: 10 } }] });
+    h.createOrganization({ synchronization, webhooks: [], polling: [{ endpoint: `${h.thirdParty.baseUrl}/music`, interval: 1, type: 'hour', pagination: { type: 'page', limit: 10 } }] });
 
   const run = async (organizationId: string) => {
     const org = await h.organizations.findById(organizationId);
@@ -197,7 +185,7 @@ describe('polls skip unchanged pages (real store, command monitoring)', () => {
   it('a record gone from the last page: that page is applied and the deletion passes run (two misses without a total)', async () => {
     const org = await organization();
     await run(org.id);
-    records = records.filter((r) => r.id !== '24');
+    records.splice(records.findIndex((r) => r.id === '24'), 1);
     expect(await run(org.id)).toMatchObject({ status: 'succeeded', counts: { deleted: 0, unchanged: 24 } });
     // Every page now as remembered, but the last pass left a first miss: the pass runs again.
     expect(await run(org.id)).toMatchObject({ status: 'succeeded', counts: { deleted: 1, unchanged: 24 } });
@@ -236,14 +224,14 @@ describe('polls skip unchanged pages (real store, command monitoring)', () => {
   });
 
   it('conditional requests: If-None-Match with the remembered ETag, 304 counted as the same page', async () => {
-    etags = true;
+    h.thirdParty.etags = true;
     const org = await organization();
     await run(org.id);
-    expect(requests.every((r) => r['if-none-match'] === undefined)).toBe(true);
-    requests.length = 0;
+    expect(requests().every((r) => r['if-none-match'] === undefined)).toBe(true);
+    h.thirdParty.listRequests.length = 0;
     commands.reset();
     expect(await run(org.id)).toMatchObject({ status: 'succeeded', counts: { fetched: 25, unchanged: 25 } });
-    expect(requests.map((r) => r['if-none-match'])).toEqual([expect.any(String), expect.any(String), expect.any(String)]);
+    expect(requests().map((r) => r['if-none-match'])).toEqual([expect.any(String), expect.any(String), expect.any(String)]);
     expect(itemTraffic().commands).toBe(0);
     // A change: that page's ETag no longer matches, its records are read and applied.
     records[3] = song(4, 'Changed');

@@ -1,33 +1,26 @@
-import { createServer, type Server } from 'node:http';
 import { inventoryItemId } from '@music/domain';
 import { itemLockName, RedisLocks } from '@music/platform';
-import { baseUrlOf } from '@music/testing';
 import { IntegrationHarness } from '../integration.test-harness';
 
 const song = (id: number) => ({ id: String(id), name: `Song ${id}`, artist: `Artist ${id}`, album: `Album ${id}` });
 
 describe('poll runs: pages fetched ahead (real store)', () => {
   let h: IntegrationHarness;
-  let server: Server;
   let failFrom = Infinity;
   let onRequest: (page: number) => Promise<void> = async () => undefined;
   const requested: number[] = [];
   beforeEach(async () => {
     h = await new IntegrationHarness().start();
     // 10 records a page, 5 pages; from page `failFrom` on, 503.
-    server = createServer((req, res) => {
-      const page = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('page'));
+    h.thirdParty.put(...Array.from({ length: 50 }, (_, i) => song(i + 1)));
+    h.thirdParty.onList = async ({ params }) => {
+      const page = Number(params.get('page'));
       requested.push(page);
-      void onRequest(page).then(() => {
-        if (page >= failFrom) return void res.writeHead(503).end();
-        const records = page <= 5 ? Array.from({ length: 10 }, (_, i) => song((page - 1) * 10 + i + 1)) : [];
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(records));
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      await onRequest(page);
+      if (page >= failFrom) h.thirdParty.failures.music = { count: 1, status: 503 };
+    };
   });
   afterEach(async () => {
-    await new Promise((resolve) => server.close(resolve));
     await h.stop();
     failFrom = Infinity;
     onRequest = async () => undefined;
@@ -35,7 +28,7 @@ describe('poll runs: pages fetched ahead (real store)', () => {
   });
 
   const organization = () =>
-    h.createOrganization({ polling: [{ endpoint: `${baseUrlOf(server)}/music`, interval: 1, type: 'hour', pagination: { type: 'page', limit: 10 } }] });
+    h.createOrganization({ polling: [{ endpoint: `${h.thirdParty.baseUrl}/music`, interval: 1, type: 'hour', pagination: { type: 'page', limit: 10 } }] });
 
   it('fetches the next page while the current one is being written', async () => {
     const org = await organization();
