@@ -5,11 +5,10 @@ import {
   createHttpApp,
   createMetrics,
   createRateLimiter,
-  listSetting,
   provideFactory,
   provideValue,
   resolve,
-  standardServiceLinks,
+  serviceAppOptions,
   token,
   tokenIssuingFrom,
   type HealthCheck,
@@ -123,16 +122,13 @@ export function authContainer(deps: AuthDeps): DependencyContainer {
     });
     return createHttpApp({
       logger: resolve(c, AUTH.logger),
-      bodyLimit: config.HTTP_BODY_LIMIT,
       healthChecks: resolve(c, AUTH.healthChecks),
-      corsOrigins: listSetting(config.CORS_ORIGINS),
-      ...(config.METRICS_ENABLED ? { metrics: resolve(c, AUTH.metrics) } : {}),
-      apiDocs: authApiDocument({ metrics: config.METRICS_ENABLED }),
-      index: {
+      ...serviceAppOptions(config, {
         service: 'music-auth',
         description: 'Users of music-sync: sign-up, sign-in and the access tokens every other API asks for (POST /auth/sign-up, POST /auth/sign-in).',
-        links: standardServiceLinks({ metrics: config.METRICS_ENABLED }),
-      },
+        apiDocument: authApiDocument,
+        metrics: () => resolve(c, AUTH.metrics),
+      }),
       routes: (app) => app.use(routes),
     });
   });

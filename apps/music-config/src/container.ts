@@ -14,8 +14,8 @@ import {
   provideValue,
   RedisLocks,
   resolve,
+  serviceAppOptions,
   secretBoxFrom,
-  standardServiceLinks,
   token,
   tokenVerificationFor,
   type HealthCheck,
@@ -215,16 +215,13 @@ export function configContainer(deps: ConfigDeps): DependencyContainer {
     });
     return createHttpApp({
       logger: resolve(c, CONFIG.logger),
-      bodyLimit: config.HTTP_BODY_LIMIT,
       healthChecks: resolve(c, CONFIG.healthChecks),
-      corsOrigins: listSetting(config.CORS_ORIGINS),
-      ...(config.METRICS_ENABLED ? { metrics: resolve(c, CONFIG.metrics) } : {}),
-      apiDocs: configApiDocument({ metrics: config.METRICS_ENABLED }),
-      index: {
+      ...serviceAppOptions(config, {
         service: 'music-config',
         description: 'Organizations: how each one syncs with its third party (mode, webhooks, polling, mappings, transforms), manual syncs and the mapping preview, under /organization.',
-        links: standardServiceLinks({ metrics: config.METRICS_ENABLED }),
-      },
+        apiDocument: configApiDocument,
+        metrics: () => resolve(c, CONFIG.metrics),
+      }),
       routes: (app) => app.use('/organization', guard, routes),
     });
   });

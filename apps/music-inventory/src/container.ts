@@ -5,12 +5,11 @@ import {
   createContainer,
   createHttpApp,
   createMetrics,
-  listSetting,
   provideFactory,
   provideValue,
   RedisLocks,
   resolve,
-  standardServiceLinks,
+  serviceAppOptions,
   token,
   tokenVerificationFor,
   type HealthCheck,
@@ -96,16 +95,13 @@ export function inventoryContainer(deps: InventoryDeps): DependencyContainer {
     });
     return createHttpApp({
       logger: resolve(c, INVENTORY.logger),
-      bodyLimit: config.HTTP_BODY_LIMIT,
       healthChecks: resolve(c, INVENTORY.healthChecks),
-      corsOrigins: listSetting(config.CORS_ORIGINS),
-      ...(config.METRICS_ENABLED ? { metrics: resolve(c, INVENTORY.metrics) } : {}),
-      apiDocs: inventoryApiDocument({ metrics: config.METRICS_ENABLED }),
-      index: {
+      ...serviceAppOptions(config, {
         service: 'music-inventory',
         description: 'An organization’s inventory, our side of the sync, under /inventory: local changes are delivered to the third party of two-way organizations.',
-        links: standardServiceLinks({ metrics: config.METRICS_ENABLED }),
-      },
+        apiDocument: inventoryApiDocument,
+        metrics: () => resolve(c, INVENTORY.metrics),
+      }),
       routes: (app) => {
         app.use('/inventory', router);
       },

@@ -28,13 +28,17 @@ export class OrganizationRepository {
     private readonly secrets?: SecretBox,
   ) {}
 
-  private sealed(settings: OrganizationSettings): Pick<Required<OrganizationDoc>, 'webhooks' | 'polling' | 'notifications'> {
+  /** The settings as stored: secrets sealed, mappings and transforms as JSON text (see OrganizationDoc). */
+  private stored(settings: OrganizationSettings): Pick<Required<OrganizationDoc>, 'synchronization' | 'webhooks' | 'polling' | 'notifications' | 'mappingsJson' | 'transformsJson'> {
     const box = this.secrets;
     if (!box) throw new Error('OrganizationRepository: writing an organization needs a SecretBox');
     return {
+      synchronization: settings.synchronization,
       webhooks: settings.webhooks.map((w) => sealWebhook(w, box)),
       polling: settings.polling.map((p) => sealPolling(p, box)),
       notifications: (settings.notifications ?? []).map((n) => sealNotification(n, box)),
+      mappingsJson: JSON.stringify(settings.mappings),
+      transformsJson: JSON.stringify(settings.transforms),
     };
   }
 
@@ -54,17 +58,11 @@ export class OrganizationRepository {
   }
 
   async create(ownerId: string, settings: OrganizationSettings, now = new Date()): Promise<Organization> {
-    const { webhooks, polling, notifications } = this.sealed(settings);
     const doc: OrganizationDoc = {
       _id: newId(),
       ownerId,
       name: settings.name ?? 'Untitled organization',
-      synchronization: settings.synchronization,
-      webhooks,
-      polling,
-      notifications,
-      mappingsJson: JSON.stringify(settings.mappings),
-      transformsJson: JSON.stringify(settings.transforms),
+      ...this.stored(settings),
       revision: 1,
       createdAt: now,
       updatedAt: now,
@@ -92,19 +90,13 @@ export class OrganizationRepository {
 
   /** Replaces the settings of an owned organization; null when it is not the caller's. */
   async replace(ownerId: string, id: string, settings: OrganizationSettings, now = new Date()): Promise<Organization | null> {
-    const { webhooks, polling, notifications } = this.sealed(settings);
     const updated = await this.models.organizations
       .findOneAndUpdate(
         { _id: id, ownerId, ...LIVE },
         {
           $set: {
             ...(settings.name !== undefined ? { name: settings.name } : {}),
-            synchronization: settings.synchronization,
-            webhooks,
-            polling,
-            notifications,
-            mappingsJson: JSON.stringify(settings.mappings),
-            transformsJson: JSON.stringify(settings.transforms),
+            ...this.stored(settings),
             updatedAt: now,
           },
           $inc: { revision: 1 },

@@ -10,7 +10,8 @@ import { currentContext, withContext } from './request-context';
 import { httpMetricsMiddleware, metricsHandler, type Metrics } from './metrics';
 import { apiDocsRouter, type OpenApiDocument } from './openapi';
 import { healthRouter, type HealthCheck } from './health';
-import { serviceIndexHandler, type ServiceIndex } from './service-index';
+import { serviceIndexHandler, standardServiceLinks, type ServiceIndex } from './service-index';
+import { listSetting, type BaseConfig } from './config';
 import { jsonDepth, nulCharacterPath } from './validation';
 
 declare module 'http' {
@@ -39,6 +40,35 @@ export interface HttpAppOptions {
   /** Served as `GET /openapi.json` and rendered by Swagger UI at `/docs`. */
   apiDocs?: OpenApiDocument;
   routes: (app: Express) => void;
+}
+
+/** What an API service is, for `serviceAppOptions`. */
+export interface ServiceDescription {
+  service: string;
+  description: string;
+  /** Its OpenAPI document, with or without `/metrics`. */
+  apiDocument: (options: { metrics: boolean }) => OpenApiDocument;
+  /** The registry requests are timed in; resolved only when METRICS_ENABLED. */
+  metrics: () => Metrics;
+}
+
+/**
+ * The options of an API service's app that follow from the settings every service shares: the body
+ * limit, the CORS origins, and METRICS_ENABLED, which decides at once whether requests are timed,
+ * whether the document lists `/metrics` and whether the index links to it.
+ */
+export function serviceAppOptions(
+  config: Pick<BaseConfig, 'HTTP_BODY_LIMIT' | 'CORS_ORIGINS' | 'METRICS_ENABLED'>,
+  service: ServiceDescription,
+): Pick<HttpAppOptions, 'bodyLimit' | 'corsOrigins' | 'metrics' | 'apiDocs' | 'index'> {
+  const metrics = config.METRICS_ENABLED;
+  return {
+    bodyLimit: config.HTTP_BODY_LIMIT,
+    corsOrigins: listSetting(config.CORS_ORIGINS),
+    ...(metrics ? { metrics: service.metrics() } : {}),
+    apiDocs: service.apiDocument({ metrics }),
+    index: { service: service.service, description: service.description, links: standardServiceLinks({ metrics }) },
+  };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;

@@ -1,4 +1,4 @@
-import type { Delivery, DeliveryAttempt, InventoryItem, Webhook } from '@music/domain';
+import type { Delivery, DeliveryAttempt, InventoryItem, PendingEvent, Webhook } from '@music/domain';
 import { toDelivery, type DeliveryDoc, type Models } from '@music/persistence';
 import type { Applied, ItemStore } from './item-store';
 import type { SyncEvent } from './transitions';
@@ -29,6 +29,28 @@ export type DeliveryAnswer =
   /** The webhook gave up: a permanent error, or attempts ran out (`attempt` null: nothing new was tried). */
   | { status: 'failed'; attempt: DeliveryAttempt | null; attemptNumber: number; message: string; /** Attempts ran out (transient errors each time). */ deadLettered?: boolean };
 
+/** What a delivery is: one event of an item, sent to one webhook with this body (a DELETE for a deletion, else the webhook's method). */
+function deliveryOf(
+  item: Pick<InventoryItem, 'organizationId' | 'id' | 'externalId'>,
+  event: PendingEvent,
+  webhook: Webhook,
+  body: string,
+): Pick<DeliveryDoc, '_id' | 'organizationId' | 'itemId' | 'externalId' | 'eventId' | 'webhookId' | 'url' | 'method' | 'op' | 'version' | 'body'> {
+  return {
+    _id: deliveryIdOf(event.id, webhook.id),
+    organizationId: item.organizationId,
+    itemId: item.id,
+    externalId: item.externalId,
+    eventId: event.id,
+    webhookId: webhook.id,
+    url: webhook.url,
+    method: event.op === 'delete' ? 'DELETE' : webhook.method,
+    op: event.op,
+    version: event.version,
+    body,
+  };
+}
+
 function lastErrorOf(attempt: DeliveryAttempt): string | null {
   return attempt.error ?? (attempt.statusCode !== null && attempt.statusCode >= 300 ? `HTTP ${attempt.statusCode}` : null);
 }
@@ -58,17 +80,7 @@ export class Outbound {
         if (t.row !== 13 || !current || !event) return;
         const now = new Date();
         const docs: DeliveryDoc[] = plan.webhooks.map((webhook) => ({
-          _id: deliveryIdOf(event.id, webhook.id),
-          organizationId: current.organizationId,
-          itemId: current.id,
-          externalId: current.externalId,
-          eventId: event.id,
-          webhookId: webhook.id,
-          url: webhook.url,
-          method: event.op === 'delete' ? 'DELETE' : webhook.method,
-          op: event.op,
-          version: event.version,
-          body: plan.body,
+          ...deliveryOf(current, event, webhook, plan.body),
           status: 'pending',
           attempts: 0,
           lastAttempts: [],
@@ -116,17 +128,7 @@ export class Outbound {
     const now = new Date();
     const lastError = first.status === 'succeeded' ? null : (lastErrorOf(first.attempt) ?? first.message ?? null);
     const doc: DeliveryDoc = {
-      _id: deliveryIdOf(event.id, webhook.id),
-      organizationId: item.organizationId,
-      itemId: item.id,
-      externalId: item.externalId,
-      eventId: event.id,
-      webhookId: webhook.id,
-      url: webhook.url,
-      method: event.op === 'delete' ? 'DELETE' : webhook.method,
-      op: event.op,
-      version: event.version,
-      body: plan.body,
+      ...deliveryOf(item, event, webhook, plan.body),
       status: first.status,
       attempts: 1,
       lastAttempts: [first.attempt],
