@@ -39,29 +39,29 @@ describe('percentile (nearest rank)', () => {
 
 describe('verdicts', () => {
   const met = {
-    ingest: { ratio: 0.7 },
+    ingest: { ratio: 0.9 },
     repoll: { speedup: 10, writes: 0, itemReads: 0 },
     delivery: { ratio: 0.71, storeCommandsPerChange: 4, workerCpuMsPerChange: 4, durableRatio: 0.7 },
-    latency: { p50Ms: 10, p95Ms: 40, p99Ms: 99.9 },
-    memory: { peakRssMb: 299 },
+    latency: { p50Ms: 10, p95Ms: 40, p99Ms: 99.9, lowRateP99VsRaw: 3 },
+    memory: { peakRssMb: 249 },
     scaleOut: { ratio: 1.6 },
     fairness: { ratio: 2 },
   };
 
   it('meets each target at its bound', () => {
-    expect(verdicts(met)).toEqual({ ingest: true, repoll: true, delivery: true, deliveryCosts: true, latency: true, memory: true, scaleOut: null, fairness: true });
+    expect(verdicts(met)).toEqual({ ingest: true, repoll: true, delivery: true, deliveryCosts: true, latency: true, latencyLowRate: true, memory: true, scaleOut: null, fairness: true });
   });
 
   it('misses each target just past its bound', () => {
     const missed = {
-      ingest: { ratio: 0.699 },
+      ingest: { ratio: 0.899 },
       repoll: { speedup: 12, writes: 1 },
       delivery: { ratio: 0.2, storeCommandsPerChange: 4.01, workerCpuMsPerChange: 4, durableRatio: 0.7 },
-      latency: { p50Ms: 10, p95Ms: 40, p99Ms: 100 },
-      memory: { peakRssMb: 300 },
+      latency: { p50Ms: 10, p95Ms: 40, p99Ms: 100, lowRateP99VsRaw: 3.01 },
+      memory: { peakRssMb: 250 },
       fairness: { ratio: 2.01 },
     };
-    expect(verdicts(missed)).toEqual({ ingest: false, repoll: false, delivery: false, deliveryCosts: false, latency: false, memory: false, scaleOut: null, fairness: false });
+    expect(verdicts(missed)).toEqual({ ingest: false, repoll: false, delivery: false, deliveryCosts: false, latency: false, latencyLowRate: false, memory: false, scaleOut: null, fairness: false });
   });
 
   it('has no verdict for a part that failed or did not run', () => {
