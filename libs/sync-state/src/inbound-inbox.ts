@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { InboundMessageDoc, Models } from '@music/persistence';
+import type { LiveOrganizations } from './live-organizations';
 import type { StoreClock } from './store-clock';
 
 const DUPLICATE_KEY = 11000;
@@ -25,6 +26,7 @@ export class InboundInbox {
   constructor(
     private readonly models: Pick<Models, 'inboundMessages'>,
     private readonly clock: StoreClock,
+    private readonly live: LiveOrganizations,
   ) {}
 
   /** Stores a call; `duplicate` when the same organization already sent this `webhook-id`. */
@@ -33,6 +35,9 @@ export class InboundInbox {
     const acceptedAt = await this.clock.now();
     try {
       await this.models.inboundMessages.create({ _id: id, organizationId, messageId, method, body, acceptedAt, appliedAt: null } satisfies InboundMessageDoc);
+      // Its organization deleted meanwhile: the purge may have passed already (docs/sync-model.md,
+      // "Deleting an organization"). Answered as taken, as it would be had it come a moment earlier.
+      if (!(await this.live.isLive(organizationId))) await this.models.inboundMessages.deleteOne({ _id: id });
       return { id, duplicate: false, acceptedAt };
     } catch (error) {
       if ((error as { code?: unknown }).code !== DUPLICATE_KEY) throw error;

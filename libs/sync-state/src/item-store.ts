@@ -3,6 +3,7 @@ import type { InventoryItem } from '@music/domain';
 import { toInventoryItem, type InventoryItemDoc, type Models } from '@music/persistence';
 import { itemLockName, type RedisLocks } from '@music/platform';
 import { divergenceChange, noTransition, transition, transitionAll, type ItemFacts, type SyncEvent, type Transition } from './transitions';
+import type { LiveOrganizations } from './live-organizations';
 import type { MarkTally, WriteMarks } from './write-marks';
 
 /** Something that must still hold before a write: a lease (`Lease.assertHeld` throws when it was lost). */
@@ -113,6 +114,8 @@ export class ItemStore {
   constructor(
     private readonly models: Pick<Models, 'inventoryItems' | 'deliveries'>,
     private readonly locks: RedisLocks,
+    /** Asked after every item created: one created for an organization no longer live is removed again. */
+    readonly live: LiveOrganizations,
     private readonly observer?: TransitionObserver,
     /** The organizations' write marks: raised before and after every write of their items. */
     readonly marks?: WriteMarks,
@@ -350,6 +353,7 @@ export class ItemStore {
         if (isDuplicateKey(error)) return undefined;
         throw error;
       }
+      await this.removeIfPurged([doc]);
       return toInventoryItem(doc);
     }
     if (!t.next) {
@@ -392,14 +396,29 @@ export class ItemStore {
   /** Inserts every document it can; returns the ids refused as duplicates. */
   private async insertAll(docs: InventoryItemDoc[], check: () => Promise<void>): Promise<Set<string>> {
     await check();
+    let refused = new Set<string>();
     try {
       await this.models.inventoryItems.insertMany(docs, { ordered: false, lean: true });
-      return new Set();
     } catch (error) {
-      return refusedDuplicates(
+      refused = refusedDuplicates(
         error,
         docs.map((d) => d._id),
       );
+    }
+    await this.removeIfPurged(docs.filter((d) => !refused.has(d._id)));
+    return refused;
+  }
+
+  /**
+   * Items just created, removed again when their organization is no longer live (marked deleted, or
+   * gone): a write under way when it was deleted may land after its purge's pass, and only its own
+   * writer can still see it (docs/sync-model.md, "Deleting an organization"). Reported as written:
+   * the organization's purge would have removed them the same way.
+   */
+  private async removeIfPurged(created: readonly InventoryItemDoc[]): Promise<void> {
+    for (const organizationId of new Set(created.map((d) => d.organizationId))) {
+      if (await this.live.isLive(organizationId)) continue;
+      await this.models.inventoryItems.deleteMany({ _id: { $in: created.filter((d) => d.organizationId === organizationId).map((d) => d._id) }, organizationId });
     }
   }
 

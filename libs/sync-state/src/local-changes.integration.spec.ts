@@ -20,6 +20,10 @@ describe('local changes (real store)', () => {
     redis = openTestRedis();
     sync = createSyncState({ models: store.models, locks: new RedisLocks(redis, { prefix: uniqueName('local_changes') }) });
     reads = new InventoryRepository(store.models);
+    // The writer keeps nothing it creates for an organization that is not live (docs/sync-model.md,
+    // "Deleting an organization"): the organizations these tests write for exist.
+    const ids = ['org-a', 'org-one', 'org-b', 'org-failures', 'page-1', 'page-2', 'page-other'];
+    await store.models.organizations.collection.insertMany(ids.map((id) => ({ _id: id, revision: 1, deletedAt: null })) as never[]);
   });
   afterAll(async () => {
     await store.close();

@@ -1,6 +1,7 @@
 import type { Delivery, DeliveryAttempt, InventoryItem, PendingEvent, Webhook } from '@music/domain';
 import { toDelivery, type DeliveryDoc, type Models } from '@music/persistence';
 import type { Applied, ItemStore } from './item-store';
+import type { LiveOrganizations } from './live-organizations';
 import type { SyncEvent } from './transitions';
 
 const DUPLICATE_KEY = 11000;
@@ -63,6 +64,7 @@ export class Outbound {
   constructor(
     private readonly store: ItemStore,
     private readonly models: Pick<Models, 'deliveries'>,
+    private readonly live: LiveOrganizations,
   ) {}
 
   /**
@@ -97,8 +99,8 @@ export class Outbound {
     if (applied.transition.row === 13) return { kind: 'fanned-out', deliveryIds };
     // Deliveries inserted on an attempt whose write then lost to a newer change of the item (its
     // event replaced meanwhile): a newer version exists, so they are superseded, never sent (rule 4),
-    // rather than left pending with no job.
-    if (deliveryIds.length > 0) {
+    // rather than left pending with no job. Or the item was purged meanwhile: they go too.
+    if (deliveryIds.length > 0 && !(await this.removeIfPurged(item.organizationId, deliveryIds))) {
       await this.models.deliveries.updateMany({ _id: { $in: deliveryIds }, status: 'pending' }, { $set: { status: 'superseded', updatedAt: new Date() } });
     }
     if (applied.transition.changed) return { kind: 'settled' };
@@ -149,8 +151,23 @@ export class Outbound {
     }
     const applied = await this.store.applyOne(item, (current) => (current?.pendingEvent?.id === eventId ? events : null), { preread: item });
     const recorded = applied.transition.changed;
-    if (!recorded && first.status === 'pending') await this.supersede(toDelivery(doc));
+    // Not recorded: the event was replaced by a newer change, or the item purged while the attempt
+    // was on its way (then the delivery goes too: the purge may have passed already).
+    if (!recorded && !(await this.removeIfPurged(item.organizationId, [doc._id])) && first.status === 'pending') await this.supersede(toDelivery(doc));
     return { recorded, deliveryId: doc._id, applied };
+  }
+
+  /**
+   * Deliveries a fan-out stored whose item write then did not apply: removed when their organization
+   * is no longer live (marked deleted, or gone), since its purge may have passed before they were
+   * stored (docs/sync-model.md, "Deleting an organization"). A write that did apply needs no check:
+   * the item was still there, so the purge's removal of the items, and after it of the deliveries,
+   * comes later. True when they were removed.
+   */
+  private async removeIfPurged(organizationId: string, deliveryIds: string[]): Promise<boolean> {
+    if (await this.live.isLive(organizationId)) return false;
+    await this.models.deliveries.deleteMany({ _id: { $in: deliveryIds }, organizationId });
+    return true;
   }
 
   /** A transient failure: the attempt is recorded and the delivery stays pending (retried with backoff). */

@@ -4,6 +4,7 @@ import { Divergences } from './divergences';
 import { DeliveryFailures } from './failures';
 import { InboundInbox } from './inbound-inbox';
 import { ItemStore, type TransitionObserver } from './item-store';
+import { LiveOrganizations } from './live-organizations';
 import { LocalChanges } from './local-changes';
 import { Maintenance } from './maintenance';
 import { Outbound } from './outbound';
@@ -41,8 +42,9 @@ export function createSyncState(deps: SyncStateDeps): SyncState {
   const clock = new StoreClock(deps.models);
   const { redis, prefix } = deps.locks.shared;
   const marks = new WriteMarks(redis, prefix, deps.models);
-  const items = new ItemStore(deps.models, deps.locks, deps.observer, marks);
-  const outbound = new Outbound(items, deps.models);
+  const live = new LiveOrganizations(deps.models);
+  const items = new ItemStore(deps.models, deps.locks, live, deps.observer, marks);
+  const outbound = new Outbound(items, deps.models, live);
   const failures = new DeliveryFailures(deps.models);
   return {
     clock,
@@ -51,7 +53,7 @@ export function createSyncState(deps: SyncStateDeps): SyncState {
     remote: new RemoteChanges(items, deps.models),
     outbound,
     divergences: new Divergences(items, outbound, deps.models, failures),
-    inbox: new InboundInbox(deps.models, clock),
+    inbox: new InboundInbox(deps.models, clock, live),
     maintenance: new Maintenance(items, outbound, deps.models, failures),
     marks,
   };

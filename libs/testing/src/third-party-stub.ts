@@ -181,6 +181,10 @@ export class ThirdPartyStub {
   heldLists = 0;
   private readonly listGate = new Gate();
   private holdNext = false;
+  /** /sync calls whose answer was held (waiting for `releaseSync`). */
+  heldSyncs = 0;
+  private readonly syncGate = new Gate();
+  private holdingSync = false;
   private readonly listSeq = new Map<string, number>();
   /**
    * Incremental polling: when set, every record the third party writes (`put`, or a delivery it
@@ -215,6 +219,7 @@ export class ThirdPartyStub {
 
   async close(): Promise<void> {
     this.listGate.open();
+    this.syncGate.open();
     // Answers still waiting out a delay are dropped with their connections.
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
@@ -268,6 +273,18 @@ export class ThirdPartyStub {
   }
 
   /** Fails `count` deliveries to `path` (Infinity: until `clearPathFailure`). */
+  /** Holds the answer of every /sync call from now on (the call is taken and applied, its answer waits) until `releaseSync`. */
+  holdSync(): void {
+    this.holdingSync = true;
+    this.syncGate.close();
+  }
+
+  /** Sends the held /sync answers, and answers the next calls at once. */
+  releaseSync(): void {
+    this.holdingSync = false;
+    this.syncGate.open();
+  }
+
   failPath(path: string, status: number, count = Infinity): void {
     this.pathFailures.set(path, { count, status });
   }
@@ -421,6 +438,10 @@ export class ThirdPartyStub {
           if (req.method === 'DELETE') this.records.delete(item.id);
           else this.records.set(item.id, this.stamped(item));
         }
+      }
+      if (this.holdingSync) {
+        this.heldSyncs++;
+        await this.syncGate.wait();
       }
       const header = (name: string) => req.headers[name] as string | undefined;
       this.deliveries.push({ webhookId, method: req.method ?? '', path: url.pathname, body, status, timestamp: header('webhook-timestamp'), signature: header('webhook-signature'), raw: text, headers: req.headers, ...(duplicate ? { duplicate } : {}) });
