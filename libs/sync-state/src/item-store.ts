@@ -115,7 +115,7 @@ export class ItemStore {
     private readonly models: Pick<Models, 'inventoryItems' | 'deliveries'>,
     private readonly locks: RedisLocks,
     /** Asked after every item created: one created for an organization no longer live is removed again. */
-    readonly live: LiveOrganizations,
+    private readonly live: LiveOrganizations,
     private readonly observer?: TransitionObserver,
     /** The organizations' write marks: raised before and after every write of their items. */
     readonly marks?: WriteMarks,
