@@ -1,11 +1,37 @@
 import type { ConnectionOptions } from 'bullmq';
 import type { Express } from 'express';
 import type { DependencyContainer } from 'tsyringe';
-import { createContainer, provideFactory, provideValue, resolve, token, type HealthCheck, type Logger, type Metrics, type OutboundClient, type RedisClient } from '@music/platform';
-import type { Models } from '@music/persistence';
-import { openQueue, QUEUE_NAMES } from '@music/queue';
+import {
+  createContainer,
+  createOutboundClient,
+  createRateLimiter,
+  listSetting,
+  provideFactory,
+  provideValue,
+  RedisLocks,
+  resolve,
+  secretBoxFrom,
+  token,
+  type HealthCheck,
+  type Logger,
+  type Metrics,
+  type OutboundClient,
+  type RedisClient,
+} from '@music/platform';
+import { InventoryRepository, OrganizationRepository, PollMemoryRepository, SyncControlRepository, SyncRunRepository, type Models } from '@music/persistence';
+import { jobSettingsFrom, openQueue, QUEUE_NAMES, type JobSettings } from '@music/queue';
+import { createSyncState, setSyncMutant, type SyncState } from '@music/sync-state';
 import { integrationApp, routeDepsOf, type IntegrationRouteDeps } from './app';
 import type { IntegrationConfig } from './config';
+import { SyncControls } from './controls/sync-controls';
+import { AccountOutbound } from './delivery/account-outbound';
+import { DeliveryRepository } from './delivery/delivery.repository';
+import { MappingCache } from './engine/mapping-cache';
+import { OrganizationCache } from './engine/organization-cache';
+import { OrganizationSlots } from './engine/organization-slots';
+import { MeteredSyncRunRepository, SyncMetrics } from './engine/sync-metrics';
+import { PollRun } from './polling/poll-run';
+import { PollingSchedules } from './polling/polling-schedules';
 import { SyncEngine, type IntegrationQueues } from './sync-engine';
 
 /** What the process (main.ts) or a test hands in: settings, connections, the logger. */
@@ -21,16 +47,46 @@ export interface IntegrationDeps {
   healthChecks?: HealthCheck[];
   /** Replaces the guarded outbound client built from the config (tests, the benchmark's timed client). */
   http?: OutboundClient;
-  /** The process's registry: the engine counts runs, records, deliveries and queue depths on it, the app serves it. Without it the engine counts nothing and the app (when METRICS_ENABLED) serves a fresh one. */
+  /** The process's registry: the sync counts runs, records, deliveries and queue depths on it, the app serves it. Without it nothing is counted and the app (when METRICS_ENABLED) serves a fresh one. */
   metrics?: Metrics;
 }
+
+/** The poll lease's TTL: renewed every third of it while a run works; a dead run's lease frees after it. */
+const POLL_LEASE_TTL_MS = 30_000;
 
 /** Everything music-integration is built from; a test overrides one with `provideValue` before resolving. */
 export const INTEGRATION = {
   deps: token<IntegrationDeps>('IntegrationDeps'),
   config: token<IntegrationConfig>('IntegrationConfig'),
   logger: token<Logger>('Logger'),
+  models: token<Models>('Models'),
+  redis: token<RedisClient>('RedisClient'),
   queues: token<IntegrationQueues>('IntegrationQueues'),
+  jobSettings: token<JobSettings>('JobSettings'),
+  /** The sync's metrics on the process's registry; null when the process has none. */
+  syncMetrics: token<SyncMetrics | null>('SyncMetrics'),
+  organizations: token<OrganizationRepository>('OrganizationRepository'),
+  items: token<InventoryRepository>('InventoryRepository'),
+  runs: token<SyncRunRepository>('SyncRunRepository'),
+  deliveries: token<DeliveryRepository>('DeliveryRepository'),
+  syncControls: token<SyncControlRepository>('SyncControlRepository'),
+  pollMemory: token<PollMemoryRepository>('PollMemoryRepository'),
+  locks: token<RedisLocks>('RedisLocks'),
+  /** The one writer of item state. */
+  syncState: token<SyncState>('SyncState'),
+  mappings: token<MappingCache>('MappingCache'),
+  /** The organizations the delivery path reads, opened once per revision (exact: the revision is checked on every read). */
+  organizationCache: token<OrganizationCache>('OrganizationCache'),
+  /** Per-organization caps on deliveries and polls in flight (ORG_MAX_INFLIGHT_*). */
+  slots: token<OrganizationSlots>('OrganizationSlots'),
+  /** The guarded outbound client (or the one handed in), before each account's quota. */
+  outboundClient: token<OutboundClient>('OutboundClient'),
+  /** The outbound client as each organization uses it (its owner's quota, its entries' credentials). */
+  outbound: token<AccountOutbound>('AccountOutbound'),
+  /** Pause, resume, auto-pause, status and notifications. */
+  controls: token<SyncControls>('SyncControls'),
+  schedules: token<PollingSchedules>('PollingSchedules'),
+  pollRun: token<PollRun>('PollRun'),
   /** The sync use cases the queue processors call. */
   engine: token<SyncEngine>('SyncEngine'),
   /** The dependencies the HTTP routes take (repositories, the one writer of item state, controls, queues). */
@@ -44,6 +100,8 @@ export function integrationContainer(deps: IntegrationDeps): DependencyContainer
   provideValue(c, INTEGRATION.deps, deps);
   provideValue(c, INTEGRATION.config, deps.config);
   provideValue(c, INTEGRATION.logger, deps.logger);
+  provideValue(c, INTEGRATION.models, deps.models);
+  provideValue(c, INTEGRATION.redis, deps.redis);
   provideFactory(c, INTEGRATION.queues, (c): IntegrationQueues => {
     const settings = { connection: resolve(c, INTEGRATION.deps).bullConnection, prefix: resolve(c, INTEGRATION.config).QUEUE_PREFIX };
     return {
@@ -56,18 +114,156 @@ export function integrationContainer(deps: IntegrationDeps): DependencyContainer
       orgEvents: openQueue(QUEUE_NAMES.orgEvents, settings),
     };
   });
-  provideFactory(c, INTEGRATION.engine, (c) => {
-    const { models, redis, http, metrics } = resolve(c, INTEGRATION.deps);
-    return new SyncEngine({
-      config: resolve(c, INTEGRATION.config),
-      logger: resolve(c, INTEGRATION.logger),
-      models,
-      redis,
-      queues: resolve(c, INTEGRATION.queues),
-      ...(http ? { http } : {}),
-      ...(metrics ? { metrics } : {}),
+  provideFactory(c, INTEGRATION.jobSettings, (c) => jobSettingsFrom(resolve(c, INTEGRATION.config)));
+  provideFactory(c, INTEGRATION.syncMetrics, (c) => {
+    const { metrics } = resolve(c, INTEGRATION.deps);
+    if (!metrics) return null;
+    const models = resolve(c, INTEGRATION.models);
+    const controls = resolve(c, INTEGRATION.syncControls);
+    // Items diverged now (the divergence gauge).
+    const countDiverged = () => models.inventoryItems.countDocuments({ state: 'diverged' });
+    return new SyncMetrics(metrics.registry, resolve(c, INTEGRATION.queues), countDiverged, {
+      // Local changes not yet fanned out, pending deliveries and dead letters (the backlog gauges).
+      backlog: async () => {
+        const [outbox, pending, failed] = await Promise.all([
+          models.inventoryItems.countDocuments({ pendingEvent: { $ne: null } }),
+          models.deliveries.countDocuments({ status: 'pending' }),
+          models.deliveries.countDocuments({ status: 'failed' }),
+        ]);
+        return { outbox, pending, failed };
+      },
+      lastSuccesses: async () => (await controls.listAll()).filter((s) => s.entryId !== null && !s.paused).map((s) => s.lastSuccessAt),
     });
   });
+
+  provideFactory(c, INTEGRATION.organizations, (c) => {
+    const secrets = secretBoxFrom(resolve(c, INTEGRATION.config));
+    if (secrets.development) resolve(c, INTEGRATION.logger).warn('opening stored secrets with the development key: set SECRETS_KEYS (production refuses to start without it)');
+    return new OrganizationRepository(resolve(c, INTEGRATION.models), secrets);
+  });
+  provideFactory(c, INTEGRATION.items, (c) => new InventoryRepository(resolve(c, INTEGRATION.models)));
+  provideFactory(c, INTEGRATION.runs, (c) => {
+    const metrics = resolve(c, INTEGRATION.syncMetrics);
+    return metrics ? new MeteredSyncRunRepository(resolve(c, INTEGRATION.models), metrics) : new SyncRunRepository(resolve(c, INTEGRATION.models));
+  });
+  provideFactory(c, INTEGRATION.deliveries, (c) => new DeliveryRepository(resolve(c, INTEGRATION.models)));
+  provideFactory(c, INTEGRATION.syncControls, (c) => new SyncControlRepository(resolve(c, INTEGRATION.models)));
+  provideFactory(c, INTEGRATION.pollMemory, (c) => new PollMemoryRepository(resolve(c, INTEGRATION.models)));
+  provideFactory(c, INTEGRATION.locks, (c) => {
+    const logger = resolve(c, INTEGRATION.logger);
+    return new RedisLocks(resolve(c, INTEGRATION.redis), {
+      prefix: resolve(c, INTEGRATION.config).QUEUE_PREFIX,
+      onUnavailable: (e) => logger.warn('redis unavailable for locks; writing unlocked', { err: e.message }),
+    });
+  });
+  provideFactory(c, INTEGRATION.syncState, (c) => {
+    // Test only (refused in production by the config): a deliberately broken writer.
+    setSyncMutant(resolve(c, INTEGRATION.config).SYNC_MUTANT ?? null);
+    const observer = resolve(c, INTEGRATION.syncMetrics);
+    return createSyncState({ models: resolve(c, INTEGRATION.models), locks: resolve(c, INTEGRATION.locks), ...(observer ? { observer } : {}) });
+  });
+  provideFactory(c, INTEGRATION.mappings, () => new MappingCache());
+  provideFactory(c, INTEGRATION.organizationCache, (c) => new OrganizationCache(resolve(c, INTEGRATION.organizations)));
+  provideFactory(c, INTEGRATION.slots, (c) => {
+    const config = resolve(c, INTEGRATION.config);
+    return new OrganizationSlots(
+      resolve(c, INTEGRATION.redis),
+      config.QUEUE_PREFIX,
+      { deliver: config.ORG_MAX_INFLIGHT_DELIVERIES, poll: config.ORG_MAX_INFLIGHT_POLLS },
+      // A crashed holder's slot frees after its work could have ended.
+      { deliver: config.OUTBOUND_TIMEOUT_MS + 30_000, poll: config.POLL_RUN_MAX_MS + 60_000 },
+    );
+  });
+  provideFactory(c, INTEGRATION.outboundClient, (c) => {
+    const { http } = resolve(c, INTEGRATION.deps);
+    if (http) return http;
+    const config = resolve(c, INTEGRATION.config);
+    const logger = resolve(c, INTEGRATION.logger);
+    return createOutboundClient({
+      allowList: listSetting(config.OUTBOUND_ALLOW_LIST),
+      timeoutMs: config.OUTBOUND_TIMEOUT_MS,
+      maxBytes: config.OUTBOUND_MAX_BYTES,
+      // Tenants read only "blocked by the outbound policy"; where it resolved is for operators.
+      onBlocked: ({ url, reason }) => logger.warn('outbound request blocked by the outbound policy', { url, reason }),
+    });
+  });
+  provideFactory(c, INTEGRATION.outbound, (c) => {
+    const config = resolve(c, INTEGRATION.config);
+    return new AccountOutbound(
+      resolve(c, INTEGRATION.outboundClient),
+      createRateLimiter({
+        redis: resolve(c, INTEGRATION.redis),
+        logger: resolve(c, INTEGRATION.logger),
+        prefix: `${config.QUEUE_PREFIX}:quota:outbound`,
+        limit: config.QUOTA_OUTBOUND_CALLS_PER_DESTINATION_PER_MINUTE,
+        windowSeconds: 60,
+      }),
+      config.QUOTA_OUTBOUND_CALLS_PER_DESTINATION_PER_MINUTE,
+    );
+  });
+  provideFactory(
+    c,
+    INTEGRATION.controls,
+    (c) =>
+      new SyncControls({
+        controls: resolve(c, INTEGRATION.syncControls),
+        runs: resolve(c, INTEGRATION.runs),
+        deliveries: resolve(c, INTEGRATION.deliveries),
+        models: resolve(c, INTEGRATION.models),
+        sync: resolve(c, INTEGRATION.syncState),
+        queues: resolve(c, INTEGRATION.queues),
+        jobSettings: resolve(c, INTEGRATION.jobSettings),
+        logger: resolve(c, INTEGRATION.logger),
+        autoPauseAfter: resolve(c, INTEGRATION.config).AUTO_PAUSE_AFTER_FAILED_RUNS,
+      }),
+  );
+  provideFactory(c, INTEGRATION.schedules, (c) => new PollingSchedules(resolve(c, INTEGRATION.queues).polling, resolve(c, INTEGRATION.config).POLL_MINUTE_MS, resolve(c, INTEGRATION.jobSettings)));
+  provideFactory(c, INTEGRATION.pollRun, (c) => {
+    const config = resolve(c, INTEGRATION.config);
+    return new PollRun({
+      organizations: resolve(c, INTEGRATION.organizations),
+      runs: resolve(c, INTEGRATION.runs),
+      items: resolve(c, INTEGRATION.items),
+      sync: resolve(c, INTEGRATION.syncState),
+      memory: resolve(c, INTEGRATION.pollMemory),
+      http: resolve(c, INTEGRATION.outbound),
+      mappings: resolve(c, INTEGRATION.mappings),
+      locks: resolve(c, INTEGRATION.locks),
+      logger: resolve(c, INTEGRATION.logger),
+      deleteGuardRatio: config.DELETE_GUARD_RATIO,
+      maxRunMs: config.POLL_RUN_MAX_MS,
+      leaseTtlMs: POLL_LEASE_TTL_MS,
+      pagesPerRun: config.QUOTA_PAGES_PER_RUN,
+    });
+  });
+
+  provideFactory(
+    c,
+    INTEGRATION.engine,
+    (c) =>
+      new SyncEngine({
+        config: resolve(c, INTEGRATION.config),
+        logger: resolve(c, INTEGRATION.logger),
+        redis: resolve(c, INTEGRATION.redis),
+        queues: resolve(c, INTEGRATION.queues),
+        jobSettings: resolve(c, INTEGRATION.jobSettings),
+        metrics: resolve(c, INTEGRATION.syncMetrics),
+        organizations: resolve(c, INTEGRATION.organizations),
+        items: resolve(c, INTEGRATION.items),
+        runs: resolve(c, INTEGRATION.runs),
+        deliveries: resolve(c, INTEGRATION.deliveries),
+        controlStore: resolve(c, INTEGRATION.syncControls),
+        locks: resolve(c, INTEGRATION.locks),
+        sync: resolve(c, INTEGRATION.syncState),
+        mappings: resolve(c, INTEGRATION.mappings),
+        organizationCache: resolve(c, INTEGRATION.organizationCache),
+        slots: resolve(c, INTEGRATION.slots),
+        http: resolve(c, INTEGRATION.outbound),
+        controls: resolve(c, INTEGRATION.controls),
+        schedules: resolve(c, INTEGRATION.schedules),
+        pollRun: resolve(c, INTEGRATION.pollRun),
+      }),
+  );
   provideFactory(c, INTEGRATION.routes, (c) => routeDepsOf(resolve(c, INTEGRATION.engine)));
   provideFactory(c, INTEGRATION.app, (c) => {
     const { healthChecks, metrics } = resolve(c, INTEGRATION.deps);

@@ -4,12 +4,13 @@ import type { InventoryItem, OrganizationInput, WebhookCredentials } from '@musi
 import { inventoryItemId, organizationInputSchema } from '@music/domain';
 import { OrganizationRepository, withEntryIds, type InventoryItemDoc } from '@music/persistence';
 import { addJob, jobSettingsFrom, JOBS } from '@music/queue';
-import { RedisLocks, resolve, secretBoxFrom } from '@music/platform';
+import type { DependencyContainer } from 'tsyringe';
+import { RedisLocks, resolve, secretBoxFrom, type Token } from '@music/platform';
 import { createSyncState, type SyncState } from '@music/sync-state';
 import { clearPrefix, eventually, openTestRedis, openTestStore, testAccessToken, testLogger, ThirdPartyStub, uniqueName, type TestStore } from '@music/testing';
 import { loadIntegrationConfig, type IntegrationConfig } from './config';
-import { INTEGRATION } from './container';
-import { startIntegration, type IntegrationRuntime } from './integration-runtime';
+import { INTEGRATION, integrationContainer, type IntegrationDeps } from './container';
+import { startIntegrationIn, type IntegrationRuntime } from './integration-runtime';
 
 /** The test organizations' mapping: the third party's id, name, artist and album. */
 export const TRACK_MAPPINGS = {
@@ -20,8 +21,9 @@ export const TRACK_MAPPINGS = {
 };
 
 /**
- * One integration app (engine + workers + HTTP) on the real store and Redis, with a unique
- * database and queue prefix, and a stub third party on loopback.
+ * One integration app (use cases + workers + HTTP) built from its container on the real store and
+ * Redis, with a unique database and queue prefix, and a stub third party on loopback. A test
+ * replaces a registration in `overrides` (called on every container before anything is resolved).
  */
 export class IntegrationHarness {
   store!: TestStore;
@@ -36,6 +38,8 @@ export class IntegrationHarness {
   sync!: SyncState;
   readonly ownerId = 'user-owner';
   extraRuntimes: IntegrationRuntime[] = [];
+  /** Replaces registrations of each container the harness builds (`provideValue`/`provideFactory`). */
+  overrides: (container: DependencyContainer) => void = () => undefined;
 
   /** `monitorCommands`: the store connection emits the driver's command events (tests that count commands). */
   async start(env: Record<string, string> = {}, options: { monitorCommands?: boolean } = {}): Promise<this> {
@@ -61,11 +65,23 @@ export class IntegrationHarness {
     return this;
   }
 
-  /** Another process's worth of engine and workers on the same store and queues. */
+  /** What each container is built from (a subclass adds a logger or a metrics registry). */
+  protected runtimeDeps(): IntegrationDeps {
+    return { config: this.config, logger: testLogger(), models: this.store.models, redis: this.redis, bullConnection: this.redis };
+  }
+
+  /** Another process's worth of use cases and workers on the same store and queues. */
   async startRuntime(): Promise<IntegrationRuntime> {
-    const runtime = await startIntegration({ config: this.config, logger: testLogger(), models: this.store.models, redis: this.redis, bullConnection: this.redis });
+    const container = integrationContainer(this.runtimeDeps());
+    this.overrides(container);
+    const runtime = await startIntegrationIn(container);
     if (this.runtime) this.extraRuntimes.push(runtime);
     return runtime;
+  }
+
+  /** One of the first runtime's registrations: a repository, a use case, the queues. */
+  use<T>(name: Token<T>): T {
+    return resolve(this.runtime.container, name);
   }
 
   get engine() {

@@ -1,24 +1,23 @@
 import type { Queue } from 'bullmq';
 import { emptyCounts, type Organization, type Webhook } from '@music/domain';
-import type { Models } from '@music/persistence';
-import { InventoryRepository, OrganizationRepository, PollMemoryRepository, SyncControlRepository, SyncRunRepository } from '@music/persistence';
-import { addJob, addJobs, ensureJob, jobSettingsFrom, JOBS, type DeliveryTrace, type FanoutJob, type InboundWebhookJob, type JobSettings, type NotifyJob, type PollJob, type PurgeOrganizationJob } from '@music/queue';
-import { createOutboundClient, createRateLimiter, listSetting, RedisLocks, secretBoxFrom, type Logger, type Metrics, type OutboundClient, type RedisClient } from '@music/platform';
-import { createSyncState, setSyncMutant, type SyncState } from '@music/sync-state';
+import type { InventoryRepository, OrganizationRepository, SyncControlRepository, SyncRunRepository } from '@music/persistence';
+import { addJob, addJobs, ensureJob, JOBS, type DeliveryTrace, type FanoutJob, type InboundWebhookJob, type JobSettings, type NotifyJob, type PollJob, type PurgeOrganizationJob } from '@music/queue';
+import type { Logger, RedisClient, RedisLocks } from '@music/platform';
+import type { SyncState } from '@music/sync-state';
 import type { IntegrationConfig } from './config';
 import { applyInboundWebhook, type InboundWebhookSummary } from './inbound/apply-inbound-webhook';
 import { deliverChange, type DeliverOutcome } from './delivery/deliver-change';
-import { DeliveryRepository } from './delivery/delivery.repository';
+import type { DeliveryRepository } from './delivery/delivery.repository';
 import { fanOutChange } from './delivery/fanout';
-import { MappingCache } from './engine/mapping-cache';
-import { OrganizationCache } from './engine/organization-cache';
-import { OrganizationSlots } from './engine/organization-slots';
-import { PollingSchedules } from './polling/polling-schedules';
-import { pollLeaseName, PollRun, type PollRunOutcome } from './polling/poll-run';
+import type { MappingCache } from './engine/mapping-cache';
+import type { OrganizationCache } from './engine/organization-cache';
+import type { OrganizationSlots } from './engine/organization-slots';
+import type { PollingSchedules } from './polling/polling-schedules';
+import { pollLeaseName, type PollRun, type PollRunOutcome } from './polling/poll-run';
 import { sendNotification, sendTestEvent, type NotifyOutcome, type TestEventResult } from './controls/notifications';
-import { SyncControls } from './controls/sync-controls';
-import { MeteredSyncRunRepository, SyncMetrics } from './engine/sync-metrics';
-import { AccountOutbound } from './delivery/account-outbound';
+import type { SyncControls } from './controls/sync-controls';
+import type { SyncMetrics } from './engine/sync-metrics';
+import type { AccountOutbound } from './delivery/account-outbound';
 import { deliveryBackoffMs } from './delivery/delivery-backoff';
 
 /** The queues music-integration works from (org-events is music-config's, opened here to be seen: Bull Board, queue metrics). */
@@ -31,22 +30,32 @@ export type IntegrationQueues = {
   orgEvents: Queue;
 };
 
+/** What the engine is built from (container.ts registers each). */
 export interface SyncEngineDeps {
   config: IntegrationConfig;
   logger: Logger;
-  models: Models;
-  /** Any Redis client (locks); workers and queues get their own connections. */
+  /** Any Redis client (reconciliation memory). */
   redis: RedisClient;
   queues: IntegrationQueues;
-  /** Replaceable for tests; defaults to the guarded client built from the config. */
-  http?: OutboundClient;
-  /** The app's registry: runs, records, deliveries, divergences and queue depths are counted on it. */
-  metrics?: Metrics;
+  jobSettings: JobSettings;
+  metrics: SyncMetrics | null;
+  organizations: OrganizationRepository;
+  items: InventoryRepository;
+  runs: SyncRunRepository;
+  deliveries: DeliveryRepository;
+  controlStore: SyncControlRepository;
+  locks: RedisLocks;
+  sync: SyncState;
+  mappings: MappingCache;
+  organizationCache: OrganizationCache;
+  slots: OrganizationSlots;
+  http: AccountOutbound;
+  controls: SyncControls;
+  schedules: PollingSchedules;
+  pollRun: PollRun;
 }
 
 const SWEEP_BATCH = 500;
-/** The poll lease's TTL: renewed every third of it while a run works; a dead run's lease frees after it. */
-const POLL_LEASE_TTL_MS = 30_000;
 /** How long the revision an organization's configuration was last reconciled at is remembered (then reconciled once more). */
 const CONFIGURATION_MEMORY_MS = 24 * 3600 * 1000;
 
@@ -70,96 +79,34 @@ export class SyncEngine {
   readonly controls: SyncControls;
   readonly controlStore: SyncControlRepository;
   readonly jobSettings: JobSettings;
-  private readonly mappings = new MappingCache();
-  /** The organizations the delivery path reads, opened once per revision (exact: the revision is checked on every read). */
+  private readonly mappings: MappingCache;
   readonly organizationCache: OrganizationCache;
-  /** Per-organization caps on deliveries and polls in flight (ORG_MAX_INFLIGHT_*). */
   readonly slots: OrganizationSlots;
   private readonly locks: RedisLocks;
   private readonly http: AccountOutbound;
   private readonly metrics: SyncMetrics | undefined;
-
-  readonly queues: SyncEngineDeps['queues'];
+  readonly queues: IntegrationQueues;
 
   constructor(private readonly deps: SyncEngineDeps) {
-    this.queues = deps.queues;
-    const { models, config } = deps;
-    this.jobSettings = jobSettingsFrom(config);
-    const secrets = secretBoxFrom(config);
-    if (secrets.development) deps.logger.warn('opening stored secrets with the development key: set SECRETS_KEYS (production refuses to start without it)');
-    this.organizations = new OrganizationRepository(models, secrets);
-    this.items = new InventoryRepository(models);
-    this.organizationCache = new OrganizationCache(this.organizations);
-    this.slots = new OrganizationSlots(
-      deps.redis,
-      config.QUEUE_PREFIX,
-      { deliver: config.ORG_MAX_INFLIGHT_DELIVERIES, poll: config.ORG_MAX_INFLIGHT_POLLS },
-      // A crashed holder's slot frees after its work could have ended.
-      { deliver: config.OUTBOUND_TIMEOUT_MS + 30_000, poll: config.POLL_RUN_MAX_MS + 60_000 },
-    );
-    this.controlStore = new SyncControlRepository(models);
-    this.metrics = deps.metrics
-      ? new SyncMetrics(deps.metrics.registry, deps.queues, () => this.countDiverged(), {
-          backlog: () => this.countBacklog(),
-          lastSuccesses: async () => (await this.controlStore.listAll()).filter((c) => c.entryId !== null && !c.paused).map((c) => c.lastSuccessAt),
-        })
-      : undefined;
-    this.runs = this.metrics ? new MeteredSyncRunRepository(models, this.metrics) : new SyncRunRepository(models);
-    this.deliveries = new DeliveryRepository(models);
-    this.locks = new RedisLocks(deps.redis, {
-      prefix: config.QUEUE_PREFIX,
-      onUnavailable: (e) => deps.logger.warn('redis unavailable for locks; writing unlocked', { err: e.message }),
-    });
-    this.sync = createSyncState({ models, locks: this.locks, ...(this.metrics ? { observer: this.metrics } : {}) });
-    // Test only (refused in production by the config): a deliberately broken engine.
-    setSyncMutant(config.SYNC_MUTANT ?? null);
-    const client =
-      deps.http ??
-      createOutboundClient({
-        allowList: listSetting(config.OUTBOUND_ALLOW_LIST),
-        timeoutMs: config.OUTBOUND_TIMEOUT_MS,
-        maxBytes: config.OUTBOUND_MAX_BYTES,
-        // Tenants read only "blocked by the outbound policy"; where it resolved is for operators.
-        onBlocked: ({ url, reason }) => deps.logger.warn('outbound request blocked by the outbound policy', { url, reason }),
-      });
-    this.http = new AccountOutbound(
-      client,
-      createRateLimiter({
-        redis: deps.redis,
-        logger: deps.logger,
-        prefix: `${config.QUEUE_PREFIX}:quota:outbound`,
-        limit: config.QUOTA_OUTBOUND_CALLS_PER_DESTINATION_PER_MINUTE,
-        windowSeconds: 60,
-      }),
-      config.QUOTA_OUTBOUND_CALLS_PER_DESTINATION_PER_MINUTE,
-    );
-    this.controls = new SyncControls({
-      controls: this.controlStore,
+    ({
+      queues: this.queues,
+      jobSettings: this.jobSettings,
+      organizations: this.organizations,
+      items: this.items,
       runs: this.runs,
       deliveries: this.deliveries,
-      models,
-      sync: this.sync,
-      queues: deps.queues,
-      jobSettings: this.jobSettings,
-      logger: deps.logger,
-      autoPauseAfter: config.AUTO_PAUSE_AFTER_FAILED_RUNS,
-    });
-    this.schedules = new PollingSchedules(deps.queues.polling, config.POLL_MINUTE_MS, this.jobSettings);
-    this.pollRun = new PollRun({
-      organizations: this.organizations,
-      runs: this.runs,
-      items: this.items,
-      sync: this.sync,
-      memory: new PollMemoryRepository(models),
-      http: this.http,
-      mappings: this.mappings,
+      controlStore: this.controlStore,
       locks: this.locks,
-      logger: deps.logger,
-      deleteGuardRatio: config.DELETE_GUARD_RATIO,
-      maxRunMs: config.POLL_RUN_MAX_MS,
-      leaseTtlMs: POLL_LEASE_TTL_MS,
-      pagesPerRun: config.QUOTA_PAGES_PER_RUN,
-    });
+      sync: this.sync,
+      mappings: this.mappings,
+      organizationCache: this.organizationCache,
+      slots: this.slots,
+      http: this.http,
+      controls: this.controls,
+      schedules: this.schedules,
+      pollRun: this.pollRun,
+    } = deps);
+    this.metrics = deps.metrics ?? undefined;
   }
 
   /**
@@ -388,21 +335,5 @@ export class SyncEngine {
     } catch (error) {
       this.deps.logger.warn('could not queue the notifications of a failed delivery', { deliveryId, err: (error as Error).message });
     }
-  }
-
-  /** Local changes not yet fanned out, pending deliveries and dead letters (the metrics gauges). */
-  private async countBacklog(): Promise<{ outbox: number; pending: number; failed: number }> {
-    const { models } = this.deps;
-    const [outbox, pending, failed] = await Promise.all([
-      models.inventoryItems.countDocuments({ pendingEvent: { $ne: null } }),
-      models.deliveries.countDocuments({ status: 'pending' }),
-      models.deliveries.countDocuments({ status: 'failed' }),
-    ]);
-    return { outbox, pending, failed };
-  }
-
-  /** Items diverged now (the metrics gauge). */
-  private async countDiverged(): Promise<number> {
-    return this.deps.models.inventoryItems.countDocuments({ state: 'diverged' });
   }
 }

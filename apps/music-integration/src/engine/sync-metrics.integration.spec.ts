@@ -4,8 +4,7 @@ import winston from 'winston';
 import { createLogger, createMetrics, type Metrics } from '@music/platform';
 import { JOB_NAMES, jobIds } from '@music/queue';
 import { eventually } from '@music/testing';
-import { createIntegrationApp } from '../app';
-import { startIntegration, type IntegrationRuntime } from '../integration-runtime';
+import type { IntegrationDeps } from '../container';
 import { IntegrationHarness } from '../integration.test-harness';
 
 /** The harness with the engine and the app sharing one metrics registry, and a logger whose lines are kept. */
@@ -30,16 +29,13 @@ class MeteredHarness extends IntegrationHarness {
     );
   }
 
-  override async startRuntime(): Promise<IntegrationRuntime> {
-    const runtime = await startIntegration({ config: this.config, logger: this.logger, models: this.store.models, redis: this.redis, bullConnection: this.redis, metrics: this.metrics });
-    if (this.runtime) this.extraRuntimes.push(runtime);
-    return runtime;
+  protected override runtimeDeps(): IntegrationDeps {
+    return { ...super.runtimeDeps(), logger: this.logger, metrics: this.metrics };
   }
 
+  /** The app resolved from the container serves the same registry. */
   async meteredStart(): Promise<this> {
-    await this.start();
-    this.app = createIntegrationApp({ config: this.config, logger: this.logger, engine: this.engine, healthChecks: [], metrics: this.metrics });
-    return this;
+    return this.start();
   }
 }
 
