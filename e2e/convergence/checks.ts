@@ -1,6 +1,6 @@
 import { sameFields, show, type Fields, type Model, type PollPrediction, type State } from './model';
 import { fieldsOf, type Sequence } from './system';
-import type { PollRunOutcome } from '../../apps/music-integration/src/poll-run';
+import type { PollRunOutcome } from '../../apps/music-integration/src/polling/poll-run';
 import type { InventoryItemDoc } from '@music/persistence';
 
 // What the real system must show. After every command: each item's state, data and held change as

@@ -12,7 +12,7 @@ import { loadInventoryConfig } from '../../apps/music-inventory/src/config';
 import { createIntegrationApp } from '../../apps/music-integration/src/app';
 import { loadIntegrationConfig, type IntegrationConfig } from '../../apps/music-integration/src/config';
 import { startIntegration, type IntegrationRuntime } from '../../apps/music-integration/src/integration-runtime';
-import type { PollRunOutcome } from '../../apps/music-integration/src/poll-run';
+import type { PollRunOutcome } from '../../apps/music-integration/src/polling/poll-run';
 import type { Fields } from './model';
 
 

@@ -32,6 +32,7 @@ import { OrganizationSlots } from './engine/organization-slots';
 import { MeteredSyncRunRepository, SyncMetrics } from './engine/sync-metrics';
 import { PollRun } from './polling/poll-run';
 import { PollingSchedules } from './polling/polling-schedules';
+import { RunPollUseCase } from './polling/use-cases/run-poll.use-case';
 import { SyncEngine, type IntegrationQueues } from './sync-engine';
 
 /** What the process (main.ts) or a test hands in: settings, connections, the logger. */
@@ -87,6 +88,7 @@ export const INTEGRATION = {
   controls: token<SyncControls>('SyncControls'),
   schedules: token<PollingSchedules>('PollingSchedules'),
   pollRun: token<PollRun>('PollRun'),
+  runPoll: token<RunPollUseCase>('RunPollUseCase'),
   /** The sync use cases the queue processors call. */
   engine: token<SyncEngine>('SyncEngine'),
   /** The dependencies the HTTP routes take (repositories, the one writer of item state, controls, queues). */
@@ -236,6 +238,18 @@ export function integrationContainer(deps: IntegrationDeps): DependencyContainer
       pagesPerRun: config.QUOTA_PAGES_PER_RUN,
     });
   });
+  provideFactory(
+    c,
+    INTEGRATION.runPoll,
+    (c) =>
+      new RunPollUseCase({
+        organizations: resolve(c, INTEGRATION.organizations),
+        runs: resolve(c, INTEGRATION.runs),
+        controls: resolve(c, INTEGRATION.controls),
+        pollRun: resolve(c, INTEGRATION.pollRun),
+        metrics: resolve(c, INTEGRATION.syncMetrics),
+      }),
+  );
 
   provideFactory(
     c,

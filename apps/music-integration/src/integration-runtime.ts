@@ -32,7 +32,7 @@ export async function startIntegrationIn(container: DependencyContainer): Promis
   if (migrated > 0) logger.info('items of an earlier version migrated to the sync state', { migrated });
   let workers: RunningWorkers | null = null;
   if (config.RUN_WORKERS) {
-    workers = startWorkers(engine, resolve(container, INTEGRATION.deps).bullConnection, config, logger);
+    workers = startWorkers(container, resolve(container, INTEGRATION.deps).bullConnection, config, logger);
     await scheduleMaintenance(queues.maintenance, config);
     await engine.reconcileAll();
   }

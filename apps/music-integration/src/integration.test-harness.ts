@@ -136,7 +136,7 @@ export class IntegrationHarness {
     const org = await this.organizations.findById(organizationId);
     const entry = org?.polling[0];
     if (!entry) throw new Error('organization has no polling entry');
-    return this.engine.pollRun.execute({ version: 1, organizationId, pollingId: entry.id, trigger: 'manual' }, async () => undefined);
+    return this.use(INTEGRATION.pollRun).execute({ version: 1, organizationId, pollingId: entry.id, trigger: 'manual' }, async () => undefined);
   }
 
   /** What the inventory API does on a local write: the write (with its outbox event), then the enqueue. */

@@ -109,27 +109,6 @@ export class SyncEngine {
     this.metrics = deps.metrics ?? undefined;
   }
 
-  /**
-   * One attempt of a poll job: nothing runs while the organization or the entry is paused (a
-   * queued manual run is marked skipped); the run's end counts towards the auto-pause.
-   * `lastAttempt`: a transient failure now is the run's end.
-   */
-  async poll(job: PollJob, ensureRunId: (runId: string) => Promise<void>, lastAttempt: boolean): Promise<PollRunOutcome | { kind: 'paused' }> {
-    if (await this.controls.isPollPaused(job.organizationId, job.pollingId)) {
-      if (job.runId) await this.runs.finish(job.runId, { status: 'skipped', counts: emptyCounts(), pages: 0, errors: [], message: 'the organization or this polling entry is paused' });
-      return { kind: 'paused' };
-    }
-    const started = performance.now();
-    const outcome = await this.pollRun.execute(job, ensureRunId);
-    const ended = outcome.kind === 'done' ? outcome.status : outcome.kind === 'retry' && lastAttempt ? ('failed' as const) : null;
-    if (outcome.kind === 'done' || outcome.kind === 'retry') this.metrics?.pollRunDuration((performance.now() - started) / 1000, ended ?? 'failed');
-    if (ended !== null && (outcome.kind === 'done' || outcome.kind === 'retry')) {
-      const org = await this.organizations.findById(job.organizationId);
-      if (org) await this.controls.runEnded(org, job.pollingId, outcome.runId, ended);
-    }
-    return outcome;
-  }
-
   /** One attempt of a notify job. */
   notify(job: NotifyJob): Promise<NotifyOutcome> {
     return sendNotification(job, { organizations: this.organizations, http: this.http, logger: this.deps.logger });

@@ -1,6 +1,8 @@
 import { DelayedError, type Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { JOB_NAMES, JOBS, QUEUE_NAMES } from '@music/queue';
-import { withContext, type Logger } from '@music/platform';
+import type { DependencyContainer } from 'tsyringe';
+import { resolve, withContext, type Logger } from '@music/platform';
+import { INTEGRATION } from './container';
 import type { IntegrationConfig } from './config';
 import { processNotify } from './controls/notifications.processor';
 import { deliveryBackoffMs } from './delivery/delivery-backoff';
@@ -23,17 +25,24 @@ export interface RunningWorkers {
   close: () => Promise<void>;
 }
 
-/** Starts one worker per queue; each runs its queue's processor and settles the job from the outcome. */
-export function startWorkers(engine: SyncEngine, connection: ConnectionOptions, config: IntegrationConfig, logger: Logger): RunningWorkers {
+/** Starts one worker per queue; each runs its queue's processor with the use cases it calls (resolved from the container) and settles the job from the outcome. */
+export function startWorkers(container: DependencyContainer, connection: ConnectionOptions, config: IntegrationConfig, logger: Logger): RunningWorkers {
   const prefix = config.QUEUE_PREFIX;
   // A killed process's jobs are run again once their lock expires (BullMQ stalled-job recovery).
   const common = { connection, prefix, autorun: true, lockDuration: config.WORKER_LOCK_DURATION_MS, stalledInterval: config.WORKER_STALLED_INTERVAL_MS };
+  const engine = resolve(container, INTEGRATION.engine);
+  const slots = resolve(container, INTEGRATION.slots);
   const run =
     (processor: (job: Job, engine: SyncEngine) => Promise<JobOutcome>) =>
     async (job: Job, token?: string): Promise<unknown> =>
       settleJob(job, token, await processor(job, engine));
+  const settle =
+    (processor: (job: Job) => Promise<JobOutcome>) =>
+    async (job: Job, token?: string): Promise<unknown> =>
+      settleJob(job, token, await processor(job));
 
-  const polling = new Worker(QUEUE_NAMES.polling, run(processPoll), { ...common, concurrency: config.POLL_CONCURRENCY });
+  const pollDeps = { slots, schedules: resolve(container, INTEGRATION.schedules), runPoll: resolve(container, INTEGRATION.runPoll) };
+  const polling = new Worker(QUEUE_NAMES.polling, settle((job) => processPoll(job, pollDeps)), { ...common, concurrency: config.POLL_CONCURRENCY });
   const output = new Worker(QUEUE_NAMES.output, run(processOutput), {
     ...common,
     concurrency: config.OUTPUT_CONCURRENCY,

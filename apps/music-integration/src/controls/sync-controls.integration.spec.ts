@@ -4,6 +4,7 @@ import { generateWebhookSecret } from '@music/platform';
 import { SyncControlRepository, withEntryIds } from '@music/persistence';
 import { jobIds, type PollJob } from '@music/queue';
 import { eventually, ThirdPartyStub } from '@music/testing';
+import { INTEGRATION } from '../container';
 import { IntegrationHarness } from '../integration.test-harness';
 
 // Notifications go to a third party of their own, at this path.
@@ -42,12 +43,18 @@ describe('sync controls: status, pause/resume, auto-pause, notifications, test e
   const get = (path: string) => request(h.app).get(path).set('authorization', auth());
   const post = (path: string, body: Record<string, unknown> = {}) => request(h.app).post(path).set('authorization', auth()).send(body);
 
+  /** One attempt of a poll job, its last, as the worker runs it: the outcome, or the transient failure. */
+  const runPoll = async (job: PollJob) => {
+    const result = await h.use(INTEGRATION.runPoll).execute({ job, ensureRunId: async () => undefined, lastAttempt: true });
+    return result.isOk() ? result.unwrap() : result.unwrapErr();
+  };
+
   /** One poll job of the organization's first entry as the worker runs it (its last attempt). */
   const poll = async (organizationId: string, trigger: PollJob['trigger'] = 'schedule') => {
     const org = await h.organizations.findById(organizationId);
     const entry = org?.polling[0];
     if (!entry) throw new Error('no polling entry');
-    return h.engine.poll({ version: 1, organizationId, pollingId: entry.id, trigger }, async () => undefined, true);
+    return runPoll({ version: 1, organizationId, pollingId: entry.id, trigger });
   };
 
   it('reports health, last and next run per polling entry, counts, pending and failed deliveries', async () => {
@@ -105,7 +112,7 @@ describe('sync controls: status, pause/resume, auto-pause, notifications, test e
     // Neither a scheduled nor a manual (already queued) run polls: no request reaches the third party.
     expect(await poll(org.id)).toEqual({ kind: 'paused' });
     const queued = await h.engine.runs.createQueued(org.id, org.polling[0] as never, 'manual');
-    expect(await h.engine.poll({ version: 1, organizationId: org.id, pollingId: entryId, trigger: 'manual', runId: queued.id }, async () => undefined, true)).toEqual({ kind: 'paused' });
+    expect(await runPoll({ version: 1, organizationId: org.id, pollingId: entryId, trigger: 'manual', runId: queued.id })).toEqual({ kind: 'paused' });
     expect(h.thirdParty.musicRequests).toHaveLength(0);
     expect(await h.engine.runs.findForOrganization(org.id, queued.id)).toMatchObject({ status: 'skipped', message: expect.stringContaining('paused') });
 

@@ -4,7 +4,7 @@ import winston from 'winston';
 import { createLogger, createMetrics, type Metrics } from '@music/platform';
 import { JOB_NAMES, jobIds } from '@music/queue';
 import { eventually } from '@music/testing';
-import type { IntegrationDeps } from '../container';
+import { INTEGRATION, type IntegrationDeps } from '../container';
 import { IntegrationHarness } from '../integration.test-harness';
 
 /** The harness with the engine and the app sharing one metrics registry, and a logger whose lines are kept. */
@@ -141,9 +141,9 @@ describe('integration metrics and job log context (real store, real Redis, stub 
     const entry = org.polling[0];
     if (!entry) throw new Error('no polling entry');
     h.thirdParty.put(song('1'));
-    await h.engine.poll({ version: 1, organizationId: org.id, pollingId: entry.id, trigger: 'manual' }, async () => undefined, true);
+    await h.use(INTEGRATION.runPoll).execute({ job: { version: 1, organizationId: org.id, pollingId: entry.id, trigger: 'manual' }, ensureRunId: async () => undefined, lastAttempt: true });
     h.thirdParty.failures.music = { count: 1, status: 404 };
-    await h.engine.poll({ version: 1, organizationId: org.id, pollingId: entry.id, trigger: 'manual' }, async () => undefined, true);
+    await h.use(INTEGRATION.runPoll).execute({ job: { version: 1, organizationId: org.id, pollingId: entry.id, trigger: 'manual' }, ensureRunId: async () => undefined, lastAttempt: true });
     h.thirdParty.failures.sync = { count: 1, status: 400 };
     await h.createLocal(org.id, 'refused', { name: 'x', artist: 'y', album: 'z' });
     await h.drainOutput();
