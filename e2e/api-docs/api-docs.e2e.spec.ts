@@ -7,7 +7,7 @@ import request from 'supertest';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { exampleOrganization } from '@music/domain';
-import { compareRoutesWithDocument, type OpenApiDocument } from '@music/platform';
+import { compareRoutesWithDocument, resolve, type OpenApiDocument } from '@music/platform';
 import { openQueue, QUEUE_NAMES, type FanoutJob, type OrgChangedJob, type PollJob, type PurgeOrganizationJob } from '@music/queue';
 import { LOOSE_ORGANIZATION_BODY, clearPrefix, openTestRedis, openTestStore, testLogger, uniqueName, type TestStore } from '@music/testing';
 import { createAuthApp } from '../../apps/music-auth/src/app';
@@ -19,7 +19,7 @@ import { loadConfigServiceSettings } from '../../apps/music-config/src/config';
 import { createFakerApp } from '../../apps/music-faker/src/app';
 import { fakerApiDocument } from '../../apps/music-faker/src/faker.openapi';
 import { loadFakerConfig } from '../../apps/music-faker/src/config';
-import { createIntegrationApp } from '../../apps/music-integration/src/app';
+import { INTEGRATION } from '../../apps/music-integration/src/container';
 import { integrationApiDocument } from '../../apps/music-integration/src/integration.openapi';
 import { loadIntegrationConfig } from '../../apps/music-integration/src/config';
 import { startIntegration, type IntegrationRuntime } from '../../apps/music-integration/src/integration-runtime';
@@ -143,7 +143,7 @@ describe('API docs: one OpenAPI 3.1 document per app, from the zod schemas the r
         document: inventoryApiDocument({ metrics: true }),
       },
       integration: {
-        app: createIntegrationApp({ config: integrationConfig, logger, engine: integration.engine, healthChecks: [] }),
+        app: resolve(integration.container, INTEGRATION.app),
         document: integrationApiDocument({ metrics: true }),
       },
       faker: { app: createFakerApp({ config: loadFakerConfig(env), logger }), document: fakerApiDocument({ metrics: true }) },

@@ -4,12 +4,12 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import { assignEntryIds, inventoryItemId, newEntryId, organizationInputSchema, type Organization, type OrganizationInput } from '@music/domain';
 import { OrganizationRepository, withEntryIds, type DeliveryDoc, type InventoryItemDoc } from '@music/persistence';
-import { createOutboundClient, type Logger, type OutboundClient, type OutboundRequest, type OutboundResult } from '@music/platform';
+import { createOutboundClient, resolve, type Logger, type OutboundClient, type OutboundRequest, type OutboundResult } from '@music/platform';
 import { openQueue, QUEUE_NAMES, type FanoutJob } from '@music/queue';
 import { clearPrefix, openTestRedis, openTestStore, testAccessToken, testLogger, testSecretBox, ThirdPartyStub, uniqueName, type StubRecord, type TestStore } from '@music/testing';
 import { createInventoryApp } from '../../apps/music-inventory/src/app';
 import { loadInventoryConfig } from '../../apps/music-inventory/src/config';
-import { createIntegrationApp } from '../../apps/music-integration/src/app';
+import { INTEGRATION } from '../../apps/music-integration/src/container';
 import { loadIntegrationConfig, type IntegrationConfig } from '../../apps/music-integration/src/config';
 import { startIntegration, type IntegrationRuntime } from '../../apps/music-integration/src/integration-runtime';
 import type { PollRunOutcome } from '../../apps/music-integration/src/polling/poll-run';
@@ -203,7 +203,7 @@ export class World {
   }
 
   private buildIntegrationApp(): Express {
-    return createIntegrationApp({ config: this.config, logger: this.logger, engine: this.runtime.engine, healthChecks: [] });
+    return resolve(this.runtime.container, INTEGRATION.app);
   }
 
   get engine() {

@@ -3,6 +3,7 @@ import type { Express } from 'express';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
+import { resolve } from '@music/platform';
 import { openQueue, QUEUE_NAMES, type FanoutJob, type OrgChangedJob, type PollJob, type PurgeOrganizationJob } from '@music/queue';
 import { clearPrefix, eventually, openTestRedis, openTestStore, testLogger, uniqueName, type TestStore } from '@music/testing';
 import { createAuthApp } from '../../apps/music-auth/src/app';
@@ -11,7 +12,7 @@ import { createConfigApp } from '../../apps/music-config/src/app';
 import { loadConfigServiceSettings } from '../../apps/music-config/src/config';
 import { createInventoryApp } from '../../apps/music-inventory/src/app';
 import { loadInventoryConfig } from '../../apps/music-inventory/src/config';
-import { createIntegrationApp } from '../../apps/music-integration/src/app';
+import { INTEGRATION } from '../../apps/music-integration/src/container';
 import { loadIntegrationConfig } from '../../apps/music-integration/src/config';
 import { startIntegration, type IntegrationRuntime } from '../../apps/music-integration/src/integration-runtime';
 import { createFakerApp, FakerState, loadFakerConfig, startFakerServer, type FakerServer } from '../../apps/music-faker/src/app';
@@ -87,7 +88,7 @@ export class InProcessSystem {
     this.apps['music-inventory'] = createInventoryApp({ config: loadInventoryConfig(env), logger, models, redis: this.redis, outputQueue: this.queues.output, healthChecks: [] });
     const integrationConfig = loadIntegrationConfig(env);
     this.integration = await startIntegration({ config: integrationConfig, logger, models, redis: this.redis, bullConnection: this.redis });
-    this.apps['music-integration'] = createIntegrationApp({ config: integrationConfig, logger, engine: this.integration.engine, healthChecks: [] });
+    this.apps['music-integration'] = resolve(this.integration.container, INTEGRATION.app);
     this.apps['music-faker'] = createFakerApp({ config: loadFakerConfig(env), logger, state: new FakerState({ seed: 3 }) });
   }
 

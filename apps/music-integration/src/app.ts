@@ -7,14 +7,13 @@ import { divergenceRoutes } from './history/divergences.routes';
 import { inboundWebhookRoutes } from './inbound/inbound-webhook.routes';
 import { syncHistoryRoutes } from './history/sync-history.routes';
 import { syncControlRoutes } from './controls/sync-controls.routes';
-import type { Organization, Webhook } from '@music/domain';
 import type { InventoryRepository, OrganizationRepository, SyncRunRepository } from '@music/persistence';
 import type { JobSettings } from '@music/queue';
 import type { SyncState } from '@music/sync-state';
 import type { SyncControls } from './controls/sync-controls';
-import type { TestEventResult } from './controls/notifications';
+import type { SendTestEventUseCase } from './controls/use-cases/send-test-event.use-case';
 import type { DeliveryRepository } from './delivery/delivery.repository';
-import type { IntegrationQueues, SyncEngine } from './sync-engine';
+import type { IntegrationQueues } from './sync-engine';
 
 /** What the HTTP app's routes work with, each a direct dependency (container.ts registers each). */
 export interface IntegrationRouteDeps {
@@ -25,8 +24,8 @@ export interface IntegrationRouteDeps {
   /** The one writer of item state. */
   sync: SyncState;
   controls: SyncControls;
-  /** Sends a webhook's test event (`POST /organization/:id/webhooks/:webhookId/test`). */
-  testWebhook: (org: Organization, webhook: Webhook) => Promise<TestEventResult>;
+  /** `POST /organization/:id/webhooks/:webhookId/test`. */
+  sendTestEvent: SendTestEventUseCase;
   queues: IntegrationQueues;
   jobSettings: JobSettings;
 }
@@ -35,7 +34,7 @@ export interface IntegrationAppDeps {
   config: IntegrationConfig;
   logger: Logger;
   healthChecks: HealthCheck[];
-  /** The registry the engine counts on too (main.ts); a fresh one when omitted. Unused when METRICS_ENABLED is false. */
+  /** The registry the sync counts on too (main.ts); a fresh one when omitted. Unused when METRICS_ENABLED is false. */
   metrics?: Metrics;
   routes: IntegrationRouteDeps;
 }
@@ -79,29 +78,8 @@ export function integrationApp(deps: IntegrationAppDeps): Express {
       app.use('/organization', guard);
       const replays = { deliveries: use.deliveries, sync: use.sync, outputQueue: use.queues.output, jobSettings: use.jobSettings };
       app.use(syncHistoryRoutes({ organizations: use.organizations, runs: use.runs, ...replays }));
-      app.use(syncControlRoutes({ organizations: use.organizations, controls: use.controls, testWebhook: use.testWebhook, ...replays }));
+      app.use(syncControlRoutes({ organizations: use.organizations, controls: use.controls, sendTestEvent: use.sendTestEvent, ...replays }));
       app.use(divergenceRoutes({ organizations: use.organizations, items: use.items, ...replays }));
     },
   });
-}
-
-/** The HTTP app of an engine a caller built itself (startIntegration's runtime): its routes' dependencies read from the engine. */
-export function createIntegrationApp(deps: { config: IntegrationConfig; logger: Logger; engine: SyncEngine; healthChecks: HealthCheck[]; metrics?: Metrics }): Express {
-  const { engine, ...rest } = deps;
-  return integrationApp({ ...rest, routes: routeDepsOf(engine) });
-}
-
-/** The dependencies the routes take, as the engine built them. */
-export function routeDepsOf(engine: SyncEngine): IntegrationRouteDeps {
-  return {
-    organizations: engine.organizations,
-    runs: engine.runs,
-    deliveries: engine.deliveries,
-    items: engine.items,
-    sync: engine.sync,
-    controls: engine.controls,
-    testWebhook: (org, webhook) => engine.testWebhook(org, webhook),
-    queues: engine.queues,
-    jobSettings: engine.jobSettings,
-  };
 }

@@ -21,9 +21,11 @@ import {
 import { InventoryRepository, OrganizationRepository, PollMemoryRepository, SyncControlRepository, SyncRunRepository, type Models } from '@music/persistence';
 import { jobSettingsFrom, openQueue, QUEUE_NAMES, type JobSettings } from '@music/queue';
 import { createSyncState, setSyncMutant, type SyncState } from '@music/sync-state';
-import { integrationApp, routeDepsOf, type IntegrationRouteDeps } from './app';
+import { integrationApp, type IntegrationRouteDeps } from './app';
 import type { IntegrationConfig } from './config';
 import { SyncControls } from './controls/sync-controls';
+import { SendNotificationUseCase } from './controls/use-cases/send-notification.use-case';
+import { SendTestEventUseCase } from './controls/use-cases/send-test-event.use-case';
 import { AccountOutbound } from './delivery/account-outbound';
 import { DeliveryRepository } from './delivery/delivery.repository';
 import { MappingCache } from './engine/mapping-cache';
@@ -89,9 +91,11 @@ export const INTEGRATION = {
   schedules: token<PollingSchedules>('PollingSchedules'),
   pollRun: token<PollRun>('PollRun'),
   runPoll: token<RunPollUseCase>('RunPollUseCase'),
+  sendNotification: token<SendNotificationUseCase>('SendNotificationUseCase'),
+  sendTestEvent: token<SendTestEventUseCase>('SendTestEventUseCase'),
   /** The sync use cases the queue processors call. */
   engine: token<SyncEngine>('SyncEngine'),
-  /** The dependencies the HTTP routes take (repositories, the one writer of item state, controls, queues). */
+  /** The dependencies the HTTP routes take (repositories, the one writer of item state, controls, use cases, queues), each resolved here. */
   routes: token<IntegrationRouteDeps>('IntegrationRouteDeps'),
   app: token<Express>('IntegrationApp'),
 };
@@ -250,6 +254,12 @@ export function integrationContainer(deps: IntegrationDeps): DependencyContainer
         metrics: resolve(c, INTEGRATION.syncMetrics),
       }),
   );
+  provideFactory(
+    c,
+    INTEGRATION.sendNotification,
+    (c) => new SendNotificationUseCase({ organizations: resolve(c, INTEGRATION.organizations), http: resolve(c, INTEGRATION.outbound), logger: resolve(c, INTEGRATION.logger) }),
+  );
+  provideFactory(c, INTEGRATION.sendTestEvent, (c) => new SendTestEventUseCase({ http: resolve(c, INTEGRATION.outbound) }));
 
   provideFactory(
     c,
@@ -278,7 +288,21 @@ export function integrationContainer(deps: IntegrationDeps): DependencyContainer
         pollRun: resolve(c, INTEGRATION.pollRun),
       }),
   );
-  provideFactory(c, INTEGRATION.routes, (c) => routeDepsOf(resolve(c, INTEGRATION.engine)));
+  provideFactory(
+    c,
+    INTEGRATION.routes,
+    (c): IntegrationRouteDeps => ({
+      organizations: resolve(c, INTEGRATION.organizations),
+      runs: resolve(c, INTEGRATION.runs),
+      deliveries: resolve(c, INTEGRATION.deliveries),
+      items: resolve(c, INTEGRATION.items),
+      sync: resolve(c, INTEGRATION.syncState),
+      controls: resolve(c, INTEGRATION.controls),
+      sendTestEvent: resolve(c, INTEGRATION.sendTestEvent),
+      queues: resolve(c, INTEGRATION.queues),
+      jobSettings: resolve(c, INTEGRATION.jobSettings),
+    }),
+  );
   provideFactory(c, INTEGRATION.app, (c) => {
     const { healthChecks, metrics } = resolve(c, INTEGRATION.deps);
     return integrationApp({

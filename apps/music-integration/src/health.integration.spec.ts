@@ -1,7 +1,8 @@
 import request from 'supertest';
 import { mongoHealthCheck, redisHealthCheck } from '@music/platform';
 import { testLogger } from '@music/testing';
-import { createIntegrationApp } from './app';
+import { integrationApp } from './app';
+import { INTEGRATION } from './container';
 import { IntegrationHarness } from './integration.test-harness';
 
 describe('music-integration health', () => {
@@ -12,10 +13,10 @@ describe('music-integration health', () => {
   afterAll(async () => h.stop());
 
   it('reports ready when the real store and Redis answer', async () => {
-    const app = createIntegrationApp({
+    const app = integrationApp({
       config: h.config,
       logger: testLogger(),
-      engine: h.engine,
+      routes: h.use(INTEGRATION.routes),
       healthChecks: [mongoHealthCheck(h.store.connection), redisHealthCheck(h.redis)],
     });
     expect((await request(app).get('/health/live')).status).toBe(200);

@@ -14,7 +14,6 @@ import type { OrganizationCache } from './engine/organization-cache';
 import type { OrganizationSlots } from './engine/organization-slots';
 import type { PollingSchedules } from './polling/polling-schedules';
 import { pollLeaseName, type PollRun, type PollRunOutcome } from './polling/poll-run';
-import { sendNotification, sendTestEvent, type NotifyOutcome, type TestEventResult } from './controls/notifications';
 import type { SyncControls } from './controls/sync-controls';
 import type { SyncMetrics } from './engine/sync-metrics';
 import type { AccountOutbound } from './delivery/account-outbound';
@@ -107,16 +106,6 @@ export class SyncEngine {
       pollRun: this.pollRun,
     } = deps);
     this.metrics = deps.metrics ?? undefined;
-  }
-
-  /** One attempt of a notify job. */
-  notify(job: NotifyJob): Promise<NotifyOutcome> {
-    return sendNotification(job, { organizations: this.organizations, http: this.http, logger: this.deps.logger });
-  }
-
-  /** A signed test event to an output webhook, now (nothing recorded). */
-  testWebhook(org: Organization, webhook: Webhook): Promise<TestEventResult> {
-    return sendTestEvent(org, webhook, this.http);
   }
 
   fanout(job: FanoutJob): Promise<string> {

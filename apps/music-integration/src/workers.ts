@@ -54,7 +54,8 @@ export function startWorkers(container: DependencyContainer, connection: Connect
   const inbound = new Worker(QUEUE_NAMES.inbound, run(processInbound), { ...common, concurrency: config.INBOUND_CONCURRENCY });
   const orgEvents = new Worker(QUEUE_NAMES.orgEvents, run(processOrgChanged), { ...common, concurrency: 1 });
   const maintenance = new Worker(QUEUE_NAMES.maintenance, run((job, engine) => processMaintenance(job, engine, config.PURGE_RECHECK_MS)), { ...common, concurrency: 2 });
-  const notifications = new Worker(QUEUE_NAMES.notifications, run(processNotify), { ...common, concurrency: 4 });
+  const notifyDeps = { sendNotification: resolve(container, INTEGRATION.sendNotification) };
+  const notifications = new Worker(QUEUE_NAMES.notifications, settle((job) => processNotify(job, notifyDeps)), { ...common, concurrency: 4 });
 
   const workers = [polling, output, inbound, orgEvents, maintenance, notifications];
   for (const worker of workers) {

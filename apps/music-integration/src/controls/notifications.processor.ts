@@ -2,15 +2,15 @@ import type { Job } from 'bullmq';
 import { notifyJobSchema } from '@music/queue';
 import { withContext } from '@music/platform';
 import { complete, type JobOutcome } from '../engine/job-outcome';
-import type { SyncEngine } from '../sync-engine';
+import type { SendNotificationUseCase } from './use-cases/send-notification.use-case';
 
 /** The `notifications` queue's `notify` job: one event sent to one notification webhook. */
-export async function processNotify(job: Job, engine: SyncEngine): Promise<JobOutcome> {
+export async function processNotify(job: Job, deps: { sendNotification: SendNotificationUseCase }): Promise<JobOutcome> {
   const data = notifyJobSchema.parse(job.data);
   return withContext({ orgId: data.organizationId, jobId: job.id }, async (): Promise<JobOutcome> => {
-    const outcome = await engine.notify(data);
-    if (outcome.kind === 'retry') return { kind: 'retry', message: outcome.message };
-    if (outcome.kind === 'failed') return { kind: 'fail', message: outcome.message };
-    return complete(outcome);
+    const result = await deps.sendNotification.execute(data);
+    if (result.isOk()) return complete(result.unwrap());
+    const failure = result.unwrapErr();
+    return failure.kind === 'retry' ? { kind: 'retry', message: failure.message } : { kind: 'fail', message: failure.message };
   });
 }

@@ -2,13 +2,13 @@ import { Router } from 'express';
 import type { Queue } from 'bullmq';
 import { Result } from '@sapphire/result';
 import { z } from 'zod';
-import type { Organization, Webhook } from '@music/domain';
+import type { Organization } from '@music/domain';
 import type { OrganizationRepository } from '@music/persistence';
 import type { JobSettings } from '@music/queue';
 import { AppError, parseInput, sendResult } from '@music/platform';
 import type { SyncState } from '@music/sync-state';
 import type { DeliveryRepository } from '../delivery/delivery.repository';
-import type { TestEventResult } from './notifications';
+import type { SendTestEventUseCase } from './use-cases/send-test-event.use-case';
 import type { OrganizationStatus, SyncControls } from './sync-controls';
 import { ownedOrganization, replayDelivery } from '../history/sync-history.routes';
 
@@ -40,7 +40,7 @@ export const bulkReplayBodySchema = z
 export interface SyncControlRoutesDeps {
   organizations: OrganizationRepository;
   controls: SyncControls;
-  testWebhook: (org: Organization, webhook: Webhook) => Promise<TestEventResult>;
+  sendTestEvent: SendTestEventUseCase;
   deliveries: DeliveryRepository;
   sync: Pick<SyncState, 'items' | 'outbound'>;
   outputQueue: Queue;
@@ -94,11 +94,7 @@ export function syncControlRoutes(deps: SyncControlRoutesDeps): Router {
   router.post('/organization/:id/webhooks/:webhookId/test', async (req, res) => {
     const found = await ownedOrganization(req, deps.organizations);
     if (found.isErr()) return sendResult(res, found);
-    const org = found.unwrap();
-    const webhook = org.webhooks.find((w) => w.id === String(req.params['webhookId']));
-    if (!webhook) return sendResult(res, Result.err(new AppError('NOT_FOUND', 'Webhook not found')));
-    if (webhook.type !== 'output') return sendResult(res, Result.err(new AppError('CONFLICT', 'Only output webhooks receive test events (input webhooks are called by the third party)')));
-    sendResult(res, Result.ok(await deps.testWebhook(org, webhook)));
+    sendResult(res, await deps.sendTestEvent.execute({ organization: found.unwrap(), webhookId: String(req.params['webhookId']) }));
   });
 
   router.post('/organization/:id/deliveries/replay', async (req, res) => {
