@@ -29,6 +29,7 @@ import { SendTestEventUseCase } from './controls/use-cases/send-test-event.use-c
 import { AccountOutbound } from './delivery/account-outbound';
 import { DeliveryRepository } from './delivery/delivery.repository';
 import { MappingCache } from './engine/mapping-cache';
+import { ApplyInboundWebhookUseCase } from './inbound/use-cases/apply-inbound-webhook.use-case';
 import { OrganizationCache } from './engine/organization-cache';
 import { OrganizationSlots } from './engine/organization-slots';
 import { MeteredSyncRunRepository, SyncMetrics } from './engine/sync-metrics';
@@ -93,6 +94,7 @@ export const INTEGRATION = {
   runPoll: token<RunPollUseCase>('RunPollUseCase'),
   sendNotification: token<SendNotificationUseCase>('SendNotificationUseCase'),
   sendTestEvent: token<SendTestEventUseCase>('SendTestEventUseCase'),
+  applyInbound: token<ApplyInboundWebhookUseCase>('ApplyInboundWebhookUseCase'),
   /** The sync use cases the queue processors call. */
   engine: token<SyncEngine>('SyncEngine'),
   /** The dependencies the HTTP routes take (repositories, the one writer of item state, controls, use cases, queues), each resolved here. */
@@ -260,6 +262,19 @@ export function integrationContainer(deps: IntegrationDeps): DependencyContainer
     (c) => new SendNotificationUseCase({ organizations: resolve(c, INTEGRATION.organizations), http: resolve(c, INTEGRATION.outbound), logger: resolve(c, INTEGRATION.logger) }),
   );
   provideFactory(c, INTEGRATION.sendTestEvent, (c) => new SendTestEventUseCase({ http: resolve(c, INTEGRATION.outbound) }));
+  provideFactory(
+    c,
+    INTEGRATION.applyInbound,
+    (c) =>
+      new ApplyInboundWebhookUseCase({
+        organizations: resolve(c, INTEGRATION.organizations),
+        sync: resolve(c, INTEGRATION.syncState),
+        mappings: resolve(c, INTEGRATION.mappings),
+        logger: resolve(c, INTEGRATION.logger),
+        tombstoneRetentionMs: resolve(c, INTEGRATION.config).TOMBSTONE_RETENTION_MS,
+        metrics: resolve(c, INTEGRATION.syncMetrics),
+      }),
+  );
 
   provideFactory(
     c,

@@ -5,7 +5,6 @@ import { addJob, addJobs, ensureJob, JOBS, type DeliveryTrace, type FanoutJob, t
 import type { Logger, RedisClient, RedisLocks } from '@music/platform';
 import type { SyncState } from '@music/sync-state';
 import type { IntegrationConfig } from './config';
-import { applyInboundWebhook, type InboundWebhookSummary } from './inbound/apply-inbound-webhook';
 import { deliverChange, type DeliverOutcome } from './delivery/deliver-change';
 import type { DeliveryRepository } from './delivery/delivery.repository';
 import { fanOutChange } from './delivery/fanout';
@@ -147,18 +146,6 @@ export class SyncEngine {
     this.metrics?.deliveryOutcome(outcome);
     if (outcome.kind === 'failed') await this.deliveryGaveUp(deliveryId);
     return outcome;
-  }
-
-  async applyInbound(job: InboundWebhookJob): Promise<InboundWebhookSummary> {
-    const summary = await applyInboundWebhook(job, {
-      organizations: this.organizations,
-      sync: this.sync,
-      mappings: this.mappings,
-      logger: this.deps.logger,
-      tombstoneRetentionMs: this.deps.config.TOMBSTONE_RETENTION_MS,
-    });
-    this.metrics?.inboundApplied(summary);
-    return summary;
   }
 
   async enqueueDeliveries(organizationId: string, deliveryIds: string[], trace: DeliveryTrace = {}): Promise<void> {

@@ -51,7 +51,8 @@ export function startWorkers(container: DependencyContainer, connection: Connect
         deliveryBackoffMs(attemptsMade + priorAttemptsOf(job), config, error instanceof RetryLater ? error.retryAfterMs : undefined),
     },
   });
-  const inbound = new Worker(QUEUE_NAMES.inbound, run(processInbound), { ...common, concurrency: config.INBOUND_CONCURRENCY });
+  const inboundDeps = { applyInbound: resolve(container, INTEGRATION.applyInbound) };
+  const inbound = new Worker(QUEUE_NAMES.inbound, settle((job) => processInbound(job, inboundDeps)), { ...common, concurrency: config.INBOUND_CONCURRENCY });
   const orgEvents = new Worker(QUEUE_NAMES.orgEvents, run(processOrgChanged), { ...common, concurrency: 1 });
   const maintenance = new Worker(QUEUE_NAMES.maintenance, run((job, engine) => processMaintenance(job, engine, config.PURGE_RECHECK_MS)), { ...common, concurrency: 2 });
   const notifyDeps = { sendNotification: resolve(container, INTEGRATION.sendNotification) };

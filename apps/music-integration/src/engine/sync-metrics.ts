@@ -5,7 +5,7 @@ import { SyncRunRepository, type Models } from '@music/persistence';
 import { withinDeadline } from '@music/platform';
 import type { TransitionObserver } from '@music/sync-state';
 import type { DeliverOutcome } from '../delivery/deliver-change';
-import type { InboundWebhookSummary } from '../inbound/apply-inbound-webhook';
+import type { InboundWebhookSummary } from '../inbound/use-cases/apply-inbound-webhook.use-case';
 
 /** Results a delivery attempt is counted under. */
 export type DeliveryResult = 'succeeded' | 'retry' | 'failed' | 'superseded' | 'cancelled' | 'dead_lettered';
