@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { contentHash, inventoryItemId } from '@music/domain';
 import { compileMapping } from '@music/mapping';
 import type { InventoryItemDoc } from '@music/persistence';
-import { createLogger, createOutboundClient, createRedis, listen, listSetting, signedHeaders, type OutboundClient } from '@music/platform';
+import { createLogger, createOutboundClient, createRedis, listen, listSetting, resolve, signedHeaders, type OutboundClient } from '@music/platform';
 import { openQueue, QUEUE_NAMES, type FanoutJob } from '@music/queue';
 import { RAW_DELIVER_QUEUE, type ChildRole, type FromChild, type ProcessProfile, type ToChild } from './protocol';
 import { BENCH_MAPPINGS, BENCH_TRANSFORMS, recordsPage } from './records';
@@ -102,6 +102,7 @@ async function main(): Promise<void> {
   if (role === 'engine' || role === 'poll') {
     const { loadIntegrationConfig } = await import('../apps/music-integration/src/config');
     const { startIntegration } = await import('../apps/music-integration/src/integration-runtime');
+    const { INTEGRATION } = await import('../apps/music-integration/src/container');
     const config = loadIntegrationConfig({ ...appEnv(), RUN_WORKERS: role === 'engine' ? 'true' : 'false' });
     const logger = createLogger({ service: 'music-integration', level: config.LOG_LEVEL, format: 'json' });
     const bull = createRedis(config.REDIS_URL, 'worker', logger);
@@ -111,7 +112,7 @@ async function main(): Promise<void> {
     handlers.poll = async (m) => {
       if (m.type !== 'poll') return;
       resetProfile();
-      const outcome = await runtime.engine.pollRun.execute({ version: 1, organizationId: m.organizationId, pollingId: m.pollingId, trigger: 'manual' }, async () => undefined);
+      const outcome = await resolve(runtime.container, INTEGRATION.pollRun).execute({ version: 1, organizationId: m.organizationId, pollingId: m.pollingId, trigger: 'manual' }, async () => undefined);
       if (outcome.kind !== 'done') throw new Error(`poll ended ${outcome.kind}: ${JSON.stringify(outcome)}`);
       send({ type: 'polled', status: outcome.status, counts: outcome.counts, profile: profile() });
     };

@@ -68,7 +68,7 @@ describe('in a real browser (headless Chromium): the queue dashboard and the API
 
   it('lists every queue once logged in, with a waiting job shown under its queue', async () => {
     const org = await h.createOrganization();
-    await h.engine.queues.polling.add(JOB_NAMES.poll, { version: 1, organizationId: org.id, pollingId: 'nope', trigger: 'schedule' }, { jobId: 'browser-visible-job', delay: 10 * 60_000 });
+    await h.queues.polling.add(JOB_NAMES.poll, { version: 1, organizationId: org.id, pollingId: 'nope', trigger: 'schedule' }, { jobId: 'browser-visible-job', delay: 10 * 60_000 });
     const context = await contextWith({ httpCredentials: ADMIN });
     try {
       const page = await context.newPage();

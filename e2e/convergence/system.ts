@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import { assignEntryIds, inventoryItemId, newEntryId, organizationInputSchema, type Organization, type OrganizationInput } from '@music/domain';
 import { OrganizationRepository, withEntryIds, type DeliveryDoc, type InventoryItemDoc } from '@music/persistence';
-import { createOutboundClient, resolve, type Logger, type OutboundClient, type OutboundRequest, type OutboundResult } from '@music/platform';
+import { createOutboundClient, resolve, type Logger, type Token, type OutboundClient, type OutboundRequest, type OutboundResult } from '@music/platform';
 import { openQueue, QUEUE_NAMES, type FanoutJob } from '@music/queue';
 import { clearPrefix, openTestRedis, openTestStore, testAccessToken, testLogger, testSecretBox, ThirdPartyStub, uniqueName, type StubRecord, type TestStore } from '@music/testing';
 import { createInventoryApp } from '../../apps/music-inventory/src/app';
@@ -206,8 +206,9 @@ export class World {
     return resolve(this.runtime.container, INTEGRATION.app);
   }
 
-  get engine() {
-    return this.runtime.engine;
+  /** One of the running integration's registrations (a use case, a repository, the queues). */
+  use<T>(name: Token<T>): T {
+    return resolve(this.runtime.container, name);
   }
 
   /** A graceful restart: workers finish their active jobs, the queues close, a new engine starts. */
@@ -225,7 +226,7 @@ export class World {
   async crashAndRecover(): Promise<void> {
     const workers = this.runtime.workers?.workers ?? [];
     await Promise.all(workers.map((w) => w.close(true)));
-    await Promise.all(Object.values(this.engine.queues).map((q) => q.close()));
+    await Promise.all(Object.values(this.use(INTEGRATION.queues)).map((q) => q.close()));
     const activeKey = `${this.prefix}:${QUEUE_NAMES.output}:active`;
     const stranded = await this.redis.lrange(activeKey, 0, -1);
     for (const id of stranded) await this.redis.del(`${this.prefix}:${QUEUE_NAMES.output}:${id}:lock`);
@@ -278,7 +279,7 @@ export class World {
 
   /** Nothing waiting, running or scheduled for retry on the queues that carry changes. */
   async queuesIdle(): Promise<boolean> {
-    const { output, inbound } = this.engine.queues;
+    const { output, inbound } = this.use(INTEGRATION.queues);
     for (const queue of [output, inbound]) {
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
       if (Object.values(counts).some((n) => n > 0)) return false;
@@ -288,17 +289,17 @@ export class World {
 
   /** Output jobs waiting or running (not those delayed for a retry). */
   async outputBusy(): Promise<number> {
-    const counts = await this.engine.queues.output.getJobCounts('waiting', 'active', 'prioritized');
+    const counts = await this.use(INTEGRATION.queues).output.getJobCounts('waiting', 'active', 'prioritized');
     return Object.values(counts).reduce((a, b) => a + b, 0);
   }
 
   async inboundIdle(): Promise<boolean> {
-    const counts = await this.engine.queues.inbound.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    const counts = await this.use(INTEGRATION.queues).inbound.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
     return Object.values(counts).every((n) => n === 0);
   }
 
   async queueSummary(): Promise<string> {
-    const { output, inbound } = this.engine.queues;
+    const { output, inbound } = this.use(INTEGRATION.queues);
     const o = await output.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed');
     const i = await inbound.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed');
     return `output ${JSON.stringify(o)} inbound ${JSON.stringify(i)}`;
@@ -404,10 +405,10 @@ export class Sequence {
     });
     const org = await world.organizations.create(world.ownerId, withEntryIds(input));
     const entryIds = new Map(entries.map((e, i) => [e.name, org.polling[i]?.id ?? '']));
-    await world.engine.reconcileOrganization(org.id);
+    await world.use(INTEGRATION.reconcileOrganization).execute(org.id);
     await until(
       async () => {
-        const runs = await world.engine.runs.listForOrganization(org.id, { limit: 20 });
+        const runs = await world.use(INTEGRATION.runs).listForOrganization(org.id, { limit: 20 });
         return runs.filter((r) => r.finishedAt !== null).length >= entries.length && runs.every((r) => r.finishedAt !== null);
       },
       () => 'the first scheduled polls of the new organization',
@@ -418,7 +419,7 @@ export class Sequence {
   /** Removes everything the sequence left behind, so the shared collections stay small. */
   async end(): Promise<void> {
     const { world, org } = this;
-    for (const p of org.polling) await world.engine.schedules.remove(org.id, p.id).catch(() => undefined);
+    for (const p of org.polling) await world.use(INTEGRATION.schedules).remove(org.id, p.id).catch(() => undefined);
     const models = world.store.models;
     await models.organizations.deleteOne({ _id: org.id });
     await models.inventoryItems.deleteMany({ organizationId: org.id });
@@ -436,7 +437,7 @@ export class Sequence {
   async deleteOrganization(): Promise<void> {
     const { world, org } = this;
     if (!(await world.organizations.markDeleted(world.ownerId, org.id))) throw new Error('the organization could not be deleted');
-    await world.engine.reconcileOrganization(org.id);
+    await world.use(INTEGRATION.reconcileOrganization).execute(org.id);
     await until(
       async () => Object.values(await this.leftOf()).every((n) => n === 0),
       async () => `the purge of the deleted organization (left: ${JSON.stringify(await this.leftOf())})`,
@@ -602,7 +603,7 @@ export class Sequence {
     const replaced = await this.world.organizations.replace(this.world.ownerId, o.id, assignEntryIds(parsed, o, newEntryId));
     if (!replaced) throw new Error('the organization could not be replaced');
     this.org = replaced;
-    await this.world.engine.reconcileOrganization(o.id);
+    await this.world.use(INTEGRATION.reconcileOrganization).execute(o.id);
   }
 
   addOutput(name: OutputName): Promise<void> {
@@ -639,7 +640,7 @@ export class Sequence {
     if (!pollingId) throw new Error(`no polling entry ${entry}`);
     const deadline = Date.now() + QUIET_TIMEOUT_MS;
     for (;;) {
-      const outcome = await this.world.engine.pollRun.execute({ version: 1, organizationId: this.org.id, pollingId, trigger: 'manual' }, async () => undefined);
+      const outcome = await this.world.use(INTEGRATION.pollRun).execute({ version: 1, organizationId: this.org.id, pollingId, trigger: 'manual' }, async () => undefined);
       if (outcome.kind !== 'busy' || Date.now() > deadline) return outcome;
       await sleep(20);
     }

@@ -26,7 +26,7 @@ describe('a delivery interrupted between recording its outcome and settling its 
     h.thirdParty.failures.sync = { count: 1, status: 503 };
     await h.engine.fanout({ version: 1, organizationId: org.id, itemId: item.id, eventId: event.id });
     expect(h.thirdParty.deliveries.map((d) => d.status)).toEqual([503]);
-    const [delivery] = await h.engine.deliveries.listForOrganization(org.id, { limit: 5 });
+    const [delivery] = await h.deliveries.listForOrganization(org.id, { limit: 5 });
     if (!delivery) throw new Error('no delivery');
     // The first write of the run that was interrupted: the outcome, and nothing after it (written
     // here as the writer writes it, since the point is to stop between its two writes).
@@ -67,7 +67,7 @@ describe('a delivery interrupted between recording its outcome and settling its 
     const failing = await h.engine.fanout(job);
     expect(failing).toBe('retrying');
     h.thirdParty.pathFailures.delete('/sync/create');
-    const [pending] = await h.engine.deliveries.listForOrganization(org.id, { limit: 5 });
+    const [pending] = await h.deliveries.listForOrganization(org.id, { limit: 5 });
     if (!pending) throw new Error('no delivery');
     const at = new Date();
     await h.store.models.deliveries.updateOne({ _id: pending.id }, { $set: { status: 'succeeded', attempts: 1, lastAttempts: [{ at, statusCode: 200, error: null, ms: 5 }], updatedAt: at, deliveredAt: at } });
@@ -79,7 +79,7 @@ describe('a delivery interrupted between recording its outcome and settling its 
     expect(after).toMatchObject({ state: 'synced', awaiting: [], remoteKnown: true, pendingEvent: null });
     const ids = h.thirdParty.deliveries.map((d) => d.webhookId);
     expect(ids).toEqual([pending.id, pending.id]);
-    const [stored] = await h.engine.deliveries.listForOrganization(org.id, { limit: 5 });
+    const [stored] = await h.deliveries.listForOrganization(org.id, { limit: 5 });
     expect(stored).toMatchObject({ id: pending.id, status: 'succeeded' });
   });
 });

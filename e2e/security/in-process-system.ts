@@ -132,7 +132,7 @@ export class InProcessSystem {
 
   /** Waits until the output queue has nothing waiting, delayed or active. */
   async drainOutput(timeoutMs = 15000): Promise<void> {
-    const queue = this.integration.engine.queues.output;
+    const queue = resolve(this.integration.container, INTEGRATION.queues).output;
     await eventually(async () => Object.values(await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized')).every((n) => n === 0), 'the output queue to drain', timeoutMs);
   }
 }

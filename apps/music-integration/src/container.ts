@@ -30,13 +30,20 @@ import { AccountOutbound } from './delivery/account-outbound';
 import { DeliveryRepository } from './delivery/delivery.repository';
 import { MappingCache } from './engine/mapping-cache';
 import { ApplyInboundWebhookUseCase } from './inbound/use-cases/apply-inbound-webhook.use-case';
+import { ConfigurationMemory } from './maintenance/configuration-memory';
+import { ExpireRetainedUseCase } from './maintenance/use-cases/expire-retained.use-case';
+import { PurgeOrganizationUseCase } from './maintenance/use-cases/purge-organization.use-case';
+import { ReconcileAllUseCase } from './maintenance/use-cases/reconcile-all.use-case';
+import { ReconcileOrganizationUseCase } from './maintenance/use-cases/reconcile-organization.use-case';
+import { SweepLostWorkUseCase } from './maintenance/use-cases/sweep-lost-work.use-case';
 import { OrganizationCache } from './engine/organization-cache';
 import { OrganizationSlots } from './engine/organization-slots';
 import { MeteredSyncRunRepository, SyncMetrics } from './engine/sync-metrics';
 import { PollRun } from './polling/poll-run';
 import { PollingSchedules } from './polling/polling-schedules';
 import { RunPollUseCase } from './polling/use-cases/run-poll.use-case';
-import { SyncEngine, type IntegrationQueues } from './sync-engine';
+import { SyncEngine } from './sync-engine';
+import type { IntegrationQueues } from './integration-queues';
 
 /** What the process (main.ts) or a test hands in: settings, connections, the logger. */
 export interface IntegrationDeps {
@@ -95,6 +102,13 @@ export const INTEGRATION = {
   sendNotification: token<SendNotificationUseCase>('SendNotificationUseCase'),
   sendTestEvent: token<SendTestEventUseCase>('SendTestEventUseCase'),
   applyInbound: token<ApplyInboundWebhookUseCase>('ApplyInboundWebhookUseCase'),
+  /** The revision each organization's configuration was last applied to its pending work at. */
+  configurationMemory: token<ConfigurationMemory>('ConfigurationMemory'),
+  reconcileOrganization: token<ReconcileOrganizationUseCase>('ReconcileOrganizationUseCase'),
+  reconcileAll: token<ReconcileAllUseCase>('ReconcileAllUseCase'),
+  expireRetained: token<ExpireRetainedUseCase>('ExpireRetainedUseCase'),
+  sweepLostWork: token<SweepLostWorkUseCase>('SweepLostWorkUseCase'),
+  purgeOrganization: token<PurgeOrganizationUseCase>('PurgeOrganizationUseCase'),
   /** The sync use cases the queue processors call. */
   engine: token<SyncEngine>('SyncEngine'),
   /** The dependencies the HTTP routes take (repositories, the one writer of item state, controls, use cases, queues), each resolved here. */
@@ -273,6 +287,78 @@ export function integrationContainer(deps: IntegrationDeps): DependencyContainer
         logger: resolve(c, INTEGRATION.logger),
         tombstoneRetentionMs: resolve(c, INTEGRATION.config).TOMBSTONE_RETENTION_MS,
         metrics: resolve(c, INTEGRATION.syncMetrics),
+      }),
+  );
+  provideFactory(
+    c,
+    INTEGRATION.configurationMemory,
+    (c) =>
+      new ConfigurationMemory({
+        sync: resolve(c, INTEGRATION.syncState),
+        redis: resolve(c, INTEGRATION.redis),
+        prefix: resolve(c, INTEGRATION.config).QUEUE_PREFIX,
+        logger: resolve(c, INTEGRATION.logger),
+      }),
+  );
+  provideFactory(
+    c,
+    INTEGRATION.reconcileOrganization,
+    (c) =>
+      new ReconcileOrganizationUseCase({
+        organizations: resolve(c, INTEGRATION.organizations),
+        organizationCache: resolve(c, INTEGRATION.organizationCache),
+        schedules: resolve(c, INTEGRATION.schedules),
+        configuration: resolve(c, INTEGRATION.configurationMemory),
+        maintenanceQueue: resolve(c, INTEGRATION.queues).maintenance,
+        jobSettings: resolve(c, INTEGRATION.jobSettings),
+      }),
+  );
+  provideFactory(c, INTEGRATION.expireRetained, (c) => {
+    const config = resolve(c, INTEGRATION.config);
+    return new ExpireRetainedUseCase({ sync: resolve(c, INTEGRATION.syncState), tombstoneRetentionMs: config.TOMBSTONE_RETENTION_MS, inboundRetentionMs: config.INBOUND_DEDUPE_RETENTION_MS });
+  });
+  provideFactory(c, INTEGRATION.reconcileAll, (c) => {
+    const config = resolve(c, INTEGRATION.config);
+    return new ReconcileAllUseCase({
+      organizations: resolve(c, INTEGRATION.organizations),
+      schedules: resolve(c, INTEGRATION.schedules),
+      configuration: resolve(c, INTEGRATION.configurationMemory),
+      expireRetained: resolve(c, INTEGRATION.expireRetained),
+      redis: resolve(c, INTEGRATION.redis),
+      prefix: config.QUEUE_PREFIX,
+      intervalMs: config.RECONCILE_INTERVAL_MS,
+      logger: resolve(c, INTEGRATION.logger),
+    });
+  });
+  provideFactory(c, INTEGRATION.sweepLostWork, (c) => {
+    const config = resolve(c, INTEGRATION.config);
+    return new SweepLostWorkUseCase({
+      organizations: resolve(c, INTEGRATION.organizations),
+      deliveries: resolve(c, INTEGRATION.deliveries),
+      sync: resolve(c, INTEGRATION.syncState),
+      queues: resolve(c, INTEGRATION.queues),
+      jobSettings: resolve(c, INTEGRATION.jobSettings),
+      reconcileAll: resolve(c, INTEGRATION.reconcileAll),
+      redis: resolve(c, INTEGRATION.redis),
+      prefix: config.QUEUE_PREFIX,
+      graceMs: config.OUTBOX_GRACE_MS,
+      reconcileIntervalMs: config.RECONCILE_INTERVAL_MS,
+      logger: resolve(c, INTEGRATION.logger),
+    });
+  });
+  provideFactory(
+    c,
+    INTEGRATION.purgeOrganization,
+    (c) =>
+      new PurgeOrganizationUseCase({
+        organizations: resolve(c, INTEGRATION.organizations),
+        schedules: resolve(c, INTEGRATION.schedules),
+        locks: resolve(c, INTEGRATION.locks),
+        sync: resolve(c, INTEGRATION.syncState),
+        outputQueue: resolve(c, INTEGRATION.queues).output,
+        runs: resolve(c, INTEGRATION.runs),
+        syncControls: resolve(c, INTEGRATION.syncControls),
+        logger: resolve(c, INTEGRATION.logger),
       }),
   );
 

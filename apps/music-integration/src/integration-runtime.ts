@@ -34,7 +34,7 @@ export async function startIntegrationIn(container: DependencyContainer): Promis
   if (config.RUN_WORKERS) {
     workers = startWorkers(container, resolve(container, INTEGRATION.deps).bullConnection, config, logger);
     await scheduleMaintenance(queues.maintenance, config);
-    await engine.reconcileAll();
+    await resolve(container, INTEGRATION.reconcileAll).execute();
   }
   return {
     container,

@@ -84,6 +84,22 @@ export class IntegrationHarness {
     return resolve(this.runtime.container, name);
   }
 
+  get queues() {
+    return this.use(INTEGRATION.queues);
+  }
+
+  get runs() {
+    return this.use(INTEGRATION.runs);
+  }
+
+  get deliveries() {
+    return this.use(INTEGRATION.deliveries);
+  }
+
+  get schedules() {
+    return this.use(INTEGRATION.schedules);
+  }
+
   get engine() {
     return this.runtime.engine;
   }
@@ -127,7 +143,7 @@ export class IntegrationHarness {
     });
     const settings = withEntryIds(input);
     const org = await this.organizations.create(this.ownerId, { ...settings, webhooks: settings.webhooks.map((w, i) => ({ ...w, ...held[i] })) });
-    if (options.schedule) await this.engine.reconcileOrganization(org.id);
+    if (options.schedule) await this.use(INTEGRATION.reconcileOrganization).execute(org.id);
     return org;
   }
 
@@ -142,7 +158,7 @@ export class IntegrationHarness {
   /** What the inventory API does on a local write: the write (with its outbox event), then the enqueue. */
   async enqueueFanout(item: { id: string; organizationId: string; pendingEvent: { id: string } | null } | null): Promise<void> {
     if (!item?.pendingEvent) return;
-    await addJob(this.engine.queues.output, JOBS.fanout, { version: 1, organizationId: item.organizationId, itemId: item.id, eventId: item.pendingEvent.id }, jobSettingsFrom(this.config));
+    await addJob(this.queues.output, JOBS.fanout, { version: 1, organizationId: item.organizationId, itemId: item.id, eventId: item.pendingEvent.id }, jobSettingsFrom(this.config));
   }
 
   private async organization(organizationId: string) {
@@ -208,7 +224,7 @@ export class IntegrationHarness {
   async drainOutput(timeoutMs = 15000): Promise<void> {
     await eventually(
       async () => {
-        const counts = await this.engine.queues.output.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+        const counts = await this.queues.output.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
         return Object.values(counts).every((n) => n === 0);
       },
       'the output queue to drain',

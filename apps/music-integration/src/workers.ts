@@ -8,8 +8,9 @@ import { processNotify } from './controls/notifications.processor';
 import { deliveryBackoffMs } from './delivery/delivery-backoff';
 import { processOutput } from './delivery/output.processor';
 import { RetryLater, settleJob, type JobOutcome } from './engine/job-outcome';
-import { processMaintenance } from './engine/maintenance.processor';
-import { processOrgChanged } from './engine/org-events.processor';
+import { processMaintenance } from './maintenance/maintenance.processor';
+import { processOrgChanged } from './maintenance/org-events.processor';
+import type { ReconcileAllUseCase } from './maintenance/use-cases/reconcile-all.use-case';
 import { processInbound } from './inbound/inbound.processor';
 import { processPoll } from './polling/poll.processor';
 import type { SyncEngine } from './sync-engine';
@@ -53,8 +54,10 @@ export function startWorkers(container: DependencyContainer, connection: Connect
   });
   const inboundDeps = { applyInbound: resolve(container, INTEGRATION.applyInbound) };
   const inbound = new Worker(QUEUE_NAMES.inbound, settle((job) => processInbound(job, inboundDeps)), { ...common, concurrency: config.INBOUND_CONCURRENCY });
-  const orgEvents = new Worker(QUEUE_NAMES.orgEvents, run(processOrgChanged), { ...common, concurrency: 1 });
-  const maintenance = new Worker(QUEUE_NAMES.maintenance, run((job, engine) => processMaintenance(job, engine, config.PURGE_RECHECK_MS)), { ...common, concurrency: 2 });
+  const orgEventDeps = { reconcileOrganization: resolve(container, INTEGRATION.reconcileOrganization) };
+  const orgEvents = new Worker(QUEUE_NAMES.orgEvents, settle((job) => processOrgChanged(job, orgEventDeps)), { ...common, concurrency: 1 });
+  const maintenanceDeps = { sweepLostWork: resolve(container, INTEGRATION.sweepLostWork), purgeOrganization: resolve(container, INTEGRATION.purgeOrganization), recheckMs: config.PURGE_RECHECK_MS };
+  const maintenance = new Worker(QUEUE_NAMES.maintenance, settle((job) => processMaintenance(job, maintenanceDeps)), { ...common, concurrency: 2 });
   const notifyDeps = { sendNotification: resolve(container, INTEGRATION.sendNotification) };
   const notifications = new Worker(QUEUE_NAMES.notifications, settle((job) => processNotify(job, notifyDeps)), { ...common, concurrency: 4 });
 
@@ -80,17 +83,18 @@ export function startWorkers(container: DependencyContainer, connection: Connect
   // housekeeping scheduler would be gone, and with it the outbox sweep and the periodic polling
   // reconciliation, until this process restarts. Every process checks for it each sweep interval.
   let checking = false;
-  const housekeeping = setInterval(() => {
+  const housekeeping = { maintenanceQueue: resolve(container, INTEGRATION.queues).maintenance, reconcileAll: resolve(container, INTEGRATION.reconcileAll) };
+  const housekeepingCheck = setInterval(() => {
     if (checking) return;
     checking = true;
-    void restoreHousekeeping(engine, config, logger).finally(() => (checking = false));
+    void restoreHousekeeping(housekeeping, config, logger).finally(() => (checking = false));
   }, config.SWEEP_INTERVAL_MS);
-  housekeeping.unref();
+  housekeepingCheck.unref();
 
   return {
     workers,
     close: async () => {
-      clearInterval(housekeeping);
+      clearInterval(housekeepingCheck);
       await Promise.all(workers.map((w) => w.close()));
     },
   };
@@ -101,12 +105,12 @@ export function startWorkers(container: DependencyContainer, connection: Connect
  * schedules, when Redis lost them. Answers whether it had to. Never throws: with Redis down the
  * next check tries again.
  */
-export async function restoreHousekeeping(engine: SyncEngine, config: IntegrationConfig, logger: Logger): Promise<boolean> {
+export async function restoreHousekeeping(deps: { maintenanceQueue: Queue; reconcileAll: Pick<ReconcileAllUseCase, 'execute'> }, config: IntegrationConfig, logger: Logger): Promise<boolean> {
   try {
-    if (await engine.queues.maintenance.getJobScheduler(SWEEP_SCHEDULER)) return false;
+    if (await deps.maintenanceQueue.getJobScheduler(SWEEP_SCHEDULER)) return false;
     logger.warn('housekeeping scheduler missing (Redis lost its data?); registering it and reconciling polling schedules');
-    await scheduleMaintenance(engine.queues.maintenance, config);
-    await engine.reconcileAll();
+    await scheduleMaintenance(deps.maintenanceQueue, config);
+    await deps.reconcileAll.execute();
     return true;
   } catch (error) {
     logger.warn('could not check the housekeeping scheduler', { err: (error as Error).message });
@@ -119,7 +123,7 @@ const SWEEP_SCHEDULER = 'sweep-outbox';
 /** Registers the housekeeping schedulers (idempotent; every process may call it). */
 export async function scheduleMaintenance(queue: Queue, config: IntegrationConfig): Promise<void> {
   const { jobId: _id, ...opts } = JOBS.sweep.options();
-  // The periodic schedule reconciliation rides on the sweep (see SyncEngine.sweep): an `every`
+  // The periodic schedule reconciliation rides on the sweep (see SweepLostWorkUseCase): an `every`
   // scheduler always fires at once, which would repeat the start-up reconciliation.
   await queue.upsertJobScheduler(SWEEP_SCHEDULER, { every: config.SWEEP_INTERVAL_MS }, { name: JOB_NAMES.sweepOutbox, data: { version: 1 }, opts });
 }

@@ -111,10 +111,10 @@ describe('sync controls: status, pause/resume, auto-pause, notifications, test e
 
     // Neither a scheduled nor a manual (already queued) run polls: no request reaches the third party.
     expect(await poll(org.id)).toEqual({ kind: 'paused' });
-    const queued = await h.engine.runs.createQueued(org.id, org.polling[0] as never, 'manual');
+    const queued = await h.runs.createQueued(org.id, org.polling[0] as never, 'manual');
     expect(await runPoll({ version: 1, organizationId: org.id, pollingId: entryId, trigger: 'manual', runId: queued.id })).toEqual({ kind: 'paused' });
     expect(h.thirdParty.musicRequests).toHaveLength(0);
-    expect(await h.engine.runs.findForOrganization(org.id, queued.id)).toMatchObject({ status: 'skipped', message: expect.stringContaining('paused') });
+    expect(await h.runs.findForOrganization(org.id, queued.id)).toMatchObject({ status: 'skipped', message: expect.stringContaining('paused') });
 
     // A local change is fanned out, but its delivery waits: pending, not failed, not sent.
     await h.createLocal(org.id, 'held', { name: 'n', artist: 'a', album: 'b' });
@@ -356,7 +356,7 @@ describe('sync controls: status, pause/resume, auto-pause, notifications, test e
     // the organization's reconciliation resolves it.
     await h.store.models.deliveries.updateOne({ externalId: 'replaced', version: 1 }, { $set: { status: 'failed', resolution: null } });
     expect(await statusOf()).toMatchObject({ deliveries: { failed: 2 } });
-    await h.engine.reconcileOrganization(org.id);
+    await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
     expect(await statusOf()).toMatchObject({ deliveries: { failed: 1 } });
     expect((await get(`/organization/${org.id}/deliveries?externalId=replaced`)).body.items.map((d: { version: number; status: string; resolution: string | null }) => [d.version, d.status, d.resolution])).toEqual([
       [2, 'succeeded', null],
@@ -378,7 +378,7 @@ describe('sync controls: status, pause/resume, auto-pause, notifications, test e
 
     const { id: _id, ownerId: _owner, revision: _r, createdAt: _c, updatedAt: _u, ...settings } = org;
     await h.organizations.replace(h.ownerId, org.id, withEntryIds({ ...settings, synchronization: 'one-way' }));
-    await h.engine.reconcileOrganization(org.id);
+    await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
     expect((await get(`/organization/${org.id}/status`)).body).toMatchObject({ health: 'healthy', deliveries: { failed: 0 }, divergedItems: 0 });
     expect((await get(`/organization/${org.id}/deliveries`)).body.items).toEqual([expect.objectContaining({ status: 'resolved', resolution: 'the organization switched to one-way', lastError: 'HTTP 400' })]);
   });
@@ -403,7 +403,7 @@ describe('a delivery held by a pause looks again after PAUSED_DELIVERY_RECHECK_M
       return found.length === 1 ? found : null;
     }, 'the held delivery');
     // Its job looked, found the organization paused, and waits for its next look.
-    await eventually(async () => ((await (await h.engine.queues.output.getJob(jobIds.deliver(delivery?._id as string)))?.getState()) === 'delayed' ? true : null), 'the held job waiting');
+    await eventually(async () => ((await (await h.queues.output.getJob(jobIds.deliver(delivery?._id as string)))?.getState()) === 'delayed' ? true : null), 'the held job waiting');
     // Resumed by the store alone (as a process that could not promote this job would leave it).
     await new SyncControlRepository(h.store.models).setPaused(org.id, null, null);
     await eventually(async () => (h.thirdParty.deliveries.length === 1 ? true : null), 'the held delivery sent at its next look', 5000);

@@ -55,7 +55,7 @@ describe('what a delivered change costs the store (real store, real Redis, stub 
 
     expect(h.thirdParty.deliveries.filter((d) => d.status < 300)).toHaveLength(changes + 1);
     // Every change recorded as a delivery that succeeded, with its attempt.
-    const listed = await h.engine.deliveries.listForOrganization(org.id, { limit: 20 });
+    const listed = await h.deliveries.listForOrganization(org.id, { limit: 20 });
     expect(listed.filter((d) => d.status === 'succeeded' && d.attempts === 1 && d.lastAttempts.length === 1)).toHaveLength(changes + 1);
     expect({ perChange: worker / changes, byCommand }).toEqual({ perChange: worker / changes <= 4 ? worker / changes : '<= 4', byCommand });
   });

@@ -2,6 +2,7 @@ import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
 import { eventually, type StubDelivery } from '@music/testing';
 import { IntegrationHarness } from '../integration.test-harness';
+import { INTEGRATION } from '../container';
 
 const SECRET = 'whsec_' + Buffer.from('0123456789abcdef0123456789abcdef').toString('base64');
 const fields = (name: string) => ({ name, artist: 'Local Artist', album: 'Local Album' });
@@ -107,7 +108,7 @@ describe('outbound deliveries (real store, real Redis, stub third party)', () =>
     const org = await h.createOrganization();
     h.thirdParty.failures.sync = { count: 100, status: 500 };
     await h.createLocal(org.id, 'dead', fields('Never'));
-    await eventually(async () => (await h.engine.deliveries.listForOrganization(org.id, { status: 'failed', limit: 5 })).length === 1, 'the dead letter');
+    await eventually(async () => (await h.deliveries.listForOrganization(org.id, { status: 'failed', limit: 5 })).length === 1, 'the dead letter');
     expect(h.thirdParty.deliveries).toHaveLength(3);
   });
 
@@ -125,7 +126,7 @@ describe('outbound deliveries (real store, real Redis, stub third party)', () =>
     const org = await h.createOrganization({ synchronization: 'one-way' });
     const created = await h.createLocal(org.id, 'o1', fields('Quiet'));
     expect(created).toMatchObject({ state: 'synced', pendingEvent: null, origin: 'local' });
-    await h.engine.sweep(new Date(Date.now() + 60_000));
+    await h.use(INTEGRATION.sweepLostWork).execute(new Date(Date.now() + 60_000));
     await h.drainOutput();
     expect(h.thirdParty.deliveries).toHaveLength(0);
   });

@@ -2,6 +2,7 @@ import { inventoryItemId } from '@music/domain';
 import { withEntryIds } from '@music/persistence';
 import { eventually } from '@music/testing';
 import { IntegrationHarness } from '../integration.test-harness';
+import { INTEGRATION } from '../container';
 
 // What configuration changes and housekeeping do to pending work and stored state (rules 7, 8):
 // removed webhooks, tombstones expiring, a purge nobody queued, a run reaching its time cap, and
@@ -28,8 +29,8 @@ describe('configuration changes and housekeeping (real store, real Redis)', () =
 
     const { id: _id, ownerId: _owner, revision: _r, createdAt: _c, updatedAt: _u, ...settings } = org;
     await h.organizations.replace(h.ownerId, org.id, withEntryIds({ ...settings, webhooks: [] }));
-    await h.engine.reconcileOrganization(org.id);
-    const [delivery] = await h.engine.deliveries.listForOrganization(org.id, { limit: 5 });
+    await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
+    const [delivery] = await h.deliveries.listForOrganization(org.id, { limit: 5 });
     expect(delivery).toMatchObject({ status: 'cancelled', lastError: 'the output webhook was removed' });
     expect(await h.item(org.id, 's1')).toMatchObject({ state: 'synced', awaiting: [], held: null, data: { name: 'Theirs, later' }, origin: 'remote' });
   });
@@ -45,9 +46,9 @@ describe('configuration changes and housekeeping (real store, real Redis)', () =
     // A change older than the delete (a snapshot begun before it) does not bring it back.
     expect(await remote.applyUpserts(org.id, [{ externalId: 'g1', data: fields('x'), hash: 'h1' }], { kind: 'poll', entry: 'e', freshness: before })).toMatchObject({ stale: 1 });
     expect(await h.item(org.id, 'g1')).toMatchObject({ deleted: true, state: 'synced' });
-    expect(await h.engine.expire()).toMatchObject({ tombstones: 0 });
+    expect(await h.use(INTEGRATION.expireRetained).execute()).toMatchObject({ tombstones: 0 });
     await new Promise((r) => setTimeout(r, 1600));
-    expect(await h.engine.expire()).toMatchObject({ tombstones: 1 });
+    expect(await h.use(INTEGRATION.expireRetained).execute()).toMatchObject({ tombstones: 1 });
     expect(await h.item(org.id, 'g1')).toBeNull();
   });
 
@@ -84,7 +85,7 @@ describe('configuration changes and housekeeping (real store, real Redis)', () =
     const outcome = await h.pollNow(org.id);
     expect(outcome).toMatchObject({ kind: 'done', status: 'partial' });
     if (outcome.kind !== 'done') throw new Error('expected a finished run');
-    expect((await h.engine.runs.findForOrganization(org.id, outcome.runId))?.message).toMatch(/POLL_RUN_MAX_MS/);
+    expect((await h.runs.findForOrganization(org.id, outcome.runId))?.message).toMatch(/POLL_RUN_MAX_MS/);
     expect((await h.items(org.id)).length).toBeLessThan(4);
   });
 

@@ -128,7 +128,7 @@ describe('integration metrics and job log context (real store, real Redis, stub 
 
   it('reports the depth of every queue by state, read from Redis when scraped', async () => {
     const org = await h.createOrganization();
-    await h.engine.queues.polling.add(JOB_NAMES.poll, { version: 1, organizationId: org.id, pollingId: 'nope', trigger: 'schedule' }, { jobId: 'held', delay: 60_000 });
+    await h.queues.polling.add(JOB_NAMES.poll, { version: 1, organizationId: org.id, pollingId: 'nope', trigger: 'schedule' }, { jobId: 'held', delay: 60_000 });
     const text = await scrape();
     for (const queue of ['polling', 'output', 'inbound', 'maintenance']) {
       expect(text).toMatch(new RegExp(`^music_queue_jobs\\{[^}]*queue="${queue}"[^}]*state="waiting"[^}]*\\} \\d+$`, 'm'));
@@ -150,7 +150,7 @@ describe('integration metrics and job log context (real store, real Redis, stub 
     // A job waiting in a queue nobody works, and a local change not fanned out yet (read before the sweeper's grace ends).
     // (An organization that does not exist: nothing to reconcile if the worker takes one before it pauses; it takes one at most.)
     await h.runtime.workers?.workers.find((w) => w.name === 'org-events')?.pause(true);
-    for (const revision of [1, 2]) await h.engine.queues.orgEvents.add('org-changed', { version: 1, organizationId: 'nobody', kind: 'updated', revision }, { jobId: `stuck-${revision}` });
+    for (const revision of [1, 2]) await h.queues.orgEvents.add('org-changed', { version: 1, organizationId: 'nobody', kind: 'updated', revision }, { jobId: `stuck-${revision}` });
     await h.createLocal(org.id, 'waiting', { name: 'x', artist: 'y', album: 'z' }, false);
     await new Promise((r) => setTimeout(r, 200));
 
@@ -186,8 +186,8 @@ describe('integration metrics and job log context (real store, real Redis, stub 
     const entry = org.polling[0];
     if (!entry) throw new Error('no polling entry');
     h.thirdParty.put(song('1'));
-    const run = await h.engine.runs.createQueued(org.id, entry, 'manual');
-    await h.engine.queues.polling.add(JOB_NAMES.poll, { version: 1, organizationId: org.id, pollingId: entry.id, trigger: 'manual', runId: run.id }, { jobId: jobIds.manualPoll(run.id) });
+    const run = await h.runs.createQueued(org.id, entry, 'manual');
+    await h.queues.polling.add(JOB_NAMES.poll, { version: 1, organizationId: org.id, pollingId: entry.id, trigger: 'manual', runId: run.id }, { jobId: jobIds.manualPoll(run.id) });
     await eventually(async () => h.lines.some((l) => l['message'] === 'poll finished'), 'the poll job');
 
     // The fan-out makes the first attempt; its deliver job the next two.

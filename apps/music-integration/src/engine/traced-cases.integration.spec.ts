@@ -20,12 +20,12 @@ describe('traced cases (real store, real Redis)', () => {
 
   it('an input webhook answered 202 survives Redis losing its queue: it is stored first, and the sweeper queues it again', async () => {
     const org = await h.createOrganization({ polling: [] });
-    await h.engine.queues.inbound.pause();
+    await h.queues.inbound.pause();
     const res = await request(h.app).post(`/sync?orgId=${org.id}`).set('webhook-id', 'before-the-loss').send(song('w1'));
     expect(res.status).toBe(202);
     // Redis restarts without its data: the queue, and the job, are gone.
-    await h.engine.queues.inbound.obliterate({ force: true });
-    await h.engine.queues.inbound.resume();
+    await h.queues.inbound.obliterate({ force: true });
+    await h.queues.inbound.resume();
     await eventually(async () => (await h.items(org.id)).some((i) => i.externalId === 'w1'), 'the stored webhook to be applied', 15_000);
   });
 
@@ -37,7 +37,7 @@ describe('traced cases (real store, real Redis)', () => {
     expect((await send(org.id, 'msg-2', 'Second')).body).toMatchObject({ duplicate: false });
     await eventually(async () => (await h.items(org.id))[0]?.data['name'] === 'Second', 'the second call');
     // Redis drops completed jobs (an hour, or 10,000 jobs shared by every organization).
-    await h.engine.queues.inbound.clean(0, 10_000, 'completed');
+    await h.queues.inbound.clean(0, 10_000, 'completed');
     // The third party retries its first call.
     expect((await send(org.id, 'msg-1', 'First')).body).toMatchObject({ duplicate: true });
     await sleep(800);
@@ -78,7 +78,7 @@ describe('traced cases (real store, real Redis)', () => {
       const outcome = await h.pollNow(org.id);
       expect(outcome).toMatchObject({ kind: 'done', status: 'partial' });
       if (outcome.kind !== 'done') throw new Error('expected a finished run');
-      expect((await h.engine.runs.findForOrganization(org.id, outcome.runId))?.message).toMatch(/lost its lease/);
+      expect((await h.runs.findForOrganization(org.id, outcome.runId))?.message).toMatch(/lost its lease/);
       const ids = (await h.items(org.id)).map((i) => Number(i.externalId));
       expect(ids.every((id) => id <= 10)).toBe(true);
     });

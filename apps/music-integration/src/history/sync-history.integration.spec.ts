@@ -82,7 +82,7 @@ describe('sync history: GET /organization/:id/sync-runs and /deliveries (real st
     await h.pollNow(org.id);
     // Runs queued in one millisecond (music-config queues one per polling entry in a loop).
     const at = new Date();
-    for (let i = 0; i < 3; i++) await h.engine.runs.createQueued(org.id, entry, 'manual', at);
+    for (let i = 0; i < 3; i++) await h.runs.createQueued(org.id, entry, 'manual', at);
 
     const path = `/organization/${org.id}/sync-runs`;
     const all = (await get(path, { limit: 100 })).body as Page;
@@ -106,8 +106,8 @@ describe('sync history: GET /organization/:id/sync-runs and /deliveries (real st
     // A slow endpoint: one record per page, each page takes a while.
     h.thirdParty.musicDelayMs = 400;
     // What music-config's POST /organization/:id/sync does: a queued run and its poll job.
-    const run = await h.engine.runs.createQueued(org.id, entry, 'manual');
-    await h.engine.queues.polling.add(JOB_NAMES.poll, { version: 1, organizationId: org.id, pollingId: entry.id, trigger: 'manual', runId: run.id }, { jobId: jobIds.manualPoll(run.id) });
+    const run = await h.runs.createQueued(org.id, entry, 'manual');
+    await h.queues.polling.add(JOB_NAMES.poll, { version: 1, organizationId: org.id, pollingId: entry.id, trigger: 'manual', runId: run.id }, { jobId: jobIds.manualPoll(run.id) });
 
     const seen: Array<{ status: string; fetched: number; pages: number }> = [];
     for (;;) {

@@ -37,7 +37,7 @@ describe('input webhook authentication, as production runs it (INBOUND_WEBHOOK_U
     expect((await request(h.app).delete(`/sync?orgId=${orgId}`).send(song('evil'))).status).toBe(401);
     await new Promise((r) => setTimeout(r, 200));
     expect(await h.items(orgId)).toHaveLength(0);
-    expect(await h.engine.queues.inbound.getJobCounts('waiting', 'active', 'completed')).toEqual({ waiting: 0, active: 0, completed: 0 });
+    expect(await h.queues.inbound.getJobCounts('waiting', 'active', 'completed')).toEqual({ waiting: 0, active: 0, completed: 0 });
   });
 
   it('accepts a Standard Webhooks signature made by the official library, and a repeated webhook-id once', async () => {

@@ -53,7 +53,7 @@ describe('poll runs: pages fetched ahead (real store)', () => {
     requested.length = 0;
     const outcome = await h.pollNow(org.id);
     expect(outcome).toMatchObject({ kind: 'retry' });
-    const run = outcome.kind === 'retry' ? await h.engine.runs.findForOrganization(org.id, outcome.runId) : null;
+    const run = outcome.kind === 'retry' ? await h.runs.findForOrganization(org.id, outcome.runId) : null;
     expect(run).toMatchObject({ status: 'partial', pages: 2, counts: { fetched: 20, unchanged: 20, deleted: 0 } });
     expect(await h.items(org.id)).toHaveLength(50);
     // Fetched ahead of the writes, but never past the failure.

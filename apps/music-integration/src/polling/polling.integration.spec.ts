@@ -3,6 +3,7 @@ import { withEntryIds } from '@music/persistence';
 import { JOB_NAMES, jobIds } from '@music/queue';
 import { eventually } from '@music/testing';
 import { IntegrationHarness } from '../integration.test-harness';
+import { INTEGRATION } from '../container';
 
 const song = (id: string, name = `Song ${id}`) => ({ id, name, artist: `Artist ${id}`, album: `Album ${id}`, genre: 'rock' });
 
@@ -54,7 +55,7 @@ describe('polling (real store, real Redis, stub third party)', () => {
     const run = await h.pollNow(org.id);
     expect(run).toMatchObject({ status: 'succeeded', counts: { fetched: 3, created: 2, invalid: 1 } });
     if (run.kind !== 'done') throw new Error('expected a finished run');
-    const stored = await h.engine.runs.findForOrganization(org.id, run.runId);
+    const stored = await h.runs.findForOrganization(org.id, run.runId);
     expect(stored?.errors[0]).toMatchObject({ index: 1, externalId: '2', path: 'artist' });
   });
 
@@ -93,7 +94,7 @@ describe('polling (real store, real Redis, stub third party)', () => {
     const run = await h.pollNow(org.id);
     expect(run).toMatchObject({ kind: 'retry' });
     if (run.kind !== 'retry') throw new Error('expected a retry');
-    const stored = await h.engine.runs.findForOrganization(org.id, run.runId);
+    const stored = await h.runs.findForOrganization(org.id, run.runId);
     expect(stored).toMatchObject({ status: 'failed', message: expect.stringContaining('503') });
     expect(await h.items(org.id)).toHaveLength(2);
   });
@@ -106,7 +107,7 @@ describe('polling (real store, real Redis, stub third party)', () => {
     const run = await h.pollNow(org.id);
     expect(run).toMatchObject({ status: 'succeeded', counts: { fetched: 5, created: 5 } });
     if (run.kind !== 'done') throw new Error('expected a finished run');
-    expect((await h.engine.runs.findForOrganization(org.id, run.runId))?.pages).toBe(3);
+    expect((await h.runs.findForOrganization(org.id, run.runId))?.pages).toBe(3);
   });
 
   it('walks cursor pagination to the end', async () => {
@@ -140,32 +141,32 @@ describe('polling (real store, real Redis, stub third party)', () => {
     const run = await h.pollNow(org.id);
     expect(run).toMatchObject({ kind: 'done', status: 'failed' });
     if (run.kind !== 'done') throw new Error('expected a finished run');
-    expect((await h.engine.runs.findForOrganization(org.id, run.runId))?.message).toMatch(/blocked/);
+    expect((await h.runs.findForOrganization(org.id, run.runId))?.message).toMatch(/blocked/);
     expect(await h.items(org.id)).toHaveLength(0);
   });
 
   it('registers a job scheduler per polling entry, follows changes and deletion, and reconciles after Redis lost them', async () => {
     const org = await h.createOrganization({}, { schedule: true });
     const schedulerId = `poll:${org.id}:${org.polling[0]?.id}`;
-    expect(await h.engine.schedules.allSchedulerIds()).toEqual([schedulerId]);
+    expect(await h.schedules.allSchedulerIds()).toEqual([schedulerId]);
 
     const input = { synchronization: 'two-way' as const, webhooks: org.webhooks, polling: [{ endpoint: `${h.thirdParty.baseUrl}/other`, interval: 5, type: 'minute' as const, trackDeletes: true }], mappings: org.mappings, transforms: [] };
     const changed = await h.organizations.replace(h.ownerId, org.id, withEntryIds(input));
-    await h.engine.reconcileOrganization(org.id);
+    await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
     const newId = `poll:${org.id}:${changed?.polling[0]?.id}`;
-    expect(await h.engine.schedules.allSchedulerIds()).toEqual([newId]);
-    const scheduler = (await h.engine.queues.polling.getJobSchedulers()).find((s) => s.key === newId);
+    expect(await h.schedules.allSchedulerIds()).toEqual([newId]);
+    const scheduler = (await h.queues.polling.getJobSchedulers()).find((s) => s.key === newId);
     expect(scheduler?.every).toBe(5 * 60_000);
 
     // Redis lost every scheduler: the start-up/periodic reconciliation restores them from the database.
-    await h.engine.queues.polling.removeJobScheduler(newId);
-    expect(await h.engine.schedules.allSchedulerIds()).toEqual([]);
-    await h.engine.reconcileAll();
-    expect(await h.engine.schedules.allSchedulerIds()).toEqual([newId]);
+    await h.queues.polling.removeJobScheduler(newId);
+    expect(await h.schedules.allSchedulerIds()).toEqual([]);
+    await h.use(INTEGRATION.reconcileAll).execute();
+    expect(await h.schedules.allSchedulerIds()).toEqual([newId]);
 
     await h.organizations.markDeleted(h.ownerId, org.id);
-    await h.engine.reconcileOrganization(org.id);
-    expect(await h.engine.schedules.allSchedulerIds()).toEqual([]);
+    await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
+    expect(await h.schedules.allSchedulerIds()).toEqual([]);
   });
 
   it('fires scheduled polls on its own (with a shortened polling minute)', async () => {
@@ -176,7 +177,7 @@ describe('polling (real store, real Redis, stub third party)', () => {
     await eventually(async () => (await h.items(org.id)).length === 1, 'the first scheduled poll');
     h.thirdParty.put(song('2'));
     await eventually(async () => (await h.items(org.id)).length === 2, 'a later scheduled poll to pick up new data');
-    const runs = await h.engine.runs.listForOrganization(org.id, { limit: 10 });
+    const runs = await h.runs.listForOrganization(org.id, { limit: 10 });
     expect(runs.every((r) => r.trigger === 'schedule')).toBe(true);
   });
 
@@ -186,16 +187,16 @@ describe('polling (real store, real Redis, stub third party)', () => {
     if (!entry) throw new Error('no polling entry');
     h.thirdParty.put(song('1'));
     h.thirdParty.musicDelayMs = 800;
-    const first = await h.engine.runs.createQueued(org.id, entry, 'manual');
-    const second = await h.engine.runs.createQueued(org.id, entry, 'manual');
+    const first = await h.runs.createQueued(org.id, entry, 'manual');
+    const second = await h.runs.createQueued(org.id, entry, 'manual');
     // What music-config's POST /organization/:id/sync enqueues, twice in a row.
     for (const run of [first, second]) {
-      await h.engine.queues.polling.add(JOB_NAMES.poll, { version: 1, organizationId: org.id, pollingId: entry.id, trigger: 'manual', runId: run.id }, { jobId: jobIds.manualPoll(run.id) });
+      await h.queues.polling.add(JOB_NAMES.poll, { version: 1, organizationId: org.id, pollingId: entry.id, trigger: 'manual', runId: run.id }, { jobId: jobIds.manualPoll(run.id) });
     }
     for (const run of [first, second]) {
-      await eventually(async () => (await h.engine.runs.findForOrganization(org.id, run.id))?.status === 'succeeded', `manual run ${run.id} to succeed`, 20000);
+      await eventually(async () => (await h.runs.findForOrganization(org.id, run.id))?.status === 'succeeded', `manual run ${run.id} to succeed`, 20000);
     }
-    const [a, b] = await Promise.all([first, second].map((r) => h.engine.runs.findForOrganization(org.id, r.id)));
+    const [a, b] = await Promise.all([first, second].map((r) => h.runs.findForOrganization(org.id, r.id)));
     // They ran one after the other, not at once.
     expect((b?.startedAt?.getTime() ?? 0) >= (a?.finishedAt?.getTime() ?? Infinity) || (a?.startedAt?.getTime() ?? 0) >= (b?.finishedAt?.getTime() ?? Infinity)).toBe(true);
   });
