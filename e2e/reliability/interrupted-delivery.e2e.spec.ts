@@ -1,3 +1,4 @@
+import { INTEGRATION } from '../../apps/music-integration/src/container';
 import { IntegrationHarness } from '../../apps/music-integration/src/integration.test-harness';
 
 // A delivery is finished in two writes: its outcome on the delivery, then the item told (it settles
@@ -18,13 +19,19 @@ describe('a delivery interrupted between recording its outcome and settling its 
   });
   afterEach(async () => h.stop());
 
+  /** One attempt of the delivery's job as the worker runs it: the outcome, or the failure. */
+  const deliver = async (deliveryId: string, attemptNumber: number) => {
+    const result = await h.use(INTEGRATION.deliverChange).execute({ deliveryId, attemptNumber });
+    return result.isOk() ? result.unwrap() : result.unwrapErr();
+  };
+
   async function interruptedAfter(status: 'succeeded' | 'failed') {
     const org = await h.createOrganization();
     const item = await h.createLocal(org.id, 'x1', fields, false);
     const event = item.pendingEvent as { id: string };
     // The fan-out's own first attempt fails for now (503): the delivery is left to its deliver job.
     h.thirdParty.failures.sync = { count: 1, status: 503 };
-    await h.engine.fanout({ version: 1, organizationId: org.id, itemId: item.id, eventId: event.id });
+    await h.use(INTEGRATION.fanOutChange).execute({ version: 1, organizationId: org.id, itemId: item.id, eventId: event.id });
     expect(h.thirdParty.deliveries.map((d) => d.status)).toEqual([503]);
     const [delivery] = await h.deliveries.listForOrganization(org.id, { limit: 5 });
     if (!delivery) throw new Error('no delivery');
@@ -42,7 +49,7 @@ describe('a delivery interrupted between recording its outcome and settling its 
 
   it('a succeeded delivery: the job run again settles the item (and marks it held remotely) without sending again', async () => {
     const { org, delivery } = await interruptedAfter('succeeded');
-    const outcome = await h.engine.deliver(delivery.id, 2);
+    const outcome = await deliver(delivery.id, 2);
     expect(outcome).toMatchObject({ kind: 'done' });
     const [after] = await h.items(org.id);
     expect(after).toMatchObject({ state: 'synced', awaiting: [], remoteKnown: true, pendingEvent: null });
@@ -52,7 +59,7 @@ describe('a delivery interrupted between recording its outcome and settling its 
 
   it('a failed delivery: the job run again makes the item diverged (the webhook gave up)', async () => {
     const { org, delivery } = await interruptedAfter('failed');
-    await h.engine.deliver(delivery.id, 2);
+    await deliver(delivery.id, 2);
     const [after] = await h.items(org.id);
     expect(after).toMatchObject({ state: 'diverged', awaiting: [], gaveUp: [delivery.webhookId], remoteKnown: false });
     expect(h.thirdParty.deliveries).toHaveLength(1);
@@ -64,7 +71,7 @@ describe('a delivery interrupted between recording its outcome and settling its 
     const job = { version: 1 as const, organizationId: org.id, itemId: item.id, eventId: (item.pendingEvent as { id: string }).id };
     // The interrupted run: the send and the delivery's record, then nothing (a process killed).
     h.thirdParty.pathFailures.set('/sync/create', { count: Infinity, status: 599 });
-    const failing = await h.engine.fanout(job);
+    const failing = await h.use(INTEGRATION.fanOutChange).execute(job);
     expect(failing).toBe('retrying');
     h.thirdParty.pathFailures.delete('/sync/create');
     const [pending] = await h.deliveries.listForOrganization(org.id, { limit: 5 });
@@ -74,7 +81,7 @@ describe('a delivery interrupted between recording its outcome and settling its 
     // ...and the item as it was before that run's write (its event still there, awaiting nothing).
     await h.store.models.inventoryItems.updateOne({ _id: item.id }, { $set: { pendingEvent: item.pendingEvent, awaiting: [] }, $inc: { rev: 1 } });
 
-    expect(await h.engine.fanout(job)).toBe('delivered');
+    expect(await h.use(INTEGRATION.fanOutChange).execute(job)).toBe('delivered');
     const [after] = await h.items(org.id);
     expect(after).toMatchObject({ state: 'synced', awaiting: [], remoteKnown: true, pendingEvent: null });
     const ids = h.thirdParty.deliveries.map((d) => d.webhookId);

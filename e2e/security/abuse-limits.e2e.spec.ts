@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { InProcessSystem, type User } from './in-process-system';
+import { INTEGRATION } from '../../apps/music-integration/src/container';
 
 // Abuse limits, from the outside: manual syncs per organization (each one polls the endpoints its
 // owner configured, so unbounded they would make us a tool to hammer any URL), sign-in guessing
@@ -66,7 +67,7 @@ describe('abuse limits', () => {
     const res = await request(system.apps['music-integration']).post(`/sync?orgId=${org.id}`).send(records);
     expect(res.status).toBe(413);
     expect(res.body).toEqual({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'At most 5 records per call' } });
-    expect(await system.integration.engine.queues.inbound.getJobCounts('waiting', 'delayed', 'active', 'completed')).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0 });
+    expect(await system.use(INTEGRATION.queues).inbound.getJobCounts('waiting', 'delayed', 'active', 'completed')).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0 });
     expect((await request(system.apps['music-integration']).post(`/sync?orgId=${org.id}`).send(records.slice(0, 5))).status).toBe(202);
   });
 });

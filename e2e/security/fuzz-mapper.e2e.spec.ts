@@ -4,6 +4,7 @@ import request from 'supertest';
 import { eventually } from '@music/testing';
 import { InProcessSystem, type User } from './in-process-system';
 import { hostileJson, hostileNumber, hostileString, mutate, mutation } from './fuzz-arbitraries';
+import { INTEGRATION } from '../../apps/music-integration/src/container';
 
 // The mapper, fuzzed through the real pipeline: random third-party records (valid songs with one
 // part broken, and any JSON at all) reach an organization with number, boolean, array and object
@@ -94,7 +95,7 @@ describe('fuzzing the mapper through polls and input webhooks (real store, Redis
     // Registering the schedule fires the organization's first poll at once (BullMQ's `every`
     // schedulers do): let it finish on an empty snapshot, so the polls below run alone.
     await eventually(
-      async () => (await system.integration.engine.runs.listForOrganization(org.id, { limit: 5 })).some((r) => r.finishedAt !== null),
+      async () => (await system.use(INTEGRATION.runs).listForOrganization(org.id, { limit: 5 })).some((r) => r.finishedAt !== null),
       'the first scheduled poll',
       20000,
     );
@@ -106,7 +107,7 @@ describe('fuzzing the mapper through polls and input webhooks (real store, Redis
     await fc.assert(
       fc.asyncProperty(records, async (batch) => {
         serving = batch;
-        const outcome = await system.integration.engine.pollRun.execute({ version: 1, organizationId: org.id, pollingId: org.pollingId, trigger: 'manual' }, async () => undefined);
+        const outcome = await system.use(INTEGRATION.pollRun).execute({ version: 1, organizationId: org.id, pollingId: org.pollingId, trigger: 'manual' }, async () => undefined);
         if (outcome.kind !== 'done') throw new Error(`poll did not finish: ${JSON.stringify(outcome)}`);
         const { counts, status } = outcome;
         if (!['succeeded', 'partial', 'attention'].includes(status)) throw new Error(`run ${status}: ${JSON.stringify(outcome)}`);
@@ -116,7 +117,7 @@ describe('fuzzing the mapper through polls and input webhooks (real store, Redis
         if (accounted > batch.length || accounted === 0) {
           throw new Error(`counts do not account for the records: ${JSON.stringify(counts)}`);
         }
-        const run = await system.integration.engine.runs.findForOrganization(org.id, outcome.runId);
+        const run = await system.use(INTEGRATION.runs).findForOrganization(org.id, outcome.runId);
         if (run?.status !== status || run.finishedAt === null) throw new Error(`run not recorded: ${JSON.stringify(run)}`);
       }),
       { seed: SEED, numRuns: RUNS },
@@ -138,7 +139,7 @@ describe('fuzzing the mapper through polls and input webhooks (real store, Redis
       { ...validRecord, id: 'nul-2', tags: ['ok', 'x\u0000'] },
       { ...validRecord, id: 'clean-2' },
     ];
-    const outcome = await system.integration.engine.pollRun.execute({ version: 1, organizationId: org.id, pollingId: org.pollingId, trigger: 'manual' }, async () => undefined);
+    const outcome = await system.use(INTEGRATION.pollRun).execute({ version: 1, organizationId: org.id, pollingId: org.pollingId, trigger: 'manual' }, async () => undefined);
     expect(outcome).toMatchObject({ kind: 'done', status: 'succeeded', counts: { fetched: 4, created: 2, invalid: 2 } });
     const ids = (await system.store.models.inventoryItems.find({ organizationId: org.id }).lean()).map((i) => i.externalId).sort();
     expect(ids).toEqual(['clean-1', 'clean-2']);
@@ -146,7 +147,7 @@ describe('fuzzing the mapper through polls and input webhooks (real store, Redis
 
   it(`an input webhook call of random records is answered 202 or 4xx, and an accepted one's job completes (${RUNS} runs, seed ${SEED})`, async () => {
     const org = await freshOrganization();
-    const inbound = system.integration.engine.queues.inbound;
+    const inbound = system.use(INTEGRATION.queues).inbound;
     await fc.assert(
       fc.asyncProperty(records, fc.boolean(), async (batch, asDelete) => {
         const res = await request(system.apps['music-integration'])[asDelete ? 'delete' : 'post'](`/sync?orgId=${org.id}`).set('content-type', 'application/json').send(JSON.stringify(batch));

@@ -3,7 +3,7 @@ import type { Express } from 'express';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { resolve } from '@music/platform';
+import { resolve, type Token } from '@music/platform';
 import { openQueue, QUEUE_NAMES, type FanoutJob, type OrgChangedJob, type PollJob, type PurgeOrganizationJob } from '@music/queue';
 import { clearPrefix, eventually, openTestRedis, openTestStore, testLogger, uniqueName, type TestStore } from '@music/testing';
 import { createAuthApp } from '../../apps/music-auth/src/app';
@@ -90,6 +90,11 @@ export class InProcessSystem {
     this.integration = await startIntegration({ config: integrationConfig, logger, models, redis: this.redis, bullConnection: this.redis });
     this.apps['music-integration'] = resolve(this.integration.container, INTEGRATION.app);
     this.apps['music-faker'] = createFakerApp({ config: loadFakerConfig(env), logger, state: new FakerState({ seed: 3 }) });
+  }
+
+  /** One of the running integration's registrations (a repository, a use case, the queues). */
+  use<T>(name: Token<T>): T {
+    return resolve(this.integration.container, name);
   }
 
   async close(): Promise<void> {

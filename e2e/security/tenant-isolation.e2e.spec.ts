@@ -5,6 +5,7 @@ import { Webhook } from 'standardwebhooks';
 import { keyIdOf, listRoutes } from '@music/platform';
 import { eventually } from '@music/testing';
 import { InProcessSystem, type AppName, type User } from './in-process-system';
+import { INTEGRATION } from '../../apps/music-integration/src/container';
 
 // Tenant isolation, over every endpoint of every app: a second user (Mallory) with a valid token of
 // her own, her own organization, item, runs and deliveries, attacks everything Alice owns - by
@@ -54,7 +55,7 @@ describe('tenant isolation across every endpoint of every app', () => {
         .filter((j) => (j.data as { organizationId?: string }).organizationId === aliceOrg)
         .map((j) => j.id)
         .sort();
-    const queues = system.integration.engine.queues;
+    const queues = system.use(INTEGRATION.queues);
     return {
       organization: await models.organizations.findById(aliceOrg).lean(),
       items: await models.inventoryItems.find(byOrg).sort({ _id: 1 }).lean(),

@@ -13,7 +13,7 @@ import type { SyncState } from '@music/sync-state';
 import type { SyncControls } from './controls/sync-controls';
 import type { SendTestEventUseCase } from './controls/use-cases/send-test-event.use-case';
 import type { DeliveryRepository } from './delivery/delivery.repository';
-import type { IntegrationQueues } from './sync-engine';
+import type { IntegrationQueues } from './integration-queues';
 
 /** What the HTTP app's routes work with, each a direct dependency (container.ts registers each). */
 export interface IntegrationRouteDeps {

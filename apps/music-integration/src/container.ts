@@ -28,6 +28,9 @@ import { SendNotificationUseCase } from './controls/use-cases/send-notification.
 import { SendTestEventUseCase } from './controls/use-cases/send-test-event.use-case';
 import { AccountOutbound } from './delivery/account-outbound';
 import { DeliveryRepository } from './delivery/delivery.repository';
+import { GaveUpNotice } from './delivery/gave-up-notice';
+import { DeliverChangeUseCase } from './delivery/use-cases/deliver-change.use-case';
+import { FanOutChangeUseCase } from './delivery/use-cases/fan-out-change.use-case';
 import { MappingCache } from './engine/mapping-cache';
 import { ApplyInboundWebhookUseCase } from './inbound/use-cases/apply-inbound-webhook.use-case';
 import { ConfigurationMemory } from './maintenance/configuration-memory';
@@ -42,7 +45,6 @@ import { MeteredSyncRunRepository, SyncMetrics } from './engine/sync-metrics';
 import { PollRun } from './polling/poll-run';
 import { PollingSchedules } from './polling/polling-schedules';
 import { RunPollUseCase } from './polling/use-cases/run-poll.use-case';
-import { SyncEngine } from './sync-engine';
 import type { IntegrationQueues } from './integration-queues';
 
 /** What the process (main.ts) or a test hands in: settings, connections, the logger. */
@@ -109,8 +111,10 @@ export const INTEGRATION = {
   expireRetained: token<ExpireRetainedUseCase>('ExpireRetainedUseCase'),
   sweepLostWork: token<SweepLostWorkUseCase>('SweepLostWorkUseCase'),
   purgeOrganization: token<PurgeOrganizationUseCase>('PurgeOrganizationUseCase'),
-  /** The sync use cases the queue processors call. */
-  engine: token<SyncEngine>('SyncEngine'),
+  /** A delivery gave up: its organization's notification webhooks are told. */
+  gaveUpNotice: token<GaveUpNotice>('GaveUpNotice'),
+  fanOutChange: token<FanOutChangeUseCase>('FanOutChangeUseCase'),
+  deliverChange: token<DeliverChangeUseCase>('DeliverChangeUseCase'),
   /** The dependencies the HTTP routes take (repositories, the one writer of item state, controls, use cases, queues), each resolved here. */
   routes: token<IntegrationRouteDeps>('IntegrationRouteDeps'),
   app: token<Express>('IntegrationApp'),
@@ -364,31 +368,55 @@ export function integrationContainer(deps: IntegrationDeps): DependencyContainer
 
   provideFactory(
     c,
-    INTEGRATION.engine,
+    INTEGRATION.gaveUpNotice,
     (c) =>
-      new SyncEngine({
-        config: resolve(c, INTEGRATION.config),
-        logger: resolve(c, INTEGRATION.logger),
-        redis: resolve(c, INTEGRATION.redis),
-        queues: resolve(c, INTEGRATION.queues),
-        jobSettings: resolve(c, INTEGRATION.jobSettings),
-        metrics: resolve(c, INTEGRATION.syncMetrics),
-        organizations: resolve(c, INTEGRATION.organizations),
-        items: resolve(c, INTEGRATION.items),
-        runs: resolve(c, INTEGRATION.runs),
+      new GaveUpNotice({
         deliveries: resolve(c, INTEGRATION.deliveries),
-        controlStore: resolve(c, INTEGRATION.syncControls),
-        locks: resolve(c, INTEGRATION.locks),
-        sync: resolve(c, INTEGRATION.syncState),
-        mappings: resolve(c, INTEGRATION.mappings),
-        organizationCache: resolve(c, INTEGRATION.organizationCache),
-        slots: resolve(c, INTEGRATION.slots),
-        http: resolve(c, INTEGRATION.outbound),
+        organizations: resolve(c, INTEGRATION.organizations),
         controls: resolve(c, INTEGRATION.controls),
-        schedules: resolve(c, INTEGRATION.schedules),
-        pollRun: resolve(c, INTEGRATION.pollRun),
+        logger: resolve(c, INTEGRATION.logger),
       }),
   );
+  provideFactory(
+    c,
+    INTEGRATION.fanOutChange,
+    (c) =>
+      new FanOutChangeUseCase({
+        config: resolve(c, INTEGRATION.config),
+        logger: resolve(c, INTEGRATION.logger),
+        organizations: resolve(c, INTEGRATION.organizationCache),
+        sync: resolve(c, INTEGRATION.syncState),
+        mappings: resolve(c, INTEGRATION.mappings),
+        http: resolve(c, INTEGRATION.outbound),
+        locks: resolve(c, INTEGRATION.locks),
+        outputQueue: resolve(c, INTEGRATION.queues).output,
+        jobSettings: resolve(c, INTEGRATION.jobSettings),
+        controls: resolve(c, INTEGRATION.controls),
+        gaveUp: resolve(c, INTEGRATION.gaveUpNotice),
+        metrics: resolve(c, INTEGRATION.syncMetrics),
+      }),
+  );
+  provideFactory(c, INTEGRATION.deliverChange, (c) => {
+    const config = resolve(c, INTEGRATION.config);
+    const controls = resolve(c, INTEGRATION.controls);
+    return new DeliverChangeUseCase({
+      deliver: {
+        organizations: resolve(c, INTEGRATION.organizationCache),
+        deliveries: resolve(c, INTEGRATION.deliveries),
+        sync: resolve(c, INTEGRATION.syncState),
+        http: resolve(c, INTEGRATION.outbound),
+        locks: resolve(c, INTEGRATION.locks),
+        logger: resolve(c, INTEGRATION.logger),
+        leaseTtlMs: config.OUTBOUND_TIMEOUT_MS + 5000,
+        isPaused: (organizationId) => controls.isDeliveryPaused(organizationId),
+        pausedRecheckMs: config.PAUSED_DELIVERY_RECHECK_MS,
+      },
+      jobSettings: resolve(c, INTEGRATION.jobSettings),
+      gaveUp: resolve(c, INTEGRATION.gaveUpNotice),
+      metrics: resolve(c, INTEGRATION.syncMetrics),
+    });
+  });
+
   provideFactory(
     c,
     INTEGRATION.routes,

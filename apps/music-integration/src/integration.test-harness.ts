@@ -100,10 +100,6 @@ export class IntegrationHarness {
     return this.use(INTEGRATION.schedules);
   }
 
-  get engine() {
-    return this.runtime.engine;
-  }
-
   async stop(): Promise<void> {
     for (const r of [...this.extraRuntimes, this.runtime]) await r?.close();
     await clearPrefix(this.redis, this.prefix);

@@ -13,7 +13,6 @@ import { processOrgChanged } from './maintenance/org-events.processor';
 import type { ReconcileAllUseCase } from './maintenance/use-cases/reconcile-all.use-case';
 import { processInbound } from './inbound/inbound.processor';
 import { processPoll } from './polling/poll.processor';
-import type { SyncEngine } from './sync-engine';
 
 /** The attempts a deliver job's fan-out made before it (0 for other jobs). */
 function priorAttemptsOf(job: { data?: unknown } | undefined): number {
@@ -31,12 +30,7 @@ export function startWorkers(container: DependencyContainer, connection: Connect
   const prefix = config.QUEUE_PREFIX;
   // A killed process's jobs are run again once their lock expires (BullMQ stalled-job recovery).
   const common = { connection, prefix, autorun: true, lockDuration: config.WORKER_LOCK_DURATION_MS, stalledInterval: config.WORKER_STALLED_INTERVAL_MS };
-  const engine = resolve(container, INTEGRATION.engine);
   const slots = resolve(container, INTEGRATION.slots);
-  const run =
-    (processor: (job: Job, engine: SyncEngine) => Promise<JobOutcome>) =>
-    async (job: Job, token?: string): Promise<unknown> =>
-      settleJob(job, token, await processor(job, engine));
   const settle =
     (processor: (job: Job) => Promise<JobOutcome>) =>
     async (job: Job, token?: string): Promise<unknown> =>
@@ -44,7 +38,8 @@ export function startWorkers(container: DependencyContainer, connection: Connect
 
   const pollDeps = { slots, schedules: resolve(container, INTEGRATION.schedules), runPoll: resolve(container, INTEGRATION.runPoll) };
   const polling = new Worker(QUEUE_NAMES.polling, settle((job) => processPoll(job, pollDeps)), { ...common, concurrency: config.POLL_CONCURRENCY });
-  const output = new Worker(QUEUE_NAMES.output, run(processOutput), {
+  const outputDeps = { slots, fanOutChange: resolve(container, INTEGRATION.fanOutChange), deliverChange: resolve(container, INTEGRATION.deliverChange) };
+  const output = new Worker(QUEUE_NAMES.output, settle((job) => processOutput(job, outputDeps)), {
     ...common,
     concurrency: config.OUTPUT_CONCURRENCY,
     settings: {

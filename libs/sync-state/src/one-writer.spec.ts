@@ -67,7 +67,7 @@ describe('one writer of item state (docs/sync-model.md, rule 1)', () => {
     const writerFiles = files.filter((f) => f.startsWith(WRITER) && !isTest(f));
     const writes = writerFiles.flatMap((f) => itemStateWrites(readFileSync(join(ROOT, f), 'utf8')));
     expect(writes.length).toBeGreaterThan(10);
-    expect(files).toContain('apps/music-integration/src/sync-engine.ts');
+    expect(files).toContain('apps/music-integration/src/container.ts');
     for (const line of [
       'await this.models.inventoryItems.updateOne({ _id }, { $set: x });',
       'await models.deliveries.insertMany(docs);',
