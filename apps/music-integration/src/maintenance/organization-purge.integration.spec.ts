@@ -1,5 +1,6 @@
 import { eventually } from '@music/testing';
 import { IntegrationHarness } from '../integration.test-harness';
+import { INTEGRATION } from '../container';
 
 // docs/sync-model.md, "Deleting an organization": nothing of a deleted organization stays in the
 // store, whatever was in flight when it was deleted (found by the convergence test: a fan-out's
@@ -26,7 +27,7 @@ describe('deleting an organization with work in flight (real store, real Redis)'
 
     // As music-config deletes it: marked deleted, then its change event queues the purge.
     await h.organizations.markDeleted(h.ownerId, org.id);
-    await h.engine.reconcileOrganization(org.id);
+    await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
     await eventually(async () => (await leftOf(org.id)).organizations === 0, 'the purge to finish');
 
     // The third party answers now: the attempt records what it sent, after the purge.
