@@ -182,3 +182,23 @@ export function rssOf(pid: number): { rssMb: number; peakMb: number } | null {
     return null;
   }
 }
+
+/** The machine's CPU time counters (/proc/stat: busy and total jiffies over every core), or null off Linux. */
+export function machineCpu(): { busy: number; total: number } | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    const fields = line.trim().split(/\s+/).slice(1).map(Number);
+    const total = fields.reduce((sum, v) => sum + v, 0);
+    // idle and iowait are the idle fields.
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+    return { busy: total - idle, total };
+  } catch {
+    return null;
+  }
+}
+
+/** The share of the machine's CPU (every core) used between two readings of machineCpu, 0 to 1. */
+export function machineBusy(from: ReturnType<typeof machineCpu>, to: ReturnType<typeof machineCpu>): number {
+  if (!from || !to || to.total <= from.total) return NaN;
+  return (to.busy - from.busy) / (to.total - from.total);
+}

@@ -1,6 +1,6 @@
 import { contentHash, inventoryItemId } from '@music/domain';
 import { compileMapping } from '@music/mapping';
-import { Child } from '../children';
+import { Child, machineBusy, machineCpu } from '../children';
 import { benchOrganization, openScope, round, type BenchContext } from '../context';
 import type { ProcessProfile } from '../protocol';
 import { BENCH_MAPPINGS, BENCH_TRANSFORMS, benchList, recordsPage } from '../records';
@@ -85,8 +85,10 @@ export async function runIngest(ctx: BenchContext): Promise<IngestResult> {
     const { child: poller } = await Child.start('poll', scope.childSettings());
     children.push(poller);
     const servedBefore = ctx.thirdParty.generatedPageMs;
+    const cpuBefore = machineCpu();
     poller.send({ type: 'poll', organizationId: org.id, pollingId });
     const first = await poller.next('polled', 4 * 3600_000);
+    const engineBusy = machineBusy(cpuBefore, machineCpu());
     const serveMs = ctx.thirdParty.generatedPageMs - servedBefore;
     if (first.counts.created !== n) throw new Error(`the ingest poll created ${first.counts.created} of ${n} items (${first.status})`);
     const seconds = first.profile.wallMs / 1000;
@@ -95,8 +97,10 @@ export async function runIngest(ctx: BenchContext): Promise<IngestResult> {
     ctx.log('ingest: raw limit (driver bulkWrite of the same documents)');
     const { child: raw } = await Child.start('raw-ingest', rawScope.childSettings());
     children.push(raw);
+    const rawCpuBefore = machineCpu();
     raw.send({ type: 'raw-ingest', organizationId: org.id, total: n, batch: pageSize });
     const rawDone = await raw.next('raw-ingested', 4 * 3600_000);
+    const rawBusy = machineBusy(rawCpuBefore, machineCpu());
     await raw.stop();
     const rawSeconds = rawDone.writeMs / 1000;
     ctx.log(`ingest: raw ${round(n / rawSeconds, 0)} records/s (${round(rawSeconds, 1)} s of bulkWrite)`);
@@ -157,6 +161,9 @@ export async function runIngest(ctx: BenchContext): Promise<IngestResult> {
         ingestPoll: { status: first.status, counts: first.counts, thirdPartyServeMs: Math.round(serveMs), ...pollBreakdown(first.profile) },
         repollPoll: { ...(second ? { status: second.status, counts: second.counts } : { status: 'stopped (budget)' }), otherWrites: writesIn(repollProfile.commands, 'sync_runs'), ...pollBreakdown(repollProfile) },
         raw: { writeMs: Math.round(rawDone.writeMs), wallMs: Math.round(rawDone.wallMs), documents: rawDone.documents },
+        // The whole machine's CPU in use (every process, 0 to 1) while each side ran: the store's
+        // inserts and the engine share the same cores here.
+        machineCpuBusy: { engine: round(engineBusy, 3), raw: round(rawBusy, 3) },
         cpuPerRecord: cpuPerRecord(n, pageSize),
       },
     };
