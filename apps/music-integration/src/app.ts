@@ -7,27 +7,17 @@ import { divergenceRoutes } from './history/divergences.routes';
 import { inboundWebhookRoutes } from './inbound/inbound-webhook.routes';
 import { syncHistoryRoutes } from './history/sync-history.routes';
 import { syncControlRoutes } from './controls/sync-controls.routes';
-import type { InventoryRepository, OrganizationRepository, SyncRunRepository } from '@music/persistence';
-import type { JobSettings } from '@music/queue';
-import type { SyncState } from '@music/sync-state';
-import type { SyncControls } from './controls/sync-controls';
-import type { SendTestEventUseCase } from './controls/use-cases/send-test-event.use-case';
-import type { DeliveryRepository } from './delivery/delivery.repository';
 import type { IntegrationQueues } from './integration-queues';
+import type { SyncControlUseCases } from './controls/sync-controls.routes';
+import type { DivergenceUseCases } from './history/divergences.routes';
+import type { SyncHistoryUseCases } from './history/sync-history.routes';
+import type { AcceptInboundWebhookUseCase } from './inbound/use-cases/accept-inbound-webhook.use-case';
 
-/** What the HTTP app's routes work with, each a direct dependency (container.ts registers each). */
-export interface IntegrationRouteDeps {
-  organizations: OrganizationRepository;
-  runs: SyncRunRepository;
-  deliveries: DeliveryRepository;
-  items: InventoryRepository;
-  /** The one writer of item state. */
-  sync: SyncState;
-  controls: SyncControls;
-  /** `POST /organization/:id/webhooks/:webhookId/test`. */
-  sendTestEvent: SendTestEventUseCase;
+/** What the HTTP app's routes call: one use case per route (container.ts registers each), and the queues the dashboard shows. */
+export interface IntegrationRouteDeps extends SyncHistoryUseCases, DivergenceUseCases, SyncControlUseCases {
+  /** `POST|PUT|DELETE /sync`. */
+  acceptInboundWebhook: AcceptInboundWebhookUseCase;
   queues: IntegrationQueues;
-  jobSettings: JobSettings;
 }
 
 export interface IntegrationAppDeps {
@@ -64,22 +54,11 @@ export function integrationApp(deps: IntegrationAppDeps): Express {
     },
     routes: (app) => {
       if (admin) app.use(adminDashboardRouter(Object.values(use.queues), admin));
-      app.use(
-        inboundWebhookRoutes({
-          organizations: use.organizations,
-          inbox: use.sync.inbox,
-          inboundQueue: use.queues.inbound,
-          jobSettings: use.jobSettings,
-          maxRecords: config.INBOUND_MAX_RECORDS,
-          acceptUnauthenticated,
-          logger: deps.logger,
-        }),
-      );
+      app.use(inboundWebhookRoutes(use));
       app.use('/organization', guard);
-      const replays = { deliveries: use.deliveries, sync: use.sync, outputQueue: use.queues.output, jobSettings: use.jobSettings };
-      app.use(syncHistoryRoutes({ organizations: use.organizations, runs: use.runs, ...replays }));
-      app.use(syncControlRoutes({ organizations: use.organizations, controls: use.controls, sendTestEvent: use.sendTestEvent, ...replays }));
-      app.use(divergenceRoutes({ organizations: use.organizations, items: use.items, ...replays }));
+      app.use(syncHistoryRoutes(use));
+      app.use(syncControlRoutes(use));
+      app.use(divergenceRoutes(use));
     },
   });
 }

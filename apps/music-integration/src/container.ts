@@ -2,6 +2,7 @@ import type { ConnectionOptions } from 'bullmq';
 import type { Express } from 'express';
 import type { DependencyContainer } from 'tsyringe';
 import {
+  acceptsUnauthenticatedWebhooks,
   createContainer,
   createOutboundClient,
   createRateLimiter,
@@ -24,6 +25,10 @@ import { createSyncState, setSyncMutant, type SyncState } from '@music/sync-stat
 import { integrationApp, type IntegrationRouteDeps } from './app';
 import type { IntegrationConfig } from './config';
 import { SyncControls } from './controls/sync-controls';
+import { GetSyncStatusUseCase } from './controls/use-cases/get-sync-status.use-case';
+import { PauseSyncUseCase } from './controls/use-cases/pause-sync.use-case';
+import { ReplayDeliveriesUseCase } from './controls/use-cases/replay-deliveries.use-case';
+import { ResumeSyncUseCase } from './controls/use-cases/resume-sync.use-case';
 import { SendNotificationUseCase } from './controls/use-cases/send-notification.use-case';
 import { SendTestEventUseCase } from './controls/use-cases/send-test-event.use-case';
 import { AccountOutbound } from './delivery/account-outbound';
@@ -32,6 +37,16 @@ import { GaveUpNotice } from './delivery/gave-up-notice';
 import { DeliverChangeUseCase } from './delivery/use-cases/deliver-change.use-case';
 import { FanOutChangeUseCase } from './delivery/use-cases/fan-out-change.use-case';
 import { MappingCache } from './engine/mapping-cache';
+import { AcceptRemoteVersionUseCase } from './history/use-cases/accept-remote-version.use-case';
+import { FindOwnedOrganizationUseCase } from './history/use-cases/find-owned-organization.use-case';
+import { GetDeliveryUseCase } from './history/use-cases/get-delivery.use-case';
+import { GetSyncRunUseCase } from './history/use-cases/get-sync-run.use-case';
+import { ListDeliveriesUseCase } from './history/use-cases/list-deliveries.use-case';
+import { ListDivergencesUseCase } from './history/use-cases/list-divergences.use-case';
+import { ListSyncRunsUseCase } from './history/use-cases/list-sync-runs.use-case';
+import { ReplayDeliveryUseCase } from './history/use-cases/replay-delivery.use-case';
+import { ReplayDivergenceUseCase } from './history/use-cases/replay-divergence.use-case';
+import { AcceptInboundWebhookUseCase } from './inbound/use-cases/accept-inbound-webhook.use-case';
 import { ApplyInboundWebhookUseCase } from './inbound/use-cases/apply-inbound-webhook.use-case';
 import { ConfigurationMemory } from './maintenance/configuration-memory';
 import { ExpireRetainedUseCase } from './maintenance/use-cases/expire-retained.use-case';
@@ -104,6 +119,21 @@ export const INTEGRATION = {
   sendNotification: token<SendNotificationUseCase>('SendNotificationUseCase'),
   sendTestEvent: token<SendTestEventUseCase>('SendTestEventUseCase'),
   applyInbound: token<ApplyInboundWebhookUseCase>('ApplyInboundWebhookUseCase'),
+  acceptInboundWebhook: token<AcceptInboundWebhookUseCase>('AcceptInboundWebhookUseCase'),
+  /** The organization of an `/organization/:id/...` route, if the caller owns it. */
+  findOwnedOrganization: token<FindOwnedOrganizationUseCase>('FindOwnedOrganizationUseCase'),
+  listSyncRuns: token<ListSyncRunsUseCase>('ListSyncRunsUseCase'),
+  getSyncRun: token<GetSyncRunUseCase>('GetSyncRunUseCase'),
+  listDeliveries: token<ListDeliveriesUseCase>('ListDeliveriesUseCase'),
+  getDelivery: token<GetDeliveryUseCase>('GetDeliveryUseCase'),
+  replayDelivery: token<ReplayDeliveryUseCase>('ReplayDeliveryUseCase'),
+  replayDeliveries: token<ReplayDeliveriesUseCase>('ReplayDeliveriesUseCase'),
+  listDivergences: token<ListDivergencesUseCase>('ListDivergencesUseCase'),
+  replayDivergence: token<ReplayDivergenceUseCase>('ReplayDivergenceUseCase'),
+  acceptRemoteVersion: token<AcceptRemoteVersionUseCase>('AcceptRemoteVersionUseCase'),
+  getSyncStatus: token<GetSyncStatusUseCase>('GetSyncStatusUseCase'),
+  pauseSync: token<PauseSyncUseCase>('PauseSyncUseCase'),
+  resumeSync: token<ResumeSyncUseCase>('ResumeSyncUseCase'),
   /** The revision each organization's configuration was last applied to its pending work at. */
   configurationMemory: token<ConfigurationMemory>('ConfigurationMemory'),
   reconcileOrganization: token<ReconcileOrganizationUseCase>('ReconcileOrganizationUseCase'),
@@ -115,7 +145,7 @@ export const INTEGRATION = {
   gaveUpNotice: token<GaveUpNotice>('GaveUpNotice'),
   fanOutChange: token<FanOutChangeUseCase>('FanOutChangeUseCase'),
   deliverChange: token<DeliverChangeUseCase>('DeliverChangeUseCase'),
-  /** The dependencies the HTTP routes take (repositories, the one writer of item state, controls, use cases, queues), each resolved here. */
+  /** What the HTTP routes call: their use cases (and the queues the dashboard shows), each resolved here. */
   routes: token<IntegrationRouteDeps>('IntegrationRouteDeps'),
   app: token<Express>('IntegrationApp'),
 };
@@ -417,19 +447,75 @@ export function integrationContainer(deps: IntegrationDeps): DependencyContainer
     });
   });
 
+  provideFactory(c, INTEGRATION.acceptInboundWebhook, (c) => {
+    const config = resolve(c, INTEGRATION.config);
+    return new AcceptInboundWebhookUseCase({
+      organizations: resolve(c, INTEGRATION.organizations),
+      inbox: resolve(c, INTEGRATION.syncState).inbox,
+      inboundQueue: resolve(c, INTEGRATION.queues).inbound,
+      jobSettings: resolve(c, INTEGRATION.jobSettings),
+      maxRecords: config.INBOUND_MAX_RECORDS,
+      acceptUnauthenticated: acceptsUnauthenticatedWebhooks(config),
+      logger: resolve(c, INTEGRATION.logger),
+    });
+  });
+  provideFactory(c, INTEGRATION.findOwnedOrganization, (c) => new FindOwnedOrganizationUseCase({ organizations: resolve(c, INTEGRATION.organizations) }));
+  provideFactory(c, INTEGRATION.listSyncRuns, (c) => new ListSyncRunsUseCase({ runs: resolve(c, INTEGRATION.runs) }));
+  provideFactory(c, INTEGRATION.getSyncRun, (c) => new GetSyncRunUseCase({ runs: resolve(c, INTEGRATION.runs) }));
+  provideFactory(c, INTEGRATION.listDeliveries, (c) => new ListDeliveriesUseCase({ deliveries: resolve(c, INTEGRATION.deliveries) }));
+  provideFactory(c, INTEGRATION.getDelivery, (c) => new GetDeliveryUseCase({ deliveries: resolve(c, INTEGRATION.deliveries) }));
+  provideFactory(
+    c,
+    INTEGRATION.replayDelivery,
+    (c) =>
+      new ReplayDeliveryUseCase({
+        deliveries: resolve(c, INTEGRATION.deliveries),
+        sync: resolve(c, INTEGRATION.syncState),
+        outputQueue: resolve(c, INTEGRATION.queues).output,
+        jobSettings: resolve(c, INTEGRATION.jobSettings),
+      }),
+  );
+  provideFactory(
+    c,
+    INTEGRATION.replayDeliveries,
+    (c) => new ReplayDeliveriesUseCase({ deliveries: resolve(c, INTEGRATION.deliveries), replayDelivery: resolve(c, INTEGRATION.replayDelivery) }),
+  );
+  provideFactory(c, INTEGRATION.listDivergences, (c) => new ListDivergencesUseCase({ items: resolve(c, INTEGRATION.items), deliveries: resolve(c, INTEGRATION.deliveries) }));
+  provideFactory(
+    c,
+    INTEGRATION.replayDivergence,
+    (c) =>
+      new ReplayDivergenceUseCase({
+        sync: resolve(c, INTEGRATION.syncState),
+        outputQueue: resolve(c, INTEGRATION.queues).output,
+        jobSettings: resolve(c, INTEGRATION.jobSettings),
+      }),
+  );
+  provideFactory(c, INTEGRATION.acceptRemoteVersion, (c) => new AcceptRemoteVersionUseCase({ sync: resolve(c, INTEGRATION.syncState) }));
+  provideFactory(c, INTEGRATION.getSyncStatus, (c) => new GetSyncStatusUseCase({ controls: resolve(c, INTEGRATION.controls) }));
+  provideFactory(c, INTEGRATION.pauseSync, (c) => new PauseSyncUseCase({ controls: resolve(c, INTEGRATION.controls) }));
+  provideFactory(c, INTEGRATION.resumeSync, (c) => new ResumeSyncUseCase({ controls: resolve(c, INTEGRATION.controls) }));
+
   provideFactory(
     c,
     INTEGRATION.routes,
     (c): IntegrationRouteDeps => ({
-      organizations: resolve(c, INTEGRATION.organizations),
-      runs: resolve(c, INTEGRATION.runs),
-      deliveries: resolve(c, INTEGRATION.deliveries),
-      items: resolve(c, INTEGRATION.items),
-      sync: resolve(c, INTEGRATION.syncState),
-      controls: resolve(c, INTEGRATION.controls),
+      acceptInboundWebhook: resolve(c, INTEGRATION.acceptInboundWebhook),
+      findOwnedOrganization: resolve(c, INTEGRATION.findOwnedOrganization),
+      listSyncRuns: resolve(c, INTEGRATION.listSyncRuns),
+      getSyncRun: resolve(c, INTEGRATION.getSyncRun),
+      listDeliveries: resolve(c, INTEGRATION.listDeliveries),
+      getDelivery: resolve(c, INTEGRATION.getDelivery),
+      replayDelivery: resolve(c, INTEGRATION.replayDelivery),
+      replayDeliveries: resolve(c, INTEGRATION.replayDeliveries),
+      listDivergences: resolve(c, INTEGRATION.listDivergences),
+      replayDivergence: resolve(c, INTEGRATION.replayDivergence),
+      acceptRemoteVersion: resolve(c, INTEGRATION.acceptRemoteVersion),
+      getSyncStatus: resolve(c, INTEGRATION.getSyncStatus),
+      pauseSync: resolve(c, INTEGRATION.pauseSync),
+      resumeSync: resolve(c, INTEGRATION.resumeSync),
       sendTestEvent: resolve(c, INTEGRATION.sendTestEvent),
       queues: resolve(c, INTEGRATION.queues),
-      jobSettings: resolve(c, INTEGRATION.jobSettings),
     }),
   );
   provideFactory(c, INTEGRATION.app, (c) => {

@@ -1,16 +1,13 @@
 import { Router } from 'express';
-import type { Queue } from 'bullmq';
-import { Result } from '@sapphire/result';
 import { z } from 'zod';
-import type { Organization } from '@music/domain';
-import type { OrganizationRepository } from '@music/persistence';
-import type { JobSettings } from '@music/queue';
-import { AppError, parseInput, sendResult } from '@music/platform';
-import type { SyncState } from '@music/sync-state';
-import type { DeliveryRepository } from '../delivery/delivery.repository';
+import { parseInput, sendResult } from '@music/platform';
+import { ownedOrganizationOf } from '../history/sync-history.routes';
+import type { FindOwnedOrganizationUseCase } from '../history/use-cases/find-owned-organization.use-case';
+import type { GetSyncStatusUseCase } from './use-cases/get-sync-status.use-case';
+import type { PauseSyncUseCase } from './use-cases/pause-sync.use-case';
+import type { ReplayDeliveriesUseCase } from './use-cases/replay-deliveries.use-case';
+import type { ResumeSyncUseCase } from './use-cases/resume-sync.use-case';
 import type { SendTestEventUseCase } from './use-cases/send-test-event.use-case';
-import type { OrganizationStatus, SyncControls } from './sync-controls';
-import { ownedOrganization, replayDelivery } from '../history/sync-history.routes';
 
 /** `POST /organization/:id/pause` body. */
 export const pauseBodySchema = z
@@ -37,83 +34,57 @@ export const bulkReplayBodySchema = z
   })
   .strict();
 
-export interface SyncControlRoutesDeps {
-  organizations: OrganizationRepository;
-  controls: SyncControls;
+/** The use cases behind the sync control routes, one per route (and the ownership check they all start with). */
+export interface SyncControlUseCases {
+  findOwnedOrganization: FindOwnedOrganizationUseCase;
+  getSyncStatus: GetSyncStatusUseCase;
+  pauseSync: PauseSyncUseCase;
+  resumeSync: ResumeSyncUseCase;
   sendTestEvent: SendTestEventUseCase;
-  deliveries: DeliveryRepository;
-  sync: Pick<SyncState, 'items' | 'outbound'>;
-  outputQueue: Queue;
-  jobSettings: JobSettings;
-}
-
-function entryOf(org: Organization, entryId: string | undefined): Result<string | null, AppError> {
-  if (entryId === undefined) return Result.ok(null);
-  return org.polling.some((p) => p.id === entryId) ? Result.ok(entryId) : Result.err(new AppError('NOT_FOUND', 'Polling entry not found'));
+  replayDeliveries: ReplayDeliveriesUseCase;
 }
 
 /**
  * Sync controls of an organization the caller owns: its status, pause and resume, a test event to
  * an output webhook, and the bulk replay of failed deliveries.
  */
-export function syncControlRoutes(deps: SyncControlRoutesDeps): Router {
+export function syncControlRoutes(use: SyncControlUseCases): Router {
   const router = Router();
 
   router.get('/organization/:id/status', async (req, res) => {
-    const org = await ownedOrganization(req, deps.organizations);
+    const org = await use.findOwnedOrganization.execute(ownedOrganizationOf(req));
     if (org.isErr()) return sendResult(res, org);
-    sendResult(res, Result.ok<OrganizationStatus>(await deps.controls.status(org.unwrap())));
+    sendResult(res, await use.getSyncStatus.execute({ organization: org.unwrap() }));
   });
 
   router.post('/organization/:id/pause', async (req, res) => {
-    const found = await ownedOrganization(req, deps.organizations);
-    if (found.isErr()) return sendResult(res, found);
-    const org = found.unwrap();
+    const org = await use.findOwnedOrganization.execute(ownedOrganizationOf(req));
+    if (org.isErr()) return sendResult(res, org);
     const body = parseInput(pauseBodySchema, req.body ?? {}, 'Pause');
     if (body.isErr()) return sendResult(res, body);
-    const entry = entryOf(org, body.unwrap().entryId);
-    if (entry.isErr()) return sendResult(res, entry);
-    const entryId = entry.unwrap();
-    // Pausing what is paused changes nothing (its reason and time stay; nobody is told twice).
-    if (!(await deps.controls.isScopePaused(org.id, entryId))) await deps.controls.pause(org, entryId, body.unwrap().reason ?? null);
-    sendResult(res, Result.ok(await deps.controls.status(org)));
+    sendResult(res, await use.pauseSync.execute({ organization: org.unwrap(), ...body.unwrap() }));
   });
 
   router.post('/organization/:id/resume', async (req, res) => {
-    const found = await ownedOrganization(req, deps.organizations);
-    if (found.isErr()) return sendResult(res, found);
-    const org = found.unwrap();
+    const org = await use.findOwnedOrganization.execute(ownedOrganizationOf(req));
+    if (org.isErr()) return sendResult(res, org);
     const body = parseInput(resumeBodySchema, req.body ?? {}, 'Resume');
     if (body.isErr()) return sendResult(res, body);
-    const entry = entryOf(org, body.unwrap().entryId);
-    if (entry.isErr()) return sendResult(res, entry);
-    await deps.controls.resume(org, entry.unwrap());
-    sendResult(res, Result.ok(await deps.controls.status(org)));
+    sendResult(res, await use.resumeSync.execute({ organization: org.unwrap(), ...body.unwrap() }));
   });
 
   router.post('/organization/:id/webhooks/:webhookId/test', async (req, res) => {
-    const found = await ownedOrganization(req, deps.organizations);
-    if (found.isErr()) return sendResult(res, found);
-    sendResult(res, await deps.sendTestEvent.execute({ organization: found.unwrap(), webhookId: String(req.params['webhookId']) }));
+    const org = await use.findOwnedOrganization.execute(ownedOrganizationOf(req));
+    if (org.isErr()) return sendResult(res, org);
+    sendResult(res, await use.sendTestEvent.execute({ organization: org.unwrap(), webhookId: String(req.params['webhookId']) }));
   });
 
   router.post('/organization/:id/deliveries/replay', async (req, res) => {
-    const found = await ownedOrganization(req, deps.organizations);
-    if (found.isErr()) return sendResult(res, found);
-    const org = found.unwrap();
+    const org = await use.findOwnedOrganization.execute(ownedOrganizationOf(req));
+    if (org.isErr()) return sendResult(res, org);
     const body = parseInput(bulkReplayBodySchema, req.body ?? {}, 'Replay');
     if (body.isErr()) return sendResult(res, body);
-    const { status, limit, ...filter } = body.unwrap();
-    const matching = await deps.deliveries.listForOrganization(org.id, { ...filter, status: 'failed', ...(status === 'dead_lettered' ? { deadLettered: true } : {}), limit });
-    let replayed = 0;
-    let skipped = 0;
-    // Oldest first; each by the single replay's rules (a newer change of the item, or a removed webhook: skipped).
-    for (const delivery of matching.reverse()) {
-      const outcome = await replayDelivery(org, delivery.id, deps);
-      if (outcome.isOk()) replayed++;
-      else skipped++;
-    }
-    sendResult(res, Result.ok({ replayed, skipped }), 202);
+    sendResult(res, await use.replayDeliveries.execute({ organization: org.unwrap(), ...body.unwrap() }), 202);
   });
 
   return router;

@@ -1,13 +1,14 @@
 import { Router, type Request } from 'express';
-import type { Queue } from 'bullmq';
-import { Result } from '@sapphire/result';
 import { z } from 'zod';
-import { DELIVERY_STATUSES, webhookTakes, type Delivery, type Organization, type SyncRun } from '@music/domain';
-import type { OrganizationRepository, SyncRunRepository } from '@music/persistence';
-import { ensureJob, JOBS, type JobSettings } from '@music/queue';
-import { addToContext, AppError, authUser, currentContext, maskUrl, parseInput, sendResult } from '@music/platform';
-import type { SyncState } from '@music/sync-state';
-import type { DeliveryRepository } from '../delivery/delivery.repository';
+import { DELIVERY_STATUSES, SYNC_RUN_STATUSES, type Delivery } from '@music/domain';
+import { authUser, maskUrl, parseInput, sendResult } from '@music/platform';
+import { decodeCursor, type Page } from './history-page';
+import type { FindOwnedOrganizationCommand, FindOwnedOrganizationUseCase } from './use-cases/find-owned-organization.use-case';
+import type { GetDeliveryUseCase } from './use-cases/get-delivery.use-case';
+import type { GetSyncRunUseCase } from './use-cases/get-sync-run.use-case';
+import type { ListDeliveriesUseCase } from './use-cases/list-deliveries.use-case';
+import type { ListSyncRunsUseCase } from './use-cases/list-sync-runs.use-case';
+import type { ReplayDeliveryUseCase } from './use-cases/replay-delivery.use-case';
 
 /** `nextCursor`: the sort key (time and id) of a page's last entry, opaque to clients. */
 const cursorParam = z
@@ -33,131 +34,72 @@ const listQuery = z
   })
   .strict();
 /** `GET /organization/:id/sync-runs` query: newest first, filtered by status and time. */
-export const syncRunListQuerySchema = listQuery.extend({ status: z.enum(['queued', 'running', 'succeeded', 'partial', 'failed', 'attention', 'skipped']).optional() });
+export const syncRunListQuerySchema = listQuery.extend({ status: z.enum(SYNC_RUN_STATUSES).optional() });
 /** `GET /organization/:id/deliveries` query: newest first, filtered by status, item and time. */
 export const deliveryListQuerySchema = listQuery.extend({
   status: z.enum(DELIVERY_STATUSES).optional(),
   externalId: z.string().min(1).max(256).optional(),
 });
 
-export interface SyncHistoryDeps {
-  organizations: OrganizationRepository;
-  runs: SyncRunRepository;
-  deliveries: DeliveryRepository;
-  sync: Pick<SyncState, 'items' | 'outbound'>;
-  outputQueue: Queue;
-  jobSettings: JobSettings;
+/** The use cases behind the sync history routes, one per route (and the ownership check they all start with). */
+export interface SyncHistoryUseCases {
+  findOwnedOrganization: FindOwnedOrganizationUseCase;
+  listSyncRuns: ListSyncRunsUseCase;
+  getSyncRun: GetSyncRunUseCase;
+  listDeliveries: ListDeliveriesUseCase;
+  getDelivery: GetDeliveryUseCase;
+  replayDelivery: ReplayDeliveryUseCase;
 }
 
-interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
+/** The caller and the organization of an `/organization/:id/...` path. */
+export function ownedOrganizationOf(req: Request): FindOwnedOrganizationCommand {
+  return { ownerId: authUser(req).id, organizationId: String(req.params['id']) };
 }
 
-/** Sync runs and deliveries of an organization the caller owns; replay of a finished delivery. */
 /** A delivery as shown: its URL without the credentials it may carry. */
 const deliveryToApi = (delivery: Delivery): Delivery => ({ ...delivery, url: maskUrl(delivery.url) });
+const deliveryPageToApi = (page: Page<Delivery>): Page<Delivery> => ({ ...page, items: page.items.map(deliveryToApi) });
 
-export function syncHistoryRoutes(deps: SyncHistoryDeps): Router {
+/** Sync runs and deliveries of an organization the caller owns; replay of a finished delivery. */
+export function syncHistoryRoutes(use: SyncHistoryUseCases): Router {
   const router = Router();
+  const owned = (req: Request) => use.findOwnedOrganization.execute(ownedOrganizationOf(req));
 
   router.get('/organization/:id/sync-runs', async (req, res) => {
-    const result = await owned(req, deps).then(async (org) => {
-      if (org.isErr()) return Result.err(org.unwrapErr());
-      const q = parseInput(syncRunListQuerySchema, req.query, 'Query');
-      if (q.isErr()) return Result.err(q.unwrapErr());
-      const { cursor, ...filter } = q.unwrap();
-      const runs = await deps.runs.listForOrganization(org.unwrap(), { ...filter, ...(cursor ? { after: cursor } : {}) });
-      return Result.ok<Page<SyncRun>>({ items: runs, nextCursor: cursorOf(runs, filter.limit, (r) => r.queuedAt) });
-    });
-    sendResult(res, result);
+    const org = await owned(req);
+    if (org.isErr()) return sendResult(res, org);
+    const q = parseInput(syncRunListQuerySchema, req.query, 'Query');
+    if (q.isErr()) return sendResult(res, q);
+    const { cursor, ...filter } = q.unwrap();
+    sendResult(res, await use.listSyncRuns.execute({ organization: org.unwrap(), filter: { ...filter, ...(cursor ? { after: cursor } : {}) } }));
   });
 
   router.get('/organization/:id/sync-runs/:runId', async (req, res) => {
-    const org = await owned(req, deps);
+    const org = await owned(req);
     if (org.isErr()) return sendResult(res, org);
-    const run = await deps.runs.findForOrganization(org.unwrap(), String(req.params['runId']));
-    sendResult(res, run ? Result.ok(run) : Result.err(new AppError('NOT_FOUND', 'Sync run not found')));
+    sendResult(res, await use.getSyncRun.execute({ organization: org.unwrap(), runId: String(req.params['runId']) }));
   });
 
   router.get('/organization/:id/deliveries', async (req, res) => {
-    const org = await owned(req, deps);
+    const org = await owned(req);
     if (org.isErr()) return sendResult(res, org);
     const q = parseInput(deliveryListQuerySchema, req.query, 'Query');
     if (q.isErr()) return sendResult(res, q);
     const { cursor, ...filter } = q.unwrap();
-    const items = await deps.deliveries.listForOrganization(org.unwrap(), { ...filter, ...(cursor ? { after: cursor } : {}) });
-    sendResult(res, Result.ok<Page<Delivery>>({ items: items.map(deliveryToApi), nextCursor: cursorOf(items, filter.limit, (d) => d.createdAt) }));
+    sendResult(res, await use.listDeliveries.execute({ organization: org.unwrap(), filter: { ...filter, ...(cursor ? { after: cursor } : {}) } }), 200, deliveryPageToApi);
   });
 
   router.get('/organization/:id/deliveries/:deliveryId', async (req, res) => {
-    const org = await owned(req, deps);
+    const org = await owned(req);
     if (org.isErr()) return sendResult(res, org);
-    const delivery = await deps.deliveries.findForOrganization(org.unwrap(), String(req.params['deliveryId']));
-    sendResult(res, delivery ? Result.ok(deliveryToApi(delivery)) : Result.err(new AppError('NOT_FOUND', 'Delivery not found')));
+    sendResult(res, await use.getDelivery.execute({ organization: org.unwrap(), deliveryId: String(req.params['deliveryId']) }), 200, deliveryToApi);
   });
 
   router.post('/organization/:id/deliveries/:deliveryId/replay', async (req, res) => {
-    const org = await ownedOrganization(req, deps.organizations);
+    const org = await owned(req);
     if (org.isErr()) return sendResult(res, org);
-    sendResult(res, await replayDelivery(org.unwrap(), String(req.params['deliveryId']), deps), 202, deliveryToApi);
+    sendResult(res, await use.replayDelivery.execute({ organization: org.unwrap(), deliveryId: String(req.params['deliveryId']) }), 202, deliveryToApi);
   });
 
   return router;
-}
-
-/** The organization of the path if the caller owns it (NOT_FOUND otherwise, whoever owns it). */
-export async function ownedOrganization(req: Request, organizations: OrganizationRepository): Promise<Result<Organization, AppError>> {
-  const org = await organizations.findOwned(authUser(req).id, String(req.params['id']));
-  // The request's log lines name the organization from here on.
-  if (org) addToContext({ orgId: org.id });
-  return org ? Result.ok(org) : Result.err(new AppError('NOT_FOUND', 'Organization not found'));
-}
-
-async function owned(req: Request, deps: SyncHistoryDeps): Promise<Result<string, AppError>> {
-  return (await ownedOrganization(req, deps.organizations)).map((org) => org.id);
-}
-
-/**
- * Sends a finished delivery again, with the same `webhook-id` (so a receiver that already has it
- * can drop it), to its webhook's current URL. Refused when a newer change of the item exists
- * (replaying would send an older state) or when its webhook no longer takes it.
- */
-export async function replayDelivery(
-  org: Organization,
-  deliveryId: string,
-  deps: Pick<SyncHistoryDeps, 'deliveries' | 'sync' | 'outputQueue' | 'jobSettings'>,
-): Promise<Result<Delivery, AppError>> {
-  const delivery = await deps.deliveries.findForOrganization(org.id, deliveryId);
-  if (!delivery) return Result.err(new AppError('NOT_FOUND', 'Delivery not found'));
-  if (delivery.status === 'pending') return Result.err(new AppError('CONFLICT', 'Delivery is still pending'));
-  const item = await deps.sync.items.read(delivery.itemId);
-  if (!item || item.version !== delivery.version || item.pendingEvent !== null) {
-    return Result.err(new AppError('CONFLICT', 'A newer change of this item was delivered or is pending; replaying would send an older state'));
-  }
-  const webhook = org.webhooks.find((w) => w.id === delivery.webhookId);
-  if (org.synchronization !== 'two-way' || !webhook || !webhookTakes(webhook, delivery.op)) {
-    return Result.err(new AppError('CONFLICT', 'The output webhook of this delivery was removed (or the organization is one-way); there is nowhere to send it'));
-  }
-  if (!(await deps.sync.outbound.replay(item, [delivery]))) return Result.err(new AppError('CONFLICT', 'The item changed meanwhile; read it again'));
-  // A replay is caused by this request: its delivery lines carry this request's id.
-  const { requestId } = currentContext();
-  await ensureJob(deps.outputQueue, JOBS.deliver, { version: 1, organizationId: org.id, deliveryId: delivery.id, externalId: delivery.externalId, ...(requestId ? { requestId } : {}) }, deps.jobSettings);
-  return Result.ok({ ...delivery, status: 'pending' });
-}
-
-function cursorOf<T extends { id: string }>(items: T[], limit: number, key: (item: T) => Date): string | null {
-  const last = items[items.length - 1];
-  return items.length === limit && last ? Buffer.from(JSON.stringify([key(last).toISOString(), last.id])).toString('base64url') : null;
-}
-
-function decodeCursor(cursor: string): { at: Date; id: string } | null {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (!Array.isArray(value) || typeof value[0] !== 'string' || typeof value[1] !== 'string') return null;
-    const at = new Date(value[0]);
-    return Number.isNaN(at.getTime()) ? null : { at, id: value[1] };
-  } catch {
-    return null;
-  }
 }

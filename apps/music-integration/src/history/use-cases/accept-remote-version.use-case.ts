@@ -1,0 +1,29 @@
+import { Result } from '@sapphire/result';
+import type { ItemState, Organization } from '@music/domain';
+import { AppError } from '@music/platform';
+import type { SyncState } from '@music/sync-state';
+
+export interface AcceptRemoteVersionCommand {
+  /** An organization the caller owns. */
+  organization: Organization;
+  externalId: string;
+}
+
+/** What `POST /organization/:id/divergences/:externalId/accept-remote` answers: the item as it is now (null data: deleted). */
+export interface RemoteVersionAccepted {
+  externalId: string;
+  state: ItemState;
+  data: Record<string, unknown> | null;
+}
+
+/** The owner ends a divergence (rule 5) by taking the third party's version of the item. */
+export class AcceptRemoteVersionUseCase {
+  constructor(private readonly deps: { sync: Pick<SyncState, 'divergences'> }) {}
+
+  async execute(command: AcceptRemoteVersionCommand): Promise<Result<RemoteVersionAccepted, AppError>> {
+    const outcome = await this.deps.sync.divergences.acceptRemote(command.organization.id, command.externalId);
+    if (outcome.kind !== 'resolved') return Result.err(new AppError('NOT_FOUND', 'No divergence for this externalId'));
+    const after = outcome.applied.after;
+    return Result.ok({ externalId: outcome.applied.target.externalId, state: outcome.applied.transition.to, data: after && !after.deleted ? after.data : null });
+  }
+}
