@@ -1,4 +1,4 @@
-import { eventually, testUrls, uniqueName } from '@music/testing';
+import { eventually, looseOrganizationBody, testUrls, uniqueName } from '@music/testing';
 import { startStack, type Stack } from './stack-processes';
 
 // The original walkthrough, end to end: five apps as separate processes, its exact
@@ -61,21 +61,7 @@ describe('the walkthrough, all apps as processes', () => {
     const created = await call(
       'POST',
       `${config}/organization`,
-      {
-        synchronization: 'two-way',
-        webhook: [
-          { type: 'input', url: 'http://localhost:3000/sync?orgId=', method: 'DELETE' },
-          { type: 'output', url: `http://localhost:${fakerPort}/sync/create`, method: 'POST' },
-        ],
-        polling: [{ endpoint: `http://localhost:${fakerPort}/music`, interval: 1, type: 'minute' }],
-        mappings: {
-          externalId: { type: 'string', source: 'id', required: true },
-          name: { type: 'string', source: 'name', required: true },
-          artist: { type: 'string', source: 'artist', required: 'true' },
-          album: { type: 'string', source: 'album', required: 'true' },
-        },
-        transforms: [],
-      },
+      looseOrganizationBody(fakerPort),
       token,
     );
     expect(created.status).toBe(201);

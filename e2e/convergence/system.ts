@@ -6,7 +6,7 @@ import { assignEntryIds, inventoryItemId, newEntryId, organizationInputSchema, t
 import { OrganizationRepository, withEntryIds, type DeliveryDoc, type InventoryItemDoc } from '@music/persistence';
 import { createOutboundClient, resolve, type Logger, type Token, type OutboundClient, type OutboundRequest, type OutboundResult } from '@music/platform';
 import { openQueue, QUEUE_NAMES, type FanoutJob } from '@music/queue';
-import { clearPrefix, openTestRedis, openTestStore, testAccessToken, testLogger, testSecretBox, ThirdPartyStub, uniqueName, type StubRecord, type TestStore } from '@music/testing';
+import { clearPrefix, Gate, openTestRedis, openTestStore, testAccessToken, testLogger, testSecretBox, ThirdPartyStub, uniqueName, type StubRecord, type TestStore } from '@music/testing';
 import { createInventoryApp } from '../../apps/music-inventory/src/app';
 import { loadInventoryConfig } from '../../apps/music-inventory/src/config';
 import { INTEGRATION } from '../../apps/music-integration/src/container';
@@ -59,26 +59,6 @@ export async function until(check: () => Promise<boolean>, what: () => string | 
 }
 
 export type CrashPoint = 'before-send' | 'after-send';
-
-/** A promise to wait on and the function that releases it. */
-class Gate {
-  private release: (() => void) | null = null;
-  private promise: Promise<void> = Promise.resolve();
-
-  close(): void {
-    if (this.release) return;
-    this.promise = new Promise<void>((resolve) => (this.release = resolve));
-  }
-
-  open(): void {
-    this.release?.();
-    this.release = null;
-  }
-
-  wait(): Promise<void> {
-    return this.promise;
-  }
-}
 
 /**
  * The engine's outbound client with the controls the commands need:

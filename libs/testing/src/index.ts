@@ -1,4 +1,5 @@
 export * from './test-env';
+export * from './gate';
 export * from './third-party-stub';
 export * from './loose-organization-body';
 export * from './redis-cluster';

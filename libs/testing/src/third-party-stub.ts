@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Gate } from './gate';
 
 /** A record as the stub third party holds it (its own shape: `id`, not `externalId`). */
 export type StubRecord = Record<string, unknown> & { id: string };
@@ -100,26 +101,6 @@ interface GeneratedList {
 interface Failure {
   count: number;
   status: number;
-}
-
-/** A promise to wait on and the function that releases it. */
-class Gate {
-  private release: (() => void) | null = null;
-  private promise: Promise<void> = Promise.resolve();
-
-  close(): void {
-    if (this.release) return;
-    this.promise = new Promise<void>((resolve) => (this.release = resolve));
-  }
-
-  open(): void {
-    this.release?.();
-    this.release = null;
-  }
-
-  wait(): Promise<void> {
-    return this.promise;
-  }
 }
 
 /**
