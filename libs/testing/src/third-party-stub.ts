@@ -253,7 +253,6 @@ export class ThirdPartyStub {
     this.listGate.open();
   }
 
-  /** Fails `count` deliveries to `path` (Infinity: until `clearPathFailure`). */
   /** Holds the answer of every /sync call from now on (the call is taken and applied, its answer waits) until `releaseSync`. */
   holdSync(): void {
     this.holdingSync = true;
@@ -266,6 +265,7 @@ export class ThirdPartyStub {
     this.syncGate.open();
   }
 
+  /** Fails `count` deliveries to `path` (Infinity: until `clearPathFailure`). */
   failPath(path: string, status: number, count = Infinity): void {
     this.pathFailures.set(path, { count, status });
   }
