@@ -89,12 +89,12 @@ export const toSyncRun = (doc: SyncRunDoc): SyncRun => ({
   trigger: doc.trigger,
   status: doc.status,
   counts: { ...emptyCounts(), ...doc.counts },
-  pages: doc.pages,
+  pages: doc.pages ?? 0,
   errors: doc.errors,
-  message: doc.message,
+  message: doc.message ?? null,
   queuedAt: doc.queuedAt,
-  startedAt: doc.startedAt,
-  finishedAt: doc.finishedAt,
+  startedAt: doc.startedAt ?? null,
+  finishedAt: doc.finishedAt ?? null,
 });
 
 export const toDelivery = (doc: DeliveryDoc): Delivery => ({

@@ -45,9 +45,17 @@ export type InventoryItemDoc = Omit<InventoryItem, 'id'> & { _id: string };
 
 /**
  * A sync run as stored: the domain's shape with `_id` for `id`; `counts` may lack counts added after
- * the run was stored (`toSyncRun` gives them as 0).
+ * the run was stored (`toSyncRun` gives them as 0), and `pages`, `message`, `startedAt` and
+ * `finishedAt` may be missing (lean reads apply no schema defaults; `toSyncRun` gives 0 and null).
  */
-export type SyncRunDoc = Omit<SyncRun, 'id' | 'counts'> & { _id: string; counts: Partial<SyncRunCounts> };
+export type SyncRunDoc = Omit<SyncRun, 'id' | 'counts' | 'pages' | 'message' | 'startedAt' | 'finishedAt'> & {
+  _id: string;
+  counts: Partial<SyncRunCounts>;
+  pages?: number;
+  message?: string | null;
+  startedAt?: Date | null;
+  finishedAt?: Date | null;
+};
 
 /**
  * A delivery as stored: the domain's shape with `_id` for `id`; `deadLettered` and `resolution` are

@@ -96,6 +96,18 @@ describe('sync history: GET /organization/:id/sync-runs and /deliveries (real st
     expect(((await get(path, { since: between.toISOString(), status: 'failed' })).body as Page).items).toHaveLength(1);
   });
 
+  it('shows a run stored without pages, message or times (an earlier version wrote none) with 0 and nulls', async () => {
+    const org = await h.createOrganization();
+    const entry = org.polling[0];
+    if (!entry) throw new Error('no polling entry');
+    const id = 'run-stored-bare';
+    await h.store.models.syncRuns.collection.insertOne({ _id: id, organizationId: org.id, pollingId: entry.id, endpoint: entry.endpoint, trigger: 'manual', status: 'queued', counts: {}, errors: [], queuedAt: new Date() } as never);
+
+    const expected = { id, status: 'queued', pages: 0, message: null, startedAt: null, finishedAt: null };
+    expect((await get(`/organization/${org.id}/sync-runs/${id}`)).body).toMatchObject(expected);
+    expect(((await get(`/organization/${org.id}/sync-runs`)).body as Page).items).toEqual([expect.objectContaining(expected)]);
+  });
+
   it('shows a long manual sync progressing: GET .../sync-runs/:runId reports running with counts that move before the final ones', async () => {
     const org = await h.createOrganization({
       polling: [{ endpoint: `${h.thirdParty.baseUrl}/music`, interval: 1, type: 'hour', pagination: { type: 'page', limit: 1 } }],
