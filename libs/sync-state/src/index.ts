@@ -10,5 +10,4 @@ export * from './inbound-inbox';
 export * from './maintenance';
 export * from './sync-state';
 export * from './write-marks';
-export * from './live-organizations';
 export * from './mutants';

@@ -353,7 +353,7 @@ export class ItemStore {
         if (isDuplicateKey(error)) return undefined;
         throw error;
       }
-      await this.removeIfPurged([doc]);
+      await this.removeIfOrganizationGone([doc]);
       return toInventoryItem(doc);
     }
     if (!t.next) {
@@ -405,7 +405,7 @@ export class ItemStore {
         docs.map((d) => d._id),
       );
     }
-    await this.removeIfPurged(docs.filter((d) => !refused.has(d._id)));
+    await this.removeIfOrganizationGone(docs.filter((d) => !refused.has(d._id)));
     return refused;
   }
 
@@ -415,7 +415,7 @@ export class ItemStore {
    * writer can still see it (docs/sync-model.md, "Deleting an organization"). Reported as written:
    * the organization's purge would have removed them the same way.
    */
-  private async removeIfPurged(created: readonly InventoryItemDoc[]): Promise<void> {
+  private async removeIfOrganizationGone(created: readonly InventoryItemDoc[]): Promise<void> {
     for (const organizationId of new Set(created.map((d) => d.organizationId))) {
       if (await this.live.isLive(organizationId)) continue;
       await this.models.inventoryItems.deleteMany({ _id: { $in: created.filter((d) => d.organizationId === organizationId).map((d) => d._id) }, organizationId });

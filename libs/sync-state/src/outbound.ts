@@ -100,7 +100,7 @@ export class Outbound {
     // Deliveries inserted on an attempt whose write then lost to a newer change of the item (its
     // event replaced meanwhile): a newer version exists, so they are superseded, never sent (rule 4),
     // rather than left pending with no job. Or the item was purged meanwhile: they go too.
-    if (deliveryIds.length > 0 && !(await this.removeIfPurged(item.organizationId, deliveryIds))) {
+    if (deliveryIds.length > 0 && !(await this.removeIfOrganizationGone(item.organizationId, deliveryIds))) {
       await this.models.deliveries.updateMany({ _id: { $in: deliveryIds }, status: 'pending' }, { $set: { status: 'superseded', updatedAt: new Date() } });
     }
     if (applied.transition.changed) return { kind: 'settled' };
@@ -153,7 +153,7 @@ export class Outbound {
     const recorded = applied.transition.changed;
     // Not recorded: the event was replaced by a newer change, or the item purged while the attempt
     // was on its way (then the delivery goes too: the purge may have passed already).
-    if (!recorded && !(await this.removeIfPurged(item.organizationId, [doc._id])) && first.status === 'pending') await this.supersede(toDelivery(doc));
+    if (!recorded && !(await this.removeIfOrganizationGone(item.organizationId, [doc._id])) && first.status === 'pending') await this.supersede(toDelivery(doc));
     return { recorded, deliveryId: doc._id, applied };
   }
 
@@ -164,7 +164,7 @@ export class Outbound {
    * the item was still there, so the purge's removal of the items, and after it of the deliveries,
    * comes later. True when they were removed.
    */
-  private async removeIfPurged(organizationId: string, deliveryIds: string[]): Promise<boolean> {
+  private async removeIfOrganizationGone(organizationId: string, deliveryIds: string[]): Promise<boolean> {
     if (await this.live.isLive(organizationId)) return false;
     await this.models.deliveries.deleteMany({ _id: { $in: deliveryIds }, organizationId });
     return true;
