@@ -351,6 +351,8 @@ export class ItemStore {
         await this.models.inventoryItems.create(doc);
       } catch (error) {
         if (isDuplicateKey(error)) return undefined;
+        // It may be stored all the same (the answer lost): checked as if it were.
+        await this.removeIfOrganizationGone([doc]);
         throw error;
       }
       await this.removeIfOrganizationGone([doc]);
@@ -397,15 +399,22 @@ export class ItemStore {
   private async insertAll(docs: InventoryItemDoc[], check: () => Promise<void>): Promise<Set<string>> {
     await check();
     let refused = new Set<string>();
+    // Until the store says which were refused, any of them may be stored (an error other than a
+    // duplicate, after some were inserted): all are checked then.
+    let created: readonly InventoryItemDoc[] = docs;
     try {
-      await this.models.inventoryItems.insertMany(docs, { ordered: false, lean: true });
-    } catch (error) {
-      refused = refusedDuplicates(
-        error,
-        docs.map((d) => d._id),
-      );
+      try {
+        await this.models.inventoryItems.insertMany(docs, { ordered: false, lean: true });
+      } catch (error) {
+        refused = refusedDuplicates(
+          error,
+          docs.map((d) => d._id),
+        );
+      }
+      created = docs.filter((d) => !refused.has(d._id));
+    } finally {
+      await this.removeIfOrganizationGone(created);
     }
-    await this.removeIfOrganizationGone(docs.filter((d) => !refused.has(d._id)));
     return refused;
   }
 
@@ -413,7 +422,8 @@ export class ItemStore {
    * Items just created, removed again when their organization is no longer live (marked deleted, or
    * gone): a write under way when it was deleted may land after its purge's pass, and only its own
    * writer can still see it (docs/sync-model.md, "Deleting an organization"). Reported as written:
-   * the organization's purge would have removed them the same way.
+   * the organization's purge would have removed them the same way. Any of them that existed before
+   * may go too: every item of such an organization is to be removed.
    */
   private async removeIfOrganizationGone(created: readonly InventoryItemDoc[]): Promise<void> {
     for (const organizationId of new Set(created.map((d) => d.organizationId))) {

@@ -1,5 +1,5 @@
 import { inventoryItemId, type InventoryItem, type Webhook } from '@music/domain';
-import { RedisLocks } from '@music/platform';
+import { itemLockName, LockTimeoutError, RedisLocks } from '@music/platform';
 import { openTestRedis, openTestStore, uniqueName, type TestStore } from '@music/testing';
 import { createSyncState, type SyncState } from './sync-state';
 
@@ -49,13 +49,19 @@ describe('writes landing after their organization was deleted and purged (real s
   let store: TestStore;
   let redis: ReturnType<typeof openTestRedis>;
   let sync: SyncState;
+  /** The same writer whose item writes wait 300 ms at most for an item's lock. */
+  let hurried: SyncState;
+  let otherProcess: RedisLocks;
   const webhooks = ['w1', 'w2'].map((id) => ({ id, type: 'output', url: `http://127.0.0.1:9/sync/${id}`, method: 'POST' }) as Webhook);
   let n = 0;
 
   beforeAll(async () => {
     store = await openTestStore('purge_race');
     redis = openTestRedis();
-    sync = createSyncState({ models: store.models, locks: new RedisLocks(redis, { prefix: uniqueName('purge_race') }) });
+    const prefix = uniqueName('purge_race');
+    sync = createSyncState({ models: store.models, locks: new RedisLocks(redis, { prefix }) });
+    hurried = createSyncState({ models: store.models, locks: new RedisLocks(redis, { prefix, waitMs: 300 }) });
+    otherProcess = new RedisLocks(redis, { prefix });
   });
   afterAll(async () => {
     await store.close();
@@ -124,6 +130,43 @@ describe('writes landing after their organization was deleted and purged (real s
     const org = await liveOrganization();
     await deleteAndPurge(org.id);
     await sync.inbox.accept(org.id, 'msg-1', 'POST', '{"id":"x"}');
+    expect(await leftOf(org.id)).toEqual(nothing);
+  });
+
+  it("a fan-out's first attempt whose item write fails after the purge leaves no delivery", async () => {
+    const org = await liveOrganization();
+    const item = await created(org, 'locked');
+    await deleteAndPurge(org.id);
+    // Another process holds the item's lock longer than the attempt's write waits for it.
+    await otherProcess.withLock(itemLockName(item.id), async () => {
+      const attempt = hurried.outbound.fanOutFirstAttempt(item, item.pendingEvent?.id as string, { webhook: webhooks[0] as Webhook, body: '{}' }, { status: 'succeeded', attempt: answered }, { allEntries: [] });
+      await expect(attempt).rejects.toBeInstanceOf(LockTimeoutError);
+    });
+    expect(await leftOf(org.id)).toEqual(nothing);
+  });
+
+  // A document the store refuses (a field name it does not take) stands for any store error that
+  // comes after some documents of the same write were stored.
+  const refusedByTheStore = { $refused: true };
+
+  it('a fan-out whose delivery insert fails after storing some, after the purge, leaves no delivery', async () => {
+    const org = await liveOrganization();
+    const item = await created(org, 'half-inserted');
+    await deleteAndPurge(org.id);
+    const plan = { webhooks: [webhooks[0] as Webhook, { ...(webhooks[1] as Webhook), method: refusedByTheStore as never }], body: '{}' };
+    await expect(sync.outbound.fanOut(item, item.pendingEvent?.id as string, plan)).rejects.toThrow();
+    expect(await leftOf(org.id)).toEqual(nothing);
+  });
+
+  it('a poll page whose insert fails after storing some items, after the purge, leaves no item', async () => {
+    const org = await liveOrganization();
+    await deleteAndPurge(org.id);
+    const freshness = await sync.clock.now();
+    const upserts = [
+      { externalId: 'stored', data: { name: 'late' }, hash: 'h1' },
+      { externalId: 'refused', data: refusedByTheStore, hash: 'h2' },
+    ];
+    await expect(sync.remote.applyUpserts(org.id, upserts, { kind: 'poll', entry: 'e1', freshness }, { insertFirst: true })).rejects.toThrow();
     expect(await leftOf(org.id)).toEqual(nothing);
   });
 

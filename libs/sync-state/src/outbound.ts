@@ -75,27 +75,36 @@ export class Outbound {
   async fanOut(item: InventoryItem, eventId: string, plan: DeliveryPlan): Promise<FanOutResult> {
     const webhookIds = plan.webhooks.map((w) => w.id);
     let deliveryIds: string[] = [];
-    const applied = await this.store.applyOne(item, (current) => (current?.pendingEvent?.id === eventId ? { type: 'fan-out', eventId, webhooks: webhookIds } : null), {
-      preread: item,
-      beforeWrite: async (t, current) => {
-        const event = current?.pendingEvent;
-        if (t.row !== 13 || !current || !event) return;
-        const now = new Date();
-        const docs: DeliveryDoc[] = plan.webhooks.map((webhook) => ({
-          ...deliveryOf(current, event, webhook, plan.body),
-          status: 'pending',
-          attempts: 0,
-          lastAttempts: [],
-          lastError: null,
-          deadLettered: false,
-          createdAt: now,
-          updatedAt: now,
-          deliveredAt: null,
-        }));
-        await this.insertMissing(docs);
-        deliveryIds = docs.map((d) => d._id);
-      },
-    });
+    let applied: Applied;
+    try {
+      applied = await this.store.applyOne(item, (current) => (current?.pendingEvent?.id === eventId ? { type: 'fan-out', eventId, webhooks: webhookIds } : null), {
+        preread: item,
+        beforeWrite: async (t, current) => {
+          const event = current?.pendingEvent;
+          if (t.row !== 13 || !current || !event) return;
+          const now = new Date();
+          const docs: DeliveryDoc[] = plan.webhooks.map((webhook) => ({
+            ...deliveryOf(current, event, webhook, plan.body),
+            status: 'pending',
+            attempts: 0,
+            lastAttempts: [],
+            lastError: null,
+            deadLettered: false,
+            createdAt: now,
+            updatedAt: now,
+            deliveredAt: null,
+          }));
+          // Known before the insert: a failed insert may have stored some of them.
+          deliveryIds = docs.map((d) => d._id);
+          await this.insertMissing(docs);
+        },
+      });
+    } catch (error) {
+      // The deliveries may be stored and the item's write not applied (a store error, a lost lock):
+      // as when the write did not apply, they go when the organization is not live.
+      if (deliveryIds.length > 0) await this.removeIfOrganizationGone(item.organizationId, deliveryIds);
+      throw error;
+    }
     if (applied.transition.row === 13) return { kind: 'fanned-out', deliveryIds };
     // Deliveries inserted on an attempt whose write then lost to a newer change of the item (its
     // event replaced meanwhile): a newer version exists, so they are superseded, never sent (rule 4),
@@ -140,16 +149,25 @@ export class Outbound {
       updatedAt: now,
       deliveredAt: first.status === 'succeeded' ? now : null,
     };
-    if (!(await this.insertMissing([doc]))) {
-      // An earlier run of the same fan-out stored it (and died before the item's write): it learns this attempt.
-      const { _id, createdAt: _c, ...answer } = doc;
-      await this.models.deliveries.updateOne({ _id, status: 'pending' }, { $set: answer });
-    }
     const events: SyncEvent[] = [{ type: 'fan-out', eventId, webhooks: [webhook.id] }];
     if (first.status !== 'pending') {
       events.push({ type: 'delivery-answered', version: event.version, webhook: webhook.id, result: first.status === 'succeeded' ? 'acknowledged' : 'gave-up', allEntries: context.allEntries });
     }
-    const applied = await this.store.applyOne(item, (current) => (current?.pendingEvent?.id === eventId ? events : null), { preread: item });
+    let applied: Applied;
+    try {
+      if (!(await this.insertMissing([doc]))) {
+        // An earlier run of the same fan-out stored it (and died before the item's write): it learns this attempt.
+        const { _id, createdAt: _c, ...answer } = doc;
+        await this.models.deliveries.updateOne({ _id, status: 'pending' }, { $set: answer });
+      }
+      applied = await this.store.applyOne(item, (current) => (current?.pendingEvent?.id === eventId ? events : null), { preread: item });
+    } catch (error) {
+      // The delivery may be stored and the item's write not applied (the item's lock not had in
+      // time, a lost lease, a store error): as when the write did not apply, it goes when the
+      // organization is not live. Otherwise the job runs again and finds it.
+      await this.removeIfOrganizationGone(item.organizationId, [doc._id]);
+      throw error;
+    }
     const recorded = applied.transition.changed;
     // Not recorded: the event was replaced by a newer change, or the item purged while the attempt
     // was on its way (then the delivery goes too: the purge may have passed already).
@@ -158,15 +176,27 @@ export class Outbound {
   }
 
   /**
-   * Deliveries a fan-out stored whose item write then did not apply: removed when their organization
-   * is no longer live (marked deleted, or gone), since its purge may have passed before they were
-   * stored (docs/sync-model.md, "Deleting an organization"). A write that did apply needs no check:
-   * the item was still there, so the purge's removal of the items, and after it of the deliveries,
-   * comes later. True when they were removed.
+   * Deliveries a fan-out stored whose item write then did not apply (or failed): removed when their
+   * organization is no longer live (marked deleted, or gone), since its purge may have passed before
+   * they were stored (docs/sync-model.md, "Deleting an organization"). A write that did apply needs
+   * no check: the item was still there, so the purge's removal of the items, and after it of the
+   * deliveries, comes later. True when they were removed.
    */
   private async removeIfOrganizationGone(organizationId: string, deliveryIds: string[]): Promise<boolean> {
     if (await this.live.isLive(organizationId)) return false;
     await this.models.deliveries.deleteMany({ _id: { $in: deliveryIds }, organizationId });
+    return true;
+  }
+
+  /**
+   * A fan-out that finds its item or its organization gone: the deliveries of the item are removed
+   * when the organization is not live. An earlier run of the same fan-out may have stored one and
+   * failed before its own check (docs/sync-model.md, "Deleting an organization"), and the purge may
+   * have passed since. True when the organization is not live.
+   */
+  async removeItemDeliveriesIfOrganizationGone(organizationId: string, itemId: string): Promise<boolean> {
+    if (await this.live.isLive(organizationId)) return false;
+    await this.models.deliveries.deleteMany({ organizationId, itemId });
     return true;
   }
 

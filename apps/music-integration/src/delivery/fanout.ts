@@ -55,11 +55,21 @@ export type FanoutResult = 'fanned-out' | 'stale' | 'nothing-to-deliver' | 'deli
 export async function fanOutChange(job: FanoutJob, deps: FanoutDeps): Promise<FanoutResult> {
   const item = await deps.sync.items.read(job.itemId);
   const event = item?.pendingEvent;
+  // An earlier run of this job may have stored a delivery and failed before the item's write: with
+  // the item or its organization gone, the purge may have passed since (docs/sync-model.md,
+  // "Deleting an organization"), so the delivery goes here when the organization is not live.
+  if (!item) {
+    await deps.sync.outbound.removeItemDeliveriesIfOrganizationGone(job.organizationId, job.itemId);
+    return 'stale';
+  }
   // Cleared already (a repeat) or replaced by a newer event, whose own fan-out carries the newer state.
-  if (!item || !event || event.id !== job.eventId) return 'stale';
-  // A deleted organization: its purge removes the item.
+  if (!event || event.id !== job.eventId) return 'stale';
   const org = await deps.organizations.findById(item.organizationId);
-  if (!org) return 'stale';
+  if (!org) {
+    // A deleted organization: its purge removes the item, and the deliveries here for the reason above.
+    await deps.sync.outbound.removeItemDeliveriesIfOrganizationGone(item.organizationId, item.id);
+    return 'stale';
+  }
 
   const webhooks = outputWebhooksFor(org, event.op);
   const body = webhooks.length > 0 ? JSON.stringify(deps.mappings.for(org).toRecord({ externalId: item.externalId, data: item.data })) : '';

@@ -1,3 +1,4 @@
+import { deliveryIdOf } from '@music/sync-state';
 import { eventually } from '@music/testing';
 import { IntegrationHarness } from '../integration.test-harness';
 import { INTEGRATION } from '../container';
@@ -35,5 +36,22 @@ describe('deleting an organization with work in flight (real store, real Redis)'
     await eventually(async () => h.thirdParty.deliveries.length === 1, 'the answer of the first attempt');
     await h.drainOutput();
     expect(await leftOf(org.id)).toEqual({ organizations: 0, items: 0, deliveries: 0, inboundMessages: 0 });
+  });
+
+  it('a fan-out job run again after the purge removes the delivery an earlier run of it left behind', async () => {
+    h = await new IntegrationHarness().start();
+    const org = await h.createOrganization({ polling: [] });
+    const webhook = org.webhooks.find((w) => w.type === 'output');
+    if (!webhook) throw new Error('no output webhook');
+    const item = await h.createLocal(org.id, 'k1', { name: 'Mine', artist: 'A', album: 'B' }, false);
+    const eventId = item.pendingEvent?.id as string;
+    await h.organizations.markDeleted(h.ownerId, org.id);
+    await h.sync.maintenance.purgeOrganization(org.id);
+    // What an earlier run of the job stored after the purge's pass, its item write and its own
+    // check then failing (the store unreachable a moment), before the job was tried again.
+    await h.store.models.deliveries.collection.insertOne({ _id: deliveryIdOf(eventId, webhook.id), organizationId: org.id, itemId: item.id, eventId, webhookId: webhook.id, status: 'pending' } as never);
+
+    expect(await h.use(INTEGRATION.fanOutChange).execute({ version: 1, organizationId: org.id, itemId: item.id, eventId })).toBe('stale');
+    expect(await leftOf(org.id)).toMatchObject({ items: 0, deliveries: 0 });
   });
 });
