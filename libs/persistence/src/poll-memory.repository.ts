@@ -1,4 +1,5 @@
 import type { Models, PollMemoryDoc } from './models';
+import { OrganizationRepository } from './organization.repository';
 
 /** What a poll remembers of one polling entry as a whole (docs/sync-model.md, "Unchanged pages skip the store"). */
 export interface PollHead {
@@ -48,7 +49,11 @@ const pageId = (organizationId: string, pollingId: string, index: number): strin
 
 /** The poll memory of each polling entry (`poll_memory`): not item state, only what lets a poll skip unchanged pages. */
 export class PollMemoryRepository {
-  constructor(private readonly models: Pick<Models, 'pollMemory'>) {}
+  private readonly organizations: OrganizationRepository;
+
+  constructor(private readonly models: Pick<Models, 'pollMemory' | 'organizations'>) {
+    this.organizations = new OrganizationRepository(models);
+  }
 
   /** The head and every remembered page of an entry, in one query. */
   async read(organizationId: string, pollingId: string): Promise<{ head: PollHead | null; pages: Map<number, RememberedPage> }> {
@@ -79,13 +84,23 @@ export class PollMemoryRepository {
   }
 
   async savePages(organizationId: string, pollingId: string, pages: readonly RememberedPage[]): Promise<void> {
-    for (let i = 0; i < pages.length; i += CHUNK) {
-      const ops = pages.slice(i, i + CHUNK).map(({ ids, ...p }) => {
-        const doc: PollMemoryDoc = { _id: pageId(organizationId, pollingId, p.index), organizationId, pollingId, kind: 'page', ...p, idsJson: JSON.stringify(ids) };
-        return { replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } };
-      });
-      await this.models.pollMemory.bulkWrite(ops, { ordered: false });
+    let created = 0;
+    try {
+      for (let i = 0; i < pages.length; i += CHUNK) {
+        const ops = pages.slice(i, i + CHUNK).map(({ ids, ...p }) => {
+          const doc: PollMemoryDoc = { _id: pageId(organizationId, pollingId, p.index), organizationId, pollingId, kind: 'page', ...p, idsJson: JSON.stringify(ids) };
+          return { replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } };
+        });
+        created += (await this.models.pollMemory.bulkWrite(ops, { ordered: false })).upsertedCount;
+      }
+    } catch (error) {
+      // Some pages may have been created all the same.
+      await this.removeIfOrganizationGone(organizationId);
+      throw error;
     }
+    // Pages only replaced need no check: they exist, so the purge's pass is still to come, or they
+    // were created after it by a write that checked.
+    if (created > 0) await this.removeIfOrganizationGone(organizationId);
   }
 
   /** Forgets the pages at `from` and after (a walk that ended earlier). */
@@ -102,11 +117,13 @@ export class PollMemoryRepository {
     const doc: PollMemoryDoc = { _id: headId(organizationId, pollingId), organizationId, pollingId, kind: 'head', ...head };
     try {
       await this.models.pollMemory.create(doc);
-      return head;
     } catch (error) {
-      if ((error as { code?: unknown }).code !== 11000) throw error;
-      return (await this.read(organizationId, pollingId)).head ?? head;
+      if ((error as { code?: unknown }).code === 11000) return (await this.read(organizationId, pollingId)).head ?? head;
+      await this.removeIfOrganizationGone(organizationId);
+      throw error;
     }
+    await this.removeIfOrganizationGone(organizationId);
+    return head;
   }
 
   /** Saves the head only if nothing forgot the pages since the run read it (`gen` unchanged); false otherwise. */
@@ -114,6 +131,16 @@ export class PollMemoryRepository {
     const doc: PollMemoryDoc = { _id: headId(organizationId, pollingId), organizationId, pollingId, kind: 'head', ...head };
     const result = await this.models.pollMemory.replaceOne({ _id: doc._id, gen: head.gen }, doc);
     return result.matchedCount === 1;
+  }
+
+  /**
+   * After a write that may have created memory: the organization's memory is removed again when the
+   * organization is no longer live (marked deleted, or gone), since a poll under way when it was
+   * deleted may write after its purge's pass (docs/sync-model.md, "Deleting an organization").
+   */
+  private async removeIfOrganizationGone(organizationId: string): Promise<void> {
+    if ((await this.organizations.revisionOf(organizationId)) !== null) return;
+    await this.models.pollMemory.deleteMany({ organizationId });
   }
 
   /** Forgets the remembered pages of every entry of an organization (their runs take the normal path once). */

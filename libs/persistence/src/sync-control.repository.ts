@@ -1,4 +1,5 @@
 import type { Models, SyncControlDoc } from './models';
+import { OrganizationRepository } from './organization.repository';
 
 /** Whether an organization, or one of its polling entries, is paused, and why. */
 export interface SyncControl {
@@ -49,7 +50,25 @@ export const defaultControl = (organizationId: string, entryId: string | null): 
  * counter. A missing document means "not paused, nothing failed".
  */
 export class SyncControlRepository {
-  constructor(private readonly models: Pick<Models, 'syncControls'>) {}
+  private readonly organizations: OrganizationRepository;
+
+  constructor(private readonly models: Pick<Models, 'syncControls' | 'organizations'>) {
+    this.organizations = new OrganizationRepository(models);
+  }
+
+  /**
+   * Every write here may create a control (an upsert): the organization's controls are removed
+   * again when it is no longer live (marked deleted, or gone), since a poll under way when it was
+   * deleted may record its end after the purge's pass (docs/sync-model.md, "Deleting an
+   * organization"). Controls are written once per run at most, so the check is always made.
+   */
+  private async upsert<T>(organizationId: string, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } finally {
+      if ((await this.organizations.revisionOf(organizationId)) === null) await this.models.syncControls.deleteMany({ organizationId });
+    }
+  }
 
   /** The organization's control (entryId null) and its entries' controls that exist. */
   async listForOrganization(organizationId: string): Promise<SyncControl[]> {
@@ -75,27 +94,31 @@ export class SyncControlRepository {
       ? { paused: true, pausedReason: pause.reason, pausedAt: now, pausedAutomatically: pause.automatic, updatedAt: now }
       : // A resume starts the failure count again: the next failures count towards a new auto-pause.
         { paused: false, pausedReason: null, pausedAt: null, pausedAutomatically: false, consecutiveFailures: 0, updatedAt: now };
-    await this.models.syncControls.updateOne({ _id: controlId(organizationId, entryId) }, { $set, $setOnInsert: { organizationId, entryId } }, { upsert: true });
+    await this.upsert(organizationId, () => this.models.syncControls.updateOne({ _id: controlId(organizationId, entryId) }, { $set, $setOnInsert: { organizationId, entryId } }, { upsert: true }));
   }
 
   /** A run of the entry failed: the count of failed runs in a row, after this one. */
   async recordFailure(organizationId: string, entryId: string, error: string, now = new Date()): Promise<number> {
-    const doc = await this.models.syncControls
-      .findOneAndUpdate(
-        { _id: controlId(organizationId, entryId) },
-        { $inc: { consecutiveFailures: 1 }, $set: { lastError: error, updatedAt: now }, $setOnInsert: { organizationId, entryId, paused: false } },
-        { upsert: true, returnDocument: 'after' },
-      )
-      .lean<SyncControlDoc>();
+    const doc = await this.upsert(organizationId, () =>
+      this.models.syncControls
+        .findOneAndUpdate(
+          { _id: controlId(organizationId, entryId) },
+          { $inc: { consecutiveFailures: 1 }, $set: { lastError: error, updatedAt: now }, $setOnInsert: { organizationId, entryId, paused: false } },
+          { upsert: true, returnDocument: 'after' },
+        )
+        .lean<SyncControlDoc>(),
+    );
     return doc?.consecutiveFailures ?? 1;
   }
 
   /** A run of the entry ended without failing: the count starts again; a success is remembered. */
   async recordSuccess(organizationId: string, entryId: string, succeeded: boolean, now = new Date()): Promise<void> {
-    await this.models.syncControls.updateOne(
-      { _id: controlId(organizationId, entryId) },
-      { $set: { consecutiveFailures: 0, updatedAt: now, ...(succeeded ? { lastSuccessAt: now } : {}) }, $setOnInsert: { organizationId, entryId, paused: false } },
-      { upsert: true },
+    await this.upsert(organizationId, () =>
+      this.models.syncControls.updateOne(
+        { _id: controlId(organizationId, entryId) },
+        { $set: { consecutiveFailures: 0, updatedAt: now, ...(succeeded ? { lastSuccessAt: now } : {}) }, $setOnInsert: { organizationId, entryId, paused: false } },
+        { upsert: true },
+      ),
     );
   }
 

@@ -24,6 +24,7 @@ export interface PurgeResult {
   items: number;
   deliveries: number;
   inboundMessages: number;
+  pollMemory: number;
 }
 
 /**
@@ -136,9 +137,10 @@ export class Maintenance {
   async purgeOrganization(organizationId: string): Promise<PurgeResult> {
     const items = await this.store.marked(organizationId, () => this.removeAll('inventoryItems', organizationId));
     // What its polls remembered goes with the items.
-    await this.models.pollMemory.deleteMany({ organizationId });
+    const pollMemory = (await this.models.pollMemory.deleteMany({ organizationId })).deletedCount;
     return {
       items,
+      pollMemory,
       deliveries: await this.removeAll('deliveries', organizationId),
       inboundMessages: await this.removeAll('inboundMessages', organizationId),
     };

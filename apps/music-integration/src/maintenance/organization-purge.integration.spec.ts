@@ -54,4 +54,24 @@ describe('deleting an organization with work in flight (real store, real Redis)'
     expect(await h.use(INTEGRATION.fanOutChange).execute({ version: 1, organizationId: org.id, itemId: item.id, eventId })).toBe('stale');
     expect(await leftOf(org.id)).toMatchObject({ items: 0, deliveries: 0 });
   });
+
+  it("a poll under way records its memory and its end after the purge's pass: neither is kept", async () => {
+    h = await new IntegrationHarness().start();
+    const org = await h.createOrganization();
+    const entry = org.polling[0];
+    if (!entry) throw new Error('no polling entry');
+    await h.organizations.markDeleted(h.ownerId, org.id);
+    await h.sync.maintenance.purgeOrganization(org.id);
+
+    const memory = h.use(INTEGRATION.pollMemory);
+    const controls = h.use(INTEGRATION.syncControls);
+    await memory.ensureHead(org.id, entry.id);
+    const page = { index: 0, fingerprint: 'f', bodyHash: null, etag: null, lastModified: null, next: null, fetched: 1, total: 1, first: '1', last: '1', trimmed: false, ids: ['1'] };
+    await memory.savePages(org.id, entry.id, [page]);
+    await controls.recordFailure(org.id, entry.id, 'HTTP 500');
+    await controls.recordSuccess(org.id, entry.id, true);
+    await controls.setPaused(org.id, entry.id, { reason: 'failing', automatic: true });
+    expect(await h.store.models.pollMemory.countDocuments({ organizationId: org.id })).toBe(0);
+    expect(await h.store.models.syncControls.countDocuments({ organizationId: org.id })).toBe(0);
+  });
 });

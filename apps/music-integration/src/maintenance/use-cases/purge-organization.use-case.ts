@@ -26,7 +26,7 @@ export interface PurgeOrganizationDeps {
 /**
  * One pass of a deleted organization's purge: its schedules removed, its running polls' leases
  * revoked (they stop before their next write), its pending delivery jobs removed, then its items,
- * deliveries, inbound messages and runs deleted. The job repeats after PURGE_RECHECK_MS until a
+ * deliveries, inbound messages, poll memory, runs and controls deleted. The job repeats after PURGE_RECHECK_MS until a
  * pass after the first finds nothing left (work in flight when it was deleted lands meanwhile);
  * then the organization itself is removed.
  */
@@ -45,9 +45,11 @@ export class PurgeOrganizationUseCase {
     }
     const purged = await deps.sync.maintenance.purgeOrganization(org.id);
     const runs = await deps.runs.deleteForOrganization(org.id);
-    await deps.syncControls.deleteForOrganization(org.id);
-    const removed = purged.items + purged.deliveries + purged.inboundMessages + runs;
-    deps.logger.info('organization purge pass', { orgId: org.id, pass: job.pass, ...purged, runs });
+    const controls = await deps.syncControls.deleteForOrganization(org.id);
+    // Poll memory and controls count too: a poll under way may still write them (each writer removes
+    // what it creates for an organization not live, docs/sync-model.md "Deleting an organization").
+    const removed = purged.items + purged.deliveries + purged.inboundMessages + purged.pollMemory + runs + controls;
+    deps.logger.info('organization purge pass', { orgId: org.id, pass: job.pass, ...purged, runs, controls });
     if (job.pass > 1 && removed === 0) {
       await deps.organizations.removeDeleted(org.id);
       deps.logger.info('organization purged', { orgId: org.id });
