@@ -174,18 +174,14 @@ export function integrationContainer(deps: IntegrationDeps): DependencyContainer
   provideFactory(c, INTEGRATION.syncMetrics, (c) => {
     const { metrics } = resolve(c, INTEGRATION.deps);
     if (!metrics) return null;
-    const models = resolve(c, INTEGRATION.models);
+    const items = resolve(c, INTEGRATION.items);
+    const deliveries = resolve(c, INTEGRATION.deliveries);
     const controls = resolve(c, INTEGRATION.syncControls);
     // Items diverged now (the divergence gauge).
-    const countDiverged = () => models.inventoryItems.countDocuments({ state: 'diverged' });
-    return new SyncMetrics(metrics.registry, resolve(c, INTEGRATION.queues), countDiverged, {
+    return new SyncMetrics(metrics.registry, resolve(c, INTEGRATION.queues), () => items.countDiverged(), {
       // Local changes not yet fanned out, pending deliveries and dead letters (the backlog gauges).
       backlog: async () => {
-        const [outbox, pending, failed] = await Promise.all([
-          models.inventoryItems.countDocuments({ pendingEvent: { $ne: null } }),
-          models.deliveries.countDocuments({ status: 'pending' }),
-          models.deliveries.countDocuments({ status: 'failed' }),
-        ]);
+        const [outbox, pending, failed] = await Promise.all([items.countOutbox(), deliveries.countByStatus('pending'), deliveries.countByStatus('failed')]);
         return { outbox, pending, failed };
       },
       lastSuccesses: async () => (await controls.listAll()).filter((s) => s.entryId !== null && !s.paused).map((s) => s.lastSuccessAt),

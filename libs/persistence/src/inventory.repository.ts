@@ -45,6 +45,16 @@ export class InventoryRepository {
     return docs.map(toInventoryItem);
   }
 
+  /** Items diverged now, across every organization: an operators' gauge, never a tenant's answer. */
+  async countDiverged(): Promise<number> {
+    return this.models.inventoryItems.countDocuments({ state: 'diverged' });
+  }
+
+  /** Local changes not yet fanned out (an item with a pending event), across every organization: an operators' gauge. */
+  async countOutbox(): Promise<number> {
+    return this.models.inventoryItems.countDocuments({ pendingEvent: { $ne: null } });
+  }
+
   /** Live items of these organizations ordered by id, one page at a time. */
   async listForOrganizations(organizationIds: readonly string[], page: InventoryPageRequest): Promise<InventoryPage> {
     if (organizationIds.length === 0) return { items: [], nextCursor: null };

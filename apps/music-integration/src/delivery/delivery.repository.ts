@@ -56,6 +56,11 @@ export class DeliveryRepository {
     return docs.map(toDelivery);
   }
 
+  /** Deliveries in this status across every organization: an operators' gauge (pending work, dead letters), never a tenant's answer. */
+  async countByStatus(status: DeliveryStatus): Promise<number> {
+    return this.models.deliveries.countDocuments({ status });
+  }
+
   /** Pending deliveries not touched for a while: their job may have been lost (the sweeper re-adds it). */
   async listStalePending(olderThan: Date, limit: number): Promise<Delivery[]> {
     const docs = await this.models.deliveries.find({ status: 'pending', updatedAt: { $lt: olderThan } }).limit(limit).lean<DeliveryDoc[]>();
