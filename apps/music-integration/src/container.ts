@@ -82,6 +82,9 @@ export interface IntegrationDeps {
 /** The poll lease's TTL: renewed every third of it while a run works; a dead run's lease frees after it. */
 const POLL_LEASE_TTL_MS = 30_000;
 
+/** The per-item send lease's TTL: a send may take the whole outbound timeout. */
+const deliveryLeaseTtlMs = (config: Pick<IntegrationConfig, 'OUTBOUND_TIMEOUT_MS'>): number => config.OUTBOUND_TIMEOUT_MS + 5000;
+
 /** Everything music-integration is built from; a test overrides one with `provideValue` before resolving. */
 export const INTEGRATION = {
   deps: token<IntegrationDeps>('IntegrationDeps'),
@@ -403,41 +406,38 @@ export function integrationContainer(deps: IntegrationDeps): DependencyContainer
         logger: resolve(c, INTEGRATION.logger),
       }),
   );
-  provideFactory(
-    c,
-    INTEGRATION.fanOutChange,
-    (c) =>
-      new FanOutChangeUseCase({
-        config: resolve(c, INTEGRATION.config),
-        logger: resolve(c, INTEGRATION.logger),
-        organizations: resolve(c, INTEGRATION.organizationCache),
-        sync: resolve(c, INTEGRATION.syncState),
-        mappings: resolve(c, INTEGRATION.mappings),
-        http: resolve(c, INTEGRATION.outbound),
-        locks: resolve(c, INTEGRATION.locks),
-        outputQueue: resolve(c, INTEGRATION.queues).output,
-        jobSettings: resolve(c, INTEGRATION.jobSettings),
-        controls: resolve(c, INTEGRATION.controls),
-        gaveUp: resolve(c, INTEGRATION.gaveUpNotice),
-        metrics: resolve(c, INTEGRATION.syncMetrics),
-      }),
-  );
+  provideFactory(c, INTEGRATION.fanOutChange, (c) => {
+    const config = resolve(c, INTEGRATION.config);
+    return new FanOutChangeUseCase({
+      organizations: resolve(c, INTEGRATION.organizationCache),
+      sync: resolve(c, INTEGRATION.syncState),
+      mappings: resolve(c, INTEGRATION.mappings),
+      http: resolve(c, INTEGRATION.outbound),
+      locks: resolve(c, INTEGRATION.locks),
+      logger: resolve(c, INTEGRATION.logger),
+      outputQueue: resolve(c, INTEGRATION.queues).output,
+      jobSettings: resolve(c, INTEGRATION.jobSettings),
+      leaseTtlMs: deliveryLeaseTtlMs(config),
+      backoff: { DELIVERY_BACKOFF_BASE_MS: config.DELIVERY_BACKOFF_BASE_MS, DELIVERY_BACKOFF_MAX_MS: config.DELIVERY_BACKOFF_MAX_MS },
+      controls: resolve(c, INTEGRATION.controls),
+      gaveUp: resolve(c, INTEGRATION.gaveUpNotice),
+      metrics: resolve(c, INTEGRATION.syncMetrics),
+    });
+  });
   provideFactory(c, INTEGRATION.deliverChange, (c) => {
     const config = resolve(c, INTEGRATION.config);
     const controls = resolve(c, INTEGRATION.controls);
     return new DeliverChangeUseCase({
-      deliver: {
-        organizations: resolve(c, INTEGRATION.organizationCache),
-        deliveries: resolve(c, INTEGRATION.deliveries),
-        sync: resolve(c, INTEGRATION.syncState),
-        http: resolve(c, INTEGRATION.outbound),
-        locks: resolve(c, INTEGRATION.locks),
-        logger: resolve(c, INTEGRATION.logger),
-        leaseTtlMs: config.OUTBOUND_TIMEOUT_MS + 5000,
-        isPaused: (organizationId) => controls.isDeliveryPaused(organizationId),
-        pausedRecheckMs: config.PAUSED_DELIVERY_RECHECK_MS,
-      },
-      jobSettings: resolve(c, INTEGRATION.jobSettings),
+      organizations: resolve(c, INTEGRATION.organizationCache),
+      deliveries: resolve(c, INTEGRATION.deliveries),
+      sync: resolve(c, INTEGRATION.syncState),
+      http: resolve(c, INTEGRATION.outbound),
+      locks: resolve(c, INTEGRATION.locks),
+      logger: resolve(c, INTEGRATION.logger),
+      leaseTtlMs: deliveryLeaseTtlMs(config),
+      isPaused: (organizationId) => controls.isDeliveryPaused(organizationId),
+      pausedRecheckMs: config.PAUSED_DELIVERY_RECHECK_MS,
+      deliveryAttempts: resolve(c, INTEGRATION.jobSettings).deliveryAttempts,
       gaveUp: resolve(c, INTEGRATION.gaveUpNotice),
       metrics: resolve(c, INTEGRATION.syncMetrics),
     });

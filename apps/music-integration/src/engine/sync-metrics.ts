@@ -4,7 +4,7 @@ import type { RecordError, SyncRunCounts, SyncRunStatus } from '@music/domain';
 import { SyncRunRepository, type Models } from '@music/persistence';
 import { withinDeadline } from '@music/platform';
 import type { TransitionObserver } from '@music/sync-state';
-import type { DeliverOutcome } from '../delivery/deliver-change';
+import type { DeliverOutcome } from '../delivery/use-cases/deliver-change.use-case';
 import type { InboundWebhookSummary } from '../inbound/use-cases/apply-inbound-webhook.use-case';
 
 /** Results a delivery attempt is counted under. */
