@@ -33,6 +33,3 @@ export class ConfigurationMemory {
     return (await this.deps.redis.get(this.key(org.id))) === String(org.revision);
   }
 }
-
-/** The key that says a reconciliation of every organization ran within RECONCILE_INTERVAL_MS (across all processes). */
-export const reconcileDoneKey = (prefix: string): string => `${prefix}:reconcile-done`;

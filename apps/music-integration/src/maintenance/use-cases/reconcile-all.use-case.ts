@@ -1,8 +1,11 @@
 import type { OrganizationRepository } from '@music/persistence';
 import type { Logger, RedisClient } from '@music/platform';
 import type { PollingSchedules } from '../../polling/polling-schedules';
-import { reconcileDoneKey, type ConfigurationMemory } from '../configuration-memory';
+import type { ConfigurationMemory } from '../configuration-memory';
 import type { ExpireRetainedUseCase } from './expire-retained.use-case';
+
+/** The key that says a reconciliation of every organization ran within RECONCILE_INTERVAL_MS (across all processes). */
+export const reconcileDoneKey = (prefix: string): string => `${prefix}:reconcile-done`;
 
 export interface ReconcileAllDeps {
   organizations: Pick<OrganizationRepository, 'listWithPolling' | 'listLive'>;

@@ -4,9 +4,8 @@ import type { Logger, RedisClient } from '@music/platform';
 import type { SyncState } from '@music/sync-state';
 import type { DeliveryRepository } from '../../delivery/delivery.repository';
 import type { IntegrationQueues } from '../../integration-queues';
-import { reconcileDoneKey } from '../configuration-memory';
 import { queuePurge } from '../purge-jobs';
-import type { ReconcileAllUseCase } from './reconcile-all.use-case';
+import { reconcileDoneKey, type ReconcileAllUseCase } from './reconcile-all.use-case';
 
 const SWEEP_BATCH = 500;
 
