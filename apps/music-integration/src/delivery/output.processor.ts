@@ -7,9 +7,9 @@ import type { DeliverChangeUseCase } from './use-cases/deliver-change.use-case';
 import type { FanOutChangeUseCase } from './use-cases/fan-out-change.use-case';
 
 export interface OutputProcessorDeps {
-  slots: OrganizationSlots;
-  fanOutChange: FanOutChangeUseCase;
-  deliverChange: DeliverChangeUseCase;
+  slots: Pick<OrganizationSlots, 'acquire'>;
+  fanOutChange: Pick<FanOutChangeUseCase, 'execute'>;
+  deliverChange: Pick<DeliverChangeUseCase, 'execute'>;
 }
 
 /** The record and request a fan-out or deliver job carries, as log context (absent fields left out). */

@@ -49,7 +49,7 @@ export async function settleJob(job: Job, token: string | undefined, outcome: Jo
  * Runs `work` holding one of the organization's slots of this kind; past its cap the job waits its
  * turn (delayed, not an attempt) and the worker takes the next job.
  */
-export async function inSlot(slots: OrganizationSlots, kind: SlotKind, organizationId: string, job: Job, work: () => Promise<JobOutcome>): Promise<JobOutcome> {
+export async function inSlot(slots: Pick<OrganizationSlots, 'acquire'>, kind: SlotKind, organizationId: string, job: Job, work: () => Promise<JobOutcome>): Promise<JobOutcome> {
   const slot = await slots.acquire(kind, organizationId, job.id ?? job.name);
   if (!slot.taken) return waitFor(slot.waitMs);
   try {

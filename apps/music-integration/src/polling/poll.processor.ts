@@ -7,9 +7,9 @@ import type { PollingSchedules } from './polling-schedules';
 import type { RunPollUseCase } from './use-cases/run-poll.use-case';
 
 export interface PollProcessorDeps {
-  slots: OrganizationSlots;
+  slots: Pick<OrganizationSlots, 'acquire'>;
   schedules: Pick<PollingSchedules, 'remove'>;
-  runPoll: RunPollUseCase;
+  runPoll: Pick<RunPollUseCase, 'execute'>;
 }
 
 /** The `polling` queue's `poll` job: one run of an organization's polling entry, within its poll slots. */
