@@ -191,7 +191,7 @@ export class World {
     return resolve(this.runtime.container, name);
   }
 
-  /** A graceful restart: workers finish their active jobs, the queues close, a new engine starts. */
+  /** A graceful restart: workers finish their active jobs, the queues close, then a new runtime (a fresh container and its workers) starts, as a new process would. */
   async restartGracefully(): Promise<void> {
     await this.runtime.close();
     await this.replaceRuntime();
