@@ -264,7 +264,7 @@ export function integrationContainer(deps: IntegrationDeps): DependencyContainer
         controls: resolve(c, INTEGRATION.syncControls),
         runs: resolve(c, INTEGRATION.runs),
         deliveries: resolve(c, INTEGRATION.deliveries),
-        models: resolve(c, INTEGRATION.models),
+        items: resolve(c, INTEGRATION.items),
         sync: resolve(c, INTEGRATION.syncState),
         queues: resolve(c, INTEGRATION.queues),
         jobSettings: resolve(c, INTEGRATION.jobSettings),

@@ -45,6 +45,15 @@ export class InventoryRepository {
     return docs.map(toInventoryItem);
   }
 
+  /** An organization's live items (tombstones not counted) and those diverged now: its status. */
+  async countsForOrganization(organizationId: string): Promise<{ live: number; diverged: number }> {
+    const [live, diverged] = await Promise.all([
+      this.models.inventoryItems.countDocuments({ organizationId, deleted: false }),
+      this.models.inventoryItems.countDocuments({ organizationId, state: 'diverged' }),
+    ]);
+    return { live, diverged };
+  }
+
   /** Items diverged now, across every organization: an operators' gauge, never a tenant's answer. */
   async countDiverged(): Promise<number> {
     return this.models.inventoryItems.countDocuments({ state: 'diverged' });

@@ -78,6 +78,26 @@ export class SyncRunRepository {
     return doc ? toSyncRun(doc) : null;
   }
 
+  /** The polling entry's newest run that got as far as running (queued and skipped ones passed over), or null. */
+  async findLatestStarted(organizationId: string, pollingId: string): Promise<SyncRun | null> {
+    const [doc] = await this.models.syncRuns
+      .find({ organizationId, pollingId, status: { $nin: ['queued', 'skipped'] } })
+      .sort({ queuedAt: -1, _id: -1 })
+      .limit(1)
+      .lean<SyncRunDoc[]>();
+    return doc ? toSyncRun(doc) : null;
+  }
+
+  /** When the polling entry's newest succeeded run finished, or null (none, or not recorded). */
+  async lastSucceededAt(organizationId: string, pollingId: string): Promise<Date | null> {
+    const [doc] = await this.models.syncRuns
+      .find({ organizationId, pollingId, status: 'succeeded' }, { finishedAt: 1 })
+      .sort({ queuedAt: -1, _id: -1 })
+      .limit(1)
+      .lean<Array<Pick<SyncRunDoc, 'finishedAt'>>>();
+    return doc?.finishedAt ?? null;
+  }
+
   /** Newest first. */
   async listForOrganization(organizationId: string, filter: SyncRunFilter): Promise<SyncRun[]> {
     const queuedAt: Record<string, Date> = {};

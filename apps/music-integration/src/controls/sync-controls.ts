@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import { itemStateOf, type Delivery, type NotificationEvent, type Organization, type SyncRun, type SyncRunStatus } from '@music/domain';
-import { defaultControl, type Models, type SyncControl, type SyncControlRepository, type SyncRunRepository } from '@music/persistence';
+import { defaultControl, type InventoryRepository, type SyncControl, type SyncControlRepository, type SyncRunRepository } from '@music/persistence';
 import { addJobs, jobIds, JOBS, type JobSettings, type NotifyJob } from '@music/queue';
 import { maskUrl, type Logger } from '@music/platform';
 import type { SyncState } from '@music/sync-state';
@@ -39,7 +39,7 @@ export interface SyncControlsDeps {
   controls: SyncControlRepository;
   runs: SyncRunRepository;
   deliveries: DeliveryRepository;
-  models: Pick<Models, 'inventoryItems' | 'deliveries' | 'syncRuns'>;
+  items: Pick<InventoryRepository, 'countsForOrganization'>;
   sync: Pick<SyncState, 'items' | 'outbound'>;
   queues: { polling: Queue; output: Queue; notifications: Queue };
   jobSettings: JobSettings;
@@ -190,23 +190,14 @@ export class SyncControls {
     const controls = await this.deps.controls.listForOrganization(org.id);
     const orgControl = controls.find((c) => c.entryId === null) ?? defaultControl(org.id, null);
     const entryControl = (id: string): SyncControl => controls.find((c) => c.entryId === id) ?? defaultControl(org.id, id);
-    const { models } = this.deps;
 
     const pollingEntries: OrganizationStatus['pollingEntries'] = [];
     for (const entry of org.polling) {
       const control = entryControl(entry.id);
       const pausedBy = control.paused ? ('entry' as const) : orgControl.paused ? ('organization' as const) : null;
       const paused = pausedBy !== null;
-      const [last] = await models.syncRuns
-        .find({ organizationId: org.id, pollingId: entry.id, status: { $nin: ['queued', 'skipped'] } })
-        .sort({ queuedAt: -1, _id: -1 })
-        .limit(1)
-        .lean<Array<{ _id: string; status: SyncRunStatus; startedAt: Date | null; finishedAt: Date | null; counts: SyncRun['counts'] }>>();
-      const [success] = await models.syncRuns
-        .find({ organizationId: org.id, pollingId: entry.id, status: 'succeeded' }, { finishedAt: 1 })
-        .sort({ queuedAt: -1, _id: -1 })
-        .limit(1)
-        .lean<Array<{ finishedAt: Date | null }>>();
+      const last = await this.deps.runs.findLatestStarted(org.id, entry.id);
+      const lastSuccessAt = await this.deps.runs.lastSucceededAt(org.id, entry.id);
       const scheduler = paused ? undefined : await this.deps.queues.polling.getJobScheduler(jobIds.pollScheduler(org.id, entry.id)).catch(() => undefined);
       pollingEntries.push({
         entryId: entry.id,
@@ -215,19 +206,17 @@ export class SyncControls {
         pausedBy,
         pausedReason: control.paused ? control.pausedReason : orgControl.paused ? orgControl.pausedReason : null,
         consecutiveFailures: control.consecutiveFailures,
-        lastRun: last ? { runId: last._id, status: last.status, startedAt: iso(last.startedAt), finishedAt: iso(last.finishedAt), counts: last.counts } : null,
-        lastSuccessAt: iso(success?.finishedAt ?? null),
+        lastRun: last ? { runId: last.id, status: last.status, startedAt: iso(last.startedAt), finishedAt: iso(last.finishedAt), counts: last.counts } : null,
+        lastSuccessAt: iso(lastSuccessAt),
         nextRunAt: scheduler?.next !== undefined ? new Date(scheduler.next).toISOString() : null,
       });
     }
 
-    const [total, pending, failed, deadLettered, divergedItems] = await Promise.all([
-      models.inventoryItems.countDocuments({ organizationId: org.id, deleted: false }),
-      models.deliveries.countDocuments({ organizationId: org.id, status: 'pending' }),
-      models.deliveries.countDocuments({ organizationId: org.id, status: 'failed' }),
-      models.deliveries.countDocuments({ organizationId: org.id, status: 'failed', deadLettered: true }),
-      models.inventoryItems.countDocuments({ organizationId: org.id, state: 'diverged' }),
+    const [items, { pending, failed, deadLettered }] = await Promise.all([
+      this.deps.items.countsForOrganization(org.id),
+      this.deps.deliveries.countsForOrganization(org.id),
     ]);
+    const divergedItems = items.diverged;
 
     const everyEntryPaused = pollingEntries.length > 0 && pollingEntries.every((e) => e.paused);
     let health: Health = 'healthy';
@@ -242,7 +231,7 @@ export class SyncControls {
       pausedReason: orgControl.pausedReason,
       pausedAt: iso(orgControl.pausedAt),
       pollingEntries,
-      items: { total },
+      items: { total: items.live },
       deliveries: { pending, deadLettered, failed },
       divergedItems,
     };

@@ -56,6 +56,19 @@ export class DeliveryRepository {
     return docs.map(toDelivery);
   }
 
+  /**
+   * An organization's deliveries still to send (`pending`), that gave up (`failed`, dead letters
+   * included) and that gave up after running out of attempts (`deadLettered`): its status.
+   */
+  async countsForOrganization(organizationId: string): Promise<{ pending: number; failed: number; deadLettered: number }> {
+    const [pending, failed, deadLettered] = await Promise.all([
+      this.models.deliveries.countDocuments({ organizationId, status: 'pending' }),
+      this.models.deliveries.countDocuments({ organizationId, status: 'failed' }),
+      this.models.deliveries.countDocuments({ organizationId, status: 'failed', deadLettered: true }),
+    ]);
+    return { pending, failed, deadLettered };
+  }
+
   /** Deliveries in this status across every organization: an operators' gauge (pending work, dead letters), never a tenant's answer. */
   async countByStatus(status: DeliveryStatus): Promise<number> {
     return this.models.deliveries.countDocuments({ status });
