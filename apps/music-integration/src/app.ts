@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import { acceptsUnauthenticatedWebhooks, createHttpApp, createJwtGuard, createMetrics, standardServiceLinks, tokenVerificationFrom, type HealthCheck, type Logger, type Metrics } from '@music/platform';
+import { acceptsUnauthenticatedWebhooks, createHttpApp, createJwtGuard, createMetrics, serviceAppOptions, tokenVerificationFrom, type HealthCheck, type Logger, type Metrics } from '@music/platform';
 import { ADMIN_DASHBOARD_PATH, adminCredentials, adminDashboardRouter } from './admin-dashboard';
 import type { IntegrationConfig } from './config';
 import { integrationApiDocument } from './integration.openapi';
@@ -40,18 +40,14 @@ export function integrationApp(deps: IntegrationAppDeps): Express {
   const admin = adminCredentials(config, deps.logger);
   return createHttpApp({
     logger: deps.logger,
-    bodyLimit: config.HTTP_BODY_LIMIT,
     healthChecks: deps.healthChecks,
-    ...(config.METRICS_ENABLED ? { metrics: deps.metrics ?? createMetrics({ service: 'music-integration' }) } : {}),
-    apiDocs: integrationApiDocument({ metrics: config.METRICS_ENABLED }),
-    index: {
+    ...serviceAppOptions(config, {
       service: 'music-integration',
       description: 'The sync itself: inbound webhooks (/sync), the queue workers that poll and deliver, and each organization’s sync runs and deliveries.',
-      links: [
-        ...standardServiceLinks({ metrics: config.METRICS_ENABLED }),
-        ...(admin ? [{ href: ADMIN_DASHBOARD_PATH, label: 'Queue dashboard (Bull Board; operator login)' }] : []),
-      ],
-    },
+      apiDocument: integrationApiDocument,
+      metrics: () => deps.metrics ?? createMetrics({ service: 'music-integration' }),
+      links: admin ? [{ href: ADMIN_DASHBOARD_PATH, label: 'Queue dashboard (Bull Board; operator login)' }] : [],
+    }),
     routes: (app) => {
       if (admin) app.use(adminDashboardRouter(Object.values(use.queues), admin));
       app.use(inboundWebhookRoutes(use));

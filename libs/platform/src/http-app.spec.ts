@@ -2,8 +2,9 @@ import mongoose from 'mongoose';
 import request from 'supertest';
 import { Result } from '@sapphire/result';
 import { AppError } from './errors';
-import { createHttpApp, sendResult, type HttpAppOptions } from './http-app';
+import { createHttpApp, sendResult, serviceAppOptions, type HttpAppOptions } from './http-app';
 import { createLogger, type Logger } from './logger';
+import { createApiDocument } from './openapi';
 import { captureJsonLog } from '@music/testing';
 
 /** A JSON logger whose lines land in `lines` instead of the console. */
@@ -225,6 +226,28 @@ describe('createHttpApp: first-hour mistakes get clear answers', () => {
     expect(html.text).toContain('<a href="/docs">API docs</a>');
     // Without an index, / is an ordinary 404.
     expect((await request(appWith().app).get('/')).status).toBe(404);
+  });
+});
+
+describe('serviceAppOptions', () => {
+  const service = {
+    service: 'music-example',
+    description: 'An example.',
+    apiDocument: (options: { metrics: boolean }) => createApiDocument({ title: 'music-example', description: 'An example.', paths: {}, metrics: options.metrics }),
+    metrics: (): never => {
+      throw new Error('the registry is resolved only when METRICS_ENABLED');
+    },
+  };
+
+  it('allows the CORS_ORIGINS of the settings, and links the service’s own pages after the standard ones', () => {
+    const options = serviceAppOptions(
+      { HTTP_BODY_LIMIT: '2mb', CORS_ORIGINS: 'https://a.example, https://b.example', METRICS_ENABLED: false },
+      { ...service, links: [{ href: '/admin', label: 'Admin' }] },
+    );
+    expect(options.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+    expect(options.bodyLimit).toBe('2mb');
+    expect(options.metrics).toBeUndefined();
+    expect(options.index?.links.map((l) => l.href)).toEqual(['/docs', '/openapi.json', '/health/ready', '/health/live', '/admin']);
   });
 });
 

@@ -10,7 +10,7 @@ import { currentContext, withContext } from './request-context';
 import { httpMetricsMiddleware, metricsHandler, type Metrics } from './metrics';
 import { apiDocsRouter, type OpenApiDocument } from './openapi';
 import { healthRouter, type HealthCheck } from './health';
-import { serviceIndexHandler, standardServiceLinks, type ServiceIndex } from './service-index';
+import { serviceIndexHandler, standardServiceLinks, type ServiceIndex, type ServiceLink } from './service-index';
 import { listSetting, type BaseConfig } from './config';
 import { jsonDepth, nulCharacterPath } from './validation';
 
@@ -50,6 +50,8 @@ export interface ServiceDescription {
   apiDocument: (options: { metrics: boolean }) => OpenApiDocument;
   /** The registry requests are timed in; resolved only when METRICS_ENABLED. */
   metrics: () => Metrics;
+  /** Pages of its own its index links to, after the docs, health and metrics. */
+  links?: ServiceLink[];
 }
 
 /**
@@ -67,7 +69,7 @@ export function serviceAppOptions(
     corsOrigins: listSetting(config.CORS_ORIGINS),
     ...(metrics ? { metrics: service.metrics() } : {}),
     apiDocs: service.apiDocument({ metrics }),
-    index: { service: service.service, description: service.description, links: standardServiceLinks({ metrics }) },
+    index: { service: service.service, description: service.description, links: [...standardServiceLinks({ metrics }), ...(service.links ?? [])] },
   };
 }
 
