@@ -96,6 +96,11 @@ async function sendByMode(m: Model, r: Sequence, message: Message, mode: Webhook
   }
 }
 
+/** The polling entry a command's generated index picks, among the entries the organization has now. */
+function entryAt(m: Readonly<Model>, index: number): string {
+  return m.entries[index % m.entries.length]?.name ?? 'E1';
+}
+
 /** A poll of `entry`, run to its end, compared with the model's prediction. */
 async function poll(m: Model, r: Sequence, entry: string): Promise<string[]> {
   const start = m.tick();
@@ -285,7 +290,7 @@ export class Poll extends Step {
   }
 
   protected async apply(m: Model, r: Sequence): Promise<void> {
-    const entry = m.entries[this.entry % m.entries.length]?.name ?? 'E1';
+    const entry = entryAt(m, this.entry);
     await poll(m, r, entry);
     await settle(m, r);
   }
@@ -307,7 +312,7 @@ export class RePoll extends Step {
   }
 
   protected async apply(m: Model, r: Sequence): Promise<void> {
-    const entry = m.entries[this.entry % m.entries.length]?.name ?? 'E1';
+    const entry = entryAt(m, this.entry);
     await poll(m, r, entry);
     await settle(m, r);
     await poll(m, r, entry);
@@ -375,7 +380,7 @@ export class SlowPoll extends Step {
   }
 
   protected async apply(m: Model, r: Sequence): Promise<void> {
-    const entry = m.entries[this.entry % m.entries.length]?.name ?? 'E1';
+    const entry = entryAt(m, this.entry);
     const stub = r.stub;
     const start = m.tick();
     const snapshot = m.snapshotOf(entry);
@@ -453,7 +458,7 @@ export class PagedPollWithChange extends Step {
   }
 
   protected async apply(m: Model, r: Sequence): Promise<void> {
-    const entry = m.entries[this.entry % m.entries.length]?.name ?? 'E1';
+    const entry = entryAt(m, this.entry);
     const start = m.tick();
     const answered = r.stub.answers.length;
     let requests = 0;
