@@ -125,10 +125,12 @@ export const round = (n: number, digits = 1): number => (Number.isFinite(n) ? Ma
 /**
  * App settings of a part that measures one organization's throughput or latency against a raw
  * worker of the same concurrency: the organization may use every delivery slot (its cap,
- * ORG_MAX_INFLIGHT_DELIVERIES, is set to OUTPUT_CONCURRENCY; by default it would hold half of them,
+ * ORG_MAX_INFLIGHT_DELIVERIES, is set to OUTPUT_CONCURRENCY times the worker processes; by default it would hold half of them,
  * leaving the rest to other organizations, which these parts do not have).
  */
-export function oneOrganizationEnv(ctx: Pick<BenchContext, 'options'>): Record<string, string> {
-  const concurrency = String(ctx.options.outputConcurrency);
-  return { OUTPUT_CONCURRENCY: concurrency, ORG_MAX_INFLIGHT_DELIVERIES: concurrency };
+export function oneOrganizationEnv(ctx: Pick<BenchContext, 'options'>, workers = 1): Record<string, string> {
+  const concurrency = ctx.options.outputConcurrency;
+  // The organization's cap counts across every worker process: with several, it is their sum, so
+  // the part measures the workers, not the cap (which would hold one organization at 16 in flight).
+  return { OUTPUT_CONCURRENCY: String(concurrency), ORG_MAX_INFLIGHT_DELIVERIES: String(concurrency * workers) };
 }

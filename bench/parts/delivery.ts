@@ -63,7 +63,7 @@ export async function measureEngineDelivery(ctx: BenchContext, workers: number, 
     const localWritesPerSec = m / ((performance.now() - writesStarted) / 1000);
 
     const started = await Promise.all(
-      Array.from({ length: workers }, () => Child.start('engine', scope.childSettings({ appEnv: oneOrganizationEnv(ctx) }))),
+      Array.from({ length: workers }, () => Child.start('engine', scope.childSettings({ appEnv: oneOrganizationEnv(ctx, workers) }))),
     );
     children.push(...started.map((s) => s.child));
     for (const c of children) c.send({ type: 'profile-reset' });
