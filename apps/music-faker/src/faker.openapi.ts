@@ -2,9 +2,10 @@ import { z } from 'zod';
 import type { ZodOpenApiOperationObject, ZodOpenApiPathItemObject, ZodOpenApiPathsObject } from 'zod-openapi';
 import { createApiDocument, errorResponses, type OpenApiDocument } from '@music/platform';
 import { faultsSchema } from './faults.routes';
-import { generateSchema, webhookConfigSchema, webhookTargetSchema } from './music.routes';
+import { generateSchema } from './music.routes';
 import { musicPageQuerySchema } from './pagination';
 import { deliveryBodySchema } from './sync.routes';
+import { webhookConfigSchema, webhookTargetSchema } from './webhook-config.routes';
 
 const song = z
   .looseObject({

@@ -1,10 +1,12 @@
-import type { Request, RequestHandler, Response, Router } from 'express';
+import type { Router } from 'express';
 import { z } from 'zod';
 import { parseInput, sendResult } from '@music/platform';
 import { Result } from '@sapphire/result';
-import type { FakerNamespaces } from './faker-namespaces';
-import type { FaultPlan } from './faker-state';
 import { isNamedNamespace, stateOf } from './namespace-state';
+import type { ClearFaultsUseCase } from './use-cases/clear-faults.use-case';
+import type { GetFaultsUseCase } from './use-cases/get-faults.use-case';
+import type { ResetNamespacesUseCase } from './use-cases/reset-namespaces.use-case';
+import type { SetFaultsUseCase } from './use-cases/set-faults.use-case';
 
 // TEST-ONLY endpoints: they let a test make the fake third party slow or failing on purpose.
 // They exist because this app is a test double; a real service would never expose them.
@@ -22,60 +24,31 @@ export const faultsSchema = z
     message: 'give at least one of failNext, status, delayMs',
   });
 
-/** Turns the PUT /_faults body into a plan: a delay alone (no status) only slows calls down. */
-export function toFaultPlan(input: z.infer<typeof faultsSchema>): FaultPlan {
-  const delayOnly = input.status === undefined && input.delayMs !== undefined;
-  return {
-    target: input.target,
-    remaining: input.failNext ?? null,
-    status: delayOnly ? null : (input.status ?? 500),
-    delayMs: input.delayMs ?? 0,
-    retryAfterSeconds: input.retryAfterSeconds ?? null,
-  };
+/** The use cases behind /_faults and /_reset. */
+export interface FaultUseCases {
+  setFaults: SetFaultsUseCase;
+  getFaults: GetFaultsUseCase;
+  clearFaults: ClearFaultsUseCase;
+  resetNamespaces: ResetNamespacesUseCase;
 }
 
 /**
  * PUT/GET/DELETE /_faults (the namespace's faults) and POST /_reset: unprefixed, it empties the
  * default namespace and forgets every named one; under /ns/<name>, it empties that namespace.
  */
-export function faultRoutes(router: Router, namespaces: FakerNamespaces): void {
+export function faultRoutes(router: Router, use: FaultUseCases): void {
   router.put('/_faults', (req, res) => {
     const state = stateOf(res);
-    const result = parseInput(faultsSchema, req.body, 'Faults').map(toFaultPlan);
-    result.inspect((plan) => state.setFaults(plan));
+    const result = parseInput(faultsSchema, req.body, 'Faults').map((faults) => use.setFaults.execute({ state, faults }));
     sendResult(res, result, 200, (plan) => ({ faults: plan }));
   });
-  router.get('/_faults', (_req, res) => void res.json({ faults: stateOf(res).faults }));
+  router.get('/_faults', (_req, res) => void res.json({ faults: use.getFaults.execute({ state: stateOf(res) }) }));
   router.delete('/_faults', (_req, res) => {
-    stateOf(res).clearFaults();
+    use.clearFaults.execute({ state: stateOf(res) });
     sendResult(res, Result.ok(undefined), 204);
   });
   router.post('/_reset', async (_req, res) => {
-    const state = stateOf(res);
-    // Let calls already in flight finish first so they do not land in the fresh logs.
-    if (!isNamedNamespace(res)) {
-      await namespaces.whenIdle();
-      namespaces.reset();
-    } else {
-      await state.whenIdle();
-      state.reset();
-    }
+    await use.resetNamespaces.execute({ state: stateOf(res), named: isNamedNamespace(res) });
     res.status(204).end();
   });
-}
-
-/**
- * Applies an injected fault of the request's namespace to a matching request: waits `delayMs`,
- * then either answers with the fault's status (calling `onFault` first) or lets the request through.
- */
-export function faultGate(kind: 'sync' | 'music', onFault?: (req: Request, res: Response, status: number) => void): RequestHandler {
-  return async (req: Request, res: Response, next) => {
-    const plan = stateOf(res).takeFault(kind);
-    if (!plan) return next();
-    if (plan.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, plan.delayMs));
-    if (plan.status === null) return next();
-    onFault?.(req, res, plan.status);
-    if (plan.retryAfterSeconds !== null) res.setHeader('retry-after', String(plan.retryAfterSeconds));
-    res.status(plan.status).json({ error: { code: 'INJECTED_FAULT', message: `Injected fault (test-only): ${plan.status}` } });
-  };
 }
