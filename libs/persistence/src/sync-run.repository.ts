@@ -3,6 +3,7 @@ import { emptyCounts, newId } from '@music/domain';
 import { maskUrl, maskUrlsIn } from '@music/platform';
 import { toSyncRun } from './mappers';
 import type { Models, SyncRunDoc } from './models';
+import { OrganizationRepository } from './organization.repository';
 
 export interface SyncRunFilter {
   status?: SyncRunStatus;
@@ -21,7 +22,11 @@ export interface SyncRunFilter {
  * users and logged, and credentials belong in the polling entry's sealed `auth`.
  */
 export class SyncRunRepository {
-  constructor(private readonly models: Pick<Models, 'syncRuns'>) {}
+  private readonly organizations: OrganizationRepository;
+
+  constructor(private readonly models: Pick<Models, 'syncRuns' | 'organizations'>) {
+    this.organizations = new OrganizationRepository(models);
+  }
 
   async createQueued(organizationId: string, entry: PollingEntry, trigger: SyncTrigger, now = new Date()): Promise<SyncRun> {
     const doc: SyncRunDoc = {
@@ -39,7 +44,13 @@ export class SyncRunRepository {
       startedAt: null,
       finishedAt: null,
     };
-    await this.models.syncRuns.create(doc);
+    try {
+      await this.models.syncRuns.create(doc);
+    } finally {
+      // A poll that read its organization before it was deleted may record its run after the
+      // purge's pass: the run is removed again (docs/sync-model.md, "Deleting an organization").
+      if ((await this.organizations.revisionOf(organizationId)) === null) await this.models.syncRuns.deleteOne({ _id: doc._id, organizationId });
+    }
     return toSyncRun(doc);
   }
 

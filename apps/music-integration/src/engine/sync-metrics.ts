@@ -264,7 +264,7 @@ export class SyncMetrics implements TransitionObserver {
 /** The sync-run repository, counting every run that finishes into the metrics. */
 export class MeteredSyncRunRepository extends SyncRunRepository {
   constructor(
-    models: Pick<Models, 'syncRuns'>,
+    models: Pick<Models, 'syncRuns' | 'organizations'>,
     private readonly metrics: SyncMetrics,
   ) {
     super(models);

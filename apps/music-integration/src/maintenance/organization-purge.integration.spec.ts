@@ -74,4 +74,16 @@ describe('deleting an organization with work in flight (real store, real Redis)'
     expect(await h.store.models.pollMemory.countDocuments({ organizationId: org.id })).toBe(0);
     expect(await h.store.models.syncControls.countDocuments({ organizationId: org.id })).toBe(0);
   });
+
+  it("a scheduled poll that read its organization before the delete records no run after the purge's pass", async () => {
+    h = await new IntegrationHarness().start();
+    const org = await h.createOrganization();
+    const entry = org.polling[0];
+    if (!entry) throw new Error('no polling entry');
+    await h.organizations.markDeleted(h.ownerId, org.id);
+    await h.sync.maintenance.purgeOrganization(org.id);
+
+    await h.runs.createQueued(org.id, entry, 'schedule');
+    expect(await h.store.models.syncRuns.countDocuments({ organizationId: org.id })).toBe(0);
+  });
 });
