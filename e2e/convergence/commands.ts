@@ -283,6 +283,12 @@ export class DeliverDelayedWebhook extends Step {
   }
 }
 
+/** One poll of the entry, then everything it queued run to the end. */
+async function pollAndSettle(m: Model, r: Sequence, entry: ReturnType<typeof entryAt>): Promise<void> {
+  await poll(m, r, entry);
+  await settle(m, r);
+}
+
 export class Poll extends Step {
   readonly kind = 'poll';
   constructor(readonly entry: number) {
@@ -290,9 +296,7 @@ export class Poll extends Step {
   }
 
   protected async apply(m: Model, r: Sequence): Promise<void> {
-    const entry = entryAt(m, this.entry);
-    await poll(m, r, entry);
-    await settle(m, r);
+    await pollAndSettle(m, r, entryAt(m, this.entry));
   }
 
   toString(): string {
@@ -313,10 +317,8 @@ export class RePoll extends Step {
 
   protected async apply(m: Model, r: Sequence): Promise<void> {
     const entry = entryAt(m, this.entry);
-    await poll(m, r, entry);
-    await settle(m, r);
-    await poll(m, r, entry);
-    await settle(m, r);
+    await pollAndSettle(m, r, entry);
+    await pollAndSettle(m, r, entry);
   }
 
   toString(): string {

@@ -55,13 +55,19 @@ describe('deleting an organization with work in flight (real store, real Redis)'
     expect(await leftOf(org.id)).toMatchObject({ items: 0, deliveries: 0 });
   });
 
-  it("a poll under way records its memory and its end after the purge's pass: neither is kept", async () => {
+  /** An organization with a polling entry, marked deleted as music-config does it, then one pass of its purge. */
+  const deletedAndPurged = async () => {
     h = await new IntegrationHarness().start();
     const org = await h.createOrganization();
     const entry = org.polling[0];
     if (!entry) throw new Error('no polling entry');
     await h.organizations.markDeleted(h.ownerId, org.id);
     await h.sync.maintenance.purgeOrganization(org.id);
+    return { org, entry };
+  };
+
+  it("a poll under way records its memory and its end after the purge's pass: neither is kept", async () => {
+    const { org, entry } = await deletedAndPurged();
 
     const memory = h.use(INTEGRATION.pollMemory);
     const controls = h.use(INTEGRATION.syncControls);
@@ -76,12 +82,7 @@ describe('deleting an organization with work in flight (real store, real Redis)'
   });
 
   it("a scheduled poll that read its organization before the delete records no run after the purge's pass", async () => {
-    h = await new IntegrationHarness().start();
-    const org = await h.createOrganization();
-    const entry = org.polling[0];
-    if (!entry) throw new Error('no polling entry');
-    await h.organizations.markDeleted(h.ownerId, org.id);
-    await h.sync.maintenance.purgeOrganization(org.id);
+    const { org, entry } = await deletedAndPurged();
 
     await h.runs.createQueued(org.id, entry, 'schedule');
     expect(await h.store.models.syncRuns.countDocuments({ organizationId: org.id })).toBe(0);
