@@ -146,6 +146,16 @@ export class OrganizationRepository {
     return doc ? doc.revision : null;
   }
 
+  /**
+   * Whether the organization is live: not marked deleted, not gone (docs/sync-model.md, "Deleting an
+   * organization"). Every write that creates a document of an organization asks it afterwards and
+   * removes what it created when not: the organization is marked before its purge removes anything,
+   * so a document created meanwhile is removed by the purge or by its own writer.
+   */
+  async isLive(id: string): Promise<boolean> {
+    return (await this.revisionOf(id)) !== null;
+  }
+
   /** For workers: the organization whatever its owner (null when deleted). */
   async findById(id: string): Promise<Organization | null> {
     const doc = await this.models.organizations.findOne({ _id: id, ...LIVE }).lean<OrganizationDoc>();

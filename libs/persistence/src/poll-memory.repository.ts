@@ -139,7 +139,7 @@ export class PollMemoryRepository {
    * deleted may write after its purge's pass (docs/sync-model.md, "Deleting an organization").
    */
   private async removeIfOrganizationGone(organizationId: string): Promise<void> {
-    if ((await this.organizations.revisionOf(organizationId)) !== null) return;
+    if (await this.organizations.isLive(organizationId)) return;
     await this.models.pollMemory.deleteMany({ organizationId });
   }
 

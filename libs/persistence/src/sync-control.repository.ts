@@ -66,7 +66,7 @@ export class SyncControlRepository {
     try {
       return await write();
     } finally {
-      if ((await this.organizations.revisionOf(organizationId)) === null) await this.models.syncControls.deleteMany({ organizationId });
+      if (!(await this.organizations.isLive(organizationId))) await this.models.syncControls.deleteMany({ organizationId });
     }
   }
 

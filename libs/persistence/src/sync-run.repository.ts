@@ -49,7 +49,7 @@ export class SyncRunRepository {
     } finally {
       // A poll that read its organization before it was deleted may record its run after the
       // purge's pass: the run is removed again (docs/sync-model.md, "Deleting an organization").
-      if ((await this.organizations.revisionOf(organizationId)) === null) await this.models.syncRuns.deleteOne({ _id: doc._id, organizationId });
+      if (!(await this.organizations.isLive(organizationId))) await this.models.syncRuns.deleteOne({ _id: doc._id, organizationId });
     }
     return toSyncRun(doc);
   }

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { InboundMessageDoc, Models } from '@music/persistence';
-import type { LiveOrganizations } from './live-organizations';
+import type { InboundMessageDoc, Models, OrganizationRepository } from '@music/persistence';
 import type { StoreClock } from './store-clock';
 
 const DUPLICATE_KEY = 11000;
@@ -26,7 +25,7 @@ export class InboundInbox {
   constructor(
     private readonly models: Pick<Models, 'inboundMessages'>,
     private readonly clock: StoreClock,
-    private readonly live: LiveOrganizations,
+    private readonly live: Pick<OrganizationRepository, 'isLive'>,
   ) {}
 
   /** Stores a call; `duplicate` when the same organization already sent this `webhook-id`. */

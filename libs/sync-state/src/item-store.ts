@@ -1,9 +1,8 @@
 import type { AnyBulkWriteOperation } from 'mongoose';
 import type { InventoryItem } from '@music/domain';
-import { toInventoryItem, type InventoryItemDoc, type Models } from '@music/persistence';
+import { toInventoryItem, type InventoryItemDoc, type Models, type OrganizationRepository } from '@music/persistence';
 import { itemLockName, type RedisLocks } from '@music/platform';
 import { divergenceChange, noTransition, transition, transitionAll, type ItemFacts, type SyncEvent, type Transition } from './transitions';
-import type { LiveOrganizations } from './live-organizations';
 import type { MarkTally, WriteMarks } from './write-marks';
 
 /** Something that must still hold before a write: a lease (`Lease.assertHeld` throws when it was lost). */
@@ -115,7 +114,7 @@ export class ItemStore {
     private readonly models: Pick<Models, 'inventoryItems' | 'deliveries'>,
     private readonly locks: RedisLocks,
     /** Asked after every item created: one created for an organization no longer live is removed again. */
-    private readonly live: LiveOrganizations,
+    private readonly live: Pick<OrganizationRepository, 'isLive'>,
     private readonly observer?: TransitionObserver,
     /** The organizations' write marks: raised before and after every write of their items. */
     readonly marks?: WriteMarks,

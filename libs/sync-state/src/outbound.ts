@@ -1,7 +1,6 @@
 import type { Delivery, DeliveryAttempt, InventoryItem, PendingEvent, Webhook } from '@music/domain';
-import { toDelivery, type DeliveryDoc, type Models } from '@music/persistence';
+import { toDelivery, type DeliveryDoc, type Models, type OrganizationRepository } from '@music/persistence';
 import type { Applied, ItemStore } from './item-store';
-import type { LiveOrganizations } from './live-organizations';
 import type { SyncEvent } from './transitions';
 
 const DUPLICATE_KEY = 11000;
@@ -64,7 +63,7 @@ export class Outbound {
   constructor(
     private readonly store: ItemStore,
     private readonly models: Pick<Models, 'deliveries'>,
-    private readonly live: LiveOrganizations,
+    private readonly live: Pick<OrganizationRepository, 'isLive'>,
   ) {}
 
   /**

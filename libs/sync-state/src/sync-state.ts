@@ -1,10 +1,9 @@
-import type { Models } from '@music/persistence';
+import { OrganizationRepository, type Models } from '@music/persistence';
 import type { RedisLocks } from '@music/platform';
 import { Divergences } from './divergences';
 import { DeliveryFailures } from './failures';
 import { InboundInbox } from './inbound-inbox';
 import { ItemStore, type TransitionObserver } from './item-store';
-import { LiveOrganizations } from './live-organizations';
 import { LocalChanges } from './local-changes';
 import { Maintenance } from './maintenance';
 import { Outbound } from './outbound';
@@ -42,7 +41,8 @@ export function createSyncState(deps: SyncStateDeps): SyncState {
   const clock = new StoreClock(deps.models);
   const { redis, prefix } = deps.locks.shared;
   const marks = new WriteMarks(redis, prefix, deps.models);
-  const live = new LiveOrganizations(deps.models);
+  // Asked after every write that creates a document of an organization (rule 8).
+  const live = new OrganizationRepository(deps.models);
   const items = new ItemStore(deps.models, deps.locks, live, deps.observer, marks);
   const outbound = new Outbound(items, deps.models, live);
   const failures = new DeliveryFailures(deps.models);
