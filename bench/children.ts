@@ -36,6 +36,8 @@ export interface ChildSettings {
   extraEnv?: Record<string, string>;
   /** Write a V8 CPU profile of the child into this directory. */
   cpuProfDir?: string;
+  /** The built child (`buildBenchWorker`): run as production runs an app, `node main.js`. */
+  workerScript: string;
 }
 
 const live = new Set<ChildProcess>();
@@ -70,9 +72,9 @@ export class Child {
   }
 
   static async start(role: ChildRole, settings: ChildSettings, timeoutMs = 60_000): Promise<{ child: Child; ready: Extract<FromChild, { type: 'ready' }> }> {
-    const args = ['--enable-source-maps', '--import', 'tsx'];
+    const args = ['--enable-source-maps'];
     if (settings.cpuProfDir) args.push('--cpu-prof', `--cpu-prof-dir=${settings.cpuProfDir}`, `--cpu-prof-name=${role}-${Date.now()}.cpuprofile`);
-    const proc = spawn(process.execPath, [...args, path.join(__dirname, 'worker-process.ts'), role], {
+    const proc = spawn(process.execPath, [...args, settings.workerScript, role], {
       cwd: ROOT,
       env: {
         ...process.env,

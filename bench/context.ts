@@ -20,6 +20,8 @@ export interface BenchContext {
   thirdParty: ThirdPartyStub;
   keys: BenchKeys;
   cpuProfDir: string | undefined;
+  /** The built child process every part starts (bench/build-worker.ts). */
+  workerScript: string;
   log: (message: string) => void;
 }
 
@@ -83,6 +85,7 @@ export async function openScope(ctx: BenchContext, part: string): Promise<Scope>
       prefix: name,
       keys: ctx.keys,
       ...(ctx.cpuProfDir ? { cpuProfDir: ctx.cpuProfDir } : {}),
+      workerScript: ctx.workerScript,
       ...extra,
     }),
     close: async () => {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
+import { buildBenchWorker } from './build-worker';
 import { benchKeys, killAllChildren } from './children';
 import { cleanupRun, newRunId, round, type BenchContext } from './context';
 import { ThirdPartyStub } from '@music/testing';
@@ -56,8 +57,9 @@ async function main(): Promise<void> {
   const log = (message: string): void => console.log(`[bench ${round((Date.now() - started) / 1000, 0)}s] ${message}`);
   const cpuProfDir = options.cpuProf ? path.join(ROOT, 'bench', 'profiles') : undefined;
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
+  const workerScript = await buildBenchWorker();
   const thirdParty = await new ThirdPartyStub().start();
-  const ctx: BenchContext = { options, mongoUrl, redisUrl, runId: newRunId(), thirdParty, keys: benchKeys(), cpuProfDir, log };
+  const ctx: BenchContext = { options, mongoUrl, redisUrl, runId: newRunId(), thirdParty, keys: benchKeys(), cpuProfDir, workerScript, log };
   log(`${options.mode} run ${ctx.runId}: ${options.parts.join(', ')} (store ${mongoUrl}, redis ${redisUrl})`);
   // Ctrl-C: stop the child processes and drop what this run created, then leave.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
