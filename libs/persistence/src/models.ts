@@ -1,4 +1,4 @@
-import { Schema, type Connection, type Model, type SchemaDefinitionProperty } from 'mongoose';
+import { Schema, type Connection, type Model, type mongo, type SchemaDefinitionProperty } from 'mongoose';
 import type { SyncControl } from './sync-control.repository';
 import type { Delivery, DeliveryAttempt, InventoryItem, NotificationTarget, Organization, PollingEntry, RecordError, SyncRun, SyncRunCounts, User } from '@music/domain';
 
@@ -304,6 +304,16 @@ const pollMemorySchema = new Schema<PollMemoryDoc>(
   { ...options, collection: 'poll_memory' },
 );
 pollMemorySchema.index({ organizationId: 1, pollingId: 1 });
+
+/**
+ * The driver's collection behind a model, typed by its documents. For the delivery path's few
+ * commands, where mongoose's query building costs the worker more CPU than the command itself
+ * (docs/performance.md, section 3): filters, updates and documents go to the store as written,
+ * not cast by the schema, so use it only where every value already has its stored type.
+ */
+export function collectionOf<T>(model: Model<T>): mongo.Collection<T & mongo.Document> {
+  return model.collection as unknown as mongo.Collection<T & mongo.Document>;
+}
 
 export interface Models {
   users: Model<UserDoc>;

@@ -2,7 +2,7 @@ import type { Organization, OrganizationInput, OrganizationSettings } from '@mus
 import { assignEntryIds, newEntryId, newId } from '@music/domain';
 import type { SecretBox } from '@music/platform';
 import { toOrganization } from './mappers';
-import type { Models, OrganizationDoc } from './models';
+import { collectionOf, type Models, type OrganizationDoc } from './models';
 import { openNotification, openPolling, openWebhook, sealNotification, sealPolling, sealWebhook } from './organization-secrets';
 
 /** Gives every webhook and polling entry of a new organization its id. */
@@ -142,7 +142,7 @@ export class OrganizationRepository {
    * change of an organization raises it, so a copy of the same revision is the organization as stored.
    */
   async revisionOf(id: string): Promise<number | null> {
-    const doc = await this.models.organizations.findOne({ _id: id, ...LIVE }, { _id: 0, revision: 1 }).lean<{ revision: number }>();
+    const doc = await collectionOf(this.models.organizations).findOne<{ revision: number }>({ _id: id, ...LIVE }, { projection: { _id: 0, revision: 1 } });
     return doc ? doc.revision : null;
   }
 

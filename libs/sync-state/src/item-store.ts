@@ -1,6 +1,6 @@
 import type { AnyBulkWriteOperation } from 'mongoose';
 import type { InventoryItem } from '@music/domain';
-import { toInventoryItem, type InventoryItemDoc, type Models, type OrganizationRepository } from '@music/persistence';
+import { collectionOf, toInventoryItem, type InventoryItemDoc, type Models, type OrganizationRepository } from '@music/persistence';
 import { itemLockName, type RedisLocks } from '@music/platform';
 import { divergenceChange, noTransition, transition, transitionAll, type ItemFacts, type SyncEvent, type Transition } from './transitions';
 import type { MarkTally, WriteMarks } from './write-marks';
@@ -135,7 +135,7 @@ export class ItemStore {
   }
 
   async read(id: string): Promise<InventoryItem | null> {
-    const doc = await this.models.inventoryItems.findOne({ _id: id }).lean<InventoryItemDoc>();
+    const doc = await collectionOf(this.models.inventoryItems).findOne({ _id: id });
     return doc ? toInventoryItem(doc) : null;
   }
 
@@ -362,7 +362,7 @@ export class ItemStore {
       return result.deletedCount === 1 ? null : undefined;
     }
     const { update } = this.updateOf(before, t);
-    const doc = await this.models.inventoryItems.findOneAndUpdate({ _id: before.id, rev: before.rev }, update, { returnDocument: 'after' }).lean<InventoryItemDoc>();
+    const doc = await collectionOf(this.models.inventoryItems).findOneAndUpdate({ _id: before.id, rev: before.rev }, update, { returnDocument: 'after' });
     return doc ? toInventoryItem(doc) : undefined;
   }
 

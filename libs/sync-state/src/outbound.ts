@@ -1,5 +1,5 @@
 import type { Delivery, DeliveryAttempt, InventoryItem, PendingEvent, Webhook } from '@music/domain';
-import { toDelivery, type DeliveryDoc, type Models, type OrganizationRepository } from '@music/persistence';
+import { collectionOf, toDelivery, type DeliveryDoc, type Models, type OrganizationRepository } from '@music/persistence';
 import type { Applied, ItemStore } from './item-store';
 import type { SyncEvent } from './transitions';
 
@@ -318,7 +318,7 @@ export class Outbound {
   private async insertMissing(docs: DeliveryDoc[]): Promise<boolean> {
     if (docs.length === 0) return true;
     try {
-      await this.models.deliveries.insertMany(docs, { ordered: false, lean: true });
+      await collectionOf(this.models.deliveries).insertMany(docs, { ordered: false });
       return true;
     } catch (error) {
       const e = error as { code?: number; writeErrors?: Array<{ code?: number; err?: { code?: number } }> };
