@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { LookupFunction } from 'node:net';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { baseEnvSchema, listSetting, parseConfig } from './config';
 import { createOutboundClient, type OutboundPolicy, type OutboundResult } from './outbound-http';
 
@@ -67,6 +67,27 @@ class LocalServer {
         res.writeHead(200);
         for (let i = 0; i < 40; i++) res.write(Buffer.alloc(64 * 1024, 0x62));
         return void res.end();
+      }
+      case '/echo': {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const echo = { method: req.method, query: url.search, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+          res.writeHead(200, { 'content-type': 'application/json', etag: '"v1"', 'set-cookie': ['a=1', 'b=2'] }).end(JSON.stringify(echo));
+        });
+        return;
+      }
+      case '/encoded': {
+        const text = '{"encoded":true}';
+        const as = url.searchParams.get('as') ?? 'gzip';
+        const body = as === 'gzip' ? gzipSync(text) : as === 'deflate' ? deflateSync(text) : brotliCompressSync(text);
+        return void res.writeHead(200, { 'content-encoding': as, 'content-length': body.length }).end(body);
+      }
+      case '/cut': {
+        // Promises more than it sends, then drops the connection.
+        res.writeHead(200, { 'content-length': 1000 });
+        res.write('{"partial":');
+        return void setTimeout(() => res.socket?.destroy(), 20);
       }
       case '/bomb': {
         const body = bomb();
@@ -272,6 +293,48 @@ describe('createOutboundClient: the SSRF guard', () => {
       const port = closed.port;
       await closed.close();
       expect(await client.send({ method: 'GET', url: `http://127.0.0.1:${port}/ok` })).toMatchObject({ ok: false, kind: 'network' });
+    });
+  });
+
+  describe('the exchange itself', () => {
+    const client = createOutboundClient(policy({ allowList: ['127.0.0.1'] }));
+
+    it('sends the method, headers and body as given, and appends params to the query', async () => {
+      const result = await client.send({
+        method: 'POST',
+        url: `http://127.0.0.1:${local.port}/echo?fixed=1`,
+        headers: { 'Content-Type': 'application/json', 'webhook-id': 'msg_1' },
+        body: '{"title":"Été"}',
+        params: { page: 2, updatedSince: '2026-11-30T05:00:00.000Z', q: 'a b' },
+      });
+      expect(result.ok).toBe(true);
+      const echo = JSON.parse(result.ok ? result.text : '{}') as { method: string; query: string; headers: Record<string, string>; body: string };
+      expect(echo.method).toBe('POST');
+      expect(echo.body).toBe('{"title":"Été"}');
+      expect(echo.headers).toMatchObject({ 'content-type': 'application/json', 'webhook-id': 'msg_1', 'content-length': String(Buffer.byteLength('{"title":"Été"}')) });
+      const query = new URLSearchParams(echo.query);
+      expect([...query.entries()]).toEqual([['fixed', '1'], ['page', '2'], ['updatedSince', '2026-11-30T05:00:00.000Z'], ['q', 'a b']]);
+    });
+
+    it('answers with the status, the single-valued headers in lower case, and the body as text', async () => {
+      const result = await client.send({ method: 'GET', url: `http://127.0.0.1:${local.port}/echo` });
+      expect(result).toMatchObject({ ok: true, status: 200, headers: { 'content-type': 'application/json', etag: '"v1"' } });
+      expect(result.ok && result.headers['set-cookie']).toBeUndefined();
+    });
+
+    it.each(['gzip', 'deflate', 'br'])('decodes a %s body', async (as) => {
+      const result = await client.send({ method: 'GET', url: `http://127.0.0.1:${local.port}/encoded?as=${as}` });
+      expect(result).toMatchObject({ ok: true, status: 200, text: '{"encoded":true}' });
+    });
+
+    it('reports a response cut off before its end as a network failure, not as a shorter body', async () => {
+      expect(await client.send({ method: 'GET', url: `http://127.0.0.1:${local.port}/cut` })).toMatchObject({ ok: false, kind: 'network' });
+    });
+
+    it('refuses to send a body over the size cap', async () => {
+      const small = createOutboundClient(policy({ allowList: ['127.0.0.1'], maxBytes: 1000 }));
+      expect(await small.send({ method: 'POST', url: `http://127.0.0.1:${local.port}/echo`, body: 'x'.repeat(1001) })).toMatchObject({ ok: false, kind: 'too-large' });
+      expect(local.hitsOn('/echo')).toBe(0);
     });
   });
 

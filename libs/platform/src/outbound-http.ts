@@ -1,6 +1,9 @@
 import { lookup as systemLookup } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
-import axios, { AxiosError, type AxiosInstance } from 'axios';
+import { request as httpRequest, type Agent, type ClientRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Readable } from 'node:stream';
+import { constants as zlibConstants, createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent';
 
 /** Where organization-configured URLs may point, and how much they may cost us. */
@@ -74,19 +77,6 @@ export function createOutboundClient(policy: OutboundPolicy): OutboundClient {
     http: new RequestFilteringHttpAgent({ allowPrivateIPAddress: true, allowIPAddressList: addressRules, keepAlive: true, lookup: trustedLookup }),
     https: new RequestFilteringHttpsAgent({ allowPrivateIPAddress: true, allowIPAddressList: addressRules, keepAlive: true, lookup: trustedLookup }),
   };
-  const http: AxiosInstance = axios.create({
-    maxRedirects: 0,
-    // axios' `timeout` only bounds socket idleness: a response trickled a byte at a time would
-    // never end. The AbortSignal below bounds the whole exchange; this one stays as a backstop.
-    timeout: policy.timeoutMs,
-    maxContentLength: policy.maxBytes,
-    maxBodyLength: policy.maxBytes,
-    responseType: 'text',
-    // Keep the body as text: callers parse it, and a non-JSON body is their error to report.
-    transformResponse: [(data: unknown) => data],
-    validateStatus: () => true,
-    proxy: false,
-  });
 
   return {
     async send(request) {
@@ -104,27 +94,101 @@ export function createOutboundClient(policy: OutboundPolicy): OutboundClient {
         return blocked(request.url, `${literal} is in a special-purpose range`, policy, 0);
       }
       const agents = trustedHosts.has(url.hostname.toLowerCase()) ? trusted : strict;
-      try {
-        const response = await http.request<string>({
-          method: request.method,
-          url: url.toString(),
-          headers: request.headers,
-          data: request.body,
-          params: request.params,
-          httpAgent: agents.http,
-          httpsAgent: agents.https,
-          signal: AbortSignal.timeout(policy.timeoutMs),
-        });
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(response.headers)) if (typeof v === 'string') headers[k.toLowerCase()] = v;
-        return { ok: true, status: response.status, headers, text: typeof response.data === 'string' ? response.data : '', ms: Date.now() - started };
-      } catch (error) {
-        const failure = classify(error, policy.timeoutMs);
-        if (failure.kind === 'blocked') return blocked(request.url, failure.message, policy, Date.now() - started);
-        return { ok: false, ...failure, ms: Date.now() - started };
-      }
+      const result = await exchange(withParams(url, request.params), request, url.protocol === 'https:' ? agents.https : agents.http, policy);
+      if (!result.ok && result.kind === 'blocked') return blocked(request.url, result.message, policy, Date.now() - started);
+      return { ...result, ms: Date.now() - started };
     },
   };
+}
+
+/** What every request sends unless the caller says otherwise. */
+const DEFAULT_HEADERS: Record<string, string> = {
+  accept: 'application/json, text/plain, */*',
+  'accept-encoding': 'gzip, deflate, br',
+  'user-agent': 'music-sync',
+};
+
+/** The URL with `params` appended to its query, encoded as form values (`a=1&b=x+y`). */
+function withParams(url: URL, params: OutboundRequest['params']): URL {
+  if (!params) return url;
+  const out = new URL(url);
+  for (const [key, value] of Object.entries(params)) out.searchParams.append(key, String(value));
+  return out;
+}
+
+/** The response body decoded as the server encoded it (gzip, deflate, br), or as is. */
+function decoded(response: IncomingMessage): Readable {
+  switch ((response.headers['content-encoding'] ?? '').trim().toLowerCase()) {
+    case 'gzip':
+    case 'x-gzip':
+      return response.pipe(createGunzip({ finishFlush: zlibConstants.Z_SYNC_FLUSH }));
+    case 'deflate':
+      return response.pipe(createInflate({ finishFlush: zlibConstants.Z_SYNC_FLUSH }));
+    case 'br':
+      return response.pipe(createBrotliDecompress({ finishFlush: zlibConstants.BROTLI_OPERATION_FLUSH }));
+    default:
+      return response;
+  }
+}
+
+type Exchanged = { ok: true; status: number; headers: Record<string, string>; text: string } | { ok: false; kind: OutboundFailureKind; message: string };
+
+/**
+ * One request and its whole response, through node:http with the address-checking agent: no
+ * redirect is followed (a 3xx is an answer), no proxy is used, the deadline bounds everything from
+ * the connection to the last byte, and the body is counted after decompression (a small gzip
+ * body must not become gigabytes in memory).
+ */
+function exchange(url: URL, request: OutboundRequest, agent: Agent, policy: OutboundPolicy): Promise<Exchanged> {
+  const body = request.body === undefined ? undefined : Buffer.from(request.body, 'utf8');
+  if (body && body.length > policy.maxBytes) {
+    return Promise.resolve({ ok: false, kind: 'too-large', message: `request body of ${body.length} bytes is over the ${policy.maxBytes}-byte limit` });
+  }
+  const headers: Record<string, string> = { ...DEFAULT_HEADERS };
+  for (const [k, v] of Object.entries(request.headers ?? {})) headers[k.toLowerCase()] = v;
+  if (body) headers['content-length'] = String(body.length);
+  return new Promise((resolve) => {
+    let settled = false;
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req: ClientRequest = send(url, { method: request.method, headers, agent }, (response) => {
+      const declared = Number(response.headers['content-length']);
+      const tooLarge = (): void => finish({ ok: false, kind: 'too-large', message: `maxContentLength size of ${policy.maxBytes} exceeded` });
+      if (!response.headers['content-encoding'] && declared > policy.maxBytes) return tooLarge();
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      const stream = decoded(response);
+      stream.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (bytes > policy.maxBytes) {
+          stream.destroy();
+          return tooLarge();
+        }
+        chunks.push(chunk);
+      });
+      stream.on('end', () => {
+        const answered: Record<string, string> = {};
+        for (const [k, v] of Object.entries(response.headers)) if (typeof v === 'string') answered[k.toLowerCase()] = v;
+        finish({ ok: true, status: response.statusCode ?? 0, headers: answered, text: Buffer.concat(chunks).toString('utf8') });
+      });
+      // A body the decoder refuses, or a connection closed before the body was complete.
+      stream.on('error', (error: Error) => finish({ ok: false, ...classify(error) }));
+      if (stream !== response) response.on('error', (error: Error) => finish({ ok: false, ...classify(error) }));
+      response.on('close', () => {
+        if (!response.complete) finish({ ok: false, kind: 'network', message: 'the connection closed before the response was complete' });
+      });
+    });
+    // Settles once; a failure also drops the connection (never reused after a half-read answer).
+    const finish = (outcome: Exchanged): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      if (!outcome.ok) req.destroy();
+      resolve(outcome);
+    };
+    const deadline = setTimeout(() => finish({ ok: false, kind: 'timeout', message: `no complete response within ${policy.timeoutMs} ms` }), policy.timeoutMs);
+    req.on('error', (error: Error) => finish({ ok: false, ...classify(error) }));
+    req.end(body);
+  });
 }
 
 function blocked(url: string, reason: string, policy: OutboundPolicy, ms: number): OutboundResult {
@@ -191,15 +255,11 @@ function refusingRanges(lookup: LookupFunction, ranges: BlockList[], listed: Blo
   }) as LookupFunction;
 }
 
-function classify(error: unknown, timeoutMs: number): { kind: OutboundFailureKind; message: string } {
-  const e = error as AxiosError;
-  const message = e?.message ?? String(error);
+function classify(error: Error & { code?: string }): { kind: OutboundFailureKind; message: string } {
+  const message = error.message;
   // request-filtering-agent reports a refused address with a plain Error and no code; its
   // message ("DNS lookup <ip> ... is not allowed") is the only signal it gives.
   if (/is not allowed/.test(message)) return { kind: 'blocked', message };
-  // The deadline signal fired (the only signal these requests carry).
-  if (axios.isCancel(error)) return { kind: 'timeout', message: `no complete response within ${timeoutMs} ms` };
-  if (e?.code === AxiosError.ECONNABORTED || e?.code === AxiosError.ETIMEDOUT) return { kind: 'timeout', message };
-  if (e?.code === AxiosError.ERR_BAD_RESPONSE && /maxContentLength/.test(message)) return { kind: 'too-large', message };
-  return { kind: 'network', message: e?.code ? `${e.code}: ${message}` : message };
+  if (error.code === 'ETIMEDOUT') return { kind: 'timeout', message };
+  return { kind: 'network', message: error.code ? `${error.code}: ${message}` : message };
 }
