@@ -38,10 +38,39 @@ export interface EngineDelivery {
 const drainTimeoutMs = (m: number): number => 120_000 + m * 200;
 
 /**
- * M local changes through the real path: the one writer's local create with the outbox (two-way)
- * and the fanout enqueue, exactly as the inventory API does, with the output queue paused; then
- * `workers` integration worker processes drain it (fanout, then deliver) into the receiver. The
- * clock runs from the queue's resume to the M-th delivery received.
+ * Waits for the first `warmup` of the queued deliveries, then starts the figures: the processes'
+ * profiles are reset and the clock starts, and the changes delivered from there to `total` are the
+ * ones measured (their number is returned). No warm-up: the figures start at the queue's resume.
+ */
+async function startAfterWarmup(
+  ctx: BenchContext,
+  tag: string,
+  children: Child[],
+  queue: Pick<Queue, 'resume'>,
+  warmup: number,
+): Promise<{ t0: number; before: number }> {
+  const reset = async (): Promise<void> => {
+    for (const c of children) c.send({ type: 'profile-reset' });
+    await Promise.all(children.map((c) => c.next('profile', 10_000)));
+  };
+  if (warmup === 0) {
+    await reset();
+    const t0 = nowMs();
+    await queue.resume();
+    return { t0, before: 0 };
+  }
+  await queue.resume();
+  await ctx.thirdParty.count(tag).waitFor(warmup, drainTimeoutMs(warmup));
+  await reset();
+  return { t0: nowMs(), before: ctx.thirdParty.count(tag).distinct };
+}
+
+/**
+ * M local changes (after the warm-up's) through the real path: the one writer's local create with
+ * the outbox (two-way) and the fanout enqueue, exactly as the inventory API does, with the output
+ * queue paused; then `workers` integration worker processes drain it (fanout, then deliver) into
+ * the receiver. The clock runs from the end of the warm-up to the last delivery received, and the
+ * costs are those of the changes delivered meanwhile.
  */
 export async function measureEngineDelivery(ctx: BenchContext, workers: number, m: number, part: string): Promise<EngineDelivery> {
   const scope = await openScope(ctx, part);
@@ -53,27 +82,27 @@ export async function measureEngineDelivery(ctx: BenchContext, workers: number, 
     await queue.pause();
     const local = createSyncState({ models: scope.store.models, locks: new RedisLocks(scope.redis, { prefix: scope.prefix }) }).local;
     const publisher = new FanoutPublisher(queue, createLogger({ service: 'bench', level: 'warn', format: 'json' }));
-    ctx.log(`${part}: ${m} local creates with their fanout jobs (queue paused)`);
+    const warmup = ctx.options.deliveryWarmup;
+    const total = warmup + m;
+    ctx.log(`${part}: ${total} local creates with their fanout jobs (queue paused; the first ${warmup} warm the workers up)`);
     const writesStarted = performance.now();
-    await pool(m, 16, async (i) => {
+    await pool(total, 16, async (i) => {
       const outcome = await local.create(org, { externalId: `local-${i}`, data: localItemData(i) });
       if (outcome.kind !== 'created') throw new Error(`createLocal: ${outcome.kind}`);
       if (!(await publisher.publish(outcome.item))) throw new Error('fanout enqueue failed');
     });
-    const localWritesPerSec = m / ((performance.now() - writesStarted) / 1000);
+    const localWritesPerSec = total / ((performance.now() - writesStarted) / 1000);
 
     const started = await Promise.all(
       Array.from({ length: workers }, () => Child.start('engine', scope.childSettings({ appEnv: oneOrganizationEnv(ctx, workers) }))),
     );
     children.push(...started.map((s) => s.child));
-    for (const c of children) c.send({ type: 'profile-reset' });
-    await Promise.all(children.map((c) => c.next('profile', 10_000)));
 
     ctx.log(`${part}: draining with ${workers} integration worker process(es), OUTPUT_CONCURRENCY ${ctx.options.outputConcurrency}`);
-    const t0 = nowMs();
-    await queue.resume();
-    const last = await ctx.thirdParty.count(tag).waitFor(m, drainTimeoutMs(m));
+    const { t0, before } = await startAfterWarmup(ctx, tag, children, queue, warmup);
+    const last = await ctx.thirdParty.count(tag).waitFor(total, drainTimeoutMs(total));
     const seconds = (last - t0) / 1000;
+    const measured = total - before;
     const profiles = [];
     let storeCommands = 0;
     let redisCommands = 0;
@@ -86,19 +115,19 @@ export async function measureEngineDelivery(ctx: BenchContext, workers: number, 
       redisCommands += Object.values(stopped.profile.redisCommands).reduce((sum, n) => sum + n, 0);
       cpuMs += stopped.profile.cpuMs;
     }
-    const costs = { storeCommandsPerChange: round(storeCommands / m, 2), redisCommandsPerChange: round(redisCommands / m, 1), workerCpuMsPerChange: round(cpuMs / m, 2) };
+    const costs = { storeCommandsPerChange: round(storeCommands / measured, 2), redisCommandsPerChange: round(redisCommands / measured, 1), workerCpuMsPerChange: round(cpuMs / measured, 2) };
     const delivered = await scope.store.models.deliveries.countDocuments({ organizationId: org.id, status: 'succeeded' });
     const { distinct, duplicates } = ctx.thirdParty.count(tag);
     const received = { distinct, duplicates };
     ctx.thirdParty.forgetCount(tag);
-    ctx.log(`${part}: ${round(m / seconds, 0)} deliveries/s (${round(seconds, 1)} s)`);
+    ctx.log(`${part}: ${round(measured / seconds, 0)} deliveries/s (${measured} in ${round(seconds, 1)} s after the warm-up)`);
     return {
       costs,
-      perSec: round(m / seconds, 1),
+      perSec: round(measured / seconds, 1),
       seconds: round(seconds, 2),
       localWritesPerSec: round(localWritesPerSec, 0),
       duplicates: received.duplicates,
-      details: { workers, deliveriesSucceeded: delivered, received, localWritesPerSec: round(localWritesPerSec, 0), costs, processes: profiles },
+      details: { workers, warmup, measured, deliveriesSucceeded: delivered, received, localWritesPerSec: round(localWritesPerSec, 0), costs, processes: profiles },
     };
   } finally {
     for (const c of children) await c.stop().catch(() => undefined);
@@ -133,11 +162,12 @@ export async function measureRawDelivery(ctx: BenchContext, m: number, kind: Raw
     await queue.pause();
     const url = ctx.thirdParty.count(tag).url;
     const organizationId = 'bench-durable-org';
+    const total = ctx.options.deliveryWarmup + m;
     if (kind === 'four-commands') await scope.store.models.organizations.collection.insertOne({ _id: organizationId, name: 'bench', webhooks: [], polling: [], createdAt: new Date() } as never);
-    for (let from = 0; from < m; from += 1000) {
+    for (let from = 0; from < total; from += 1000) {
       const jobs = [];
       const docs = [];
-      for (let i = from; i < Math.min(m, from + 1000); i++) {
+      for (let i = from; i < Math.min(total, from + 1000); i++) {
         const body = JSON.stringify(mapping.toRecord({ externalId: `local-${i}`, data: localItemData(i) }));
         const itemId = inventoryItemId(organizationId, `local-${i}`);
         jobs.push({ name: 'deliver', data: { url, id: `raw-${i}`, body, secret: SECRET, ...(durable ? { itemId, organizationId } : {}) } });
@@ -148,20 +178,18 @@ export async function measureRawDelivery(ctx: BenchContext, m: number, kind: Raw
       await queue.addBulk(jobs);
     }
     ({ child } = await Child.start('raw-deliver', scope.childSettings({ extraEnv: { BENCH_CONCURRENCY: String(ctx.options.outputConcurrency), BENCH_DURABLE: RAW_DURABLE_ENV[kind] } })));
-    ctx.log(`delivery: ${RAW_DESCRIPTION[kind]} (concurrency ${ctx.options.outputConcurrency}) posting ${m} bodies`);
-    child.send({ type: 'profile-reset' });
-    await child.next('profile', 10_000);
-    const t0 = nowMs();
-    await queue.resume();
-    const last = await ctx.thirdParty.count(tag).waitFor(m, drainTimeoutMs(m));
+    ctx.log(`delivery: ${RAW_DESCRIPTION[kind]} (concurrency ${ctx.options.outputConcurrency}) posting ${total} bodies, the first ${ctx.options.deliveryWarmup} to warm up`);
+    const { t0, before } = await startAfterWarmup(ctx, tag, [child], queue, ctx.options.deliveryWarmup);
+    const last = await ctx.thirdParty.count(tag).waitFor(total, drainTimeoutMs(total));
     const seconds = (last - t0) / 1000;
+    const measured = total - before;
     ctx.thirdParty.forgetCount(tag);
-    ctx.log(`delivery: ${kind} raw ${round(m / seconds, 0)} deliveries/s`);
+    ctx.log(`delivery: ${kind} raw ${round(measured / seconds, 0)} deliveries/s`);
     const stopped = await child.stop();
     child = undefined;
-    // The same measure as the engine's workerCpuMsPerChange: the process's CPU from the queue's resume to its stop.
-    const cpuMsPerChange = stopped ? round(stopped.profile.cpuMs / m, 2) : NaN;
-    return { perSec: round(m / seconds, 1), seconds: round(seconds, 2), cpuMsPerChange };
+    // The same measure as the engine's workerCpuMsPerChange: the process's CPU from the end of the warm-up to its stop.
+    const cpuMsPerChange = stopped ? round(stopped.profile.cpuMs / measured, 2) : NaN;
+    return { perSec: round(measured / seconds, 1), seconds: round(seconds, 2), cpuMsPerChange };
   } finally {
     await child?.stop().catch(() => undefined);
     await queue.close();
@@ -190,6 +218,7 @@ export async function runDelivery(ctx: BenchContext): Promise<{ delivery: Record
       durableRawCpuMsPerChange: durable.cpuMsPerChange,
       fourCommandRawCpuMsPerChange: four.cpuMsPerChange,
       deliveries: m,
+      warmup: ctx.options.deliveryWarmup,
       seconds: engine.seconds,
       rawSeconds: raw.seconds,
       duplicates: engine.duplicates,
