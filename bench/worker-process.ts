@@ -197,14 +197,27 @@ async function main(): Promise<void> {
       RAW_DELIVER_QUEUE,
       async (job) => {
         const { url, id, body, secret, itemId, organizationId } = job.data;
-        const before = fourCommands && itemId && organizationId ? await Promise.all([organizations.findOne({ _id: organizationId } as never), items.findOne({ _id: itemId } as never)]) : null;
+        // As the engine: the organization's revision and the item, read together; after the send,
+        // the delivery's record (the engine's fields) and the item settled on its revision.
+        const before = fourCommands && itemId && organizationId
+          ? await Promise.all([organizations.findOne({ _id: organizationId, deletedAt: null } as never, { projection: { _id: 0, revision: 1 } }), items.findOne({ _id: itemId } as never)])
+          : null;
         const status = await post(url, { 'content-type': 'application/json', ...signedHeaders(secret, id, body) }, body);
         if (status < 200 || status >= 300) throw new Error(`HTTP ${status}`);
         if (before && itemId) {
+          const item = before[1] as { rev?: number; externalId?: string; pendingEvent?: { id: string; op: string; version: number } | null } | null;
+          const event = item?.pendingEvent;
           const now = new Date();
           const attempt = { at: now, statusCode: status, error: null, ms: 1 };
-          await deliveries.insertOne({ _id: id, organizationId, itemId, status: 'succeeded', attempts: 1, lastAttempts: [attempt], body, createdAt: now, updatedAt: now, deliveredAt: now } as never);
-          await items.updateOne({ _id: itemId, updatedAt: (before[1] as { updatedAt?: Date } | null)?.updatedAt } as never, { $set: { state: 'synced', pendingEvent: null }, $currentDate: { updatedAt: true, fenceAt: true } });
+          await deliveries.insertOne({
+            _id: id, organizationId, itemId, externalId: item?.externalId, eventId: event?.id, webhookId: 'bench', url, method: 'POST', op: event?.op, version: event?.version, body,
+            status: 'succeeded', attempts: 1, lastAttempts: [attempt], lastError: null, deadLettered: false, createdAt: now, updatedAt: now, deliveredAt: now,
+          } as never);
+          await items.findOneAndUpdate(
+            { _id: itemId, rev: item?.rev } as never,
+            { $inc: { rev: 1 }, $set: { state: 'synced', pendingEvent: null, acked: true }, $currentDate: { updatedAt: true, fenceAt: true } },
+            { returnDocument: 'after' },
+          );
         } else if (durable && itemId) {
           // The driver's own types want ObjectId _ids; ours are strings, as on every item.
           await items.updateOne({ _id: itemId } as never, { $set: { state: 'synced', pendingEvent: null }, $currentDate: { updatedAt: true, fenceAt: true } });
