@@ -1,5 +1,8 @@
 // The benchmark's own arithmetic: what it counts as a write, a percentile, a met target, and its
 // command line. A wrong figure here would make docs/performance.md say the wrong thing.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DEFAULT_HEAP_LIMIT_MB, heapLimitArgs } from './children';
 import { percentile } from './context';
 import { parseOptions, PARTS } from './options';
 import { table, verdicts } from './report';
@@ -101,5 +104,22 @@ describe('parseOptions', () => {
     expect(() => parseOptions(['--only', 'everything'])).toThrow(/usage/);
     expect(() => parseOptions(['--fast'])).toThrow(/usage/);
     expect(() => parseOptions(['--records'])).toThrow(/needs a value/);
+  });
+});
+
+describe('the children\'s heap limit (as the image starts an app)', () => {
+  it('is the default of docker/run-app.sh and scripts/stack.sh', () => {
+    const root = path.resolve(__dirname, '..');
+    for (const file of ['docker/run-app.sh', 'scripts/stack.sh']) {
+      expect(readFileSync(path.join(root, file), 'utf8')).toContain(`\${HEAP_LIMIT_MB:-${DEFAULT_HEAP_LIMIT_MB}}`);
+    }
+    expect(heapLimitArgs({})).toEqual([`--max-old-space-size=${DEFAULT_HEAP_LIMIT_MB}`]);
+  });
+
+  it('follows HEAP_LIMIT_MB, and leaves the sizing to Node for 0 or a limit in NODE_OPTIONS', () => {
+    expect(heapLimitArgs({ HEAP_LIMIT_MB: '256' })).toEqual(['--max-old-space-size=256']);
+    expect(heapLimitArgs({ HEAP_LIMIT_MB: '0' })).toEqual([]);
+    expect(heapLimitArgs({ NODE_OPTIONS: '--max-old-space-size=128' })).toEqual([]);
+    expect(() => heapLimitArgs({ HEAP_LIMIT_MB: 'lots' })).toThrow(/whole number/);
   });
 });

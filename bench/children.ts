@@ -40,6 +40,21 @@ export interface ChildSettings {
   workerScript: string;
 }
 
+/** The heap limit every app starts with when HEAP_LIMIT_MB is unset (docker/run-app.sh, scripts/stack.sh). */
+export const DEFAULT_HEAP_LIMIT_MB = 512;
+
+/**
+ * The children start as the image starts an app (docker/run-app.sh): with the V8 heap's limit of
+ * HEAP_LIMIT_MB (default 512), none when it is 0 or NODE_OPTIONS sets one
+ * (`HEAP_LIMIT_MB=0 npm run bench -- --only memory` measures Node's own sizing).
+ */
+export function heapLimitArgs(env: NodeJS.ProcessEnv): string[] {
+  const mb = Number(env['HEAP_LIMIT_MB'] || DEFAULT_HEAP_LIMIT_MB);
+  if (!Number.isInteger(mb) || mb < 0) throw new Error(`HEAP_LIMIT_MB must be a whole number of MB, not ${env['HEAP_LIMIT_MB']}`);
+  if (mb === 0 || /max-old-space-size/.test(env['NODE_OPTIONS'] ?? '')) return [];
+  return [`--max-old-space-size=${mb}`];
+}
+
 const live = new Set<ChildProcess>();
 
 /** Kills every child still running (on Ctrl-C, or a part that failed half-way). */
@@ -72,7 +87,7 @@ export class Child {
   }
 
   static async start(role: ChildRole, settings: ChildSettings, timeoutMs = 60_000): Promise<{ child: Child; ready: Extract<FromChild, { type: 'ready' }> }> {
-    const args = ['--enable-source-maps'];
+    const args = ['--enable-source-maps', ...heapLimitArgs(process.env)];
     if (settings.cpuProfDir) args.push('--cpu-prof', `--cpu-prof-dir=${settings.cpuProfDir}`, `--cpu-prof-name=${role}-${Date.now()}.cpuprofile`);
     const proc = spawn(process.execPath, [...args, settings.workerScript, role], {
       cwd: ROOT,

@@ -13,9 +13,23 @@ usage() {
 }
 
 [ $# -gt 0 ] || usage
+# The V8 heap's limit in MB (HEAP_LIMIT_MB, default 512): left to itself, Node sizes it from the
+# machine's memory, and on a large machine a busy process lets garbage pile up to hundreds of MB
+# before it collects (docs/performance.md, section 5). 0, or a --max-old-space-size of your own
+# in NODE_OPTIONS, leaves the sizing to Node (which also reads a container's memory limit).
+heap=${HEAP_LIMIT_MB:-512}
+case $heap in
+  '' | *[!0-9]*) echo "HEAP_LIMIT_MB must be a whole number of MB (0: Node's own sizing), not '$heap'" >&2; exit 2 ;;
+esac
+case ${NODE_OPTIONS:-} in
+  *max-old-space-size*) heap=0 ;;
+esac
 if [ -f "$apps_dir/$1/src/main.js" ]; then
   app=$1
   shift
+  if [ "$heap" -gt 0 ]; then
+    exec node --enable-source-maps --max-old-space-size="$heap" "$apps_dir/$app/src/main.js" "$@"
+  fi
   exec node --enable-source-maps "$apps_dir/$app/src/main.js" "$@"
 fi
 case $1 in

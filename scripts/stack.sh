@@ -178,7 +178,10 @@ start_app() {
   # only, which then stops every app once, in order. The prefixer ignores INT/TERM and ends when
   # the app's output closes, so shutdown lines still get printed.
   set -m
-  PORT=${PORTS[$app]} node --enable-source-maps --import tsx "apps/$app/src/main.ts" </dev/null \
+  # The heap's limit as the image sets it (docker/run-app.sh): HEAP_LIMIT_MB, default 512, 0 = Node's own.
+  local heap=()
+  [[ "${HEAP_LIMIT_MB:-512}" != 0 && "${NODE_OPTIONS:-}" != *max-old-space-size* ]] && heap=(--max-old-space-size="${HEAP_LIMIT_MB:-512}")
+  PORT=${PORTS[$app]} node --enable-source-maps "${heap[@]}" --import tsx "apps/$app/src/main.ts" </dev/null \
     > >(trap '' INT TERM; exec awk -v p="$prefix" '{ print p $0; fflush() }') 2>&1 &
   APP_PIDS[$app]=$!
   set +m

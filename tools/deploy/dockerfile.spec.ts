@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { freePort } from '@music/testing';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -133,6 +133,26 @@ describe('docker/run-app.sh (the image entrypoint)', () => {
     }
     // exec: the app itself got SIGTERM and shut down gracefully.
     expect(output).toMatch(/"message":"stopped"/);
+  });
+
+  it('starts every app with the heap limit of HEAP_LIMIT_MB (default 512), or Node\'s own sizing for 0 or a limit in NODE_OPTIONS', async () => {
+    // An app that prints the flags Node was started with.
+    const probe = path.join(root, 'dist', 'apps', 'music-probe', 'src', 'main.js');
+    mkdirSync(path.dirname(probe), { recursive: true });
+    writeFileSync(probe, 'console.log(JSON.stringify(process.execArgv));\n');
+    try {
+      const flags = async (env: Record<string, string>): Promise<string[]> => {
+        const { stdout } = await run('sh', [script, 'music-probe'], { env: { ...process.env, HEAP_LIMIT_MB: '', NODE_OPTIONS: '', ...env } });
+        return JSON.parse(stdout) as string[];
+      };
+      expect(await flags({})).toContain('--max-old-space-size=512');
+      expect(await flags({ HEAP_LIMIT_MB: '768' })).toContain('--max-old-space-size=768');
+      expect((await flags({ HEAP_LIMIT_MB: '0' })).some((f) => f.includes('max-old-space-size'))).toBe(false);
+      expect((await flags({ NODE_OPTIONS: '--max-old-space-size=300' })).some((f) => f.includes('max-old-space-size'))).toBe(false);
+      await expect(run('sh', [script, 'music-probe'], { env: { ...process.env, HEAP_LIMIT_MB: 'lots' } })).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/HEAP_LIMIT_MB must be a whole number/) });
+    } finally {
+      rmSync(path.dirname(path.dirname(probe)), { recursive: true, force: true });
+    }
   });
 
   it('names the apps when given none or an unknown one', async () => {
