@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { LookupFunction } from 'node:net';
-import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { baseEnvSchema, listSetting, parseConfig } from './config';
 import { createOutboundClient, type OutboundPolicy, type OutboundResult } from './outbound-http';
 
@@ -80,9 +80,14 @@ class LocalServer {
       case '/encoded': {
         const text = '{"encoded":true}';
         const as = url.searchParams.get('as') ?? 'gzip';
-        const body = as === 'gzip' ? gzipSync(text) : as === 'deflate' ? deflateSync(text) : brotliCompressSync(text);
-        return void res.writeHead(200, { 'content-encoding': as, 'content-length': body.length }).end(body);
+        const body = as === 'gzip' ? gzipSync(text) : as === 'deflate' ? deflateSync(text) : as === 'deflate-raw' ? deflateRawSync(text) : brotliCompressSync(text);
+        return void res.writeHead(200, { 'content-encoding': as === 'deflate-raw' ? 'deflate' : as, 'content-length': body.length }).end(body);
       }
+      case '/bom':
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end('\ufeff{"bom":true}');
+      case '/not-modified':
+        // A 304 may state the length of the body it does not send.
+        return void res.writeHead(304, { etag: '"v1"', 'content-length': 5 * 1024 * 1024 }).end();
       case '/cut': {
         // Promises more than it sends, then drops the connection.
         res.writeHead(200, { 'content-length': 1000 });
@@ -312,8 +317,27 @@ describe('createOutboundClient: the SSRF guard', () => {
       expect(echo.method).toBe('POST');
       expect(echo.body).toBe('{"title":"Été"}');
       expect(echo.headers).toMatchObject({ 'content-type': 'application/json', 'webhook-id': 'msg_1', 'content-length': String(Buffer.byteLength('{"title":"Été"}')) });
-      const query = new URLSearchParams(echo.query);
-      expect([...query.entries()]).toEqual([['fixed', '1'], ['page', '2'], ['updatedSince', '2026-11-30T05:00:00.000Z'], ['q', 'a b']]);
+      // The URL's own query as written, then the params encoded as the third party saw them before (axios).
+      expect(echo.query).toBe('?fixed=1&page=2&updatedSince=2026-11-30T05:00:00.000Z&q=a+b');
+    });
+
+    it('keeps a query written in the URL as it is (encoding, flags) when it appends params', async () => {
+      const result = await client.send({ method: 'GET', url: `http://127.0.0.1:${local.port}/echo?q=a%20b&flag&s=x~y:z`, params: { page: 1 } });
+      expect(JSON.parse(result.ok ? result.text : '{}')).toMatchObject({ query: '?q=a%20b&flag&s=x~y:z&page=1' });
+    });
+
+    it('returns a failure, not an exception, for a header value it cannot send', async () => {
+      const result = await client.send({ method: 'GET', url: `http://127.0.0.1:${local.port}/echo`, headers: { authorization: 'Bearer abc\n' } });
+      expect(result).toMatchObject({ ok: false, kind: 'network' });
+      expect(local.hitsOn('/echo')).toBe(0);
+    });
+
+    it('drops a byte-order mark before the body', async () => {
+      expect(await client.send({ method: 'GET', url: `http://127.0.0.1:${local.port}/bom` })).toMatchObject({ ok: true, text: '{"bom":true}' });
+    });
+
+    it('answers a 304 whatever length it states', async () => {
+      expect(await client.send({ method: 'GET', url: `http://127.0.0.1:${local.port}/not-modified` })).toMatchObject({ ok: true, status: 304, text: '', headers: { etag: '"v1"' } });
     });
 
     it('answers with the status, the single-valued headers in lower case, and the body as text', async () => {
@@ -322,9 +346,10 @@ describe('createOutboundClient: the SSRF guard', () => {
       expect(result.ok && result.headers['set-cookie']).toBeUndefined();
     });
 
-    it.each(['gzip', 'deflate', 'br'])('decodes a %s body', async (as) => {
+    it.each(['gzip', 'deflate', 'deflate-raw', 'br'])('decodes a %s body (and says it is no longer encoded)', async (as) => {
       const result = await client.send({ method: 'GET', url: `http://127.0.0.1:${local.port}/encoded?as=${as}` });
       expect(result).toMatchObject({ ok: true, status: 200, text: '{"encoded":true}' });
+      expect(result.ok && result.headers['content-encoding']).toBeUndefined();
     });
 
     it('reports a response cut off before its end as a network failure, not as a shorter body', async () => {

@@ -1,9 +1,9 @@
 import { lookup as systemLookup } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
-import { request as httpRequest, type Agent, type ClientRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type Agent, type ClientRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { Readable } from 'node:stream';
-import { constants as zlibConstants, createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { promisify } from 'node:util';
+import { brotliDecompress, gunzip, inflate, inflateRaw, constants as zlibConstants } from 'node:zlib';
 import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent';
 
 /** Where organization-configured URLs may point, and how much they may cost us. */
@@ -108,38 +108,69 @@ const DEFAULT_HEADERS: Record<string, string> = {
   'user-agent': 'music-sync',
 };
 
-/** The URL with `params` appended to its query, encoded as form values (`a=1&b=x+y`). */
-function withParams(url: URL, params: OutboundRequest['params']): URL {
-  if (!params) return url;
-  const out = new URL(url);
-  for (const [key, value] of Object.entries(params)) out.searchParams.append(key, String(value));
-  return out;
+/**
+ * The URL with `params` appended to its query as axios appended them (the URL's own query kept as
+ * written; keys and values percent-encoded, with `:`, `$`, `,` kept and a space as `+`), so a
+ * third party sees the same requests it saw before.
+ */
+function withParams(url: URL, params: OutboundRequest['params']): string {
+  const whole = url.toString();
+  const pairs = Object.entries(params ?? {})
+    .filter(([, value]) => value !== undefined && value !== null)
+    .map(([key, value]) => `${encodeParam(key)}=${encodeParam(String(value))}`);
+  if (pairs.length === 0) return whole;
+  const hash = whole.indexOf('#');
+  const base = hash === -1 ? whole : whole.slice(0, hash);
+  return `${base}${base.includes('?') ? '&' : '?'}${pairs.join('&')}`;
 }
 
-/** The response body decoded as the server encoded it (gzip, deflate, br), or as is. */
-function decoded(response: IncomingMessage): Readable {
-  switch ((response.headers['content-encoding'] ?? '').trim().toLowerCase()) {
+const encodeParam = (value: string): string =>
+  encodeURIComponent(value).replace(/%3A/gi, ':').replace(/%24/g, '$').replace(/%2C/gi, ',').replace(/%20/g, '+');
+
+const gunzipAsync = promisify(gunzip);
+const inflateAsync = promisify(inflate);
+const inflateRawAsync = promisify(inflateRaw);
+const brotliAsync = promisify(brotliDecompress);
+
+/**
+ * The body as the server encoded it (gzip, deflate with or without its zlib header, br), never
+ * decoded past `maxBytes` (a small compressed body must not become gigabytes in memory: over it,
+ * zlib stops with ERR_BUFFER_TOO_LARGE). A truncated stream gives what it holds, as axios did.
+ */
+async function decode(encoding: string | undefined, raw: Buffer, maxBytes: number): Promise<{ body: Buffer; decoded: boolean }> {
+  if (raw.length === 0) return { body: raw, decoded: false };
+  const flush = { maxOutputLength: maxBytes, finishFlush: zlibConstants.Z_SYNC_FLUSH };
+  switch ((encoding ?? '').trim().toLowerCase()) {
     case 'gzip':
     case 'x-gzip':
-      return response.pipe(createGunzip({ finishFlush: zlibConstants.Z_SYNC_FLUSH }));
+      return { body: await gunzipAsync(raw, flush), decoded: true };
     case 'deflate':
-      return response.pipe(createInflate({ finishFlush: zlibConstants.Z_SYNC_FLUSH }));
+      return { body: hasZlibHeader(raw) ? await inflateAsync(raw, flush) : await inflateRawAsync(raw, flush), decoded: true };
     case 'br':
-      return response.pipe(createBrotliDecompress({ finishFlush: zlibConstants.BROTLI_OPERATION_FLUSH }));
+      return { body: await brotliAsync(raw, { maxOutputLength: maxBytes, finishFlush: zlibConstants.BROTLI_OPERATION_FLUSH }), decoded: true };
     default:
-      return response;
+      return { body: raw, decoded: false };
   }
+}
+
+/** Deflate with its zlib header (RFC 1950: CMF names deflate, and CMF*256+FLG is a multiple of 31), or raw deflate (RFC 1951)? */
+function hasZlibHeader(raw: Buffer): boolean {
+  const cmf = raw[0] ?? 0;
+  const flg = raw[1] ?? 0;
+  return (cmf & 0x0f) === 8 && (cmf * 256 + flg) % 31 === 0;
 }
 
 type Exchanged = { ok: true; status: number; headers: Record<string, string>; text: string } | { ok: false; kind: OutboundFailureKind; message: string };
 
+/** Statuses that carry no body whatever their content-length says. */
+const NO_BODY = new Set([204, 304]);
+
 /**
  * One request and its whole response, through node:http with the address-checking agent: no
  * redirect is followed (a 3xx is an answer), no proxy is used, the deadline bounds everything from
- * the connection to the last byte, and the body is counted after decompression (a small gzip
- * body must not become gigabytes in memory).
+ * the connection to the last byte, and the body is capped as received and again as decoded.
  */
-function exchange(url: URL, request: OutboundRequest, agent: Agent, policy: OutboundPolicy): Promise<Exchanged> {
+function exchange(target: string, request: OutboundRequest, agent: Agent, policy: OutboundPolicy): Promise<Exchanged> {
   const body = request.body === undefined ? undefined : Buffer.from(request.body, 'utf8');
   if (body && body.length > policy.maxBytes) {
     return Promise.resolve({ ok: false, kind: 'too-large', message: `request body of ${body.length} bytes is over the ${policy.maxBytes}-byte limit` });
@@ -147,45 +178,55 @@ function exchange(url: URL, request: OutboundRequest, agent: Agent, policy: Outb
   const headers: Record<string, string> = { ...DEFAULT_HEADERS };
   for (const [k, v] of Object.entries(request.headers ?? {})) headers[k.toLowerCase()] = v;
   if (body) headers['content-length'] = String(body.length);
+  const tooLarge: Exchanged = { ok: false, kind: 'too-large', message: `maxContentLength size of ${policy.maxBytes} exceeded` };
   return new Promise((resolve) => {
     let settled = false;
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req: ClientRequest = send(url, { method: request.method, headers, agent }, (response) => {
-      const declared = Number(response.headers['content-length']);
-      const tooLarge = (): void => finish({ ok: false, kind: 'too-large', message: `maxContentLength size of ${policy.maxBytes} exceeded` });
-      if (!response.headers['content-encoding'] && declared > policy.maxBytes) return tooLarge();
-      const chunks: Buffer[] = [];
-      let bytes = 0;
-      const stream = decoded(response);
-      stream.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        if (bytes > policy.maxBytes) {
-          stream.destroy();
-          return tooLarge();
-        }
-        chunks.push(chunk);
-      });
-      stream.on('end', () => {
-        const answered: Record<string, string> = {};
-        for (const [k, v] of Object.entries(response.headers)) if (typeof v === 'string') answered[k.toLowerCase()] = v;
-        finish({ ok: true, status: response.statusCode ?? 0, headers: answered, text: Buffer.concat(chunks).toString('utf8') });
-      });
-      // A body the decoder refuses, or a connection closed before the body was complete.
-      stream.on('error', (error: Error) => finish({ ok: false, ...classify(error) }));
-      if (stream !== response) response.on('error', (error: Error) => finish({ ok: false, ...classify(error) }));
-      response.on('close', () => {
-        if (!response.complete) finish({ ok: false, kind: 'network', message: 'the connection closed before the response was complete' });
-      });
-    });
+    let req: ClientRequest | undefined;
     // Settles once; a failure also drops the connection (never reused after a half-read answer).
     const finish = (outcome: Exchanged): void => {
       if (settled) return;
       settled = true;
       clearTimeout(deadline);
-      if (!outcome.ok) req.destroy();
+      if (!outcome.ok) req?.destroy();
       resolve(outcome);
     };
     const deadline = setTimeout(() => finish({ ok: false, kind: 'timeout', message: `no complete response within ${policy.timeoutMs} ms` }), policy.timeoutMs);
+    const send = target.startsWith('https:') ? httpsRequest : httpRequest;
+    try {
+      req = send(target, { method: request.method, headers, agent }, (response) => {
+        const status = response.statusCode ?? 0;
+        if (!NO_BODY.has(status) && Number(response.headers['content-length']) > policy.maxBytes) return finish(tooLarge);
+        const chunks: Buffer[] = [];
+        let bytes = 0;
+        response.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (bytes > policy.maxBytes) return finish(tooLarge);
+          chunks.push(chunk);
+        });
+        response.on('end', () => {
+          decode(response.headers['content-encoding'], Buffer.concat(chunks), policy.maxBytes).then(
+            ({ body: decoded, decoded: wasEncoded }) => {
+              const answered: Record<string, string> = {};
+              for (const [k, v] of Object.entries(response.headers)) if (typeof v === 'string') answered[k.toLowerCase()] = v;
+              // The text is what was sent: the encoding is undone, and a byte-order mark is not part of the JSON.
+              if (wasEncoded) delete answered['content-encoding'];
+              const text = decoded.toString('utf8');
+              finish({ ok: true, status, headers: answered, text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text });
+            },
+            (error: Error & { code?: string }) => finish(error.code === 'ERR_BUFFER_TOO_LARGE' ? tooLarge : { ok: false, kind: 'network', message: `the response body could not be decoded: ${error.message}` }),
+          );
+        });
+        // A connection closed before the body was complete.
+        response.on('error', (error: Error) => finish({ ok: false, ...classify(error) }));
+        response.on('close', () => {
+          if (!response.complete) finish({ ok: false, kind: 'network', message: 'the connection closed before the response was complete' });
+        });
+      });
+    } catch (error) {
+      // Refused before anything was sent (a header value Node will not put on the wire).
+      const e = error as Error & { code?: string };
+      return finish({ ok: false, kind: 'network', message: `the request could not be sent: ${e.code ? `${e.code}: ` : ''}${e.message}` });
+    }
     req.on('error', (error: Error) => finish({ ok: false, ...classify(error) }));
     req.end(body);
   });
