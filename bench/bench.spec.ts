@@ -108,18 +108,25 @@ describe('parseOptions', () => {
 });
 
 describe('the children\'s heap limit (as the image starts an app)', () => {
-  it('is the default of docker/run-app.sh and scripts/stack.sh', () => {
+  const noContainer = (): null => null;
+
+  it('has the default of docker/run-app.sh and scripts/stack.sh', () => {
     const root = path.resolve(__dirname, '..');
     for (const file of ['docker/run-app.sh', 'scripts/stack.sh']) {
-      expect(readFileSync(path.join(root, file), 'utf8')).toContain(`\${HEAP_LIMIT_MB:-${DEFAULT_HEAP_LIMIT_MB}}`);
+      expect(readFileSync(path.join(root, file), 'utf8')).toContain(`DEFAULT_HEAP_LIMIT_MB=${DEFAULT_HEAP_LIMIT_MB}`);
     }
-    expect(heapLimitArgs({})).toEqual([`--max-old-space-size=${DEFAULT_HEAP_LIMIT_MB}`]);
+    expect(heapLimitArgs({}, noContainer)).toEqual([`--max-old-space-size=${DEFAULT_HEAP_LIMIT_MB}`]);
   });
 
-  it('follows HEAP_LIMIT_MB, and leaves the sizing to Node for 0 or a limit in NODE_OPTIONS', () => {
-    expect(heapLimitArgs({ HEAP_LIMIT_MB: '256' })).toEqual(['--max-old-space-size=256']);
-    expect(heapLimitArgs({ HEAP_LIMIT_MB: '0' })).toEqual([]);
-    expect(heapLimitArgs({ NODE_OPTIONS: '--max-old-space-size=128' })).toEqual([]);
-    expect(() => heapLimitArgs({ HEAP_LIMIT_MB: 'lots' })).toThrow(/whole number/);
+  it('follows HEAP_LIMIT_MB, and leaves the sizing to Node for 0, a limit in NODE_OPTIONS or a container\'s memory limit', () => {
+    expect(heapLimitArgs({ HEAP_LIMIT_MB: '256' }, noContainer)).toEqual(['--max-old-space-size=256']);
+    expect(heapLimitArgs({ HEAP_LIMIT_MB: '0' }, noContainer)).toEqual([]);
+    expect(heapLimitArgs({ NODE_OPTIONS: '--max-old-space-size=128' }, noContainer)).toEqual([]);
+    expect(heapLimitArgs({ NODE_OPTIONS: '--max_old_space_size=128' }, noContainer)).toEqual([]);
+    expect(heapLimitArgs({}, (f) => (f.endsWith('memory.max') ? '1073741824\n' : null))).toEqual([]);
+    expect(heapLimitArgs({}, (f) => (f.endsWith('memory.max') ? 'max\n' : null))).toEqual([`--max-old-space-size=${DEFAULT_HEAP_LIMIT_MB}`]);
+    expect(heapLimitArgs({}, (f) => (f.endsWith('limit_in_bytes') ? '9223372036854771712\n' : null))).toEqual([`--max-old-space-size=${DEFAULT_HEAP_LIMIT_MB}`]);
+    expect(heapLimitArgs({ HEAP_LIMIT_MB: '768' }, () => '1073741824')).toEqual(['--max-old-space-size=768']);
+    expect(() => heapLimitArgs({ HEAP_LIMIT_MB: 'lots' }, noContainer)).toThrow(/whole number/);
   });
 });

@@ -43,16 +43,35 @@ export interface ChildSettings {
 /** The heap limit every app starts with when HEAP_LIMIT_MB is unset (docker/run-app.sh, scripts/stack.sh). */
 export const DEFAULT_HEAP_LIMIT_MB = 512;
 
+/** A container's memory limit in bytes (cgroup v2, then v1), or null when there is none. */
+function containerMemoryLimit(read: (file: string) => string | null): number | null {
+  const raw = (read('/sys/fs/cgroup/memory.max') ?? read('/sys/fs/cgroup/memory/memory.limit_in_bytes') ?? '').trim();
+  // v1 says "no limit" with a huge number.
+  return /^\d{1,15}$/.test(raw) ? Number(raw) : null;
+}
+
+const readIfThere = (file: string): string | null => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+};
+
 /**
  * The children start as the image starts an app (docker/run-app.sh): with the V8 heap's limit of
- * HEAP_LIMIT_MB (default 512), none when it is 0 or NODE_OPTIONS sets one
- * (`HEAP_LIMIT_MB=0 npm run bench -- --only memory` measures Node's own sizing).
+ * HEAP_LIMIT_MB; unset, 512, or Node's own sizing in a container with a memory limit; none for 0
+ * or when NODE_OPTIONS sets one (`HEAP_LIMIT_MB=0 npm run bench -- --only memory` measures
+ * Node's own sizing).
  */
-export function heapLimitArgs(env: NodeJS.ProcessEnv): string[] {
-  const mb = Number(env['HEAP_LIMIT_MB'] || DEFAULT_HEAP_LIMIT_MB);
-  if (!Number.isInteger(mb) || mb < 0) throw new Error(`HEAP_LIMIT_MB must be a whole number of MB, not ${env['HEAP_LIMIT_MB']}`);
-  if (mb === 0 || /max-old-space-size/.test(env['NODE_OPTIONS'] ?? '')) return [];
-  return [`--max-old-space-size=${mb}`];
+export function heapLimitArgs(env: NodeJS.ProcessEnv, read: (file: string) => string | null = readIfThere): string[] {
+  if (/max[-_]old[-_]space[-_]size/.test(env['NODE_OPTIONS'] ?? '')) return [];
+  const set = env['HEAP_LIMIT_MB'];
+  if (set) {
+    if (!/^\d{1,7}$/.test(set)) throw new Error(`HEAP_LIMIT_MB must be a whole number of MB, not ${set}`);
+    return set === '0' ? [] : [`--max-old-space-size=${Number(set)}`];
+  }
+  return containerMemoryLimit(read) === null ? [`--max-old-space-size=${DEFAULT_HEAP_LIMIT_MB}`] : [];
 }
 
 const live = new Set<ChildProcess>();

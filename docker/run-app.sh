@@ -13,20 +13,34 @@ usage() {
 }
 
 [ $# -gt 0 ] || usage
-# The V8 heap's limit in MB (HEAP_LIMIT_MB, default 512): left to itself, Node sizes it from the
-# machine's memory, and on a large machine a busy process lets garbage pile up to hundreds of MB
-# before it collects (docs/performance.md, section 5). 0, or a --max-old-space-size of your own
-# in NODE_OPTIONS, leaves the sizing to Node (which also reads a container's memory limit).
-heap=${HEAP_LIMIT_MB:-512}
-case $heap in
-  '' | *[!0-9]*) echo "HEAP_LIMIT_MB must be a whole number of MB (0: Node's own sizing), not '$heap'" >&2; exit 2 ;;
-esac
-case ${NODE_OPTIONS:-} in
-  *max-old-space-size*) heap=0 ;;
-esac
+# The V8 heap's limit in MB (HEAP_LIMIT_MB): left to itself, Node sizes the heap from the memory it
+# may use, and on a large machine a busy process lets garbage pile up to hundreds of MB before it
+# collects (docs/performance.md, section 5). Unset: 512, or, in a container with a memory limit,
+# Node's own sizing from that limit. 0, or a heap limit of your own in NODE_OPTIONS: Node's sizing.
+DEFAULT_HEAP_LIMIT_MB=512
+heap_limit() {
+  case ${NODE_OPTIONS:-} in
+    *max[-_]old[-_]space[-_]size*) echo 0; return ;;
+  esac
+  if [ -n "${HEAP_LIMIT_MB:-}" ]; then
+    case $HEAP_LIMIT_MB in
+      *[!0-9]* | ????????*) echo "HEAP_LIMIT_MB must be a whole number of MB (0: Node's own sizing), not '$HEAP_LIMIT_MB'" >&2; return 1 ;;
+    esac
+    echo "$HEAP_LIMIT_MB"
+    return
+  fi
+  # A container's memory limit: cgroup v2, then v1 (which says "none" with a huge number).
+  limit=$(cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || true)
+  case $limit in
+    '' | max | *[!0-9]* | ????????????????*) echo "$DEFAULT_HEAP_LIMIT_MB" ;;
+    *) echo 0 ;;
+  esac
+}
+
 if [ -f "$apps_dir/$1/src/main.js" ]; then
   app=$1
   shift
+  heap=$(heap_limit) || exit 2
   if [ "$heap" -gt 0 ]; then
     exec node --enable-source-maps --max-old-space-size="$heap" "$apps_dir/$app/src/main.js" "$@"
   fi

@@ -168,6 +168,7 @@ export LOG_FORMAT=${LOG_FORMAT:-pretty}
 export OUTBOUND_ALLOW_LIST=${OUTBOUND_ALLOW_LIST:-127.0.0.1,localhost,::1}
 
 # --- apps ----------------------------------------------------------------------------------
+DEFAULT_HEAP_LIMIT_MB=512
 color=""
 [ -t 1 ] && [ -z "${NO_COLOR:-}" ] && color=1
 
@@ -178,9 +179,10 @@ start_app() {
   # only, which then stops every app once, in order. The prefixer ignores INT/TERM and ends when
   # the app's output closes, so shutdown lines still get printed.
   set -m
-  # The heap's limit as the image sets it (docker/run-app.sh): HEAP_LIMIT_MB, default 512, 0 = Node's own.
-  local heap=()
-  [[ "${HEAP_LIMIT_MB:-512}" != 0 && "${NODE_OPTIONS:-}" != *max-old-space-size* ]] && heap=(--max-old-space-size="${HEAP_LIMIT_MB:-512}")
+  # The heap's limit as the image sets it (docker/run-app.sh): HEAP_LIMIT_MB, 0 = Node's own sizing.
+  local heap=() mb=${HEAP_LIMIT_MB:-$DEFAULT_HEAP_LIMIT_MB}
+  [[ $mb =~ ^[0-9]{1,7}$ ]] || die "HEAP_LIMIT_MB must be a whole number of MB (0: Node's own sizing), not '$mb'"
+  [[ $mb != 0 && ${NODE_OPTIONS:-} != *max[-_]old[-_]space[-_]size* ]] && heap=(--max-old-space-size="$mb")
   PORT=${PORTS[$app]} node --enable-source-maps "${heap[@]}" --import tsx "apps/$app/src/main.ts" </dev/null \
     > >(trap '' INT TERM; exec awk -v p="$prefix" '{ print p $0; fflush() }') 2>&1 &
   APP_PIDS[$app]=$!

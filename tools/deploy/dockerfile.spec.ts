@@ -135,7 +135,7 @@ describe('docker/run-app.sh (the image entrypoint)', () => {
     expect(output).toMatch(/"message":"stopped"/);
   });
 
-  it('starts every app with the heap limit of HEAP_LIMIT_MB (default 512), or Node\'s own sizing for 0 or a limit in NODE_OPTIONS', async () => {
+  it('starts every app with the heap limit of HEAP_LIMIT_MB (default 512 outside a container with a memory limit), or Node\'s own sizing for 0 or a limit in NODE_OPTIONS', async () => {
     // An app that prints the flags Node was started with.
     const probe = path.join(root, 'dist', 'apps', 'music-probe', 'src', 'main.js');
     mkdirSync(path.dirname(probe), { recursive: true });
@@ -149,7 +149,12 @@ describe('docker/run-app.sh (the image entrypoint)', () => {
       expect(await flags({ HEAP_LIMIT_MB: '768' })).toContain('--max-old-space-size=768');
       expect((await flags({ HEAP_LIMIT_MB: '0' })).some((f) => f.includes('max-old-space-size'))).toBe(false);
       expect((await flags({ NODE_OPTIONS: '--max-old-space-size=300' })).some((f) => f.includes('max-old-space-size'))).toBe(false);
-      await expect(run('sh', [script, 'music-probe'], { env: { ...process.env, HEAP_LIMIT_MB: 'lots' } })).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/HEAP_LIMIT_MB must be a whole number/) });
+      expect((await flags({ NODE_OPTIONS: '--max_old_space_size=300' })).some((f) => f.includes('max-old-space-size'))).toBe(false);
+      for (const bad of ['lots', '99999999999999999999']) {
+        await expect(run('sh', [script, 'music-probe'], { env: { ...process.env, HEAP_LIMIT_MB: bad } })).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/HEAP_LIMIT_MB must be a whole number/) });
+      }
+      // Any other command runs as given, whatever the setting.
+      await expect(run('sh', [script, 'node', '-p', '1 + 1'], { env: { ...process.env, HEAP_LIMIT_MB: 'lots' } })).resolves.toMatchObject({ stdout: '2\n' });
     } finally {
       rmSync(path.dirname(path.dirname(probe)), { recursive: true, force: true });
     }
