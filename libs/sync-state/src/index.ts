@@ -1,6 +1,6 @@
 export * from './transitions';
 export * from './store-clock';
-export { ItemStore, UPDATE_CHUNK, versionFloors, type Applied, type Decide, type DecideContext, type ItemTarget, type TransitionObserver, type WriteGuard } from './item-store';
+export { ItemStore, UPDATE_CHUNK, versionFloors, type Applied, type ApplyManyOptions, type BatchResult, type PreparedBatch, type Decide, type DecideContext, type ItemTarget, type TransitionObserver, type WriteGuard } from './item-store';
 export * from './local-changes';
 export * from './remote-changes';
 export * from './outbound';

@@ -45,6 +45,39 @@ export interface TransitionObserver {
   divergence(change: 'diverged' | 'resolved', count: number): void;
 }
 
+/** What a batch write did: the items applied, and those whose lock could not be had in time. */
+export interface BatchResult {
+  applied: Applied[];
+  deferred: ItemTarget[];
+}
+
+export interface ApplyManyOptions {
+  guard?: WriteGuard;
+  insertFirst?: boolean;
+  needsFloor?: boolean;
+  marks?: MarkTally;
+}
+
+/**
+ * A batch whose item locks are held (and, for new items, whose version floors are read and
+ * documents built), not yet written. Exactly one of `apply` and `abandon` is called.
+ */
+export interface PreparedBatch {
+  /** Writes the batch; resolves once it is written (the locks are released, and the write mark raised after it, by `released`). */
+  apply(): Promise<BatchResult>;
+  /** Releases the locks without writing anything. */
+  abandon(): Promise<void>;
+  /** Settles once the locks are released and the write mark raised after the write (rejects when the write failed). */
+  readonly released: Promise<void>;
+}
+
+/** New documents built under their locks, waiting for their insert. */
+interface FreshDocs {
+  docs: InventoryItemDoc[];
+  pending: Map<string, Applied>;
+  notNew: Set<string>;
+}
+
 const DUPLICATE_KEY = 11000;
 
 /**
@@ -197,59 +230,122 @@ export class ItemStore {
    * others are `deferred`: the caller retries or leaves them to the next run). `insertFirst`: the
    * items are expected to be new: inserted straight away, and only the refused ones read.
    */
-  async applyMany(
-    targets: ReadonlyArray<{ target: ItemTarget; decide: Decide }>,
-    options: { guard?: WriteGuard; insertFirst?: boolean; needsFloor?: boolean; marks?: MarkTally } = {},
-  ): Promise<{ applied: Applied[]; deferred: ItemTarget[] }> {
+  async applyMany(targets: ReadonlyArray<{ target: ItemTarget; decide: Decide }>, options: ApplyManyOptions = {}): Promise<BatchResult> {
+    const batch = await this.prepareMany(targets, options);
+    const result = await batch.apply();
+    await batch.released;
+    return result;
+  }
+
+  /**
+   * `applyMany` in two steps, so a caller can prepare one batch while it writes another (a poll
+   * prepares its next page while the store inserts this one). Preparing takes the batch's locks
+   * and, with `insertFirst`, reads the version floors and builds the new documents; the locks stay
+   * held (and renewed) until the batch is written or abandoned, so nothing can write these items
+   * between the floor read and the insert (docs/sync-model.md, rule 4). The caller must call
+   * `apply` or `abandon` exactly once: until then the locks are held.
+   */
+  async prepareMany(targets: ReadonlyArray<{ target: ItemTarget; decide: Decide }>, options: ApplyManyOptions = {}): Promise<PreparedBatch> {
     const byId = new Map(targets.map((t) => [t.target.id, t]));
     const ids = [...byId.keys()];
     // The write mark is raised before the first write of the batch and after the last (none: no raise).
     const organizations = [...new Set(targets.map((t) => t.target.organizationId))];
     let raised = false;
-    const result = await this.locks.withLocks(ids.map(itemLockName), async (held, lease) => {
-      const deferred = ids.filter((id) => !held.has(itemLockName(id))).map((id) => (byId.get(id) as { target: ItemTarget }).target);
-      const mine = ids.filter((id) => held.has(itemLockName(id)));
-      const applied: Applied[] = [];
-      const check = async (): Promise<void> => {
-        options.guard?.assertHeld();
-        lease.assertHeld();
-        if (!raised && this.marks) {
-          raised = true;
-          for (const o of organizations) await this.marks.raise(o, options.marks);
-          options.guard?.assertHeld();
-          lease.assertHeld();
-        }
-      };
-      let current: Map<string, InventoryItem | null>;
-      let todo = mine;
-      if (options.insertFirst && mine.length > 0) {
-        // The store checks uniqueness through its _id index, whereas a read by _id ($in) scans the
-        // collection on FerretDB 1.x: for a batch of new items this skips a read that grows with it.
-        const refused = await this.insertFresh(mine, byId, check, applied);
-        todo = mine.filter((id) => refused.has(id));
-        current = await this.readMany(todo);
-      } else {
-        current = await this.readMany(todo);
-      }
-      for (let round = 0; todo.length > 0; round++) {
-        const floors = options.needsFloor ? await versionFloors(this.models, todo.filter((id) => !current.get(id))) : new Map<string, number>();
-        const retry = await this.writeRound(todo, byId, current, floors, check, applied);
-        if (retry.length === 0) break;
-        if (round + 1 >= ROUNDS) throw new Error(`${retry.length} item(s) changed under their locks ${ROUNDS} times (locks lost?)`);
-        const reread = await this.readMany(retry);
-        current = new Map(retry.map((id) => [id, reread.get(id) ?? null]));
-        todo = retry;
-      }
-      this.observe(applied.map((a) => a.transition));
-      return { applied, deferred };
-    }).finally(async () => {
-      if (raised && this.marks) for (const o of organizations) await this.marks.raise(o, options.marks);
+    let ready!: (batch: PreparedBatch) => void;
+    let notReady!: (error: unknown) => void;
+    const prepared = new Promise<PreparedBatch>((resolve, reject) => {
+      ready = resolve;
+      notReady = reject;
     });
-    return result;
+    let decide!: (write: boolean) => void;
+    const decided = new Promise<boolean>((resolve) => {
+      decide = resolve;
+    });
+    let wrote!: (result: BatchResult) => void;
+    let notWritten!: (error: unknown) => void;
+    const written = new Promise<BatchResult>((resolve, reject) => {
+      wrote = resolve;
+      notWritten = reject;
+    });
+    written.catch(() => undefined);
+    // Settles once the batch's locks are released and its write mark raised after the write.
+    let released: Promise<void> = Promise.resolve();
+    let once = false;
+    const batch: PreparedBatch = {
+      apply: () => {
+        if (once) throw new Error('a prepared batch is applied or abandoned once');
+        once = true;
+        decide(true);
+        return written;
+      },
+      abandon: async () => {
+        if (once) throw new Error('a prepared batch is applied or abandoned once');
+        once = true;
+        decide(false);
+        await released.catch(() => undefined);
+      },
+      get released() {
+        return released;
+      },
+    };
+    const work = this.locks
+      .withLocks(ids.map(itemLockName), async (held, lease) => {
+        try {
+          const deferred = ids.filter((id) => !held.has(itemLockName(id))).map((id) => (byId.get(id) as { target: ItemTarget }).target);
+          const mine = ids.filter((id) => held.has(itemLockName(id)));
+          const check = async (): Promise<void> => {
+            options.guard?.assertHeld();
+            lease.assertHeld();
+            if (!raised && this.marks) {
+              raised = true;
+              for (const o of organizations) await this.marks.raise(o, options.marks);
+              options.guard?.assertHeld();
+              lease.assertHeld();
+            }
+          };
+          // The store checks uniqueness through its _id index, whereas a read by _id ($in) scans the
+          // collection on FerretDB 1.x: for a batch of new items this skips a read that grows with it.
+          const fresh = options.insertFirst && mine.length > 0 ? await this.freshDocs(mine, byId) : null;
+          ready(batch);
+          if (!(await decided)) return;
+          const applied: Applied[] = [];
+          let todo = mine;
+          if (fresh) {
+            const refused = await this.insertFresh(fresh, check, applied);
+            todo = mine.filter((id) => refused.has(id));
+          }
+          let current: Map<string, InventoryItem | null> = await this.readMany(todo);
+          for (let round = 0; todo.length > 0; round++) {
+            const floors = options.needsFloor ? await versionFloors(this.models, todo.filter((id) => !current.get(id))) : new Map<string, number>();
+            const retry = await this.writeRound(todo, byId, current, floors, check, applied);
+            if (retry.length === 0) break;
+            if (round + 1 >= ROUNDS) throw new Error(`${retry.length} item(s) changed under their locks ${ROUNDS} times (locks lost?)`);
+            const reread = await this.readMany(retry);
+            current = new Map(retry.map((id) => [id, reread.get(id) ?? null]));
+            todo = retry;
+          }
+          this.observe(applied.map((a) => a.transition));
+          wrote({ applied, deferred });
+        } catch (error) {
+          notReady(error);
+          notWritten(error);
+          throw error;
+        }
+      })
+      .finally(async () => {
+        if (raised && this.marks) for (const o of organizations) await this.marks.raise(o, options.marks);
+      });
+    work.catch((error: unknown) => {
+      notReady(error);
+      notWritten(error);
+    });
+    released = work.then(() => undefined);
+    released.catch(() => undefined);
+    return prepared;
   }
 
-  /** Inserts every target decided as new on an absent item; returns the ids refused (they exist). */
-  private async insertFresh(ids: string[], byId: Map<string, { target: ItemTarget; decide: Decide }>, check: () => Promise<void>, applied: Applied[]): Promise<Set<string>> {
+  /** The new documents of a batch expected to be new: their version floors read and their events decided on an absent item. */
+  private async freshDocs(ids: string[], byId: Map<string, { target: ItemTarget; decide: Decide }>): Promise<FreshDocs> {
     const floors = await versionFloors(this.models, ids);
     const docs: InventoryItemDoc[] = [];
     const pending = new Map<string, Applied>();
@@ -267,10 +363,14 @@ export class ItemStore {
       docs.push(doc);
       pending.set(id, { target, before: null, transition: t, after: toInventoryItem(doc) });
     }
-    const refused = docs.length > 0 ? await this.insertAll(docs, check) : new Set<string>();
-    for (const [id, a] of pending) if (!refused.has(id)) applied.push(a);
-    // Decided to do nothing when absent: still read, the item may exist.
-    return new Set([...refused, ...notNew]);
+    return { docs, pending, notNew };
+  }
+
+  /** Inserts the fresh documents; returns the ids refused (they exist) or decided as not new (still read: the item may exist). */
+  private async insertFresh(fresh: FreshDocs, check: () => Promise<void>, applied: Applied[]): Promise<Set<string>> {
+    const refused = fresh.docs.length > 0 ? await this.insertAll(fresh.docs, check) : new Set<string>();
+    for (const [id, a] of fresh.pending) if (!refused.has(id)) applied.push(a);
+    return new Set([...refused, ...fresh.notNew]);
   }
 
   /** One round of decide + write for `todo`; returns the ids whose write matched nothing (revision moved). */

@@ -39,6 +39,15 @@ export interface InboundCounts {
 
 export const emptyInboundCounts = (): InboundCounts => ({ created: 0, updated: 0, unchanged: 0, deleted: 0, absent: 0, conflicts: 0, diverged: 0, stale: 0, deferred: 0 });
 
+/** A batch of upserts whose items are locked, not yet written (`RemoteChanges.prepareUpserts`). */
+export interface PreparedUpserts {
+  /** Writes it; resolves once written (`released`: once its locks are released and the write mark raised after it). */
+  apply(): Promise<InboundCounts>;
+  /** Releases its locks, writing nothing. */
+  abandon(): Promise<void>;
+  readonly released: Promise<void>;
+}
+
 export interface ApplyOptions {
   /** Checked before every write: a poll stops writing once its lease is lost. */
   guard?: WriteGuard;
@@ -110,6 +119,18 @@ export class RemoteChanges {
 
   /** Upserts a batch (the last occurrence of an externalId wins). */
   async applyUpserts(organizationId: string, records: readonly InboundRecord[], origin: InboundOrigin, options: ApplyOptions = {}): Promise<InboundCounts> {
+    const batch = await this.prepareUpserts(organizationId, records, origin, options);
+    const counts = await batch.apply();
+    await batch.released;
+    return counts;
+  }
+
+  /**
+   * `applyUpserts` in two steps (`ItemStore.prepareMany`): the batch's items locked (and, with
+   * `insertFirst`, their version floors read and documents built) now, written by `apply`. A poll
+   * prepares its next page while this one is written; exactly one of `apply` and `abandon` is called.
+   */
+  async prepareUpserts(organizationId: string, records: readonly InboundRecord[], origin: InboundOrigin, options: ApplyOptions = {}): Promise<PreparedUpserts> {
     const byId = new Map<string, InboundRecord>();
     for (const r of records) byId.set(inventoryItemId(organizationId, r.externalId), r);
     const entries = origin.kind === 'poll' ? [origin.entry] : origin.entries;
@@ -127,13 +148,20 @@ export class RemoteChanges {
         mayCreate: options.mayCreate ?? true,
       }),
     }));
-    const { applied, deferred } = await this.store.applyMany(targets, {
+    const batch = await this.store.prepareMany(targets, {
       needsFloor: true,
       ...(options.guard ? { guard: options.guard } : {}),
       ...(options.insertFirst ? { insertFirst: true } : {}),
       ...(options.marks ? { marks: options.marks } : {}),
     });
-    return this.tally(applied, deferred);
+    return {
+      apply: async () => {
+        const { applied, deferred } = await batch.apply();
+        return this.tally(applied, deferred);
+      },
+      abandon: () => batch.abandon(),
+      released: batch.released,
+    };
   }
 
   /** Deletes by externalId (an input webhook DELETE). */

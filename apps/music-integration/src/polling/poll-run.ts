@@ -3,7 +3,7 @@ import { LeaseLostError, type Lease, type Logger, type RedisLocks } from '@music
 import type { InventoryRepository, OrganizationRepository, PollHead, PollMemoryRepository, RememberedPage, SyncRunRepository } from '@music/persistence';
 import type { AccountOutbound } from '../delivery/account-outbound';
 import type { PollJob } from '@music/queue';
-import { markAdvancedBy, newMarkTally, type InboundCounts, type InboundRecord, type SyncState } from '@music/sync-state';
+import { markAdvancedBy, newMarkTally, type InboundCounts, type InboundRecord, type PreparedUpserts, type SyncState } from '@music/sync-state';
 import { createHash } from 'node:crypto';
 import type { MappingCache } from '../engine/mapping-cache';
 import { fetchPages, needsTwoMisses, newWalkState, PollFetchError, readPath, type PageFacts } from './poll-pages';
@@ -275,7 +275,20 @@ export class PollRun {
         ...(trusted ? { remembered: factsOf } : {}),
         ...(params ? { params } : {}),
       });
-      type MappedPage = { index: number; notModified: boolean; facts: PageFacts; records: unknown[]; batch: Mapped[]; invalid: number; fingerprint: string | null; skip: boolean; hashed: InboundRecord[]; size: number };
+      type MappedPage = {
+        index: number;
+        notModified: boolean;
+        facts: PageFacts;
+        records: unknown[];
+        batch: Mapped[];
+        invalid: number;
+        fingerprint: string | null;
+        skip: boolean;
+        hashed: InboundRecord[];
+        size: number;
+        /** Locked and its documents built while the page before it was written (a first poll). */
+        prepared?: Promise<PreparedUpserts>;
+      };
       // Mapped, fingerprinted, compared with the remembered page, and (to be applied) hashed.
       const prepare = (index: number, facts: PageFacts, records: unknown[]): MappedPage => {
         const known = trusted ? memory.pages.get(index) : undefined;
@@ -305,63 +318,121 @@ export class PollRun {
         next.catch(() => undefined);
         return next;
       };
+      // While a first poll's pages all come new, the next page is prepared while the store inserts
+      // this one: its items' locks taken, their version floors read, their documents built, so
+      // those steps wait on no insert (docs/performance.md, "1. Ingest"). A prepared page holds its
+      // locks until it is written or abandoned, so nothing writes its items between its floor read
+      // and its insert (docs/sync-model.md, rule 4); it is written only after the page before it,
+      // and only while the pages before it all came new (else it is abandoned and written as usual).
+      // A page sharing an externalId with the page being written is not prepared ahead: its lock
+      // is this page's until this page is written, and waiting for it could defer that item.
+      const origin = { kind: 'poll', entry: entry.id, freshness: startedAt } as const;
+      // The page prepared ahead and not yet written or abandoned (its locks are held).
+      let held: Promise<PreparedUpserts> | null = null;
+      let stopping = false;
+      // The pages written whose locks are still being released and write mark raised after them.
+      let released: Promise<unknown> = Promise.resolve();
+      const prepareAhead = (writing: Mapped[], upcoming: Promise<MappedPage | null>): Promise<MappedPage | null> =>
+        upcoming.then((page) => {
+          if (stopping || page === null || page.skip || page.hashed.length === 0) return page;
+          const writingIds = new Set(writing.map((r) => r.externalId));
+          if (page.hashed.some((r) => writingIds.has(r.externalId))) return page;
+          const prepared = sync.remote.prepareUpserts(org.id, page.hashed, origin, { guard: lease, insertFirst: true, marks: tally });
+          prepared.catch(() => undefined);
+          held = prepared;
+          return { ...page, prepared };
+        });
+      const abandonHeld = async (): Promise<void> => {
+        const prepared = held;
+        held = null;
+        if (prepared) await prepared.then((b) => b.abandon()).catch(() => undefined);
+      };
+      let stoppedCapped = false;
       let next = ahead();
-      for (let page = await next; page !== null; page = await next) {
-        if (capped()) return await finish('partial', cappedMessage);
-        pages++;
-        next = ahead();
-        if (page.skip && (!trusted || tally.doubt || !markAdvancedBy(markStart, await sync.marks.read(org.id), tally.raised))) {
-          // Another writer wrote the organization's items since the run began (or a page prepared
-          // before that was seen): its remembered pages may no longer be true, so this page and the
-          // rest take the normal path.
-          trusted = false;
-          if (page.notModified) {
-            // 304, with no body to apply: its remembered records are seen (the third party still
-            // lists them) but not applied, like a snapshot older than the write (rule 2: stale).
-            const ids = memory.pages.get(page.index)?.ids ?? [];
-            for (const id of ids) see(id);
-            counts.fetched += ids.length;
-            counts.stale += ids.length;
+      try {
+        for (let page = await next; page !== null; page = await next) {
+          if (capped()) {
+            stoppedCapped = true;
+            break;
+          }
+          pages++;
+          next = ahead();
+          if (page.skip && (!trusted || tally.doubt || !markAdvancedBy(markStart, await sync.marks.read(org.id), tally.raised))) {
+            // Another writer wrote the organization's items since the run began (or a page prepared
+            // before that was seen): its remembered pages may no longer be true, so this page and the
+            // rest take the normal path.
+            trusted = false;
+            if (page.notModified) {
+              // 304, with no body to apply: its remembered records are seen (the third party still
+              // lists them) but not applied, like a snapshot older than the write (rule 2: stale).
+              const ids = memory.pages.get(page.index)?.ids ?? [];
+              for (const id of ids) see(id);
+              counts.fetched += ids.length;
+              counts.stale += ids.length;
+              continue;
+            }
+            // Prepared again, not remembered this time: what the first preparation counted and saw is undone.
+            counts.fetched -= page.records.length;
+            for (const id of memory.pages.get(page.index)?.ids ?? []) seen.delete(id);
+            for (const r of page.batch) seen.delete(r.externalId);
+            page = prepare(page.index, page.facts, page.records);
+          }
+          const known = trusted ? memory.pages.get(page.index) : undefined;
+          if (page.notModified && known) {
+            // 304: the remembered page, unchanged.
+            for (const id of known.ids) see(id);
+            counts.fetched += known.ids.length;
+            counts.unchanged += known.ids.length;
             continue;
           }
-          // Prepared again, not remembered this time: what the first preparation counted and saw is undone.
-          counts.fetched -= page.records.length;
-          for (const id of memory.pages.get(page.index)?.ids ?? []) seen.delete(id);
-          for (const r of page.batch) seen.delete(r.externalId);
-          page = prepare(page.index, page.facts, page.records);
+          const { batch, invalid, facts, fingerprint, hashed } = page;
+          if (known && page.skip) {
+            // The same records as remembered, nothing written since: no item read, no write.
+            counts.unchanged += page.size;
+            await keep({ ...known, ...facts, index: page.index, fingerprint, ids: known.ids });
+            continue;
+          }
+          // A lease taken away (a purge, or another process after ours lapsed) is seen before this page is written.
+          await lease.confirm();
+          applied++;
+          let writing: PreparedUpserts;
+          if (page.prepared && insertFirst) {
+            writing = await page.prepared;
+            held = null;
+          } else {
+            // Prepared ahead while the page before was written, which turned out not all new.
+            if (page.prepared) await abandonHeld();
+            writing = await sync.remote.prepareUpserts(org.id, hashed, origin, { guard: lease, insertFirst, marks: tally });
+          }
+          if (insertFirst) next = prepareAhead(batch, next);
+          const result = await writing.apply();
+          released = Promise.allSettled([released, writing.released]).then((settled) => {
+            for (const s of settled) if (s.status === 'rejected') throw s.reason;
+          });
+          released.catch(() => undefined);
+          insertFirst = batch.length > 0 && result.created === batch.length;
+          if (result.created !== batch.length) allCreated = false;
+          addCounts(counts, result);
+          if (!incremental) {
+            // Remembered as skippable only when every record now holds exactly as listed.
+            const clean = invalid === 0 && result.deferred === 0 && result.created + result.updated + result.unchanged === batch.length;
+            await keep({ index: page.index, fingerprint: clean ? fingerprint : null, ids: clean ? batch.map((r) => r.externalId) : [], ...facts });
+          }
+          if (performance.now() - lastProgress > PROGRESS_EVERY_MS) {
+            lastProgress = performance.now();
+            await runs.recordProgress(runId, counts, pages);
+          }
         }
-        const known = trusted ? memory.pages.get(page.index) : undefined;
-        if (page.notModified && known) {
-          // 304: the remembered page, unchanged.
-          for (const id of known.ids) see(id);
-          counts.fetched += known.ids.length;
-          counts.unchanged += known.ids.length;
-          continue;
-        }
-        const { batch, invalid, facts, fingerprint, hashed } = page;
-        if (known && page.skip) {
-          // The same records as remembered, nothing written since: no item read, no write.
-          counts.unchanged += page.size;
-          await keep({ ...known, ...facts, index: page.index, fingerprint, ids: known.ids });
-          continue;
-        }
-        // A lease taken away (a purge, or another process after ours lapsed) is seen before this page is written.
-        await lease.confirm();
-        applied++;
-        const result = await sync.remote.applyUpserts(org.id, hashed, { kind: 'poll', entry: entry.id, freshness: startedAt }, { guard: lease, insertFirst, marks: tally });
-        insertFirst = batch.length > 0 && result.created === batch.length;
-        if (result.created !== batch.length) allCreated = false;
-        addCounts(counts, result);
-        if (!incremental) {
-          // Remembered as skippable only when every record now holds exactly as listed.
-          const clean = invalid === 0 && result.deferred === 0 && result.created + result.updated + result.unchanged === batch.length;
-          await keep({ index: page.index, fingerprint: clean ? fingerprint : null, ids: clean ? batch.map((r) => r.externalId) : [], ...facts });
-        }
-        if (performance.now() - lastProgress > PROGRESS_EVERY_MS) {
-          lastProgress = performance.now();
-          await runs.recordProgress(runId, counts, pages);
-        }
+      } finally {
+        // Stopped (done, capped, failed, or the lease lost): a page prepared ahead writes nothing and
+        // gives its locks back; the run ends only once every written page's locks are released.
+        stopping = true;
+        await abandonHeld();
+        await released.catch(() => undefined);
       }
+      // A write mark not raised after a written page (the store was asked to forget the pages instead, and failed) fails the run, as it did the page.
+      await released;
+      if (stoppedCapped) return await finish('partial', cappedMessage);
     } catch (error) {
       if (error instanceof LeaseLostError) {
         logger.warn('poll lost its lease; stopped before writing more', { runId, err: error.message });
