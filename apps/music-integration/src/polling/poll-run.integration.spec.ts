@@ -1,6 +1,12 @@
 import { inventoryItemId } from '@music/domain';
-import { itemLockName, RedisLocks } from '@music/platform';
+import { InventoryRepository, OrganizationRepository, SyncRunRepository, type Models } from '@music/persistence';
+import { createOutboundClient, createRateLimiter, itemLockName, RedisLocks } from '@music/platform';
+import { createSyncState } from '@music/sync-state';
+import { testLogger, testSecretBox } from '@music/testing';
+import { AccountOutbound } from '../delivery/account-outbound';
+import { MappingCache } from '../engine/mapping-cache';
 import { IntegrationHarness } from '../integration.test-harness';
+import { pollLeaseName, PollRun } from './poll-run';
 
 const song = (id: number) => ({ id: String(id), name: `Song ${id}`, artist: `Artist ${id}`, album: `Album ${id}` });
 
@@ -30,6 +36,47 @@ describe('poll runs: pages fetched ahead (real store)', () => {
   const organization = () =>
     h.createOrganization({ polling: [{ endpoint: `${h.thirdParty.baseUrl}/music`, interval: 1, type: 'hour', pagination: { type: 'page', limit: 10 } }] });
 
+  /** A PollRun whose inserts each take 150 ms more (`beforeInsert` runs first), its item locks waited for `waitMs`. */
+  const slowPollRun = (waitMs: number, beforeInsert: (n: number) => Promise<void> = async () => undefined): PollRun => {
+    const items = h.store.models.inventoryItems;
+    let inserts = 0;
+    const slow = new Proxy(items, {
+      get(target, prop) {
+        const value: unknown = Reflect.get(target, prop, target);
+        if (prop === 'insertMany') {
+          return async (...args: unknown[]) => {
+            await beforeInsert(++inserts);
+            await new Promise((r) => setTimeout(r, 150));
+            return (target.insertMany as (...a: unknown[]) => unknown)(...args);
+          };
+        }
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const models: Models = { ...h.store.models, inventoryItems: slow };
+    const locks = new RedisLocks(h.redis, { prefix: h.prefix, waitMs });
+    return new PollRun({
+      organizations: new OrganizationRepository(h.store.models, testSecretBox()),
+      runs: new SyncRunRepository(h.store.models),
+      items: new InventoryRepository(models),
+      sync: createSyncState({ models, locks }),
+      http: new AccountOutbound(
+        createOutboundClient({ allowList: ['127.0.0.1'], timeoutMs: 3000, maxBytes: 1 << 20 }),
+        createRateLimiter({ redis: h.redis, prefix: `${h.prefix}:quota`, limit: 1000, windowSeconds: 60 }),
+        1000,
+      ),
+      mappings: new MappingCache(),
+      locks,
+      logger: testLogger(),
+      deleteGuardRatio: 0.5,
+      maxRunMs: 60_000,
+      leaseTtlMs: 30_000,
+      pagesPerRun: 1000,
+    });
+  };
+  const run = (poll: PollRun, org: { id: string; polling: Array<{ id: string }> }) =>
+    poll.execute({ version: 1, organizationId: org.id, pollingId: org.polling[0]?.id as string, trigger: 'manual' }, async () => undefined);
+
   it('fetches the next page while the current one is being written', async () => {
     const org = await organization();
     // Page 1's write waits for item 1's lock, which is released only once page 2 is requested: the
@@ -58,5 +105,40 @@ describe('poll runs: pages fetched ahead (real store)', () => {
     expect(await h.items(org.id)).toHaveLength(50);
     // Fetched ahead of the writes, but never past the failure.
     expect(requested).toEqual([1, 2, 3]);
+  });
+
+  // A first poll prepares page N+1 (its items' locks taken) while page N is inserted. An externalId
+  // on both pages (a list that shifted between two requests) is locked by page N until page N is
+  // written: page N+1 must then wait for page N rather than be prepared ahead, or it would spend its
+  // lock wait on page N's insert and find that item deferred (or, were page N to wait on page N+1,
+  // deadlock). With a lock wait shorter than a page's insert, the item must still be applied once.
+  it('an externalId on two consecutive pages of a first poll is written once, after the first page, never deferred', async () => {
+    const org = await organization();
+    // Item locks waited for 0 ms: any wait on page N's locks defers the item.
+    const poll = slowPollRun(0);
+    // Pages of 10: pages 2 to 4 share nothing with the page before (prepared ahead); song 40 ends
+    // page 4 and starts page 5 (seen again with the same freshness as the item it created: stale, rule 2).
+    const listed = Array.from({ length: 49 }, (_, i) => song(i + 1));
+    h.thirdParty.listedRecords = [...listed.slice(0, 40), song(40), ...listed.slice(40)];
+    expect(await run(poll, org)).toMatchObject({ status: 'succeeded', counts: { fetched: 50, created: 49, updated: 0, conflicts: 0, stale: 1 } });
+    const items = await h.items(org.id);
+    expect(items).toHaveLength(49);
+    expect(new Set(items.map((i) => i.externalId)).size).toBe(49);
+  });
+
+  // A page prepared ahead holds its items' locks. When the run stops before writing it (here its
+  // poll lease is taken away while the page before is inserted: the run checks the lease before each
+  // page), it must write nothing of it and give its locks back, or those items stay locked (the
+  // locks are renewed while held) and every other writer of them waits and gives up.
+  it('a page prepared ahead is abandoned when the run stops before it: nothing written, its locks free', async () => {
+    const org = await organization();
+    const poll = slowPollRun(5000, async (n) => {
+      if (n === 2) await new RedisLocks(h.redis, { prefix: h.prefix }).revoke(pollLeaseName(org.id, org.polling[0]?.id as string));
+    });
+    expect(await run(poll, org)).toMatchObject({ status: 'partial', counts: { created: 20 } });
+    expect(await h.items(org.id)).toHaveLength(20);
+    // Page 3 (songs 21-30) was prepared while page 2 was inserted: its locks are free again.
+    const locks = new RedisLocks(h.redis, { prefix: h.prefix });
+    for (let i = 21; i <= 30; i++) expect(await locks.acquire(itemLockName(inventoryItemId(org.id, String(i))), 'test', 1000)).toBe(true);
   });
 });

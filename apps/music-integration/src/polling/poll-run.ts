@@ -402,6 +402,9 @@ export class PollRun {
           } else {
             // Prepared ahead while the page before was written, which turned out not all new.
             if (page.prepared) await abandonHeld();
+            // The page before may share items with this one: its locks are given back first (its
+            // release is otherwise not waited for), so this page's lock wait is spent on others' writes only.
+            await released.catch(() => undefined);
             writing = await sync.remote.prepareUpserts(org.id, hashed, origin, { guard: lease, insertFirst, marks: tally });
           }
           if (insertFirst) next = prepareAhead(batch, next);

@@ -1,4 +1,4 @@
-import { contentHash } from '@music/domain';
+import { contentHash, inventoryItemId } from '@music/domain';
 import { InventoryRepository, OrganizationRepository, SyncRunRepository, type Models } from '@music/persistence';
 import { createOutboundClient, createRateLimiter, RedisLocks } from '@music/platform';
 import { createSyncState, type InboundRecord } from '@music/sync-state';
@@ -135,5 +135,43 @@ describe('inbound changes through the one writer (real store)', () => {
     expect((await h.items(org.id)).map((i) => i.externalId)).not.toContain('7');
     // One read of the entry's items per deletion pass.
     expect(watch.finds.filter((f) => f['organizationId'] === org.id)).toHaveLength(2);
+  });
+
+  // A poll prepares its next page (locks, version floors, documents) while the store inserts the
+  // current one. Rule 4 holds only if the prepared page's items stay locked from before its floor
+  // read until after its insert: a local write of one of them in that window would land between the
+  // two (a local create, then delete, leaves deliveries above the floor that was read). This pins
+  // that a racing local write waits for the prepared page, and that an abandoned page writes nothing.
+  it('a prepared batch keeps its items locked until it is written or abandoned', async () => {
+    const org = await h.createOrganization({ polling: [] });
+    const origin = { kind: 'poll' as const, entry: 'e1', freshness: new Date(T0.getTime() + 1000) };
+    // An earlier life of "x" was delivered up to version 3: recreated, it continues from there.
+    await h.store.models.deliveries.collection.insertOne({ _id: 'earlier_x', organizationId: org.id, itemId: inventoryItemId(org.id, 'x'), version: 3 } as never);
+    const prepared = await h.sync.remote.prepareUpserts(org.id, [record('x', 'Theirs')], origin, { insertFirst: true });
+    let localDone = false;
+    const local = h.createLocal(org.id, 'x', { name: 'Ours', artist: 'A', album: 'B' }, false).then(
+      () => 'created',
+      (error: Error) => error.message,
+    );
+    void local.then(() => (localDone = true));
+    await new Promise((r) => setTimeout(r, 400));
+    // The local create waits for the prepared batch's lock: nothing was written in between.
+    expect(localDone).toBe(false);
+    expect(await h.items(org.id)).toEqual([]);
+    expect(await prepared.apply()).toMatchObject({ created: 1, conflicts: 0, deferred: 0 });
+    await prepared.released;
+    // Then the local create finds the item the poll created, with the floor read before the insert.
+    expect(await local).toBe('create failed: exists');
+    expect((await h.items(org.id)).map((i) => [i.externalId, i.origin, i.version, i.data['name']])).toEqual([['x', 'remote', 3, 'Theirs']]);
+
+    // Abandoned: nothing written, the locks given back at once.
+    const dropped = await h.sync.remote.prepareUpserts(org.id, [record('y', 'Theirs')], origin, { insertFirst: true });
+    const racing = h.createLocal(org.id, 'y', { name: 'Ours', artist: 'A', album: 'B' }, false);
+    await dropped.abandon();
+    expect((await racing).origin).toBe('local');
+    expect((await h.items(org.id)).map((i) => [i.externalId, i.origin])).toEqual([
+      ['x', 'remote'],
+      ['y', 'local'],
+    ]);
   });
 });
