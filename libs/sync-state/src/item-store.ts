@@ -290,6 +290,8 @@ export class ItemStore {
     };
     const work = this.locks
       .withLocks(ids.map(itemLockName), async (held, lease) => {
+        // The liveness checks after the batch's inserts (rule 8), awaited before the locks are released.
+        const liveChecks: Array<Promise<void>> = [];
         try {
           const deferred = ids.filter((id) => !held.has(itemLockName(id))).map((id) => (byId.get(id) as { target: ItemTarget }).target);
           const mine = ids.filter((id) => held.has(itemLockName(id)));
@@ -311,7 +313,7 @@ export class ItemStore {
           const applied: Applied[] = [];
           let todo = mine;
           if (fresh) {
-            const refused = await this.insertFresh(fresh, check, applied);
+            const refused = await this.insertFresh(fresh, check, applied, liveChecks);
             todo = mine.filter((id) => refused.has(id));
           }
           let current: Map<string, InventoryItem | null> = await this.readMany(todo);
@@ -327,10 +329,14 @@ export class ItemStore {
           this.observe(applied.map((a) => a.transition));
           wrote({ applied, deferred });
         } catch (error) {
+          // A failed write is reported once what it may have stored was checked (rule 8).
+          await Promise.allSettled(liveChecks);
           notReady(error);
           notWritten(error);
           throw error;
         }
+        // A check that failed fails the batch (`released` rejects), after its answer was given.
+        for (const settled of await Promise.allSettled(liveChecks)) if (settled.status === 'rejected') throw settled.reason;
       })
       .finally(async () => {
         if (raised && this.marks) for (const o of organizations) await this.marks.raise(o, options.marks);
@@ -367,8 +373,8 @@ export class ItemStore {
   }
 
   /** Inserts the fresh documents; returns the ids refused (they exist) or decided as not new (still read: the item may exist). */
-  private async insertFresh(fresh: FreshDocs, check: () => Promise<void>, applied: Applied[]): Promise<Set<string>> {
-    const refused = fresh.docs.length > 0 ? await this.insertAll(fresh.docs, check) : new Set<string>();
+  private async insertFresh(fresh: FreshDocs, check: () => Promise<void>, applied: Applied[], liveChecks: Array<Promise<void>>): Promise<Set<string>> {
+    const refused = fresh.docs.length > 0 ? await this.insertAll(fresh.docs, check, liveChecks) : new Set<string>();
     for (const [id, a] of fresh.pending) if (!refused.has(id)) applied.push(a);
     return new Set([...refused, ...fresh.notNew]);
   }
@@ -494,8 +500,13 @@ export class ItemStore {
     };
   }
 
-  /** Inserts every document it can; returns the ids refused as duplicates. */
-  private async insertAll(docs: InventoryItemDoc[], check: () => Promise<void>): Promise<Set<string>> {
+  /**
+   * Inserts every document it can; returns the ids refused as duplicates. The organization's
+   * liveness is checked after the insert (`removeIfOrganizationGone`); given `liveChecks`, that check
+   * is left running there for the caller to await before it releases the items' locks, so the
+   * insert's answer is not held back by it (a poll writes its next page meanwhile).
+   */
+  private async insertAll(docs: InventoryItemDoc[], check: () => Promise<void>, liveChecks?: Array<Promise<void>>): Promise<Set<string>> {
     await check();
     let refused = new Set<string>();
     // Until the store says which were refused, any of them may be stored (an error other than a
@@ -512,7 +523,11 @@ export class ItemStore {
       }
       created = docs.filter((d) => !refused.has(d._id));
     } finally {
-      await this.removeIfOrganizationGone(created);
+      const live = this.removeIfOrganizationGone(created);
+      if (liveChecks) {
+        live.catch(() => undefined);
+        liveChecks.push(live);
+      } else await live;
     }
     return refused;
   }
