@@ -357,6 +357,8 @@ export class PollRun {
           }
           pages++;
           next = ahead();
+          // The mark is compared with this run's own raises: those after the pages written so far are counted first.
+          if (page.skip) await released.catch(() => undefined);
           if (page.skip && (!trusted || tally.doubt || !markAdvancedBy(markStart, await sync.marks.read(org.id), tally.raised))) {
             // Another writer wrote the organization's items since the run began (or a page prepared
             // before that was seen): its remembered pages may no longer be true, so this page and the
