@@ -132,13 +132,21 @@ describe('poll runs: pages fetched ahead (real store)', () => {
   // locks are renewed while held) and every other writer of them waits and gives up.
   it('a page prepared ahead is abandoned when the run stops before it: nothing written, its locks free', async () => {
     const org = await organization();
+    const locks = new RedisLocks(h.redis, { prefix: h.prefix });
+    let preparedAhead = false;
     const poll = slowPollRun(5000, async (n) => {
-      if (n === 2) await new RedisLocks(h.redis, { prefix: h.prefix }).revoke(pollLeaseName(org.id, org.polling[0]?.id as string));
+      if (n !== 2) return;
+      // Page 3 is being prepared while page 2 is inserted: its first item's lock is taken.
+      for (let tries = 0; tries < 50 && !preparedAhead; tries++) {
+        preparedAhead = !(await locks.acquire(itemLockName(inventoryItemId(org.id, '21')), 'probe', 1));
+        if (!preparedAhead) await new Promise((r) => setTimeout(r, 5));
+      }
+      await locks.revoke(pollLeaseName(org.id, org.polling[0]?.id as string));
     });
     expect(await run(poll, org)).toMatchObject({ status: 'partial', counts: { created: 20 } });
+    expect(preparedAhead).toBe(true);
     expect(await h.items(org.id)).toHaveLength(20);
     // Page 3 (songs 21-30) was prepared while page 2 was inserted: its locks are free again.
-    const locks = new RedisLocks(h.redis, { prefix: h.prefix });
     for (let i = 21; i <= 30; i++) expect(await locks.acquire(itemLockName(inventoryItemId(org.id, String(i))), 'test', 1000)).toBe(true);
   });
 });

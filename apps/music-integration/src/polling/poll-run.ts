@@ -332,16 +332,29 @@ export class PollRun {
       let stopping = false;
       // The pages written whose locks are still being released and write mark raised after them.
       let released: Promise<unknown> = Promise.resolve();
-      const prepareAhead = (writing: Mapped[], upcoming: Promise<MappedPage | null>): Promise<MappedPage | null> =>
-        upcoming.then((page) => {
+      // The first of those releases that failed (a liveness check or a mark's fallback): it stops
+      // the walk before the next page, and fails the run whatever else ended it.
+      // An object, not a `let`: the callbacks below set it, which flow analysis does not follow.
+      const releaseFailure = { failed: false, error: undefined as unknown };
+      const prepareAhead = (writing: Mapped[], upcoming: Promise<MappedPage | null>): Promise<MappedPage | null> => {
+        // The pages before the one being written may still be giving their locks back: a page
+        // sharing an item with one of them waits for that, not for its lock.
+        const earlier = released;
+        const ready = upcoming.then(async (page) => {
           if (stopping || page === null || page.skip || page.hashed.length === 0) return page;
           const writingIds = new Set(writing.map((r) => r.externalId));
           if (page.hashed.some((r) => writingIds.has(r.externalId))) return page;
+          await earlier.catch(() => undefined);
+          if (stopping) return page;
           const prepared = sync.remote.prepareUpserts(org.id, page.hashed, origin, { guard: lease, insertFirst: true, marks: tally });
           prepared.catch(() => undefined);
           held = prepared;
           return { ...page, prepared };
         });
+        // Awaited by the loop; a walk that stops first leaves it unread.
+        ready.catch(() => undefined);
+        return ready;
+      };
       const abandonHeld = async (): Promise<void> => {
         const prepared = held;
         held = null;
@@ -351,6 +364,7 @@ export class PollRun {
       let next = ahead();
       try {
         for (let page = await next; page !== null; page = await next) {
+          if (releaseFailure.failed) throw releaseFailure.error;
           if (capped()) {
             stoppedCapped = true;
             break;
@@ -410,11 +424,18 @@ export class PollRun {
             writing = await sync.remote.prepareUpserts(org.id, hashed, origin, { guard: lease, insertFirst, marks: tally });
           }
           if (insertFirst) next = prepareAhead(batch, next);
-          const result = await writing.apply();
+          const applying = writing.apply();
+          // Counted before the answer: a write that fails still gives its locks back and raises the
+          // mark after it, and the run ends only once that is done.
           released = Promise.allSettled([released, writing.released]).then((settled) => {
             for (const s of settled) if (s.status === 'rejected') throw s.reason;
           });
-          released.catch(() => undefined);
+          released.catch((error: unknown) => {
+            if (releaseFailure.failed) return;
+            releaseFailure.failed = true;
+            releaseFailure.error = error;
+          });
+          const result = await applying;
           insertFirst = batch.length > 0 && result.created === batch.length;
           if (result.created !== batch.length) allCreated = false;
           addCounts(counts, result);
@@ -434,9 +455,12 @@ export class PollRun {
         stopping = true;
         await abandonHeld();
         await released.catch(() => undefined);
+        // A written page whose release failed (its organization's liveness could not be checked, or
+        // its write mark was not raised after it and the store could not forget the pages instead)
+        // fails the run, as it failed the page, whatever else ended the walk.
+        // eslint-disable-next-line no-unsafe-finally
+        if (releaseFailure.failed) throw releaseFailure.error;
       }
-      // A write mark not raised after a written page (the store was asked to forget the pages instead, and failed) fails the run, as it did the page.
-      await released;
       if (stoppedCapped) return await finish('partial', cappedMessage);
     } catch (error) {
       if (error instanceof LeaseLostError) {
