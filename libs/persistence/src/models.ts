@@ -264,6 +264,8 @@ export interface PollMemoryDoc {
   bodyHash?: string | null;
   /** The page's externalIds as JSON text (one value: far cheaper to store and read than an array of them). */
   idsJson?: string;
+  /** How many externalIds `idsJson` lists (absent on pages saved before it was stored). */
+  idCount?: number;
   etag?: string | null;
   lastModified?: string | null;
   /** What the walk needs from a page answered 304: its next cursor, records fetched, total, last record's identity. */
@@ -292,6 +294,7 @@ const pollMemorySchema = new Schema<PollMemoryDoc>(
     fingerprint: { type: String, default: undefined },
     bodyHash: { type: String, default: undefined },
     idsJson: { type: String, default: undefined },
+    idCount: { type: Number, default: undefined },
     etag: { type: String, default: undefined },
     lastModified: { type: String, default: undefined },
     next: { type: String, default: undefined },

@@ -38,7 +38,24 @@ export interface PageFacts {
 export interface RememberedPage extends PageFacts {
   index: number;
   fingerprint: string | null;
-  ids: string[];
+  /**
+   * Its records' externalIds as stored, the JSON text of an array (`rememberedIds` decodes it): a
+   * run holds every remembered page of its entry, and a million ids as strings in arrays would
+   * take several times the memory of their text.
+   */
+  idsJson: string;
+  /** How many externalIds `idsJson` lists. */
+  idCount: number;
+}
+
+/** A remembered page with these externalIds (the form `RememberedPage` keeps them in). */
+export function pageIds(ids: readonly string[]): Pick<RememberedPage, 'idsJson' | 'idCount'> {
+  return { idsJson: JSON.stringify(ids), idCount: ids.length };
+}
+
+/** The externalIds of a remembered page, decoded from its text (a page's worth, when they are needed). */
+export function rememberedIds(page: Pick<RememberedPage, 'idsJson'>): string[] {
+  return JSON.parse(page.idsJson) as string[];
 }
 
 // Statements per write command: the development store holds a pool connection per statement (see UPDATE_CHUNK in @music/sync-state).
@@ -68,7 +85,9 @@ export class PollMemoryRepository {
           index: d.index,
           fingerprint: d.fingerprint ?? null,
           bodyHash: d.bodyHash ?? null,
-          ids: d.idsJson ? (JSON.parse(d.idsJson) as string[]) : [],
+          idsJson: d.idsJson ?? '[]',
+          // Pages saved before the count was stored: counted once here (the decoded ids are not kept).
+          idCount: d.idCount ?? (d.idsJson ? (JSON.parse(d.idsJson) as string[]).length : 0),
           etag: d.etag ?? null,
           lastModified: d.lastModified ?? null,
           next: d.next ?? null,
@@ -87,8 +106,8 @@ export class PollMemoryRepository {
     let created = 0;
     try {
       for (let i = 0; i < pages.length; i += CHUNK) {
-        const ops = pages.slice(i, i + CHUNK).map(({ ids, ...p }) => {
-          const doc: PollMemoryDoc = { _id: pageId(organizationId, pollingId, p.index), organizationId, pollingId, kind: 'page', ...p, idsJson: JSON.stringify(ids) };
+        const ops = pages.slice(i, i + CHUNK).map((p) => {
+          const doc: PollMemoryDoc = { _id: pageId(organizationId, pollingId, p.index), organizationId, pollingId, kind: 'page', ...p };
           return { replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } };
         });
         created += (await this.models.pollMemory.bulkWrite(ops, { ordered: false })).upsertedCount;

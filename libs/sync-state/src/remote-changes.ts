@@ -62,8 +62,8 @@ export interface ApplyOptions {
 /** A complete snapshot of one polling entry, for its deletion pass. */
 export interface Snapshot {
   entry: string;
-  /** Every externalId the snapshot listed (records that failed mapping included). */
-  seen: ReadonlySet<string>;
+  /** Every externalId the snapshot listed (records that failed mapping included): only asked whether it holds one, and how many. */
+  seen: { has(externalId: string): boolean; readonly size: number };
   /** When it began (store clock). */
   startedAt: Date;
   /** The entry's walks cannot see a delete before a page boundary: an item is removed after two consecutive misses. */

@@ -1,3 +1,4 @@
+import { pageIds } from '@music/persistence';
 import { deliveryIdOf } from '@music/sync-state';
 import { eventually } from '@music/testing';
 import { IntegrationHarness } from '../integration.test-harness';
@@ -72,7 +73,7 @@ describe('deleting an organization with work in flight (real store, real Redis)'
     const memory = h.use(INTEGRATION.pollMemory);
     const controls = h.use(INTEGRATION.syncControls);
     await memory.ensureHead(org.id, entry.id);
-    const page = { index: 0, fingerprint: 'f', bodyHash: null, etag: null, lastModified: null, next: null, fetched: 1, total: 1, first: '1', last: '1', trimmed: false, ids: ['1'] };
+    const page = { index: 0, fingerprint: 'f', bodyHash: null, etag: null, lastModified: null, next: null, fetched: 1, total: 1, first: '1', last: '1', trimmed: false, ...pageIds(['1']) };
     await memory.savePages(org.id, entry.id, [page]);
     await controls.recordFailure(org.id, entry.id, 'HTTP 500');
     await controls.recordSuccess(org.id, entry.id, true);

@@ -1,11 +1,12 @@
 import { contentHash, emptyCounts, type Organization, type PollingEntry, type RecordError, type SyncRunCounts, type SyncRunStatus } from '@music/domain';
 import { LeaseLostError, type Lease, type Logger, type RedisLocks } from '@music/platform';
-import type { InventoryRepository, OrganizationRepository, PollHead, PollMemoryRepository, RememberedPage, SyncRunRepository } from '@music/persistence';
+import { pageIds, rememberedIds, type InventoryRepository, type OrganizationRepository, type PollHead, type PollMemoryRepository, type RememberedPage, type SyncRunRepository } from '@music/persistence';
 import type { AccountOutbound } from '../delivery/account-outbound';
 import type { PollJob } from '@music/queue';
 import { markAdvancedBy, newMarkTally, type InboundCounts, type InboundRecord, type PreparedUpserts, type SyncState } from '@music/sync-state';
 import { createHash } from 'node:crypto';
 import type { MappingCache } from '../engine/mapping-cache';
+import { ExternalIdSet } from './external-id-set';
 import { fetchPages, needsTwoMisses, newWalkState, PollFetchError, readPath, type PageFacts } from './poll-pages';
 
 const ERROR_SAMPLE = 20;
@@ -43,9 +44,10 @@ const sameHead = (a: PollHead | null, b: PollHead): boolean => a !== null && JSO
 
 function samePage(a: RememberedPage | undefined, b: RememberedPage): boolean {
   if (!a) return false;
-  const { ids: aIds, ...aRest } = a;
-  const { ids: bIds, ...bRest } = b;
-  return aIds.length === bIds.length && JSON.stringify(aRest) === JSON.stringify(bRest);
+  // The ids are not compared, only their count: equal fingerprints list the same ids, and a page without one lists none.
+  const { idsJson: _aIds, idCount: aCount, ...aRest } = a;
+  const { idsJson: _bIds, idCount: bCount, ...bRest } = b;
+  return aCount === bCount && JSON.stringify(aRest) === JSON.stringify(bRest);
 }
 const PROGRESS_EVERY_MS = 1000;
 
@@ -168,19 +170,20 @@ export class PollRun {
     const mapping = this.deps.mappings.for(org);
     // An organization holding no item when the run starts: every record is new (insert first, no
     // read back), and nothing can have vanished. Remembered pages that are true and list items say it holds some.
-    const knownToHold = trusted && [...memory.pages.values()].some((p) => p.ids.length > 0);
+    const knownToHold = trusted && [...memory.pages.values()].some((p) => p.idCount > 0);
     const startedEmpty = knownToHold ? false : !(await items.hasAny(org.id));
     let insertFirst = startedEmpty;
     // An incremental run reads only what changed: it never deletes.
     const tracking = entry.trackDeletes && !startedEmpty && !incremental;
     // The externalIds seen: for the deletion pass, and (remembered pages) to know no record came
     // twice. A run that started empty knows it without them (a record seen twice is not created
-    // twice), so a first poll of a million records does not hold a million ids.
+    // twice), so a first poll of a million records does not hold a million ids; a re-poll holds
+    // them as bytes (ExternalIdSet), not as a Set of strings.
     const collecting = tracking || (memoryRepo !== undefined && !incremental && !startedEmpty);
     let allCreated = true;
     const counts = emptyCounts();
     const errors: RecordError[] = [];
-    const seen = new Set<string>();
+    const seen = new ExternalIdSet();
     // An object, not a `let`: the closure below sets it, which flow analysis does not follow.
     const walkIds = { duplicate: null as string | null };
     let unidentified = 0;
@@ -193,8 +196,7 @@ export class PollRun {
     let cursor = head?.cursor ?? null;
     const see = (externalId: string): void => {
       if (!collecting) return;
-      if (seen.has(externalId)) walkIds.duplicate ??= externalId;
-      seen.add(externalId);
+      if (!seen.add(externalId)) walkIds.duplicate ??= externalId;
     };
 
     const mapPage = (records: unknown[]): { batch: Mapped[]; invalid: number } => {
@@ -294,9 +296,9 @@ export class PollRun {
         const known = trusted ? memory.pages.get(index) : undefined;
         // The very same bytes as the remembered (clean) page, read the same way: the same records,
         // mapped by the same mapping (the mapping is a pure function): not even mapped again.
-        if (known && known.fingerprint !== null && facts.bodyHash !== null && known.bodyHash === facts.bodyHash && known.trimmed === facts.trimmed && known.ids.length === records.length) {
+        if (known && known.fingerprint !== null && facts.bodyHash !== null && known.bodyHash === facts.bodyHash && known.trimmed === facts.trimmed && known.idCount === records.length) {
           counts.fetched += records.length;
-          for (const id of known.ids) see(id);
+          if (collecting) for (const id of rememberedIds(known)) see(id);
           return { index, notModified: false, facts, records, batch: [], invalid: 0, fingerprint: known.fingerprint, skip: true, hashed: [], size: records.length };
         }
         const { batch, invalid } = mapPage(records);
@@ -381,31 +383,32 @@ export class PollRun {
             if (page.notModified) {
               // 304, with no body to apply: its remembered records are seen (the third party still
               // lists them) but not applied, like a snapshot older than the write (rule 2: stale).
-              const ids = memory.pages.get(page.index)?.ids ?? [];
-              for (const id of ids) see(id);
-              counts.fetched += ids.length;
-              counts.stale += ids.length;
+              const remembered = memory.pages.get(page.index);
+              if (remembered && collecting) for (const id of rememberedIds(remembered)) see(id);
+              counts.fetched += remembered?.idCount ?? 0;
+              counts.stale += remembered?.idCount ?? 0;
               continue;
             }
             // Prepared again, not remembered this time: what the first preparation counted and saw is undone.
             counts.fetched -= page.records.length;
-            for (const id of memory.pages.get(page.index)?.ids ?? []) seen.delete(id);
+            const remembered = memory.pages.get(page.index);
+            for (const id of remembered ? rememberedIds(remembered) : []) seen.delete(id);
             for (const r of page.batch) seen.delete(r.externalId);
             page = prepare(page.index, page.facts, page.records);
           }
           const known = trusted ? memory.pages.get(page.index) : undefined;
           if (page.notModified && known) {
             // 304: the remembered page, unchanged.
-            for (const id of known.ids) see(id);
-            counts.fetched += known.ids.length;
-            counts.unchanged += known.ids.length;
+            if (collecting) for (const id of rememberedIds(known)) see(id);
+            counts.fetched += known.idCount;
+            counts.unchanged += known.idCount;
             continue;
           }
           const { batch, invalid, facts, fingerprint, hashed } = page;
           if (known && page.skip) {
             // The same records as remembered, nothing written since: no item read, no write.
             counts.unchanged += page.size;
-            await keep({ ...known, ...facts, index: page.index, fingerprint, ids: known.ids });
+            await keep({ ...known, ...facts, index: page.index, fingerprint });
             continue;
           }
           // A lease taken away (a purge, or another process after ours lapsed) is seen before this page is written.
@@ -442,7 +445,7 @@ export class PollRun {
           if (!incremental) {
             // Remembered as skippable only when every record now holds exactly as listed.
             const clean = invalid === 0 && result.deferred === 0 && result.created + result.updated + result.unchanged === batch.length;
-            await keep({ index: page.index, fingerprint: clean ? fingerprint : null, ids: clean ? batch.map((r) => r.externalId) : [], ...facts });
+            await keep({ index: page.index, fingerprint: clean ? fingerprint : null, ...pageIds(clean ? batch.map((r) => r.externalId) : []), ...facts });
           }
           if (performance.now() - lastProgress > PROGRESS_EVERY_MS) {
             lastProgress = performance.now();
