@@ -121,6 +121,16 @@ describe('polls skip unchanged pages (real store, command monitoring)', () => {
     expect(itemTraffic().commands).toBe(0);
   });
 
+  it('pages remembered before their id count was stored are skipped all the same', async () => {
+    const org = await organization();
+    await run(org.id);
+    expect(await models.pollMemory.countDocuments({ organizationId: org.id, kind: 'page', idCount: 10 })).toBe(2);
+    await models.pollMemory.updateMany({ organizationId: org.id, kind: 'page' }, { $unset: { idCount: 1 } });
+    commands.reset();
+    expect(await run(org.id)).toMatchObject({ status: 'succeeded', counts: { fetched: 25, unchanged: 25, created: 0, updated: 0, deleted: 0 } });
+    expect(itemTraffic()).toEqual({ commands: 0, read: [], writes: 0 });
+  });
+
   it('a local write between runs forces the normal path: the third party (one-way: the source) wins again', async () => {
     const org = await organization('one-way');
     await run(org.id);
