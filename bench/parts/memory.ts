@@ -1,11 +1,15 @@
+import { writeFileSync } from 'node:fs';
 import { Child, rssOf } from '../children';
 import { benchOrganization, openScope, round, type BenchContext } from '../context';
-import { benchList } from '../records';
+import { benchList, benchRecord } from '../records';
 import { pollBreakdown } from './ingest';
 
 /**
  * Part 5: peak RSS (VmHWM) of an integration worker process during one paged poll of N records,
  * sampled from /proc by this process. The baseline is the same process idle, before the poll.
+ * With `--memory-repoll`, the same process then polls again with one record changed on every page:
+ * no page is skipped by the poll memory, the run holds every externalId it sees and its entry's
+ * remembered pages, and the deletion pass runs. That second poll's peak is reported too.
  */
 export async function runMemory(ctx: BenchContext): Promise<{ memory: Record<string, number>; details: Record<string, unknown> }> {
   const { memoryRecords: n, pageSize } = ctx.options;
@@ -34,10 +38,41 @@ export async function runMemory(ctx: BenchContext): Promise<{ memory: Record<str
     ctx.log(`memory: peak RSS ${peakRssMb} MB`);
     // Keep about 40 evenly spaced samples: the shape of the curve, not every point.
     const step = Math.max(1, Math.ceil(samples.length / 40));
-    return {
-      memory: { peakRssMb, baselineRssMb: round(baseline.rssMb, 0), records: n, recordsPerSec: round(n / (polled.profile.wallMs / 1000), 0) },
-      details: { rssCurveSecMb: samples.filter((_, i) => i % step === 0), poll: pollBreakdown(polled.profile) },
-    };
+    const memory: Record<string, number> = { peakRssMb, baselineRssMb: round(baseline.rssMb, 0), records: n, recordsPerSec: round(n / (polled.profile.wallMs / 1000), 0) };
+    const details: Record<string, unknown> = { rssCurveSecMb: samples.filter((_, i) => i % step === 0), poll: pollBreakdown(polled.profile) };
+    if (ctx.options.memoryRepoll) {
+      // The first record of every page changed: every page is applied, none skipped.
+      const changed = Math.ceil(n / pageSize);
+      ctx.thirdParty.generatedList(`bench-${n}`, n, (i) => (i % pageSize === 0 ? { ...benchRecord(i), title: ` Song ${i} (changed) ` } : benchRecord(i)));
+      const before = rssOf(pid);
+      // VmHWM back to the RSS now, so the peak read after is this poll's (Linux: 5 > clear_refs).
+      let reset = true;
+      try {
+        writeFileSync(`/proc/${pid}/clear_refs`, '5');
+      } catch {
+        reset = false;
+      }
+      const repollSamples: Array<[number, number]> = [];
+      const t1 = performance.now();
+      timer = setInterval(() => {
+        const now = rssOf(pid);
+        if (now) repollSamples.push([Math.round((performance.now() - t1) / 1000), round(now.rssMb, 0)]);
+      }, 250);
+      ctx.log(`memory: re-poll of the same ${n} records, one changed on each of ${changed} pages (RSS before ${round(before?.rssMb ?? NaN, 0)} MB)`);
+      child.send({ type: 'poll', organizationId: org.id, pollingId: org.polling[0]?.id as string });
+      const repolled = await child.next('polled', 24 * 3600_000);
+      clearInterval(timer);
+      if (repolled.counts.updated !== changed || repolled.counts.unchanged !== n - changed || repolled.status !== 'succeeded') {
+        throw new Error(`the memory re-poll ended ${repolled.status} with ${JSON.stringify(repolled.counts)}; expected ${changed} updated`);
+      }
+      const sampledPeak = Math.max(...repollSamples.map(([, mb]) => mb));
+      const repollPeakRssMb = reset ? round(rssOf(pid)?.peakMb ?? NaN, 0) : sampledPeak;
+      ctx.log(`memory: re-poll peak RSS ${repollPeakRssMb} MB${reset ? '' : ' (sampled every 250 ms: VmHWM could not be reset)'}`);
+      const step2 = Math.max(1, Math.ceil(repollSamples.length / 40));
+      Object.assign(memory, { repollPeakRssMb, repollStartRssMb: round(before?.rssMb ?? NaN, 0), repollRecordsPerSec: round(n / (repolled.profile.wallMs / 1000), 0) });
+      Object.assign(details, { repollRssCurveSecMb: repollSamples.filter((_, i) => i % step2 === 0), repoll: pollBreakdown(repolled.profile), repollPeakFrom: reset ? 'VmHWM' : 'samples' });
+    }
+    return { memory, details };
   } finally {
     if (timer) clearInterval(timer);
     await child?.stop().catch(() => undefined);
