@@ -147,6 +147,7 @@ async function main(): Promise<void> {
       latencyDrainSec: options.latencyDrainSec,
       repollBudgetSec: options.repollBudgetSec,
       memoryRecords: options.memoryRecords,
+      ...(options.memoryRepoll ? { memoryRepollPages: options.memoryRepollPages } : {}),
       outputConcurrency: options.outputConcurrency,
       fairnessBacklog: options.fairnessBacklog,
       fairnessChanges: options.fairnessChanges,

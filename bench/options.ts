@@ -38,6 +38,13 @@ export interface BenchOptions {
   memoryRecords: number;
   /** The memory part polls a second time (a re-poll with one record changed per page) and reports that poll's peak. */
   memoryRepoll: boolean;
+  /**
+   * Pages of that re-poll with a changed record, evenly spread (0: every page). Each applied page
+   * reads its items back, which on a store whose lookups scan costs a scan of the collection: a
+   * re-poll of 1,000,000 records changing every page would take days there. The others are skipped
+   * by the poll memory, yet their ids are seen all the same and the deletion pass runs.
+   */
+  memoryRepollPages: number;
   /** OUTPUT_CONCURRENCY of the integration workers, and of the raw BullMQ worker. */
   outputConcurrency: number;
   /** Fairness part: changes pending for the slow organization A, changes of organization B and their rate (/s). */
@@ -54,7 +61,7 @@ const FULL = { ingestRecords: 100_000, repollBudgetSec: 300, pageSize: 1000, del
 const QUICK = { ingestRecords: 10_000, repollBudgetSec: 12, pageSize: 1000, deliveries: 500, deliveryWarmup: 200, scaleOutDeliveries: 200, latencyRate: 200, latencySeconds: 3, latencyDrainSec: 8, latencyLowRate: 20, memoryRecords: 20_000, fairnessBacklog: 1000, fairnessChanges: 100, fairnessRate: 20 };
 
 const USAGE = `usage: npm run bench -- [--quick] [--only ${[...PARTS, ...EXTRA_PARTS].join(',')}|repoll] [--records N] [--repoll-budget S] [--page-size N]
-       [--deliveries N] [--delivery-warmup N] [--scale-out-deliveries N] [--latency-rate N] [--latency-seconds N] [--latency-low-rate N] [--latency-drain S] [--memory-records N] [--memory-repoll] [--concurrency N]
+       [--deliveries N] [--delivery-warmup N] [--scale-out-deliveries N] [--latency-rate N] [--latency-seconds N] [--latency-low-rate N] [--latency-drain S] [--memory-records N] [--memory-repoll [--memory-repoll-pages N]] [--concurrency N]
        [--fairness-backlog N] [--fairness-changes N] [--fairness-rate N]
        [--out FILE] [--cpu-prof]`;
 
@@ -62,7 +69,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--only ${[...PARTS, ...EXTRA_P
 export function parseOptions(argv: string[]): BenchOptions {
   const quick = argv.includes('--quick');
   const sizes = quick ? QUICK : FULL;
-  const options: BenchOptions = { mode: quick ? 'quick' : 'full', parts: [...PARTS], ...sizes, memoryRepoll: false, outputConcurrency: 16, out: 'bench/results.json', cpuProf: false };
+  const options: BenchOptions = { mode: quick ? 'quick' : 'full', parts: [...PARTS], ...sizes, memoryRepoll: false, memoryRepollPages: 0, outputConcurrency: 16, out: 'bench/results.json', cpuProf: false };
   const numbers: Record<string, keyof BenchOptions> = {
     '--records': 'ingestRecords',
     '--repoll-budget': 'repollBudgetSec',
@@ -91,6 +98,11 @@ export function parseOptions(argv: string[]): BenchOptions {
     if (flag === '--quick') continue;
     if (flag === '--cpu-prof') options.cpuProf = true;
     else if (flag === '--memory-repoll') options.memoryRepoll = true;
+    else if (flag === '--memory-repoll-pages') {
+      const n = Number(value());
+      if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} must be a whole number\n${USAGE}`);
+      options.memoryRepollPages = n;
+    }
     else if (flag === '--out') options.out = value();
     else if (flag === '--only') {
       const parts = value()

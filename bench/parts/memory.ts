@@ -41,9 +41,13 @@ export async function runMemory(ctx: BenchContext): Promise<{ memory: Record<str
     const memory: Record<string, number> = { peakRssMb, baselineRssMb: round(baseline.rssMb, 0), records: n, recordsPerSec: round(n / (polled.profile.wallMs / 1000), 0) };
     const details: Record<string, unknown> = { rssCurveSecMb: samples.filter((_, i) => i % step === 0), poll: pollBreakdown(polled.profile) };
     if (ctx.options.memoryRepoll) {
-      // The first record of every page changed: every page is applied, none skipped.
-      const changed = Math.ceil(n / pageSize);
-      ctx.thirdParty.generatedList(`bench-${n}`, n, (i) => (i % pageSize === 0 ? { ...benchRecord(i), title: ` Song ${i} (changed) ` } : benchRecord(i)));
+      // The first record of every page changed (or of every `apart`-th page): those pages are applied, the rest skipped.
+      const pagesOf = Math.ceil(n / pageSize);
+      const apart = ctx.options.memoryRepollPages > 0 ? Math.max(1, Math.floor(pagesOf / ctx.options.memoryRepollPages)) : 1;
+      const isChanged = (i: number): boolean => i % pageSize === 0 && (i / pageSize) % apart === 0;
+      let changed = 0;
+      for (let p = 0; p < pagesOf; p++) if (isChanged(p * pageSize)) changed++;
+      ctx.thirdParty.generatedList(`bench-${n}`, n, (i) => (isChanged(i) ? { ...benchRecord(i), title: ` Song ${i} (changed) ` } : benchRecord(i)));
       const before = rssOf(pid);
       // VmHWM back to the RSS now, so the peak read after is this poll's (Linux: 5 > clear_refs).
       let reset = true;
@@ -58,7 +62,7 @@ export async function runMemory(ctx: BenchContext): Promise<{ memory: Record<str
         const now = rssOf(pid);
         if (now) repollSamples.push([Math.round((performance.now() - t1) / 1000), round(now.rssMb, 0)]);
       }, 250);
-      ctx.log(`memory: re-poll of the same ${n} records, one changed on each of ${changed} pages (RSS before ${round(before?.rssMb ?? NaN, 0)} MB)`);
+      ctx.log(`memory: re-poll of the same ${n} records, one changed on each of ${changed} of ${pagesOf} pages (RSS before ${round(before?.rssMb ?? NaN, 0)} MB)`);
       child.send({ type: 'poll', organizationId: org.id, pollingId: org.polling[0]?.id as string });
       const repolled = await child.next('polled', 24 * 3600_000);
       clearInterval(timer);
@@ -69,7 +73,7 @@ export async function runMemory(ctx: BenchContext): Promise<{ memory: Record<str
       const repollPeakRssMb = reset ? round(rssOf(pid)?.peakMb ?? NaN, 0) : sampledPeak;
       ctx.log(`memory: re-poll peak RSS ${repollPeakRssMb} MB${reset ? '' : ' (sampled every 250 ms: VmHWM could not be reset)'}`);
       const step2 = Math.max(1, Math.ceil(repollSamples.length / 40));
-      Object.assign(memory, { repollPeakRssMb, repollStartRssMb: round(before?.rssMb ?? NaN, 0), repollRecordsPerSec: round(n / (repolled.profile.wallMs / 1000), 0) });
+      Object.assign(memory, { repollChangedPages: changed, repollPeakRssMb, repollStartRssMb: round(before?.rssMb ?? NaN, 0), repollRecordsPerSec: round(n / (repolled.profile.wallMs / 1000), 0) });
       Object.assign(details, { repollRssCurveSecMb: repollSamples.filter((_, i) => i % step2 === 0), repoll: pollBreakdown(repolled.profile), repollPeakFrom: reset ? 'VmHWM' : 'samples' });
     }
     return { memory, details };
