@@ -87,6 +87,8 @@ export interface DeletionVerdict {
 }
 
 const DELETION_BATCH = 200;
+/** Candidates of a deletion pass read per batch from the store. */
+const CANDIDATE_BATCH = 5000;
 
 function count(counts: InboundCounts, outcome: Outcome): void {
   switch (outcome) {
@@ -182,21 +184,29 @@ export class RemoteChanges {
    * snapshot came back empty while such items exist, or would remove more than `guardRatio` of them.
    */
   async reconcileSnapshot(organizationId: string, snapshot: Snapshot, options: { guardRatio: number; guard?: WriteGuard; marks?: MarkTally }): Promise<DeletionVerdict> {
-    const candidates = await this.models.inventoryItems
+    // Read in batches and only the absent kept: an entry of a million items would otherwise hold a
+    // million documents at once, more than a worker's heap is sized for (docs/deployment.md, "Sizing").
+    const candidates = this.models.inventoryItems
       .find({ organizationId, ...(syncMutant() === 'cross-entry-deletion' ? {} : { seenBy: snapshot.entry }), deleted: false, state: 'synced' }, { _id: 1, externalId: 1, fenceAt: 1 })
-      .lean<Array<{ _id: string; externalId: string; fenceAt: Date | null }>>();
-    const considered = candidates.filter((c) => c.fenceAt === null || c.fenceAt === undefined || c.fenceAt.getTime() < snapshot.startedAt.getTime());
-    const absent = considered.filter((c) => !snapshot.seen.has(c.externalId));
-    const verdict: DeletionVerdict = { held: false, considered: considered.length, absent: absent.length, deleted: 0, left: 0, missed: 0, deferred: 0, message: null };
+      .lean<{ _id: string; externalId: string; fenceAt: Date | null }>()
+      .cursor({ batchSize: CANDIDATE_BATCH });
+    let considered = 0;
+    const absent: Array<{ _id: string; externalId: string }> = [];
+    for await (const c of candidates) {
+      if (c.fenceAt !== null && c.fenceAt !== undefined && c.fenceAt.getTime() >= snapshot.startedAt.getTime()) continue;
+      considered++;
+      if (!snapshot.seen.has(c.externalId)) absent.push({ _id: c._id, externalId: c.externalId });
+    }
+    const verdict: DeletionVerdict = { held: false, considered, absent: absent.length, deleted: 0, left: 0, missed: 0, deferred: 0, message: null };
     if (absent.length === 0) return verdict;
     if (snapshot.seen.size === 0) {
-      return { ...verdict, held: true, message: `the snapshot came back empty while ${considered.length} item(s) of this polling entry are known; deleted nothing` };
+      return { ...verdict, held: true, message: `the snapshot came back empty while ${considered} item(s) of this polling entry are known; deleted nothing` };
     }
-    if (absent.length > considered.length * options.guardRatio) {
+    if (absent.length > considered * options.guardRatio) {
       return {
         ...verdict,
         held: true,
-        message: `the snapshot dropped ${absent.length} of ${considered.length} known item(s) of this polling entry, more than the guard ratio ${options.guardRatio}; deleted nothing`,
+        message: `the snapshot dropped ${absent.length} of ${considered} known item(s) of this polling entry, more than the guard ratio ${options.guardRatio}; deleted nothing`,
       };
     }
     for (let i = 0; i < absent.length; i += DELETION_BATCH) {
