@@ -1,8 +1,9 @@
 // The externalIds a poll run has seen, for its deletion pass and to notice a record listed twice.
-// A `Set<string>` of a million ids like `ext-` plus 14 to 20 characters holds about 135 MB of heap
-// (a string object and a table entry per id); this holds their UTF-8 bytes in shared chunks and
-// three small numbers per id, a third of that or less. It is exact: the deletion pass skips an item
-// whose id `has` answers true, so a false positive would be a lost delete.
+// A `Set<string>` of a million ids like `ext-` plus 14 to 20 characters holds about 58 MB of V8's
+// heap (a string object and a table entry per id), which the collector walks and a heap cap counts;
+// this holds their UTF-8 bytes in shared buffers and three numbers per id, about 45 MB outside the
+// heap (docs/performance.md, section 5). It is exact: the deletion pass skips an item whose id
+// `has` answers true, so a false positive would be a lost delete.
 
 /** Bytes per chunk of id text: large enough that the chunks' own overhead does not count. */
 const CHUNK_BYTES = 1 << 20;
