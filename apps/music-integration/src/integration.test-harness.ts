@@ -2,15 +2,18 @@ import type { Redis } from 'ioredis';
 import type { Express } from 'express';
 import type { InventoryItem, OrganizationInput, WebhookCredentials } from '@music/domain';
 import { inventoryItemId, organizationInputSchema } from '@music/domain';
-import { OrganizationRepository, withEntryIds, type InventoryItemDoc } from '@music/persistence';
+import { InventoryRepository, OrganizationRepository, SyncRunRepository, withEntryIds, type InventoryItemDoc, type Models, type PollMemoryRepository } from '@music/persistence';
 import { addJob, jobSettingsFrom, JOBS } from '@music/queue';
 import type { DependencyContainer } from 'tsyringe';
-import { RedisLocks, resolve, secretBoxFrom, type Token } from '@music/platform';
+import { createOutboundClient, createRateLimiter, RedisLocks, resolve, secretBoxFrom, type Token } from '@music/platform';
 import { createSyncState, type SyncState } from '@music/sync-state';
-import { clearPrefix, eventually, openTestRedis, openTestStore, testAccessToken, testLogger, ThirdPartyStub, uniqueName, type TestStore } from '@music/testing';
+import { clearPrefix, eventually, openTestRedis, openTestStore, testAccessToken, testLogger, testSecretBox, ThirdPartyStub, uniqueName, type TestStore } from '@music/testing';
 import { loadIntegrationConfig, type IntegrationConfig } from './config';
 import { INTEGRATION, integrationContainer, type IntegrationDeps } from './container';
+import { AccountOutbound } from './delivery/account-outbound';
+import { MappingCache } from './engine/mapping-cache';
 import { startIntegrationIn, type IntegrationRuntime } from './integration-runtime';
+import { PollRun } from './polling/poll-run';
 
 /** The test organizations' mapping: the third party's id, name, artist and album. */
 export const TRACK_MAPPINGS = {
@@ -40,6 +43,37 @@ export class IntegrationHarness {
   extraRuntimes: IntegrationRuntime[] = [];
   /** Replaces registrations of each container the harness builds (`provideValue`/`provideFactory`). */
   overrides: (container: DependencyContainer) => void = () => undefined;
+
+  /**
+   * A poll run wired by hand, outside the container, for a spec that watches or slows the store's
+   * commands: `models` serve the items and the one writer (default: the harness's store), `records`
+   * the organizations and the runs; `locks` default to the harness's prefix; `memory`: the entry's
+   * page memory (none by default).
+   */
+  pollRunOver(options: { models?: Models; records?: Models; locks?: RedisLocks; memory?: PollMemoryRepository } = {}): PollRun {
+    const models = options.models ?? this.store.models;
+    const records = options.records ?? this.store.models;
+    const locks = options.locks ?? new RedisLocks(this.redis, { prefix: this.prefix });
+    return new PollRun({
+      organizations: new OrganizationRepository(records, testSecretBox()),
+      runs: new SyncRunRepository(records),
+      items: new InventoryRepository(models),
+      sync: createSyncState({ models, locks }),
+      ...(options.memory ? { memory: options.memory } : {}),
+      http: new AccountOutbound(
+        createOutboundClient({ allowList: ['127.0.0.1'], timeoutMs: 3000, maxBytes: 1 << 20 }),
+        createRateLimiter({ redis: this.redis, prefix: `${this.prefix}:quota`, limit: 1000, windowSeconds: 60 }),
+        1000,
+      ),
+      mappings: new MappingCache(),
+      locks,
+      logger: testLogger(),
+      deleteGuardRatio: 0.5,
+      maxRunMs: 60_000,
+      leaseTtlMs: 30_000,
+      pagesPerRun: 1000,
+    });
+  }
 
   /** `monitorCommands`: the store connection emits the driver's command events (tests that count commands). */
   async start(env: Record<string, string> = {}, options: { monitorCommands?: boolean } = {}): Promise<this> {

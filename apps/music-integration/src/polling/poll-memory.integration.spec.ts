@@ -1,13 +1,11 @@
 import mongoose, { type Connection } from 'mongoose';
 import { inventoryItemId, organizationInputSchema } from '@music/domain';
-import { createModels, InventoryRepository, OrganizationRepository, PollMemoryRepository, SyncRunRepository, withEntryIds, type Models } from '@music/persistence';
-import { createOutboundClient, createRateLimiter, RedisLocks } from '@music/platform';
+import { createModels, PollMemoryRepository, withEntryIds, type Models } from '@music/persistence';
+import { RedisLocks } from '@music/platform';
 import { createSyncState } from '@music/sync-state';
-import { openTestRedis, testLogger, testSecretBox, testUrls } from '@music/testing';
-import { AccountOutbound } from '../delivery/account-outbound';
+import { openTestRedis, testUrls } from '@music/testing';
 import { TRACK_MAPPINGS, IntegrationHarness } from '../integration.test-harness';
-import { MappingCache } from '../engine/mapping-cache';
-import { PollRun } from './poll-run';
+import { type PollRun } from './poll-run';
 
 type Song = { id: string; name: string; artist: string; album: string };
 const song = (id: number, name = `Song ${id}`): Song => ({ id: String(id), name, artist: `Artist ${id}`, album: `Album ${id}` });
@@ -63,25 +61,7 @@ describe('polls skip unchanged pages (real store, command monitoring)', () => {
     };
     ({ models, commands, connection } = await monitoredModels(h.store.dbName));
     const locks = new RedisLocks(h.redis, { prefix: h.prefix });
-    poll = new PollRun({
-      organizations: new OrganizationRepository(models, testSecretBox()),
-      runs: new SyncRunRepository(models),
-      items: new InventoryRepository(models),
-      sync: createSyncState({ models, locks }),
-      memory: new PollMemoryRepository(models),
-      http: new AccountOutbound(
-        createOutboundClient({ allowList: ['127.0.0.1'], timeoutMs: 3000, maxBytes: 1 << 20 }),
-        createRateLimiter({ redis: h.redis, prefix: `${h.prefix}:quota`, limit: 1000, windowSeconds: 60 }),
-        1000,
-      ),
-      mappings: new MappingCache(),
-      locks,
-      logger: testLogger(),
-      deleteGuardRatio: 0.5,
-      maxRunMs: 60_000,
-      leaseTtlMs: 30_000,
-      pagesPerRun: 1000,
-    });
+    poll = h.pollRunOver({ models, records: models, locks, memory: new PollMemoryRepository(models) });
   });
   afterEach(async () => {
     await connection.close();

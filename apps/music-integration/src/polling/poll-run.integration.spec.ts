@@ -1,12 +1,8 @@
 import { inventoryItemId } from '@music/domain';
-import { InventoryRepository, OrganizationRepository, SyncRunRepository, type Models } from '@music/persistence';
-import { createOutboundClient, createRateLimiter, itemLockName, RedisLocks } from '@music/platform';
-import { createSyncState } from '@music/sync-state';
-import { testLogger, testSecretBox } from '@music/testing';
-import { AccountOutbound } from '../delivery/account-outbound';
-import { MappingCache } from '../engine/mapping-cache';
+import { type Models } from '@music/persistence';
+import { itemLockName, RedisLocks } from '@music/platform';
 import { IntegrationHarness } from '../integration.test-harness';
-import { pollLeaseName, PollRun } from './poll-run';
+import { pollLeaseName, type PollRun } from './poll-run';
 
 const song = (id: number) => ({ id: String(id), name: `Song ${id}`, artist: `Artist ${id}`, album: `Album ${id}` });
 
@@ -55,24 +51,7 @@ describe('poll runs: pages fetched ahead (real store)', () => {
     });
     const models: Models = { ...h.store.models, inventoryItems: slow };
     const locks = new RedisLocks(h.redis, { prefix: h.prefix, waitMs });
-    return new PollRun({
-      organizations: new OrganizationRepository(h.store.models, testSecretBox()),
-      runs: new SyncRunRepository(h.store.models),
-      items: new InventoryRepository(models),
-      sync: createSyncState({ models, locks }),
-      http: new AccountOutbound(
-        createOutboundClient({ allowList: ['127.0.0.1'], timeoutMs: 3000, maxBytes: 1 << 20 }),
-        createRateLimiter({ redis: h.redis, prefix: `${h.prefix}:quota`, limit: 1000, windowSeconds: 60 }),
-        1000,
-      ),
-      mappings: new MappingCache(),
-      locks,
-      logger: testLogger(),
-      deleteGuardRatio: 0.5,
-      maxRunMs: 60_000,
-      leaseTtlMs: 30_000,
-      pagesPerRun: 1000,
-    });
+    return h.pollRunOver({ models, locks });
   };
   const run = (poll: PollRun, org: { id: string; polling: Array<{ id: string }> }) =>
     poll.execute({ version: 1, organizationId: org.id, pollingId: org.polling[0]?.id as string, trigger: 'manual' }, async () => undefined);

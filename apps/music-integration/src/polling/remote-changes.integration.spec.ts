@@ -1,12 +1,8 @@
 import { contentHash, inventoryItemId } from '@music/domain';
-import { InventoryRepository, OrganizationRepository, SyncRunRepository, type Models } from '@music/persistence';
-import { createOutboundClient, createRateLimiter, RedisLocks } from '@music/platform';
+import { type Models } from '@music/persistence';
+import { RedisLocks } from '@music/platform';
 import { createSyncState, type InboundRecord } from '@music/sync-state';
-import { testLogger, testSecretBox } from '@music/testing';
-import { AccountOutbound } from '../delivery/account-outbound';
 import { IntegrationHarness } from '../integration.test-harness';
-import { MappingCache } from '../engine/mapping-cache';
-import { PollRun } from './poll-run';
 
 const song = (id: number, name = `Song ${id}`) => ({ id: String(id), name, artist: `Artist ${id}`, album: `Album ${id}` });
 
@@ -96,24 +92,7 @@ describe('inbound changes through the one writer (real store)', () => {
   it('a first poll of an empty organization reads no items back; the next poll reads and deletes what vanished', async () => {
     const watch = watchingReads(h.store.models);
     const locks = new RedisLocks(h.redis, { prefix: h.prefix });
-    const poll = new PollRun({
-      organizations: new OrganizationRepository(h.store.models, testSecretBox()),
-      runs: new SyncRunRepository(h.store.models),
-      items: new InventoryRepository(watch.models),
-      sync: createSyncState({ models: watch.models, locks }),
-      http: new AccountOutbound(
-        createOutboundClient({ allowList: ['127.0.0.1'], timeoutMs: 3000, maxBytes: 1 << 20 }),
-        createRateLimiter({ redis: h.redis, prefix: `${h.prefix}:quota`, limit: 1000, windowSeconds: 60 }),
-        1000,
-      ),
-      mappings: new MappingCache(),
-      locks,
-      logger: testLogger(),
-      deleteGuardRatio: 0.5,
-      maxRunMs: 60_000,
-      leaseTtlMs: 30_000,
-      pagesPerRun: 1000,
-    });
+    const poll = h.pollRunOver({ models: watch.models, locks });
     const org = await h.createOrganization({
       polling: [{ endpoint: `${h.thirdParty.baseUrl}/music`, interval: 1, type: 'hour', pagination: { type: 'page', limit: 10 } }],
     });
