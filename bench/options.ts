@@ -58,7 +58,7 @@ export interface BenchOptions {
 }
 
 const FULL = { ingestRecords: 100_000, repollBudgetSec: 300, pageSize: 1000, deliveries: 10_000, deliveryWarmup: 1000, scaleOutDeliveries: 2000, latencyRate: 200, latencySeconds: 30, latencyDrainSec: 120, latencyLowRate: 20, memoryRecords: 1_000_000, fairnessBacklog: 1000, fairnessChanges: 100, fairnessRate: 20 };
-const QUICK = { ingestRecords: 10_000, repollBudgetSec: 12, pageSize: 1000, deliveries: 500, deliveryWarmup: 200, scaleOutDeliveries: 200, latencyRate: 200, latencySeconds: 3, latencyDrainSec: 8, latencyLowRate: 20, memoryRecords: 20_000, fairnessBacklog: 1000, fairnessChanges: 100, fairnessRate: 20 };
+const QUICK = { ingestRecords: 10_000, repollBudgetSec: 12, pageSize: 1000, deliveries: 500, deliveryWarmup: 500, scaleOutDeliveries: 200, latencyRate: 200, latencySeconds: 3, latencyDrainSec: 8, latencyLowRate: 20, memoryRecords: 20_000, fairnessBacklog: 1000, fairnessChanges: 100, fairnessRate: 20 };
 
 const USAGE = `usage: npm run bench -- [--quick] [--only ${[...PARTS, ...EXTRA_PARTS].join(',')}|repoll] [--records N] [--repoll-budget S] [--page-size N]
        [--deliveries N] [--delivery-warmup N] [--scale-out-deliveries N] [--latency-rate N] [--latency-seconds N] [--latency-low-rate N] [--latency-drain S] [--memory-records N] [--memory-repoll [--memory-repoll-pages N]] [--concurrency N]
