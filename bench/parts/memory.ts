@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { Child, rssOf } from '../children';
+import type { FromChild } from '../protocol';
 import { benchOrganization, openScope, round, type BenchContext } from '../context';
 import { benchList, benchRecord } from '../records';
 import { pollBreakdown } from './ingest';
@@ -11,35 +12,47 @@ import { pollBreakdown } from './ingest';
  * no page is skipped by the poll memory, the run holds every externalId it sees and its entry's
  * remembered pages, and the deletion pass runs. That second poll's peak is reported too.
  */
+/** Sends the child one poll of the entry and samples its RSS every 250 ms until the poll ends. */
+async function sampledPoll(child: Child, organizationId: string, pollingId: string): Promise<{ polled: Extract<FromChild, { type: 'polled' }>; samples: Array<[number, number]> }> {
+  const samples: Array<[number, number]> = [];
+  const t0 = performance.now();
+  const timer = setInterval(() => {
+    const now = rssOf(child.pid);
+    if (now) samples.push([Math.round((performance.now() - t0) / 1000), round(now.rssMb, 0)]);
+  }, 250);
+  try {
+    child.send({ type: 'poll', organizationId, pollingId });
+    return { polled: (await child.next('polled', 24 * 3600_000)) as Extract<FromChild, { type: 'polled' }>, samples };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** About 40 evenly spaced samples: the shape of the curve, not every point. */
+const curve = (samples: Array<[number, number]>): Array<[number, number]> => {
+  const step = Math.max(1, Math.ceil(samples.length / 40));
+  return samples.filter((_, i) => i % step === 0);
+};
+
 export async function runMemory(ctx: BenchContext): Promise<{ memory: Record<string, number>; details: Record<string, unknown> }> {
   const { memoryRecords: n, pageSize } = ctx.options;
   const scope = await openScope(ctx, 'memory');
   let child: Child | undefined;
-  let timer: NodeJS.Timeout | undefined;
   try {
     const org = await benchOrganization(scope, 'bench-owner', { pollEndpoint: benchList(ctx.thirdParty, n), pageSize });
     ({ child } = await Child.start('poll', scope.childSettings()));
     const pid = child.pid;
     const baseline = rssOf(pid);
     if (!baseline) throw new Error('cannot read /proc/<pid>/status (Linux only)');
-    const samples: Array<[number, number]> = [];
-    const t0 = performance.now();
-    timer = setInterval(() => {
-      const now = rssOf(pid);
-      if (now) samples.push([Math.round((performance.now() - t0) / 1000), round(now.rssMb, 0)]);
-    }, 250);
     ctx.log(`memory: poll of ${n} records in an integration worker process (baseline RSS ${round(baseline.rssMb, 0)} MB)`);
-    child.send({ type: 'poll', organizationId: org.id, pollingId: org.polling[0]?.id as string });
-    const polled = await child.next('polled', 24 * 3600_000);
-    clearInterval(timer);
+    const pollingId = org.polling[0]?.id as string;
+    const { polled, samples } = await sampledPoll(child, org.id, pollingId);
     const peak = rssOf(pid);
     if (polled.counts.created !== n) throw new Error(`the memory poll created ${polled.counts.created} of ${n} items`);
     const peakRssMb = round(peak?.peakMb ?? NaN, 0);
     ctx.log(`memory: peak RSS ${peakRssMb} MB`);
-    // Keep about 40 evenly spaced samples: the shape of the curve, not every point.
-    const step = Math.max(1, Math.ceil(samples.length / 40));
     const memory: Record<string, number> = { peakRssMb, baselineRssMb: round(baseline.rssMb, 0), records: n, recordsPerSec: round(n / (polled.profile.wallMs / 1000), 0) };
-    const details: Record<string, unknown> = { rssCurveSecMb: samples.filter((_, i) => i % step === 0), poll: pollBreakdown(polled.profile) };
+    const details: Record<string, unknown> = { rssCurveSecMb: curve(samples), poll: pollBreakdown(polled.profile) };
     if (ctx.options.memoryRepoll) {
       // The first record of every page changed (or of every `apart`-th page): those pages are applied, the rest skipped.
       const pagesOf = Math.ceil(n / pageSize);
@@ -56,29 +69,19 @@ export async function runMemory(ctx: BenchContext): Promise<{ memory: Record<str
       } catch {
         reset = false;
       }
-      const repollSamples: Array<[number, number]> = [];
-      const t1 = performance.now();
-      timer = setInterval(() => {
-        const now = rssOf(pid);
-        if (now) repollSamples.push([Math.round((performance.now() - t1) / 1000), round(now.rssMb, 0)]);
-      }, 250);
       ctx.log(`memory: re-poll of the same ${n} records, one changed on each of ${changed} of ${pagesOf} pages (RSS before ${round(before?.rssMb ?? NaN, 0)} MB)`);
-      child.send({ type: 'poll', organizationId: org.id, pollingId: org.polling[0]?.id as string });
-      const repolled = await child.next('polled', 24 * 3600_000);
-      clearInterval(timer);
+      const { polled: repolled, samples: repollSamples } = await sampledPoll(child, org.id, pollingId);
       if (repolled.counts.updated !== changed || repolled.counts.unchanged !== n - changed || repolled.status !== 'succeeded') {
         throw new Error(`the memory re-poll ended ${repolled.status} with ${JSON.stringify(repolled.counts)}; expected ${changed} updated`);
       }
       const sampledPeak = Math.max(...repollSamples.map(([, mb]) => mb));
       const repollPeakRssMb = reset ? round(rssOf(pid)?.peakMb ?? NaN, 0) : sampledPeak;
       ctx.log(`memory: re-poll peak RSS ${repollPeakRssMb} MB${reset ? '' : ' (sampled every 250 ms: VmHWM could not be reset)'}`);
-      const step2 = Math.max(1, Math.ceil(repollSamples.length / 40));
       Object.assign(memory, { repollChangedPages: changed, repollPeakRssMb, repollStartRssMb: round(before?.rssMb ?? NaN, 0), repollRecordsPerSec: round(n / (repolled.profile.wallMs / 1000), 0) });
-      Object.assign(details, { repollRssCurveSecMb: repollSamples.filter((_, i) => i % step2 === 0), repoll: pollBreakdown(repolled.profile), repollPeakFrom: reset ? 'VmHWM' : 'samples' });
+      Object.assign(details, { repollRssCurveSecMb: curve(repollSamples), repoll: pollBreakdown(repolled.profile), repollPeakFrom: reset ? 'VmHWM' : 'samples' });
     }
     return { memory, details };
   } finally {
-    if (timer) clearInterval(timer);
     await child?.stop().catch(() => undefined);
     await scope.close();
   }
