@@ -1,12 +1,12 @@
 import { Queue } from 'bullmq';
-import { inventoryItemId } from '@music/domain';
+import { inventoryItemId, type InventoryItem, type Organization } from '@music/domain';
 import { compileMapping } from '@music/mapping';
 import { createLogger, RedisLocks } from '@music/platform';
 import { createSyncState } from '@music/sync-state';
 import { DEFAULT_JOB_OPTIONS, openQueue, QUEUE_NAMES, type FanoutJob } from '@music/queue';
 import { FanoutPublisher } from '../../apps/music-inventory/src/fanout-publisher';
 import { Child } from '../children';
-import { benchOrganization, oneOrganizationEnv, openScope, round, type BenchContext } from '../context';
+import { benchOrganization, oneOrganizationEnv, openScope, round, type BenchContext, type Scope } from '../context';
 import { nowMs } from '@music/testing';
 import { BENCH_MAPPINGS, BENCH_TRANSFORMS, localItemData } from '../records';
 import { RAW_DELIVER_QUEUE } from '../protocol';
@@ -22,6 +22,19 @@ async function pool(count: number, concurrency: number, task: (i: number) => Pro
       while (next < count) await task(next++);
     }),
   );
+}
+
+/**
+ * `total` local creates (`local-0`...) through the one writer, as the inventory API makes them,
+ * 16 at a time; `then` runs on each created item (the engine's part enqueues its fanout job).
+ */
+async function createLocalItems(scope: Scope, org: Organization, total: number, then: (item: InventoryItem) => Promise<void> = async () => undefined): Promise<void> {
+  const local = createSyncState({ models: scope.store.models, locks: new RedisLocks(scope.redis, { prefix: scope.prefix }) }).local;
+  await pool(total, 16, async (i) => {
+    const outcome = await local.create(org, { externalId: `local-${i}`, data: localItemData(i) });
+    if (outcome.kind !== 'created') throw new Error(`createLocal: ${outcome.kind}`);
+    await then(outcome.item);
+  });
 }
 
 export interface EngineDelivery {
@@ -80,16 +93,13 @@ export async function measureEngineDelivery(ctx: BenchContext, workers: number, 
   try {
     const org = await benchOrganization(scope, 'bench-owner', { deliverTo: ctx.thirdParty.count(tag).url, secret: SECRET });
     await queue.pause();
-    const local = createSyncState({ models: scope.store.models, locks: new RedisLocks(scope.redis, { prefix: scope.prefix }) }).local;
     const publisher = new FanoutPublisher(queue, createLogger({ service: 'bench', level: 'warn', format: 'json' }));
     const warmup = ctx.options.deliveryWarmup;
     const total = warmup + m;
     ctx.log(`${part}: ${total} local creates with their fanout jobs (queue paused; the first ${warmup} warm the workers up)`);
     const writesStarted = performance.now();
-    await pool(total, 16, async (i) => {
-      const outcome = await local.create(org, { externalId: `local-${i}`, data: localItemData(i) });
-      if (outcome.kind !== 'created') throw new Error(`createLocal: ${outcome.kind}`);
-      if (!(await publisher.publish(outcome.item))) throw new Error('fanout enqueue failed');
+    await createLocalItems(scope, org, total, async (item) => {
+      if (!(await publisher.publish(item))) throw new Error('fanout enqueue failed');
     });
     const localWritesPerSec = total / ((performance.now() - writesStarted) / 1000);
 
@@ -169,13 +179,7 @@ export async function measureRawDelivery(ctx: BenchContext, m: number, kind: Raw
     // scan, a smaller stand-in document would make every command cheaper than the engine's).
     const org = durable ? await benchOrganization(scope, 'bench-owner', { deliverTo: url, secret: SECRET }) : null;
     const organizationId = org?.id ?? 'bench-org';
-    if (org) {
-      const local = createSyncState({ models: scope.store.models, locks: new RedisLocks(scope.redis, { prefix: scope.prefix }) }).local;
-      await pool(total, 16, async (i) => {
-        const outcome = await local.create(org, { externalId: `local-${i}`, data: localItemData(i) });
-        if (outcome.kind !== 'created') throw new Error(`createLocal: ${outcome.kind}`);
-      });
-    }
+    if (org) await createLocalItems(scope, org, total);
     for (let from = 0; from < total; from += 1000) {
       const jobs = [];
       for (let i = from; i < Math.min(total, from + 1000); i++) {
