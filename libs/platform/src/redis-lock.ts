@@ -64,6 +64,7 @@ export class Lease {
   private confirmedAt: number;
   private timer: NodeJS.Timeout | null = null;
   private lostReason: string | null = null;
+  private released = false;
 
   /** `unlocked`: Redis was unreachable when the lock was asked for; the work runs unguarded (fail open). */
   constructor(
@@ -124,10 +125,11 @@ export class Lease {
     }
   }
 
-  /** Stops renewing and deletes the keys that still hold our token. */
+  /** Stops renewing and deletes the keys that still hold our token (once: a second call does nothing). */
   async release(): Promise<void> {
     this.stop();
-    if (this.unlocked || this.keys.length === 0) return;
+    if (this.released || this.unlocked || this.keys.length === 0) return;
+    this.released = true;
     await this.redis.eval(RELEASE_MANY, this.keys.length, ...this.keys, this.token).catch(() => undefined);
   }
 

@@ -1,8 +1,8 @@
 import type { Queue } from 'bullmq';
-import { outputWebhooksFor, type InventoryItem, type Organization, type Webhook } from '@music/domain';
+import { outputWebhooksFor, type InventoryItem, type Organization, type PendingEvent, type Webhook } from '@music/domain';
 import type { OrganizationRepository } from '@music/persistence';
 import { addJob, addJobs, JOBS, type DeliveryTrace, type FanoutJob, type JobSettings } from '@music/queue';
-import type { Logger, RedisLocks } from '@music/platform';
+import type { Lease, Logger, RedisLocks } from '@music/platform';
 import { deliveryIdOf, type SyncState } from '@music/sync-state';
 import type { SyncControls } from '../../controls/sync-controls';
 import type { IntegrationConfig } from '../../config';
@@ -57,9 +57,24 @@ export class FanOutChangeUseCase {
 
   async execute(job: FanoutJob): Promise<FanoutResult> {
     const deps = this.deps;
-    // The item and its organization are read together (the job names both): one store round trip
-    // of waiting instead of two.
-    const [item, jobOrg] = await Promise.all([deps.sync.items.read(job.itemId), deps.organizations.findById(job.organizationId)]);
+    // The item is read under its send lease, taken beside the organization's read: no newer change
+    // of the item can be sent between this read and this job's own send, so an older state never
+    // lands after a newer one (rule 4). Held by another send of the item, the item is read without
+    // it and its deliveries go as deliver jobs, which take the lease in turn.
+    const [jobOrg, lease] = await Promise.all([
+      deps.organizations.findById(job.organizationId),
+      deps.locks.lease(`deliver:${job.itemId}`, job.eventId, deps.leaseTtlMs),
+    ]);
+    try {
+      return await this.fanOut(job, jobOrg, lease);
+    } finally {
+      await lease?.release();
+    }
+  }
+
+  private async fanOut(job: FanoutJob, jobOrg: Organization | null, lease: Lease | null): Promise<FanoutResult> {
+    const deps = this.deps;
+    const item = await deps.sync.items.read(job.itemId);
     const event = item?.pendingEvent;
     // An earlier run of this job may have stored a delivery and failed before the item's write: with
     // the item or its organization gone, the purge may have passed since (docs/sync-model.md,
@@ -81,10 +96,9 @@ export class FanOutChangeUseCase {
     const body = webhooks.length > 0 ? JSON.stringify(deps.mappings.for(org).toRecord({ externalId: item.externalId, data: item.data })) : '';
     const trace: DeliveryTrace = { externalId: item.externalId, ...(event.requestId ? { requestId: event.requestId } : {}) };
     const only = webhooks.length === 1 ? webhooks[0] : undefined;
-    if (only && !(await deps.controls.isDeliveryPaused(org.id))) {
-      const sent = await this.sendFirst(item, org, only, body, trace);
-      if (sent) return sent;
-    }
+    if (only && lease && !(await deps.controls.isDeliveryPaused(org.id))) return this.sendFirst(item, event, org, only, body, trace, lease);
+    // The deliver jobs queued below take the lease themselves: it is let go first.
+    await lease?.release();
     const result = await deps.sync.outbound.fanOut(item, event.id, { webhooks, body });
     switch (result.kind) {
       case 'fanned-out':
@@ -103,50 +117,38 @@ export class FanOutChangeUseCase {
     }
   }
 
-  /**
-   * The first attempt of the one delivery, made by the fan-out. Null when it cannot be made here
-   * (another send of the item holds its lease): the plain fan-out follows and a deliver job sends it.
-   */
-  private async sendFirst(item: InventoryItem, org: Organization, webhook: Webhook, body: string, trace: DeliveryTrace): Promise<FanoutResult | null> {
+  /** The first attempt of the one delivery, made by the fan-out under the item's send lease (read under it). */
+  private async sendFirst(item: InventoryItem, event: PendingEvent, org: Organization, webhook: Webhook, body: string, trace: DeliveryTrace, lease: Lease): Promise<FanoutResult> {
     const deps = this.deps;
-    const event = item.pendingEvent;
-    if (!event) return null;
     const deliveryId = deliveryIdOf(event.id, webhook.id);
-    // One send per item at a time across the organization's output webhooks (as a deliver job's).
-    const lease = await deps.locks.lease(`deliver:${item.id}`, deliveryId, deps.leaseTtlMs);
-    if (!lease) return null;
-    try {
-      const sent = await sendDelivery(deps.http.forOrganization(org), webhook, { id: deliveryId, op: event.op, body });
-      const allEntries = org.polling.map((p) => p.id);
-      // DELIVERY_ATTEMPTS 1: a transient failure of this first attempt is already the last one.
-      const final = sent.result === 'succeeded' || sent.result === 'failed' || deps.jobSettings.deliveryAttempts <= 1;
-      const status = sent.result === 'succeeded' ? 'succeeded' : final ? 'failed' : 'pending';
-      lease.assertHeld();
-      const deadLettered = status === 'failed' && sent.result === 'retry';
-      const recorded = await deps.sync.outbound.fanOutFirstAttempt(item, event.id, { webhook, body }, { status, attempt: sent.attempt, message: sent.message, deadLettered }, { allEntries });
-      const log = { deliveryId, itemId: item.id, eventId: event.id, op: event.op, version: event.version };
-      if (status === 'succeeded') {
-        deps.logger.info('delivered', { ...log, status: sent.attempt.statusCode, ms: sent.attempt.ms });
-        deps.metrics?.deliveryOutcome({ kind: 'done', status: 'succeeded', latencyMs: Date.now() - event.at.getTime() });
-        return 'delivered';
-      }
-      if (status === 'failed') {
-        deps.logger.warn(deadLettered ? 'delivery dead-lettered' : 'delivery failed permanently', { ...log, attempts: 1, reason: sent.message });
-        deps.metrics?.deliveryOutcome({ kind: 'failed', message: sent.message, deadLettered });
-        await deps.gaveUp.send(deliveryId);
-        return 'failed';
-      }
-      deps.logger.warn('delivery attempt failed', { ...log, attempt: 1, reason: sent.message });
-      deps.metrics?.deliveryOutcome({ kind: 'retry', message: sent.message });
-      // The delivery's next attempts are deliver jobs (one attempt made); a 429's Retry-After wins when longer.
-      if (recorded.recorded) {
-        const delay = deliveryBackoffMs(1, deps.backoff, sent.retryAfterMs);
-        await addJob(deps.outputQueue, JOBS.deliver, { version: 1, organizationId: org.id, deliveryId, priorAttempts: 1, ...trace }, deps.jobSettings, { delay });
-      }
-      return 'retrying';
-    } finally {
-      await lease.release();
+    const sent = await sendDelivery(deps.http.forOrganization(org), webhook, { id: deliveryId, op: event.op, body });
+    const allEntries = org.polling.map((p) => p.id);
+    // DELIVERY_ATTEMPTS 1: a transient failure of this first attempt is already the last one.
+    const final = sent.result === 'succeeded' || sent.result === 'failed' || deps.jobSettings.deliveryAttempts <= 1;
+    const status = sent.result === 'succeeded' ? 'succeeded' : final ? 'failed' : 'pending';
+    lease.assertHeld();
+    const deadLettered = status === 'failed' && sent.result === 'retry';
+    const recorded = await deps.sync.outbound.fanOutFirstAttempt(item, event.id, { webhook, body }, { status, attempt: sent.attempt, message: sent.message, deadLettered }, { allEntries });
+    const log = { deliveryId, itemId: item.id, eventId: event.id, op: event.op, version: event.version };
+    if (status === 'succeeded') {
+      deps.logger.info('delivered', { ...log, status: sent.attempt.statusCode, ms: sent.attempt.ms });
+      deps.metrics?.deliveryOutcome({ kind: 'done', status: 'succeeded', latencyMs: Date.now() - event.at.getTime() });
+      return 'delivered';
     }
+    if (status === 'failed') {
+      deps.logger.warn(deadLettered ? 'delivery dead-lettered' : 'delivery failed permanently', { ...log, attempts: 1, reason: sent.message });
+      deps.metrics?.deliveryOutcome({ kind: 'failed', message: sent.message, deadLettered });
+      await deps.gaveUp.send(deliveryId);
+      return 'failed';
+    }
+    deps.logger.warn('delivery attempt failed', { ...log, attempt: 1, reason: sent.message });
+    deps.metrics?.deliveryOutcome({ kind: 'retry', message: sent.message });
+    // The delivery's next attempts are deliver jobs (one attempt made); a 429's Retry-After wins when longer.
+    if (recorded.recorded) {
+      const delay = deliveryBackoffMs(1, deps.backoff, sent.retryAfterMs);
+      await addJob(deps.outputQueue, JOBS.deliver, { version: 1, organizationId: org.id, deliveryId, priorAttempts: 1, ...trace }, deps.jobSettings, { delay });
+    }
+    return 'retrying';
   }
 
   /** One deliver job per delivery id (idempotent by job id); `trace` rides along for their log lines. */
