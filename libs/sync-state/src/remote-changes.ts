@@ -117,6 +117,8 @@ export class RemoteChanges {
   constructor(
     private readonly store: ItemStore,
     private readonly models: Pick<Models, 'inventoryItems'>,
+    /** `candidateBatch`: candidates of a deletion pass read per batch (default CANDIDATE_BATCH; tests make it small to cross batch boundaries). */
+    private readonly options: { candidateBatch?: number } = {},
   ) {}
 
   /** Upserts a batch (the last occurrence of an externalId wins). */
@@ -189,7 +191,7 @@ export class RemoteChanges {
     const candidates = this.models.inventoryItems
       .find({ organizationId, ...(syncMutant() === 'cross-entry-deletion' ? {} : { seenBy: snapshot.entry }), deleted: false, state: 'synced' }, { _id: 1, externalId: 1, fenceAt: 1 })
       .lean<{ _id: string; externalId: string; fenceAt: Date | null }>()
-      .cursor({ batchSize: CANDIDATE_BATCH });
+      .cursor({ batchSize: this.options.candidateBatch ?? CANDIDATE_BATCH });
     let considered = 0;
     const absent: Array<{ _id: string; externalId: string }> = [];
     for await (const c of candidates) {
