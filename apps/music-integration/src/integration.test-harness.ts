@@ -6,7 +6,7 @@ import { InventoryRepository, OrganizationRepository, SyncRunRepository, withEnt
 import { addJob, jobSettingsFrom, JOBS } from '@music/queue';
 import type { DependencyContainer } from 'tsyringe';
 import { createOutboundClient, createRateLimiter, RedisLocks, resolve, secretBoxFrom, type Token } from '@music/platform';
-import { createSyncState, type SyncState } from '@music/sync-state';
+import { createSyncState, RemoteChanges, type SyncState } from '@music/sync-state';
 import { clearPrefix, eventually, openTestRedis, openTestStore, testAccessToken, testLogger, testSecretBox, ThirdPartyStub, uniqueName, type TestStore } from '@music/testing';
 import { loadIntegrationConfig, type IntegrationConfig } from './config';
 import { INTEGRATION, integrationContainer, type IntegrationDeps } from './container';
@@ -48,17 +48,20 @@ export class IntegrationHarness {
    * A poll run wired by hand, outside the container, for a spec that watches or slows the store's
    * commands: `models` serve the items and the one writer (default: the harness's store), `records`
    * the organizations and the runs; `locks` default to the harness's prefix; `memory`: the entry's
-   * page memory (none by default).
+   * page memory (none by default); `candidateBatch`: the deletion pass's candidates read per batch
+   * (default: the engine's).
    */
-  pollRunOver(options: { models?: Models; records?: Models; locks?: RedisLocks; memory?: PollMemoryRepository } = {}): PollRun {
+  pollRunOver(options: { models?: Models; records?: Models; locks?: RedisLocks; memory?: PollMemoryRepository; candidateBatch?: number } = {}): PollRun {
     const models = options.models ?? this.store.models;
     const records = options.records ?? this.store.models;
     const locks = options.locks ?? new RedisLocks(this.redis, { prefix: this.prefix });
+    const sync = createSyncState({ models, locks });
+    if (options.candidateBatch !== undefined) sync.remote = new RemoteChanges(sync.items, models, { candidateBatch: options.candidateBatch });
     return new PollRun({
       organizations: new OrganizationRepository(records, testSecretBox()),
       runs: new SyncRunRepository(records),
       items: new InventoryRepository(models),
-      sync: createSyncState({ models, locks }),
+      sync,
       ...(options.memory ? { memory: options.memory } : {}),
       http: new AccountOutbound(
         createOutboundClient({ allowList: ['127.0.0.1'], timeoutMs: 3000, maxBytes: 1 << 20 }),
