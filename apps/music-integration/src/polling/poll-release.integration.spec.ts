@@ -35,13 +35,17 @@ describe('poll runs: a page whose release fails stops and fails the run (real st
   let failLiveness: { at: number; seen: number } | null = null;
   /** Armed: the write mark raise with this number (counted since armed) fails, and its fallback in the store too. */
   let failRaise: { at: number; seen: number; failed: boolean } | null = null;
-  /** Delays the answer to list pages from this number on. */
-  let slowFrom: { page: number; ms: number } | null = null;
+  /** Holds the answer to list pages from this number on until `until` resolves. */
+  let holdFrom: { page: number; until: () => Promise<void> } | null = null;
+  /** Resolves once an injected failure happened. */
+  let failureSeen!: Promise<void>;
+  let sawFailure!: () => void;
 
   beforeEach(async () => {
     h = await new IntegrationHarness().start();
+    failureSeen = new Promise((resolve) => (sawFailure = resolve));
     h.thirdParty.onList = async ({ params }) => {
-      if (slowFrom && Number(params.get('page')) >= slowFrom.page) await sleep(slowFrom.ms);
+      if (holdFrom && Number(params.get('page')) >= holdFrom.page) await holdFrom.until();
     };
   });
   afterEach(async () => {
@@ -49,7 +53,7 @@ describe('poll runs: a page whose release fails stops and fails the run (real st
     log.length = 0;
     failLiveness = null;
     failRaise = null;
-    slowFrom = null;
+    holdFrom = null;
   });
 
   /** A poll run over the real store and Redis, whose item writes are logged and whose release steps fail when armed. */
@@ -70,6 +74,7 @@ describe('poll runs: a page whose release fails stops and fails the run (real st
         return replacing(t.collection, 'findOne', (call, ...args) => {
           if (failLiveness && ++failLiveness.seen === failLiveness.at) {
             log.push('failed liveness');
+            sawFailure();
             return Promise.reject(new Error('injected: the liveness check failed'));
           }
           return call(...args);
@@ -80,6 +85,7 @@ describe('poll runs: a page whose release fails stops and fails the run (real st
       if (failRaise?.failed) {
         failRaise = null;
         log.push('failed fallback');
+        sawFailure();
         return Promise.reject(new Error('injected: the store could not forget the pages'));
       }
       return call(...args);
@@ -118,8 +124,9 @@ describe('poll runs: a page whose release fails stops and fails the run (real st
   it('a first poll: page 2\'s liveness check fails; page 3, arriving after, is not written and the run fails', async () => {
     const org = await organization();
     h.thirdParty.put(...Array.from({ length: 50 }, (_, i) => song(i + 1)));
-    // Page 3 on arrives well after page 2's release has failed.
-    slowFrom = { page: 3, ms: 500 };
+    // Page 3 on is answered only once page 2's release has failed (its liveness check, then its
+    // locks given back and its mark raised: two Redis round trips, well within 300 ms).
+    holdFrom = { page: 3, until: () => failureSeen.then(() => sleep(300)) };
     failLiveness = { at: 2, seen: 0 };
     await expect(execute(pollRun(), org)).rejects.toThrow('injected: the liveness check failed');
     expect(log).toContain('failed liveness');
