@@ -152,12 +152,9 @@ describe('poll runs: a page whose release fails stops and fails the run (real st
     expect(await lockFree(pollLeaseName(org.id, org.polling[0]?.id as string))).toBe(true);
   });
 
-  // KNOWN GAP, kept as `it.failing` until fixed (then make it `it`): a page that is not prepared
-  // ahead (a re-poll) waits for the release of the page before it, then is written without looking
-  // at whether that release failed: page 3 is written after page 2's release failed, and only page 4
-  // sees it. The fix, in PollRun's page loop, after `await released.catch(() => undefined);`:
-  // `if (releaseFailure.failed) throw releaseFailure.error;` (with it, this test passes as written).
-  it.failing('a re-poll: the mark raise after page 2\'s write fails, its fallback too; page 3 is not written and the run fails', async () => {
+  // A page not prepared ahead (a re-poll) waits for the release of the page before it: a failed
+  // release stops the run there, before this page is written.
+  it('a re-poll: the mark raise after page 2\'s write fails, its fallback too; page 3 is not written and the run fails', async () => {
     const org = await organization();
     h.thirdParty.put(...Array.from({ length: 50 }, (_, i) => song(i + 1)));
     expect(await execute(pollRun(), org)).toMatchObject({ status: 'succeeded', counts: { created: 50 } });

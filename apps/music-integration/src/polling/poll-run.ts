@@ -424,6 +424,8 @@ export class PollRun {
             // The page before may share items with this one: its locks are given back first (its
             // release is otherwise not waited for), so this page's lock wait is spent on others' writes only.
             await released.catch(() => undefined);
+            // That release failed: the run fails before this page is written, as after a prepared page.
+            if (releaseFailure.failed) throw releaseFailure.error;
             writing = await sync.remote.prepareUpserts(org.id, hashed, origin, { guard: lease, insertFirst, marks: tally });
           }
           if (insertFirst) next = prepareAhead(batch, next);
