@@ -473,7 +473,12 @@ export class PollRun {
         await runs.finish(runId, { status: 'partial', counts, pages, errors, message: `lost its lease (${error.message}); stopped before writing more; deletions skipped` });
         return { kind: 'done', runId, status: 'partial', counts };
       }
-      if (!(error instanceof PollFetchError)) throw error;
+      if (!(error instanceof PollFetchError)) {
+        // The store or Redis failed under the run (or a bug): the run is recorded failed where the
+        // store still answers, so it never shows as running for good; the job's retry runs it again.
+        await runs.finish(runId, { status: 'failed', counts, pages, errors, message: (error as Error).message }).catch(() => undefined);
+        throw error;
+      }
       // Never delete after a failed or partial fetch.
       const status: SyncRunStatus = pages > 0 ? 'partial' : 'failed';
       await commit(false).catch((e: Error) => logger.warn('poll could not record its page memory', { runId, err: e.message }));
