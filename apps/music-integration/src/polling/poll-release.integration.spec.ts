@@ -6,7 +6,7 @@ import { IntegrationHarness } from '../integration.test-harness';
 import { pollLeaseName, type PollRun } from './poll-run';
 
 const song = (id: number, name = `Song ${id}`) => ({ id: String(id), name, artist: `Artist ${id}`, album: `Album ${id}` });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** `target` with one method replaced (the rest, bound to the real object, answer as usual). */
 function replacing<T extends object>(target: T, method: string, replacement: (real: (...args: unknown[]) => unknown, ...args: unknown[]) => unknown): T {
