@@ -4,6 +4,9 @@ import type { DeliveryFailures } from './failures';
 import type { Applied, ItemStore } from './item-store';
 import type { Outbound } from './outbound';
 
+/** How often a replay reads the item again when it was written between the read and the replay. */
+const REPLAY_READS = 3;
+
 export type ResolveOutcome =
   | { kind: 'resolved'; applied: Applied }
   /** Deliveries pending again: the caller queues them. */
@@ -42,19 +45,26 @@ export class Divergences {
     if (!item) return { kind: 'not-diverged' };
     const applied = await this.store.applyOne(item, (current) => (current && current.version === item.version ? { type: 'accept-remote' } : null));
     if (!applied.transition.changed) return { kind: 'not-diverged' };
-    // A resolved divergence leaves no failure behind (rule 5).
-    await this.failures.resolve({ itemId: item.id }, 'the remote version of the item was accepted');
+    // A resolved divergence leaves no failure behind (rule 5); a failure of a newer local change,
+    // made since, is a divergence of its own and stays.
+    await this.failures.resolve({ itemId: item.id, belowVersion: item.version + 1 }, 'the remote version of the item was accepted');
     return { kind: 'resolved', applied };
   }
 
   /** Sends the item's failed deliveries again, to the webhooks that still take them. */
   async replay(organization: Pick<Organization, 'id' | 'synchronization' | 'webhooks'>, externalId: string): Promise<ResolveOutcome> {
-    const item = await this.find(organization.id, externalId);
-    if (!item) return { kind: 'not-diverged' };
-    if (organization.synchronization !== 'two-way') return { kind: 'nothing-to-replay' };
-    const failed = (await this.failedDeliveries(item)).filter((d) => organization.webhooks.some((w) => w.id === d.webhookId && webhookTakes(w, d.op)));
-    if (failed.length === 0) return { kind: 'nothing-to-replay' };
-    const applied = await this.outbound.replay(item, failed);
-    return applied ? { kind: 'replaying', applied, deliveries: failed } : { kind: 'not-diverged' };
+    // The replay is written only if the item was not written since this read (Outbound.replay): an
+    // item written meanwhile is read again, and one no longer diverged (its remote version accepted,
+    // a new local change) is not replayed.
+    for (let attempt = 0; attempt < REPLAY_READS; attempt++) {
+      const item = await this.find(organization.id, externalId);
+      if (!item) return { kind: 'not-diverged' };
+      if (organization.synchronization !== 'two-way') return { kind: 'nothing-to-replay' };
+      const failed = (await this.failedDeliveries(item)).filter((d) => organization.webhooks.some((w) => w.id === d.webhookId && webhookTakes(w, d.op)));
+      if (failed.length === 0) return { kind: 'nothing-to-replay' };
+      const applied = await this.outbound.replay(item, failed);
+      if (applied) return { kind: 'replaying', applied, deliveries: failed };
+    }
+    return { kind: 'not-diverged' };
   }
 }

@@ -291,13 +291,16 @@ export class Outbound {
   /**
    * Sends finished deliveries of the item's current version again, same ids (rows 20, 30, or a
    * single delivery replayed): the item awaits their webhooks, and the deliveries are pending again.
-   * Refused (null) when the item has a newer version or a change not yet fanned out.
+   * Refused (null) when the item was written since `item` was read: the caller decided on that read
+   * (diverged, this version, no change pending, our data), and a write since (an accepted remote
+   * version, which keeps the version; an inbound change; a newer local change) may have made the
+   * replay send an older state over a newer one (rule 4).
    */
   async replay(item: InventoryItem, deliveries: readonly Delivery[]): Promise<Applied | null> {
     const current = deliveries.filter((d) => d.itemId === item.id && d.version === item.version && d.status !== 'pending');
     if (current.length === 0) return null;
     const webhooks = [...new Set(current.map((d) => d.webhookId))];
-    const applied = await this.store.applyOne(item, (now) => (now && now.version === item.version ? { type: 'replay', webhooks } : null), {
+    const applied = await this.store.applyOne(item, (now) => (now && now.rev === item.rev ? { type: 'replay', webhooks } : null), {
       beforeWrite: async () => {
         await this.models.deliveries.updateMany(
           { _id: { $in: current.map((d) => d.id) } },

@@ -39,6 +39,12 @@ export class ReplayDeliveryUseCase {
     if (!item || item.version !== delivery.version || item.pendingEvent !== null) {
       return Result.err(new AppError('CONFLICT', 'A newer change of this item was delivered or is pending; replaying would send an older state'));
     }
+    // Same version, but the item no longer holds what the delivery carried: the third party's own
+    // version was applied since (a poll, an input webhook, an accepted remote version: none raises
+    // the version), or the item was deleted or revived that way.
+    if (item.origin !== 'local' || item.deleted !== (delivery.op === 'delete')) {
+      return Result.err(new AppError('CONFLICT', "The third party's version of this item was applied since; replaying would send an older state"));
+    }
     const webhook = org.webhooks.find((w) => w.id === delivery.webhookId);
     if (org.synchronization !== 'two-way' || !webhook || !webhookTakes(webhook, delivery.op)) {
       return Result.err(new AppError('CONFLICT', 'The output webhook of this delivery was removed (or the organization is one-way); there is nowhere to send it'));
