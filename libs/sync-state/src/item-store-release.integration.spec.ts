@@ -1,21 +1,10 @@
 import { contentHash, inventoryItemId } from '@music/domain';
 import { OrganizationRepository, type Models } from '@music/persistence';
 import { itemLockName, RedisLocks } from '@music/platform';
-import { openTestRedis, openTestStore, uniqueName, type TestStore } from '@music/testing';
+import { openTestRedis, openTestStore, replacing, uniqueName, type TestStore } from '@music/testing';
 import { ItemStore, type ItemTarget } from './item-store';
 import type { SyncEvent } from './transitions';
 import { newMarkTally, WriteMarks } from './write-marks';
-
-/** `target` with one method replaced (the rest, bound to the real object, answer as usual). */
-function replacing<T extends object>(target: T, method: string, replacement: (real: (...args: unknown[]) => unknown, ...args: unknown[]) => unknown): T {
-  return new Proxy(target, {
-    get(t, prop) {
-      const value: unknown = Reflect.get(t, prop, t);
-      if (prop === method) return (...args: unknown[]) => replacement((value as (...a: unknown[]) => unknown).bind(t), ...args);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(t) : value;
-    },
-  });
-}
 
 // `ItemStore.prepareMany`: `apply` answers once the batch is written; `released` settles once its
 // locks are given back and the write mark raised after it, and rejects when that release failed:

@@ -1,5 +1,6 @@
 export * from './test-env';
 export * from './gate';
+export * from './hold';
 export * from './third-party-stub';
 export * from './loose-organization-body';
 export * from './redis-cluster';

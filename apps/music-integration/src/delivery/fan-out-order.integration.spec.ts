@@ -1,5 +1,5 @@
 import { provideFactory, resolve } from '@music/platform';
-import { eventually } from '@music/testing';
+import { eventually, HeldStep } from '@music/testing';
 import { INTEGRATION } from '../container';
 import { OrganizationCache } from '../engine/organization-cache';
 import { IntegrationHarness } from '../integration.test-harness';
@@ -7,33 +7,16 @@ import { IntegrationHarness } from '../integration.test-harness';
 const fields = (name: string) => ({ name, artist: 'Local Artist', album: 'Local Album' });
 
 /**
- * Holds the next organization read of one organization until released: the fan-out reads the
- * organization beside its item, so holding it stretches the moment between a fan-out's look at the
- * item and its send, as a slow store or a busy worker does.
+ * Organization reads, the next one of `heldFor` held: the fan-out reads the organization beside its
+ * item, so holding it stretches the moment between a fan-out's look at the item and its send.
  */
 class HeldOrganizationReads extends OrganizationCache {
-  private armed: string | null = null;
-  private release: (() => void) | null = null;
-  reached: Promise<void> = Promise.resolve();
-  private reachedNow: () => void = () => undefined;
-
-  holdNext(organizationId: string): void {
-    this.armed = organizationId;
-    this.reached = new Promise((resolve) => (this.reachedNow = resolve));
-  }
-
-  letGo(): void {
-    this.release?.();
-  }
+  readonly step = new HeldStep();
+  heldFor: string | null = null;
 
   override async findById(id: string) {
     const org = await super.findById(id);
-    if (this.armed === id) {
-      this.armed = null;
-      const held = new Promise<void>((resolve) => (this.release = resolve));
-      this.reachedNow();
-      await held;
-    }
+    if (this.heldFor === id) await this.step.pass();
     return org;
   }
 }
@@ -58,14 +41,15 @@ describe('fan-out order: an older state never lands after a newer one (rule 4)',
     const org = await h.createOrganization();
     // The create's fan-out is held in the middle of its reads...
     const created = await h.createLocal(org.id, 'x', fields('first'), false);
-    reads.holdNext(org.id);
+    reads.heldFor = org.id;
+    reads.step.holdNext();
     await h.enqueueFanout(created);
-    await reads.reached;
+    await reads.step.reached;
     // ...while the item is edited and the edit's own fan-out runs to its end.
     await h.updateLocal(org.id, 'x', fields('second'));
     // Fanned out: sent already, or queued as a deliver job behind the held send.
     await eventually(async () => (await h.item(org.id, 'x'))?.pendingEvent === null, "the edit's fan-out");
-    reads.letGo();
+    reads.step.letGo();
     await h.drainOutput();
     await eventually(async () => (await h.item(org.id, 'x'))?.state === 'synced', 'the item to settle');
 
@@ -79,12 +63,13 @@ describe('fan-out order: an older state never lands after a newer one (rule 4)',
     await h.createLocal(org.id, 'y', fields('kept'));
     await eventually(async () => (await h.item(org.id, 'y'))?.state === 'synced', 'the create to settle');
     const edited = await h.updateLocal(org.id, 'y', fields('edited'), false);
-    reads.holdNext(org.id);
+    reads.heldFor = org.id;
+    reads.step.holdNext();
     await h.enqueueFanout(edited);
-    await reads.reached;
+    await reads.step.reached;
     await h.deleteLocal(org.id, 'y');
     await eventually(async () => (await h.item(org.id, 'y'))?.pendingEvent === null, "the delete's fan-out");
-    reads.letGo();
+    reads.step.letGo();
     await h.drainOutput();
     await eventually(async () => (await h.item(org.id, 'y'))?.state === 'synced', 'the tombstone to settle');
 

@@ -1,51 +1,23 @@
 import request from 'supertest';
 import { provideFactory, resolve } from '@music/platform';
 import { createSyncState } from '@music/sync-state';
-import { eventually, Gate } from '@music/testing';
+import { eventually, HeldStep } from '@music/testing';
 import { INTEGRATION } from '../container';
 import { IntegrationHarness } from '../integration.test-harness';
-
-/**
- * Holds the next replay write of the one writer (`Outbound.replay`) until released: the divergence's
- * replay has read the item (diverged) and its failed deliveries, and decides to send them again on
- * that read; holding it stretches the moment between that read and the replay's write, as a slow
- * store or a busy process does.
- */
-class HeldReplays {
-  private armed = false;
-  private readonly gate = new Gate();
-  reached: Promise<void> = Promise.resolve();
-  private reachedNow: () => void = () => undefined;
-
-  holdNext(): void {
-    this.armed = true;
-    this.gate.close();
-    this.reached = new Promise((resolve) => (this.reachedNow = resolve));
-  }
-
-  letGo(): void {
-    this.gate.open();
-  }
-
-  async pass(): Promise<void> {
-    if (!this.armed) return;
-    this.armed = false;
-    this.reachedNow();
-    await this.gate.wait();
-  }
-}
 
 const ours = { name: 'ours', artist: 'Local Artist', album: 'Local Album' };
 
 describe('divergence resolution: a replay decided on a diverged item does not undo an accepted remote version (rule 5, rule 4)', () => {
   let h: IntegrationHarness;
-  let replays: HeldReplays;
-  let accepts: HeldReplays;
+  // The replay's write (Outbound.replay), held after the replay decided on the diverged item.
+  let replays: HeldStep;
+  // An accept-remote, held after its item write, before it resolves the failures.
+  let accepts: HeldStep;
 
   beforeEach(async () => {
     h = new IntegrationHarness();
-    replays = new HeldReplays();
-    accepts = new HeldReplays();
+    replays = new HeldStep();
+    accepts = new HeldStep();
     h.overrides = (c) => {
       provideFactory(c, INTEGRATION.syncState, (c) => {
         const sync = createSyncState({ models: resolve(c, INTEGRATION.models), locks: resolve(c, INTEGRATION.locks) });

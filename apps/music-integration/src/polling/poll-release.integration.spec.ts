@@ -3,21 +3,11 @@ import { inventoryItemId } from '@music/domain';
 import type { Models } from '@music/persistence';
 import { itemLockName, RedisLocks } from '@music/platform';
 import { IntegrationHarness } from '../integration.test-harness';
+import { replacing } from '@music/testing';
 import { pollLeaseName, type PollRun } from './poll-run';
 
 const song = (id: number, name = `Song ${id}`) => ({ id: String(id), name, artist: `Artist ${id}`, album: `Album ${id}` });
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** `target` with one method replaced (the rest, bound to the real object, answer as usual). */
-function replacing<T extends object>(target: T, method: string, replacement: (real: (...args: unknown[]) => unknown, ...args: unknown[]) => unknown): T {
-  return new Proxy(target, {
-    get(t, prop) {
-      const value: unknown = Reflect.get(t, prop, t);
-      if (prop === method) return (...args: unknown[]) => replacement((value as (...a: unknown[]) => unknown).bind(t), ...args);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(t) : value;
-    },
-  });
-}
 
 const ITEM_WRITES = ['insertMany', 'bulkWrite', 'create', 'updateOne', 'updateMany', 'deleteOne', 'deleteMany', 'findOneAndUpdate'];
 
