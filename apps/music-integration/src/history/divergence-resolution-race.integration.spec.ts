@@ -42,18 +42,25 @@ describe('divergence resolution: a replay decided on a diverged item does not un
 
   const post = (path: string) => request(h.app).post(path).set('authorization', `Bearer ${h.token()}`).send({});
 
-  it('accept-remote lands while a replay of the same divergence is on its way: the third party keeps the accepted version', async () => {
+  /**
+   * An organization whose item `key` is diverged (our create refused for good: row 16) with the
+   * third party's own version held (a poll: row 18). The third party refuses again while `refusing`.
+   */
+  async function divergedWithTheirsHeld(key: string, refusing = false) {
     const org = await h.createOrganization({ webhooks: [{ type: 'output', url: `${h.thirdParty.baseUrl}/sync/create`, method: 'POST' }] });
-    // Our change is refused for good: the item is diverged (row 16), its delivery failed.
     h.thirdParty.failPath('/sync/create', 400);
-    await h.createLocal(org.id, 'x', ours);
+    await h.createLocal(org.id, key, ours);
     await h.drainOutput();
-    await eventually(async () => (await h.item(org.id, 'x'))?.state === 'diverged', 'the item to diverge');
-    h.thirdParty.clearPathFailure('/sync/create');
-    // The third party's own version arrives by a poll and is held (row 18).
-    h.thirdParty.put({ id: 'x', name: 'theirs', artist: 'Remote Artist', album: 'Remote Album' });
+    await eventually(async () => (await h.item(org.id, key))?.state === 'diverged', 'the item to diverge');
+    if (!refusing) h.thirdParty.clearPathFailure('/sync/create');
+    h.thirdParty.put({ id: key, name: 'theirs', artist: 'Remote Artist', album: 'Remote Album' });
     await h.pollNow(org.id);
-    expect((await h.item(org.id, 'x'))?.held).toMatchObject({ op: 'upsert' });
+    expect((await h.item(org.id, key))?.held).toMatchObject({ op: 'upsert' });
+    return org;
+  }
+
+  it('accept-remote lands while a replay of the same divergence is on its way: the third party keeps the accepted version', async () => {
+    const org = await divergedWithTheirsHeld('x');
 
     // The owner presses "replay"; its decision is made on the diverged item, then held...
     replays.holdNext();
@@ -77,14 +84,7 @@ describe('divergence resolution: a replay decided on a diverged item does not un
     expect(replayed.status).toBe(404);
   });
   it("a delivery replayed after the third party's version was accepted is refused: it would send our older state over it", async () => {
-    const org = await h.createOrganization({ webhooks: [{ type: 'output', url: `${h.thirdParty.baseUrl}/sync/create`, method: 'POST' }] });
-    h.thirdParty.failPath('/sync/create', 400);
-    await h.createLocal(org.id, 'y', ours);
-    await h.drainOutput();
-    await eventually(async () => (await h.item(org.id, 'y'))?.state === 'diverged', 'the item to diverge');
-    h.thirdParty.clearPathFailure('/sync/create');
-    h.thirdParty.put({ id: 'y', name: 'theirs', artist: 'Remote Artist', album: 'Remote Album' });
-    await h.pollNow(org.id);
+    const org = await divergedWithTheirsHeld('y');
     expect((await post(`/organization/${org.id}/divergences/y/accept-remote`)).status).toBe(200);
     const [delivery] = await h.store.models.deliveries.find({ organizationId: org.id, externalId: 'y' }).lean();
     expect(delivery?.status).toBe('resolved');
@@ -96,13 +96,7 @@ describe('divergence resolution: a replay decided on a diverged item does not un
     expect((await h.item(org.id, 'y'))?.data).toMatchObject({ name: 'theirs' });
   });
   it('a newer change that fails while an accept-remote is finishing stays a divergence of its own (rule 5)', async () => {
-    const org = await h.createOrganization({ webhooks: [{ type: 'output', url: `${h.thirdParty.baseUrl}/sync/create`, method: 'POST' }] });
-    h.thirdParty.failPath('/sync/create', 400);
-    await h.createLocal(org.id, 'z', ours);
-    await h.drainOutput();
-    await eventually(async () => (await h.item(org.id, 'z'))?.state === 'diverged', 'the item to diverge');
-    h.thirdParty.put({ id: 'z', name: 'theirs', artist: 'Remote Artist', album: 'Remote Album' });
-    await h.pollNow(org.id);
+    const org = await divergedWithTheirsHeld('z', true);
 
     // The owner accepts the remote version; its item write lands, then it is held before it resolves the failures...
     accepts.holdNext();
