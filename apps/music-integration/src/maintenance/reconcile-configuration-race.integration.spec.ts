@@ -64,8 +64,8 @@ describe('configuration reconciliation: pending work follows the configuration a
         return configuration;
       });
     };
-    // A delivery's second attempt waits a few seconds: long enough for the held reconciliation to end first.
-    await h.start({ DELIVERY_BACKOFF_BASE_MS: '3000' });
+    // A delivery's second attempt waits some seconds (4.8 to 7.2): the held reconciliation ends well before it.
+    await h.start({ DELIVERY_BACKOFF_BASE_MS: '6000' });
   });
   afterEach(async () => h.stop());
 
@@ -91,7 +91,7 @@ describe('configuration reconciliation: pending work follows the configuration a
     configuration.letGo();
     await configuration.done;
     await reconciling;
-    await h.drainOutput();
+    await h.drainOutput(30_000);
     await eventually(async () => (await h.item(org.id, 'x'))?.state === 'synced', 'the item to settle');
 
     // The new webhook exists: its delivery is not cancelled as if it had been removed, and our
