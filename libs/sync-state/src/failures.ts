@@ -1,7 +1,8 @@
 import type { Models } from '@music/persistence';
+import type { ItemTarget } from './item-store';
 
-/** Which failed deliveries no longer need a person: one item's (of versions below `belowVersion`), or a whole organization's. */
-export type FailureScope = { itemId: string; belowVersion?: number } | { organizationId: string };
+/** Which failed deliveries no longer need a person: one item's (of versions below `belowVersion`), or an organization's (of these items). */
+export type FailureScope = { itemId: string; belowVersion?: number } | { organizationId: string; itemIds?: readonly string[] };
 
 /**
  * Failed deliveries that stop needing a person become `resolved` (docs/sync-model.md, rule 5):
@@ -17,9 +18,18 @@ export class DeliveryFailures {
     const query: Record<string, unknown> =
       'itemId' in scope
         ? { itemId: scope.itemId, status: 'failed', ...(scope.belowVersion !== undefined ? { version: { $lt: scope.belowVersion } } : {}) }
-        : { organizationId: scope.organizationId, status: 'failed' };
+        : { organizationId: scope.organizationId, status: 'failed', ...(scope.itemIds ? { itemId: { $in: [...scope.itemIds] } } : {}) };
     const result = await this.models.deliveries.updateMany(query, { $set: { status: 'resolved', resolution, updatedAt: new Date() } });
     return result.modifiedCount;
+  }
+
+  /** The items of the organization's failed deliveries (the switch to one-way resolves them under the items' locks). */
+  async failedItems(organizationId: string): Promise<ItemTarget[]> {
+    const docs = await this.models.deliveries
+      .find({ organizationId, status: 'failed' }, { _id: 0, itemId: 1, externalId: 1 })
+      .lean<Array<{ itemId: string; externalId: string }>>();
+    const items = new Map(docs.map((d) => [d.itemId, { id: d.itemId, organizationId, externalId: d.externalId }]));
+    return [...items.values()];
   }
 
   /**

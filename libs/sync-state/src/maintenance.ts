@@ -1,5 +1,5 @@
 import { webhookTakes, type Delivery, type InventoryItem, type Organization } from '@music/domain';
-import type { InventoryItemDoc, Models } from '@music/persistence';
+import type { InventoryItemDoc, Models, OrganizationRepository } from '@music/persistence';
 import type { DeliveryFailures } from './failures';
 import type { ItemStore, ItemTarget } from './item-store';
 import type { Outbound } from './outbound';
@@ -12,12 +12,25 @@ type Decided = Pick<InventoryItem, 'state' | 'pendingEvent' | 'awaiting' | 'seen
 
 /** What a configuration reconciliation did to an organization's pending work. */
 export interface ConfigurationReconciled {
+  /** The organization's revision it read and applied. */
+  revision: number;
+  /**
+   * False when the organization changed while it ran: it stopped there, and the newer revision's
+   * own reconciliation applies what is left (this revision is not to be remembered as reconciled).
+   */
+  complete: boolean;
   /** Deliveries cancelled (their webhook removed or no longer taking their kind, or one-way now). */
   cancelled: number;
   /** Items that stopped awaiting a webhook, or were settled by the switch to one-way. */
   items: number;
   /** Items that left the `seenBy` of a removed polling entry. */
   entriesRemoved: number;
+}
+
+/** What one item step wrote, and whether it stopped because the organization's revision moved. */
+interface Written {
+  changed: number;
+  moved: boolean;
 }
 
 export interface PurgeResult {
@@ -37,6 +50,8 @@ export class Maintenance {
     private readonly outbound: Outbound,
     private readonly models: Pick<Models, 'inventoryItems' | 'deliveries' | 'inboundMessages' | 'pollMemory'>,
     private readonly failures: DeliveryFailures,
+    /** Read fresh by every configuration reconciliation, after the work it applies to is listed. */
+    private readonly organizations: Pick<OrganizationRepository, 'findById' | 'revisionOf'>,
   ) {}
 
   /** Removes settled tombstones fenced before `cutoff` (store time minus TOMBSTONE_RETENTION_MS). */
@@ -66,68 +81,142 @@ export class Maintenance {
    * removed webhook (or one that no longer takes their kind of change) are cancelled and their
    * items stop awaiting it; a one-way organization cancels every pending delivery and settles its
    * items; items stop being listed by removed polling entries. Idempotent: it reads the state, not
-   * a diff, so it runs after every organization change and periodically.
+   * a diff, so it runs after every organization change and periodically. Null when the
+   * organization is not live (its purge cancels its work).
+   *
+   * The organization is read here, after its pending deliveries are listed, never taken from the
+   * caller: a copy read before them may miss a webhook that a listed delivery was fanned out to
+   * (the owner replaced the webhook after that copy was read), and would cancel the delivery as if
+   * its webhook had been removed (docs/reliability.md, "Bugs found"). A listed delivery was stored
+   * by a fan-out that found its webhook in the organization, so that webhook existed before the
+   * organization is read here: absent from this read, it was removed (ids are random and an edit
+   * keeps only ids the stored organization has, so it is not given back), and no longer taking the
+   * delivery's kind of change, it was edited so. Either way cancelling follows this revision. A
+   * delivery stored after the listing is not cancelled here: the reconciliation of any later
+   * change, or its own delivery job (which reads the organization before every send), sees it.
+   * The item steps are written a batch at a time under the items' locks, only while the
+   * organization is still at the revision read (see `applyAt`).
    */
-  async reconcileConfiguration(org: Organization): Promise<ConfigurationReconciled> {
-    const result: ConfigurationReconciled = { cancelled: 0, items: 0, entriesRemoved: 0 };
+  async reconcileConfiguration(organizationId: string): Promise<ConfigurationReconciled | null> {
+    const pending = await this.outbound.listPending(organizationId);
+    const org = await this.organizations.findById(organizationId);
+    if (!org) return null;
+    const result: ConfigurationReconciled = { revision: org.revision, complete: true, cancelled: 0, items: 0, entriesRemoved: 0 };
     const allEntries = org.polling.map((p) => p.id);
-    const pending = await this.outbound.listPending(org.id);
+    const step = async (run: () => Promise<Written>, count: 'items' | 'entriesRemoved'): Promise<void> => {
+      if (!result.complete) return;
+      const written = await run();
+      result[count] += written.changed;
+      result.complete = !written.moved;
+    };
     if (org.synchronization !== 'two-way') {
       result.cancelled += await this.outbound.cancel(pending, 'the organization switched to one-way', allEntries);
-      // Items with a local change not settled (pending, deleting, diverged, or an event not fanned out).
-      result.items += await this.applyToItems(org.id, {}, (item) => (item.state !== 'synced' || item.pendingEvent !== null ? { type: 'switched-to-one-way' } : null));
-      // Nothing is sent in one-way: no failed delivery can be replayed, none needs a person (rule 5).
-      await this.failures.resolve({ organizationId: org.id }, 'the organization switched to one-way');
+      await step(() => this.switchToOneWay(org), 'items');
     } else {
-      const withdrawn = pending.filter((d) => !org.webhooks.some((w) => w.id === d.webhookId && webhookTakes(w, d.op)));
-      const reasons = new Map<string, Delivery[]>();
-      for (const d of withdrawn) {
-        const webhook = org.webhooks.find((w) => w.id === d.webhookId);
-        const reason = webhook ? `the output webhook no longer takes ${d.op === 'delete' ? 'deletes' : 'creates and updates'}` : 'the output webhook was removed';
-        reasons.set(reason, [...(reasons.get(reason) ?? []), d]);
-      }
-      for (const [reason, deliveries] of reasons) result.cancelled += await this.outbound.cancel(deliveries, reason, allEntries);
+      result.cancelled += await this.cancelWithdrawn(org, pending);
       // Items still awaiting a webhook that is gone (its delivery ended without the item learning it).
       const live = new Set(org.webhooks.filter((w) => w.type === 'output').map((w) => w.id));
-      result.items += await this.applyToItems(org.id, { state: 'pending' }, (item) => {
-        const gone = item.awaiting.filter((w) => !live.has(w));
-        return gone.length > 0 && item.pendingEvent === null ? { type: 'webhooks-withdrawn', webhooks: gone, allEntries } : null;
-      });
+      await step(
+        () =>
+          this.applyAt(org, { state: 'pending' }, (item) => {
+            const gone = item.awaiting.filter((w) => !live.has(w));
+            return gone.length > 0 && item.pendingEvent === null ? { type: 'webhooks-withdrawn', webhooks: gone, allEntries } : null;
+          }),
+        'items',
+      );
       // Failures whose item has a newer version or no document any more (left by an earlier version,
       // or by a write interrupted between the item and its deliveries): none needs a person.
       await this.failures.resolveOutdated(org.id);
     }
     const entries = new Set(allEntries);
-    result.entriesRemoved += await this.applyToItems(org.id, {}, (item) => {
-      const removed = [...new Set([...item.seenBy, ...item.missedBy])].filter((e) => !entries.has(e));
-      return removed.length > 0 ? { type: 'entries-removed', entries: removed } : null;
-    });
+    await step(
+      () =>
+        this.applyAt(org, {}, (item) => {
+          const removed = [...new Set([...item.seenBy, ...item.missedBy])].filter((e) => !entries.has(e));
+          return removed.length > 0 ? { type: 'entries-removed', entries: removed } : null;
+        }),
+      'entriesRemoved',
+    );
     return result;
   }
 
+  /** Cancels the listed deliveries whose webhook the organization no longer has, or that no longer takes their kind of change. */
+  private async cancelWithdrawn(org: Organization, pending: readonly Delivery[]): Promise<number> {
+    const withdrawn = pending.filter((d) => !org.webhooks.some((w) => w.id === d.webhookId && webhookTakes(w, d.op)));
+    const reasons = new Map<string, Delivery[]>();
+    for (const d of withdrawn) {
+      const webhook = org.webhooks.find((w) => w.id === d.webhookId);
+      const reason = webhook ? `the output webhook no longer takes ${d.op === 'delete' ? 'deletes' : 'creates and updates'}` : 'the output webhook was removed';
+      reasons.set(reason, [...(reasons.get(reason) ?? []), d]);
+    }
+    let cancelled = 0;
+    for (const [reason, deliveries] of reasons) cancelled += await this.outbound.cancel(deliveries, reason, org.polling.map((p) => p.id));
+    return cancelled;
+  }
+
   /**
-   * Applies `decide` to the organization's items matching `filter`; returns how many changed. The
-   * items are first read without their data and only those `decide` picks are locked and read
-   * whole (so the periodic reconciliation of a large organization stays one scan).
+   * One-way: items with a local change not settled (pending, deleting, diverged, or an event not
+   * fanned out) are settled, and nothing being sent, no failed delivery can be replayed and none
+   * needs a person (rule 5). The failures are resolved under the locks of their items, after the
+   * revision check, like the items: a replay (which takes its item's lock) after a switch back to
+   * two-way is then either seen as the revision moved, or comes after and finds them resolved.
    */
-  private async applyToItems(organizationId: string, filter: Record<string, unknown>, decide: (item: Decided) => SyncEvent | null): Promise<number> {
+  private async switchToOneWay(org: Organization): Promise<Written> {
+    const failed = await this.failures.failedItems(org.id);
+    return this.applyAt(org, {}, (item) => (item.state !== 'synced' || item.pendingEvent !== null ? { type: 'switched-to-one-way' } : null), {
+      targets: failed,
+      underLocks: (itemIds) => this.failures.resolve({ organizationId: org.id, itemIds }, 'the organization switched to one-way'),
+    });
+  }
+
+  /**
+   * Applies `decide` to the organization's items matching `filter` (and to `also.targets`); returns
+   * how many changed. The items are first read without their data and only those `decide` picks are
+   * locked and read whole (so the periodic reconciliation of a large organization stays one scan).
+   *
+   * Each batch is written only while the organization is still at the revision `decide` follows,
+   * checked once the batch's locks are held: every item write is made under its lock, so a change
+   * made under a newer configuration (a local change after a switch back to two-way, a poll of an
+   * entry added since) was written either before the locks were taken, after that configuration
+   * was stored, and the check sees the revision moved; or after the batch, and the batch's write
+   * (decided on the items as read under the locks) did not see it. When the revision moved, the
+   * batch is abandoned and nothing more is written: the newer revision's own reconciliation (its
+   * change event, or the periodic pass that finds it not reconciled) applies its configuration.
+   */
+  private async applyAt(
+    org: Pick<Organization, 'id' | 'revision'>,
+    filter: Record<string, unknown>,
+    decide: (item: Decided) => SyncEvent | null,
+    also?: { targets: readonly ItemTarget[]; underLocks: (itemIds: string[]) => Promise<unknown> },
+  ): Promise<Written> {
     const docs = await this.models.inventoryItems
-      .find({ organizationId, ...filter }, { _id: 1, externalId: 1, state: 1, pendingEvent: 1, awaiting: 1, seenBy: 1, missedBy: 1 })
+      .find({ organizationId: org.id, ...filter }, { _id: 1, externalId: 1, state: 1, pendingEvent: 1, awaiting: 1, seenBy: 1, missedBy: 1 })
       .lean<Array<Pick<InventoryItemDoc, '_id' | 'externalId' | 'state' | 'pendingEvent' | 'awaiting' | 'seenBy' | 'missedBy'>>>();
-    const picked = docs.filter(
-      (d) => decide({ state: d.state, pendingEvent: d.pendingEvent ?? null, awaiting: d.awaiting ?? [], seenBy: d.seenBy ?? [], missedBy: d.missedBy ?? [] }) !== null,
-    );
+    const picked = new Map<string, ItemTarget>();
+    for (const d of docs) {
+      if (decide({ state: d.state, pendingEvent: d.pendingEvent ?? null, awaiting: d.awaiting ?? [], seenBy: d.seenBy ?? [], missedBy: d.missedBy ?? [] }) !== null) {
+        picked.set(d._id, { id: d._id, organizationId: org.id, externalId: d.externalId });
+      }
+    }
+    for (const t of also?.targets ?? []) picked.set(t.id, t);
+    const targets = [...picked.values()];
     let changed = 0;
-    for (let i = 0; i < picked.length; i += BATCH) {
-      const targets = picked.slice(i, i + BATCH).map((d) => ({
-        target: { id: d._id, organizationId, externalId: d.externalId } satisfies ItemTarget,
+    for (let i = 0; i < targets.length; i += BATCH) {
+      const batch = await this.store.prepareMany(
         // Decided again on the item as it is under its lock.
-        decide: (item: InventoryItem | null) => (item ? decide(item) : null),
-      }));
-      const { applied } = await this.store.applyMany(targets);
+        targets.slice(i, i + BATCH).map((target) => ({ target, decide: (item: InventoryItem | null) => (item ? decide(item) : null) })),
+      );
+      if ((await this.organizations.revisionOf(org.id)) !== org.revision) {
+        await batch.abandon();
+        return { changed, moved: true };
+      }
+      // Before the batch is applied: its locks are held until then (they are released once it is written).
+      await also?.underLocks(targets.slice(i, i + BATCH).map((t) => t.id));
+      const { applied } = await batch.apply();
+      await batch.released;
       changed += applied.filter((a) => a.transition.changed).length;
     }
-    return changed;
+    return { changed, moved: false };
   }
 
   /**

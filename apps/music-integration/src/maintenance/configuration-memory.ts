@@ -5,6 +5,18 @@ import type { SyncState } from '@music/sync-state';
 /** How long the revision an organization's configuration was last reconciled at is remembered (then reconciled once more). */
 const CONFIGURATION_MEMORY_MS = 24 * 3600 * 1000;
 
+/**
+ * Remembers a reconciled revision unless a higher one is remembered: reconciliations of one
+ * organization may end in any order (an org-changed event's and the periodic one, on two
+ * workers), and the later revision's must not be overwritten by the earlier one's.
+ */
+const REMEMBER = `
+local stored = tonumber(redis.call('GET', KEYS[1]))
+if stored and stored > tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`;
+
 export interface ConfigurationMemoryDeps {
   sync: Pick<SyncState, 'maintenance'>;
   redis: RedisClient;
@@ -21,15 +33,22 @@ export class ConfigurationMemory {
     return `${this.deps.prefix}:configuration-reconciled:${organizationId}`;
   }
 
-  /** Applies the organization's configuration to its pending work (rule 8), and remembers the revision it did. */
-  async reconcile(org: Organization): Promise<void> {
-    const reconciled = await this.deps.sync.maintenance.reconcileConfiguration(org);
-    if (reconciled.cancelled + reconciled.items + reconciled.entriesRemoved > 0) this.deps.logger.info("pending work follows the organization's configuration", { orgId: org.id, ...reconciled });
-    await this.deps.redis.set(this.key(org.id), String(org.revision), 'PX', CONFIGURATION_MEMORY_MS);
+  /**
+   * Applies the organization's configuration to its pending work (rule 8), and remembers the
+   * revision it did. Only the id is taken: the reconciliation reads the organization itself, after
+   * listing the work it applies to (a copy the caller read earlier may be older than that work).
+   */
+  async reconcile(org: Pick<Organization, 'id'>): Promise<void> {
+    const reconciled = await this.deps.sync.maintenance.reconcileConfiguration(org.id);
+    if (!reconciled) return;
+    const { revision, complete, ...counts } = reconciled;
+    if (counts.cancelled + counts.items + counts.entriesRemoved > 0) this.deps.logger.info("pending work follows the organization's configuration", { orgId: org.id, revision, ...counts });
+    // Stopped because the organization changed meanwhile: the newer revision is reconciled by its own event (or the periodic pass).
+    if (complete) await this.deps.redis.eval(REMEMBER, 1, this.key(org.id), String(revision), String(CONFIGURATION_MEMORY_MS));
   }
 
   /** Whether the organization's latest revision was reconciled (its change event was not lost). */
-  async isCurrent(org: Organization): Promise<boolean> {
+  async isCurrent(org: Pick<Organization, 'id' | 'revision'>): Promise<boolean> {
     return (await this.deps.redis.get(this.key(org.id))) === String(org.revision);
   }
 }

@@ -33,8 +33,11 @@ export class ReconcileAllUseCase {
     await deps.redis.set(reconcileDoneKey(deps.prefix), String(Date.now()), 'PX', deps.intervalMs);
     const result = await deps.schedules.reconcileAll(await deps.organizations.listWithPolling());
     // Only organizations whose latest revision was not reconciled (its change event lost): each one is a scan of its items.
+    // The list only picks them: a pass over many organizations reaches the last ones long after the
+    // list was read, so each reconciliation reads its organization itself (after listing its work).
+    // A revision stored after the list is reconciled by its own event, or by the next pass.
     for (const org of await deps.organizations.listLive()) {
-      if (!(await deps.configuration.isCurrent(org))) await deps.configuration.reconcile(org);
+      if (!(await deps.configuration.isCurrent(org))) await deps.configuration.reconcile({ id: org.id });
     }
     const expired = await deps.expireRetained.execute();
     deps.logger.info('polling schedules and pending work reconciled', { ...result, ...expired });
