@@ -1,10 +1,12 @@
-import type { Organization } from '@music/domain';
+import type { Organization, OrganizationSettings } from '@music/domain';
 import { withEntryIds } from '@music/persistence';
 import { provideFactory, resolve } from '@music/platform';
+import { DeliveryFailures, Maintenance } from '@music/sync-state';
 import { eventually, Gate } from '@music/testing';
 import { INTEGRATION } from '../container';
 import { IntegrationHarness } from '../integration.test-harness';
 import { ConfigurationMemory } from './configuration-memory';
+import { ReconcileAllUseCase } from './use-cases/reconcile-all.use-case';
 
 /**
  * Holds the next reconciliation of one organization's configuration until released: the
@@ -46,6 +48,35 @@ class HeldConfiguration extends ConfigurationMemory {
 }
 
 const ours = { name: 'ours', artist: 'Local Artist', album: 'Local Album' };
+
+/**
+ * The one writer's configuration reconciliation with its read of the organization held until
+ * released: the reconciliation has read the organization (after listing the pending deliveries)
+ * and is about to apply it, as a busy worker may be for a while.
+ */
+function heldReconciliation(h: IntegrationHarness) {
+  const gate = new Gate();
+  gate.close();
+  let reachedNow: () => void = () => undefined;
+  const reached = new Promise<void>((resolve) => (reachedNow = resolve));
+  const organizations = {
+    findById: async (id: string) => {
+      const org = await h.organizations.findById(id);
+      reachedNow();
+      await gate.wait();
+      return org;
+    },
+    revisionOf: (id: string) => h.organizations.revisionOf(id),
+  };
+  const maintenance = new Maintenance(h.sync.items, h.sync.outbound, h.store.models, new DeliveryFailures(h.store.models), organizations);
+  return { maintenance, reached, letGo: () => gate.open() };
+}
+
+/** The organization's stored settings (webhook and entry ids kept), to store again changed. */
+function settingsOf(org: Organization): OrganizationSettings {
+  const { id: _id, ownerId: _owner, revision: _r, createdAt: _c, updatedAt: _u, ...settings } = org;
+  return settings;
+}
 
 describe('configuration reconciliation: pending work follows the configuration as it is, not as it was read (rule 8, rule 4)', () => {
   let h: IntegrationHarness;
@@ -99,5 +130,92 @@ describe('configuration reconciliation: pending work follows the configuration a
     expect(await deliveryOf()).toMatchObject({ status: 'succeeded', webhookId: webhook.id });
     expect(h.thirdParty.records.get('x')).toMatchObject({ name: 'ours' });
     expect((await h.item(org.id, 'x'))?.remoteKnown).toBe(true);
+  });
+
+  it('a reconciliation that read the organization one-way, applied after the owner switched back to two-way, neither drops a change made since nor resolves its failure (rules 4, 5, 8)', async () => {
+    const org = await h.createOrganization({ webhooks: [{ type: 'output', url: `${h.thirdParty.baseUrl}/sync/create`, method: 'POST' }] });
+    const deliveryOf = async (externalId: string) => (await h.deliveries.listForOrganization(org.id, { limit: 10 })).find((d) => d.externalId === externalId);
+    // The owner switches to one-way; its reconciliation reads the organization (one-way) and is held...
+    await h.organizations.replace(h.ownerId, org.id, { ...settingsOf(org), synchronization: 'one-way' });
+    const held = heldReconciliation(h);
+    const reconciling = held.maintenance.reconcileConfiguration(org.id);
+    await held.reached;
+
+    // ...while the owner switches back to two-way, and two changes are made: one the webhook
+    // refuses for good (a failure a person must see), one whose first attempt meets an outage.
+    await h.organizations.replace(h.ownerId, org.id, settingsOf(org));
+    h.thirdParty.failPath('/sync/create', 400, 1);
+    await h.createLocal(org.id, 'refused', ours);
+    await eventually(async () => (await deliveryOf('refused'))?.status === 'failed', 'the refused delivery to fail');
+    h.thirdParty.failPath('/sync/create', 503, 1);
+    await h.createLocal(org.id, 'x', ours);
+    await eventually(async () => (await deliveryOf('x'))?.attempts === 1, 'the first attempt of x');
+    expect(await deliveryOf('x')).toMatchObject({ status: 'pending' });
+
+    held.letGo();
+    const outcome = await reconciling;
+    await h.drainOutput(30_000);
+    await eventually(async () => (await h.item(org.id, 'x'))?.state === 'synced', 'x to settle');
+
+    // Our change reached the third party (rule 4), and the failure still waits for a person (rule 5).
+    expect(await deliveryOf('x')).toMatchObject({ status: 'succeeded' });
+    expect(h.thirdParty.records.get('x')).toMatchObject({ name: 'ours' });
+    expect(await deliveryOf('refused')).toMatchObject({ status: 'failed' });
+    expect(await h.item(org.id, 'refused')).toMatchObject({ state: 'diverged' });
+    // It stopped where the organization moved on: not reconciled, left to the newer revision's reconciliation.
+    expect(outcome).toMatchObject({ revision: org.revision + 1, complete: false, items: 0 });
+  });
+
+  it('the periodic pass, whose list of organizations was read before an output webhook was replaced, does not cancel the change on its way to the new webhook', async () => {
+    const org = await h.createOrganization({ webhooks: [{ type: 'output', url: `${h.thirdParty.baseUrl}/sync/create`, method: 'POST' }] });
+    await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
+    // The pass reads every organization once, then reconciles them one after another: by the time
+    // it reaches this one, the owner has moved its output webhook (reconciled by its change event)...
+    const listed = await h.organizations.listLive();
+    const moved = await h.organizations.replace(h.ownerId, org.id, withEntryIds({ ...settingsOf(org), webhooks: [{ type: 'output', url: `${h.thirdParty.baseUrl}/sync/v2`, method: 'POST' }] }));
+    if (!moved) throw new Error('the organization was not replaced');
+    await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
+    // ...and a change is on its way to the new webhook, after a brief outage.
+    h.thirdParty.failPath('/sync/v2', 503, 1);
+    await h.createLocal(org.id, 'x', ours);
+    const deliveryOf = async () => (await h.deliveries.listForOrganization(org.id, { limit: 10 })).find((d) => d.externalId === 'x');
+    await eventually(async () => (await deliveryOf())?.attempts === 1, 'the first attempt to the new webhook');
+
+    const pass = new ReconcileAllUseCase({
+      organizations: { listWithPolling: () => h.organizations.listWithPolling(), listLive: async () => listed },
+      schedules: h.use(INTEGRATION.schedules),
+      configuration: h.use(INTEGRATION.configurationMemory),
+      expireRetained: h.use(INTEGRATION.expireRetained),
+      redis: h.redis,
+      prefix: h.config.QUEUE_PREFIX,
+      intervalMs: h.config.RECONCILE_INTERVAL_MS,
+      logger: h.use(INTEGRATION.logger),
+    });
+    await pass.execute();
+    await h.drainOutput(30_000);
+    await eventually(async () => (await h.item(org.id, 'x'))?.state === 'synced', 'the item to settle');
+
+    expect(await deliveryOf()).toMatchObject({ status: 'succeeded', webhookId: moved.webhooks[0]?.id });
+    expect(h.thirdParty.records.get('x')).toMatchObject({ name: 'ours' });
+    // The revision remembered as reconciled is the newest: the next pass leaves the organization alone.
+    expect(await h.use(INTEGRATION.configurationMemory).isCurrent(moved)).toBe(true);
+  });
+
+  it('a reconciliation that ends after a newer one does not remember its older revision over the newer one', async () => {
+    const org = await h.createOrganization({ webhooks: [{ type: 'output', url: `${h.thirdParty.baseUrl}/sync/create`, method: 'POST' }] });
+    const held = heldReconciliation(h);
+    const memory = new ConfigurationMemory({ sync: { maintenance: held.maintenance }, redis: h.redis, prefix: h.config.QUEUE_PREFIX, logger: h.use(INTEGRATION.logger) });
+    // A reconciliation reads revision 1 and is held (it has nothing to change: it completes)...
+    const reconciling = memory.reconcile(org);
+    await held.reached;
+    // ...while the owner changes the organization and that change is reconciled and remembered.
+    const changed = await h.organizations.replace(h.ownerId, org.id, { ...settingsOf(org), name: 'renamed' });
+    if (!changed) throw new Error('the organization was not replaced');
+    await h.use(INTEGRATION.configurationMemory).reconcile(changed);
+    expect(await memory.isCurrent(changed)).toBe(true);
+
+    held.letGo();
+    await reconciling;
+    expect(await memory.isCurrent(changed)).toBe(true);
   });
 });
