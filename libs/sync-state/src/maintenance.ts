@@ -89,12 +89,12 @@ export class Maintenance {
    * (the owner replaced the webhook after that copy was read), and would cancel the delivery as if
    * its webhook had been removed (docs/reliability.md, "Bugs found"). A listed delivery was stored
    * by a fan-out that found its webhook in the organization, so that webhook existed before the
-   * organization is read here: absent from this read, it was removed (ids are random and an edit
-   * keeps only ids the stored organization has, so it is not given back), and no longer taking the
-   * delivery's kind of change, it was edited so. Either way cancelling follows this revision. A
-   * delivery stored after the listing is not cancelled here: the reconciliation of any later
-   * change, or its own delivery job (which reads the organization before every send), sees it.
-   * The item steps are written a batch at a time under the items' locks, only while the
+   * organization is read here: absent from this read, it was removed since (an edit keeps a
+   * webhook's id, and a new webhook gets a new random one), and no longer taking the delivery's
+   * kind of change, it was edited so: this read is no older than the delivery, and cancelling
+   * follows it (rule 8). A delivery stored after the listing is not cancelled here: the
+   * reconciliation of any later change, or its own delivery job (which reads the organization
+   * before every send), sees it. The item steps are written a batch at a time under the items' locks, only while the
    * organization is still at the revision read (see `applyAt`).
    */
   async reconcileConfiguration(organizationId: string): Promise<ConfigurationReconciled | null> {
