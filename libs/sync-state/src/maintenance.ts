@@ -15,8 +15,9 @@ export interface ConfigurationReconciled {
   /** The organization's revision it read and applied. */
   revision: number;
   /**
-   * False when the organization changed while it ran: it stopped there, and the newer revision's
-   * own reconciliation applies what is left (this revision is not to be remembered as reconciled).
+   * False when the organization changed while it ran (it stopped there, and the newer revision's
+   * own reconciliation applies what is left), or some items' locks were not had in time (left for
+   * the periodic pass): this revision is not to be remembered as reconciled.
    */
   complete: boolean;
   /** Deliveries cancelled (their webhook removed or no longer taking their kind, or one-way now). */
@@ -31,6 +32,8 @@ export interface ConfigurationReconciled {
 interface Written {
   changed: number;
   moved: boolean;
+  /** Items left as they were: their lock was not had within the lock wait. */
+  deferred: number;
 }
 
 export interface PurgeResult {
@@ -103,11 +106,15 @@ export class Maintenance {
     if (!org) return null;
     const result: ConfigurationReconciled = { revision: org.revision, complete: true, cancelled: 0, items: 0, entriesRemoved: 0 };
     const allEntries = org.polling.map((p) => p.id);
+    let moved = false;
     const step = async (run: () => Promise<Written>, count: 'items' | 'entriesRemoved'): Promise<void> => {
-      if (!result.complete) return;
+      if (moved) return;
       const written = await run();
       result[count] += written.changed;
-      result.complete = !written.moved;
+      moved = written.moved;
+      // Items whose lock was not had in time are left as they are: not complete, so the periodic
+      // pass comes back (the revision is not remembered), rather than a day later.
+      if (written.moved || written.deferred > 0) result.complete = false;
     };
     if (org.synchronization !== 'two-way') {
       result.cancelled += await this.outbound.cancel(pending, 'the organization switched to one-way', allEntries);
@@ -160,6 +167,8 @@ export class Maintenance {
    * needs a person (rule 5). The failures are resolved under the locks of their items, after the
    * revision check, like the items: a replay (which takes its item's lock) after a switch back to
    * two-way is then either seen as the revision moved, or comes after and finds them resolved.
+   * (An item whose lock was not had in time has its failures resolved all the same: which locks a
+   * batch holds is known only once it is written.)
    */
   private async switchToOneWay(org: Organization): Promise<Written> {
     const failed = await this.failures.failedItems(org.id);
@@ -201,6 +210,7 @@ export class Maintenance {
     for (const t of also?.targets ?? []) picked.set(t.id, t);
     const targets = [...picked.values()];
     let changed = 0;
+    let deferred = 0;
     for (let i = 0; i < targets.length; i += BATCH) {
       const batch = await this.store.prepareMany(
         // Decided again on the item as it is under its lock.
@@ -208,15 +218,16 @@ export class Maintenance {
       );
       if ((await this.organizations.revisionOf(org.id)) !== org.revision) {
         await batch.abandon();
-        return { changed, moved: true };
+        return { changed, moved: true, deferred };
       }
       // Before the batch is applied: its locks are held until then (they are released once it is written).
       await also?.underLocks(targets.slice(i, i + BATCH).map((t) => t.id));
-      const { applied } = await batch.apply();
+      const written = await batch.apply();
       await batch.released;
-      changed += applied.filter((a) => a.transition.changed).length;
+      changed += written.applied.filter((a) => a.transition.changed).length;
+      deferred += written.deferred.length;
     }
-    return { changed, moved: false };
+    return { changed, moved: false, deferred };
   }
 
   /**

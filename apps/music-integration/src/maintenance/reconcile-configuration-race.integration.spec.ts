@@ -1,6 +1,6 @@
-import type { Organization, OrganizationSettings } from '@music/domain';
+import { inventoryItemId, type Organization, type OrganizationSettings } from '@music/domain';
 import { withEntryIds } from '@music/persistence';
-import { provideFactory, resolve } from '@music/platform';
+import { itemLockName, provideFactory, resolve } from '@music/platform';
 import { DeliveryFailures, Maintenance } from '@music/sync-state';
 import { eventually, Gate } from '@music/testing';
 import { INTEGRATION } from '../container';
@@ -218,4 +218,33 @@ describe('configuration reconciliation: pending work follows the configuration a
     await reconciling;
     expect(await memory.isCurrent(changed)).toBe(true);
   });
+
+  it('a switch to one-way that could not lock an item in time is not remembered as reconciled: the periodic pass settles the item (rule 8)', async () => {
+    const org = await h.createOrganization({ webhooks: [{ type: 'output', url: `${h.thirdParty.baseUrl}/sync/create`, method: 'POST' }] });
+    h.thirdParty.failPath('/sync/create', 400, 1);
+    await h.createLocal(org.id, 'refused', ours);
+    await eventually(async () => (await h.item(org.id, 'refused'))?.state === 'diverged', 'the item to diverge');
+    const oneWay = await h.organizations.replace(h.ownerId, org.id, { ...settingsOf(org), synchronization: 'one-way' });
+    if (!oneWay) throw new Error('the organization was not replaced');
+
+    // Another writer holds the item's lock past the lock wait while the switch is reconciled.
+    const gate = new Gate();
+    gate.close();
+    let holdingNow: () => void = () => undefined;
+    const holding = new Promise<void>((resolve) => (holdingNow = resolve));
+    const holder = h.use(INTEGRATION.locks).withLock(itemLockName(inventoryItemId(org.id, 'refused')), async () => {
+      holdingNow();
+      await gate.wait();
+    });
+    await holding;
+    await h.use(INTEGRATION.configurationMemory).reconcile(oneWay);
+    gate.open();
+    await holder;
+    expect(await h.item(org.id, 'refused')).toMatchObject({ state: 'diverged' });
+    expect(await h.use(INTEGRATION.configurationMemory).isCurrent(oneWay)).toBe(false);
+
+    await h.use(INTEGRATION.reconcileAll).execute();
+    expect(await h.item(org.id, 'refused')).toMatchObject({ state: 'synced' });
+    expect(await h.use(INTEGRATION.configurationMemory).isCurrent(oneWay)).toBe(true);
+  }, 30_000);
 });
