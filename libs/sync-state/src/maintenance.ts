@@ -97,8 +97,8 @@ export class Maintenance {
    * kind of change, it was edited so: this read is no older than the delivery, and cancelling
    * follows it (rule 8). A delivery stored after the listing is not cancelled here: the
    * reconciliation of any later change, or its own delivery job (which reads the organization
-   * before every send), sees it. The item steps are written a batch at a time under the items' locks, only while the
-   * organization is still at the revision read (see `applyAt`).
+   * before every send), sees it. The item steps are written a batch at a time under the items'
+   * locks, only while the organization is still at the revision read (see `applyAt`).
    */
   async reconcileConfiguration(organizationId: string): Promise<ConfigurationReconciled | null> {
     const pending = await this.outbound.listPending(organizationId);
