@@ -1,8 +1,9 @@
 import { webhookTakes, type Delivery, type InventoryItem, type Organization } from '@music/domain';
 import type { InventoryItemDoc, Models, OrganizationRepository } from '@music/persistence';
+import type { RedisLocks } from '@music/platform';
 import type { DeliveryFailures } from './failures';
 import type { ItemStore, ItemTarget } from './item-store';
-import type { Outbound } from './outbound';
+import { sendLeaseName, type Outbound } from './outbound';
 import type { SyncEvent } from './transitions';
 
 const BATCH = 500;
@@ -55,6 +56,8 @@ export class Maintenance {
     private readonly failures: DeliveryFailures,
     /** Read fresh by every configuration reconciliation, after the work it applies to is listed. */
     private readonly organizations: Pick<OrganizationRepository, 'findById' | 'revisionOf'>,
+    /** The items' send leases: what a reconciliation withdraws is never on its way to the third party. */
+    private readonly locks: Pick<RedisLocks, 'withLocks'>,
   ) {}
 
   /** Removes settled tombstones fenced before `cutoff` (store time minus TOMBSTONE_RETENTION_MS). */
@@ -116,19 +119,30 @@ export class Maintenance {
       // pass comes back (the revision is not remembered), rather than a day later.
       if (written.moved || written.deferred > 0) result.complete = false;
     };
+    const cancel = async (deliveries: readonly Delivery[], reason: string): Promise<void> => {
+      const { cancelled, busy } = await this.cancelIdle(deliveries, reason, allEntries);
+      result.cancelled += cancelled;
+      // On their way: their job records the answer, or finds the configuration at its next attempt.
+      if (busy > 0) result.complete = false;
+    };
     if (org.synchronization !== 'two-way') {
-      result.cancelled += await this.outbound.cancel(pending, 'the organization switched to one-way', allEntries);
+      await cancel(pending, 'the organization switched to one-way');
       await step(() => this.switchToOneWay(org), 'items');
     } else {
-      result.cancelled += await this.cancelWithdrawn(org, pending);
+      for (const [reason, deliveries] of this.withdrawnDeliveries(org, pending)) await cancel(deliveries, reason);
       // Items still awaiting a webhook that is gone (its delivery ended without the item learning it).
       const live = new Set(org.webhooks.filter((w) => w.type === 'output').map((w) => w.id));
       await step(
         () =>
-          this.applyAt(org, { state: 'pending' }, (item) => {
-            const gone = item.awaiting.filter((w) => !live.has(w));
-            return gone.length > 0 && item.pendingEvent === null ? { type: 'webhooks-withdrawn', webhooks: gone, allEntries } : null;
-          }),
+          this.applyAt(
+            org,
+            { state: 'pending' },
+            (item) => {
+              const gone = item.awaiting.filter((w) => !live.has(w));
+              return gone.length > 0 && item.pendingEvent === null ? { type: 'webhooks-withdrawn', webhooks: gone, allEntries } : null;
+            },
+            { idleSendsOnly: true },
+          ),
         'items',
       );
       // Failures whose item has a newer version or no document any more (left by an earlier version,
@@ -147,18 +161,36 @@ export class Maintenance {
     return result;
   }
 
-  /** Cancels the listed deliveries whose webhook the organization no longer has, or that no longer takes their kind of change. */
-  private async cancelWithdrawn(org: Organization, pending: readonly Delivery[]): Promise<number> {
-    const withdrawn = pending.filter((d) => !org.webhooks.some((w) => w.id === d.webhookId && webhookTakes(w, d.op)));
+  /** The listed deliveries whose webhook the organization no longer has, or that no longer takes their kind of change, by reason. */
+  private withdrawnDeliveries(org: Organization, pending: readonly Delivery[]): Map<string, Delivery[]> {
     const reasons = new Map<string, Delivery[]>();
-    for (const d of withdrawn) {
+    for (const d of pending) {
       const webhook = org.webhooks.find((w) => w.id === d.webhookId);
+      if (webhook && webhookTakes(webhook, d.op)) continue;
       const reason = webhook ? `the output webhook no longer takes ${d.op === 'delete' ? 'deletes' : 'creates and updates'}` : 'the output webhook was removed';
       reasons.set(reason, [...(reasons.get(reason) ?? []), d]);
     }
-    let cancelled = 0;
-    for (const [reason, deliveries] of reasons) cancelled += await this.outbound.cancel(deliveries, reason, org.polling.map((p) => p.id));
-    return cancelled;
+    return reasons;
+  }
+
+  /**
+   * Cancels the deliveries whose item no send is on its way for, under the items' send leases
+   * (taken at once, not waited for). A delivery being sent is left to its job: cancelled under it,
+   * its answer would then be recorded on a cancelled delivery and an item that no longer awaits
+   * it, the third party holding a change our side gave up (docs/reliability.md, "Bugs found").
+   * `busy`: how many were left so.
+   */
+  private async cancelIdle(deliveries: readonly Delivery[], reason: string, allEntries: string[]): Promise<{ cancelled: number; busy: number }> {
+    if (deliveries.length === 0) return { cancelled: 0, busy: 0 };
+    const names = [...new Set(deliveries.map((d) => sendLeaseName(d.itemId)))];
+    return this.locks.withLocks(
+      names,
+      async (held) => {
+        const idle = deliveries.filter((d) => held.has(sendLeaseName(d.itemId)));
+        return { cancelled: await this.outbound.cancel(idle, reason, allEntries), busy: deliveries.length - idle.length };
+      },
+      0,
+    );
   }
 
   /**
@@ -175,6 +207,7 @@ export class Maintenance {
     return this.applyAt(org, {}, (item) => (item.state !== 'synced' || item.pendingEvent !== null ? { type: 'switched-to-one-way' } : null), {
       targets: failed,
       underLocks: (itemIds) => this.failures.resolve({ organizationId: org.id, itemIds }, 'the organization switched to one-way'),
+      idleSendsOnly: true,
     });
   }
 
@@ -196,7 +229,16 @@ export class Maintenance {
     org: Pick<Organization, 'id' | 'revision'>,
     filter: Record<string, unknown>,
     decide: (item: Decided) => SyncEvent | null,
-    also?: { targets: readonly ItemTarget[]; underLocks: (itemIds: string[]) => Promise<unknown> },
+    also: {
+      targets?: readonly ItemTarget[];
+      underLocks?: (itemIds: string[]) => Promise<unknown>;
+      /**
+       * Only items no send is on its way for (their send leases taken at once, held while the batch
+       * is written): settling or withdrawing an item under a send would leave the third party with
+       * a change our side gave up. The others are deferred, as items whose lock was not had.
+       */
+      idleSendsOnly?: boolean;
+    } = {},
   ): Promise<Written> {
     const docs = await this.models.inventoryItems
       .find({ organizationId: org.id, ...filter }, { _id: 1, externalId: 1, state: 1, pendingEvent: 1, awaiting: 1, seenBy: 1, missedBy: 1 })
@@ -207,25 +249,36 @@ export class Maintenance {
         picked.set(d._id, { id: d._id, organizationId: org.id, externalId: d.externalId });
       }
     }
-    for (const t of also?.targets ?? []) picked.set(t.id, t);
+    for (const t of also.targets ?? []) picked.set(t.id, t);
     const targets = [...picked.values()];
     let changed = 0;
     let deferred = 0;
     for (let i = 0; i < targets.length; i += BATCH) {
-      const batch = await this.store.prepareMany(
-        // Decided again on the item as it is under its lock.
-        targets.slice(i, i + BATCH).map((target) => ({ target, decide: (item: InventoryItem | null) => (item ? decide(item) : null) })),
+      const slice = targets.slice(i, i + BATCH);
+      const names = also.idleSendsOnly ? slice.map((t) => sendLeaseName(t.id)) : [];
+      const outcome = await this.locks.withLocks(
+        names,
+        async (held): Promise<Written | 'moved'> => {
+          const idle = also.idleSendsOnly ? slice.filter((t) => held.has(sendLeaseName(t.id))) : slice;
+          const batch = await this.store.prepareMany(
+            // Decided again on the item as it is under its lock.
+            idle.map((target) => ({ target, decide: (item: InventoryItem | null) => (item ? decide(item) : null) })),
+          );
+          if ((await this.organizations.revisionOf(org.id)) !== org.revision) {
+            await batch.abandon();
+            return 'moved';
+          }
+          // Before the batch is applied: its locks are held until then (they are released once it is written).
+          await also.underLocks?.(idle.map((t) => t.id));
+          const written = await batch.apply();
+          await batch.released;
+          return { changed: written.applied.filter((a) => a.transition.changed).length, moved: false, deferred: written.deferred.length + slice.length - idle.length };
+        },
+        0,
       );
-      if ((await this.organizations.revisionOf(org.id)) !== org.revision) {
-        await batch.abandon();
-        return { changed, moved: true, deferred };
-      }
-      // Before the batch is applied: its locks are held until then (they are released once it is written).
-      await also?.underLocks(targets.slice(i, i + BATCH).map((t) => t.id));
-      const written = await batch.apply();
-      await batch.released;
-      changed += written.applied.filter((a) => a.transition.changed).length;
-      deferred += written.deferred.length;
+      if (outcome === 'moved') return { changed, moved: true, deferred };
+      changed += outcome.changed;
+      deferred += outcome.deferred;
     }
     return { changed, moved: false, deferred };
   }

@@ -6,6 +6,12 @@ import type { SyncEvent } from './transitions';
 const DUPLICATE_KEY = 11000;
 const KEEP_ATTEMPTS = 10;
 
+/**
+ * The lease every send of the item's changes holds (one at a time across the organization's output
+ * webhooks), and what withdraws the item's deliveries takes to never withdraw one on its way.
+ */
+export const sendLeaseName = (itemId: string): string => `deliver:${itemId}`;
+
 /** A delivery's id: one local event sent to one output webhook. Also the `webhook-id` header. */
 export const deliveryIdOf = (eventId: string, webhookId: string): string => `${eventId}_${webhookId}`;
 

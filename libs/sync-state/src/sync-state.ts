@@ -54,7 +54,7 @@ export function createSyncState(deps: SyncStateDeps): SyncState {
     outbound,
     divergences: new Divergences(items, outbound, deps.models, failures),
     inbox: new InboundInbox(deps.models, clock, live),
-    maintenance: new Maintenance(items, outbound, deps.models, failures, live),
+    maintenance: new Maintenance(items, outbound, deps.models, failures, live, deps.locks),
     marks,
   };
 }

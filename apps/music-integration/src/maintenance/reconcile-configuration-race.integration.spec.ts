@@ -1,6 +1,6 @@
 import { inventoryItemId, type Organization, type OrganizationSettings } from '@music/domain';
 import { withEntryIds } from '@music/persistence';
-import { itemLockName, provideFactory, resolve } from '@music/platform';
+import { itemLockName, provideFactory, RedisLocks, resolve } from '@music/platform';
 import { DeliveryFailures, Maintenance } from '@music/sync-state';
 import { eventually, Gate } from '@music/testing';
 import { INTEGRATION } from '../container';
@@ -68,7 +68,7 @@ function heldReconciliation(h: IntegrationHarness) {
     },
     revisionOf: (id: string) => h.organizations.revisionOf(id),
   };
-  const maintenance = new Maintenance(h.sync.items, h.sync.outbound, h.store.models, new DeliveryFailures(h.store.models), organizations);
+  const maintenance = new Maintenance(h.sync.items, h.sync.outbound, h.store.models, new DeliveryFailures(h.store.models), organizations, new RedisLocks(h.redis, { prefix: h.prefix }));
   return { maintenance, reached, letGo: () => gate.open() };
 }
 

@@ -2,7 +2,7 @@ import { Result } from '@sapphire/result';
 import { webhookTakes, type Delivery } from '@music/domain';
 import type { OrganizationRepository } from '@music/persistence';
 import type { Logger, RedisLocks } from '@music/platform';
-import type { SyncState } from '@music/sync-state';
+import { sendLeaseName, type SyncState } from '@music/sync-state';
 import type { SyncMetrics } from '../../engine/sync-metrics';
 import type { AccountOutbound } from '../account-outbound';
 import type { DeliveryRepository } from '../delivery.repository';
@@ -88,7 +88,7 @@ export class DeliverChangeUseCase {
 
     // One send per item at a time across all the organization's output webhooks: they reach the
     // same third party, and an older POST must not land after a newer DELETE.
-    const lease = await deps.locks.lease(`deliver:${delivery.itemId}`, delivery.id, deps.leaseTtlMs);
+    const lease = await deps.locks.lease(sendLeaseName(delivery.itemId), delivery.id, deps.leaseTtlMs);
     if (!lease) return { kind: 'wait' };
     try {
       const item = await deps.sync.items.read(delivery.itemId);

@@ -3,7 +3,7 @@ import { outputWebhooksFor, type InventoryItem, type Organization, type PendingE
 import type { OrganizationRepository } from '@music/persistence';
 import { addJob, addJobs, JOBS, type DeliveryTrace, type FanoutJob, type JobSettings } from '@music/queue';
 import type { Lease, Logger, RedisLocks } from '@music/platform';
-import { deliveryIdOf, type SyncState } from '@music/sync-state';
+import { deliveryIdOf, sendLeaseName, type SyncState } from '@music/sync-state';
 import type { SyncControls } from '../../controls/sync-controls';
 import type { IntegrationConfig } from '../../config';
 import type { MappingCache } from '../../engine/mapping-cache';
@@ -63,7 +63,7 @@ export class FanOutChangeUseCase {
     // it and its deliveries go as deliver jobs, which take the lease in turn.
     const [jobOrg, lease] = await Promise.all([
       deps.organizations.findById(job.organizationId),
-      deps.locks.lease(`deliver:${job.itemId}`, job.eventId, deps.leaseTtlMs),
+      deps.locks.lease(sendLeaseName(job.itemId), job.eventId, deps.leaseTtlMs),
     ]);
     try {
       return await this.fanOut(job, jobOrg, lease);

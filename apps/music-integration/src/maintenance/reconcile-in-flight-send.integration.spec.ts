@@ -1,0 +1,77 @@
+import type { Organization, OrganizationSettings } from '@music/domain';
+import { eventually } from '@music/testing';
+import { INTEGRATION } from '../container';
+import { IntegrationHarness } from '../integration.test-harness';
+
+const ours = { name: 'ours', artist: 'Local Artist', album: 'Local Album' };
+
+function settingsOf(org: Organization): OrganizationSettings {
+  const { id: _id, ownerId: _owner, revision: _r, createdAt: _c, updatedAt: _u, ...settings } = org;
+  return settings;
+}
+
+describe('configuration reconciliation and a send on its way (rules 4, 8)', () => {
+  let h: IntegrationHarness;
+  beforeEach(async () => {
+    h = await new IntegrationHarness().start();
+  });
+  afterEach(async () => h.stop());
+
+  /**
+   * An item whose change is being sent by its deliver job (the third party took it, its answer is
+   * held), with a stale inbound version held on our side (the third party's, polled before our
+   * change reached it).
+   */
+  async function sendOnItsWay(org: Organization) {
+    h.thirdParty.holdSync();
+    h.thirdParty.failures.sync = { count: 1, status: 503 };
+    await h.createLocal(org.id, 'x', ours);
+    await eventually(async () => h.thirdParty.heldSyncs === 1, 'the first attempt (refused)');
+    h.thirdParty.put({ id: 'x', name: 'theirs', artist: 'Remote Artist', album: 'Remote Album' });
+    await h.pollNow(org.id);
+    expect((await h.item(org.id, 'x'))?.held).toMatchObject({ op: 'upsert' });
+    // The refusal is answered; the retry reaches the third party, which applies it, and its answer waits.
+    h.thirdParty.releaseSync();
+    h.thirdParty.holdSync();
+    await eventually(async () => h.thirdParty.heldSyncs === 2, 'the second attempt to arrive');
+    expect(h.thirdParty.records.get('x')).toMatchObject({ name: 'ours' });
+  }
+
+  async function settled(org: Organization) {
+    h.thirdParty.releaseSync();
+    await h.drainOutput();
+    await eventually(async () => (await h.item(org.id, 'x'))?.state === 'synced', 'the item to settle');
+  }
+
+  it('the output webhook removed while a delivery is being sent: the send is not withdrawn under it, and both sides end with the change', async () => {
+    const org = await h.createOrganization({ webhooks: [{ type: 'output', url: `${h.thirdParty.baseUrl}/sync/create`, method: 'POST' }] });
+    await sendOnItsWay(org);
+    await h.organizations.replace(h.ownerId, org.id, { ...settingsOf(org), webhooks: [] });
+    await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
+    await settled(org);
+
+    // What the third party holds is what we hold: the answer of the send it took is recorded.
+    expect(h.thirdParty.records.get('x')).toMatchObject({ name: 'ours' });
+    expect((await h.item(org.id, 'x'))?.data).toMatchObject({ name: 'ours' });
+    const [delivery] = await h.deliveries.listForOrganization(org.id, { limit: 10 });
+    expect(delivery).toMatchObject({ status: 'succeeded' });
+    // The reconciliation left that item to its send, so it is not remembered as done: the next one finishes.
+    const now = await h.organizations.findById(org.id);
+    expect(await h.use(INTEGRATION.configurationMemory).isCurrent(now as Organization)).toBe(false);
+    await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
+    expect(await h.use(INTEGRATION.configurationMemory).isCurrent(now as Organization)).toBe(true);
+  });
+
+  it('a switch to one-way while a delivery is being sent: the item is not settled under the send', async () => {
+    const org = await h.createOrganization({ webhooks: [{ type: 'output', url: `${h.thirdParty.baseUrl}/sync/create`, method: 'POST' }] });
+    await sendOnItsWay(org);
+    await h.organizations.replace(h.ownerId, org.id, { ...settingsOf(org), synchronization: 'one-way' });
+    await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
+    // Left to its send (not settled with the stale inbound version applied), whose answer settles it.
+    expect(await h.item(org.id, 'x')).toMatchObject({ state: 'pending', data: { name: 'ours' } });
+    await settled(org);
+
+    expect(h.thirdParty.records.get('x')).toMatchObject({ name: 'ours' });
+    expect((await h.item(org.id, 'x'))?.data).toMatchObject({ name: 'ours' });
+  });
+});
