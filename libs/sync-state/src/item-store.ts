@@ -63,8 +63,13 @@ export interface ApplyManyOptions {
  * documents built), not yet written. Exactly one of `apply` and `abandon` is called.
  */
 export interface PreparedBatch {
-  /** Writes the batch; resolves once it is written (the locks are released, and the write mark raised after it, by `released`). */
-  apply(): Promise<BatchResult>;
+  /**
+   * Writes the batch; resolves once it is written (the locks are released, and the write mark raised
+   * after it, by `released`). `confirmed`: the caller's own check that it may still write (a poll's
+   * lease, confirmed while the batch is applied): the first write waits for it, and nothing is
+   * written when it rejects (the batch fails with its error).
+   */
+  apply(confirmed?: Promise<void>): Promise<BatchResult>;
   /** Releases the locks without writing anything. */
   abandon(): Promise<void>;
   /** Settles once the locks are released and the write mark raised after the write (rejects when the write failed). */
@@ -271,10 +276,12 @@ export class ItemStore {
     // Settles once the batch's locks are released and its write mark raised after the write.
     let released: Promise<void> = Promise.resolve();
     let once = false;
+    let confirmation: Promise<void> = Promise.resolve();
     const batch: PreparedBatch = {
-      apply: () => {
+      apply: (confirmed) => {
         if (once) throw new Error('a prepared batch is applied or abandoned once');
         once = true;
+        if (confirmed) confirmation = confirmed;
         decide(true);
         return written;
       },
@@ -298,12 +305,19 @@ export class ItemStore {
           const check = async (): Promise<void> => {
             options.guard?.assertHeld();
             lease.assertHeld();
-            if (!raised && this.marks) {
+            // The first write's mark is raised while the caller's confirmation is on its way, not
+            // after it (a raise with no write after it only makes a poll doubt its remembered pages).
+            const marks = this.marks;
+            let raising: Promise<void> | null = null;
+            if (!raised && marks) {
               raised = true;
-              for (const o of organizations) await this.marks.raise(o, options.marks);
-              options.guard?.assertHeld();
-              lease.assertHeld();
+              raising = (async () => {
+                for (const o of organizations) await marks.raise(o, options.marks);
+              })();
             }
+            for (const settled of await Promise.allSettled([confirmation, raising])) if (settled.status === 'rejected') throw settled.reason;
+            options.guard?.assertHeld();
+            lease.assertHeld();
           };
           // The store checks uniqueness through its _id index, whereas a read by _id ($in) scans the
           // collection on FerretDB 1.x: for a batch of new items this skips a read that grows with it.

@@ -41,8 +41,11 @@ export const emptyInboundCounts = (): InboundCounts => ({ created: 0, updated: 0
 
 /** A batch of upserts whose items are locked, not yet written (`RemoteChanges.prepareUpserts`). */
 export interface PreparedUpserts {
-  /** Writes it; resolves once written (`released`: once its locks are released and the write mark raised after it). */
-  apply(): Promise<InboundCounts>;
+  /**
+   * Writes it; resolves once written (`released`: once its locks are released and the write mark
+   * raised after it). `confirmed`: the write waits for it and writes nothing when it rejects (`PreparedBatch.apply`).
+   */
+  apply(confirmed?: Promise<void>): Promise<InboundCounts>;
   /** Releases its locks, writing nothing. */
   abandon(): Promise<void>;
   readonly released: Promise<void>;
@@ -159,8 +162,8 @@ export class RemoteChanges {
       ...(options.marks ? { marks: options.marks } : {}),
     });
     return {
-      apply: async () => {
-        const { applied, deferred } = await batch.apply();
+      apply: async (confirmed) => {
+        const { applied, deferred } = await batch.apply(confirmed);
         return this.tally(applied, deferred);
       },
       abandon: () => batch.abandon(),

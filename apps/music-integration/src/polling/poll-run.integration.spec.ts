@@ -1,6 +1,6 @@
 import { inventoryItemId } from '@music/domain';
-import { type Models } from '@music/persistence';
-import { itemLockName, RedisLocks } from '@music/platform';
+import { PollMemoryRepository, type Models } from '@music/persistence';
+import { itemLockName, RedisLocks, type Lease } from '@music/platform';
 import { IntegrationHarness } from '../integration.test-harness';
 import { pollLeaseName, type PollRun } from './poll-run';
 
@@ -127,5 +127,86 @@ describe('poll runs: pages fetched ahead (real store)', () => {
     expect(await h.items(org.id)).toHaveLength(20);
     // Page 3 (songs 21-30) was prepared while page 2 was inserted: its locks are free again.
     for (let i = 21; i <= 30; i++) expect(await locks.acquire(itemLockName(inventoryItemId(org.id, String(i))), 'test', 1000)).toBe(true);
+  });
+  // The lease is confirmed while the page is prepared and its write mark raised, not before: the
+  // page's write must still wait for that answer. Here the lease is taken away just as page 3's
+  // confirmation is asked for (after pages 1 and 2 were written): nothing of page 3 may be written.
+  it('a lease lost as a page is about to be written: nothing of that page is written, its locks free', async () => {
+    const org = await organization();
+    const leaseName = pollLeaseName(org.id, org.polling[0]?.id as string);
+    class RevokingLocks extends RedisLocks {
+      override async lease(name: string, token: string, ttlMs: number): Promise<Lease | null> {
+        const lease = await super.lease(name, token, ttlMs);
+        if (!lease) return lease;
+        const confirm = lease.confirm.bind(lease);
+        let confirms = 0;
+        lease.confirm = async () => {
+          if (++confirms === 3) await this.revoke(leaseName);
+          return confirm();
+        };
+        return lease;
+      }
+    }
+    const poll = h.pollRunOver({ locks: new RevokingLocks(h.redis, { prefix: h.prefix }) });
+    expect(await run(poll, org)).toMatchObject({ status: 'partial', counts: { created: 20 } });
+    expect(await h.items(org.id)).toHaveLength(20);
+    const locks = new RedisLocks(h.redis, { prefix: h.prefix });
+    for (let i = 21; i <= 30; i++) expect(await locks.acquire(itemLockName(inventoryItemId(org.id, String(i))), 'test', 1000)).toBe(true);
+  });
+
+  describe('the remembered pages (written every 25 pages while the walk goes on)', () => {
+    /** 50 pages of one record; the page memory's writes (`bulkWrite` of poll_memory) go through `onSave` first. */
+    const memoryRun = (onSave: (n: number) => Promise<void>): PollRun => {
+      const memoryModel = h.store.models.pollMemory;
+      let saves = 0;
+      const pollMemory = new Proxy(memoryModel, {
+        get(target, prop) {
+          const value: unknown = Reflect.get(target, prop, target);
+          if (prop === 'bulkWrite') {
+            return async (...args: unknown[]) => {
+              await onSave(++saves);
+              return (target.bulkWrite as (...a: unknown[]) => unknown)(...args);
+            };
+          }
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      const models: Models = { ...h.store.models, pollMemory };
+      return h.pollRunOver({ models, records: models, memory: new PollMemoryRepository(models) });
+    };
+    const onePerPage = () =>
+      h.createOrganization({ polling: [{ endpoint: `${h.thirdParty.baseUrl}/music`, interval: 1, type: 'hour', pagination: { type: 'page', limit: 1 } }] });
+
+    it('the pages after them are written while they are saved, and the run ends once they are all saved', async () => {
+      const org = await onePerPage();
+      let writtenWhileSaving = 0;
+      const poll = memoryRun(async (n) => {
+        if (n !== 1) return;
+        // The first save (after page 25) waits for page 30 to be written, for 5 s at most.
+        for (let tries = 0; tries < 100; tries++) {
+          writtenWhileSaving = await h.store.models.inventoryItems.countDocuments({ organizationId: org.id });
+          if (writtenWhileSaving >= 30) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      });
+      expect(await run(poll, org)).toMatchObject({ status: 'succeeded', counts: { created: 50 } });
+      expect(writtenWhileSaving).toBeGreaterThanOrEqual(30);
+      // Every page is remembered (50 and the empty page that ended the walk), and the head after them.
+      expect(await h.store.models.pollMemory.countDocuments({ organizationId: org.id, kind: 'page' })).toBe(51);
+      const head = await h.store.models.pollMemory.findOne({ organizationId: org.id, kind: 'head' }).lean();
+      expect(head).toMatchObject({ pages: 51 });
+    });
+
+    it('a remembered page that cannot be written fails the run, as when it was awaited', async () => {
+      const org = await onePerPage();
+      const poll = memoryRun(async () => {
+        throw new Error('poll_memory unavailable');
+      });
+      await expect(run(poll, org)).rejects.toThrow('poll_memory unavailable');
+      const run_ = await h.store.models.syncRuns.findOne({ organizationId: org.id }).lean();
+      expect(run_?.status).not.toBe('succeeded');
+      // The walk stopped soon after (it checks before each page): not every page was written.
+      expect(await h.store.models.inventoryItems.countDocuments({ organizationId: org.id })).toBeLessThan(50);
+    });
   });
 });

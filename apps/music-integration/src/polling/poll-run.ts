@@ -223,14 +223,43 @@ export class PollRun {
       });
       return { batch, invalid };
     };
-    const flush = async (): Promise<void> => {
-      if (!memoryRepo || toSave.length === 0) return;
-      await memoryRepo.savePages(org.id, entry.id, toSave.splice(0));
+    // The run's writes besides its pages that the walk does not wait for (the remembered pages, its
+    // progress): the first that fails stops the walk before its next page and fails the run, as it
+    // did when each was awaited in turn; the run records its end only once they are all settled.
+    // An object, not a `let`: the callbacks below set it, which flow analysis does not follow.
+    const sideFailure = { failed: false, error: undefined as unknown };
+    const failed = (error: unknown): void => {
+      if (sideFailure.failed) return;
+      sideFailure.failed = true;
+      sideFailure.error = error;
     };
-    const keep = async (page: RememberedPage): Promise<void> => {
+    // The remembered pages written so far, a batch after the other (a batch is not written once one failed).
+    let saving: Promise<void> = Promise.resolve();
+    const flush = (): Promise<void> => {
+      if (memoryRepo && toSave.length > 0) {
+        const batch = toSave.splice(0);
+        saving = saving.then(() => memoryRepo.savePages(org.id, entry.id, batch));
+      }
+      return saving;
+    };
+    // Written while the walk goes on (docs/performance.md, "1. Ingest"): no page waits for the memory of the pages before it.
+    const keep = (page: RememberedPage): void => {
       if (samePage(memory.pages.get(page.index), page)) return;
       toSave.push(page);
-      if (toSave.length >= MEMORY_FLUSH_PAGES) await flush();
+      if (toSave.length >= MEMORY_FLUSH_PAGES) flush().catch(failed);
+    };
+    // The run's progress, recorded at most once a second and never twice at once (the last is settled before the run's end is recorded).
+    let progress: Promise<void> = Promise.resolve();
+    let progressing = false;
+    const recordProgress = (): void => {
+      if (progressing) return;
+      progressing = true;
+      progress = runs
+        .recordProgress(runId, { ...counts }, pages)
+        .catch(failed)
+        .finally(() => {
+          progressing = false;
+        });
     };
     // Settles what the entry remembers once the run is over (not after a lost lease: another run holds the entry).
     const commit = async (passSettled: boolean): Promise<void> => {
@@ -367,6 +396,7 @@ export class PollRun {
       try {
         for (let page = await next; page !== null; page = await next) {
           if (releaseFailure.failed) throw releaseFailure.error;
+          if (sideFailure.failed) throw sideFailure.error;
           if (capped()) {
             stoppedCapped = true;
             break;
@@ -408,28 +438,37 @@ export class PollRun {
           if (known && page.skip) {
             // The same records as remembered, nothing written since: no item read, no write.
             counts.unchanged += page.size;
-            await keep({ ...known, ...facts, index: page.index, fingerprint });
+            keep({ ...known, ...facts, index: page.index, fingerprint });
             continue;
           }
-          // A lease taken away (a purge, or another process after ours lapsed) is seen before this page is written.
-          await lease.confirm();
+          // A lease taken away (a purge, or another process after ours lapsed) is seen before this
+          // page is written: confirmed (one Redis round trip) while the page is prepared and its write
+          // mark raised, and its write waits for the answer (it writes nothing once the lease is lost).
+          const confirming = lease.confirm();
+          confirming.catch(() => undefined);
           applied++;
           let writing: PreparedUpserts;
-          if (page.prepared && insertFirst) {
-            writing = await page.prepared;
-            held = null;
-          } else {
-            // Prepared ahead while the page before was written, which turned out not all new.
-            if (page.prepared) await abandonHeld();
-            // The page before may share items with this one: its locks are given back first (its
-            // release is otherwise not waited for), so this page's lock wait is spent on others' writes only.
-            await released.catch(() => undefined);
-            // That release failed: the run fails before this page is written, as after a prepared page.
-            if (releaseFailure.failed) throw releaseFailure.error;
-            writing = await sync.remote.prepareUpserts(org.id, hashed, origin, { guard: lease, insertFirst, marks: tally });
+          try {
+            if (page.prepared && insertFirst) {
+              writing = await page.prepared;
+              held = null;
+            } else {
+              // Prepared ahead while the page before was written, which turned out not all new.
+              if (page.prepared) await abandonHeld();
+              // The page before may share items with this one: its locks are given back first (its
+              // release is otherwise not waited for), so this page's lock wait is spent on others' writes only.
+              await released.catch(() => undefined);
+              // That release failed: the run fails before this page is written, as after a prepared page.
+              if (releaseFailure.failed) throw releaseFailure.error;
+              writing = await sync.remote.prepareUpserts(org.id, hashed, origin, { guard: lease, insertFirst, marks: tally });
+            }
+          } catch (error) {
+            // The lease lost is the reason the walk stops, whatever else failed meanwhile.
+            await confirming;
+            throw error;
           }
           if (insertFirst) next = prepareAhead(batch, next);
-          const applying = writing.apply();
+          const applying = writing.apply(confirming);
           // Counted before the answer: a write that fails still gives its locks back and raises the
           // mark after it, and the run ends only once that is done.
           released = Promise.allSettled([released, writing.released]).then((settled) => {
@@ -441,17 +480,19 @@ export class PollRun {
             releaseFailure.error = error;
           });
           const result = await applying;
+          // A page with nothing to write did not wait for the lease: the walk does.
+          await confirming;
           insertFirst = batch.length > 0 && result.created === batch.length;
           if (result.created !== batch.length) allCreated = false;
           addCounts(counts, result);
           if (!incremental) {
             // Remembered as skippable only when every record now holds exactly as listed.
             const clean = invalid === 0 && result.deferred === 0 && result.created + result.updated + result.unchanged === batch.length;
-            await keep({ index: page.index, fingerprint: clean ? fingerprint : null, ...pageIds(clean ? batch.map((r) => r.externalId) : []), ...facts });
+            keep({ index: page.index, fingerprint: clean ? fingerprint : null, ...pageIds(clean ? batch.map((r) => r.externalId) : []), ...facts });
           }
           if (performance.now() - lastProgress > PROGRESS_EVERY_MS) {
             lastProgress = performance.now();
-            await runs.recordProgress(runId, counts, pages);
+            recordProgress();
           }
         }
       } finally {
@@ -460,11 +501,16 @@ export class PollRun {
         stopping = true;
         await abandonHeld();
         await released.catch(() => undefined);
+        await Promise.allSettled([saving, progress]);
         // A written page whose release failed (its organization's liveness could not be checked, or
         // its write mark was not raised after it and the store could not forget the pages instead)
         // fails the run, as it failed the page, whatever else ended the walk.
         // eslint-disable-next-line no-unsafe-finally
         if (releaseFailure.failed) throw releaseFailure.error;
+        // Likewise a remembered page or the progress not written while the walk went on: it failed
+        // the run when each was awaited before the next page, so it still does.
+        // eslint-disable-next-line no-unsafe-finally
+        if (sideFailure.failed) throw sideFailure.error;
       }
       if (stoppedCapped) return await finish('partial', cappedMessage);
     } catch (error) {
