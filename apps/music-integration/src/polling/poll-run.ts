@@ -10,8 +10,12 @@ import { ExternalIdSet } from './external-id-set';
 import { fetchPages, needsTwoMisses, newWalkState, PollFetchError, readPath, type PageFacts } from './poll-pages';
 
 const ERROR_SAMPLE = 20;
-/** Remembered pages written per batch while a run goes on. */
-const MEMORY_FLUSH_PAGES = 25;
+/**
+ * Remembered pages written per batch while a run goes on. The walk waits for none of them, only its
+ * end does, for the pages not yet written: small batches keep that short (a batch is a command per 4
+ * pages, and one read of the organization's liveness when it creates pages).
+ */
+const MEMORY_FLUSH_PAGES = 8;
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('base64url');
 
