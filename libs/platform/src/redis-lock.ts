@@ -244,7 +244,9 @@ export class RedisLocks {
     const deadline = Date.now() + waitMs;
     let delay = 5;
     let firstSentAt: number | null = null;
+    let rounds = 0;
     for (;;) {
+      rounds++;
       const missing = names.filter((n) => !held.has(n));
       let taken: number[];
       const sentAt = performance.now();
@@ -261,9 +263,12 @@ export class RedisLocks {
       await sleep(delay + Math.random() * delay);
       delay = Math.min(delay * 2, 100);
     }
-    // The earliest key taken expires first: the lease counts from then.
+    // The earliest key taken expires first: the lease counts from then. Keys taken over several
+    // rounds are renewed together now, so they all last a TTL from here; taken in one round, they
+    // were all set with the TTL after `firstSentAt` already (a batch of a poll page: 1,000 keys, a
+    // Lua call not sent again).
     const lease = new Lease(this.redis, [...held].map((n) => this.key(n)), token, this.ttlMs, false, firstSentAt ?? performance.now());
-    if (held.size > 0) await lease.renew();
+    if (held.size > 0 && rounds > 1) await lease.renew();
     try {
       return await fn(held, lease);
     } finally {
