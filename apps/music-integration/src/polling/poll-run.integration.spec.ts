@@ -154,6 +154,44 @@ describe('poll runs: pages fetched ahead (real store)', () => {
     for (let i = 21; i <= 30; i++) expect(await locks.acquire(itemLockName(inventoryItemId(org.id, String(i))), 'test', 1000)).toBe(true);
   });
 
+  // The run's progress (recorded once a second) is written while the walk goes on, not awaited
+  // before the next page: one that cannot be recorded must still fail the run, as it did when awaited.
+  it("a run's progress that cannot be recorded fails the run", async () => {
+    const org = await organization();
+    const runsModel = h.store.models.syncRuns;
+    const syncRuns = new Proxy(runsModel, {
+      get(target, prop) {
+        const value: unknown = Reflect.get(target, prop, target);
+        if (prop === 'updateOne') {
+          return (filter: unknown, update: { $set?: Record<string, unknown> }, ...rest: unknown[]) => {
+            const keys = Object.keys(update?.$set ?? {}).sort();
+            if (keys.join() === 'counts,pages') throw new Error('sync_runs unavailable');
+            return (target.updateOne as (...a: unknown[]) => unknown)(filter, update, ...rest);
+          };
+        }
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    // Inserts of 400 ms: the progress is due during the run's third page.
+    const items = h.store.models.inventoryItems;
+    const inventoryItems = new Proxy(items, {
+      get(target, prop) {
+        const value: unknown = Reflect.get(target, prop, target);
+        if (prop === 'insertMany') {
+          return async (...args: unknown[]) => {
+            await new Promise((r) => setTimeout(r, 400));
+            return (target.insertMany as (...a: unknown[]) => unknown)(...args);
+          };
+        }
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const models: Models = { ...h.store.models, syncRuns, inventoryItems };
+    const poll = h.pollRunOver({ models, records: models });
+    await expect(run(poll, org)).rejects.toThrow('sync_runs unavailable');
+    expect(await h.items(org.id)).not.toHaveLength(50);
+  });
+
   describe('the remembered pages (written in batches while the walk goes on)', () => {
     /** 50 pages of one record; the page memory's writes (`bulkWrite` of poll_memory) go through `onSave` first. */
     const memoryRun = (onSave: (n: number) => Promise<void>): PollRun => {
