@@ -429,6 +429,82 @@ export class SlowPoll extends Step {
   }
 }
 
+/** A change the third party makes to the item while a fan-out of it is held: its input webhook sent now, or never. */
+export type RemoteTouch = { kind: 'upsert'; fields: Fields; webhook: 'now' | 'drop' } | { kind: 'delete'; webhook: 'now' | 'drop' };
+
+/**
+ * A slow fan-out: a local write whose fan-out job starts and is held in the middle (its read of the
+ * organization held, as a slow store or a busy worker would hold it: the item is read beside it, or
+ * under the item's send lease); meanwhile the third party may change the item (webhook now, or
+ * none), and another local write of the same item is made and its fan-out runs as far as it can (to
+ * its send, or to its deliveries queued behind the held job's lease); then the held job goes on and
+ * everything settles. Rule 4: an older state never lands after a newer one, so the third party ends
+ * with the last write whatever the held job read. For the model it is a burst: the writes in order.
+ */
+export class SlowFanout extends Step {
+  readonly kind = 'slow-fanout';
+  protected override readonly local = true;
+  constructor(
+    readonly key: string,
+    readonly first: LocalOp,
+    readonly remote: RemoteTouch | null,
+    readonly then: LocalOp,
+  ) {
+    super();
+  }
+
+  /**
+   * Not during an outage (the deliver jobs' retries read the organization too, and one of them could
+   * take the hold); not with a delete while no DELETE webhook exists (the model settles such a
+   * delete at once, the real one settles when its held fan-out runs, and a burst's rule applies).
+   */
+  protected override allowed(m: Readonly<Model>): boolean {
+    if (m.down) return false;
+    if (this.remote?.kind === 'delete' && !m.remote.has(this.key)) return false;
+    const deletes = this.first.kind === 'delete' || this.then.kind === 'delete';
+    return !(deletes && !m.outputs.some((o) => o.kind === 'delete'));
+  }
+
+  protected async apply(m: Model, r: Sequence): Promise<void> {
+    const reads = r.world.organizationReads;
+    reads.holdNext(r.org.id);
+    try {
+      const accepted = m.accepted;
+      await localWrite(m, r, this.key, this.first);
+      // A write that changed nothing (or one-way) has no fan-out to hold: the rest runs unslowed.
+      if (m.accepted > accepted) await until(async () => reads.held > 0, () => 'the fan-out of the first write to read its organization');
+      else reads.letGo();
+      const t = this.remote;
+      if (t?.kind === 'upsert') {
+        r.remoteUpsert(this.key, t.fields);
+        await sendByMode(m, r, m.remoteUpsert(this.key, t.fields), t.webhook);
+      } else if (t?.kind === 'delete') {
+        r.remoteDelete(this.key);
+        await sendByMode(m, r, m.remoteDelete(this.key), t.webhook);
+      }
+      const before = m.accepted;
+      await localWrite(m, r, this.key, this.then);
+      // Its fan-out runs to its end (sent, or its deliveries queued behind the held job's lease);
+      // the queues cannot drain while the held job runs, so only the item is waited for.
+      if (m.accepted > before) {
+        await until(
+          async () => (await r.allItemDocs()).find((d) => d.externalId === this.key)?.pendingEvent === null,
+          () => `the fan-out of the second write of ${this.key}`,
+        );
+      }
+    } finally {
+      reads.letGo();
+    }
+    await settle(m, r);
+  }
+
+  toString(): string {
+    const t = this.remote;
+    const touch = t ? `remote ${t.kind === 'upsert' ? `upsert ${this.key} {${showFields(t.fields)}}` : `delete ${this.key}`} webhook=${t.webhook}; ` : '';
+    return `slow fan-out: ${showOp(this.key, this.first)} (its fan-out held before its send) while: ${touch}${showOp(this.key, this.then)}; then the held fan-out goes on`;
+  }
+}
+
 /**
  * A paged poll (paged sequences only) during which the third party changes its list: after the
  * first page was read, it inserts, changes or deletes a record (no webhook). The model reads what
@@ -811,6 +887,11 @@ const overlapArb: fc.Arbitrary<Overlap> = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(keyArb, fc.constantFrom<WebhookMode>('now', 'drop')).map(([key, webhook]) => ({ kind: 'remote-delete' as const, key, webhook })) },
   { weight: 1, arbitrary: fc.nat(5).map((pick) => ({ kind: 'delayed-webhook' as const, pick })) },
 );
+const touchArb: fc.Arbitrary<RemoteTouch | null> = fc.oneof(
+  { weight: 2, arbitrary: fc.constant(null) },
+  { weight: 1, arbitrary: fc.tuple(fieldsArb, fc.constantFrom<'now' | 'drop'>('now', 'drop')).map(([fields, webhook]) => ({ kind: 'upsert' as const, fields, webhook })) },
+  { weight: 1, arbitrary: fc.constantFrom<'now' | 'drop'>('now', 'drop').map((webhook) => ({ kind: 'delete' as const, webhook })) },
+);
 const configArb = fc.constantFrom<ConfigChange>('add-second', 'add-second', 'add-second-refusing', 'remove-second', 'second-refuses', 'move-create', 'remove-delete', 'add-delete', 'add-delete', 'one-way', 'two-way', 'two-way');
 
 /** The command mix: weights by repetition (fc.commands picks among the arbitraries uniformly). */
@@ -850,6 +931,8 @@ export function commandArbitraries(options: { slowPolls: boolean }): Array<fc.Ar
     configArb.map((c) => new Configure(c)),
     fc.tuple(fc.constantFrom<RestartKind>('graceful', 'before-send', 'after-send', 'redis-wiped'), keyArb, opArb).map(([kind, k, op]) => new Restart(kind, k, op)),
     fc.tuple(keyArb, opArb).map(([k, op]) => new LocalWriteLostEnqueue(k, op)),
+    // A fan-out held between its read and its send while the item changes again (one slot).
+    fc.tuple(keyArb, opArb, touchArb, opArb).map(([k, first, touch, then]) => new SlowFanout(k, first, touch, then)),
     // An organization deleted with work pending; it ends the sequence, so a quarter of one slot (roll 0 of 0..3).
     fc.tuple(keyArb, opArb, keyArb, fieldsArb, fc.nat(3)).map(([k, op, rk, f, roll]) => new DeleteOrganization(k, op, rk, f, roll)),
   ];

@@ -1,6 +1,6 @@
 import { World } from './system';
 import { runSequence } from './runner';
-import { Configure, DeliverDelayedWebhook, LocalBurst, LocalWrite, PagedPollWithChange, Poll, RemoteDelete, RemoteUpsert, Resolve, Restart, SlowPoll, ThirdPartyDown, ThirdPartyUp } from './commands';
+import { Configure, DeliverDelayedWebhook, LocalBurst, LocalWrite, PagedPollWithChange, Poll, RemoteDelete, RemoteUpsert, Resolve, Restart, SlowFanout, SlowPoll, ThirdPartyDown, ThirdPartyUp } from './commands';
 import type { Fields } from './model';
 
 // Fixed sequences: every divergence the convergence run found, as it printed it after shrinking,
@@ -105,6 +105,20 @@ describe('convergence regressions (fixed sequences)', () => {
 
     it('a snapshot taken before a delivery landed does not take the delivered item for a remote delete', async () => {
       await runSequence(world, [new RemoteUpsert('b', f('n1'), 'now'), new RemoteUpsert('c', f('n2'), 'now'), new SlowPoll(0, { kind: 'local', key: 'a', op: { kind: 'create', fields: f('n3') } })]);
+    });
+  });
+
+  describe('a fan-out slowed between its read and its send (the item is read under its send lease)', () => {
+    it('does not send its older state over an edit sent meanwhile', async () => {
+      await runSequence(world, [new LocalWrite('a', { kind: 'create', fields: f('n1') }), new SlowFanout('a', { kind: 'put', fields: f('n2') }, null, { kind: 'put', fields: f('n3') })]);
+    });
+
+    it('does not bring back an item deleted and sent meanwhile', async () => {
+      await runSequence(world, [new LocalWrite('a', { kind: 'create', fields: f('n1') }), new SlowFanout('a', { kind: 'put', fields: f('n2') }, null, { kind: 'delete' })]);
+    });
+
+    it('a delete held does not undo a create sent meanwhile, with a remote change in between', async () => {
+      await runSequence(world, [new LocalWrite('a', { kind: 'create', fields: f('n1') }), new SlowFanout('a', { kind: 'delete' }, { kind: 'upsert', fields: f('n2'), webhook: 'now' }, { kind: 'create', fields: f('n3') })]);
     });
   });
 

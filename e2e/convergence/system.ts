@@ -4,14 +4,15 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import { assignEntryIds, inventoryItemId, newEntryId, organizationInputSchema, type Organization, type OrganizationInput } from '@music/domain';
 import { OrganizationRepository, withEntryIds, type DeliveryDoc, type InventoryItemDoc } from '@music/persistence';
-import { createOutboundClient, resolve, type Logger, type Token, type OutboundClient, type OutboundRequest, type OutboundResult } from '@music/platform';
+import { createOutboundClient, provideFactory, resolve, type Logger, type Token, type OutboundClient, type OutboundRequest, type OutboundResult } from '@music/platform';
 import { openQueue, QUEUE_NAMES, type FanoutJob } from '@music/queue';
 import { clearPrefix, Gate, openTestRedis, openTestStore, testAccessToken, testLogger, testSecretBox, ThirdPartyStub, uniqueName, type StubRecord, type TestStore } from '@music/testing';
 import { createInventoryApp } from '../../apps/music-inventory/src/app';
 import { loadInventoryConfig } from '../../apps/music-inventory/src/config';
-import { INTEGRATION } from '../../apps/music-integration/src/container';
+import { INTEGRATION, integrationContainer } from '../../apps/music-integration/src/container';
+import { OrganizationCache } from '../../apps/music-integration/src/engine/organization-cache';
 import { loadIntegrationConfig, type IntegrationConfig } from '../../apps/music-integration/src/config';
-import { startIntegration, type IntegrationRuntime } from '../../apps/music-integration/src/integration-runtime';
+import { startIntegrationIn, type IntegrationRuntime } from '../../apps/music-integration/src/integration-runtime';
 import type { PollRunOutcome } from '../../apps/music-integration/src/polling/poll-run';
 import type { Fields } from './model';
 
@@ -125,6 +126,42 @@ export class ControlledHttp implements OutboundClient {
   }
 }
 
+/**
+ * The delivery path's organization reads, the next one of an organization held until let go. The
+ * fan-out job reads the organization beside its item (or beside the item's send lease), so holding
+ * that read stretches the moment between a fan-out's start and its send, as a slow store or a busy
+ * worker does (apps/music-integration/src/delivery/fan-out-order.integration.spec.ts holds it the
+ * same way). Deliver jobs read it too: the command that holds it runs while no retry is pending.
+ */
+export class HeldOrganizationReads extends OrganizationCache {
+  private armed: string | null = null;
+  private readonly gate = new Gate();
+  /** Reads held since the last `holdNext`. */
+  held = 0;
+
+  holdNext(organizationId: string): void {
+    this.armed = organizationId;
+    this.held = 0;
+    this.gate.close();
+  }
+
+  /** The held read goes on (and an armed hold that caught nothing is dropped). */
+  letGo(): void {
+    this.armed = null;
+    this.gate.open();
+  }
+
+  override async findById(id: string): Promise<Organization | null> {
+    const org = await super.findById(id);
+    if (this.armed === id) {
+      this.armed = null;
+      this.held++;
+      await this.gate.wait();
+    }
+    return org;
+  }
+}
+
 /** Shared infrastructure: one store database, one Redis prefix, one engine (restartable), both apps. */
 export class World {
   readonly ownerId = 'convergence-owner';
@@ -178,8 +215,16 @@ export class World {
     return new World(store, redis, prefix, config, logger, http, outputQueue, deadQueue, runtime);
   }
 
+  /** The integration as main.ts starts it, its organization reads holdable (HeldOrganizationReads). */
   private static startRuntime(store: TestStore, redis: Redis, config: IntegrationConfig, logger: Logger, http: OutboundClient): Promise<IntegrationRuntime> {
-    return startIntegration({ config, logger, models: store.models, redis, bullConnection: redis, http });
+    const container = integrationContainer({ config, logger, models: store.models, redis, bullConnection: redis, http });
+    provideFactory(container, INTEGRATION.organizationCache, (c) => new HeldOrganizationReads(resolve(c, INTEGRATION.organizations)));
+    return startIntegrationIn(container);
+  }
+
+  /** The running integration's organization reads (the fan-out's and the deliver jobs'). */
+  get organizationReads(): HeldOrganizationReads {
+    return this.use(INTEGRATION.organizationCache) as HeldOrganizationReads;
   }
 
   private buildIntegrationApp(): Express {
