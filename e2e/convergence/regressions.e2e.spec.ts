@@ -109,6 +109,14 @@ describe('convergence regressions (fixed sequences)', () => {
   });
 
   describe('a fan-out slowed between its read and its send (the item is read under its send lease)', () => {
+    it('as found (seed 1, shrunk): a held put sent over the patch sent meanwhile', async () => {
+      await runSequence(world, [new RemoteUpsert('b', f('n1'), 'now'), new SlowFanout('b', { kind: 'put', fields: f('n1', 'r2') }, null, { kind: 'patch', change: { name: 'n2' } })], { entries: 'one', pagination: 'offset' });
+    });
+
+    it('as found (seed 9009, shrunk): a held create sent after the delete sent meanwhile brings the item back at the third party', async () => {
+      await runSequence(world, [new SlowFanout('a', { kind: 'create', fields: f('n1') }, { kind: 'upsert', fields: f('n1'), webhook: 'now' }, { kind: 'delete' })], { entries: 'disjoint', pagination: 'offset' });
+    });
+
     it('does not send its older state over an edit sent meanwhile', async () => {
       await runSequence(world, [new LocalWrite('a', { kind: 'create', fields: f('n1') }), new SlowFanout('a', { kind: 'put', fields: f('n2') }, null, { kind: 'put', fields: f('n3') })]);
     });
