@@ -664,7 +664,11 @@ export class Configure extends Step {
         return !has('create2');
       case 'remove-second':
         // Not under a diverged item whose failed delivery went to it (what a replay then does is not generated).
-        return has('create2') && ![...m.items.values()].some((i) => i.gaveUp.has('create2'));
+        if (!has('create2') || [...m.items.values()].some((i) => i.gaveUp.has('create2'))) return false;
+        // Nor during an outage while an item awaits it refusing: its 400 may come before the removal
+        // (the item then diverges) or not (the delivery is withdrawn), as the jobs happen to run; the
+        // model answers nothing while the third party is down.
+        return !(m.down && m.outputs.find((o) => o.name === 'create2')?.refusing && [...m.items.values()].some((i) => i.awaiting.has('create2')));
       case 'second-refuses':
         return has('create2') && !m.outputs.find((o) => o.name === 'create2')?.refusing;
       case 'move-create':
