@@ -2,7 +2,7 @@ import { inventoryItemId, type Organization, type OrganizationSettings } from '@
 import { withEntryIds } from '@music/persistence';
 import { itemLockName, provideFactory, RedisLocks, resolve } from '@music/platform';
 import { DeliveryFailures, Maintenance } from '@music/sync-state';
-import { eventually, Gate } from '@music/testing';
+import { eventually, Gate, HeldStep } from '@music/testing';
 import { INTEGRATION } from '../container';
 import { IntegrationHarness } from '../integration.test-harness';
 import { ConfigurationMemory } from './configuration-memory';
@@ -15,34 +15,21 @@ import { ReconcileAllUseCase } from './use-cases/reconcile-all.use-case';
  * cancellations it decides, as a busy worker or a long periodic pass over many organizations does.
  */
 class HeldConfiguration extends ConfigurationMemory {
-  private armed: string | null = null;
-  private readonly gate = new Gate();
-  reached: Promise<void> = Promise.resolve();
-  private reachedNow: () => void = () => undefined;
+  readonly step = new HeldStep();
+  heldFor: string | null = null;
   /** Settles when the held reconciliation ended. */
   done: Promise<void> = Promise.resolve();
-  private doneNow: () => void = () => undefined;
-
-  holdNext(organizationId: string): void {
-    this.armed = organizationId;
-    this.gate.close();
-    this.reached = new Promise((resolve) => (this.reachedNow = resolve));
-    this.done = new Promise((resolve) => (this.doneNow = resolve));
-  }
-
-  letGo(): void {
-    this.gate.open();
-  }
 
   override async reconcile(org: Organization): Promise<void> {
-    if (this.armed !== org.id) return super.reconcile(org);
-    this.armed = null;
-    this.reachedNow();
-    await this.gate.wait();
+    if (this.heldFor !== org.id) return super.reconcile(org);
+    this.heldFor = null;
+    let ended: () => void = () => undefined;
+    this.done = new Promise((resolve) => (ended = resolve));
+    await this.step.pass();
     try {
       await super.reconcile(org);
     } finally {
-      this.doneNow();
+      ended();
     }
   }
 }
@@ -103,9 +90,10 @@ describe('configuration reconciliation: pending work follows the configuration a
   it('a reconciliation that read the organization before its output webhook was replaced does not cancel a change on its way to the new webhook', async () => {
     const org = await h.createOrganization({ webhooks: [{ type: 'output', url: `${h.thirdParty.baseUrl}/sync/create`, method: 'POST' }] });
     // A reconciliation of the organization reads it (webhook /sync/create), then is held...
-    configuration.holdNext(org.id);
+    configuration.heldFor = org.id;
+    configuration.step.holdNext();
     const reconciling = h.use(INTEGRATION.reconcileOrganization).execute(org.id);
-    await configuration.reached;
+    await configuration.step.reached;
 
     // ...while the owner moves the output webhook to a new endpoint (a new webhook, a new id)...
     const { id: _id, ownerId: _owner, revision: _r, createdAt: _c, updatedAt: _u, ...settings } = org;
@@ -119,7 +107,7 @@ describe('configuration reconciliation: pending work follows the configuration a
     await eventually(async () => (await deliveryOf())?.attempts === 1, 'the first attempt to the new webhook');
     expect(await deliveryOf()).toMatchObject({ status: 'pending', webhookId: webhook.id });
 
-    configuration.letGo();
+    configuration.step.letGo();
     await configuration.done;
     await reconciling;
     await h.drainOutput(30_000);
