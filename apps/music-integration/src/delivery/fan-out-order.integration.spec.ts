@@ -1,4 +1,5 @@
-import { provideFactory, resolve } from '@music/platform';
+import { provideFactory, RedisLocks, resolve } from '@music/platform';
+import { sendLeaseName } from '@music/sync-state';
 import { eventually, HeldStep } from '@music/testing';
 import { INTEGRATION } from '../container';
 import { OrganizationCache } from '../engine/organization-cache';
@@ -13,8 +14,14 @@ const fields = (name: string) => ({ name, artist: 'Local Artist', album: 'Local 
 class HeldOrganizationReads extends OrganizationCache {
   readonly step = new HeldStep();
   heldFor: string | null = null;
+  /** The next read fails (the store did not answer). */
+  failNext = false;
 
   override async findById(id: string) {
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('the store did not answer');
+    }
     const org = await super.findById(id);
     if (this.heldFor === id) await this.step.pass();
     return org;
@@ -76,5 +83,14 @@ describe('fan-out order: an older state never lands after a newer one (rule 4)',
     expect(h.thirdParty.records.has('y')).toBe(false);
     const sent = h.thirdParty.deliveries.filter((d) => d.status < 300).map((d) => d.method);
     expect(sent[sent.length - 1]).toBe('DELETE');
+  });
+  it('a fan-out whose organization read fails gives the send lease it took back (the retry, or a deliver job, can send)', async () => {
+    const org = await h.createOrganization();
+    const item = await h.createLocal(org.id, 'z', fields('once'), false);
+    reads.failNext = true;
+    const job = { version: 1 as const, organizationId: org.id, itemId: item.id, eventId: item.pendingEvent?.id as string };
+    await expect(h.use(INTEGRATION.fanOutChange).execute(job)).rejects.toThrow('the store did not answer');
+    const locks = new RedisLocks(h.redis, { prefix: h.prefix });
+    expect(await locks.acquire(sendLeaseName(item.id), 'probe', 1000)).toBe(true);
   });
 });

@@ -60,12 +60,17 @@ export class FanOutChangeUseCase {
     // The item is read under its send lease, taken beside the organization's read: no newer change
     // of the item can be sent between this read and this job's own send, so an older state never
     // lands after a newer one (rule 4). Held by another send of the item, the item is read without
-    // it and its deliveries go as deliver jobs, which take the lease in turn.
-    const [jobOrg, lease] = await Promise.all([
+    // it and its deliveries go as deliver jobs, which take the lease in turn. Both are awaited to
+    // their end: a lease taken beside a failed read is given back.
+    const [read, leased] = await Promise.allSettled([
       deps.organizations.findById(job.organizationId),
       deps.locks.lease(sendLeaseName(job.itemId), job.eventId, deps.leaseTtlMs),
     ]);
+    const lease = leased.status === 'fulfilled' ? leased.value : null;
     try {
+      if (leased.status === 'rejected') throw leased.reason;
+      if (read.status === 'rejected') throw read.reason;
+      const jobOrg = read.value;
       return await this.fanOut(job, jobOrg, lease);
     } finally {
       await lease?.release();
