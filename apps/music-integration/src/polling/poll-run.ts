@@ -59,7 +59,7 @@ export interface PollRunDeps {
   organizations: OrganizationRepository;
   runs: SyncRunRepository;
   items: InventoryRepository;
-  sync: Pick<SyncState, 'clock' | 'remote' | 'marks'>;
+  sync: Pick<SyncState, 'clock' | 'remote' | 'marks' | 'maintenance'>;
   /** What the entry's runs remember, to skip unchanged pages (absent: every page takes the normal path). */
   memory?: PollMemoryRepository;
   /** The guarded client, held to each owner's outbound quota, presenting each entry's credentials. */
@@ -150,7 +150,7 @@ export class PollRun {
   }
 
   private async walk(org: Organization, entry: PollingEntry, runId: string, lease: Lease): Promise<PollRunOutcome> {
-    const { runs, items, logger, sync } = this.deps;
+    const { organizations, runs, items, logger, sync } = this.deps;
     const memoryRepo = this.deps.memory;
     // What the entry's runs remember (docs/sync-model.md, "Unchanged pages skip the store"), and the
     // organization's write mark, read before the start is recorded.
@@ -537,6 +537,16 @@ export class PollRun {
       return error.transient ? { kind: 'retry', runId, message: error.message } : { kind: 'done', runId, status, counts };
     }
 
+    // The organization changed while the run wrote: a polling entry removed meanwhile may be in what
+    // the run wrote into items' `seenBy`, after the change's own reconciliation took it out of them,
+    // which would keep those items from the other entries' deletion passes (rule 6). So its
+    // configuration is applied again now (it reads the organization itself). And a run whose own
+    // entry was removed meanwhile deletes nothing.
+    if ((await organizations.revisionOf(org.id)) !== org.revision) {
+      await sync.maintenance.reconcileConfiguration(org.id);
+      const current = await organizations.findById(org.id);
+      if (!current?.polling.some((p) => p.id === entry.id)) return finish('succeeded', 'the polling entry was removed while the run went on; deletions skipped');
+    }
     if (!walk.complete) return finish('partial', `stopped at maxPages (${pages}); deletions skipped`);
     if (unidentified > 0) return finish('succeeded', `${unidentified} record(s) without a readable externalId; deletions skipped`);
     const duplicate = walkIds.duplicate;

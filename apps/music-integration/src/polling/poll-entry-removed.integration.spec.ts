@@ -1,0 +1,61 @@
+import type { Organization, OrganizationSettings } from '@music/domain';
+import { eventually } from '@music/testing';
+import { INTEGRATION } from '../container';
+import { IntegrationHarness } from '../integration.test-harness';
+
+const song = (id: string) => ({ id, name: `Song ${id}`, artist: 'Artist', album: 'Album' });
+
+function settingsOf(org: Organization): OrganizationSettings {
+  const { id: _id, ownerId: _owner, revision: _r, createdAt: _c, updatedAt: _u, ...settings } = org;
+  return settings;
+}
+
+describe('a polling entry removed while its poll runs (rules 6, 8)', () => {
+  let h: IntegrationHarness;
+  beforeEach(async () => {
+    h = await new IntegrationHarness().start();
+  });
+  afterEach(async () => h.stop());
+
+  const poll = (org: Organization, index: number) => {
+    const entry = org.polling[index];
+    if (!entry) throw new Error(`no polling entry ${index}`);
+    return h.use(INTEGRATION.pollRun).execute({ version: 1, organizationId: org.id, pollingId: entry.id, trigger: 'manual' }, async () => undefined);
+  };
+
+  it("a run of the removed entry does not leave it in the items it wrote, so the remaining entry's deletion pass still deletes them", async () => {
+    // The second entry lists more than the item, so its later pass is not held by the delete guard.
+    h.thirdParty.put(song('a'), song('b'), song('c'));
+    h.thirdParty.list('first', ['a']);
+    h.thirdParty.list('second', ['a', 'b', 'c']);
+    const org = await h.createOrganization({
+      polling: [
+        { endpoint: `${h.thirdParty.baseUrl}/music/first`, interval: 1, type: 'hour' },
+        { endpoint: `${h.thirdParty.baseUrl}/music/second`, interval: 1, type: 'hour' },
+      ],
+    });
+    const [first, second] = org.polling;
+    await poll(org, 0);
+    await poll(org, 1);
+    expect((await h.item(org.id, 'a'))?.seenBy.sort()).toEqual([first?.id, second?.id].sort());
+
+    // The first entry's next poll has its answer on the way...
+    h.thirdParty.holdNextList();
+    const running = poll(org, 0);
+    await eventually(async () => h.thirdParty.heldLists > 0, 'the poll to fetch');
+    // ...while the owner removes that entry, and its reconciliation runs.
+    const removed = await h.organizations.replace(h.ownerId, org.id, { ...settingsOf(org), polling: org.polling.slice(1) });
+    if (!removed) throw new Error('the organization was not replaced');
+    await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
+    expect((await h.item(org.id, 'a'))?.seenBy).toEqual([second?.id]);
+    h.thirdParty.releaseList();
+    expect(await running).toMatchObject({ kind: 'done', status: 'succeeded' });
+
+    // Only the remaining entry lists the item: the third party deletes it, and that entry's pass deletes it.
+    expect((await h.item(org.id, 'a'))?.seenBy).toEqual([second?.id]);
+    h.thirdParty.list('second', ['b', 'c']);
+    h.thirdParty.records.delete('a');
+    expect(await poll(removed, 0)).toMatchObject({ kind: 'done', counts: { deleted: 1 } });
+    expect((await h.items(org.id)).map((i) => i.externalId)).toEqual(['b', 'c']);
+  });
+});
