@@ -9,7 +9,7 @@ import type { SyncMetrics } from '../../engine/sync-metrics';
 
 export interface InboundWebhookDeps {
   organizations: OrganizationRepository;
-  sync: Pick<SyncState, 'clock' | 'remote' | 'inbox'>;
+  sync: Pick<SyncState, 'clock' | 'remote' | 'inbox' | 'maintenance'>;
   mappings: MappingCache;
   logger: Logger;
   /** TOMBSTONE_RETENTION_MS: a call older than this may predate a tombstone that expired; it creates nothing. */
@@ -94,6 +94,10 @@ export class ApplyInboundWebhookUseCase {
       Object.assign(summary, { created: applied.created, updated: applied.updated, unchanged: applied.unchanged, conflicts: applied.conflicts, diverged: applied.diverged, stale: applied.stale });
       deferred = applied.deferred;
     }
+    // The organization changed while the call was applied: a polling entry removed meanwhile may be
+    // in the `seenBy` written here, after the change's own reconciliation took it out, keeping the
+    // items from the other entries' deletion passes (rule 6); its configuration is applied again.
+    if ((await deps.organizations.revisionOf(org.id)) !== org.revision) await deps.sync.maintenance.reconcileConfiguration(org.id);
     // Records whose item stayed locked by another writer: retry the job (the rest are applied, and
     // applying them again changes nothing).
     if (deferred > 0) return Result.err({ kind: 'retry', message: `${deferred} record(s) deferred by concurrent writes; retrying` });

@@ -1,5 +1,8 @@
+import request from 'supertest';
 import type { Organization, OrganizationSettings } from '@music/domain';
-import { eventually } from '@music/testing';
+import { OrganizationRepository } from '@music/persistence';
+import { provideFactory, resolve, secretBoxFrom } from '@music/platform';
+import { eventually, HeldStep } from '@music/testing';
 import { INTEGRATION } from '../container';
 import { IntegrationHarness } from '../integration.test-harness';
 
@@ -10,10 +13,29 @@ function settingsOf(org: Organization): OrganizationSettings {
   return settings;
 }
 
-describe('a polling entry removed while its poll runs (rules 6, 8)', () => {
+/** Organization reads of the integration app, the next one held after it answered when armed. */
+class HeldOrganizationReads extends OrganizationRepository {
+  readonly step = new HeldStep();
+
+  override async findById(id: string) {
+    const org = await super.findById(id);
+    await this.step.pass();
+    return org;
+  }
+}
+
+describe('a polling entry removed while a write that lists it is on its way (rules 6, 8)', () => {
   let h: IntegrationHarness;
+  let reads: HeldOrganizationReads;
   beforeEach(async () => {
-    h = await new IntegrationHarness().start();
+    h = new IntegrationHarness();
+    h.overrides = (c) => {
+      provideFactory(c, INTEGRATION.organizations, (c) => {
+        reads = new HeldOrganizationReads(resolve(c, INTEGRATION.models), secretBoxFrom(resolve(c, INTEGRATION.config)));
+        return reads;
+      });
+    };
+    await h.start();
   });
   afterEach(async () => h.stop());
 
@@ -57,5 +79,28 @@ describe('a polling entry removed while its poll runs (rules 6, 8)', () => {
     h.thirdParty.records.delete('a');
     expect(await poll(removed, 0)).toMatchObject({ kind: 'done', counts: { deleted: 1 } });
     expect((await h.items(org.id)).map((i) => i.externalId)).toEqual(['b', 'c']);
+  });
+
+  it('an input webhook call applied with the entries read before one was removed does not leave it in the item', async () => {
+    const org = await h.createOrganization({
+      polling: [
+        { endpoint: `${h.thirdParty.baseUrl}/music/first`, interval: 1, type: 'hour' },
+        { endpoint: `${h.thirdParty.baseUrl}/music/second`, interval: 1, type: 'hour' },
+      ],
+    });
+    const second = org.polling[1];
+    // The call is accepted; when it is applied, its organization read answers (both entries), then is held...
+    await h.queues.inbound.pause();
+    expect((await request(h.app).post(`/sync?orgId=${org.id}`).send(song('w'))).status).toBe(202);
+    reads.step.holdNext();
+    await h.queues.inbound.resume();
+    await reads.step.reached;
+    // ...while the owner removes the first entry, and its reconciliation runs (nothing lists it yet).
+    await h.organizations.replace(h.ownerId, org.id, { ...settingsOf(org), polling: org.polling.slice(1) });
+    await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
+    reads.step.letGo();
+
+    await eventually(async () => (await h.store.models.inboundMessages.countDocuments({ organizationId: org.id, appliedAt: null })) === 0, 'the call to be applied');
+    expect((await h.item(org.id, 'w'))?.seenBy).toEqual([second?.id]);
   });
 });
