@@ -483,7 +483,8 @@ export class Model {
     } else if (held?.op === 'delete' || !item.remoteKnown) {
       Object.assign(item, { state: 'gone', fenceAt: this.tick(), remoteKnown: false });
     } else {
-      item.state = 'synced';
+      // Ours stays, held by the third party: any entry may list it (rows 23, 31, as row 15).
+      Object.assign(item, { state: 'synced', seenBy: new Set(this.entries.map((e) => e.name)) });
     }
     return true;
   }

@@ -142,4 +142,21 @@ describe('convergence regressions (fixed sequences)', () => {
       ]);
     });
   });
+  describe('an item kept after its divergence was resolved is considered by the deletion passes', () => {
+    it('as found (seed 20261202, shrunk): accept-remote keeps ours, the third party then deletes it, its entry polls an empty list (the delete guard reports it)', async () => {
+      await runSequence(
+        world,
+        [
+          new Configure('add-second-refusing'),
+          new LocalBurst('c', [
+            { kind: 'create', fields: f('n1') },
+            { kind: 'patch', change: { name: 'n1' } },
+          ]),
+          new Resolve(0, 'accept-remote'),
+          new SlowPoll(0, { kind: 'remote-delete', key: 'c', webhook: 'drop' }),
+        ],
+        { entries: 'disjoint', pagination: 'none', incremental: true },
+      );
+    });
+  });
 });

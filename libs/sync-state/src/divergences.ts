@@ -40,10 +40,11 @@ export class Divergences {
     return docs.map(toDelivery);
   }
 
-  async acceptRemote(organizationId: string, externalId: string): Promise<ResolveOutcome> {
-    const item = await this.find(organizationId, externalId);
+  async acceptRemote(organization: Pick<Organization, 'id' | 'polling'>, externalId: string): Promise<ResolveOutcome> {
+    const item = await this.find(organization.id, externalId);
     if (!item) return { kind: 'not-diverged' };
-    const applied = await this.store.applyOne(item, (current) => (current && current.version === item.version ? { type: 'accept-remote' } : null));
+    const allEntries = organization.polling.map((p) => p.id);
+    const applied = await this.store.applyOne(item, (current) => (current && current.version === item.version ? { type: 'accept-remote', allEntries } : null));
     if (!applied.transition.changed) return { kind: 'not-diverged' };
     // A resolved divergence leaves no failure behind (rule 5); a failure of a newer local change,
     // made since, is a divergence of its own and stays.

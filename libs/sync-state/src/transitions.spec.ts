@@ -214,20 +214,22 @@ describe('the state table (two-way organizations)', () => {
   });
 
   it('row 21: diverged + accept remote with a held upsert -> synced, the held change applied as remote', () => {
-    const t = transition(item('diverged', { held: heldUpsert }), { type: 'accept-remote' });
+    const t = transition(item('diverged', { held: heldUpsert }), { type: 'accept-remote', allEntries: [A, B] });
     expect(t).toMatchObject({ row: 21, to: 'synced', outcome: 'resolved' });
     expect(t.next).toMatchObject({ data: { name: 'Held' }, origin: 'remote', fenceAt: T(20), held: null, seenBy: [A, B] });
   });
 
   it('row 22: diverged + accept remote with a held delete, or none and never held remotely -> gone, fenced now', () => {
-    expect(transition(item('diverged', { held: heldDelete }), { type: 'accept-remote' })).toMatchObject({ row: 22, to: 'gone', fenceNow: true });
-    expect(transition(item('diverged', { remoteKnown: false }), { type: 'accept-remote' })).toMatchObject({ row: 22, to: 'gone', fenceNow: true });
+    expect(transition(item('diverged', { held: heldDelete }), { type: 'accept-remote', allEntries: [A, B] })).toMatchObject({ row: 22, to: 'gone', fenceNow: true });
+    expect(transition(item('diverged', { remoteKnown: false }), { type: 'accept-remote', allEntries: [A, B] })).toMatchObject({ row: 22, to: 'gone', fenceNow: true });
   });
 
   it('row 23: diverged + accept remote, none held, held remotely -> synced, nothing else', () => {
-    const t = transition(item('diverged'), { type: 'accept-remote' });
+    const t = transition(item('diverged'), { type: 'accept-remote', allEntries: [A, B] });
     expect(t).toMatchObject({ row: 23, to: 'synced', fenceNow: false });
     expect(t.next).toMatchObject({ data: { name: 'Ours' }, fenceAt: T(10), gaveUp: [] });
+    // The third party has it: any entry may list it, and its deletion pass considers it (as row 15).
+    expect(t.next?.seenBy).toEqual([A, B]);
   });
 
   it('row 24: deleting + local create -> pending, outbox upsert, version + 1 (supersedes the DELETE)', () => {
@@ -272,13 +274,13 @@ describe('the state table (two-way organizations)', () => {
   });
 
   it('row 31: delete-diverged + accept remote -> synced (held upsert, or the last data), or gone (held delete)', () => {
-    expect(transition(item('delete-diverged', { held: heldUpsert }), { type: 'accept-remote' }).next).toMatchObject({ data: { name: 'Held' }, deleted: false, origin: 'remote' });
-    const revived = transition(item('delete-diverged'), { type: 'accept-remote' });
+    expect(transition(item('delete-diverged', { held: heldUpsert }), { type: 'accept-remote', allEntries: [A, B] }).next).toMatchObject({ data: { name: 'Held' }, deleted: false, origin: 'remote' });
+    const revived = transition(item('delete-diverged'), { type: 'accept-remote', allEntries: [A, B] });
     expect(revived).toMatchObject({ row: 31, to: 'synced' });
-    expect(revived.next).toMatchObject({ data: { name: 'Ours' }, origin: 'remote', deleted: false });
-    expect(transition(item('delete-diverged', { held: heldDelete }), { type: 'accept-remote' })).toMatchObject({ row: 31, to: 'gone', fenceNow: true });
+    expect(revived.next).toMatchObject({ data: { name: 'Ours' }, origin: 'remote', deleted: false, seenBy: [A, B] });
+    expect(transition(item('delete-diverged', { held: heldDelete }), { type: 'accept-remote', allEntries: [A, B] })).toMatchObject({ row: 31, to: 'gone', fenceNow: true });
     // Never held remotely: nothing to revive.
-    expect(transition(item('delete-diverged', { remoteKnown: false }), { type: 'accept-remote' })).toMatchObject({ row: 31, to: 'gone' });
+    expect(transition(item('delete-diverged', { remoteKnown: false }), { type: 'accept-remote', allEntries: [A, B] })).toMatchObject({ row: 31, to: 'gone' });
   });
 
   it('row 32: delete-diverged + local create -> pending, outbox upsert, version + 1', () => {

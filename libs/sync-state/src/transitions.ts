@@ -59,7 +59,8 @@ export type SyncEvent =
   | { type: 'switched-to-one-way' }
   /** The deliveries of the current version to `webhooks` are sent again. */
   | { type: 'replay'; webhooks: string[] }
-  | { type: 'accept-remote' }
+  /** `allEntries`: the organization's polling entries (the item stays with the third party: any of them may list it). */
+  | { type: 'accept-remote'; allEntries: string[] }
   /** `TOMBSTONE_RETENTION_MS` passed since the tombstone's fence (checked by the caller). */
   | { type: 'tombstone-expired' }
   /** Polling entries removed from the organization: no item is listed by them any more. */
@@ -240,7 +241,7 @@ export function transition(item: ItemFacts | null, event: SyncEvent): Transition
     case 'replay':
       return replay(item, from, event);
     case 'accept-remote':
-      return acceptRemote(item, from);
+      return acceptRemote(item, from, event);
     case 'tombstone-expired':
       return item && from === 'gone' ? moved(36, from, null, 'expired') : nothing(item, 'ignored');
     case 'entries-removed': {
@@ -454,7 +455,7 @@ function replay(item: ItemFacts | null, from: ItemState, e: Extract<SyncEvent, {
   return moved(row, from, next, 'replayed');
 }
 
-function acceptRemote(item: ItemFacts | null, from: ItemState): Transition {
+function acceptRemote(item: ItemFacts | null, from: ItemState, e: Extract<SyncEvent, { type: 'accept-remote' }>): Transition {
   if (!item || (from !== 'diverged' && from !== 'delete-diverged')) return nothing(item, 'ignored');
   const held = item.held;
   const row = from === 'diverged' ? null : 31;
@@ -467,8 +468,16 @@ function acceptRemote(item: ItemFacts | null, from: ItemState): Transition {
     return moved(row ?? 22, from, tombstone(item, null), 'resolved', { fenceNow: true });
   }
   // Nothing held and the third party has it: ours stays (revived for a delete it never took), and
-  // the next fresher inbound change applies.
-  const next: ItemFacts = { ...settled(item), deleted: false, held: null, ...(from === 'delete-diverged' ? { origin: 'remote' as const } : {}) };
+  // the next fresher inbound change applies. Held by the third party, it may be listed by any of
+  // the organization's entries, as after an acknowledgement (row 15): their deletion passes consider it.
+  const next: ItemFacts = {
+    ...settled(item),
+    deleted: false,
+    held: null,
+    seenBy: [...e.allEntries],
+    missedBy: [],
+    ...(from === 'delete-diverged' ? { origin: 'remote' as const } : {}),
+  };
   return moved(row ?? 23, from, next, 'resolved');
 }
 

@@ -21,7 +21,7 @@ export class AcceptRemoteVersionUseCase {
   constructor(private readonly deps: { sync: Pick<SyncState, 'divergences'> }) {}
 
   async execute(command: AcceptRemoteVersionCommand): Promise<Result<RemoteVersionAccepted, AppError>> {
-    const outcome = await this.deps.sync.divergences.acceptRemote(command.organization.id, command.externalId);
+    const outcome = await this.deps.sync.divergences.acceptRemote(command.organization, command.externalId);
     if (outcome.kind !== 'resolved') return Result.err(new AppError('NOT_FOUND', 'No divergence for this externalId'));
     const after = outcome.applied.after;
     return Result.ok({ externalId: outcome.applied.target.externalId, state: outcome.applied.transition.to, data: after && !after.deleted ? after.data : null });
