@@ -181,16 +181,24 @@ export class Maintenance {
    * `busy`: how many were left so.
    */
   private async cancelIdle(deliveries: readonly Delivery[], reason: string, allEntries: string[]): Promise<{ cancelled: number; busy: number }> {
-    if (deliveries.length === 0) return { cancelled: 0, busy: 0 };
-    const names = [...new Set(deliveries.map((d) => sendLeaseName(d.itemId)))];
-    return this.locks.withLocks(
-      names,
-      async (held) => {
-        const idle = deliveries.filter((d) => held.has(sendLeaseName(d.itemId)));
-        return { cancelled: await this.outbound.cancel(idle, reason, allEntries), busy: deliveries.length - idle.length };
-      },
-      0,
-    );
+    const total = { cancelled: 0, busy: 0 };
+    // A batch at a time: an organization paused, or with a webhook down, may have many pending, and
+    // each batch's leases are held only while its deliveries are cancelled.
+    for (let i = 0; i < deliveries.length; i += BATCH) {
+      const slice = deliveries.slice(i, i + BATCH);
+      const names = [...new Set(slice.map((d) => sendLeaseName(d.itemId)))];
+      const done = await this.locks.withLocks(
+        names,
+        async (held) => {
+          const idle = slice.filter((d) => held.has(sendLeaseName(d.itemId)));
+          return { cancelled: await this.outbound.cancel(idle, reason, allEntries), busy: slice.length - idle.length };
+        },
+        0,
+      );
+      total.cancelled += done.cancelled;
+      total.busy += done.busy;
+    }
+    return total;
   }
 
   /**
@@ -264,12 +272,21 @@ export class Maintenance {
             // Decided again on the item as it is under its lock.
             idle.map((target) => ({ target, decide: (item: InventoryItem | null) => (item ? decide(item) : null) })),
           );
-          if ((await this.organizations.revisionOf(org.id)) !== org.revision) {
+          let moved: boolean;
+          try {
+            moved = (await this.organizations.revisionOf(org.id)) !== org.revision;
+            // Before the batch is applied: its locks are held until then (they are released once it is written).
+            if (!moved) await also.underLocks?.(idle.map((t) => t.id));
+          } catch (error) {
+            // Neither written nor abandoned, the batch would keep its items' locks (renewed) for as
+            // long as the process lives, and every other writer of those items would wait on them.
+            await batch.abandon().catch(() => undefined);
+            throw error;
+          }
+          if (moved) {
             await batch.abandon();
             return 'moved';
           }
-          // Before the batch is applied: its locks are held until then (they are released once it is written).
-          await also.underLocks?.(idle.map((t) => t.id));
           const written = await batch.apply();
           await batch.released;
           return { changed: written.applied.filter((a) => a.transition.changed).length, moved: false, deferred: written.deferred.length + slice.length - idle.length };

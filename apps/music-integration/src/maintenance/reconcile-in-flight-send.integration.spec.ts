@@ -1,4 +1,6 @@
-import type { Organization, OrganizationSettings } from '@music/domain';
+import { inventoryItemId, type Organization, type OrganizationSettings } from '@music/domain';
+import { itemLockName, RedisLocks } from '@music/platform';
+import { DeliveryFailures, Maintenance } from '@music/sync-state';
 import { eventually } from '@music/testing';
 import { INTEGRATION } from '../container';
 import { IntegrationHarness } from '../integration.test-harness';
@@ -73,5 +75,21 @@ describe('configuration reconciliation and a send on its way (rules 4, 8)', () =
 
     expect(h.thirdParty.records.get('x')).toMatchObject({ name: 'ours' });
     expect((await h.item(org.id, 'x'))?.data).toMatchObject({ name: 'ours' });
+  });
+  it('a reconciliation whose store read fails in the middle of a batch gives the items\' locks back', async () => {
+    const org = await h.createOrganization({ webhooks: [{ type: 'output', url: `${h.thirdParty.baseUrl}/sync/create`, method: 'POST' }] });
+    // A change waiting for its answer: the switch to one-way settles it, a batch of one.
+    await sendOnItsWay(org);
+    h.thirdParty.releaseSync();
+    await h.drainOutput();
+    await h.updateLocal(org.id, 'x', { ...ours, name: 'later' }, false);
+    await h.organizations.replace(h.ownerId, org.id, { ...settingsOf(org), synchronization: 'one-way' });
+    const locks = new RedisLocks(h.redis, { prefix: h.prefix });
+    const failingRevision = { findById: (id: string) => h.organizations.findById(id), revisionOf: async (): Promise<number | null> => Promise.reject(new Error('the store did not answer')) };
+    const maintenance = new Maintenance(h.sync.items, h.sync.outbound, h.store.models, new DeliveryFailures(h.store.models), failingRevision, locks);
+
+    await expect(maintenance.reconcileConfiguration(org.id)).rejects.toThrow('the store did not answer');
+    // The item's lock is free: its other writers are not held up by the failed reconciliation.
+    expect(await locks.acquire(itemLockName(inventoryItemId(org.id, 'x')), 'probe', 1000)).toBe(true);
   });
 });
