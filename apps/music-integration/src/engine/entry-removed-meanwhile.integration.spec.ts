@@ -103,4 +103,30 @@ describe('a polling entry removed while a write that lists it is on its way (rul
     await eventually(async () => (await h.store.models.inboundMessages.countDocuments({ organizationId: org.id, appliedAt: null })) === 0, 'the call to be applied');
     expect((await h.item(org.id, 'w'))?.seenBy).toEqual([second?.id]);
   });
+  it('a run of the removed entry that stops early (a page it could not fetch) does not leave the entry in what it wrote either', async () => {
+    h.thirdParty.put(song('a'), song('x'), song('b'), song('c'));
+    h.thirdParty.list('first', ['a', 'x']);
+    h.thirdParty.list('second', ['a', 'b', 'c']);
+    const org = await h.createOrganization({
+      polling: [
+        { endpoint: `${h.thirdParty.baseUrl}/music/first`, interval: 1, type: 'hour', pagination: { type: 'page', limit: 1 } },
+        { endpoint: `${h.thirdParty.baseUrl}/music/second`, interval: 1, type: 'hour' },
+      ],
+    });
+    const second = org.polling[1];
+    await poll(org, 1);
+
+    // The first entry's first page is on its way...
+    h.thirdParty.holdNextList();
+    const running = poll(org, 0);
+    await eventually(async () => h.thirdParty.heldLists > 0, 'the poll to fetch');
+    // ...while the entry is removed and reconciled; its second page is then refused for good.
+    await h.organizations.replace(h.ownerId, org.id, { ...settingsOf(org), polling: org.polling.slice(1) });
+    await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
+    h.thirdParty.failures.music = { count: 1, status: 400 };
+    h.thirdParty.releaseList();
+    expect(await running).toMatchObject({ kind: 'done', status: 'partial', counts: { fetched: 1 } });
+
+    expect((await h.item(org.id, 'a'))?.seenBy).toEqual([second?.id]);
+  });
 });

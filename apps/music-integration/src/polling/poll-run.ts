@@ -291,6 +291,21 @@ export class PollRun {
       }
       if (!sameHead(memory.head, next)) await memoryRepo.saveHead(org.id, entry.id, next);
     };
+    // The store or Redis failed under the run (or a bug): the run is recorded failed where the store
+    // still answers, so it never shows as running for good; the job's retry runs it again.
+    const recordFailed = (error: unknown): Promise<unknown> => runs.finish(runId, { status: 'failed', counts, pages, errors, message: (error as Error).message }).catch(() => undefined);
+    // The organization changed while the run wrote: a polling entry removed meanwhile may be in what
+    // the run wrote into items' `seenBy`, after the change's own reconciliation took it out of them,
+    // which would keep those items from the other entries' deletion passes (rule 6). So its
+    // configuration is applied again when an entry the run started with is gone (it reads the
+    // organization itself). True when this run's own entry is gone: it deletes nothing.
+    const entryRemovedUnder = async (): Promise<boolean> => {
+      if ((await organizations.revisionOf(org.id)) === org.revision) return false;
+      const current = await organizations.findById(org.id);
+      const live = new Set(current?.polling.map((p) => p.id) ?? []);
+      if (org.polling.some((p) => !live.has(p.id))) await sync.maintenance.reconcileConfiguration(org.id);
+      return !live.has(entry.id);
+    };
     const finish = async (status: SyncRunStatus, message: string | null, passSettled = false): Promise<PollRunOutcome> => {
       await commit(passSettled).catch((error: Error) => logger.warn('poll could not record its page memory', { runId, err: error.message }));
       await runs.finish(runId, { status, counts, pages, errors, message });
@@ -516,17 +531,20 @@ export class PollRun {
         // eslint-disable-next-line no-unsafe-finally
         if (sideFailure.failed) throw sideFailure.error;
       }
-      if (stoppedCapped) return await finish('partial', cappedMessage);
+      if (stoppedCapped) {
+        if (applied > 0) await entryRemovedUnder();
+        return await finish('partial', cappedMessage);
+      }
     } catch (error) {
+      // What was written before the run stopped follows a configuration changed meanwhile, as after a whole walk (best effort).
+      if (applied > 0) await entryRemovedUnder().catch(() => undefined);
       if (error instanceof LeaseLostError) {
         logger.warn('poll lost its lease; stopped before writing more', { runId, err: error.message });
         await runs.finish(runId, { status: 'partial', counts, pages, errors, message: `lost its lease (${error.message}); stopped before writing more; deletions skipped` });
         return { kind: 'done', runId, status: 'partial', counts };
       }
       if (!(error instanceof PollFetchError)) {
-        // The store or Redis failed under the run (or a bug): the run is recorded failed where the
-        // store still answers, so it never shows as running for good; the job's retry runs it again.
-        await runs.finish(runId, { status: 'failed', counts, pages, errors, message: (error as Error).message }).catch(() => undefined);
+        await recordFailed(error);
         throw error;
       }
       // Never delete after a failed or partial fetch.
@@ -537,15 +555,11 @@ export class PollRun {
       return error.transient ? { kind: 'retry', runId, message: error.message } : { kind: 'done', runId, status, counts };
     }
 
-    // The organization changed while the run wrote: a polling entry removed meanwhile may be in what
-    // the run wrote into items' `seenBy`, after the change's own reconciliation took it out of them,
-    // which would keep those items from the other entries' deletion passes (rule 6). So its
-    // configuration is applied again now (it reads the organization itself). And a run whose own
-    // entry was removed meanwhile deletes nothing.
-    if ((await organizations.revisionOf(org.id)) !== org.revision) {
-      await sync.maintenance.reconcileConfiguration(org.id);
-      const current = await organizations.findById(org.id);
-      if (!current?.polling.some((p) => p.id === entry.id)) return finish('succeeded', 'the polling entry was removed while the run went on; deletions skipped');
+    try {
+      if (await entryRemovedUnder()) return finish('succeeded', 'the polling entry was removed while the run went on; deletions skipped');
+    } catch (error) {
+      await recordFailed(error);
+      throw error;
     }
     if (!walk.complete) return finish('partial', `stopped at maxPages (${pages}); deletions skipped`);
     if (unidentified > 0) return finish('succeeded', `${unidentified} record(s) without a readable externalId; deletions skipped`);
@@ -569,7 +583,10 @@ export class PollRun {
       const deferred = verdict.deferred > 0 ? `${verdict.deferred} vanished item(s) were being written by others; the next run considers them` : null;
       return finish('succeeded', deferred, verdict.deferred === 0 && verdict.missed === 0);
     } catch (error) {
-      if (!(error instanceof LeaseLostError)) throw error;
+      if (!(error instanceof LeaseLostError)) {
+        await recordFailed(error);
+        throw error;
+      }
       await runs.finish(runId, { status: 'partial', counts, pages, errors, message: `lost its lease during the deletion pass (${error.message}); stopped` });
       return { kind: 'done', runId, status: 'partial', counts };
     }

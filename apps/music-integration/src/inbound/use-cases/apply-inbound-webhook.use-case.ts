@@ -96,8 +96,11 @@ export class ApplyInboundWebhookUseCase {
     }
     // The organization changed while the call was applied: a polling entry removed meanwhile may be
     // in the `seenBy` written here, after the change's own reconciliation took it out, keeping the
-    // items from the other entries' deletion passes (rule 6); its configuration is applied again.
-    if ((await deps.organizations.revisionOf(org.id)) !== org.revision) await deps.sync.maintenance.reconcileConfiguration(org.id);
+    // items from the other entries' deletion passes (rule 6); then its configuration is applied again.
+    if ((await deps.organizations.revisionOf(org.id)) !== org.revision) {
+      const live = new Set((await deps.organizations.findById(org.id))?.polling.map((p) => p.id) ?? []);
+      if (origin.entries.some((id) => !live.has(id))) await deps.sync.maintenance.reconcileConfiguration(org.id);
+    }
     // Records whose item stayed locked by another writer: retry the job (the rest are applied, and
     // applying them again changes nothing).
     if (deferred > 0) return Result.err({ kind: 'retry', message: `${deferred} record(s) deferred by concurrent writes; retrying` });
