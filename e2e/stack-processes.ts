@@ -102,7 +102,20 @@ export async function startStack(
   options: StackOptions = {},
 ): Promise<Stack> {
   const ports = {} as Record<AppName, number>;
-  for (const app of APPS) ports[app] = await freePort();
+  // Each free port is bound and released at once, so the system may hand the same one out again:
+  // every app of the stack gets a port no other app of it has (two apps given one port, one bound
+  // to loopback and the other to every interface, would both start, and the loopback one would
+  // answer the other's URL).
+  const given = new Set<number>();
+  const unusedPort = async (): Promise<number> => {
+    for (;;) {
+      const port = await freePort();
+      if (given.has(port)) continue;
+      given.add(port);
+      return port;
+    }
+  };
+  for (const app of APPS) ports[app] = await unusedPort();
   const apps = {} as Record<AppName, RunningApp>;
 
   const start = async (name: AppName, extraEnv: Record<string, string> = {}): Promise<RunningApp> => {
@@ -115,7 +128,7 @@ export async function startStack(
         // A port found free can be taken before the app binds it: outgoing connections draw their
         // local ports from the same range (seen with apps binding every interface). Another port, then.
         if (attempt >= 3 || !/already in use/.test((error as Error).message)) throw error;
-        ports[name] = await freePort();
+        ports[name] = await unusedPort();
       }
     }
   };

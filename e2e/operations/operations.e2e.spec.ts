@@ -17,6 +17,9 @@ describe('operating the system: metrics, docs, dashboard and log lines of the ru
     stack = await startStack(
       {
         NODE_ENV: 'production',
+        // Loopback, as outside production: an app on every interface can share its port with
+        // another test's app on loopback (both binds succeed), which then answers its URL.
+        HTTP_HOST: '127.0.0.1',
         MONGO_URL: mongoUrl,
         MONGO_DB: uniqueName('e2e_ops'),
         REDIS_URL: redisUrl,
