@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Express } from 'express';
-import type { InventoryItem, OrganizationInput, WebhookCredentials } from '@music/domain';
+import type { InventoryItem, Organization, OrganizationInput, OrganizationSettings, WebhookCredentials } from '@music/domain';
 import { inventoryItemId, organizationInputSchema } from '@music/domain';
 import { InventoryRepository, OrganizationRepository, SyncRunRepository, withEntryIds, type InventoryItemDoc, type Models, type PollMemoryRepository } from '@music/persistence';
 import { addJob, jobSettingsFrom, JOBS } from '@music/queue';
@@ -14,6 +14,12 @@ import { AccountOutbound } from './delivery/account-outbound';
 import { MappingCache } from './engine/mapping-cache';
 import { startIntegrationIn, type IntegrationRuntime } from './integration-runtime';
 import { PollRun } from './polling/poll-run';
+
+/** An organization's stored settings (webhook and entry ids kept), to store again changed (`OrganizationRepository.replace`). */
+export function settingsOf(org: Organization): OrganizationSettings {
+  const { id: _id, ownerId: _owner, revision: _r, createdAt: _c, updatedAt: _u, ...settings } = org;
+  return settings;
+}
 
 /** The test organizations' mapping: the third party's id, name, artist and album. */
 export const TRACK_MAPPINGS = {

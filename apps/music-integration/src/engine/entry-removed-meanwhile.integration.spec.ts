@@ -1,17 +1,13 @@
 import request from 'supertest';
-import type { Organization, OrganizationSettings } from '@music/domain';
+import type { Organization } from '@music/domain';
 import { OrganizationRepository } from '@music/persistence';
 import { provideFactory, resolve, secretBoxFrom } from '@music/platform';
 import { eventually, HeldStep } from '@music/testing';
 import { INTEGRATION } from '../container';
-import { IntegrationHarness } from '../integration.test-harness';
+import { IntegrationHarness, settingsOf } from '../integration.test-harness';
 
 const song = (id: string) => ({ id, name: `Song ${id}`, artist: 'Artist', album: 'Album' });
 
-function settingsOf(org: Organization): OrganizationSettings {
-  const { id: _id, ownerId: _owner, revision: _r, createdAt: _c, updatedAt: _u, ...settings } = org;
-  return settings;
-}
 
 /** Organization reads of the integration app, the next one held after it answered when armed. */
 class HeldOrganizationReads extends OrganizationRepository {

@@ -1,10 +1,10 @@
-import { inventoryItemId, type Organization, type OrganizationSettings } from '@music/domain';
+import { inventoryItemId, type Organization } from '@music/domain';
 import { withEntryIds } from '@music/persistence';
 import { itemLockName, provideFactory, RedisLocks, resolve } from '@music/platform';
 import { DeliveryFailures, Maintenance } from '@music/sync-state';
 import { eventually, Gate, HeldStep } from '@music/testing';
 import { INTEGRATION } from '../container';
-import { IntegrationHarness } from '../integration.test-harness';
+import { IntegrationHarness, settingsOf } from '../integration.test-harness';
 import { ConfigurationMemory } from './configuration-memory';
 import { ReconcileAllUseCase } from './use-cases/reconcile-all.use-case';
 
@@ -59,11 +59,6 @@ function heldReconciliation(h: IntegrationHarness) {
   return { maintenance, reached, letGo: () => gate.open() };
 }
 
-/** The organization's stored settings (webhook and entry ids kept), to store again changed. */
-function settingsOf(org: Organization): OrganizationSettings {
-  const { id: _id, ownerId: _owner, revision: _r, createdAt: _c, updatedAt: _u, ...settings } = org;
-  return settings;
-}
 
 describe('configuration reconciliation: pending work follows the configuration as it is, not as it was read (rule 8, rule 4)', () => {
   let h: IntegrationHarness;

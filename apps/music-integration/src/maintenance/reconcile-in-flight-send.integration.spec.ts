@@ -1,16 +1,12 @@
-import { inventoryItemId, type Organization, type OrganizationSettings } from '@music/domain';
+import { inventoryItemId, type Organization } from '@music/domain';
 import { itemLockName, RedisLocks } from '@music/platform';
 import { DeliveryFailures, Maintenance } from '@music/sync-state';
 import { eventually } from '@music/testing';
 import { INTEGRATION } from '../container';
-import { IntegrationHarness } from '../integration.test-harness';
+import { IntegrationHarness, settingsOf } from '../integration.test-harness';
 
 const ours = { name: 'ours', artist: 'Local Artist', album: 'Local Album' };
 
-function settingsOf(org: Organization): OrganizationSettings {
-  const { id: _id, ownerId: _owner, revision: _r, createdAt: _c, updatedAt: _u, ...settings } = org;
-  return settings;
-}
 
 describe('configuration reconciliation and a send on its way (rules 4, 8)', () => {
   let h: IntegrationHarness;
