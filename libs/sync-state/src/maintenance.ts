@@ -161,6 +161,23 @@ export class Maintenance {
     return result;
   }
 
+  /**
+   * For a write that read the organization at `revision` and listed the items it wrote under the
+   * polling entries `entries` (their `seenBy`: a poll run, an input webhook call): when the
+   * organization's revision moved since, and one of those entries is gone, its configuration is
+   * applied again (`reconcileConfiguration`). That entry's removal may have been reconciled before
+   * the write put it back into items' `seenBy`, keeping them from the other entries' deletion
+   * passes (rule 6). Returns the entries gone: none while the revision is the one read (then the
+   * organization is not read), all of them when the organization is deleted.
+   */
+  async reconcileEntriesRemovedSince(organizationId: string, revision: number, entries: readonly string[]): Promise<string[]> {
+    if ((await this.organizations.revisionOf(organizationId)) === revision) return [];
+    const live = new Set((await this.organizations.findById(organizationId))?.polling.map((p) => p.id) ?? []);
+    const gone = entries.filter((id) => !live.has(id));
+    if (gone.length > 0) await this.reconcileConfiguration(organizationId);
+    return gone;
+  }
+
   /** The listed deliveries whose webhook the organization no longer has, or that no longer takes their kind of change, by reason. */
   private withdrawnDeliveries(org: Organization, pending: readonly Delivery[]): Map<string, Delivery[]> {
     const reasons = new Map<string, Delivery[]>();

@@ -150,7 +150,7 @@ export class PollRun {
   }
 
   private async walk(org: Organization, entry: PollingEntry, runId: string, lease: Lease): Promise<PollRunOutcome> {
-    const { organizations, runs, items, logger, sync } = this.deps;
+    const { runs, items, logger, sync } = this.deps;
     const memoryRepo = this.deps.memory;
     // What the entry's runs remember (docs/sync-model.md, "Unchanged pages skip the store"), and the
     // organization's write mark, read before the start is recorded.
@@ -294,18 +294,10 @@ export class PollRun {
     // The store or Redis failed under the run (or a bug): the run is recorded failed where the store
     // still answers, so it never shows as running for good; the job's retry runs it again.
     const recordFailed = (error: unknown): Promise<unknown> => runs.finish(runId, { status: 'failed', counts, pages, errors, message: (error as Error).message }).catch(() => undefined);
-    // The organization changed while the run wrote: a polling entry removed meanwhile may be in what
-    // the run wrote into items' `seenBy`, after the change's own reconciliation took it out of them,
-    // which would keep those items from the other entries' deletion passes (rule 6). So its
-    // configuration is applied again when an entry the run started with is gone (it reads the
-    // organization itself). True when this run's own entry is gone: it deletes nothing.
-    const entryRemovedUnder = async (): Promise<boolean> => {
-      if ((await organizations.revisionOf(org.id)) === org.revision) return false;
-      const current = await organizations.findById(org.id);
-      const live = new Set(current?.polling.map((p) => p.id) ?? []);
-      if (org.polling.some((p) => !live.has(p.id))) await sync.maintenance.reconcileConfiguration(org.id);
-      return !live.has(entry.id);
-    };
+    // A polling entry removed while the run wrote may be in the items' `seenBy` it wrote (rule 6):
+    // the configuration is applied again then (Maintenance). True when this run's own entry is gone: it deletes nothing.
+    const entryRemovedUnder = async (): Promise<boolean> =>
+      (await sync.maintenance.reconcileEntriesRemovedSince(org.id, org.revision, org.polling.map((p) => p.id))).includes(entry.id);
     const finish = async (status: SyncRunStatus, message: string | null, passSettled = false): Promise<PollRunOutcome> => {
       await commit(passSettled).catch((error: Error) => logger.warn('poll could not record its page memory', { runId, err: error.message }));
       await runs.finish(runId, { status, counts, pages, errors, message });

@@ -94,13 +94,9 @@ export class ApplyInboundWebhookUseCase {
       Object.assign(summary, { created: applied.created, updated: applied.updated, unchanged: applied.unchanged, conflicts: applied.conflicts, diverged: applied.diverged, stale: applied.stale });
       deferred = applied.deferred;
     }
-    // The organization changed while the call was applied: a polling entry removed meanwhile may be
-    // in the `seenBy` written here, after the change's own reconciliation took it out, keeping the
-    // items from the other entries' deletion passes (rule 6); then its configuration is applied again.
-    if ((await deps.organizations.revisionOf(org.id)) !== org.revision) {
-      const live = new Set((await deps.organizations.findById(org.id))?.polling.map((p) => p.id) ?? []);
-      if (origin.entries.some((id) => !live.has(id))) await deps.sync.maintenance.reconcileConfiguration(org.id);
-    }
+    // A polling entry removed while the call was applied may be in the items' `seenBy` written here
+    // (rule 6): the configuration is applied again then (Maintenance).
+    await deps.sync.maintenance.reconcileEntriesRemovedSince(org.id, org.revision, origin.entries);
     // Records whose item stayed locked by another writer: retry the job (the rest are applied, and
     // applying them again changes nothing).
     if (deferred > 0) return Result.err({ kind: 'retry', message: `${deferred} record(s) deferred by concurrent writes; retrying` });
