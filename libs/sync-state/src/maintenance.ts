@@ -58,6 +58,8 @@ export class Maintenance {
     private readonly organizations: Pick<OrganizationRepository, 'findById' | 'revisionOf'>,
     /** The items' send leases: what a reconciliation withdraws is never on its way to the third party. */
     private readonly locks: Pick<RedisLocks, 'withLocks'>,
+    /** `cancelBatch`: deliveries a reconciliation cancels per batch, their send leases held together (default BATCH; tests make it small to cross batch boundaries). */
+    private readonly options: { cancelBatch?: number } = {},
   ) {}
 
   /** Removes settled tombstones fenced before `cutoff` (store time minus TOMBSTONE_RETENTION_MS). */
@@ -201,8 +203,9 @@ export class Maintenance {
     const total = { cancelled: 0, busy: 0 };
     // A batch at a time: an organization paused, or with a webhook down, may have many pending, and
     // each batch's leases are held only while its deliveries are cancelled.
-    for (let i = 0; i < deliveries.length; i += BATCH) {
-      const slice = deliveries.slice(i, i + BATCH);
+    const batch = this.options.cancelBatch ?? BATCH;
+    for (let i = 0; i < deliveries.length; i += batch) {
+      const slice = deliveries.slice(i, i + batch);
       const names = [...new Set(slice.map((d) => sendLeaseName(d.itemId)))];
       const done = await this.locks.withLocks(
         names,
