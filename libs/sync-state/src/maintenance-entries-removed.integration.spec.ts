@@ -75,7 +75,7 @@ describe('Maintenance.reconcileEntriesRemovedSince (real store)', () => {
 
   it('the revision unchanged: no entry is gone, and the organization is not read', async () => {
     const { org, entries } = await organizationWithItem();
-    expect(await maintenance.reconcileEntriesRemovedSince(org.id, org.revision, entries)).toEqual([]);
+    expect((await maintenance.reconcileEntriesRemovedSince(org.id, org.revision, entries)).gone).toEqual([]);
     expect(reads).toBe(0);
     expect(reconciled).toEqual([]);
   });
@@ -83,7 +83,7 @@ describe('Maintenance.reconcileEntriesRemovedSince (real store)', () => {
   it('the revision moved, every entry read still there (a rename): nothing is reconciled', async () => {
     const { org, settings, entries } = await organizationWithItem();
     await organizations.replace(org.ownerId, org.id, { ...settings, name: 'renamed' });
-    expect(await maintenance.reconcileEntriesRemovedSince(org.id, org.revision, entries)).toEqual([]);
+    expect((await maintenance.reconcileEntriesRemovedSince(org.id, org.revision, entries)).gone).toEqual([]);
     expect(reads).toBe(1);
     expect(reconciled).toEqual([]);
     expect(await seenBy(org)).toEqual(entries.slice().sort());
@@ -101,7 +101,7 @@ describe('Maintenance.reconcileEntriesRemovedSince (real store)', () => {
     expect(await seenBy(org)).toEqual(entries.slice().sort());
     reconciled = [];
 
-    expect(await maintenance.reconcileEntriesRemovedSince(org.id, org.revision, entries)).toEqual([second]);
+    expect((await maintenance.reconcileEntriesRemovedSince(org.id, org.revision, entries)).gone).toEqual([second]);
     expect(reconciled).toEqual([org.id]);
     expect(await seenBy(org)).toEqual([first]);
   });
@@ -109,6 +109,6 @@ describe('Maintenance.reconcileEntriesRemovedSince (real store)', () => {
   it('the organization deleted meanwhile: every entry read is gone', async () => {
     const { org, entries } = await organizationWithItem();
     await organizations.markDeleted(org.ownerId, org.id);
-    expect(await maintenance.reconcileEntriesRemovedSince(org.id, org.revision, entries)).toEqual(entries);
+    expect((await maintenance.reconcileEntriesRemovedSince(org.id, org.revision, entries)).gone).toEqual(entries);
   });
 });

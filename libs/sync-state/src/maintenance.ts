@@ -12,6 +12,12 @@ const BATCH = 500;
 type Decided = Pick<InventoryItem, 'state' | 'pendingEvent' | 'awaiting' | 'seenBy' | 'missedBy'>;
 
 /** What a configuration reconciliation did to an organization's pending work. */
+/** What `reconcileEntriesRemovedSince` found: the entries gone, and the organization when it was read. */
+export interface EntriesRemovedSince {
+  gone: string[];
+  organization?: Organization | null;
+}
+
 export interface ConfigurationReconciled {
   /** The organization's revision it read and applied. */
   revision: number;
@@ -169,15 +175,17 @@ export class Maintenance {
    * organization's revision moved since, and one of those entries is gone, its configuration is
    * applied again (`reconcileConfiguration`). That entry's removal may have been reconciled before
    * the write put it back into items' `seenBy`, keeping them from the other entries' deletion
-   * passes (rule 6). Returns the entries gone: none while the revision is the one read (then the
-   * organization is not read), all of them when the organization is deleted.
+   * passes (rule 6). `gone`: the entries gone, none while the revision is the one read (then the
+   * organization is not read), all of them when the organization is deleted; `organization`: the
+   * organization as read when the revision moved (null: deleted), for the caller's own checks.
    */
-  async reconcileEntriesRemovedSince(organizationId: string, revision: number, entries: readonly string[]): Promise<string[]> {
-    if ((await this.organizations.revisionOf(organizationId)) === revision) return [];
-    const live = new Set((await this.organizations.findById(organizationId))?.polling.map((p) => p.id) ?? []);
+  async reconcileEntriesRemovedSince(organizationId: string, revision: number, entries: readonly string[]): Promise<EntriesRemovedSince> {
+    if ((await this.organizations.revisionOf(organizationId)) === revision) return { gone: [] };
+    const organization = await this.organizations.findById(organizationId);
+    const live = new Set(organization?.polling.map((p) => p.id) ?? []);
     const gone = entries.filter((id) => !live.has(id));
     if (gone.length > 0) await this.reconcileConfiguration(organizationId);
-    return gone;
+    return { gone, organization };
   }
 
   /** The listed deliveries whose webhook the organization no longer has, or that no longer takes their kind of change, by reason. */

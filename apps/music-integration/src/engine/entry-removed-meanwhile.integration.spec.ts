@@ -32,6 +32,9 @@ describe('a polling entry removed while a write that lists it is on its way (rul
       });
     };
     await h.start();
+    // The runs are the tests' own: a scheduled run of an entry (its scheduler is set again when the
+    // organization changes) would take the entry's lease beside them.
+    await h.queues.polling.pause();
   });
   afterEach(async () => h.stop());
 
@@ -124,5 +127,32 @@ describe('a polling entry removed while a write that lists it is on its way (rul
     expect(await running).toMatchObject({ kind: 'done', status: 'partial', counts: { fetched: 1 } });
 
     expect((await h.item(org.id, 'a'))?.seenBy).toEqual([second?.id]);
+  });
+
+  it("a run whose entry was given another endpoint while it ran deletes nothing on the old endpoint's listing", async () => {
+    h.thirdParty.put(song('a'), song('b'), song('c'));
+    h.thirdParty.list('first', ['a', 'b', 'c']);
+    h.thirdParty.list('second', ['a', 'b', 'c']);
+    const org = await h.createOrganization({ polling: [{ endpoint: `${h.thirdParty.baseUrl}/music/first`, interval: 1, type: 'hour' }] });
+    const entry = org.polling[0];
+    if (!entry) throw new Error('no polling entry');
+    await poll(org, 0);
+
+    // The old endpoint no longer lists c; the entry's next run has that listing on its way...
+    h.thirdParty.list('first', ['a', 'b']);
+    h.thirdParty.holdNextList();
+    const running = poll(org, 0);
+    await eventually(async () => h.thirdParty.heldLists > 0, 'the poll to fetch');
+    // ...while the owner points the same entry (its id kept) at another endpoint, which lists c.
+    const moved = await h.organizations.replace(h.ownerId, org.id, { ...settingsOf(org), polling: [{ ...entry, endpoint: `${h.thirdParty.baseUrl}/music/second` }] });
+    if (!moved) throw new Error('the organization was not replaced');
+    expect(moved.polling[0]?.id).toBe(entry.id);
+    h.thirdParty.releaseList();
+    expect(await running).toMatchObject({ kind: 'done', status: 'succeeded', counts: { deleted: 0 } });
+    expect((await h.items(org.id)).map((i) => i.externalId).sort()).toEqual(['a', 'b', 'c']);
+
+    // The entry's next run reads its new endpoint, and deletes nothing either.
+    expect(await poll(moved, 0)).toMatchObject({ kind: 'done', status: 'succeeded', counts: { deleted: 0 } });
+    expect((await h.items(org.id)).map((i) => i.externalId).sort()).toEqual(['a', 'b', 'c']);
   });
 });

@@ -22,6 +22,16 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
 /** A mapped record before its content hash (computed only for pages that are applied). */
 type Mapped = Omit<InboundRecord, 'hash'>;
 
+/** The organization's mapping and transforms, as one key: a page mapped by another mapping is another page. */
+function mappingKeyOf(org: Organization): string {
+  return sha256(JSON.stringify([org.mappings, org.transforms]));
+}
+
+/** What decides the listing an entry's run reads and how it maps it: the page memory is kept per key, and a run deletes only on its own key's snapshot. */
+function listingKeyOf(org: Organization, entry: PollingEntry): string {
+  return sha256(JSON.stringify([entry.endpoint, entry.pagination ?? null, entry.itemsPath ?? null, entry.trackDeletes, entry.incremental ?? null, mappingKeyOf(org)]));
+}
+
 /**
  * The fingerprint of a page's mapped records: their externalIds and data in order (the JSON the
  * mapping produced: the same mapping writes its fields in the same order), and the mapping's hash.
@@ -154,8 +164,8 @@ export class PollRun {
     const memoryRepo = this.deps.memory;
     // What the entry's runs remember (docs/sync-model.md, "Unchanged pages skip the store"), and the
     // organization's write mark, read before the start is recorded.
-    const mappingKey = sha256(JSON.stringify([org.mappings, org.transforms]));
-    const configKey = sha256(JSON.stringify([entry.endpoint, entry.pagination ?? null, entry.itemsPath ?? null, entry.trackDeletes, entry.incremental ?? null, mappingKey]));
+    const mappingKey = mappingKeyOf(org);
+    const configKey = listingKeyOf(org, entry);
     const memory: { head: PollHead | null; pages: Map<number, RememberedPage> } = memoryRepo ? await memoryRepo.read(org.id, entry.id) : { head: null, pages: new Map<number, RememberedPage>() };
     // The head exists before the mark is read: a writer that cannot raise the mark forgets it (raises its `gen`).
     if (memoryRepo && !memory.head) memory.head = await memoryRepo.ensureHead(org.id, entry.id);
@@ -295,9 +305,16 @@ export class PollRun {
     // still answers, so it never shows as running for good; the job's retry runs it again.
     const recordFailed = (error: unknown): Promise<unknown> => runs.finish(runId, { status: 'failed', counts, pages, errors, message: (error as Error).message }).catch(() => undefined);
     // A polling entry removed while the run wrote may be in the items' `seenBy` it wrote (rule 6):
-    // the configuration is applied again then (Maintenance). True when this run's own entry is gone: it deletes nothing.
-    const entryRemovedUnder = async (): Promise<boolean> =>
-      (await sync.maintenance.reconcileEntriesRemovedSince(org.id, org.revision, org.polling.map((p) => p.id))).includes(entry.id);
+    // the configuration is applied again then (Maintenance). Says why this run must delete nothing:
+    // its own entry is gone, or now lists another way (another endpoint, pagination or mapping),
+    // so what it read is no longer the entry's snapshot; null when neither.
+    const entryChangedUnder = async (): Promise<string | null> => {
+      const since = await sync.maintenance.reconcileEntriesRemovedSince(org.id, org.revision, org.polling.map((p) => p.id));
+      if (since.gone.includes(entry.id)) return 'the polling entry was removed while the run went on; deletions skipped';
+      const now = since.organization?.polling.find((p) => p.id === entry.id);
+      if (since.organization && now && listingKeyOf(since.organization, now) !== configKey) return "the polling entry's settings changed while the run went on; deletions skipped";
+      return null;
+    };
     const finish = async (status: SyncRunStatus, message: string | null, passSettled = false): Promise<PollRunOutcome> => {
       await commit(passSettled).catch((error: Error) => logger.warn('poll could not record its page memory', { runId, err: error.message }));
       await runs.finish(runId, { status, counts, pages, errors, message });
@@ -524,12 +541,12 @@ export class PollRun {
         if (sideFailure.failed) throw sideFailure.error;
       }
       if (stoppedCapped) {
-        if (applied > 0) await entryRemovedUnder();
+        if (applied > 0) await entryChangedUnder();
         return await finish('partial', cappedMessage);
       }
     } catch (error) {
       // What was written before the run stopped follows a configuration changed meanwhile, as after a whole walk (best effort).
-      if (applied > 0) await entryRemovedUnder().catch(() => undefined);
+      if (applied > 0) await entryChangedUnder().catch(() => undefined);
       if (error instanceof LeaseLostError) {
         logger.warn('poll lost its lease; stopped before writing more', { runId, err: error.message });
         await runs.finish(runId, { status: 'partial', counts, pages, errors, message: `lost its lease (${error.message}); stopped before writing more; deletions skipped` });
@@ -548,7 +565,8 @@ export class PollRun {
     }
 
     try {
-      if (await entryRemovedUnder()) return finish('succeeded', 'the polling entry was removed while the run went on; deletions skipped');
+      const changed = await entryChangedUnder();
+      if (changed) return finish('succeeded', changed);
     } catch (error) {
       await recordFailed(error);
       throw error;
