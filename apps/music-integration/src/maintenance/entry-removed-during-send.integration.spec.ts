@@ -1,8 +1,9 @@
 import { inventoryItemId, type Organization } from '@music/domain';
 import { provideFactory, RedisLocks, resolve, type Lease } from '@music/platform';
 import { sendLeaseName } from '@music/sync-state';
-import { eventually } from '@music/testing';
+import { eventually, HeldStep } from '@music/testing';
 import { INTEGRATION } from '../container';
+import { OrganizationCache } from '../engine/organization-cache';
 import { IntegrationHarness, settingsOf } from '../integration.test-harness';
 
 const ours = { name: 'ours', artist: 'Local Artist', album: 'Local Album' };
@@ -10,6 +11,17 @@ const ours = { name: 'ours', artist: 'Local Artist', album: 'Local Album' };
 /** The integration app's locks, waiting `waitMs` for a lock, and telling when a send lease was found taken by a batch that waits for nothing. */
 class WatchedLocks extends RedisLocks {
   onBusySendLease: ((name: string) => void) | null = null;
+  /** The next lease of this name is held before it is taken, while `leaseStep` holds it. */
+  heldLease: string | null = null;
+  readonly leaseStep = new HeldStep();
+
+  override async lease(name: string, token: string, ttlMs: number): Promise<Lease | null> {
+    if (name === this.heldLease) {
+      this.heldLease = null;
+      await this.leaseStep.pass();
+    }
+    return super.lease(name, token, ttlMs);
+  }
 
   override async withLocks<T>(names: string[], fn: (held: ReadonlySet<string>, lease: Lease) => Promise<T>, waitMs?: number): Promise<T> {
     let busy: string[] = [];
@@ -26,9 +38,21 @@ class WatchedLocks extends RedisLocks {
   }
 }
 
+/** The delivery path's organization reads, telling when one answered. */
+class WatchedCache extends OrganizationCache {
+  onAnswered: (() => void) | null = null;
+
+  override async findById(id: string) {
+    const org = await super.findById(id);
+    this.onAnswered?.();
+    return org;
+  }
+}
+
 describe('a polling entry removed while an acknowledgement that lists it is on its way (rows 15, rules 6, 8)', () => {
   let h: IntegrationHarness;
   let locks: WatchedLocks;
+  let cache: WatchedCache;
 
   /** The app, its locks waiting `lockWaitMs` for a lock (the send leases a reconciliation waits for included). */
   async function start(lockWaitMs: number): Promise<void> {
@@ -38,26 +62,30 @@ describe('a polling entry removed while an acknowledgement that lists it is on i
         locks = new WatchedLocks(resolve(c, INTEGRATION.redis), { prefix: resolve(c, INTEGRATION.config).QUEUE_PREFIX, waitMs: lockWaitMs });
         return locks;
       });
+      provideFactory(c, INTEGRATION.organizationCache, (c) => (cache = new WatchedCache(resolve(c, INTEGRATION.organizations))));
     };
     await h.start();
   }
   afterEach(async () => h.stop());
 
-  /**
-   * An organization polled by two entries, and a local create whose send the third party took (its
-   * answer held): the fan-out's job read both entries before the send, and its acknowledgement
-   * settles the item with them (row 15). Both lists hold the item, so any poll the schedules start
-   * only confirms it.
-   */
-  async function sendOnItsWay(): Promise<Organization> {
+  /** An organization polled by two entries; both lists hold the item, so any poll the schedules start only confirms it. */
+  async function polledTwice(): Promise<Organization> {
     h.thirdParty.list('first', ['x']);
     h.thirdParty.list('second', ['x']);
-    const org = await h.createOrganization({
+    return h.createOrganization({
       polling: [
         { endpoint: `${h.thirdParty.baseUrl}/music/first`, interval: 1, type: 'hour' },
         { endpoint: `${h.thirdParty.baseUrl}/music/second`, interval: 1, type: 'hour' },
       ],
     });
+  }
+
+  /**
+   * A local create whose send the third party took (its answer held): the fan-out's job read both
+   * entries before the send, and its acknowledgement settles the item with them (row 15).
+   */
+  async function sendOnItsWay(): Promise<Organization> {
+    const org = await polledTwice();
     h.thirdParty.holdSync();
     await h.createLocal(org.id, 'x', ours);
     await eventually(async () => h.thirdParty.heldSyncs === 1, 'the send to reach the third party');
@@ -101,6 +129,29 @@ describe('a polling entry removed while an acknowledgement that lists it is on i
     await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
 
     expect(await h.item(org.id, 'x')).toMatchObject({ state: 'synced', seenBy: [second] });
+    expect(await h.use(INTEGRATION.configurationMemory).isCurrent(removed)).toBe(true);
+  });
+
+  it("a fan-out whose organization read would answer before the removal, its send lease taken only after the change's reconciliation: the removed entry does not come back", async () => {
+    await start(300);
+    const org = await polledTwice();
+    const second = org.polling[1]?.id;
+    // The fan-out's send lease is held before it is taken...
+    locks.heldLease = sendLeaseName(inventoryItemId(org.id, 'x'));
+    locks.leaseStep.holdNext();
+    const read = new Promise<void>((resolve) => (cache.onAnswered = resolve));
+    await h.createLocal(org.id, 'x', ours);
+    await locks.leaseStep.reached;
+    // ...while an organization read made beside it has answered (given time to: none is made before it).
+    await Promise.race([read, new Promise((resolve) => setTimeout(resolve, 500))]);
+    const removed = await removeFirstEntry(org);
+    await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
+    locks.leaseStep.letGo();
+    await h.drainOutput();
+    await eventually(async () => (await h.item(org.id, 'x'))?.state === 'synced', 'the item to settle');
+
+    await h.use(INTEGRATION.reconcileAll).execute();
+    expect((await h.item(org.id, 'x'))?.seenBy).toEqual([second]);
     expect(await h.use(INTEGRATION.configurationMemory).isCurrent(removed)).toBe(true);
   });
 });
