@@ -1,5 +1,5 @@
 import { inventoryItemId, type Organization } from '@music/domain';
-import { itemLockName, RedisLocks } from '@music/platform';
+import { itemLockName, provideFactory, RedisLocks, resolve } from '@music/platform';
 import { DeliveryFailures, Maintenance } from '@music/sync-state';
 import { eventually } from '@music/testing';
 import { INTEGRATION } from '../container';
@@ -11,7 +11,11 @@ const ours = { name: 'ours', artist: 'Local Artist', album: 'Local Album' };
 describe('configuration reconciliation and a send on its way (rules 4, 8)', () => {
   let h: IntegrationHarness;
   beforeEach(async () => {
-    h = await new IntegrationHarness().start();
+    h = new IntegrationHarness();
+    // The reconciliation waits for a send under way up to the lock wait (its entries step): shorter
+    // here than the outbound timeout, so the held send is still on its way when it ends.
+    h.overrides = (c) => provideFactory(c, INTEGRATION.locks, (c) => new RedisLocks(resolve(c, INTEGRATION.redis), { prefix: resolve(c, INTEGRATION.config).QUEUE_PREFIX, waitMs: 500 }));
+    await h.start();
   });
   afterEach(async () => h.stop());
 
