@@ -49,7 +49,7 @@ class WatchedCache extends OrganizationCache {
   }
 }
 
-describe('a polling entry removed while an acknowledgement that lists it is on its way (rows 15, rules 6, 8)', () => {
+describe('a polling entry removed while an acknowledgement that lists it is on its way (row 15, rules 6, 8)', () => {
   let h: IntegrationHarness;
   let locks: WatchedLocks;
   let cache: WatchedCache;
