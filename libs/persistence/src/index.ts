@@ -1,4 +1,5 @@
 export * from './models';
+export * from './duplicate-keys';
 export * from './mappers';
 export * from './organization.repository';
 export * from './organization-secrets';

@@ -1,14 +1,10 @@
 import type { User } from '@music/domain';
 import { newId } from '@music/domain';
 import { toUser } from './mappers';
+import { isDuplicateKey } from './duplicate-keys';
 import type { Models, UserDoc } from './models';
 
 // MongoDB and FerretDB both report a unique-index violation with this code.
-const DUPLICATE_KEY = 11000;
-
-function isDuplicateKey(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === DUPLICATE_KEY;
-}
 
 /** Users. Emails arrive already normalized; the unique index on `email` makes them one account each. */
 export class UserRepository {

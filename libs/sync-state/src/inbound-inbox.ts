@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { InboundMessageDoc, Models, OrganizationRepository } from '@music/persistence';
+import { isDuplicateKey, type InboundMessageDoc, type Models, type OrganizationRepository } from '@music/persistence';
 import type { StoreClock } from './store-clock';
 
-const DUPLICATE_KEY = 11000;
 
 /** The stored id of an input-webhook call: its organization and the sender's `webhook-id`, hashed (any text is a safe key). */
 export function inboundMessageId(organizationId: string, messageId: string): string {
@@ -39,7 +38,7 @@ export class InboundInbox {
       if (!(await this.live.isLive(organizationId))) await this.models.inboundMessages.deleteOne({ _id: id });
       return { id, duplicate: false, acceptedAt };
     } catch (error) {
-      if ((error as { code?: unknown }).code !== DUPLICATE_KEY) throw error;
+      if (!isDuplicateKey(error)) throw error;
       return { id, duplicate: true, acceptedAt };
     }
   }

@@ -1,6 +1,6 @@
 import type { AnyBulkWriteOperation } from 'mongoose';
 import type { InventoryItem } from '@music/domain';
-import { collectionOf, toInventoryItem, type InventoryItemDoc, type Models, type OrganizationRepository } from '@music/persistence';
+import { collectionOf, isDuplicateKey, refusedDuplicates, toInventoryItem, type InventoryItemDoc, type Models, type OrganizationRepository } from '@music/persistence';
 import { itemLockName, type RedisLocks } from '@music/platform';
 import { divergenceChange, noTransition, transition, transitionAll, type ItemFacts, type SyncEvent, type Transition } from './transitions';
 import type { MarkTally, WriteMarks } from './write-marks';
@@ -83,7 +83,6 @@ interface FreshDocs {
   notNew: Set<string>;
 }
 
-const DUPLICATE_KEY = 11000;
 
 /**
  * Update statements per command. FerretDB 1.x (PostgreSQL backend) holds a pool connection for
@@ -106,25 +105,6 @@ function factsOf(item: InventoryItem | null): ItemFacts | null {
   const facts = {} as Record<string, unknown>;
   for (const key of FACT_KEYS) facts[key] = item[key];
   return facts as ItemFacts;
-}
-
-function isDuplicateKey(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === DUPLICATE_KEY;
-}
-
-/** The ids an insertMany refused as duplicates; other errors are thrown. */
-function refusedDuplicates(error: unknown, ids: readonly string[]): Set<string> {
-  const e = error as { code?: number; writeErrors?: Array<{ code?: number; index?: number; err?: { code?: number; index?: number } }> };
-  const writeErrors = e.writeErrors ?? [];
-  const onlyDuplicates = writeErrors.length > 0 ? writeErrors.every((w) => (w.code ?? w.err?.code) === DUPLICATE_KEY) : e.code === DUPLICATE_KEY;
-  if (!onlyDuplicates) throw error;
-  const refused = new Set<string>();
-  for (const w of writeErrors) {
-    const id = ids[w.index ?? w.err?.index ?? -1];
-    if (id !== undefined) refused.add(id);
-  }
-  // A duplicate reported without its index: every document is read again.
-  return refused.size > 0 ? refused : new Set(ids);
 }
 
 /**

@@ -1,9 +1,8 @@
 import type { Delivery, DeliveryAttempt, InventoryItem, PendingEvent, Webhook } from '@music/domain';
-import { collectionOf, toDelivery, type DeliveryDoc, type Models, type OrganizationRepository } from '@music/persistence';
+import { collectionOf, refusedDuplicates, toDelivery, type DeliveryDoc, type Models, type OrganizationRepository } from '@music/persistence';
 import type { Applied, ItemStore } from './item-store';
 import type { SyncEvent } from './transitions';
 
-const DUPLICATE_KEY = 11000;
 const KEEP_ATTEMPTS = 10;
 
 /**
@@ -330,10 +329,11 @@ export class Outbound {
       await collectionOf(this.models.deliveries).insertMany(docs, { ordered: false });
       return true;
     } catch (error) {
-      const e = error as { code?: number; writeErrors?: Array<{ code?: number; err?: { code?: number } }> };
-      const writeErrors = e.writeErrors ?? [];
-      const onlyDuplicates = writeErrors.length > 0 ? writeErrors.every((w) => (w.code ?? w.err?.code) === DUPLICATE_KEY) : e.code === DUPLICATE_KEY;
-      if (!onlyDuplicates) throw error;
+      // Some existed (any error but a duplicate is thrown again).
+      refusedDuplicates(
+        error,
+        docs.map((d) => d._id),
+      );
       return false;
     }
   }
