@@ -1,4 +1,5 @@
-import type { Models, PollMemoryDoc } from './models';
+import { refusedDuplicates } from './duplicate-keys';
+import { collectionOf, type Models, type PollMemoryDoc } from './models';
 import { OrganizationRepository } from './organization.repository';
 
 /** What a poll remembers of one polling entry as a whole (docs/sync-model.md, "Unchanged pages skip the store"). */
@@ -102,14 +103,33 @@ export class PollMemoryRepository {
     return { head, pages };
   }
 
-  async savePages(organizationId: string, pollingId: string, pages: readonly RememberedPage[]): Promise<void> {
+  /**
+   * Writes these pages. Those not `stored` when the run read the memory are inserted, in one
+   * command, and only the ones another writer stored meanwhile are replaced: an insert costs the
+   * store no lookup, where a replace on a store whose lookups scan reads the whole collection of
+   * pages, which a first run of a large entry would pay once per page (docs/performance.md, "1. Ingest").
+   */
+  async savePages(organizationId: string, pollingId: string, pages: readonly RememberedPage[], stored: (index: number) => boolean = () => true): Promise<void> {
+    const docOf = (p: RememberedPage): PollMemoryDoc => ({ _id: pageId(organizationId, pollingId, p.index), organizationId, pollingId, kind: 'page', ...p });
     let created = 0;
     try {
-      for (let i = 0; i < pages.length; i += CHUNK) {
-        const ops = pages.slice(i, i + CHUNK).map((p) => {
-          const doc: PollMemoryDoc = { _id: pageId(organizationId, pollingId, p.index), organizationId, pollingId, kind: 'page', ...p };
-          return { replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } };
-        });
+      const fresh = pages.filter((p) => !stored(p.index)).map(docOf);
+      const replaced = pages.filter((p) => stored(p.index)).map(docOf);
+      if (fresh.length > 0) {
+        let refused = new Set<string>();
+        try {
+          await collectionOf(this.models.pollMemory).insertMany(fresh, { ordered: false });
+        } catch (error) {
+          refused = refusedDuplicates(
+            error,
+            fresh.map((d) => d._id),
+          );
+        }
+        created += fresh.length - refused.size;
+        replaced.push(...fresh.filter((d) => refused.has(d._id)));
+      }
+      for (let i = 0; i < replaced.length; i += CHUNK) {
+        const ops = replaced.slice(i, i + CHUNK).map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } }));
         created += (await this.models.pollMemory.bulkWrite(ops, { ordered: false })).upsertedCount;
       }
     } catch (error) {

@@ -101,6 +101,30 @@ describe('polls skip unchanged pages (real store, command monitoring)', () => {
     expect(itemTraffic().commands).toBe(0);
   });
 
+  it("a first run inserts its remembered pages (no page looked up), and a page another writer stored meanwhile is replaced, not lost", async () => {
+    const org = await organization();
+    const entryId = org.polling[0]?.id as string;
+    commands.reset();
+    expect(await run(org.id)).toMatchObject({ status: 'succeeded', counts: { created: 25 } });
+    const pageWrites = commands.on('poll_memory').filter((c) => c.name !== 'find');
+    const pageIdsIn = (c: { command: Record<string, unknown> }): string[] =>
+      [...((c.command['documents'] as Array<{ _id: string }> | undefined) ?? []), ...((c.command['updates'] as Array<{ q: { _id: string } }> | undefined) ?? []).map((u) => u.q)].map((d) => String(d._id)).filter((id) => /:p\d+$/.test(id));
+    // Three pages, each written once, by inserts: a replace would look each one up.
+    expect(pageWrites.filter((c) => c.name === 'insert').flatMap(pageIdsIn)).toHaveLength(3);
+    expect(pageWrites.filter((c) => c.name !== 'insert').flatMap(pageIdsIn)).toEqual([]);
+    // And they are right: the re-poll skips every page.
+    commands.reset();
+    expect(await run(org.id)).toMatchObject({ counts: { unchanged: 25 } });
+    expect(itemTraffic().commands).toBe(0);
+
+    // A writer that believed a page new (it was not stored when it read the memory) replaces it all the same.
+    const memory = new PollMemoryRepository(models);
+    const before = (await memory.read(org.id, entryId)).pages.get(0);
+    if (!before) throw new Error('page 0 was not remembered');
+    await memory.savePages(org.id, entryId, [{ ...before, fingerprint: 'another', etag: '"other"' }], () => false);
+    expect((await memory.read(org.id, entryId)).pages.get(0)).toMatchObject({ fingerprint: 'another', etag: '"other"', idCount: before.idCount });
+  });
+
   it('pages remembered before their id count was stored are skipped all the same', async () => {
     const org = await organization();
     await run(org.id);

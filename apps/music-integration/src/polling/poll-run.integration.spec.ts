@@ -193,24 +193,16 @@ describe('poll runs: pages fetched ahead (real store)', () => {
   });
 
   describe('the remembered pages (written in batches while the walk goes on)', () => {
-    /** 50 pages of one record; the page memory's writes (`bulkWrite` of poll_memory) go through `onSave` first. */
+    /** 50 pages of one record; each write of remembered pages (a batch of them) goes through `onSave` first. */
     const memoryRun = (onSave: (n: number) => Promise<void>): PollRun => {
-      const memoryModel = h.store.models.pollMemory;
       let saves = 0;
-      const pollMemory = new Proxy(memoryModel, {
-        get(target, prop) {
-          const value: unknown = Reflect.get(target, prop, target);
-          if (prop === 'bulkWrite') {
-            return async (...args: unknown[]) => {
-              await onSave(++saves);
-              return (target.bulkWrite as (...a: unknown[]) => unknown)(...args);
-            };
-          }
-          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-        },
-      });
-      const models: Models = { ...h.store.models, pollMemory };
-      return h.pollRunOver({ models, records: models, memory: new PollMemoryRepository(models) });
+      const memory = new PollMemoryRepository(h.store.models);
+      const save = memory.savePages.bind(memory);
+      memory.savePages = async (...args) => {
+        await onSave(++saves);
+        return save(...args);
+      };
+      return h.pollRunOver({ memory });
     };
     const onePerPage = () =>
       h.createOrganization({ polling: [{ endpoint: `${h.thirdParty.baseUrl}/music`, interval: 1, type: 'hour', pagination: { type: 'page', limit: 1 } }] });

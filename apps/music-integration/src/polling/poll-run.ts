@@ -252,7 +252,7 @@ export class PollRun {
     const flush = (): Promise<void> => {
       if (memoryRepo && toSave.length > 0) {
         const batch = toSave.splice(0);
-        saving = saving.then(() => memoryRepo.savePages(org.id, entry.id, batch));
+        saving = saving.then(() => memoryRepo.savePages(org.id, entry.id, batch, (index) => memory.pages.has(index)));
       }
       return saving;
     };
