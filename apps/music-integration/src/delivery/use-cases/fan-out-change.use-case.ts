@@ -63,19 +63,18 @@ export class FanOutChangeUseCase {
     // the lease free has seen every earlier send's answer, and the entries this send's answer
     // settles the item with (row 15) are read after the removals it applied (docs/reliability.md,
     // "Bugs found"). Held by another send of the item, both are read without it and its deliveries
-    // go as deliver jobs, which take the lease in turn.
+    // go as deliver jobs, which take the lease in turn. The two reads go together.
     const lease = await deps.locks.lease(sendLeaseName(job.itemId), job.eventId, deps.leaseTtlMs);
     try {
-      const jobOrg = await deps.organizations.findById(job.organizationId);
-      return await this.fanOut(job, jobOrg, lease);
+      const [jobOrg, item] = await Promise.all([deps.organizations.findById(job.organizationId), deps.sync.items.read(job.itemId)]);
+      return await this.fanOut(job, jobOrg, item, lease);
     } finally {
       await lease?.release();
     }
   }
 
-  private async fanOut(job: FanoutJob, jobOrg: Organization | null, lease: Lease | null): Promise<FanoutResult> {
+  private async fanOut(job: FanoutJob, jobOrg: Organization | null, item: InventoryItem | null, lease: Lease | null): Promise<FanoutResult> {
     const deps = this.deps;
-    const item = await deps.sync.items.read(job.itemId);
     const event = item?.pendingEvent;
     // An earlier run of this job may have stored a delivery and failed before the item's write: with
     // the item or its organization gone, the purge may have passed since (docs/sync-model.md,
