@@ -18,11 +18,17 @@ export interface RemoteVersionAccepted {
 
 /** The owner ends a divergence (rule 5) by taking the third party's version of the item. */
 export class AcceptRemoteVersionUseCase {
-  constructor(private readonly deps: { sync: Pick<SyncState, 'divergences'> }) {}
+  constructor(private readonly deps: { sync: Pick<SyncState, 'divergences' | 'maintenance'> }) {}
 
   async execute(command: AcceptRemoteVersionCommand): Promise<Result<RemoteVersionAccepted, AppError>> {
-    const outcome = await this.deps.sync.divergences.acceptRemote(command.organization, command.externalId);
+    const { organization } = command;
+    const outcome = await this.deps.sync.divergences.acceptRemote(organization, command.externalId);
     if (outcome.kind !== 'resolved') return Result.err(new AppError('NOT_FOUND', 'No divergence for this externalId'));
+    // Kept ours (rows 23, 31), the item is now listed by every entry of the organization as this
+    // request read it, without the item's send lease: the reconciliation of an entry removed since
+    // did not wait for this write, and the entry would keep the item from the other entries'
+    // deletion passes (rule 6). The configuration is applied again then (Maintenance).
+    await this.deps.sync.maintenance.reconcileEntriesRemovedSince(organization.id, organization.revision, organization.polling.map((p) => p.id));
     const after = outcome.applied.after;
     return Result.ok({ externalId: outcome.applied.target.externalId, state: outcome.applied.transition.to, data: after && !after.deleted ? after.data : null });
   }

@@ -1,0 +1,95 @@
+import request from 'supertest';
+import type { Organization } from '@music/domain';
+import { OrganizationRepository } from '@music/persistence';
+import { provideFactory, resolve, secretBoxFrom } from '@music/platform';
+import { HeldStep } from '@music/testing';
+import { INTEGRATION } from '../container';
+import { IntegrationHarness, settingsOf } from '../integration.test-harness';
+
+const theirs = { id: 'x', name: 'theirs', artist: 'Remote Artist', album: 'Remote Album' };
+const ours = { name: 'ours', artist: 'Local Artist', album: 'Local Album' };
+
+/** The routes' organization reads (`findOwned`), the next one held after it answered when armed. */
+class HeldOwnedReads extends OrganizationRepository {
+  readonly step = new HeldStep();
+
+  override async findOwned(ownerId: string, id: string) {
+    const org = await super.findOwned(ownerId, id);
+    await this.step.pass();
+    return org;
+  }
+}
+
+/**
+ * Writes that set an item's `seenBy` to every polling entry of an organization they read without
+ * the item's send lease, so the reconciliation of an entry's removal does not wait for them (rules
+ * 6, 8): an entry removed and reconciled between that read and the write must not stay in the item.
+ */
+describe('a polling entry removed while a write that lists every entry, read without the send lease, is on its way (rules 6, 8)', () => {
+  let h: IntegrationHarness;
+  let owned: HeldOwnedReads;
+  beforeEach(async () => {
+    h = new IntegrationHarness();
+    h.overrides = (c) => {
+      provideFactory(c, INTEGRATION.organizations, (c) => {
+        owned = new HeldOwnedReads(resolve(c, INTEGRATION.models), secretBoxFrom(resolve(c, INTEGRATION.config)));
+        return owned;
+      });
+    };
+    // No workers: the test runs the polls and the deliveries itself, each at its moment.
+    await h.start({ RUN_WORKERS: 'false' });
+  });
+  afterEach(async () => h.stop());
+
+  /** An organization polled by two entries, both listing the item `x` the third party holds (both in its `seenBy`). */
+  async function polledTwice(): Promise<Organization> {
+    h.thirdParty.put(theirs);
+    h.thirdParty.list('first', ['x']);
+    h.thirdParty.list('second', ['x']);
+    const org = await h.createOrganization({
+      webhooks: [{ type: 'output', url: `${h.thirdParty.baseUrl}/sync/create`, method: 'POST' }],
+      polling: [
+        { endpoint: `${h.thirdParty.baseUrl}/music/first`, interval: 1, type: 'hour' },
+        { endpoint: `${h.thirdParty.baseUrl}/music/second`, interval: 1, type: 'hour' },
+      ],
+    });
+    for (const entry of org.polling) {
+      await h.use(INTEGRATION.pollRun).execute({ version: 1, organizationId: org.id, pollingId: entry.id, trigger: 'manual' }, async () => undefined);
+    }
+    expect((await h.item(org.id, 'x'))?.seenBy.sort()).toEqual(org.polling.map((p) => p.id).sort());
+    return org;
+  }
+
+  /** The owner removes the first entry, and the change's reconciliation runs as the product runs it. */
+  async function removeFirstEntry(org: Organization): Promise<Organization> {
+    const removed = await h.organizations.replace(h.ownerId, org.id, { ...settingsOf(org), polling: org.polling.slice(1) });
+    if (!removed) throw new Error('the organization was not replaced');
+    await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
+    return removed;
+  }
+
+  it('accepting the remote version of a diverged item with nothing held (row 23), its organization read before the removal: the removed entry does not come back', async () => {
+    const org = await polledTwice();
+    const second = org.polling[1]?.id;
+    // Our edit is refused for good (row 16): diverged, the third party still holding its own version, nothing held.
+    h.thirdParty.failPath('/sync/create', 400);
+    const item = await h.updateLocal(org.id, 'x', ours, false);
+    await h.use(INTEGRATION.fanOutChange).execute({ version: 1, organizationId: org.id, itemId: item.id, eventId: (item.pendingEvent as { id: string }).id });
+    expect(await h.item(org.id, 'x')).toMatchObject({ state: 'diverged', held: null, remoteKnown: true });
+
+    // The owner accepts the remote version; the route's organization read answers (both entries), then is held...
+    owned.step.holdNext();
+    const accepting = request(h.app).post(`/organization/${org.id}/divergences/x/accept-remote`).set('authorization', `Bearer ${h.token()}`).send({}).then((r) => r);
+    await owned.step.reached;
+    // ...while the first entry is removed and reconciled.
+    const removed = await removeFirstEntry(org);
+    expect((await h.item(org.id, 'x'))?.seenBy).toEqual([second]);
+    owned.step.letGo();
+    expect((await accepting).status).toBe(200);
+
+    // Only the entry that remains may list the item (rule 6), after the periodic pass too.
+    await h.use(INTEGRATION.reconcileAll).execute();
+    expect(await h.item(org.id, 'x')).toMatchObject({ state: 'synced', data: ours, seenBy: [second] });
+    expect(await h.use(INTEGRATION.configurationMemory).isCurrent(removed)).toBe(true);
+  });
+});
