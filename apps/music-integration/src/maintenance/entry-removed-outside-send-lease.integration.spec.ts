@@ -4,6 +4,7 @@ import { OrganizationRepository } from '@music/persistence';
 import { provideFactory, resolve, secretBoxFrom } from '@music/platform';
 import { HeldStep } from '@music/testing';
 import { INTEGRATION } from '../container';
+import { OrganizationCache } from '../engine/organization-cache';
 import { IntegrationHarness, settingsOf } from '../integration.test-harness';
 
 const theirs = { id: 'x', name: 'theirs', artist: 'Remote Artist', album: 'Remote Album' };
@@ -20,6 +21,17 @@ class HeldOwnedReads extends OrganizationRepository {
   }
 }
 
+/** The delivery path's organization reads, the next one held after it answered when armed. */
+class HeldCacheReads extends OrganizationCache {
+  readonly step = new HeldStep();
+
+  override async findById(id: string) {
+    const org = await super.findById(id);
+    await this.step.pass();
+    return org;
+  }
+}
+
 /**
  * Writes that set an item's `seenBy` to every polling entry of an organization they read without
  * the item's send lease, so the reconciliation of an entry's removal does not wait for them (rules
@@ -28,6 +40,7 @@ class HeldOwnedReads extends OrganizationRepository {
 describe('a polling entry removed while a write that lists every entry, read without the send lease, is on its way (rules 6, 8)', () => {
   let h: IntegrationHarness;
   let owned: HeldOwnedReads;
+  let cache: HeldCacheReads;
   beforeEach(async () => {
     h = new IntegrationHarness();
     h.overrides = (c) => {
@@ -35,24 +48,29 @@ describe('a polling entry removed while a write that lists every entry, read wit
         owned = new HeldOwnedReads(resolve(c, INTEGRATION.models), secretBoxFrom(resolve(c, INTEGRATION.config)));
         return owned;
       });
+      provideFactory(c, INTEGRATION.organizationCache, (c) => (cache = new HeldCacheReads(resolve(c, INTEGRATION.organizations))));
     };
     // No workers: the test runs the polls and the deliveries itself, each at its moment.
     await h.start({ RUN_WORKERS: 'false' });
   });
   afterEach(async () => h.stop());
 
-  /** An organization polled by two entries, both listing the item `x` the third party holds (both in its `seenBy`). */
-  async function polledTwice(): Promise<Organization> {
-    h.thirdParty.put(theirs);
-    h.thirdParty.list('first', ['x']);
-    h.thirdParty.list('second', ['x']);
-    const org = await h.createOrganization({
+  /** An organization with two polling entries and one output webhook. */
+  const twoEntries = (): Promise<Organization> =>
+    h.createOrganization({
       webhooks: [{ type: 'output', url: `${h.thirdParty.baseUrl}/sync/create`, method: 'POST' }],
       polling: [
         { endpoint: `${h.thirdParty.baseUrl}/music/first`, interval: 1, type: 'hour' },
         { endpoint: `${h.thirdParty.baseUrl}/music/second`, interval: 1, type: 'hour' },
       ],
     });
+
+  /** An organization polled by two entries, both listing the item `x` the third party holds (both in its `seenBy`). */
+  async function polledTwice(): Promise<Organization> {
+    h.thirdParty.put(theirs);
+    h.thirdParty.list('first', ['x']);
+    h.thirdParty.list('second', ['x']);
+    const org = await twoEntries();
     for (const entry of org.polling) {
       await h.use(INTEGRATION.pollRun).execute({ version: 1, organizationId: org.id, pollingId: entry.id, trigger: 'manual' }, async () => undefined);
     }
@@ -91,5 +109,40 @@ describe('a polling entry removed while a write that lists every entry, read wit
     await h.use(INTEGRATION.reconcileAll).execute();
     expect(await h.item(org.id, 'x')).toMatchObject({ state: 'synced', data: ours, seenBy: [second] });
     expect(await h.use(INTEGRATION.configurationMemory).isCurrent(removed)).toBe(true);
+  });
+
+  it('a deliver job run again after its delivery was answered (the answer learned again, row 15), its organization read before the removal: the removed entry does not come back', async () => {
+    const org = await twoEntries();
+    const second = org.polling[1]?.id;
+    const item = await h.createLocal(org.id, 'y', ours, false);
+    // The fan-out's first attempt fails for now (503): the delivery is left to its deliver job...
+    h.thirdParty.failures.sync = { count: 1, status: 503 };
+    await h.use(INTEGRATION.fanOutChange).execute({ version: 1, organizationId: org.id, itemId: item.id, eventId: (item.pendingEvent as { id: string }).id });
+    const [delivery] = await h.deliveries.listForOrganization(org.id, { limit: 5 });
+    if (!delivery) throw new Error('no delivery');
+    // ...whose run is interrupted between its two writes: the answer recorded, the item not told
+    // (written here as the writer writes it, since the point is to stop between the two).
+    const at = new Date();
+    await h.store.models.deliveries.updateOne(
+      { _id: delivery.id },
+      { $set: { status: 'succeeded', attempts: 2, lastAttempts: [{ at, statusCode: 200, error: null, ms: 5 }], updatedAt: at, deliveredAt: at } },
+    );
+    expect(await h.item(org.id, 'y')).toMatchObject({ state: 'pending', awaiting: [delivery.webhookId], seenBy: [] });
+
+    // The job runs again; its organization read answers (both entries), then is held...
+    cache.step.holdNext();
+    const running = h.use(INTEGRATION.deliverChange).execute({ deliveryId: delivery.id, attemptNumber: 3 });
+    await cache.step.reached;
+    // ...while the first entry is removed and reconciled (nothing lists the item yet).
+    const removed = await removeFirstEntry(org);
+    cache.step.letGo();
+    expect((await running).unwrap()).toMatchObject({ kind: 'done', status: 'skipped' });
+
+    // Settled and held by the third party, listed by the entry that remains only (rule 6), after the periodic pass too.
+    await h.use(INTEGRATION.reconcileAll).execute();
+    expect(await h.item(org.id, 'y')).toMatchObject({ state: 'synced', remoteKnown: true, seenBy: [second] });
+    expect(await h.use(INTEGRATION.configurationMemory).isCurrent(removed)).toBe(true);
+    // Nothing sent again: the answer was recorded.
+    expect(h.thirdParty.deliveries).toHaveLength(1);
   });
 });

@@ -13,7 +13,7 @@ export interface DeliverChangeDeps {
   /** The organization as stored now (the cache checks its revision on every read). */
   organizations: Pick<OrganizationRepository, 'findById'>;
   deliveries: Pick<DeliveryRepository, 'findById'>;
-  sync: Pick<SyncState, 'items' | 'outbound'>;
+  sync: Pick<SyncState, 'items' | 'outbound' | 'maintenance'>;
   /** The guarded client, held to each owner's outbound quota. */
   http: AccountOutbound;
   locks: RedisLocks;
@@ -82,7 +82,13 @@ export class DeliverChangeUseCase {
       // Finished, yet its job runs again: the run that finished it may have died between recording
       // the outcome and updating the item. Learning the answer again is idempotent.
       const org = await deps.organizations.findById(delivery.organizationId);
-      await deps.sync.outbound.resettle(delivery, { allEntries: org?.polling.map((p) => p.id) ?? [] });
+      const allEntries = org?.polling.map((p) => p.id) ?? [];
+      const applied = await deps.sync.outbound.resettle(delivery, { allEntries });
+      // Read without the item's send lease, so the reconciliation of an entry removed since did not
+      // wait for this write (as it waits for a send's): an acknowledgement listing that entry in
+      // `seenBy` (row 15) would keep the item from the other entries' deletion passes (rule 6). The
+      // configuration is applied again then (Maintenance); the ordinary path reads under the lease.
+      if (org && applied?.transition.changed) await deps.sync.maintenance.reconcileEntriesRemovedSince(org.id, org.revision, allEntries);
       return { kind: 'done', status: 'skipped' };
     }
 
