@@ -2,6 +2,7 @@ import type { AnyBulkWriteOperation } from 'mongoose';
 import type { InventoryItem } from '@music/domain';
 import { collectionOf, isDuplicateKey, refusedDuplicates, toInventoryItem, type InventoryItemDoc, type Models, type OrganizationRepository } from '@music/persistence';
 import { itemLockName, type RedisLocks } from '@music/platform';
+import { StoreClock } from './store-clock';
 import { divergenceChange, noTransition, transition, transitionAll, type ItemFacts, type SyncEvent, type Transition } from './transitions';
 import type { MarkTally, WriteMarks } from './write-marks';
 
@@ -17,9 +18,15 @@ export interface ItemTarget {
   externalId: string;
 }
 
-/** What the caller knows when it decides an item's event: the highest version its deliveries carry (absent items). */
+/** What the caller knows when it decides an item's event. */
 export interface DecideContext {
+  /** The highest version the item's deliveries carry (absent items, with `needsFloor`). */
   versionFloor: number;
+  /**
+   * The store's time, read after the item was found absent and under its lock (absent items, with
+   * `needsNow`): anything that removed the item's document (a tombstone expiring) did so before it.
+   */
+  now?: Date;
 }
 
 /** Decides the event for the item as it is now (null: nothing to do for it); several are applied in order, in one write. */
@@ -55,6 +62,8 @@ export interface ApplyManyOptions {
   guard?: WriteGuard;
   insertFirst?: boolean;
   needsFloor?: boolean;
+  /** Absent items are decided with the store's time (`DecideContext.now`): one clock read per round that finds some absent. */
+  needsNow?: boolean;
   marks?: MarkTally;
 }
 
@@ -128,6 +137,9 @@ export async function versionFloors(models: Pick<Models, 'deliveries'>, itemIds:
  * write together with the caller's lease). This is the only code that writes `inventory_items`.
  */
 export class ItemStore {
+  /** Read for absent items of a batch with `needsNow`, after they were found absent. */
+  private readonly clock: StoreClock;
+
   constructor(
     private readonly models: Pick<Models, 'inventoryItems' | 'deliveries'>,
     private readonly locks: RedisLocks,
@@ -136,7 +148,9 @@ export class ItemStore {
     private readonly observer?: TransitionObserver,
     /** The organizations' write marks: raised before and after every write of their items. */
     readonly marks?: WriteMarks,
-  ) {}
+  ) {
+    this.clock = new StoreClock(models);
+  }
 
   /**
    * Runs `write` between two raises of the organization's write mark (docs/sync-model.md, "Unchanged
@@ -312,8 +326,13 @@ export class ItemStore {
           }
           let current: Map<string, InventoryItem | null> = await this.readMany(todo);
           for (let round = 0; todo.length > 0; round++) {
-            const floors = options.needsFloor ? await versionFloors(this.models, todo.filter((id) => !current.get(id))) : new Map<string, number>();
-            const retry = await this.writeRound(todo, byId, current, floors, check, applied);
+            const absent = todo.filter((id) => !current.get(id));
+            // The clock is read after the items were read absent: whatever removed them was earlier.
+            const [floors, now] = await Promise.all([
+              options.needsFloor ? versionFloors(this.models, absent) : new Map<string, number>(),
+              options.needsNow && absent.length > 0 ? this.clock.now() : undefined,
+            ]);
+            const retry = await this.writeRound(todo, byId, current, { floors, now }, check, applied);
             if (retry.length === 0) break;
             if (round + 1 >= ROUNDS) throw new Error(`${retry.length} item(s) changed under their locks ${ROUNDS} times (locks lost?)`);
             const reread = await this.readMany(retry);
@@ -344,7 +363,11 @@ export class ItemStore {
     return prepared;
   }
 
-  /** The new documents of a batch expected to be new: their version floors read and their events decided on an absent item. */
+  /**
+   * The new documents of a batch expected to be new: their version floors read and their events
+   * decided on an absent item (with no store time: an event that needs it to create is decided as
+   * not new, and read and decided again after the insert).
+   */
   private async freshDocs(ids: string[], byId: Map<string, { target: ItemTarget; decide: Decide }>): Promise<FreshDocs> {
     const floors = await versionFloors(this.models, ids);
     const docs: InventoryItemDoc[] = [];
@@ -378,7 +401,7 @@ export class ItemStore {
     todo: string[],
     byId: Map<string, { target: ItemTarget; decide: Decide }>,
     current: Map<string, InventoryItem | null>,
-    floors: Map<string, number>,
+    context: { floors: Map<string, number>; now: Date | undefined },
     check: () => Promise<void>,
     applied: Applied[],
   ): Promise<string[]> {
@@ -389,7 +412,7 @@ export class ItemStore {
     for (const id of todo) {
       const { target, decide } = byId.get(id) as { target: ItemTarget; decide: Decide };
       const before = current.get(id) ?? null;
-      const event = decide(before, { versionFloor: floors.get(id) ?? 0 });
+      const event = decide(before, { versionFloor: context.floors.get(id) ?? 0, ...(context.now && !before ? { now: context.now } : {}) });
       if (!event) continue;
       const t = transitionOf(before, event);
       if (!t.changed) {

@@ -68,7 +68,7 @@ describe('Maintenance.reconcileEntriesRemovedSince (real store)', () => {
     });
     const org = await organizations.create(`owner-${++seq}`, settings);
     const entries = org.polling.map((p) => p.id);
-    await sync.remote.applyUpserts(org.id, [song('a', 'one')], { kind: 'webhook', freshness: new Date('2026-01-01T00:00:00Z'), entries }, { mayCreate: true });
+    await sync.remote.applyUpserts(org.id, [song('a', 'one')], { kind: 'webhook', freshness: new Date('2026-01-01T00:00:00Z'), entries });
     return { org, settings, entries };
   };
   const seenBy = async (org: Organization) => (await sync.items.read(inventoryItemId(org.id, 'a')))?.seenBy.slice().sort();
@@ -97,7 +97,7 @@ describe('Maintenance.reconcileEntriesRemovedSince (real store)', () => {
     await maintenance.reconcileConfiguration(org.id);
     expect(await seenBy(org)).toEqual([first]);
     // ...then the write that read both entries lists the item under both.
-    await sync.remote.applyUpserts(org.id, [song('a', 'two')], { kind: 'webhook', freshness: new Date('2026-01-02T00:00:00Z'), entries }, { mayCreate: true });
+    await sync.remote.applyUpserts(org.id, [song('a', 'two')], { kind: 'webhook', freshness: new Date('2026-01-02T00:00:00Z'), entries });
     expect(await seenBy(org)).toEqual(entries.slice().sort());
     reconciled = [];
 

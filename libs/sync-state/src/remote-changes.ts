@@ -1,7 +1,7 @@
 import { inventoryItemId, type InventoryItem } from '@music/domain';
 import type { Models } from '@music/persistence';
 import { syncMutant } from './mutants';
-import type { Applied, ItemStore, ItemTarget, WriteGuard } from './item-store';
+import type { Applied, DecideContext, ItemStore, ItemTarget, WriteGuard } from './item-store';
 import type { Outcome, SyncEvent } from './transitions';
 import type { MarkTally } from './write-marks';
 
@@ -56,8 +56,14 @@ export interface ApplyOptions {
   guard?: WriteGuard;
   /** The batch is expected to be new (a first poll): inserted first, only the refused read back. */
   insertFirst?: boolean;
-  /** False for changes older than the tombstone retention: they never create an absent item. */
-  mayCreate?: boolean;
+  /**
+   * Store time from which these changes create no absent item (their freshness plus
+   * TOMBSTONE_RETENTION_MS: the tombstone that fenced them may have expired). Compared with the
+   * store's time read by the write after it found the item absent, under its lock, never with a
+   * time read before: a tombstone expiring meanwhile was expired on a clock read earlier still, so
+   * by then the change is past this time too (docs/sync-model.md, rule 2).
+   */
+  createBefore?: Date;
   /** Counts the write-mark raises of these writes (a poll tells its own writes from others'). */
   marks?: MarkTally;
 }
@@ -141,9 +147,10 @@ export class RemoteChanges {
     const byId = new Map<string, InboundRecord>();
     for (const r of records) byId.set(inventoryItemId(organizationId, r.externalId), r);
     const entries = origin.kind === 'poll' ? [origin.entry] : origin.entries;
+    const createBefore = options.createBefore;
     const targets = [...byId].map(([id, record]) => ({
       target: { id, organizationId, externalId: record.externalId },
-      decide: (_item: InventoryItem | null, context: { versionFloor: number }): SyncEvent => ({
+      decide: (_item: InventoryItem | null, context: DecideContext): SyncEvent => ({
         type: 'inbound-upsert',
         externalId: record.externalId,
         data: record.data,
@@ -152,11 +159,12 @@ export class RemoteChanges {
         entries,
         source: origin.kind,
         versionFloor: context.versionFloor,
-        mayCreate: options.mayCreate ?? true,
+        mayCreate: createBefore === undefined || (context.now !== undefined && context.now.getTime() < createBefore.getTime()),
       }),
     }));
     const batch = await this.store.prepareMany(targets, {
       needsFloor: true,
+      ...(createBefore ? { needsNow: true } : {}),
       ...(options.guard ? { guard: options.guard } : {}),
       ...(options.insertFirst ? { insertFirst: true } : {}),
       ...(options.marks ? { marks: options.marks } : {}),

@@ -34,7 +34,8 @@ export type SyncEvent =
    * A record of a snapshot or an input webhook. `freshness`: when the snapshot began or the webhook
    * was accepted (store clock). `entries`: the polling entries that may list the item (the
    * snapshot's entry, or every entry for a webhook). `mayCreate`: false for a change older than
-   * the tombstone retention (its item's tombstone may have expired: it must not create the item).
+   * the tombstone retention (its item's tombstone may have expired: it must not create the item),
+   * its age measured by the writer on the store's time read after it found the item absent.
    */
   | {
       type: 'inbound-upsert';

@@ -89,6 +89,21 @@ describe('inbound changes through the one writer (real store)', () => {
     ]);
   });
 
+  // Rule 2: a change past its `createBefore` (its freshness + TOMBSTONE_RETENTION_MS) creates
+  // nothing, judged on the store's time read by the write itself, whichever way the batch is written.
+  it('createBefore is judged by the write on the store clock: a change before it creates, one past it does not, an update applies either way', async () => {
+    for (const insertFirst of [false, true]) {
+      const org = await h.createOrganization({ polling: [] });
+      const now = (await h.sync.clock.now()).getTime();
+      const origin = (at: number) => ({ kind: 'webhook' as const, freshness: new Date(at), entries: [] });
+      const young = await h.sync.remote.applyUpserts(org.id, [record('young', 'Y')], origin(now), { createBefore: new Date(now + 60_000), insertFirst });
+      expect({ insertFirst, young }).toMatchObject({ insertFirst, young: { created: 1 } });
+      const old = await h.sync.remote.applyUpserts(org.id, [record('old', 'O'), record('young', 'Y2')], origin(now + 1), { createBefore: new Date(now - 1), insertFirst });
+      expect({ insertFirst, old }).toMatchObject({ insertFirst, old: { created: 0, stale: 1, updated: 1 } });
+      expect((await h.items(org.id)).map((i) => [i.externalId, i.data['name']])).toEqual([['young', 'Y2']]);
+    }
+  });
+
   it('a first poll of an empty organization reads no items back; the next poll reads and deletes what vanished', async () => {
     const watch = watchingReads(h.store.models);
     const locks = new RedisLocks(h.redis, { prefix: h.prefix });

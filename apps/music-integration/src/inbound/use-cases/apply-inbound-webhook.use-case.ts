@@ -9,7 +9,7 @@ import type { SyncMetrics } from '../../engine/sync-metrics';
 
 export interface InboundWebhookDeps {
   organizations: OrganizationRepository;
-  sync: Pick<SyncState, 'clock' | 'remote' | 'inbox' | 'maintenance'>;
+  sync: Pick<SyncState, 'remote' | 'inbox' | 'maintenance'>;
   mappings: MappingCache;
   logger: Logger;
   /** TOMBSTONE_RETENTION_MS: a call older than this may predate a tombstone that expired; it creates nothing. */
@@ -70,7 +70,9 @@ export class ApplyInboundWebhookUseCase {
     summary.received = records.length;
     const freshness = new Date(job.acceptedAt);
     const origin = { kind: 'webhook' as const, freshness, entries: org.polling.map((p) => p.id) };
-    const mayCreate = (await deps.sync.clock.now()).getTime() - freshness.getTime() < deps.tombstoneRetentionMs;
+    // A call this old creates nothing (rule 2); its age is measured by the write itself, after it
+    // finds the item absent, so a tombstone expiring while the call is on its way cannot let it through.
+    const createBefore = new Date(freshness.getTime() + deps.tombstoneRetentionMs);
 
     let deferred: number;
     if (job.method === 'DELETE') {
@@ -90,7 +92,7 @@ export class ApplyInboundWebhookUseCase {
         if (outcome.ok) batch.push({ externalId: outcome.externalId, data: outcome.data, hash: contentHash(outcome.externalId, outcome.data) });
         else summary.invalid++;
       }
-      const applied = await deps.sync.remote.applyUpserts(org.id, batch, origin, { mayCreate });
+      const applied = await deps.sync.remote.applyUpserts(org.id, batch, origin, { createBefore });
       Object.assign(summary, { created: applied.created, updated: applied.updated, unchanged: applied.unchanged, conflicts: applied.conflicts, diverged: applied.diverged, stale: applied.stale });
       deferred = applied.deferred;
     }
