@@ -1,4 +1,4 @@
-import { refusedDuplicates } from './duplicate-keys';
+import { isDuplicateKey, refusedDuplicates } from './duplicate-keys';
 import { collectionOf, type Models, type PollMemoryDoc } from './models';
 import { OrganizationRepository } from './organization.repository';
 
@@ -111,11 +111,14 @@ export class PollMemoryRepository {
    */
   async savePages(organizationId: string, pollingId: string, pages: readonly RememberedPage[], stored: (index: number) => boolean = () => true): Promise<void> {
     const docOf = (p: RememberedPage): PollMemoryDoc => ({ _id: pageId(organizationId, pollingId, p.index), organizationId, pollingId, kind: 'page', ...p });
+    // Whether a page may have been created: then the organization's liveness is checked after.
     let created = 0;
+    let inserted = false;
     try {
       const fresh = pages.filter((p) => !stored(p.index)).map(docOf);
       const replaced = pages.filter((p) => stored(p.index)).map(docOf);
       if (fresh.length > 0) {
+        inserted = true;
         let refused = new Set<string>();
         try {
           await collectionOf(this.models.pollMemory).insertMany(fresh, { ordered: false });
@@ -138,8 +141,9 @@ export class PollMemoryRepository {
       throw error;
     }
     // Pages only replaced need no check: they exist, so the purge's pass is still to come, or they
-    // were created after it by a write that checked.
-    if (created > 0) await this.removeIfOrganizationGone(organizationId);
+    // were created after it by a write that checked. An insert's answer may not say which it
+    // created (a duplicate reported without its index): then it is checked all the same.
+    if (created > 0 || inserted) await this.removeIfOrganizationGone(organizationId);
   }
 
   /** Forgets the pages at `from` and after (a walk that ended earlier). */
@@ -157,7 +161,7 @@ export class PollMemoryRepository {
     try {
       await this.models.pollMemory.create(doc);
     } catch (error) {
-      if ((error as { code?: unknown }).code === 11000) return (await this.read(organizationId, pollingId)).head ?? head;
+      if (isDuplicateKey(error)) return (await this.read(organizationId, pollingId)).head ?? head;
       await this.removeIfOrganizationGone(organizationId);
       throw error;
     }

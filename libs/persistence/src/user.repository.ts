@@ -4,8 +4,6 @@ import { toUser } from './mappers';
 import { isDuplicateKey } from './duplicate-keys';
 import type { Models, UserDoc } from './models';
 
-// MongoDB and FerretDB both report a unique-index violation with this code.
-
 /** Users. Emails arrive already normalized; the unique index on `email` makes them one account each. */
 export class UserRepository {
   constructor(private readonly models: Pick<Models, 'users'>) {}

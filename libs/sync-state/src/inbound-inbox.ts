@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { isDuplicateKey, type InboundMessageDoc, type Models, type OrganizationRepository } from '@music/persistence';
 import type { StoreClock } from './store-clock';
 
-
 /** The stored id of an input-webhook call: its organization and the sender's `webhook-id`, hashed (any text is a safe key). */
 export function inboundMessageId(organizationId: string, messageId: string): string {
   return createHash('sha256').update(`${organizationId}\u0000${messageId}`).digest('hex').slice(0, 40);

@@ -92,7 +92,6 @@ interface FreshDocs {
   notNew: Set<string>;
 }
 
-
 /**
  * Update statements per command. FerretDB 1.x (PostgreSQL backend) holds a pool connection for
  * each statement of an update command until the command ends, so one command with as many

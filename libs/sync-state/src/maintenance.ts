@@ -11,13 +11,18 @@ const BATCH = 500;
 /** What the configuration reconciliation decides on. */
 type Decided = Pick<InventoryItem, 'state' | 'pendingEvent' | 'awaiting' | 'seenBy' | 'missedBy'>;
 
-/** What a configuration reconciliation did to an organization's pending work. */
-/** What `reconcileEntriesRemovedSince` found: the entries gone, and the organization when it was read. */
+/** What `reconcileEntriesRemovedSince` found. */
 export interface EntriesRemovedSince {
+  /** The entries read by the write that the organization no longer has. */
   gone: string[];
+  /**
+   * The organization as read when its revision had moved (its secrets not decrypted; null: it was
+   * deleted); absent when the revision was the one the write read, and nothing else was read.
+   */
   organization?: Organization | null;
 }
 
+/** What a configuration reconciliation did to an organization's pending work. */
 export interface ConfigurationReconciled {
   /** The organization's revision it read and applied. */
   revision: number;

@@ -83,12 +83,14 @@ export class DeliverChangeUseCase {
       // the outcome and updating the item. Learning the answer again is idempotent.
       const org = await deps.organizations.findById(delivery.organizationId);
       const allEntries = org?.polling.map((p) => p.id) ?? [];
-      const applied = await deps.sync.outbound.resettle(delivery, { allEntries });
+      await deps.sync.outbound.resettle(delivery, { allEntries });
       // Read without the item's send lease, so the reconciliation of an entry removed since did not
       // wait for this write (as it waits for a send's): an acknowledgement listing that entry in
       // `seenBy` (row 15) would keep the item from the other entries' deletion passes (rule 6). The
       // configuration is applied again then (Maintenance); the ordinary path reads under the lease.
-      if (org && applied?.transition.changed) await deps.sync.maintenance.reconcileEntriesRemovedSince(org.id, org.revision, allEntries);
+      // Checked even when the item learned nothing now: a run before this one may have written it
+      // and failed here.
+      if (org) await deps.sync.maintenance.reconcileEntriesRemovedSince(org.id, org.revision, allEntries);
       return { kind: 'done', status: 'skipped' };
     }
 
