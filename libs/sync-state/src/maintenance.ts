@@ -1,4 +1,4 @@
-import { webhookTakes, type Delivery, type InventoryItem, type Organization } from '@music/domain';
+import { webhookTakes, type Delivery, type HeldChange, type InventoryItem, type Organization } from '@music/domain';
 import type { InventoryItemDoc, Models, OrganizationRepository } from '@music/persistence';
 import type { RedisLocks } from '@music/platform';
 import type { DeliveryFailures } from './failures';
@@ -8,8 +8,8 @@ import type { SyncEvent } from './transitions';
 
 const BATCH = 500;
 
-/** What the configuration reconciliation decides on. */
-type Decided = Pick<InventoryItem, 'state' | 'pendingEvent' | 'awaiting' | 'seenBy' | 'missedBy'>;
+/** What the configuration reconciliation decides on (of a held change, only the entries it came from: its data is not read for it). */
+type Decided = Pick<InventoryItem, 'state' | 'pendingEvent' | 'awaiting' | 'seenBy' | 'missedBy'> & { held: Pick<HeldChange, 'entries'> | null };
 
 /** What `reconcileEntriesRemovedSince` found. */
 export interface EntriesRemovedSince {
@@ -168,7 +168,8 @@ export class Maintenance {
       // read before the send (row 15), a removed one included when that read came first.
       const underWay = await this.sendsUnderWay(org.id);
       const written = await this.applyAt(org, {}, (item) => {
-        const removed = [...new Set([...item.seenBy, ...item.missedBy])].filter((e) => !entries.has(e));
+        // A held change's entries too: applied later, it would list the item under a removed entry again.
+        const removed = [...new Set([...item.seenBy, ...item.missedBy, ...(item.held?.entries ?? [])])].filter((e) => !entries.has(e));
         return removed.length > 0 ? { type: 'entries-removed', entries: removed } : null;
       });
       // A send still on its way may yet put a removed entry back: not done, the periodic pass comes back.
@@ -307,11 +308,12 @@ export class Maintenance {
     } = {},
   ): Promise<Written> {
     const docs = await this.models.inventoryItems
-      .find({ organizationId: org.id, ...filter }, { _id: 1, externalId: 1, state: 1, pendingEvent: 1, awaiting: 1, seenBy: 1, missedBy: 1 })
-      .lean<Array<Pick<InventoryItemDoc, '_id' | 'externalId' | 'state' | 'pendingEvent' | 'awaiting' | 'seenBy' | 'missedBy'>>>();
+      .find({ organizationId: org.id, ...filter }, { _id: 1, externalId: 1, state: 1, pendingEvent: 1, awaiting: 1, seenBy: 1, missedBy: 1, 'held.entries': 1 })
+      .lean<Array<Pick<InventoryItemDoc, '_id' | 'externalId' | 'state' | 'pendingEvent' | 'awaiting' | 'seenBy' | 'missedBy'> & { held?: Partial<Pick<HeldChange, 'entries'>> | null }>>();
     const picked = new Map<string, ItemTarget>();
     for (const d of docs) {
-      if (decide({ state: d.state, pendingEvent: d.pendingEvent ?? null, awaiting: d.awaiting ?? [], seenBy: d.seenBy ?? [], missedBy: d.missedBy ?? [] }) !== null) {
+      const held = d.held ? { entries: d.held.entries ?? [] } : null;
+      if (decide({ state: d.state, pendingEvent: d.pendingEvent ?? null, awaiting: d.awaiting ?? [], seenBy: d.seenBy ?? [], missedBy: d.missedBy ?? [], held }) !== null) {
         picked.set(d._id, { id: d._id, organizationId: org.id, externalId: d.externalId });
       }
     }

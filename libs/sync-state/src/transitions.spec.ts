@@ -324,6 +324,35 @@ describe('inbound changes not fresher than the item\'s fence are stale in every 
   });
 });
 
+describe('polling entries removed (rule 8)', () => {
+  const removed = (entries: string[]): SyncEvent => ({ type: 'entries-removed', entries });
+
+  it('the removed entries leave seenBy and missedBy; an item they never listed is left as it is', () => {
+    const t = transition(item('synced', { seenBy: [A, B], missedBy: [A] }), removed([A]));
+    expect(t).toMatchObject({ row: null, to: 'synced', outcome: 'left', changed: true });
+    expect(t.next).toMatchObject({ seenBy: [B], missedBy: [] });
+    expect(transition(item('synced', { seenBy: [B] }), removed([A]))).toMatchObject({ changed: false, outcome: 'ignored' });
+  });
+
+  it("they leave a held change's entries too, so applying it later (rows 14, 17, 21, 26, 29, 31) does not list the item under them again", () => {
+    // Held from entries A and B, on an item B lists.
+    const held: HeldChange = { ...heldUpsert, entries: [A, B] };
+    const t = transition(item('pending', { seenBy: [B], held, pendingEvent: { id: 'ev1', op: 'upsert', version: 3, at: T(5) }, awaiting: [] }), removed([A]));
+    expect(t).toMatchObject({ changed: true, outcome: 'left' });
+    expect(t.next).toMatchObject({ seenBy: [B], held: { ...held, entries: [B] } });
+    // Row 14 applies it: the item is listed by B alone.
+    expect(transition(t.next, { type: 'fan-out', eventId: 'ev1', webhooks: [] }).next).toMatchObject({ data: { name: 'Held' }, seenBy: [B] });
+  });
+
+  it('a held change whose every entry was removed stays held (the third party\'s word), and applied lists the item under no removed entry', () => {
+    const t = transition(item('diverged', { seenBy: [], held: { ...heldUpsert, entries: [A] } }), removed([A]));
+    expect(t).toMatchObject({ changed: true, to: 'diverged' });
+    expect(t.next?.held).toEqual({ ...heldUpsert, entries: [] });
+    // Row 21: accepted, its data applies; no removed entry may list the item.
+    expect(transition(t.next, { type: 'accept-remote', allEntries: [B] }).next).toMatchObject({ data: { name: 'Held' }, origin: 'remote', seenBy: [] });
+  });
+});
+
 describe('several output webhooks (rule 4)', () => {
   const two = (): ItemFacts => item('pending', { awaiting: ['w1', 'w2'], held: heldUpsert });
 

@@ -245,13 +245,8 @@ export function transition(item: ItemFacts | null, event: SyncEvent): Transition
       return acceptRemote(item, from, event);
     case 'tombstone-expired':
       return item && from === 'gone' ? moved(36, from, null, 'expired') : nothing(item, 'ignored');
-    case 'entries-removed': {
-      if (!item) return nothing(item, 'ignored');
-      const seenBy = minus(item.seenBy, event.entries);
-      const missedBy = minus(item.missedBy, event.entries);
-      if (seenBy.length === item.seenBy.length && missedBy.length === item.missedBy.length) return nothing(item, 'ignored');
-      return moved(null, from, { ...item, seenBy, missedBy }, 'left');
-    }
+    case 'entries-removed':
+      return entriesRemoved(item, from, event);
     default: {
       const unreachable: never = event;
       throw new Error(`unknown event ${JSON.stringify(unreachable)}`);
@@ -387,6 +382,24 @@ function snapshotAbsent(item: ItemFacts | null, from: ItemState, e: Extract<Sync
   const missedBy = minus(item.missedBy, [e.entry]);
   if (seenBy.length > 0) return moved(10, from, { ...item, seenBy, missedBy }, 'left');
   return moved(10, from, { ...tombstone(item, e.snapshotStart), seenBy, missedBy }, 'deleted');
+}
+
+/**
+ * Removed polling entries leave the item's `seenBy` and `missedBy`, and the entries of the change
+ * held on it: applied later (rows 14, 17, 21, 26, 29, 31), it would list the item under them again.
+ * A held change whose every entry is gone stays held: it is still the third party's word (a run of
+ * a removed entry keeps what it wrote too, rule 6), and applied it lists the item under no entry,
+ * as a webhook's change does in an organization without polling entries.
+ */
+function entriesRemoved(item: ItemFacts | null, from: ItemState, e: Extract<SyncEvent, { type: 'entries-removed' }>): Transition {
+  if (!item) return nothing(item, 'ignored');
+  const seenBy = minus(item.seenBy, e.entries);
+  const missedBy = minus(item.missedBy, e.entries);
+  const heldEntries = item.held ? minus(item.held.entries, e.entries) : [];
+  const heldLeft = item.held !== null && heldEntries.length < item.held.entries.length;
+  if (seenBy.length === item.seenBy.length && missedBy.length === item.missedBy.length && !heldLeft) return nothing(item, 'ignored');
+  const held = item.held && heldLeft ? { ...item.held, entries: heldEntries } : item.held;
+  return moved(null, from, { ...item, seenBy, missedBy, held }, 'left');
 }
 
 function fanOut(item: ItemFacts | null, from: ItemState, e: Extract<SyncEvent, { type: 'fan-out' }>): Transition {
