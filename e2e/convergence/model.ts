@@ -519,11 +519,14 @@ export class Model {
     this.twoWay = true;
   }
 
-  /** Removing a polling entry takes it out of every item's `seenBy`. */
+  /** Removing a polling entry takes it out of every item's `seenBy`, and of the entries of a change held on it (applied later, it would list the item under the entry again). */
   removeEntry(name: string): void {
     const i = this.entries.findIndex((e) => e.name === name);
     if (i >= 0) this.entries.splice(i, 1);
-    for (const item of this.items.values()) item.seenBy.delete(name);
+    for (const item of this.items.values()) {
+      item.seenBy.delete(name);
+      if (item.held) item.held = { ...item.held, entries: item.held.entries.filter((e) => e !== name) };
+    }
   }
 
   // ---- what both sides must show ---------------------------------------------------------------------------
