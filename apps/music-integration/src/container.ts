@@ -287,6 +287,7 @@ export function integrationContainer(deps: IntegrationDeps): DependencyContainer
       logger: resolve(c, INTEGRATION.logger),
       deleteGuardRatio: config.DELETE_GUARD_RATIO,
       maxRunMs: config.POLL_RUN_MAX_MS,
+      tombstoneRetentionMs: config.TOMBSTONE_RETENTION_MS,
       leaseTtlMs: POLL_LEASE_TTL_MS,
       pagesPerRun: config.QUOTA_PAGES_PER_RUN,
     });

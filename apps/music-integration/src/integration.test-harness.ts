@@ -55,14 +55,18 @@ export class IntegrationHarness {
    * commands: `models` serve the items and the one writer (default: the harness's store), `records`
    * the organizations and the runs; `locks` default to the harness's prefix; `memory`: the entry's
    * page memory (none by default); `candidateBatch`: the deletion pass's candidates read per batch
-   * (default: the engine's).
+   * (default: the engine's); `sync`: the one writer as the run sees it (a spec holding one of its
+   * steps). Its time cap is the config's, at most a minute.
    */
-  pollRunOver(options: { models?: Models; records?: Models; locks?: RedisLocks; memory?: PollMemoryRepository; candidateBatch?: number } = {}): PollRun {
+  pollRunOver(
+    options: { models?: Models; records?: Models; locks?: RedisLocks; memory?: PollMemoryRepository; candidateBatch?: number; sync?: (sync: SyncState) => SyncState } = {},
+  ): PollRun {
     const models = options.models ?? this.store.models;
     const records = options.records ?? this.store.models;
     const locks = options.locks ?? new RedisLocks(this.redis, { prefix: this.prefix });
-    const sync = createSyncState({ models, locks });
+    let sync = createSyncState({ models, locks });
     if (options.candidateBatch !== undefined) sync.remote = new RemoteChanges(sync.items, models, { candidateBatch: options.candidateBatch });
+    if (options.sync) sync = options.sync(sync);
     return new PollRun({
       organizations: new OrganizationRepository(records, testSecretBox()),
       runs: new SyncRunRepository(records),
@@ -78,7 +82,9 @@ export class IntegrationHarness {
       locks,
       logger: testLogger(),
       deleteGuardRatio: 0.5,
-      maxRunMs: 60_000,
+      // Below TOMBSTONE_RETENTION_MS, as the config requires of POLL_RUN_MAX_MS.
+      maxRunMs: Math.min(60_000, this.config.POLL_RUN_MAX_MS),
+      tombstoneRetentionMs: this.config.TOMBSTONE_RETENTION_MS,
       leaseTtlMs: 30_000,
       pagesPerRun: 1000,
     });

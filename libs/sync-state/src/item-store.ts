@@ -23,8 +23,9 @@ export interface DecideContext {
   /** The highest version the item's deliveries carry (absent items, with `needsFloor`). */
   versionFloor: number;
   /**
-   * The store's time, read after the item was found absent and under its lock (absent items, with
-   * `needsNow`): anything that removed the item's document (a tombstone expiring) did so before it.
+   * The store's time, read under the item's lock, after it was found absent (or, inserted first,
+   * before an insert that finds it absent) (absent items, with `needsNow`): anything that removed
+   * the item's document (a tombstone expiring, under the same lock) did so before it.
    */
   now?: Date;
 }
@@ -62,7 +63,11 @@ export interface ApplyManyOptions {
   guard?: WriteGuard;
   insertFirst?: boolean;
   needsFloor?: boolean;
-  /** Absent items are decided with the store's time (`DecideContext.now`): one clock read per round that finds some absent. */
+  /**
+   * Absent items are decided with the store's time (`DecideContext.now`), read under their locks:
+   * one clock read per round that finds some absent, and (`insertFirst`) one beside the version
+   * floors of the batch expected to be new.
+   */
   needsNow?: boolean;
   marks?: MarkTally;
 }
@@ -314,7 +319,7 @@ export class ItemStore {
           };
           // The store checks uniqueness through its _id index, whereas a read by _id ($in) scans the
           // collection on FerretDB 1.x: for a batch of new items this skips a read that grows with it.
-          const fresh = options.insertFirst && mine.length > 0 ? await this.freshDocs(mine, byId) : null;
+          const fresh = options.insertFirst && mine.length > 0 ? await this.freshDocs(mine, byId, options.needsNow === true) : null;
           ready(batch);
           if (!(await decided)) return;
           const applied: Applied[] = [];
@@ -364,18 +369,20 @@ export class ItemStore {
 
   /**
    * The new documents of a batch expected to be new: their version floors read and their events
-   * decided on an absent item (with no store time: an event that needs it to create is decided as
-   * not new, and read and decided again after the insert).
+   * decided on an absent item. `needsNow`: with the store's time, read beside the floors under the
+   * batch's locks: what removed an item's document (a tombstone expiring, under the item's lock)
+   * did so before the locks were taken, so before that read, and nothing removes it until the
+   * insert; an item that exists after all has its insert refused, and is read and decided again.
    */
-  private async freshDocs(ids: string[], byId: Map<string, { target: ItemTarget; decide: Decide }>): Promise<FreshDocs> {
-    const floors = await versionFloors(this.models, ids);
+  private async freshDocs(ids: string[], byId: Map<string, { target: ItemTarget; decide: Decide }>, needsNow: boolean): Promise<FreshDocs> {
+    const [floors, storeNow] = await Promise.all([versionFloors(this.models, ids), needsNow ? this.clock.now() : undefined]);
     const docs: InventoryItemDoc[] = [];
     const pending = new Map<string, Applied>();
     const notNew = new Set<string>();
     const now = new Date();
     for (const id of ids) {
       const { target, decide } = byId.get(id) as { target: ItemTarget; decide: Decide };
-      const event = decide(null, { versionFloor: floors.get(id) ?? 0 });
+      const event = decide(null, { versionFloor: floors.get(id) ?? 0, ...(storeNow ? { now: storeNow } : {}) });
       const t = event ? transitionOf(null, event) : null;
       if (!t || !t.changed || !t.next) {
         notNew.add(id);

@@ -59,9 +59,10 @@ export interface ApplyOptions {
   /**
    * Store time from which these changes create no absent item (their freshness plus
    * TOMBSTONE_RETENTION_MS: the tombstone that fenced them may have expired). Compared with the
-   * store's time read by the write after it found the item absent, under its lock, never with a
-   * time read before: a tombstone expiring meanwhile was expired on a clock read earlier still, so
-   * by then the change is past this time too (docs/sync-model.md, rule 2).
+   * store's time read by the write under the item's lock, once the item is found absent (inserted
+   * first: before the insert, the lock held until it), never with a time read before the lock: a
+   * tombstone expiring meanwhile was expired on a clock read earlier still, so by then the change is
+   * past this time too (docs/sync-model.md, rule 2). Input webhook calls and poll runs give it.
    */
   createBefore?: Date;
   /** Counts the write-mark raises of these writes (a poll tells its own writes from others'). */

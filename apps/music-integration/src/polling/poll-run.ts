@@ -80,6 +80,8 @@ export interface PollRunDeps {
   deleteGuardRatio: number;
   /** A run stops writing after this long and ends `partial` (POLL_RUN_MAX_MS). */
   maxRunMs: number;
+  /** TOMBSTONE_RETENTION_MS: a snapshot that began longer ago may predate a tombstone that expired; its records create nothing. */
+  tombstoneRetentionMs: number;
   /** The per-entry lease's TTL (renewed every third of it while the run works). */
   leaseTtlMs: number;
   /** QUOTA_PAGES_PER_RUN: no run reads more pages, whatever the entry's maxPages. */
@@ -386,6 +388,10 @@ export class PollRun {
       // A page sharing an externalId with the page being written is not prepared ahead: its lock
       // is this page's until this page is written, and waiting for it could defer that item.
       const origin = { kind: 'poll', entry: entry.id, freshness: startedAt } as const;
+      // The cap is checked before each page, on this process's clock; a run stalled after that check
+      // past the retention may find an item's tombstone expired. Its records create nothing then
+      // (rule 2), judged by the write on the store's time once it holds the items' locks.
+      const createBefore = new Date(startedAt.getTime() + this.deps.tombstoneRetentionMs);
       // The page prepared ahead and not yet written or abandoned (its locks are held).
       let held: Promise<PreparedUpserts> | null = null;
       let stopping = false;
@@ -405,7 +411,7 @@ export class PollRun {
           if (page.hashed.some((r) => writingIds.has(r.externalId))) return page;
           await earlier.catch(() => undefined);
           if (stopping) return page;
-          const prepared = sync.remote.prepareUpserts(org.id, page.hashed, origin, { guard: lease, insertFirst: true, marks: tally });
+          const prepared = sync.remote.prepareUpserts(org.id, page.hashed, origin, { guard: lease, insertFirst: true, createBefore, marks: tally });
           prepared.catch(() => undefined);
           held = prepared;
           return { ...page, prepared };
@@ -488,7 +494,7 @@ export class PollRun {
               await released.catch(() => undefined);
               // That release failed: the run fails before this page is written, as after a prepared page.
               if (releaseFailure.failed) throw releaseFailure.error;
-              writing = await sync.remote.prepareUpserts(org.id, hashed, origin, { guard: lease, insertFirst, marks: tally });
+              writing = await sync.remote.prepareUpserts(org.id, hashed, origin, { guard: lease, insertFirst, createBefore, marks: tally });
             }
           } catch (error) {
             // The lease lost is the reason the walk stops, whatever else failed meanwhile.
