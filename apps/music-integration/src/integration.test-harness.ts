@@ -54,18 +54,31 @@ export class IntegrationHarness {
    * A poll run wired by hand, outside the container, for a spec that watches or slows the store's
    * commands: `models` serve the items and the one writer (default: the harness's store), `records`
    * the organizations and the runs; `locks` default to the harness's prefix; `memory`: the entry's
-   * page memory (none by default); `candidateBatch`: the deletion pass's candidates read per batch
-   * (default: the engine's); `sync`: the one writer as the run sees it (a spec holding one of its
+   * page memory (none by default); `candidateBatch`, `deletionBatch`: the deletion pass's candidates
+   * read, and items deleted, per batch (default: the engine's); `sync`: the one writer as the run sees it (a spec holding one of its
    * steps). Its time cap is the config's, at most a minute.
    */
   pollRunOver(
-    options: { models?: Models; records?: Models; locks?: RedisLocks; memory?: PollMemoryRepository; candidateBatch?: number; sync?: (sync: SyncState) => SyncState } = {},
+    options: {
+      models?: Models;
+      records?: Models;
+      locks?: RedisLocks;
+      memory?: PollMemoryRepository;
+      candidateBatch?: number;
+      deletionBatch?: number;
+      sync?: (sync: SyncState) => SyncState;
+    } = {},
   ): PollRun {
     const models = options.models ?? this.store.models;
     const records = options.records ?? this.store.models;
     const locks = options.locks ?? new RedisLocks(this.redis, { prefix: this.prefix });
     let sync = createSyncState({ models, locks });
-    if (options.candidateBatch !== undefined) sync.remote = new RemoteChanges(sync.items, models, { candidateBatch: options.candidateBatch });
+    if (options.candidateBatch !== undefined || options.deletionBatch !== undefined) {
+      sync.remote = new RemoteChanges(sync.items, models, {
+        ...(options.candidateBatch !== undefined ? { candidateBatch: options.candidateBatch } : {}),
+        ...(options.deletionBatch !== undefined ? { deletionBatch: options.deletionBatch } : {}),
+      });
+    }
     if (options.sync) sync = options.sync(sync);
     return new PollRun({
       organizations: new OrganizationRepository(records, testSecretBox()),

@@ -127,8 +127,11 @@ export class RemoteChanges {
   constructor(
     private readonly store: ItemStore,
     private readonly models: Pick<Models, 'inventoryItems'>,
-    /** `candidateBatch`: candidates of a deletion pass read per batch (default CANDIDATE_BATCH; tests make it small to cross batch boundaries). */
-    private readonly options: { candidateBatch?: number } = {},
+    /**
+     * `candidateBatch`: candidates of a deletion pass read per batch (default CANDIDATE_BATCH);
+     * `deletionBatch`: items it deletes per batch (default DELETION_BATCH). Tests make them small to cross batch boundaries.
+     */
+    private readonly options: { candidateBatch?: number; deletionBatch?: number } = {},
   ) {}
 
   /** Upserts a batch (the last occurrence of an externalId wins). */
@@ -223,8 +226,9 @@ export class RemoteChanges {
         message: `the snapshot dropped ${absent.length} of ${considered} known item(s) of this polling entry, more than the guard ratio ${options.guardRatio}; deleted nothing`,
       };
     }
-    for (let i = 0; i < absent.length; i += DELETION_BATCH) {
-      const targets = absent.slice(i, i + DELETION_BATCH).map((c) => ({
+    const batch = this.options.deletionBatch ?? DELETION_BATCH;
+    for (let i = 0; i < absent.length; i += batch) {
+      const targets = absent.slice(i, i + batch).map((c) => ({
         target: { id: c._id, organizationId, externalId: c.externalId } satisfies ItemTarget,
         decide: (): SyncEvent => ({ type: 'snapshot-absent', entry: snapshot.entry, snapshotStart: snapshot.startedAt, twoMiss: snapshot.twoMiss }),
       }));
