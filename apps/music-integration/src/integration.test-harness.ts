@@ -74,7 +74,7 @@ export class IntegrationHarness {
     const locks = options.locks ?? new RedisLocks(this.redis, { prefix: this.prefix });
     let sync = createSyncState({ models, locks });
     if (options.candidateBatch !== undefined || options.deletionBatch !== undefined) {
-      sync.remote = new RemoteChanges(sync.items, models, {
+      sync.remote = new RemoteChanges(sync.items, models, new OrganizationRepository(records), {
         ...(options.candidateBatch !== undefined ? { candidateBatch: options.candidateBatch } : {}),
         ...(options.deletionBatch !== undefined ? { deletionBatch: options.deletionBatch } : {}),
       });

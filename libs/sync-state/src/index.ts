@@ -3,6 +3,7 @@ export * from './store-clock';
 export { ItemStore, UPDATE_CHUNK, versionFloors, type Applied, type ApplyManyOptions, type BatchResult, type PreparedBatch, type Decide, type DecideContext, type ItemTarget, type TransitionObserver, type WriteGuard } from './item-store';
 export * from './local-changes';
 export * from './remote-changes';
+export * from './revision-fence';
 export * from './outbound';
 export * from './divergences';
 export * from './failures';

@@ -4,6 +4,7 @@ import type { RedisLocks } from '@music/platform';
 import type { DeliveryFailures } from './failures';
 import type { ItemStore, ItemTarget } from './item-store';
 import { sendLeaseName, type Outbound } from './outbound';
+import { applyAtRevision } from './revision-fence';
 import type { SyncEvent } from './transitions';
 
 const BATCH = 500;
@@ -284,13 +285,14 @@ export class Maintenance {
    * locked and read whole (so the periodic reconciliation of a large organization stays one scan).
    *
    * Each batch is written only while the organization is still at the revision `decide` follows,
-   * checked once the batch's locks are held: every item write is made under its lock, so a change
-   * made under a newer configuration (a local change after a switch back to two-way, a poll of an
-   * entry added since) was written either before the locks were taken, after that configuration
-   * was stored, and the check sees the revision moved; or after the batch, and the batch's write
-   * (decided on the items as read under the locks) did not see it. When the revision moved, the
-   * batch is abandoned and nothing more is written: the newer revision's own reconciliation (its
-   * change event, or the periodic pass that finds it not reconciled) applies its configuration.
+   * checked once the batch's locks are held (`applyAtRevision`): every item write is made under its
+   * lock, so a change made under a newer configuration (a local change after a switch back to
+   * two-way, a poll of an entry added since) was written either before the locks were taken, after
+   * that configuration was stored, and the check sees the revision moved; or after the batch, and
+   * the batch's write (decided on the items as read under the locks) did not see it. When the
+   * revision moved, the batch is abandoned and nothing more is written: the newer revision's own
+   * reconciliation (its change event, or the periodic pass that finds it not reconciled) applies
+   * its configuration.
    */
   private async applyAt(
     org: Pick<Organization, 'id' | 'revision'>,
@@ -332,23 +334,10 @@ export class Maintenance {
             // Decided again on the item as it is under its lock.
             idle.map((target) => ({ target, decide: (item: InventoryItem | null) => (item ? decide(item) : null) })),
           );
-          let moved: boolean;
-          try {
-            moved = (await this.organizations.revisionOf(org.id)) !== org.revision;
-            // Before the batch is applied: its locks are held until then (they are released once it is written).
-            if (!moved) await also.underLocks?.(idle.map((t) => t.id));
-          } catch (error) {
-            // Neither written nor abandoned, the batch would keep its items' locks (renewed) for as
-            // long as the process lives, and every other writer of those items would wait on them.
-            await batch.abandon().catch(() => undefined);
-            throw error;
-          }
-          if (moved) {
-            await batch.abandon();
-            return 'moved';
-          }
-          const written = await batch.apply();
-          await batch.released;
+          // `underLocks` runs before the batch is applied: its locks are held until then (released once it is written).
+          const underLocks = also.underLocks;
+          const written = await applyAtRevision(this.organizations, { organizationId: org.id, revision: org.revision }, batch, underLocks && (() => underLocks(idle.map((t) => t.id))));
+          if (!written) return 'moved';
           return { changed: written.applied.filter((a) => a.transition.changed).length, moved: false, deferred: written.deferred.length + slice.length - idle.length };
         },
         0,

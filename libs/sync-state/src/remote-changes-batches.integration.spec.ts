@@ -1,5 +1,5 @@
 import { contentHash, inventoryItemId } from '@music/domain';
-import type { InventoryItemDoc } from '@music/persistence';
+import { OrganizationRepository, type InventoryItemDoc } from '@music/persistence';
 import { RedisLocks } from '@music/platform';
 import { openTestRedis, openTestStore, uniqueName, type TestStore } from '@music/testing';
 import { RemoteChanges, type InboundRecord, type Snapshot } from './remote-changes';
@@ -51,7 +51,7 @@ describe('deletion pass across candidate batches (real store)', () => {
     });
     redis = openTestRedis();
     sync = createSyncState({ models: store.models, locks: new RedisLocks(redis, { prefix: uniqueName('deletion_batches') }) });
-    remote = new RemoteChanges(sync.items, store.models, { candidateBatch: BATCH });
+    remote = new RemoteChanges(sync.items, store.models, new OrganizationRepository(store.models), { candidateBatch: BATCH });
   });
   afterAll(async () => {
     await store.close();
@@ -121,7 +121,7 @@ describe('deletion pass across candidate batches (real store)', () => {
     expect(batches.filter((n) => n > 0).length).toBeGreaterThanOrEqual(Math.ceil(c.length / BATCH));
     // Considered: every candidate but 10; absent: 0 (first of its batch), 6 7 8 (a batch all
     // absent), 11 (last of its batch), 16 (last of the last, partial batch).
-    expect(verdict).toEqual({ held: false, considered: 16, absent: 6, deleted: 5, left: 1, missed: 0, deferred: 0, message: null });
+    expect(verdict).toEqual({ held: false, stopped: false, considered: 16, absent: 6, deleted: 5, left: 1, missed: 0, deferred: 0, message: null });
     const after = await docs(orgId);
     for (const id of [0, 6, 8, 11, 16].map(at)) {
       expect({ id, doc: after.get(id) }).toMatchObject({ id, doc: { deleted: true, seenBy: [], fenceAt: SNAPSHOT_START } });

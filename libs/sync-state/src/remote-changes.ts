@@ -1,7 +1,8 @@
 import { inventoryItemId, type InventoryItem } from '@music/domain';
-import type { Models } from '@music/persistence';
+import type { Models, OrganizationRepository } from '@music/persistence';
 import { syncMutant } from './mutants';
-import type { Applied, DecideContext, ItemStore, ItemTarget, WriteGuard } from './item-store';
+import type { Applied, BatchResult, DecideContext, ItemStore, ItemTarget, WriteGuard } from './item-store';
+import { applyAtRevision } from './revision-fence';
 import type { Outcome, SyncEvent } from './transitions';
 import type { MarkTally } from './write-marks';
 
@@ -80,9 +81,29 @@ export interface Snapshot {
   twoMiss: boolean;
 }
 
+/**
+ * The organization's revision at which the caller last found a snapshot still its entry's (rule 6:
+ * the entry not removed, nor given other settings). Each deletion batch is written only while the
+ * organization is still at it, checked under the batch's items' locks (`applyAtRevision`).
+ */
+export interface SnapshotFence {
+  revision: number;
+  /**
+   * Asked when the revision moved (the batch abandoned, none of its locks held): the revision at
+   * which the snapshot still is the entry's (the pass goes on at it: a change that leaves the
+   * entry's listing as it was does not stop it), or why it no longer is (the pass stops there).
+   */
+  recheck(): Promise<{ revision: number } | { stop: string }>;
+}
+
 /** What a deletion pass did, or why it did nothing. */
 export interface DeletionVerdict {
   held: boolean;
+  /**
+   * Stopped by its fence, having deleted nothing more: the snapshot was no longer the entry's, or
+   * the organization kept changing while a batch was written (`message` says which).
+   */
+  stopped: boolean;
   /** Items the entry may list that the snapshot considered (synced, fenced before it began). */
   considered: number;
   /** Of those, absent from the snapshot. */
@@ -97,6 +118,8 @@ export interface DeletionVerdict {
 }
 
 const DELETION_BATCH = 200;
+/** Rechecks of one deletion batch's fence, the organization having moved each time, before the pass stops (a configuration that never rests). */
+const FENCE_RECHECKS = 3;
 /** Candidates of a deletion pass read per batch from the store. */
 const CANDIDATE_BATCH = 5000;
 
@@ -127,6 +150,8 @@ export class RemoteChanges {
   constructor(
     private readonly store: ItemStore,
     private readonly models: Pick<Models, 'inventoryItems'>,
+    /** A deletion pass's fence reads the organization's revision once per batch. */
+    private readonly organizations: Pick<OrganizationRepository, 'revisionOf'>,
     /**
      * `candidateBatch`: candidates of a deletion pass read per batch (default CANDIDATE_BATCH);
      * `deletionBatch`: items it deletes per batch (default DELETION_BATCH). Tests make them small to cross batch boundaries.
@@ -199,8 +224,14 @@ export class RemoteChanges {
    * The deletion pass after a complete, consistent snapshot (rule 6, row 10): only the items the
    * entry may list, synced, fenced before the snapshot began. Held back entirely (`held`) when the
    * snapshot came back empty while such items exist, or would remove more than `guardRatio` of them.
+   * `fence`: each batch is written only while the snapshot is still the entry's (`SnapshotFence`):
+   * the entry removed or given other settings after the caller's check deletes nothing more.
    */
-  async reconcileSnapshot(organizationId: string, snapshot: Snapshot, options: { guardRatio: number; guard?: WriteGuard; marks?: MarkTally }): Promise<DeletionVerdict> {
+  async reconcileSnapshot(
+    organizationId: string,
+    snapshot: Snapshot,
+    options: { guardRatio: number; guard?: WriteGuard; marks?: MarkTally; fence?: SnapshotFence },
+  ): Promise<DeletionVerdict> {
     // Read in batches and only the absent kept: an entry of a million items would otherwise hold a
     // million documents at once, more than a worker's heap is sized for (docs/deployment.md, "Sizing").
     const candidates = this.models.inventoryItems
@@ -214,7 +245,7 @@ export class RemoteChanges {
       considered++;
       if (!snapshot.seen.has(c.externalId)) absent.push({ _id: c._id, externalId: c.externalId });
     }
-    const verdict: DeletionVerdict = { held: false, considered, absent: absent.length, deleted: 0, left: 0, missed: 0, deferred: 0, message: null };
+    const verdict: DeletionVerdict = { held: false, stopped: false, considered, absent: absent.length, deleted: 0, left: 0, missed: 0, deferred: 0, message: null };
     if (absent.length === 0) return verdict;
     if (snapshot.seen.size === 0) {
       return { ...verdict, held: true, message: `the snapshot came back empty while ${considered} item(s) of this polling entry are known; deleted nothing` };
@@ -227,12 +258,31 @@ export class RemoteChanges {
       };
     }
     const batch = this.options.deletionBatch ?? DELETION_BATCH;
-    for (let i = 0; i < absent.length; i += batch) {
+    const writeOptions = { ...(options.guard ? { guard: options.guard } : {}), ...(options.marks ? { marks: options.marks } : {}) };
+    let fence = options.fence;
+    let rechecks = 0;
+    for (let i = 0; i < absent.length; ) {
       const targets = absent.slice(i, i + batch).map((c) => ({
         target: { id: c._id, organizationId, externalId: c.externalId } satisfies ItemTarget,
         decide: (): SyncEvent => ({ type: 'snapshot-absent', entry: snapshot.entry, snapshotStart: snapshot.startedAt, twoMiss: snapshot.twoMiss }),
       }));
-      const { applied, deferred } = await this.store.applyMany(targets, { ...(options.guard ? { guard: options.guard } : {}), ...(options.marks ? { marks: options.marks } : {}) });
+      let written: BatchResult | null;
+      if (fence) {
+        written = await applyAtRevision(this.organizations, { organizationId, revision: fence.revision }, await this.store.prepareMany(targets, writeOptions));
+        if (!written) {
+          // The organization changed since the caller's check: asked again, with no lock held.
+          if (++rechecks > FENCE_RECHECKS) return { ...verdict, stopped: true, message: 'the organization kept changing during the deletion pass; the rest of the deletions skipped' };
+          const now = await fence.recheck();
+          if ('stop' in now) return { ...verdict, stopped: true, message: now.stop };
+          fence = { ...fence, revision: now.revision };
+          continue;
+        }
+      } else {
+        written = await this.store.applyMany(targets, writeOptions);
+      }
+      rechecks = 0;
+      i += batch;
+      const { applied, deferred } = written;
       verdict.deferred += deferred.length;
       for (const a of applied) {
         if (a.transition.outcome === 'deleted') verdict.deleted++;

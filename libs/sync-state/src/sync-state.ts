@@ -50,7 +50,7 @@ export function createSyncState(deps: SyncStateDeps): SyncState {
     clock,
     items,
     local: new LocalChanges(items, failures),
-    remote: new RemoteChanges(items, deps.models),
+    remote: new RemoteChanges(items, deps.models, live),
     outbound,
     divergences: new Divergences(items, outbound, deps.models, failures),
     inbox: new InboundInbox(deps.models, clock, live),

@@ -79,6 +79,23 @@ describe('a poll whose entry changes during its deletion pass (rule 6)', () => {
     expect((await h.items(org.id)).map((i) => i.externalId)).toEqual(ALL.filter((id) => !before.includes(id)));
   });
 
+  it('an entry removed between two deletion batches: nothing more is deleted, and the entry leaves the items', async () => {
+    const org = await organization();
+
+    secondBatch.holdNext();
+    const running = run(org);
+    await secondBatch.reached;
+    const before = await deleted(org.id);
+    expect(before).toHaveLength(2);
+    await h.organizations.replace(h.ownerId, org.id, { ...settingsOf(org), polling: [] });
+    secondBatch.letGo();
+
+    expect(await running).toMatchObject({ kind: 'done', status: 'succeeded', counts: { deleted: 2 } });
+    expect(await deleted(org.id)).toEqual(before);
+    // The recheck found the entry gone and applied the configuration (bug 9): no item lists it any more.
+    expect((await h.items(org.id)).map((i) => i.seenBy)).toEqual(ALL.filter((id) => !before.includes(id)).map(() => []));
+  });
+
   it('a change that leaves the listing as it was (the organization renamed, the entry polled less often) does not stop the pass', async () => {
     const org = await organization();
     const entry = org.polling[0];

@@ -306,6 +306,9 @@ export class PollRun {
     // The store or Redis failed under the run (or a bug): the run is recorded failed where the store
     // still answers, so it never shows as running for good; the job's retry runs it again.
     const recordFailed = (error: unknown): Promise<unknown> => runs.finish(runId, { status: 'failed', counts, pages, errors, message: (error as Error).message }).catch(() => undefined);
+    // The organization's revision at which `entryChangedUnder` last found the entry listing as this
+    // run read it: the deletion pass writes each batch only while it is still the one (rule 6).
+    let listingAt = org.revision;
     // A polling entry removed while the run wrote may be in the items' `seenBy` it wrote (rule 6):
     // the configuration is applied again then (Maintenance). Says why this run must delete nothing:
     // its own entry is gone, or now lists another way (another endpoint, pagination or mapping),
@@ -315,6 +318,7 @@ export class PollRun {
       if (since.gone.includes(entry.id)) return 'the polling entry was removed while the run went on; deletions skipped';
       const now = since.organization?.polling.find((p) => p.id === entry.id);
       if (since.organization && now && listingKeyOf(since.organization, now) !== configKey) return "the polling entry's settings changed while the run went on; deletions skipped";
+      if (since.organization) listingAt = since.organization.revision;
       return null;
     };
     const finish = async (status: SyncRunStatus, message: string | null, passSettled = false): Promise<PollRunOutcome> => {
@@ -589,13 +593,26 @@ export class PollRun {
     if (trusted && applied === 0 && pages === (head as PollHead).pages && (head as PollHead).passSettled) return finish('succeeded', null, true);
     try {
       await lease.confirm();
+      // The check above can go stale while the pass runs (seconds, for a large entry): each batch is
+      // written only while the organization is at the revision it read. When it moved, the same
+      // check runs again and the pass goes on only when the entry's listing is as this run read it
+      // (an unrelated change, a webhook added, does not stop it: a busy organization's passes would starve).
+      const fence = {
+        revision: listingAt,
+        recheck: async () => {
+          const changed = await entryChangedUnder();
+          return changed ? { stop: changed } : { revision: listingAt };
+        },
+      };
       const verdict = await sync.remote.reconcileSnapshot(
         org.id,
         { entry: entry.id, seen, startedAt, twoMiss: needsTwoMisses(entry) },
-        { guardRatio: this.deps.deleteGuardRatio, guard: lease, marks: tally },
+        { guardRatio: this.deps.deleteGuardRatio, guard: lease, marks: tally, fence },
       );
       counts.deleted += verdict.deleted;
       if (verdict.held) return finish('attention', verdict.message);
+      // Deleted nothing more once its snapshot was no longer the entry's: not settled.
+      if (verdict.stopped) return finish('succeeded', verdict.message);
       const deferred = verdict.deferred > 0 ? `${verdict.deferred} vanished item(s) were being written by others; the next run considers them` : null;
       return finish('succeeded', deferred, verdict.deferred === 0 && verdict.missed === 0);
     } catch (error) {
