@@ -82,7 +82,13 @@ export interface IntegrationDeps {
 /** The poll lease's TTL: renewed every third of it while a run works; a dead run's lease frees after it. */
 const POLL_LEASE_TTL_MS = 30_000;
 
-/** The per-item send lease's TTL: a send may take the whole outbound timeout. */
+/**
+ * The per-item send lease's TTL: a send may take the whole outbound timeout, with 5 s for its store
+ * work around it (the lease is renewed every third of it while held). Also how long a
+ * configuration reconciliation waits for a send on its way: a live send's call is bounded by the
+ * outbound timeout, and a crashed sender's lease frees within it; one held longer (the store slow
+ * under a send) leaves the reconciliation not complete, and the periodic pass comes back.
+ */
 const deliveryLeaseTtlMs = (config: Pick<IntegrationConfig, 'OUTBOUND_TIMEOUT_MS'>): number => config.OUTBOUND_TIMEOUT_MS + 5000;
 
 /** Everything music-integration is built from; a test overrides one with `provideValue` before resolving. */
@@ -213,9 +219,15 @@ export function integrationContainer(deps: IntegrationDeps): DependencyContainer
   });
   provideFactory(c, INTEGRATION.syncState, (c) => {
     // Test only (refused in production by the config): a deliberately broken writer.
-    setSyncMutant(resolve(c, INTEGRATION.config).SYNC_MUTANT ?? null);
+    const config = resolve(c, INTEGRATION.config);
+    setSyncMutant(config.SYNC_MUTANT ?? null);
     const observer = resolve(c, INTEGRATION.syncMetrics);
-    return createSyncState({ models: resolve(c, INTEGRATION.models), locks: resolve(c, INTEGRATION.locks), ...(observer ? { observer } : {}) });
+    return createSyncState({
+      models: resolve(c, INTEGRATION.models),
+      locks: resolve(c, INTEGRATION.locks),
+      ...(observer ? { observer } : {}),
+      sendLeaseWaitMs: deliveryLeaseTtlMs(config),
+    });
   });
   provideFactory(c, INTEGRATION.mappings, () => new MappingCache());
   provideFactory(c, INTEGRATION.organizationCache, (c) => new OrganizationCache(resolve(c, INTEGRATION.organizations)));

@@ -21,6 +21,12 @@ export interface EntriesRemovedSince {
    * deleted); absent when the revision was the one the write read, and nothing else was read.
    */
   organization?: Organization | null;
+  /**
+   * The reconciliation run because an entry is gone (null: the organization is not live); absent
+   * when none ran. Not complete, the revision it read must not stay remembered as reconciled: the
+   * change's own reconciliation, remembered, did not see this write.
+   */
+  reconciled?: ConfigurationReconciled | null;
 }
 
 /** What a configuration reconciliation did to an organization's pending work. */
@@ -70,8 +76,14 @@ export class Maintenance {
     private readonly organizations: Pick<OrganizationRepository, 'findById' | 'revisionOf'>,
     /** The items' send leases: what a reconciliation withdraws is never on its way to the third party. */
     private readonly locks: Pick<RedisLocks, 'withLocks'>,
-    /** `cancelBatch`: deliveries a reconciliation cancels per batch, their send leases held together (default BATCH; tests make it small to cross batch boundaries). */
-    private readonly options: { cancelBatch?: number } = {},
+    /**
+     * `cancelBatch`: deliveries a reconciliation cancels per batch, their send leases held together
+     * (default BATCH; tests make it small to cross batch boundaries). `sendLeaseWaitMs`: how long the
+     * entries step waits for a send lease held by a send on its way, the longest a send may hold it
+     * (the app's send lease TTL: the outbound timeout plus a margin, which also frees a crashed
+     * sender's; default: the locks' usual wait).
+     */
+    private readonly options: { cancelBatch?: number; sendLeaseWaitMs?: number } = {},
   ) {}
 
   /** Removes settled tombstones fenced before `cutoff` (store time minus TOMBSTONE_RETENTION_MS). */
@@ -187,26 +199,32 @@ export class Maintenance {
    * the write put it back into items' `seenBy`, keeping them from the other entries' deletion
    * passes (rule 6). `gone`: the entries gone, none while the revision is the one read (then the
    * organization is not read), all of them when the organization is deleted; `organization`: the
-   * organization as read when the revision moved (null: deleted), for the caller's own checks.
+   * organization as read when the revision moved (null: deleted), for the caller's own checks;
+   * `reconciled`: what that reconciliation did (its `complete` is for the caller's memory of
+   * reconciled revisions).
    */
   async reconcileEntriesRemovedSince(organizationId: string, revision: number, entries: readonly string[]): Promise<EntriesRemovedSince> {
     if ((await this.organizations.revisionOf(organizationId)) === revision) return { gone: [] };
     const organization = await this.organizations.findById(organizationId);
     const live = new Set(organization?.polling.map((p) => p.id) ?? []);
     const gone = entries.filter((id) => !live.has(id));
-    if (gone.length > 0) await this.reconcileConfiguration(organizationId);
-    return { gone, organization };
+    if (gone.length === 0) return { gone, organization };
+    return { gone, organization, reconciled: await this.reconcileConfiguration(organizationId) };
   }
 
   /**
    * How many of the organization's pending items still have a send on its way once the sends under
-   * way now were waited for: each item's send lease is taken at once, and one held by a send is
-   * waited for on its own (the locks' usual wait), each given back as soon as it is had. A send's
-   * job reads the organization under its item's lease and records its answer before giving it
-   * back, so once the lease was had after this reconciliation's read of the organization, any send
-   * that read the organization earlier has written its item, and the entries step, which lists the
-   * items after this, sees what it wrote (docs/reliability.md, "Bugs found"). Without the wait, an
-   * organization whose sends never stop would never be remembered as reconciled.
+   * way now were waited for: each item's send lease is taken at once, and those held are waited
+   * for, each on its own and all at the same time, up to the longest a send may hold one
+   * (`sendLeaseWaitMs`: its call may take the whole outbound timeout, and a crashed sender's lease
+   * frees after its TTL), each given back as soon as it is had. A send's job reads the organization
+   * under its item's lease and records its answer before giving it back, so once the lease was had
+   * after this reconciliation's read of the organization, any send that read the organization
+   * earlier has written its item, and the entries step, which lists the items after this, sees what
+   * it wrote (docs/reliability.md, "Bugs found"). Without the wait, an organization whose sends
+   * never stop would never be remembered as reconciled; with a shorter one (the locks' usual wait),
+   * nor would one whose third party answers more slowly than that, and the periodic pass would
+   * repeat its reconciliation for good.
    */
   private async sendsUnderWay(organizationId: string): Promise<number> {
     const ids = await this.models.inventoryItems.find({ organizationId, state: 'pending' }, { _id: 1 }).lean<Array<{ _id: string }>>();
@@ -215,8 +233,11 @@ export class Maintenance {
       const names = ids.slice(i, i + BATCH).map((d) => sendLeaseName(d._id));
       busy.push(...(await this.locks.withLocks(names, async (held) => names.filter((n) => !held.has(n)), 0)));
     }
-    // Few: an organization's sends in flight are capped.
-    const still = await Promise.all(busy.map((name) => this.locks.withLocks([name], async (held) => !held.has(name))));
+    // Mostly few: an organization's sends in flight are capped (ORG_MAX_INFLIGHT_DELIVERIES), but a
+    // concurrent reconciliation holds a batch of leases at once (this step's own first phase, its
+    // cancellations, its item steps), each for the time of a batch's store work.
+    const wait = this.options.sendLeaseWaitMs;
+    const still = await Promise.all(busy.map((name) => this.locks.withLocks([name], async (held) => !held.has(name), wait)));
     return still.filter(Boolean).length;
   }
 

@@ -17,6 +17,12 @@ export interface SyncStateDeps {
   locks: RedisLocks;
   /** Told about items becoming diverged and divergences resolved (the integration app's metrics). */
   observer?: TransitionObserver;
+  /**
+   * The longest a send may hold an item's send lease (the integration app's send lease TTL): how
+   * long a configuration reconciliation waits for a send on its way (default: the locks' usual wait,
+   * for an app that reconciles no configuration).
+   */
+  sendLeaseWaitMs?: number;
 }
 
 /**
@@ -54,7 +60,7 @@ export function createSyncState(deps: SyncStateDeps): SyncState {
     outbound,
     divergences: new Divergences(items, outbound, deps.models, failures),
     inbox: new InboundInbox(deps.models, clock, live),
-    maintenance: new Maintenance(items, outbound, deps.models, failures, live, deps.locks),
+    maintenance: new Maintenance(items, outbound, deps.models, failures, live, deps.locks, { sendLeaseWaitMs: deps.sendLeaseWaitMs }),
     marks,
   };
 }

@@ -1,6 +1,6 @@
 import { inventoryItemId, type Organization } from '@music/domain';
 import { provideFactory, RedisLocks, resolve, type Lease } from '@music/platform';
-import { sendLeaseName } from '@music/sync-state';
+import { createSyncState, sendLeaseName } from '@music/sync-state';
 import { eventually, HeldStep } from '@music/testing';
 import { INTEGRATION } from '../container';
 import { OrganizationCache } from '../engine/organization-cache';
@@ -54,8 +54,12 @@ describe('a polling entry removed while an acknowledgement that lists it is on i
   let locks: WatchedLocks;
   let cache: WatchedCache;
 
-  /** The app, its locks waiting `lockWaitMs` for a lock (the send leases a reconciliation waits for included). */
-  async function start(lockWaitMs: number): Promise<void> {
+  /**
+   * The app, its locks waiting `lockWaitMs` for a lock, and a reconciliation waiting
+   * `sendLeaseWaitMs` for a send on its way (default: the app's own, the send lease's TTL, longer
+   * than the outbound timeout of 3 s).
+   */
+  async function start(lockWaitMs: number, sendLeaseWaitMs?: number): Promise<void> {
     h = new IntegrationHarness();
     h.overrides = (c) => {
       provideFactory(c, INTEGRATION.locks, (c) => {
@@ -63,6 +67,9 @@ describe('a polling entry removed while an acknowledgement that lists it is on i
         return locks;
       });
       provideFactory(c, INTEGRATION.organizationCache, (c) => (cache = new WatchedCache(resolve(c, INTEGRATION.organizations))));
+      if (sendLeaseWaitMs !== undefined) {
+        provideFactory(c, INTEGRATION.syncState, (c) => createSyncState({ models: resolve(c, INTEGRATION.models), locks: resolve(c, INTEGRATION.locks), sendLeaseWaitMs }));
+      }
     };
     await h.start();
   }
@@ -100,7 +107,7 @@ describe('a polling entry removed while an acknowledgement that lists it is on i
   }
 
   it('the acknowledgement lands after the change was reconciled: the periodic pass still takes the removed entry out of the item', async () => {
-    await start(300);
+    await start(300, 300);
     const org = await sendOnItsWay();
     const second = org.polling[1]?.id;
     const removed = await removeFirstEntry(org);
@@ -132,8 +139,25 @@ describe('a polling entry removed while an acknowledgement that lists it is on i
     expect(await h.use(INTEGRATION.configurationMemory).isCurrent(removed)).toBe(true);
   });
 
-  it("a fan-out whose organization read would answer before the removal, its send lease taken only after the change's reconciliation: the removed entry does not come back", async () => {
+  it('the acknowledgement lands after the lock wait, within the outbound timeout: the reconciliation still waits for it, takes the removed entry out, and is done', async () => {
+    // The app's own wait for a send: a third party slower than the lock wait is waited for.
     await start(300);
+    const org = await sendOnItsWay();
+    const second = org.polling[1]?.id;
+    const removed = await removeFirstEntry(org);
+    // Once the reconciliation found the item's send under way, the third party answers a second later.
+    const lease = sendLeaseName(inventoryItemId(org.id, 'x'));
+    locks.onBusySendLease = (name) => {
+      if (name === lease) setTimeout(() => h.thirdParty.releaseSync(), 1000);
+    };
+    await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
+
+    expect(await h.item(org.id, 'x')).toMatchObject({ state: 'synced', seenBy: [second] });
+    expect(await h.use(INTEGRATION.configurationMemory).isCurrent(removed)).toBe(true);
+  });
+
+  it("a fan-out whose organization read would answer before the removal, its send lease taken only after the change's reconciliation: the removed entry does not come back", async () => {
+    await start(300, 300);
     const org = await polledTwice();
     const second = org.polling[1]?.id;
     // The fan-out's send lease is held before it is taken...

@@ -1,6 +1,6 @@
 import { inventoryItemId, type Organization } from '@music/domain';
 import { itemLockName, provideFactory, RedisLocks, resolve } from '@music/platform';
-import { DeliveryFailures, Maintenance } from '@music/sync-state';
+import { createSyncState, DeliveryFailures, Maintenance } from '@music/sync-state';
 import { eventually } from '@music/testing';
 import { INTEGRATION } from '../container';
 import { IntegrationHarness, settingsOf } from '../integration.test-harness';
@@ -12,9 +12,10 @@ describe('configuration reconciliation and a send on its way (rules 4, 8)', () =
   let h: IntegrationHarness;
   beforeEach(async () => {
     h = new IntegrationHarness();
-    // The reconciliation waits for a send under way up to the lock wait (its entries step): shorter
-    // here than the outbound timeout, so the held send is still on its way when it ends.
-    h.overrides = (c) => provideFactory(c, INTEGRATION.locks, (c) => new RedisLocks(resolve(c, INTEGRATION.redis), { prefix: resolve(c, INTEGRATION.config).QUEUE_PREFIX, waitMs: 500 }));
+    // The reconciliation waits for a send under way (its entries step) up to the longest a send may
+    // hold its lease: shorter here than the outbound timeout, so the held send is still on its way when it ends.
+    h.overrides = (c) =>
+      provideFactory(c, INTEGRATION.syncState, (c) => createSyncState({ models: resolve(c, INTEGRATION.models), locks: resolve(c, INTEGRATION.locks), sendLeaseWaitMs: 500 }));
     await h.start();
   });
   afterEach(async () => h.stop());
