@@ -45,7 +45,7 @@ describe('configuration reconciliation: the wait for a send on its way (real sto
     const settings = withEntryIds({
       synchronization: 'two-way',
       webhooks: [{ type: 'output', url: 'http://127.0.0.1:9/sync', method: 'POST' }],
-      polling: [{ endpoint: 'http://127.0.0.1:9/music', interval: 1, type: 'hour' as const }],
+      polling: [{ endpoint: 'http://127.0.0.1:9/music', interval: 1, type: 'hour' as const, trackDeletes: true }],
       mappings: {},
       transforms: [],
     });
