@@ -292,6 +292,7 @@ export function integrationContainer(deps: IntegrationDeps): DependencyContainer
       runs: resolve(c, INTEGRATION.runs),
       items: resolve(c, INTEGRATION.items),
       sync: resolve(c, INTEGRATION.syncState),
+      configuration: resolve(c, INTEGRATION.configurationMemory),
       memory: resolve(c, INTEGRATION.pollMemory),
       http: resolve(c, INTEGRATION.outbound),
       mappings: resolve(c, INTEGRATION.mappings),
@@ -329,6 +330,7 @@ export function integrationContainer(deps: IntegrationDeps): DependencyContainer
       new ApplyInboundWebhookUseCase({
         organizations: resolve(c, INTEGRATION.organizations),
         sync: resolve(c, INTEGRATION.syncState),
+        configuration: resolve(c, INTEGRATION.configurationMemory),
         mappings: resolve(c, INTEGRATION.mappings),
         logger: resolve(c, INTEGRATION.logger),
         tombstoneRetentionMs: resolve(c, INTEGRATION.config).TOMBSTONE_RETENTION_MS,
@@ -444,6 +446,7 @@ export function integrationContainer(deps: IntegrationDeps): DependencyContainer
       organizations: resolve(c, INTEGRATION.organizationCache),
       deliveries: resolve(c, INTEGRATION.deliveries),
       sync: resolve(c, INTEGRATION.syncState),
+      configuration: resolve(c, INTEGRATION.configurationMemory),
       http: resolve(c, INTEGRATION.outbound),
       locks: resolve(c, INTEGRATION.locks),
       logger: resolve(c, INTEGRATION.logger),
@@ -500,7 +503,7 @@ export function integrationContainer(deps: IntegrationDeps): DependencyContainer
         jobSettings: resolve(c, INTEGRATION.jobSettings),
       }),
   );
-  provideFactory(c, INTEGRATION.acceptRemoteVersion, (c) => new AcceptRemoteVersionUseCase({ sync: resolve(c, INTEGRATION.syncState) }));
+  provideFactory(c, INTEGRATION.acceptRemoteVersion, (c) => new AcceptRemoteVersionUseCase({ sync: resolve(c, INTEGRATION.syncState), configuration: resolve(c, INTEGRATION.configurationMemory) }));
   provideFactory(c, INTEGRATION.getSyncStatus, (c) => new GetSyncStatusUseCase({ controls: resolve(c, INTEGRATION.controls) }));
   provideFactory(c, INTEGRATION.pauseSync, (c) => new PauseSyncUseCase({ controls: resolve(c, INTEGRATION.controls) }));
   provideFactory(c, INTEGRATION.resumeSync, (c) => new ResumeSyncUseCase({ controls: resolve(c, INTEGRATION.controls) }));

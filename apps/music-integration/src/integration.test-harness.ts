@@ -12,6 +12,7 @@ import { loadIntegrationConfig, type IntegrationConfig } from './config';
 import { INTEGRATION, integrationContainer, type IntegrationDeps } from './container';
 import { AccountOutbound } from './delivery/account-outbound';
 import { MappingCache } from './engine/mapping-cache';
+import { ConfigurationMemory } from './maintenance/configuration-memory';
 import { startIntegrationIn, type IntegrationRuntime } from './integration-runtime';
 import { PollRun } from './polling/poll-run';
 
@@ -85,6 +86,7 @@ export class IntegrationHarness {
       runs: new SyncRunRepository(records),
       items: new InventoryRepository(models),
       sync,
+      configuration: new ConfigurationMemory({ sync, redis: this.redis, prefix: this.prefix, logger: testLogger() }),
       ...(options.memory ? { memory: options.memory } : {}),
       http: new AccountOutbound(
         createOutboundClient({ allowList: ['127.0.0.1'], timeoutMs: 3000, maxBytes: 1 << 20 }),

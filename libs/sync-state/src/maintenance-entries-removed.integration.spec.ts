@@ -75,7 +75,7 @@ describe('Maintenance.reconcileEntriesRemovedSince (real store)', () => {
 
   it('the revision unchanged: no entry is gone, and the organization is not read', async () => {
     const { org, entries } = await organizationWithItem();
-    expect((await maintenance.reconcileEntriesRemovedSince(org.id, org.revision, entries)).gone).toEqual([]);
+    expect(await maintenance.reconcileEntriesRemovedSince(org.id, org.revision, entries)).toEqual({ gone: [] });
     expect(reads).toBe(0);
     expect(reconciled).toEqual([]);
   });
@@ -101,8 +101,11 @@ describe('Maintenance.reconcileEntriesRemovedSince (real store)', () => {
     expect(await seenBy(org)).toEqual(entries.slice().sort());
     reconciled = [];
 
-    expect((await maintenance.reconcileEntriesRemovedSince(org.id, org.revision, entries)).gone).toEqual([second]);
+    const since = await maintenance.reconcileEntriesRemovedSince(org.id, org.revision, entries);
+    expect(since.gone).toEqual([second]);
     expect(reconciled).toEqual([org.id]);
+    // What it did, for the caller's memory of reconciled revisions.
+    expect(since.reconciled).toMatchObject({ revision: org.revision + 1, complete: true, entriesRemoved: 1 });
     expect(await seenBy(org)).toEqual([first]);
   });
 

@@ -27,6 +27,7 @@ describe('an input webhook call at the edge of the tombstone retention (rules 2,
         return new ApplyInboundWebhookUseCase({
           organizations: resolve(c, INTEGRATION.organizations),
           sync: { ...sync, remote } as SyncState,
+          configuration: resolve(c, INTEGRATION.configurationMemory),
           mappings: resolve(c, INTEGRATION.mappings),
           logger: resolve(c, INTEGRATION.logger),
           tombstoneRetentionMs: resolve(c, INTEGRATION.config).TOMBSTONE_RETENTION_MS,

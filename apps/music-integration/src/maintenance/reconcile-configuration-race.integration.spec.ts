@@ -202,6 +202,25 @@ describe('configuration reconciliation: pending work follows the configuration a
     expect(await memory.isCurrent(changed)).toBe(true);
   });
 
+  it("a reconciliation that began before the memory was forgotten (a write's follow-up reconciliation did not go through) does not remember its revision", async () => {
+    const org = await h.createOrganization({ webhooks: [{ type: 'output', url: `${h.thirdParty.baseUrl}/sync/create`, method: 'POST' }] });
+    const held = heldReconciliation(h);
+    const memory = new ConfigurationMemory({ sync: { maintenance: held.maintenance }, redis: h.redis, prefix: h.config.QUEUE_PREFIX, logger: h.use(INTEGRATION.logger) });
+    // A reconciliation begins (it has nothing to change: it completes) and is held...
+    const reconciling = memory.reconcile(org);
+    await held.reached;
+    // ...while a write's follow-up reconciliation leaves an item as it was, and forgets the memory:
+    // one that began before it may have listed the items before that write.
+    await h.use(INTEGRATION.configurationMemory).forget(org.id);
+
+    held.letGo();
+    await reconciling;
+    expect(await memory.isCurrent(org)).toBe(false);
+    // One that begins after it is remembered.
+    await h.use(INTEGRATION.configurationMemory).reconcile(org);
+    expect(await memory.isCurrent(org)).toBe(true);
+  });
+
   it('a switch to one-way that could not lock an item in time is not remembered as reconciled: the periodic pass settles the item (rule 8)', async () => {
     const org = await h.createOrganization({ webhooks: [{ type: 'output', url: `${h.thirdParty.baseUrl}/sync/create`, method: 'POST' }] });
     h.thirdParty.failPath('/sync/create', 400, 1);

@@ -6,6 +6,7 @@ import type { PollJob } from '@music/queue';
 import { markAdvancedBy, newMarkTally, type InboundCounts, type InboundRecord, type PreparedUpserts, type SyncState } from '@music/sync-state';
 import { createHash } from 'node:crypto';
 import type { MappingCache } from '../engine/mapping-cache';
+import type { ConfigurationMemory } from '../maintenance/configuration-memory';
 import { ExternalIdSet } from './external-id-set';
 import { fetchPages, needsTwoMisses, newWalkState, PollFetchError, readPath, type PageFacts } from './poll-pages';
 
@@ -69,7 +70,9 @@ export interface PollRunDeps {
   organizations: OrganizationRepository;
   runs: SyncRunRepository;
   items: InventoryRepository;
-  sync: Pick<SyncState, 'clock' | 'remote' | 'marks' | 'maintenance'>;
+  sync: Pick<SyncState, 'clock' | 'remote' | 'marks'>;
+  /** Applies the configuration again after a run that wrote under an entry removed meanwhile. */
+  configuration: Pick<ConfigurationMemory, 'afterWrite'>;
   /** What the entry's runs remember, to skip unchanged pages (absent: every page takes the normal path). */
   memory?: PollMemoryRepository;
   /** The guarded client, held to each owner's outbound quota, presenting each entry's credentials. */
@@ -314,7 +317,7 @@ export class PollRun {
     // its own entry is gone, or now lists another way (another endpoint, pagination or mapping),
     // so what it read is no longer the entry's snapshot; null when neither.
     const entryChangedUnder = async (): Promise<string | null> => {
-      const since = await sync.maintenance.reconcileEntriesRemovedSince(org.id, org.revision, org.polling.map((p) => p.id));
+      const since = await this.deps.configuration.afterWrite(org.id, org.revision, org.polling.map((p) => p.id));
       if (since.gone.includes(entry.id)) return 'the polling entry was removed while the run went on; deletions skipped';
       const now = since.organization?.polling.find((p) => p.id === entry.id);
       if (since.organization && now && listingKeyOf(since.organization, now) !== configKey) return "the polling entry's settings changed while the run went on; deletions skipped";

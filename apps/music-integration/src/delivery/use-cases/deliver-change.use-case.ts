@@ -4,6 +4,7 @@ import type { OrganizationRepository } from '@music/persistence';
 import type { Logger, RedisLocks } from '@music/platform';
 import { sendLeaseName, type SyncState } from '@music/sync-state';
 import type { SyncMetrics } from '../../engine/sync-metrics';
+import type { ConfigurationMemory } from '../../maintenance/configuration-memory';
 import type { AccountOutbound } from '../account-outbound';
 import type { DeliveryRepository } from '../delivery.repository';
 import type { GaveUpNotice } from '../gave-up-notice';
@@ -13,7 +14,9 @@ export interface DeliverChangeDeps {
   /** The organization as stored now (the cache checks its revision on every read). */
   organizations: Pick<OrganizationRepository, 'findById'>;
   deliveries: Pick<DeliveryRepository, 'findById'>;
-  sync: Pick<SyncState, 'items' | 'outbound' | 'maintenance'>;
+  sync: Pick<SyncState, 'items' | 'outbound'>;
+  /** Asked only when a job runs again after its delivery was answered (never on a send's path). */
+  configuration: Pick<ConfigurationMemory, 'afterWriteMade'>;
   /** The guarded client, held to each owner's outbound quota. */
   http: AccountOutbound;
   locks: RedisLocks;
@@ -89,8 +92,8 @@ export class DeliverChangeUseCase {
       // `seenBy` (row 15) would keep the item from the other entries' deletion passes (rule 6). The
       // configuration is applied again then (Maintenance); the ordinary path reads under the lease.
       // Checked even when the item learned nothing now: a run before this one may have written it
-      // and failed here.
-      if (org) await deps.sync.maintenance.reconcileEntriesRemovedSince(org.id, org.revision, allEntries);
+      // and failed here. The answer is recorded: a failure there is left to the periodic pass.
+      if (org) await deps.configuration.afterWriteMade(org.id, org.revision, allEntries, { deliveryId: delivery.id, externalId: delivery.externalId });
       return { kind: 'done', status: 'skipped' };
     }
 

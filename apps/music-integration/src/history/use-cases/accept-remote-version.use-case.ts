@@ -2,6 +2,7 @@ import { Result } from '@sapphire/result';
 import type { ItemState, Organization } from '@music/domain';
 import { AppError } from '@music/platform';
 import type { SyncState } from '@music/sync-state';
+import type { ConfigurationMemory } from '../../maintenance/configuration-memory';
 
 export interface AcceptRemoteVersionCommand {
   /** An organization the caller owns. */
@@ -18,7 +19,7 @@ export interface RemoteVersionAccepted {
 
 /** The owner ends a divergence (rule 5) by taking the third party's version of the item. */
 export class AcceptRemoteVersionUseCase {
-  constructor(private readonly deps: { sync: Pick<SyncState, 'divergences' | 'maintenance'> }) {}
+  constructor(private readonly deps: { sync: Pick<SyncState, 'divergences'>; configuration: Pick<ConfigurationMemory, 'afterWriteMade'> }) {}
 
   async execute(command: AcceptRemoteVersionCommand): Promise<Result<RemoteVersionAccepted, AppError>> {
     const { organization } = command;
@@ -27,8 +28,9 @@ export class AcceptRemoteVersionUseCase {
     // Kept ours (rows 23, 31), the item is now listed by every entry of the organization as this
     // request read it, without the item's send lease: the reconciliation of an entry removed since
     // did not wait for this write, and the entry would keep the item from the other entries'
-    // deletion passes (rule 6). The configuration is applied again then (Maintenance).
-    await this.deps.sync.maintenance.reconcileEntriesRemovedSince(organization.id, organization.revision, organization.polling.map((p) => p.id));
+    // deletion passes (rule 6). The configuration is applied again then (Maintenance). The accept
+    // is made: a failure there is left to the periodic pass, never answered as the accept's.
+    await this.deps.configuration.afterWriteMade(organization.id, organization.revision, organization.polling.map((p) => p.id), { externalId: command.externalId });
     const after = outcome.applied.after;
     return Result.ok({ externalId: outcome.applied.target.externalId, state: outcome.applied.transition.to, data: after && !after.deleted ? after.data : null });
   }

@@ -6,10 +6,12 @@ import type { Logger } from '@music/platform';
 import type { InboundRecord, SyncState } from '@music/sync-state';
 import type { MappingCache } from '../../engine/mapping-cache';
 import type { SyncMetrics } from '../../engine/sync-metrics';
+import type { ConfigurationMemory } from '../../maintenance/configuration-memory';
 
 export interface InboundWebhookDeps {
   organizations: OrganizationRepository;
-  sync: Pick<SyncState, 'remote' | 'inbox' | 'maintenance'>;
+  sync: Pick<SyncState, 'remote' | 'inbox'>;
+  configuration: Pick<ConfigurationMemory, 'afterWrite'>;
   mappings: MappingCache;
   logger: Logger;
   /** TOMBSTONE_RETENTION_MS: a call older than this may predate a tombstone that expired; it creates nothing. */
@@ -97,8 +99,8 @@ export class ApplyInboundWebhookUseCase {
       deferred = applied.deferred;
     }
     // A polling entry removed while the call was applied may be in the items' `seenBy` written here
-    // (rule 6): the configuration is applied again then (Maintenance).
-    await deps.sync.maintenance.reconcileEntriesRemovedSince(org.id, org.revision, origin.entries);
+    // (rule 6): the configuration is applied again then (Maintenance). A failure fails the call (retried).
+    await deps.configuration.afterWrite(org.id, org.revision, origin.entries);
     // Records whose item stayed locked by another writer: retry the job (the rest are applied, and
     // applying them again changes nothing).
     if (deferred > 0) return Result.err({ kind: 'retry', message: `${deferred} record(s) deferred by concurrent writes; retrying` });
