@@ -40,3 +40,12 @@ export function replacing<T extends object>(target: T, method: string, replaceme
     },
   });
 }
+
+/** `target` whose `method` answers as usual, then waits at `step` (when armed) before its caller has the answer. */
+export function holdingAfter<T extends object>(target: T, method: keyof T & string, step: HeldStep): T {
+  return replacing(target, method, async (real, ...args) => {
+    const answer = await real(...args);
+    await step.pass();
+    return answer;
+  });
+}

@@ -2,34 +2,21 @@ import request from 'supertest';
 import type { Organization } from '@music/domain';
 import { OrganizationRepository } from '@music/persistence';
 import { provideFactory, resolve, secretBoxFrom } from '@music/platform';
-import { eventually, HeldStep } from '@music/testing';
+import { eventually, HeldStep, holdingAfter } from '@music/testing';
 import { INTEGRATION } from '../container';
 import { IntegrationHarness, settingsOf } from '../integration.test-harness';
 
 const song = (id: string) => ({ id, name: `Song ${id}`, artist: 'Artist', album: 'Album' });
 
-
-/** Organization reads of the integration app, the next one held after it answered when armed. */
-class HeldOrganizationReads extends OrganizationRepository {
-  readonly step = new HeldStep();
-
-  override async findById(id: string) {
-    const org = await super.findById(id);
-    await this.step.pass();
-    return org;
-  }
-}
-
 describe('a polling entry removed while a write that lists it is on its way (rules 6, 8)', () => {
   let h: IntegrationHarness;
-  let reads: HeldOrganizationReads;
+  /** Organization reads of the integration app, the next one held after it answered when armed. */
+  let reads: HeldStep;
   beforeEach(async () => {
     h = new IntegrationHarness();
+    reads = new HeldStep();
     h.overrides = (c) => {
-      provideFactory(c, INTEGRATION.organizations, (c) => {
-        reads = new HeldOrganizationReads(resolve(c, INTEGRATION.models), secretBoxFrom(resolve(c, INTEGRATION.config)));
-        return reads;
-      });
+      provideFactory(c, INTEGRATION.organizations, (c) => holdingAfter(new OrganizationRepository(resolve(c, INTEGRATION.models), secretBoxFrom(resolve(c, INTEGRATION.config))), 'findById', reads));
     };
     await h.start();
     // The runs are the tests' own: a scheduled run of an entry (its scheduler is set again when the
@@ -91,13 +78,13 @@ describe('a polling entry removed while a write that lists it is on its way (rul
     // The call is accepted; when it is applied, its organization read answers (both entries), then is held...
     await h.queues.inbound.pause();
     expect((await request(h.app).post(`/sync?orgId=${org.id}`).send(song('w'))).status).toBe(202);
-    reads.step.holdNext();
+    reads.holdNext();
     await h.queues.inbound.resume();
-    await reads.step.reached;
+    await reads.reached;
     // ...while the owner removes the first entry, and its reconciliation runs (nothing lists it yet).
     await h.organizations.replace(h.ownerId, org.id, { ...settingsOf(org), polling: org.polling.slice(1) });
     await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
-    reads.step.letGo();
+    reads.letGo();
 
     await eventually(async () => (await h.store.models.inboundMessages.countDocuments({ organizationId: org.id, appliedAt: null })) === 0, 'the call to be applied');
     expect((await h.item(org.id, 'w'))?.seenBy).toEqual([second?.id]);

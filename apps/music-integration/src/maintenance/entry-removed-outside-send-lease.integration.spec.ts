@@ -2,35 +2,13 @@ import request from 'supertest';
 import type { Organization } from '@music/domain';
 import { OrganizationRepository } from '@music/persistence';
 import { provideFactory, resolve, secretBoxFrom } from '@music/platform';
-import { HeldStep } from '@music/testing';
+import { HeldStep, holdingAfter } from '@music/testing';
 import { INTEGRATION } from '../container';
 import { OrganizationCache } from '../engine/organization-cache';
 import { IntegrationHarness, settingsOf } from '../integration.test-harness';
 
 const theirs = { id: 'x', name: 'theirs', artist: 'Remote Artist', album: 'Remote Album' };
 const ours = { name: 'ours', artist: 'Local Artist', album: 'Local Album' };
-
-/** The routes' organization reads (`findOwned`), the next one held after it answered when armed. */
-class HeldOwnedReads extends OrganizationRepository {
-  readonly step = new HeldStep();
-
-  override async findOwned(ownerId: string, id: string) {
-    const org = await super.findOwned(ownerId, id);
-    await this.step.pass();
-    return org;
-  }
-}
-
-/** The delivery path's organization reads, the next one held after it answered when armed. */
-class HeldCacheReads extends OrganizationCache {
-  readonly step = new HeldStep();
-
-  override async findById(id: string) {
-    const org = await super.findById(id);
-    await this.step.pass();
-    return org;
-  }
-}
 
 /**
  * Writes that set an item's `seenBy` to every polling entry of an organization they read without
@@ -39,16 +17,17 @@ class HeldCacheReads extends OrganizationCache {
  */
 describe('a polling entry removed while a write that lists every entry, read without the send lease, is on its way (rules 6, 8)', () => {
   let h: IntegrationHarness;
-  let owned: HeldOwnedReads;
-  let cache: HeldCacheReads;
+  /** The routes' organization reads (`findOwned`), the next one held after it answered when armed. */
+  let owned: HeldStep;
+  /** The delivery path's organization reads, likewise. */
+  let cache: HeldStep;
   beforeEach(async () => {
     h = new IntegrationHarness();
+    owned = new HeldStep();
+    cache = new HeldStep();
     h.overrides = (c) => {
-      provideFactory(c, INTEGRATION.organizations, (c) => {
-        owned = new HeldOwnedReads(resolve(c, INTEGRATION.models), secretBoxFrom(resolve(c, INTEGRATION.config)));
-        return owned;
-      });
-      provideFactory(c, INTEGRATION.organizationCache, (c) => (cache = new HeldCacheReads(resolve(c, INTEGRATION.organizations))));
+      provideFactory(c, INTEGRATION.organizations, (c) => holdingAfter(new OrganizationRepository(resolve(c, INTEGRATION.models), secretBoxFrom(resolve(c, INTEGRATION.config))), 'findOwned', owned));
+      provideFactory(c, INTEGRATION.organizationCache, (c) => holdingAfter(new OrganizationCache(resolve(c, INTEGRATION.organizations)), 'findById', cache));
     };
     // No workers: the test runs the polls and the deliveries itself, each at its moment.
     await h.start({ RUN_WORKERS: 'false' });
@@ -96,13 +75,13 @@ describe('a polling entry removed while a write that lists every entry, read wit
     expect(await h.item(org.id, 'x')).toMatchObject({ state: 'diverged', held: null, remoteKnown: true });
 
     // The owner accepts the remote version; the route's organization read answers (both entries), then is held...
-    owned.step.holdNext();
+    owned.holdNext();
     const accepting = request(h.app).post(`/organization/${org.id}/divergences/x/accept-remote`).set('authorization', `Bearer ${h.token()}`).send({}).then((r) => r);
-    await owned.step.reached;
+    await owned.reached;
     // ...while the first entry is removed and reconciled.
     const removed = await removeFirstEntry(org);
     expect((await h.item(org.id, 'x'))?.seenBy).toEqual([second]);
-    owned.step.letGo();
+    owned.letGo();
     expect((await accepting).status).toBe(200);
 
     // Only the entry that remains may list the item (rule 6), after the periodic pass too.
@@ -130,12 +109,12 @@ describe('a polling entry removed while a write that lists every entry, read wit
     expect(await h.item(org.id, 'y')).toMatchObject({ state: 'pending', awaiting: [delivery.webhookId], seenBy: [] });
 
     // The job runs again; its organization read answers (both entries), then is held...
-    cache.step.holdNext();
+    cache.holdNext();
     const running = h.use(INTEGRATION.deliverChange).execute({ deliveryId: delivery.id, attemptNumber: 3 });
-    await cache.step.reached;
+    await cache.reached;
     // ...while the first entry is removed and reconciled (nothing lists the item yet).
     const removed = await removeFirstEntry(org);
-    cache.step.letGo();
+    cache.letGo();
     expect((await running).unwrap()).toMatchObject({ kind: 'done', status: 'skipped' });
 
     // Settled and held by the third party, listed by the entry that remains only (rule 6), after the periodic pass too.
