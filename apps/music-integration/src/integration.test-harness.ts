@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Express } from 'express';
-import type { InventoryItem, Organization, OrganizationInput, OrganizationSettings, WebhookCredentials } from '@music/domain';
+import type { Delivery, InventoryItem, Organization, OrganizationInput, OrganizationSettings, WebhookCredentials } from '@music/domain';
 import { inventoryItemId, organizationInputSchema } from '@music/domain';
 import { InventoryRepository, OrganizationRepository, SyncRunRepository, withEntryIds, type InventoryItemDoc, type Models, type PollMemoryRepository } from '@music/persistence';
 import { addJob, jobSettingsFrom, JOBS } from '@music/queue';
@@ -233,6 +233,27 @@ export class IntegrationHarness {
     if (outcome.kind !== 'created' && outcome.kind !== 'revived') throw new Error(`create failed: ${outcome.kind}`);
     if (enqueue) await this.enqueueFanout(outcome.item);
     return outcome.item;
+  }
+
+  /**
+   * A local create whose delivery was answered while the item never learned it: the fan-out's first
+   * attempt fails (503) and leaves the delivery to its deliver job, whose run is then interrupted
+   * between its two writes (the answer recorded, written here as the writer writes it, since the
+   * point is to stop between the two). The item stays pending, awaiting the webhook; the delivery
+   * is returned for its job to run again.
+   */
+  async answeredNotLearned(organizationId: string, externalId: string, data: Record<string, unknown>): Promise<Delivery> {
+    const item = await this.createLocal(organizationId, externalId, data, false);
+    this.thirdParty.failures.sync = { count: 1, status: 503 };
+    await this.use(INTEGRATION.fanOutChange).execute({ version: 1, organizationId, itemId: item.id, eventId: (item.pendingEvent as { id: string }).id });
+    const [delivery] = await this.deliveries.listForOrganization(organizationId, { limit: 5 });
+    if (!delivery) throw new Error('no delivery');
+    const at = new Date();
+    await this.store.models.deliveries.updateOne(
+      { _id: delivery.id },
+      { $set: { status: 'succeeded', attempts: 2, lastAttempts: [{ at, statusCode: 200, error: null, ms: 5 }], updatedAt: at, deliveredAt: at } },
+    );
+    return delivery;
   }
 
   /** A local update of the item's data (read first, and read again when it changed meanwhile, as the inventory API does). */

@@ -93,19 +93,8 @@ describe('a polling entry removed while a write that lists every entry, read wit
   it('a deliver job run again after its delivery was answered (the answer learned again, row 15), its organization read before the removal: the removed entry does not come back', async () => {
     const org = await twoEntries();
     const second = org.polling[1]?.id;
-    const item = await h.createLocal(org.id, 'y', ours, false);
-    // The fan-out's first attempt fails for now (503): the delivery is left to its deliver job...
-    h.thirdParty.failures.sync = { count: 1, status: 503 };
-    await h.use(INTEGRATION.fanOutChange).execute({ version: 1, organizationId: org.id, itemId: item.id, eventId: (item.pendingEvent as { id: string }).id });
-    const [delivery] = await h.deliveries.listForOrganization(org.id, { limit: 5 });
-    if (!delivery) throw new Error('no delivery');
-    // ...whose run is interrupted between its two writes: the answer recorded, the item not told
-    // (written here as the writer writes it, since the point is to stop between the two).
-    const at = new Date();
-    await h.store.models.deliveries.updateOne(
-      { _id: delivery.id },
-      { $set: { status: 'succeeded', attempts: 2, lastAttempts: [{ at, statusCode: 200, error: null, ms: 5 }], updatedAt: at, deliveredAt: at } },
-    );
+    // The delivery answered, its job's run interrupted before the item learned it.
+    const delivery = await h.answeredNotLearned(org.id, 'y', ours);
     expect(await h.item(org.id, 'y')).toMatchObject({ state: 'pending', awaiting: [delivery.webhookId], seenBy: [] });
 
     // The job runs again; its organization read answers (both entries), then is held...

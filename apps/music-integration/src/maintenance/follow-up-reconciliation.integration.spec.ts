@@ -147,19 +147,8 @@ describe('after a write, the configuration applied again for a polling entry rem
 
   it('a deliver job run again whose check fails after the answer was learned again: the job is done, and the periodic pass applies the configuration again', async () => {
     const org = await polledTwice();
-    const item = await h.createLocal(org.id, 'y', ours, false);
-    // The fan-out's first attempt fails for now (503): the delivery is left to its deliver job...
-    h.thirdParty.failures.sync = { count: 1, status: 503 };
-    await h.use(INTEGRATION.fanOutChange).execute({ version: 1, organizationId: org.id, itemId: item.id, eventId: (item.pendingEvent as { id: string }).id });
-    const [delivery] = await h.deliveries.listForOrganization(org.id, { limit: 5 });
-    if (!delivery) throw new Error('no delivery');
-    // ...whose run is interrupted between its two writes: the answer recorded, the item not told
-    // (written here as the writer writes it, since the point is to stop between the two).
-    const at = new Date();
-    await h.store.models.deliveries.updateOne(
-      { _id: delivery.id },
-      { $set: { status: 'succeeded', attempts: 2, lastAttempts: [{ at, statusCode: 200, error: null, ms: 5 }], updatedAt: at, deliveredAt: at } },
-    );
+    // The delivery answered, its job's run interrupted before the item learned it.
+    const delivery = await h.answeredNotLearned(org.id, 'y', ours);
     await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
     expect(await memory().isCurrent(org)).toBe(true);
 
