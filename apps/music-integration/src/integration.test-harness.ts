@@ -235,6 +235,14 @@ export class IntegrationHarness {
     return outcome.item;
   }
 
+  /** The owner removes the organization's first polling entry; the change's reconciliation runs as the product runs it, unless `reconcile` is false. */
+  async removeFirstEntry(org: Organization, reconcile = true): Promise<Organization> {
+    const removed = await this.organizations.replace(this.ownerId, org.id, { ...settingsOf(org), polling: org.polling.slice(1) });
+    if (!removed) throw new Error('the organization was not replaced');
+    if (reconcile) await this.use(INTEGRATION.reconcileOrganization).execute(org.id);
+    return removed;
+  }
+
   /**
    * A local create whose delivery was answered while the item never learned it: the fan-out's first
    * attempt fails (503) and leaves the delivery to its deliver job, whose run is then interrupted

@@ -52,9 +52,7 @@ describe('a polling entry removed while a write that lists it is on its way (rul
     const running = poll(org, 0);
     await eventually(async () => h.thirdParty.heldLists > 0, 'the poll to fetch');
     // ...while the owner removes that entry, and its reconciliation runs.
-    const removed = await h.organizations.replace(h.ownerId, org.id, { ...settingsOf(org), polling: org.polling.slice(1) });
-    if (!removed) throw new Error('the organization was not replaced');
-    await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
+    const removed = await h.removeFirstEntry(org);
     expect((await h.item(org.id, 'a'))?.seenBy).toEqual([second?.id]);
     h.thirdParty.releaseList();
     expect(await running).toMatchObject({ kind: 'done', status: 'succeeded' });
@@ -82,8 +80,7 @@ describe('a polling entry removed while a write that lists it is on its way (rul
     await h.queues.inbound.resume();
     await reads.reached;
     // ...while the owner removes the first entry, and its reconciliation runs (nothing lists it yet).
-    await h.organizations.replace(h.ownerId, org.id, { ...settingsOf(org), polling: org.polling.slice(1) });
-    await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
+    await h.removeFirstEntry(org);
     reads.letGo();
 
     await eventually(async () => (await h.store.models.inboundMessages.countDocuments({ organizationId: org.id, appliedAt: null })) === 0, 'the call to be applied');
@@ -107,8 +104,7 @@ describe('a polling entry removed while a write that lists it is on its way (rul
     const running = poll(org, 0);
     await eventually(async () => h.thirdParty.heldLists > 0, 'the poll to fetch');
     // ...while the entry is removed and reconciled; its second page is then refused for good.
-    await h.organizations.replace(h.ownerId, org.id, { ...settingsOf(org), polling: org.polling.slice(1) });
-    await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
+    await h.removeFirstEntry(org);
     h.thirdParty.failures.music = { count: 1, status: 400 };
     h.thirdParty.releaseList();
     expect(await running).toMatchObject({ kind: 'done', status: 'partial', counts: { fetched: 1 } });

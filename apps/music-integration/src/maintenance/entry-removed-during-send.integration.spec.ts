@@ -4,7 +4,7 @@ import { createSyncState, sendLeaseName } from '@music/sync-state';
 import { eventually, HeldStep } from '@music/testing';
 import { INTEGRATION } from '../container';
 import { OrganizationCache } from '../engine/organization-cache';
-import { IntegrationHarness, settingsOf } from '../integration.test-harness';
+import { IntegrationHarness } from '../integration.test-harness';
 
 const ours = { name: 'ours', artist: 'Local Artist', album: 'Local Album' };
 
@@ -99,18 +99,11 @@ describe('a polling entry removed while an acknowledgement that lists it is on i
     return org;
   }
 
-  /** The owner removes the first entry (its change's reconciliation is the caller's). */
-  async function removeFirstEntry(org: Organization): Promise<Organization> {
-    const removed = await h.organizations.replace(h.ownerId, org.id, { ...settingsOf(org), polling: org.polling.slice(1) });
-    if (!removed) throw new Error('the organization was not replaced');
-    return removed;
-  }
-
   it('the acknowledgement lands after the change was reconciled: the periodic pass still takes the removed entry out of the item', async () => {
     await start(300, 300);
     const org = await sendOnItsWay();
     const second = org.polling[1]?.id;
-    const removed = await removeFirstEntry(org);
+    const removed = await h.removeFirstEntry(org, false);
     // The send's answer is held longer than the reconciliation waits for it.
     await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
     h.thirdParty.releaseSync();
@@ -127,7 +120,7 @@ describe('a polling entry removed while an acknowledgement that lists it is on i
     await start(10_000);
     const org = await sendOnItsWay();
     const second = org.polling[1]?.id;
-    const removed = await removeFirstEntry(org);
+    const removed = await h.removeFirstEntry(org, false);
     // Once the reconciliation found the item's send under way, the third party answers.
     const lease = sendLeaseName(inventoryItemId(org.id, 'x'));
     locks.onBusySendLease = (name) => {
@@ -144,7 +137,7 @@ describe('a polling entry removed while an acknowledgement that lists it is on i
     await start(300);
     const org = await sendOnItsWay();
     const second = org.polling[1]?.id;
-    const removed = await removeFirstEntry(org);
+    const removed = await h.removeFirstEntry(org, false);
     // Once the reconciliation found the item's send under way, the third party answers a second later.
     const lease = sendLeaseName(inventoryItemId(org.id, 'x'));
     locks.onBusySendLease = (name) => {
@@ -168,7 +161,7 @@ describe('a polling entry removed while an acknowledgement that lists it is on i
     await locks.leaseStep.reached;
     // ...while an organization read made beside it has answered (given time to: none is made before it).
     await Promise.race([read, new Promise((resolve) => setTimeout(resolve, 500))]);
-    const removed = await removeFirstEntry(org);
+    const removed = await h.removeFirstEntry(org, false);
     await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
     locks.leaseStep.letGo();
     await h.drainOutput();

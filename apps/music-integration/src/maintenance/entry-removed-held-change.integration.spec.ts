@@ -1,7 +1,7 @@
 import request from 'supertest';
 import type { Organization } from '@music/domain';
 import { INTEGRATION } from '../container';
-import { IntegrationHarness, settingsOf } from '../integration.test-harness';
+import { IntegrationHarness } from '../integration.test-harness';
 
 const song = (id: string, name = `Song ${id}`) => ({ id, name, artist: 'Artist', album: 'Album' });
 const ours = { name: 'ours', artist: 'Local Artist', album: 'Local Album' };
@@ -57,9 +57,7 @@ describe('a polling entry removed while a change it read is held on an item (rul
 
   /** The owner removes the first entry, and the change's reconciliation runs as the product runs it. */
   async function removeFirstEntry(org: Organization): Promise<Organization> {
-    const removed = await h.organizations.replace(h.ownerId, org.id, { ...settingsOf(org), polling: org.polling.slice(1) });
-    if (!removed) throw new Error('the organization was not replaced');
-    await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
+    const removed = await h.removeFirstEntry(org);
     expect((await h.item(org.id, 'x'))?.seenBy).toEqual([org.polling[1]?.id]);
     return removed;
   }
@@ -101,9 +99,7 @@ describe('a polling entry removed while a change it read is held on an item (rul
     const item = await h.createLocal(org.id, 'x', ours, false);
     await poll(org, 0);
     expect(await h.item(org.id, 'x')).toMatchObject({ state: 'pending', seenBy: [], held: { op: 'upsert', entries: [org.polling[0]?.id] } });
-    const removed = await h.organizations.replace(h.ownerId, org.id, { ...settingsOf(org), polling: org.polling.slice(1) });
-    if (!removed) throw new Error('the organization was not replaced');
-    await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
+    const removed = await h.removeFirstEntry(org);
 
     // Our change can reach no output webhook: the held change applies (row 14), listed by no removed entry.
     await h.use(INTEGRATION.fanOutChange).execute({ version: 1, organizationId: org.id, itemId: item.id, eventId: (item.pendingEvent as { id: string }).id });

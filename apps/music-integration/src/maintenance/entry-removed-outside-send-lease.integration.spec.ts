@@ -5,7 +5,7 @@ import { provideFactory, resolve, secretBoxFrom } from '@music/platform';
 import { HeldStep, holdingAfter } from '@music/testing';
 import { INTEGRATION } from '../container';
 import { OrganizationCache } from '../engine/organization-cache';
-import { IntegrationHarness, settingsOf } from '../integration.test-harness';
+import { IntegrationHarness } from '../integration.test-harness';
 
 const theirs = { id: 'x', name: 'theirs', artist: 'Remote Artist', album: 'Remote Album' };
 const ours = { name: 'ours', artist: 'Local Artist', album: 'Local Album' };
@@ -57,14 +57,6 @@ describe('a polling entry removed while a write that lists every entry, read wit
     return org;
   }
 
-  /** The owner removes the first entry, and the change's reconciliation runs as the product runs it. */
-  async function removeFirstEntry(org: Organization): Promise<Organization> {
-    const removed = await h.organizations.replace(h.ownerId, org.id, { ...settingsOf(org), polling: org.polling.slice(1) });
-    if (!removed) throw new Error('the organization was not replaced');
-    await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
-    return removed;
-  }
-
   it('accepting the remote version of a diverged item with nothing held (row 23), its organization read before the removal: the removed entry does not come back', async () => {
     const org = await polledTwice();
     const second = org.polling[1]?.id;
@@ -79,7 +71,7 @@ describe('a polling entry removed while a write that lists every entry, read wit
     const accepting = request(h.app).post(`/organization/${org.id}/divergences/x/accept-remote`).set('authorization', `Bearer ${h.token()}`).send({}).then((r) => r);
     await owned.reached;
     // ...while the first entry is removed and reconciled.
-    const removed = await removeFirstEntry(org);
+    const removed = await h.removeFirstEntry(org);
     expect((await h.item(org.id, 'x'))?.seenBy).toEqual([second]);
     owned.letGo();
     expect((await accepting).status).toBe(200);
@@ -102,7 +94,7 @@ describe('a polling entry removed while a write that lists every entry, read wit
     const running = h.use(INTEGRATION.deliverChange).execute({ deliveryId: delivery.id, attemptNumber: 3 });
     await cache.reached;
     // ...while the first entry is removed and reconciled (nothing lists the item yet).
-    const removed = await removeFirstEntry(org);
+    const removed = await h.removeFirstEntry(org);
     cache.letGo();
     expect((await running).unwrap()).toMatchObject({ kind: 'done', status: 'skipped' });
 

@@ -4,7 +4,7 @@ import { createLogger, itemLockName, provideFactory, provideValue, RedisLocks, r
 import { createSyncState } from '@music/sync-state';
 import { captureJsonLog, eventually, Gate, replacing } from '@music/testing';
 import { INTEGRATION } from '../container';
-import { IntegrationHarness, settingsOf } from '../integration.test-harness';
+import { IntegrationHarness } from '../integration.test-harness';
 
 const song = (id: string) => ({ id, name: `Song ${id}`, artist: 'Artist', album: 'Album' });
 const ours = { name: 'ours', artist: 'Local Artist', album: 'Local Album' };
@@ -87,9 +87,7 @@ describe('after a write, the configuration applied again for a polling entry rem
     const running = poll(org, 0);
     await eventually(async () => h.thirdParty.heldLists > 0, 'the poll to fetch');
     // ...while the owner removes that entry, and its reconciliation runs and is remembered.
-    const removed = await h.organizations.replace(h.ownerId, org.id, { ...settingsOf(org), polling: org.polling.slice(1) });
-    if (!removed) throw new Error('the organization was not replaced');
-    await h.use(INTEGRATION.reconcileOrganization).execute(org.id);
+    const removed = await h.removeFirstEntry(org);
     expect(await memory().isCurrent(removed)).toBe(true);
 
     // The run writes the item under both entries; when it checks, another writer holds the item's

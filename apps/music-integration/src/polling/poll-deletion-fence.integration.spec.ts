@@ -54,17 +54,23 @@ describe('a poll whose entry changes during its deletion pass (rule 6)', () => {
     return org;
   };
 
+  /** A run of the entry, held before its deletion pass's second batch; the first batch's two deletions made. */
+  const heldAtSecondBatch = async (org: Organization) => {
+    secondBatch.holdNext();
+    const running = run(org);
+    await secondBatch.reached;
+    const before = await deleted(org.id);
+    expect(before).toHaveLength(2);
+    return { running, before };
+  };
+
   it('an entry pointed at another endpoint between two deletion batches: nothing more is deleted after the change', async () => {
     const org = await organization();
     const entry = org.polling[0];
     if (!entry) throw new Error('no polling entry');
 
-    secondBatch.holdNext();
-    const running = run(org);
-    await secondBatch.reached;
     // The first batch went before the change: its two items are gone (the old listing lacked them then).
-    const before = await deleted(org.id);
-    expect(before).toHaveLength(2);
+    const { running, before } = await heldAtSecondBatch(org);
     // The owner points the same entry (its id kept) at another endpoint, which lists every item.
     const moved = await h.organizations.replace(h.ownerId, org.id, { ...settingsOf(org), polling: [{ ...entry, endpoint: `${h.thirdParty.baseUrl}/music/new` }] });
     expect(moved?.polling[0]?.id).toBe(entry.id);
@@ -82,11 +88,7 @@ describe('a poll whose entry changes during its deletion pass (rule 6)', () => {
   it('an entry removed between two deletion batches: nothing more is deleted, and the entry leaves the items', async () => {
     const org = await organization();
 
-    secondBatch.holdNext();
-    const running = run(org);
-    await secondBatch.reached;
-    const before = await deleted(org.id);
-    expect(before).toHaveLength(2);
+    const { running, before } = await heldAtSecondBatch(org);
     await h.organizations.replace(h.ownerId, org.id, { ...settingsOf(org), polling: [] });
     secondBatch.letGo();
 
@@ -101,10 +103,7 @@ describe('a poll whose entry changes during its deletion pass (rule 6)', () => {
     const entry = org.polling[0];
     if (!entry) throw new Error('no polling entry');
 
-    secondBatch.holdNext();
-    const running = run(org);
-    await secondBatch.reached;
-    expect(await deleted(org.id)).toHaveLength(2);
+    const { running } = await heldAtSecondBatch(org);
     await h.organizations.replace(h.ownerId, org.id, { ...settingsOf(org), name: 'Renamed', polling: [{ ...entry, interval: 2 }] });
     secondBatch.letGo();
 

@@ -579,7 +579,7 @@ export class PollRun {
 
     try {
       const changed = await entryChangedUnder();
-      if (changed) return finish('succeeded', changed);
+      if (changed) return await finish('succeeded', changed);
     } catch (error) {
       await recordFailed(error);
       throw error;
